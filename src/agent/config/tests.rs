@@ -1,0 +1,124 @@
+use super::*;
+use clap::Parser;
+
+fn flags(args: &[&str]) -> Flags {
+    let mut all = vec!["nodepulse-agent"];
+    all.extend_from_slice(args);
+    Flags::try_parse_from(all).unwrap()
+}
+
+fn merged(args: &[&str], yaml: &str) -> Result<AgentConfig, ConfigError> {
+    AgentConfig::merge(
+        flags(args),
+        FileConfig::parse(yaml).map_err(ConfigError::File)?,
+    )
+}
+
+#[test]
+fn defaults_match_the_command_line_contract() {
+    let c = merged(&[], "").unwrap();
+    assert_eq!(c.listen_address.to_string(), "0.0.0.0:9101");
+    assert_eq!(c.paths, HostPaths::default());
+    assert_eq!(c.pods_dir, PathBuf::from("/var/log/pods"));
+    assert_eq!(c.containers_dir, PathBuf::from("/var/log/containers"));
+    assert_eq!(c.data_dir, PathBuf::from("/var/lib/nodepulse"));
+    assert_eq!(c.log_format, LogFormat::Text);
+    assert_eq!(c.log_level, tracing::Level::INFO);
+    assert_eq!(c.kube_api, KubeApi::Auto);
+    assert!(c.loki_url.is_none());
+    assert!(!c.node_name.is_empty());
+    assert_eq!(c.collectors.fs_mount_timeout, Duration::from_secs(5));
+    assert!(c.collectors.diskstats_device_exclude.is_match("sda1"));
+    assert!(!c.collectors.diskstats_device_exclude.is_match("sda"));
+}
+
+#[test]
+fn flags_win_over_the_file_and_the_file_over_defaults() {
+    let yaml =
+        "web:\n  listen_address: 127.0.0.1:1\npath:\n  procfs: /host/proc\n  sysfs: /host/sys\n";
+    let c = merged(
+        &["--web.listen-address", "127.0.0.1:2", "--path.sysfs=/x"],
+        yaml,
+    )
+    .unwrap();
+    assert_eq!(c.listen_address.to_string(), "127.0.0.1:2");
+    assert_eq!(c.paths.procfs, PathBuf::from("/host/proc"));
+    assert_eq!(c.paths.sysfs, PathBuf::from("/x"));
+}
+
+#[test]
+fn every_contract_flag_is_accepted() {
+    let c = merged(
+        &[
+            "--log.format=json",
+            "--log.level=debug",
+            "--path.rootfs=/host/root",
+            "--logs.pods-dir=/p",
+            "--logs.containers-dir=/c",
+            "--data-dir=/d",
+            "--sink.loki.url=http://a:9201/loki/api/v1/push",
+            "--sink.elasticsearch.url=https://es:9200",
+            "--node-name=n1",
+            "--kube.api=off",
+            "--kubeconfig=/k",
+            "--collectors.disable=loadavg",
+            "--collector.filesystem.mount-timeout=250ms",
+        ],
+        "",
+    )
+    .unwrap();
+    assert_eq!(c.log_format, LogFormat::Json);
+    assert_eq!(c.node_name, "n1");
+    assert_eq!(c.kube_api, KubeApi::Off);
+    assert_eq!(c.collectors.fs_mount_timeout, Duration::from_millis(250));
+    assert!(c.collectors.disabled.contains("loadavg"));
+}
+
+#[test]
+fn unknown_file_key_fails_naming_it() {
+    let err = merged(&[], "collectors:\n  filesystem:\n    mount_timout: 5s\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("mount_timout"), "{err}");
+}
+
+#[test]
+fn bad_values_fail_naming_the_field() {
+    let cases: &[(&[&str], &str, &str)] = &[
+        (&["--web.listen-address=nope"], "", "web.listen_address"),
+        (&[], "log:\n  format: xml\n", "log.format"),
+        (&[], "log:\n  level: loud\n", "log.level"),
+        (&[], "kube:\n  api: maybe\n", "kube.api"),
+        (
+            &[],
+            "collectors:\n  disable: [cpuu]\n",
+            "collectors.disable",
+        ),
+        (
+            &[],
+            "collectors:\n  vmstat:\n    fields: '('\n",
+            "collectors.vmstat.fields",
+        ),
+        (
+            &["--collector.filesystem.mount-timeout=soon"],
+            "",
+            "mount_timeout",
+        ),
+        (
+            &["--collector.filesystem.mount-timeout=0s"],
+            "",
+            "mount_timeout",
+        ),
+        (&["--sink.loki.url=ftp://x"], "", "sink.loki.url"),
+        (
+            &[],
+            "collectors:\n  filesystem:\n    mount_timeout: banana\n",
+            "mount_timeout",
+        ),
+        (&[], "web: [1, 2]\n", "web"),
+    ];
+    for (args, yaml, field) in cases {
+        let err = merged(args, yaml).unwrap_err().to_string();
+        assert!(err.contains(field), "{args:?} {yaml:?}: {err}");
+    }
+}

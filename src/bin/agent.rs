@@ -1,0 +1,43 @@
+//! `nodepulse-agent`: parse flags, load and validate the config, serve until SIGTERM or
+//! SIGINT.
+
+use anyhow::Context;
+use clap::Parser;
+use nodepulse::agent::{self, config::AgentConfig, config::Flags};
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("nodepulse-agent: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> anyhow::Result<()> {
+    let config = AgentConfig::load(Flags::parse()).context("invalid configuration")?;
+    agent::logging::init(config.log_format, config.log_level);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .max_blocking_threads(8)
+        .thread_keep_alive(std::time::Duration::from_secs(120))
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(config.listen_address)
+            .await
+            .with_context(|| format!("binding {}", config.listen_address))?;
+        agent::run(config, listener, shutdown_signal()).await?;
+        tracing::info!("Shut down cleanly.");
+        Ok(())
+    })
+}
+
+/// Completes on the first SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("installing a SIGINT handler");
+    tokio::select! {
+        _ = term.recv() => tracing::info!(signal = "SIGTERM", "Shutting down."),
+        _ = int.recv() => tracing::info!(signal = "SIGINT", "Shutting down."),
+    }
+}

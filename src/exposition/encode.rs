@@ -1,0 +1,275 @@
+//! Writes metric families in the Prometheus text format 0.0.4 or OpenMetrics 1.0, and
+//! picks between them from a scraper's `Accept` header.
+//!
+//! Hand-written rather than through prometheus-client: that crate writes OpenMetrics
+//! only, and the agent must emit node_exporter's exact family names in both formats at a
+//! fraction of node_exporter's CPU per scrape, so the encoder writes straight into one
+//! reused buffer.
+
+use super::model::{MetricFamily, MetricType};
+use std::io::Write;
+
+/// The exposition formats a scraper can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Prometheus text format 0.0.4.
+    Text,
+    /// OpenMetrics 1.0.0 text.
+    OpenMetrics,
+}
+
+impl Format {
+    /// The exact Content-Type header (Prometheus 3 rejects anything else; PITFALLS 19).
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Text => "text/plain; version=0.0.4; charset=utf-8",
+            Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        }
+    }
+
+    /// Chooses the format from an `Accept` header the way client_golang's
+    /// `expfmt.NegotiateIncludingOpenMetrics` does: OpenMetrics when it is offered with a
+    /// supported version and a weight not below text/plain's, else text 0.0.4.
+    pub fn negotiate(accept: Option<&str>) -> Format {
+        let Some(accept) = accept else {
+            return Format::Text;
+        };
+        let mut om_q: Option<f32> = None;
+        let mut text_q: f32 = 0.0;
+        for item in accept.split(',') {
+            let mut parts = item.split(';').map(str::trim);
+            let media = parts.next().unwrap_or("").to_ascii_lowercase();
+            let (mut q, mut version) = (1.0f32, None);
+            for p in parts {
+                if let Some(v) = p.strip_prefix("q=") {
+                    q = v.parse().unwrap_or(0.0);
+                } else if let Some(v) = p.strip_prefix("version=") {
+                    version = Some(v.to_owned());
+                }
+            }
+            match media.as_str() {
+                "application/openmetrics-text"
+                    if q > 0.0
+                        && matches!(version.as_deref(), None | Some("1.0.0") | Some("0.0.1")) =>
+                {
+                    om_q = Some(om_q.map_or(q, |o| o.max(q)));
+                }
+                "text/plain" | "*/*" => text_q = text_q.max(q),
+                _ => {}
+            }
+        }
+        match om_q {
+            Some(q) if q >= text_q => Format::OpenMetrics,
+            _ => Format::Text,
+        }
+    }
+}
+
+/// Writes `families` in `format` to `out`. Families are expected to be normalized
+/// (see [`super::normalize`]): unique names and no duplicate series.
+pub fn encode(families: &[MetricFamily], format: Format, out: &mut Vec<u8>) {
+    for family in families {
+        match format {
+            Format::Text => encode_text_family(family, out),
+            Format::OpenMetrics => encode_om_family(family, out),
+        }
+    }
+    if format == Format::OpenMetrics {
+        out.extend_from_slice(b"# EOF\n");
+    }
+}
+
+fn encode_text_family(f: &MetricFamily, out: &mut Vec<u8>) {
+    if f.samples.is_empty() {
+        return;
+    }
+    out.extend_from_slice(b"# HELP ");
+    out.extend_from_slice(f.name.as_bytes());
+    out.push(b' ');
+    escape_into(&f.help, false, out);
+    out.extend_from_slice(b"\n# TYPE ");
+    out.extend_from_slice(f.name.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(f.kind.text_name().as_bytes());
+    out.push(b'\n');
+    for s in &f.samples {
+        write_sample(&f.name, "", &s.labels, s.value, out);
+    }
+}
+
+fn encode_om_family(f: &MetricFamily, out: &mut Vec<u8>) {
+    if f.samples.is_empty() {
+        return;
+    }
+    let (base, suffix, kind) = match f.kind {
+        MetricType::Counter => (
+            f.name.strip_suffix("_total").unwrap_or(&f.name),
+            "_total",
+            "counter",
+        ),
+        MetricType::Gauge => (&*f.name, "", "gauge"),
+        MetricType::Untyped => (&*f.name, "", "unknown"),
+    };
+    out.extend_from_slice(b"# HELP ");
+    out.extend_from_slice(base.as_bytes());
+    out.push(b' ');
+    escape_into(&f.help, true, out);
+    out.extend_from_slice(b"\n# TYPE ");
+    out.extend_from_slice(base.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(kind.as_bytes());
+    out.push(b'\n');
+    for s in &f.samples {
+        write_sample(base, suffix, &s.labels, s.value, out);
+    }
+}
+
+fn write_sample(
+    name: &str,
+    suffix: &str,
+    labels: &[super::model::Label],
+    value: f64,
+    out: &mut Vec<u8>,
+) {
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(suffix.as_bytes());
+    if !labels.is_empty() {
+        out.push(b'{');
+        for (i, (n, v)) in labels.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(n.as_bytes());
+            out.extend_from_slice(b"=\"");
+            escape_into(v, true, out);
+            out.push(b'"');
+        }
+        out.push(b'}');
+    }
+    out.push(b' ');
+    write_value(value, out);
+    out.push(b'\n');
+}
+
+/// Escapes backslash and newline (and, in label values and OpenMetrics help, the double
+/// quote) as the exposition formats require.
+fn escape_into(s: &str, quote: bool, out: &mut Vec<u8>) {
+    let bytes = s.as_bytes();
+    if !bytes
+        .iter()
+        .any(|&b| b == b'\\' || b == b'\n' || (quote && b == b'"'))
+    {
+        out.extend_from_slice(bytes);
+        return;
+    }
+    for &b in bytes {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'"' if quote => out.extend_from_slice(b"\\\""),
+            _ => out.push(b),
+        }
+    }
+}
+
+/// Writes a sample value: integers without a fraction, other values in the shortest
+/// form that round-trips, and `+Inf`, `-Inf`, `NaN` as the formats spell them.
+pub fn write_value(v: f64, out: &mut Vec<u8>) {
+    if v.is_nan() {
+        out.extend_from_slice(b"NaN");
+    } else if v.is_infinite() {
+        out.extend_from_slice(if v > 0.0 { b"+Inf" } else { b"-Inf" });
+    } else if v == v.trunc() && v.abs() < 1e15 {
+        let _ = write!(out, "{}", v as i64);
+    } else if v.abs() >= 1e-4 && v.abs() < 1e15 {
+        let _ = write!(out, "{v}");
+    } else {
+        let _ = write!(out, "{v:e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enc(f: &MetricFamily, fmt: Format) -> String {
+        let mut out = Vec::new();
+        encode(std::slice::from_ref(f), fmt, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn text_format_escapes_labels_and_help() {
+        let f = MetricFamily::gauge("node_x", "Help with \\ and\nnewline.")
+            .with(&[("v", "a\"b\\c\nd")], 1.0);
+        assert_eq!(
+            enc(&f, Format::Text),
+            "# HELP node_x Help with \\\\ and\\nnewline.\n# TYPE node_x gauge\nnode_x{v=\"a\\\"b\\\\c\\nd\"} 1\n"
+        );
+    }
+
+    #[test]
+    fn openmetrics_counter_drops_total_from_family_name() {
+        let f = MetricFamily::counter("node_forks_total", "Forks \"x\".").value(3.0);
+        assert_eq!(
+            enc(&f, Format::OpenMetrics),
+            "# HELP node_forks Forks \\\"x\\\".\n# TYPE node_forks counter\nnode_forks_total 3\n# EOF\n"
+        );
+        let u = MetricFamily::untyped("node_netstat_Tcp_InSegs", "h").value(1.0);
+        assert!(enc(&u, Format::OpenMetrics).contains("# TYPE node_netstat_Tcp_InSegs unknown\n"));
+    }
+
+    #[test]
+    fn empty_family_writes_nothing() {
+        let f = MetricFamily::gauge("node_x", "h");
+        assert_eq!(enc(&f, Format::Text), "");
+    }
+
+    #[test]
+    fn values_round_trip() {
+        for v in [
+            0.0,
+            1.0,
+            -3.0,
+            0.5,
+            3.022,
+            1.795450081e9,
+            2.5e21,
+            1e-7,
+            123456789012345.6,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+        ] {
+            let mut out = Vec::new();
+            write_value(v, &mut out);
+            let s = String::from_utf8(out).unwrap();
+            assert_eq!(s.parse::<f64>().unwrap(), v, "{s}");
+        }
+        let mut out = Vec::new();
+        for v in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN] {
+            write_value(v, &mut out);
+            out.push(b' ');
+        }
+        assert_eq!(out, b"+Inf -Inf NaN ");
+    }
+
+    #[test]
+    fn negotiation_follows_accept_header() {
+        let prom = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+        assert_eq!(Format::negotiate(Some(prom)), Format::OpenMetrics);
+        assert_eq!(Format::negotiate(None), Format::Text);
+        assert_eq!(Format::negotiate(Some("*/*")), Format::Text);
+        assert_eq!(
+            Format::negotiate(Some("text/plain;version=0.0.4")),
+            Format::Text
+        );
+        assert_eq!(
+            Format::negotiate(Some("application/openmetrics-text;version=2.0.0")),
+            Format::Text
+        );
+        assert_eq!(
+            Format::negotiate(Some("text/plain;q=0.9,application/openmetrics-text;q=0.5")),
+            Format::Text
+        );
+    }
+}

@@ -1,0 +1,10 @@
+//! nodepulse: a Kubernetes node agent (node, container and pod metrics in node_exporter,
+//! cAdvisor and kube-state-metrics names; container logs shipped at-least-once) and its
+//! embedded aggregator. The binaries in `src/bin/` are thin mains over this library.
+
+pub mod agent;
+pub mod aggregator;
+pub mod exposition;
+
+/// The package version, as reported by `--version` and the build-info metric.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
