@@ -170,7 +170,8 @@ fn parse_value(s: &str) -> Result<f64, String> {
     }
 }
 
-fn valid_metric_name(s: &str) -> bool {
+/// True when `s` is a valid Prometheus metric name.
+pub fn valid_metric_name(s: &str) -> bool {
     let mut b = s.bytes();
     matches!(b.next(), Some(c) if c.is_ascii_alphabetic() || c == b'_' || c == b':')
         && b.all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b':')

@@ -6,6 +6,7 @@
 use super::hostnet::NetFile;
 use super::{CollectError, Collector, HostPaths};
 use crate::agent::config::CollectorSettings;
+use crate::exposition::parse::valid_metric_name;
 use crate::exposition::MetricFamily;
 use regex::Regex;
 
@@ -82,11 +83,13 @@ impl NetStat {
             if !self.fields.is_match(key) {
                 continue;
             }
-            let family = MetricFamily::untyped(
-                format!("node_netstat_{key}"),
-                format!("Statistic {protocol}{name}."),
-            );
-            out.push(family.value(value));
+            let metric = format!("node_netstat_{key}");
+            if !valid_metric_name(&metric) {
+                tracing::debug!(%metric, "Skipped a netstat field that is not a metric name.");
+                continue;
+            }
+            let help = format!("Statistic {protocol}{name}.");
+            out.push(MetricFamily::untyped(metric, help).value(value));
         }
     }
 }

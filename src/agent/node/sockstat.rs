@@ -6,6 +6,7 @@
 
 use super::hostnet::NetFile;
 use super::{CollectError, Collector, HostPaths};
+use crate::exposition::parse::valid_metric_name;
 use crate::exposition::MetricFamily;
 
 /// The keys node_exporter exports, in its order; others are ignored.
@@ -88,11 +89,13 @@ pub fn families(stat: &Sockstat<'_>, ipv6: bool, page_size: i64, out: &mut Vec<M
         let named = KEYS.iter().zip(values).chain([(&"mem_bytes", mem_bytes)]);
         for (key, value) in named {
             let Some(value) = value else { continue };
-            let family = MetricFamily::gauge(
-                format!("node_sockstat_{}_{key}", p.name),
-                format!("Number of {} sockets in state {key}.", p.name),
-            );
-            out.push(family.value(value as f64));
+            let metric = format!("node_sockstat_{}_{key}", p.name);
+            if !valid_metric_name(&metric) {
+                tracing::debug!(%metric, "Skipped a sockstat protocol that is not a metric name.");
+                continue;
+            }
+            let help = format!("Number of {} sockets in state {key}.", p.name);
+            out.push(MetricFamily::gauge(metric, help).value(value as f64));
         }
     }
 }
@@ -164,7 +167,7 @@ mod tests {
 
     #[test]
     fn names_like_node_exporter() {
-        let stat = parse("sockets: used 17\nTCP: inuse 3 orphan 0 tw 1 alloc 3 mem 204\nUDPLITE: inuse 0\nFRAG: inuse 0 memory 0\nX: foo 1\n").unwrap();
+        let stat = parse("sockets: used 17\nTCP: inuse 3 orphan 0 tw 1 alloc 3 mem 204\nUDPLITE: inuse 0\nFRAG: inuse 0 memory 0\nX: foo 1\nBAD\"PROTO: inuse 1\n").unwrap();
         let got = names_values(&stat, false);
         let want = [
             ("node_sockstat_sockets_used", 17.0),

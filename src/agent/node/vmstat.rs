@@ -4,6 +4,7 @@
 
 use super::{read_file, CollectError, Collector, HostPaths};
 use crate::agent::config::CollectorSettings;
+use crate::exposition::parse::valid_metric_name;
 use crate::exposition::MetricFamily;
 use regex::Regex;
 use std::path::PathBuf;
@@ -52,11 +53,13 @@ impl Collector for VmStat {
             if !self.fields.is_match(name) {
                 continue;
             }
-            let family = MetricFamily::untyped(
-                format!("node_vmstat_{name}"),
-                format!("/proc/vmstat information field {name}."),
-            );
-            out.push(family.value(value));
+            let metric = format!("node_vmstat_{name}");
+            if !valid_metric_name(&metric) {
+                tracing::debug!(%metric, "Skipped a vmstat field that is not a metric name.");
+                continue;
+            }
+            let help = format!("/proc/vmstat information field {name}.");
+            out.push(MetricFamily::untyped(metric, help).value(value));
         }
         Ok(())
     }
@@ -88,7 +91,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("vmstat"),
-            "nr_free_pages 100\npgpgin 5\npgfault 7\npgmajfault 8\noom_kill 0\nnuma_hit 1\n",
+            "nr_free_pages 100\npgpgin 5\npgfault 7\npgmajfault 8\noom_kill 0\nnuma_hit 1\npgfault.odd 1\n",
         )
         .unwrap();
         let paths = HostPaths {
