@@ -71,7 +71,7 @@ fn parse_comment(rest: &str, out: &mut Parsed) -> Result<(), String> {
 
 fn parse_sample(line: &str) -> Result<ParsedSample, String> {
     let name_end = line
-        .find(|c: char| c == '{' || c == ' ' || c == '\t')
+        .find(['{', ' ', '\t'])
         .ok_or("sample line has no value")?;
     let name = &line[..name_end];
     if !valid_metric_name(name) {
@@ -170,7 +170,8 @@ fn parse_value(s: &str) -> Result<f64, String> {
     }
 }
 
-fn valid_metric_name(s: &str) -> bool {
+/// True when `s` is a valid Prometheus metric name.
+pub fn valid_metric_name(s: &str) -> bool {
     let mut b = s.bytes();
     matches!(b.next(), Some(c) if c.is_ascii_alphabetic() || c == b'_' || c == b':')
         && b.all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b':')

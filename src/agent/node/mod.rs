@@ -8,13 +8,38 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use thiserror::Error;
 
+pub mod conntrack;
+pub mod cpu;
+pub mod cpu_throttle;
+pub mod entropy;
+pub mod filefd;
+pub mod hostnet;
 pub mod loadavg;
+pub mod meminfo;
+pub mod netstat;
+pub mod pressure;
+pub mod procstat;
+pub mod sockstat;
+pub mod stat;
+pub mod vmstat;
 
 /// Builds one collector from the host paths and the collector settings.
 type Ctor = fn(&HostPaths, &CollectorSettings) -> Box<dyn Collector>;
 
 /// Every node collector, by node_exporter's name, in scrape order.
-const REGISTRY: &[(&str, Ctor)] = &[("loadavg", |p, _| Box::new(loadavg::LoadAvg::new(p)))];
+const REGISTRY: &[(&str, Ctor)] = &[
+    ("conntrack", |p, _| Box::new(conntrack::Conntrack::new(p))),
+    ("cpu", |p, _| Box::new(cpu::Cpu::new(p))),
+    ("entropy", |p, _| Box::new(entropy::Entropy::new(p))),
+    ("filefd", |p, _| Box::new(filefd::FileFd::new(p))),
+    ("loadavg", |p, _| Box::new(loadavg::LoadAvg::new(p))),
+    ("meminfo", |p, _| Box::new(meminfo::MemInfo::new(p))),
+    ("netstat", |p, s| Box::new(netstat::NetStat::new(p, s))),
+    ("pressure", |p, _| Box::new(pressure::Pressure::new(p))),
+    ("sockstat", |p, _| Box::new(sockstat::SockStat::new(p))),
+    ("stat", |p, _| Box::new(stat::Stat::new(p))),
+    ("vmstat", |p, s| Box::new(vmstat::VmStat::new(p, s))),
+];
 
 /// The names of all node collectors (for `--collectors.disable`).
 pub fn names() -> impl Iterator<Item = &'static str> {
@@ -100,6 +125,15 @@ pub fn read_file(path: &Path) -> Result<String, CollectError> {
         path: path.to_owned(),
         source,
     })
+}
+
+/// Reads a file holding one unsigned integer (sysctls, sysfs counters), like
+/// node_exporter's `readUintFromFile`: surrounding whitespace is ignored.
+pub fn read_uint(path: &Path) -> Result<u64, CollectError> {
+    let text = read_file(path)?;
+    let text = text.trim();
+    text.parse()
+        .map_err(|_| CollectError::parse(path, format!("not an unsigned integer: {text:?}")))
 }
 
 /// A source of node metric families, read fresh on every scrape.
