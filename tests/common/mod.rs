@@ -136,6 +136,13 @@ impl Server {
         std::fs::read_to_string(self.log.path()).unwrap_or_default()
     }
 
+    /// The last `n` lines of the child's stderr.
+    pub fn log_tail(&self, n: usize) -> String {
+        let log = self.log();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(n)..].join("\n")
+    }
+
     /// Sends SIGTERM (through kill(1): the crate has no signal-sending dependency).
     pub fn terminate(&self) {
         let status = Command::new("kill")
