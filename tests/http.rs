@@ -47,7 +47,10 @@ fn openmetrics_when_accept_asks_for_it() {
 #[test]
 fn gzip_when_accept_encoding_asks_for_it() {
     let agent = spawn_agent(&[]);
-    for (accept, content_type) in [("text/plain", TEXT), (common::PROMETHEUS_ACCEPT, OPENMETRICS)] {
+    for (accept, content_type) in [
+        ("text/plain", TEXT),
+        (common::PROMETHEUS_ACCEPT, OPENMETRICS),
+    ] {
         let resp = scrape(&agent, &[("accept", accept), ("accept-encoding", "gzip")]);
         assert_eq!(resp.header("content-encoding"), Some("gzip"));
         assert_eq!(resp.header("content-type"), Some(content_type));
@@ -103,8 +106,16 @@ fn sigterm_exits_zero() {
 fn bad_configuration_fails_at_start_naming_the_field() {
     // (file contents or None, extra flags, what stderr must mention)
     let cases: &[(Option<&str>, &[&str], &str)] = &[
-        (Some("web:\n  listen_adress: 127.0.0.1:0\n"), &[], "listen_adress"),
-        (Some("web: {listen_address: nope}\n"), &[], "web.listen_address"),
+        (
+            Some("web:\n  listen_adress: 127.0.0.1:0\n"),
+            &[],
+            "listen_adress",
+        ),
+        (
+            Some("web: {listen_address: nope}\n"),
+            &[],
+            "web.listen_address",
+        ),
         (Some("telemetry: {}\n"), &[], "telemetry"),
         (
             Some("collectors:\n  netdev:\n    device_exclude: \"(\"\n"),
@@ -117,8 +128,16 @@ fn bad_configuration_fails_at_start_naming_the_field() {
             "mount_timeout",
         ),
         (None, &["--log.format=xml"], "--log.format"),
-        (None, &["--collector.vmstat.fields=("], "--collector.vmstat.fields"),
-        (None, &["--collectors.disable=nosuch"], "--collectors.disable"),
+        (
+            None,
+            &["--collector.vmstat.fields=("],
+            "--collector.vmstat.fields",
+        ),
+        (
+            None,
+            &["--collectors.disable=nosuch"],
+            "--collectors.disable",
+        ),
     ];
     let dir = tempfile::tempdir().expect("temp dir");
     for (i, (file, flags, field)) in cases.iter().enumerate() {

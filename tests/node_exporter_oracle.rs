@@ -52,7 +52,11 @@ fn assert_agrees(ne: &Server, candidate: &Server) {
             .collect();
         if !found.is_empty() {
             let keys: Vec<&str> = found.keys().map(String::as_str).collect();
-            eprintln!("round {round}: {} differences: {}", keys.len(), keys.join("; "));
+            eprintln!(
+                "round {round}: {} differences: {}",
+                keys.len(),
+                keys.join("; ")
+            );
         }
         let kept = match persistent {
             None => found,

@@ -39,7 +39,9 @@ fn prometheus_scrapes_the_agent() {
     let prom = Server::start(&prometheus, &args, "/-/ready");
     let http = Http::new();
 
-    poll("both targets healthy", &prom, || targets_healthy(&http, &prom));
+    poll("both targets healthy", &prom, || {
+        targets_healthy(&http, &prom)
+    });
     for job in JOBS {
         poll(&format!("up{{job={job:?}}} == 1"), &prom, || {
             let v = query(&http, &prom, &format!("up{{job={job:?}}}"))?;
@@ -52,7 +54,11 @@ fn prometheus_scrapes_the_agent() {
         });
     }
     poll("node_cpu_seconds_total", &prom, || {
-        non_empty(query(&http, &prom, "node_cpu_seconds_total{job=\"nodepulse\"}")?)
+        non_empty(query(
+            &http,
+            &prom,
+            "node_cpu_seconds_total{job=\"nodepulse\"}",
+        )?)
     });
 }
 
@@ -88,14 +94,20 @@ fn poll<T>(what: &str, prom: &Server, mut f: impl FnMut() -> Result<T, String>) 
 /// of the scraped body would show).
 fn targets_healthy(http: &Http, prom: &Server) -> Result<(), String> {
     let body = api(http, prom, "/api/v1/targets")?;
-    let targets = body["data"]["activeTargets"].as_array().cloned().unwrap_or_default();
+    let targets = body["data"]["activeTargets"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     for job in JOBS {
         let t = targets
             .iter()
             .find(|t| t["labels"]["job"] == job)
             .ok_or(format!("no target for job {job}: {body}"))?;
         if t["health"] != "up" || t["lastError"] != "" {
-            return Err(format!("job {job}: health {}, lastError {}", t["health"], t["lastError"]));
+            return Err(format!(
+                "job {job}: health {}, lastError {}",
+                t["health"], t["lastError"]
+            ));
         }
     }
     Ok(())
@@ -103,7 +115,11 @@ fn targets_healthy(http: &Http, prom: &Server) -> Result<(), String> {
 
 /// The result vector of an instant query.
 fn query(http: &Http, prom: &Server, promql: &str) -> Result<Vec<Value>, String> {
-    let body = api(http, prom, &format!("/api/v1/query?query={}", url_encode(promql)))?;
+    let body = api(
+        http,
+        prom,
+        &format!("/api/v1/query?query={}", url_encode(promql)),
+    )?;
     body["data"]["result"]
         .as_array()
         .cloned()
@@ -111,7 +127,9 @@ fn query(http: &Http, prom: &Server, promql: &str) -> Result<Vec<Value>, String>
 }
 
 fn non_empty(result: Vec<Value>) -> Result<(), String> {
-    (!result.is_empty()).then_some(()).ok_or("empty result".into())
+    (!result.is_empty())
+        .then_some(())
+        .ok_or("empty result".into())
 }
 
 fn api(http: &Http, prom: &Server, path: &str) -> Result<Value, String> {

@@ -35,7 +35,9 @@ fn check_metrics(promtool: &Path, body: &str) -> Lint {
         .spawn()
         .expect("starting promtool");
     let mut stdin = child.stdin.take().expect("promtool stdin");
-    stdin.write_all(body.as_bytes()).expect("writing to promtool");
+    stdin
+        .write_all(body.as_bytes())
+        .expect("writing to promtool");
     drop(stdin);
     let out = child.wait_with_output().expect("waiting for promtool");
     let text = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
@@ -74,10 +76,7 @@ fn agent_text_lints_no_worse_than_node_exporter() {
     let agent_lint = check_metrics(&promtool, &scrape_text(&agent));
     assert_eq!(ne_lint.parse_error, None, "node_exporter's output");
     assert_eq!(agent_lint.parse_error, None, "the agent's output");
-    let beyond: Vec<_> = agent_lint
-        .findings
-        .difference(&ne_lint.findings)
-        .collect();
+    let beyond: Vec<_> = agent_lint.findings.difference(&ne_lint.findings).collect();
     assert!(
         beyond.is_empty(),
         "findings node_exporter's output does not get: {beyond:#?}"
@@ -87,7 +86,10 @@ fn agent_text_lints_no_worse_than_node_exporter() {
         .iter()
         .filter(|(name, _)| name.starts_with("nodepulse_") || name.starts_with("process_"))
         .collect();
-    assert!(own.is_empty(), "findings on the agent's own families: {own:#?}");
+    assert!(
+        own.is_empty(),
+        "findings on the agent's own families: {own:#?}"
+    );
 }
 
 /// The check itself: a finding and a parse error are both seen.

@@ -261,7 +261,12 @@ impl Http {
 
     /// The status of a GET, or `None` when nothing answers (yet).
     fn status(&self, url: &str) -> Option<u16> {
-        let resp = self.0.get(url).timeout(Duration::from_secs(5)).send().ok()?;
+        let resp = self
+            .0
+            .get(url)
+            .timeout(Duration::from_secs(5))
+            .send()
+            .ok()?;
         Some(resp.status().as_u16())
     }
 }

@@ -182,7 +182,11 @@ fn judge(check: Check, counter: bool, a: f64, b: f64, c: f64) -> Option<String> 
         Check::Skip => None,
         Check::Exact => (a != b || b != c).then(|| format!("is a constant but differs {nums}")),
         Check::Bracket { abs, rel } => {
-            let (lo, hi) = if counter { (a, c) } else { (a.min(c), a.max(c)) };
+            let (lo, hi) = if counter {
+                (a, c)
+            } else {
+                (a.min(c), a.max(c))
+            };
             let scale = a.abs().max(c.abs());
             let slack = abs + rel * scale + 1e-9 * scale.max(1.0);
             let ok = lo - slack <= b && b <= hi + slack;
@@ -201,7 +205,8 @@ fn check_success(a: &Scrape, b: &Scrape, collectors: &BTreeSet<&str>, out: &mut 
     };
     for collector in collectors {
         if success(a, collector) == Some(1.0) && success(b, collector) != Some(1.0) {
-            let detail = format!("collector {collector:?} failed in the agent, not in node_exporter");
+            let detail =
+                format!("collector {collector:?} failed in the agent, not in node_exporter");
             out.push(mismatch(name, &format!("success {collector}"), detail));
         }
     }

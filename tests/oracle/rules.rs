@@ -137,7 +137,10 @@ mod tests {
     #[test]
     fn first_matching_entry_wins_and_constants_are_exact() {
         assert_eq!(check_for("node_memory_MemTotal_bytes"), Check::Exact);
-        assert_eq!(check_for("node_memory_MemFree_bytes"), slack(64.0 * MIB, 0.05));
+        assert_eq!(
+            check_for("node_memory_MemFree_bytes"),
+            slack(64.0 * MIB, 0.05)
+        );
         assert_eq!(check_for("node_sockstat_TCP_mem_bytes"), slack(MIB, 0.0));
         assert_eq!(check_for("node_sockstat_TCP_mem"), slack(64.0, 0.0));
         assert_eq!(check_for("node_load1"), slack(0.0, 0.0));

@@ -29,10 +29,11 @@ fn keys(a: &str, b: &str, c: &str) -> Vec<String> {
     keys
 }
 
+#[rustfmt::skip]
 const NE: &[(&str, &str, &str, &str, f64)] = &[
     ("node_forks_total", "counter", "Total number of forks.", "", 100.0),
     ("node_load1", "gauge", "1m load average.", "", 0.5),
-    ("node_memory_MemTotal_bytes", "gauge", "Memory information field MemTotal_bytes.", "", 4e9),
+    ("node_memory_MemTotal_bytes", "gauge", "Memory field MemTotal_bytes.", "", 4e9),
     ("node_network_up", "gauge", "Up.", "{device=\"eth0\"}", 1.0),
     ("node_network_up", "gauge", "Up.", "{device=\"lo\"}", 0.0),
     ("node_procs_running", "gauge", "Running.", "", 1.0),
@@ -94,7 +95,10 @@ fn reports_every_kind_of_difference() {
 fn required_families_missing_on_either_side_are_reported() {
     let ne = Scrape::parse(&body(NE));
     let found = compare(&ne, &ne, &ne);
-    let load1: Vec<_> = found.iter().filter(|m| m.key.starts_with("node_load1 ")).collect();
+    let load1: Vec<_> = found
+        .iter()
+        .filter(|m| m.key.starts_with("node_load1 "))
+        .collect();
     assert!(load1.is_empty(), "{load1:?}");
     let cpu = found
         .iter()
@@ -109,9 +113,20 @@ fn judge_checks() {
     let bracket = Check::Bracket { abs: 0.0, rel: 0.0 };
     assert_eq!(judge(exact, false, 1.0, 1.0, 1.0), None);
     assert!(judge(exact, false, 1.0, 2.0, 1.0).is_some());
-    assert_eq!(judge(bracket, true, 1.0, 1.0 + 1e-12, 1.0), None, "float epsilon");
-    assert!(judge(bracket, true, 3.0, 2.0, 1.0).is_some(), "counter went back");
-    assert_eq!(judge(bracket, false, 3.0, 2.0, 1.0), None, "gauge went down");
+    assert_eq!(
+        judge(bracket, true, 1.0, 1.0 + 1e-12, 1.0),
+        None,
+        "float epsilon"
+    );
+    assert!(
+        judge(bracket, true, 3.0, 2.0, 1.0).is_some(),
+        "counter went back"
+    );
+    assert_eq!(
+        judge(bracket, false, 3.0, 2.0, 1.0),
+        None,
+        "gauge went down"
+    );
     assert_eq!(judge(bracket, false, f64::NAN, f64::NAN, f64::NAN), None);
     assert!(judge(bracket, false, 1.0, f64::NAN, 1.0).is_some());
     assert_eq!(judge(Check::Skip, false, 1.0, 9.0, 1.0), None);
