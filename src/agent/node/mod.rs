@@ -8,13 +8,37 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use thiserror::Error;
 
+pub mod arp;
+mod host_net;
 pub mod loadavg;
+pub mod netclass;
+pub mod netdev;
+pub mod os;
+pub mod softnet;
+mod sysfs_attr;
+pub mod time;
+pub mod timex;
+pub mod udp_queues;
+pub mod uname;
 
 /// Builds one collector from the host paths and the collector settings.
 type Ctor = fn(&HostPaths, &CollectorSettings) -> Box<dyn Collector>;
 
 /// Every node collector, by node_exporter's name, in scrape order.
-const REGISTRY: &[(&str, Ctor)] = &[("loadavg", |p, _| Box::new(loadavg::LoadAvg::new(p)))];
+const REGISTRY: &[(&str, Ctor)] = &[
+    ("arp", |p, _| Box::new(arp::Arp::new(p))),
+    ("loadavg", |p, _| Box::new(loadavg::LoadAvg::new(p))),
+    ("netclass", |p, s| Box::new(netclass::NetClass::new(p, s))),
+    ("netdev", |p, s| Box::new(netdev::NetDev::new(p, s))),
+    ("os", |p, _| Box::new(os::Os::new(p))),
+    ("softnet", |p, _| {
+        Box::new(softnet::SoftnetCollector::new(p))
+    }),
+    ("time", |p, _| Box::new(time::Time::new(p))),
+    ("timex", |_, _| Box::new(timex::TimexCollector)),
+    ("udp_queues", |p, _| Box::new(udp_queues::UdpQueues::new(p))),
+    ("uname", |_, _| Box::new(uname::Uname)),
+];
 
 /// The names of all node collectors (for `--collectors.disable`).
 pub fn names() -> impl Iterator<Item = &'static str> {

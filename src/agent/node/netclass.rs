@@ -1,0 +1,298 @@
+//! netclass: `node_network_up`, `node_network_info` and the `node_network_*` device
+//! properties from `<sysfs>/class/net/<dev>/`.
+//!
+//! Mirrors node_exporter 1.5's netclass collector in its default sysfs mode
+//! (collector/netclass_linux.go over procfs' sysfs/class_net.go): attributes that read
+//! as missing, forbidden, EOPNOTSUPP or EINVAL (e.g. `carrier` of a down interface) are
+//! left out; numbers parse like Go's `ParseInt(s, 0, 64)` (hex `flags`), and one that
+//! does not parse is left out too; `speed` in Mb/s becomes bytes/s, -1 included.
+//! Upstream reads every file of the directory; this reads only the 22 it reports, each
+//! once, relative to the directory's fd.
+
+use super::sysfs_attr::{is_unavailable, parse_int, text, AttrDir, ATTR_MAX};
+use super::{CollectError, Collector, HostPaths};
+use crate::agent::config::CollectorSettings;
+use crate::exposition::{MetricFamily, MetricType};
+use regex::Regex;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// One numeric property: sysfs attribute, family name, help, type.
+struct Property {
+    attr: &'static str,
+    name: &'static str,
+    help: &'static str,
+    kind: MetricType,
+}
+
+const fn prop(attr: &'static str, name: &'static str, help: &'static str) -> Property {
+    Property {
+        attr,
+        name,
+        help,
+        kind: MetricType::Gauge,
+    }
+}
+
+const fn counter(attr: &'static str, name: &'static str, help: &'static str) -> Property {
+    Property {
+        attr,
+        name,
+        help,
+        kind: MetricType::Counter,
+    }
+}
+
+/// Index of `speed` in [`PROPERTIES`]: the one value that is converted (Mb/s → bytes/s).
+const SPEED: usize = 14;
+
+/// In node_exporter's emission order.
+const PROPERTIES: [Property; 17] = [
+    prop(
+        "addr_assign_type",
+        "node_network_address_assign_type",
+        "Network device property: address_assign_type",
+    ),
+    prop(
+        "carrier",
+        "node_network_carrier",
+        "Network device property: carrier",
+    ),
+    counter(
+        "carrier_changes",
+        "node_network_carrier_changes_total",
+        "Network device property: carrier_changes_total",
+    ),
+    counter(
+        "carrier_up_count",
+        "node_network_carrier_up_changes_total",
+        "Network device property: carrier_up_changes_total",
+    ),
+    counter(
+        "carrier_down_count",
+        "node_network_carrier_down_changes_total",
+        "Network device property: carrier_down_changes_total",
+    ),
+    prop(
+        "dev_id",
+        "node_network_device_id",
+        "Network device property: device_id",
+    ),
+    prop(
+        "dormant",
+        "node_network_dormant",
+        "Network device property: dormant",
+    ),
+    prop(
+        "flags",
+        "node_network_flags",
+        "Network device property: flags",
+    ),
+    prop(
+        "ifindex",
+        "node_network_iface_id",
+        "Network device property: iface_id",
+    ),
+    prop(
+        "iflink",
+        "node_network_iface_link",
+        "Network device property: iface_link",
+    ),
+    prop(
+        "link_mode",
+        "node_network_iface_link_mode",
+        "Network device property: iface_link_mode",
+    ),
+    prop(
+        "mtu",
+        "node_network_mtu_bytes",
+        "Network device property: mtu_bytes",
+    ),
+    prop(
+        "name_assign_type",
+        "node_network_name_assign_type",
+        "Network device property: name_assign_type",
+    ),
+    prop(
+        "netdev_group",
+        "node_network_net_dev_group",
+        "Network device property: net_dev_group",
+    ),
+    prop(
+        "speed",
+        "node_network_speed_bytes",
+        "Network device property: speed_bytes",
+    ),
+    prop(
+        "tx_queue_len",
+        "node_network_transmit_queue_length",
+        "Network device property: transmit_queue_length",
+    ),
+    prop(
+        "type",
+        "node_network_protocol_type",
+        "Network device property: protocol_type",
+    ),
+];
+
+/// Text attributes: the labels of `node_network_info` besides `device`.
+const TEXT_ATTRS: [&str; 5] = ["address", "broadcast", "duplex", "ifalias", "operstate"];
+const OPERSTATE: usize = 4;
+
+/// What one interface's directory holds; `None` where the attribute is unavailable.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Iface {
+    pub name: String,
+    pub text: [Option<String>; 5],
+    pub values: [Option<i64>; 17],
+}
+
+/// Builds the netclass families from interfaces (in the order given).
+pub fn families(ifaces: &[Iface]) -> Vec<MetricFamily> {
+    let mut up = MetricFamily::gauge(
+        "node_network_up",
+        "Value is 1 if operstate is 'up', 0 otherwise.",
+    );
+    let mut info = MetricFamily::gauge(
+        "node_network_info",
+        "Non-numeric data from /sys/class/net/<iface>, value is always 1.",
+    );
+    let mut props: Vec<MetricFamily> = PROPERTIES
+        .iter()
+        .map(|p| MetricFamily::new(p.name, p.help, p.kind))
+        .collect();
+    for iface in ifaces {
+        let device = [("device", iface.name.as_str())];
+        let text = |i: usize| iface.text[i].as_deref().unwrap_or("");
+        let is_up = text(OPERSTATE) == "up";
+        up.push(&device, if is_up { 1.0 } else { 0.0 });
+        info.push(
+            &[
+                ("address", text(0)),
+                ("broadcast", text(1)),
+                ("device", &iface.name),
+                ("duplex", text(2)),
+                ("ifalias", text(3)),
+                ("operstate", text(4)),
+            ],
+            1.0,
+        );
+        for (i, family) in props.iter_mut().enumerate() {
+            if let Some(v) = iface.values[i] {
+                family.push(&device, value_of(i, v));
+            }
+        }
+    }
+    let mut out = vec![up, info];
+    out.append(&mut props);
+    out
+}
+
+/// Go's `int64(speed * 1000 * 1000 / 8)`: integer arithmetic, so -1 gives -125000.
+fn value_of(property: usize, v: i64) -> f64 {
+    if property == SPEED {
+        (v.wrapping_mul(1_000_000) / 8) as f64
+    } else {
+        v as f64
+    }
+}
+
+/// Reads the reported attributes of one interface directory.
+fn read_iface(dir: &Path, name: &str) -> Result<Iface, CollectError> {
+    let attrs = AttrDir::open(dir).map_err(|source| io_error(dir, source))?;
+    let mut iface = Iface {
+        name: name.to_owned(),
+        ..Iface::default()
+    };
+    let mut buf = [0; ATTR_MAX];
+    for (slot, attr) in iface.text.iter_mut().zip(TEXT_ATTRS) {
+        *slot = read_attr(&attrs, dir, attr, &mut buf)?.map(text);
+    }
+    for (slot, p) in iface.values.iter_mut().zip(&PROPERTIES) {
+        let bytes = read_attr(&attrs, dir, p.attr, &mut buf)?;
+        *slot = bytes
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .and_then(parse_int);
+    }
+    Ok(iface)
+}
+
+/// One attribute's bytes; `None` if unavailable; an error for any other failure, which
+/// fails the collector as upstream does.
+fn read_attr<'b>(
+    attrs: &AttrDir,
+    dir: &Path,
+    attr: &str,
+    buf: &'b mut [u8; ATTR_MAX],
+) -> Result<Option<&'b [u8]>, CollectError> {
+    match attrs.read(attr, buf) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if is_unavailable(&e) => Ok(None),
+        Err(e) => Err(io_error(&dir.join(attr), e)),
+    }
+}
+
+fn io_error(path: &Path, source: io::Error) -> CollectError {
+    CollectError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+pub struct NetClass {
+    class_net: PathBuf,
+    ignored: Regex,
+}
+
+impl NetClass {
+    pub fn new(paths: &HostPaths, settings: &CollectorSettings) -> Self {
+        NetClass {
+            class_net: paths.sys("class/net"),
+            ignored: settings.netclass_ignored_devices.clone(),
+        }
+    }
+
+    /// Interface names: every entry of class/net but regular files (`bonding_masters`),
+    /// less ignored devices, sorted.
+    fn devices(&self) -> Result<Vec<String>, CollectError> {
+        let entries =
+            std::fs::read_dir(&self.class_net).map_err(|e| io_error(&self.class_net, e))?;
+        let mut names = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| io_error(&self.class_net, e))?;
+            if entry.file_type().is_ok_and(|t| t.is_file()) {
+                continue;
+            }
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !self.ignored.is_match(&name) {
+                names.push(name);
+            }
+        }
+        names.sort_unstable();
+        Ok(names)
+    }
+}
+
+impl Collector for NetClass {
+    fn name(&self) -> &'static str {
+        "netclass"
+    }
+
+    fn collect(&self, out: &mut Vec<MetricFamily>) -> Result<(), CollectError> {
+        let mut ifaces = Vec::new();
+        for name in self.devices()? {
+            match read_iface(&self.class_net.join(&name), &name) {
+                Ok(iface) => ifaces.push(iface),
+                // An interface removed since the listing (veth churn on a busy node)
+                // is skipped; upstream fails the whole collector on this race.
+                Err(e) if e.is_not_found() => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        out.append(&mut families(&ifaces));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;
