@@ -1,8 +1,8 @@
 //! arp: `node_arp_entries{device}` from `/proc/net/arp` of the host's network namespace
 //! (see [`super::host_net`]). Mirrors node_exporter 1.5's arp collector
-//! (collector/arp_linux.go over procfs' arp.go): every 6-column line is one entry of the
-//! device in its last column; the 9-word header and blank lines are skipped, and a line
-//! of any other width is an error.
+//! (collector/arp_linux.go, its own parser): a line whose first column is `IP` is the
+//! header; any other line of at least 6 columns is one entry of the device in its last
+//! column; a shorter line, blank ones included, is an error.
 
 use super::host_net::HostNetFile;
 use super::{CollectError, Collector, HostPaths};
@@ -11,22 +11,19 @@ use std::collections::BTreeMap;
 
 /// Counts ARP entries per device.
 pub fn parse(contents: &str) -> Result<BTreeMap<&str, u32>, String> {
-    const HEADER_WIDTH: usize = 9; // "IP address HW type Flags HW address Mask Device"
-    const DATA_WIDTH: usize = 6;
+    const MIN_WIDTH: usize = 6;
     let mut entries = BTreeMap::new();
     for line in contents.lines() {
-        let mut columns = [""; DATA_WIDTH];
-        let mut width = 0;
-        for word in line.split_ascii_whitespace() {
-            if let Some(slot) = columns.get_mut(width) {
-                *slot = word;
+        let mut columns = line.split_ascii_whitespace();
+        let first = columns.next();
+        let (width, last) = columns.fold((1, first), |(n, _), c| (n + 1, Some(c)));
+        match (first, last) {
+            (Some(first), Some(device)) if width >= MIN_WIDTH => {
+                if first != "IP" {
+                    *entries.entry(device).or_insert(0) += 1;
+                }
             }
-            width += 1;
-        }
-        match width {
-            0 | HEADER_WIDTH => continue,
-            DATA_WIDTH => *entries.entry(columns[5]).or_insert(0) += 1,
-            _ => return Err(format!("{width} columns, expected {DATA_WIDTH}: {line:?}")),
+            _ => return Err(format!("unexpected ARP table format: {line:?}")),
         }
     }
     Ok(entries)
@@ -78,7 +75,7 @@ IP address       HW type     Flags       HW address            Mask     Device
             "{REAL}\
              10.0.0.7         0x1         0x0         00:00:00:00:00:00     *        eth0\n\
              fe80::1          0x1         0x2         aa:bb:cc:dd:ee:ff     *        br-1.100\n\
-             \n"
+"
         );
         assert_eq!(
             parse(&many).unwrap(),
@@ -88,9 +85,16 @@ IP address       HW type     Flags       HW address            Mask     Device
     }
 
     #[test]
-    fn rejects_lines_of_another_width() {
+    fn counts_the_last_column_of_wide_lines_and_skips_ip_lines() {
+        let odd = "IP 1 2 3 4 x\n192.0.2.2 0x1 0x0 00:00:00:00:00:00 * extra eth0\n";
+        assert_eq!(parse(odd).unwrap(), BTreeMap::from([("eth0", 1)]));
+    }
+
+    #[test]
+    fn rejects_short_and_blank_lines_as_upstream_does() {
         assert!(parse("192.0.2.1 0x1 0x2 02:fc:00:00:00:05 *\n").is_err());
-        assert!(parse("192.0.2.1 0x1 0x2 02:fc:00:00:00:05 * eth0 extra\n").is_err());
+        assert!(parse(&format!("{REAL}\n")).is_err());
+        assert!(parse(&format!("{REAL}   \n")).is_err());
     }
 
     #[test]

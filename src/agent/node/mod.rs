@@ -9,6 +9,7 @@ use std::time::Instant;
 use thiserror::Error;
 
 pub mod arp;
+mod goint;
 mod host_net;
 pub mod loadavg;
 pub mod netclass;

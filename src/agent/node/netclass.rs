@@ -4,12 +4,14 @@
 //! Mirrors node_exporter 1.5's netclass collector in its default sysfs mode
 //! (collector/netclass_linux.go over procfs' sysfs/class_net.go): attributes that read
 //! as missing, forbidden, EOPNOTSUPP or EINVAL (e.g. `carrier` of a down interface) are
-//! left out; numbers parse like Go's `ParseInt(s, 0, 64)` (hex `flags`), and one that
-//! does not parse is left out too; `speed` in Mb/s becomes bytes/s, -1 included.
+//! left out; numbers parse like Go's `ParseInt(s, 0, 64)` (hex `flags`), and a readable
+//! one that does not parse reads as 0 (procfs' ValueParser does that); `speed` in Mb/s
+//! becomes bytes/s, -1 included.
 //! Upstream reads every file of the directory; this reads only the 22 it reports, each
 //! once, relative to the directory's fd.
 
-use super::sysfs_attr::{is_unavailable, parse_int, text, AttrDir, ATTR_MAX};
+use super::goint::parse_int;
+use super::sysfs_attr::{is_unavailable, text, AttrDir, ATTR_MAX};
 use super::{CollectError, Collector, HostPaths};
 use crate::agent::config::CollectorSettings;
 use crate::exposition::{MetricFamily, MetricType};
@@ -210,9 +212,7 @@ fn read_iface(dir: &Path, name: &str) -> Result<Iface, CollectError> {
     }
     for (slot, p) in iface.values.iter_mut().zip(&PROPERTIES) {
         let bytes = read_attr(&attrs, dir, p.attr, &mut buf)?;
-        *slot = bytes
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .and_then(parse_int);
+        *slot = bytes.map(|b| std::str::from_utf8(b).ok().and_then(parse_int).unwrap_or(0));
     }
     Ok(iface)
 }

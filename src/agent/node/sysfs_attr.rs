@@ -1,7 +1,6 @@
 //! Reads sysfs attribute files the way node_exporter's procfs library does
-//! (`internal/util.SysReadFile`): one `read(2)` of at most 128 bytes, whitespace trimmed,
-//! and integers parsed like Go's `strconv.ParseInt(s, 0, 64)` (so `flags`' "0x1003" is
-//! hex). One read, not read-to-end: some drivers answer EAGAIN for ever on a second read.
+//! (`internal/util.SysReadFile`): one `read(2)` of at most 128 bytes, whitespace
+//! trimmed. One read, not read-to-end: some drivers answer EAGAIN for ever on a second.
 //!
 //! Attributes are opened relative to their directory's fd, so an interface with twenty
 //! attributes costs one path walk, not twenty.
@@ -77,77 +76,9 @@ pub fn is_unavailable(e: &io::Error) -> bool {
         || code == Errno::OPNOTSUPP.raw_os_error())
 }
 
-/// Parses an integer as Go's `strconv.ParseInt(s, 0, 64)`: optional sign, then a `0x`,
-/// `0o`, `0b` or bare `0` (octal) prefix picks the base. `None` where Go errs, which
-/// procfs turns into "attribute absent".
-pub fn parse_int(s: &str) -> Option<i64> {
-    let (neg, unsigned) = match s.as_bytes().first()? {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let (radix, digits) = split_radix(unsigned);
-    if digits.is_empty() || digits.starts_with(['+', '-']) {
-        return None;
-    }
-    let magnitude = u64::from_str_radix(digits, radix).ok()?;
-    if neg {
-        // i64::MIN's magnitude is one more than i64::MAX.
-        (magnitude <= i64::MAX as u64 + 1).then(|| (magnitude as i64).wrapping_neg())
-    } else {
-        i64::try_from(magnitude).ok()
-    }
-}
-
-fn split_radix(s: &str) -> (u32, &str) {
-    let b = s.as_bytes();
-    if b.len() >= 2 && b[0] == b'0' {
-        match b[1] {
-            b'x' | b'X' => return (16, &s[2..]),
-            b'o' | b'O' => return (8, &s[2..]),
-            b'b' | b'B' => return (2, &s[2..]),
-            _ => return (8, &s[1..]),
-        }
-    }
-    (10, s)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_integers_like_go_parse_int_base_0() {
-        let cases: &[(&str, Option<i64>)] = &[
-            ("0", Some(0)),
-            ("1400", Some(1400)),
-            ("-1", Some(-1)),
-            ("+7", Some(7)),
-            ("0x1003", Some(4099)),
-            ("0x0", Some(0)),
-            ("0X82", Some(130)),
-            ("010", Some(8)),
-            ("0o17", Some(15)),
-            ("0b101", Some(5)),
-            ("-0x10", Some(-16)),
-            ("9223372036854775807", Some(i64::MAX)),
-            ("-9223372036854775808", Some(i64::MIN)),
-            ("9223372036854775808", None),
-            ("", None),
-            ("-", None),
-            ("0x", None),
-            ("--1", None),
-            ("+-1", None),
-            ("0x-1", None),
-            ("12ab", None),
-            ("09", None),
-            ("up", None),
-            (" 1", None),
-        ];
-        for (input, want) in cases {
-            assert_eq!(parse_int(input), *want, "input {input:?}");
-        }
-    }
 
     #[test]
     fn reads_trimmed_attributes_relative_to_a_directory() {

@@ -4,6 +4,7 @@
 //! (collector/udp_queues_linux.go over procfs' net_ip_socket.go): a missing file (no
 //! IPv6) is skipped; both missing means no data.
 
+use super::goint::parse_uint;
 use super::host_net::HostNetFile;
 use super::{CollectError, Collector, HostPaths};
 use crate::exposition::MetricFamily;
@@ -16,12 +17,12 @@ pub struct Queues {
 }
 
 /// Parses `/proc/net/udp` or `udp6`: a header line, then one socket per line with
-/// `tx_queue:rx_queue` in hex as the 5th column. Lines are checked as procfs does
-/// (at least 10 columns, `sl:` first), so a garbled file is an error, not a wrong sum.
+/// `tx_queue:rx_queue` in hex as the 5th column. Each line is validated as procfs'
+/// `parseNetIPSocketLine` does (so a garbled file is an error, not a wrong sum).
 pub fn parse(contents: &str) -> Result<Queues, String> {
     let mut sum = Queues::default();
     for line in contents.lines().skip(1) {
-        let q = parse_line(line)?;
+        let q = parse_line(line).map_err(|e| format!("{e} in socket line {line:?}"))?;
         // Wrapping as Go's uint64 addition does; a real sum never gets near.
         sum.tx = sum.tx.wrapping_add(q.tx);
         sum.rx = sum.rx.wrapping_add(q.rx);
@@ -29,29 +30,55 @@ pub fn parse(contents: &str) -> Result<Queues, String> {
     Ok(sum)
 }
 
+/// Columns: `sl: local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid
+/// timeout inode ...`.
 fn parse_line(line: &str) -> Result<Queues, String> {
-    let mut fields = [""; 10];
+    let mut f = [""; 10];
     let mut n = 0;
-    for (slot, word) in fields.iter_mut().zip(line.split_ascii_whitespace()) {
+    for (slot, word) in f.iter_mut().zip(line.split_ascii_whitespace()) {
         *slot = word;
         n += 1;
     }
     if n < 10 {
-        return Err(format!("fewer than 10 columns: {line:?}"));
+        return Err("fewer than 10 columns".into());
     }
-    if !fields[0].ends_with(':') || !fields[1].contains(':') || !fields[2].contains(':') {
-        return Err(format!("not a socket line: {line:?}"));
-    }
-    let (tx, rx) = fields[4]
-        .split_once(':')
-        .ok_or_else(|| format!("no tx_queue:rx_queue column: {line:?}"))?;
-    let hex = |s: &str| {
-        u64::from_str_radix(s, 16).map_err(|_| format!("queue is not hex: {s:?} in {line:?}"))
-    };
+    let sl = pair(f[0], "sl")?.0;
+    parse_uint(sl).ok_or("bad sl")?;
+    address(f[1])?;
+    address(f[2])?;
+    hex(f[3], "st")?;
+    let (tx, rx) = pair(f[4], "tx_queue:rx_queue")?;
+    parse_uint(f[7]).ok_or("bad uid")?;
+    parse_uint(f[9]).ok_or("bad inode")?;
     Ok(Queues {
-        tx: hex(tx)?,
-        rx: hex(rx)?,
+        tx: hex(tx, "tx_queue")?,
+        rx: hex(rx, "rx_queue")?,
     })
+}
+
+/// Splits `a:b` (exactly one colon, as Go's `strings.Split` with a length check).
+fn pair<'a>(s: &'a str, what: &str) -> Result<(&'a str, &'a str), String> {
+    match s.split_once(':') {
+        Some((a, b)) if !b.contains(':') => Ok((a, b)),
+        _ => Err(format!("bad {what} {s:?}")),
+    }
+}
+
+/// `IP:port` in hex: 4 or 16 address bytes, any hex port.
+fn address(s: &str) -> Result<(), String> {
+    let (ip, port) = pair(s, "address")?;
+    let hex_ip = ip.bytes().all(|b| b.is_ascii_hexdigit());
+    if !(hex_ip && (ip.len() == 8 || ip.len() == 32)) {
+        return Err(format!("bad IP {ip:?}"));
+    }
+    hex(port, "port").map(|_| ())
+}
+
+fn hex(s: &str, what: &str) -> Result<u64, String> {
+    u64::from_str_radix(s, 16)
+        .ok()
+        .filter(|_| !s.starts_with('+'))
+        .ok_or_else(|| format!("bad {what} {s:?}"))
 }
 
 pub struct UdpQueues {
@@ -140,6 +167,13 @@ mod tests {
             "  1: 0A00000A:0035 00000000:0000 07 0000000000000000 00:00000000 00000000 0 0 1 2",
             "  1: 0A00000A:0035 00000000:0000 07 0000zz00:00000000 00:00000000 00000000 0 0 1 2",
             "  1 0A00000A:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000 0 0 1 2",
+            "  1: 0A00000A:0035 00000000:0000 zz 00000000:00000000 00:00000000 00000000 0 0 1 2",
+            "  1: 0A00000A:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000 0 0 x 2",
+            "  1: 0A00000A:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000 -1 0 1 2",
+            "  1: 0A0000:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000 0 0 1 2",
+            "  1: 0A00000A:0035:1 00000000:0000 07 00000000:00000000 00:00000000 00000000 0 0 1 2",
+            "  1: 0A00000A:0035 00000000:0000 07 00000000:+0000000 00:00000000 00000000 0 0 1 2",
+            "",
         ] {
             assert!(parse(&format!("{HEADER4}{bad}\n")).is_err(), "{bad}");
         }

@@ -176,7 +176,7 @@ fn converts_speed_in_megabits_to_bytes() {
 }
 
 #[test]
-fn unparsable_numbers_are_left_out_and_odd_text_is_kept() {
+fn unparsable_numbers_read_as_zero_and_odd_text_is_kept() {
     let dir = tempfile::tempdir().unwrap();
     let class_net = dir.path().join("class/net");
     let alias = "uplink \"core\" \\ rack\u{e9}";
@@ -191,8 +191,15 @@ fn unparsable_numbers_are_left_out_and_odd_text_is_kept() {
         ],
     );
     let out = collect(dir.path(), &CollectorSettings::default());
-    assert!(samples(&out, "node_network_mtu_bytes").is_empty());
-    assert!(samples(&out, "node_network_speed_bytes").is_empty());
+    assert_eq!(
+        samples(&out, "node_network_mtu_bytes"),
+        pairs(&[("br-1.100", 0.0)])
+    );
+    assert_eq!(
+        samples(&out, "node_network_speed_bytes"),
+        pairs(&[("br-1.100", 0.0)])
+    );
+    assert!(samples(&out, "node_network_flags").is_empty());
     let info = samples(&out, "node_network_info");
     assert_eq!(info, pairs(&[(&format!(",,br-1.100,,{alias},up"), 1.0)]));
 }
