@@ -6,7 +6,9 @@
 //! init when procfs is the host's `/proc`, so it is read first; the plain path is the
 //! fallback (hidepid, or a procfs with no pid 1 such as a test root).
 
-use super::{read_file, CollectError, HostPaths};
+use super::{CollectError, HostPaths};
+use rustix::fs::{Mode, OFlags};
+use std::io;
 use std::path::{Path, PathBuf};
 
 /// One `/proc/net/<name>` file, with its host-namespace and own-namespace paths.
@@ -27,11 +29,41 @@ impl HostNetFile {
     /// path they came from (for error messages). The fallback's error is the one
     /// reported, so a kernel without the file still reads as NotFound.
     pub fn read(&self) -> Result<(String, &Path), CollectError> {
-        match read_file(&self.host) {
+        match read_pseudo_file(&self.host) {
             Ok(contents) => Ok((contents, &self.host)),
-            Err(_) => read_file(&self.own).map(|c| (c, self.own.as_path())),
+            Err(_) => match read_pseudo_file(&self.own) {
+                Ok(contents) => Ok((contents, &self.own)),
+                Err(source) => Err(CollectError::Io {
+                    path: self.own.clone(),
+                    source,
+                }),
+            },
         }
     }
+}
+
+/// Reads a whole procfs file with as few system calls as it takes: procfs reports size
+/// 0, so `std::fs::read_to_string` would stat, seek and probe with a 32-byte read first;
+/// here it is open, read into a 16 KiB buffer until a read returns 0, close. Invalid
+/// UTF-8 (interface names are bytes) is replaced rather than failing the file.
+pub fn read_pseudo_file(path: &Path) -> io::Result<String> {
+    let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+    let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
+    loop {
+        if buf.len() == buf.capacity() {
+            buf.reserve(buf.capacity());
+        }
+        match rustix::io::read(&fd, rustix::buffer::spare_capacity(&mut buf)) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(match String::from_utf8(buf) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
 }
 
 #[cfg(test)]
@@ -60,5 +92,18 @@ mod tests {
         assert_eq!(arp, "own arp");
         let err = HostNetFile::new(&paths, "udp6").read().unwrap_err();
         assert!(err.is_not_found());
+    }
+
+    #[test]
+    fn reads_files_larger_than_the_first_buffer_and_bad_utf8() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = "0123456789abcdef".repeat(5000);
+        std::fs::write(dir.path().join("big"), &big).unwrap();
+        assert_eq!(read_pseudo_file(&dir.path().join("big")).unwrap(), big);
+        std::fs::write(dir.path().join("bad"), b"eth\xff0: 1\n").unwrap();
+        let bad = read_pseudo_file(&dir.path().join("bad")).unwrap();
+        assert_eq!(bad, "eth\u{fffd}0: 1\n");
+        let real = read_pseudo_file(Path::new("/proc/self/stat")).unwrap();
+        assert!(real.ends_with('\n'));
     }
 }

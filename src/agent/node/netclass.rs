@@ -8,16 +8,17 @@
 //! one that does not parse reads as 0 (procfs' ValueParser does that); `speed` in Mb/s
 //! becomes bytes/s, -1 included.
 //! Upstream reads every file of the directory; this reads only the 22 it reports, each
-//! once, relative to the directory's fd.
+//! once, and keeps them open between scrapes ([`AttrCache`]).
 
 use super::goint::parse_int;
-use super::sysfs_attr::{is_unavailable, text, AttrDir, ATTR_MAX};
+use super::sysfs_attr::{is_unavailable, text, AttrCache};
 use super::{CollectError, Collector, HostPaths};
 use crate::agent::config::CollectorSettings;
 use crate::exposition::{MetricFamily, MetricType};
 use regex::Regex;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// One numeric property: sysfs attribute, family name, help, type.
 struct Property {
@@ -199,37 +200,30 @@ fn value_of(property: usize, v: i64) -> f64 {
     }
 }
 
-/// Reads the reported attributes of one interface directory.
-fn read_iface(dir: &Path, name: &str) -> Result<Iface, CollectError> {
-    let attrs = AttrDir::open(dir).map_err(|source| io_error(dir, source))?;
-    let mut iface = Iface {
-        name: name.to_owned(),
-        ..Iface::default()
-    };
-    let mut buf = [0; ATTR_MAX];
-    for (slot, attr) in iface.text.iter_mut().zip(TEXT_ATTRS) {
-        *slot = read_attr(&attrs, dir, attr, &mut buf)?.map(text);
-    }
-    for (slot, p) in iface.values.iter_mut().zip(&PROPERTIES) {
-        let bytes = read_attr(&attrs, dir, p.attr, &mut buf)?;
-        *slot = bytes.map(|b| std::str::from_utf8(b).ok().and_then(parse_int).unwrap_or(0));
-    }
-    Ok(iface)
+/// The attribute files read per interface: the text ones, then the properties.
+fn attr_names() -> Vec<&'static str> {
+    TEXT_ATTRS
+        .iter()
+        .copied()
+        .chain(PROPERTIES.iter().map(|p| p.attr))
+        .collect()
 }
 
-/// One attribute's bytes; `None` if unavailable; an error for any other failure, which
-/// fails the collector as upstream does.
-fn read_attr<'b>(
-    attrs: &AttrDir,
-    dir: &Path,
-    attr: &str,
-    buf: &'b mut [u8; ATTR_MAX],
-) -> Result<Option<&'b [u8]>, CollectError> {
-    match attrs.read(attr, buf) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if is_unavailable(&e) => Ok(None),
-        Err(e) => Err(io_error(&dir.join(attr), e)),
+/// Stores attribute `i` (in [`attr_names`] order) of `iface`. Unavailable attributes
+/// stay `None`; any other read error fails the collector, as upstream's does.
+fn fill(iface: &mut Iface, i: usize, value: io::Result<&[u8]>) -> io::Result<()> {
+    let bytes = match value {
+        Ok(bytes) => bytes,
+        Err(e) if is_unavailable(&e) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    if let Some(slot) = iface.text.get_mut(i) {
+        *slot = Some(text(bytes));
+    } else if let Some(slot) = iface.values.get_mut(i - TEXT_ATTRS.len()) {
+        let number = std::str::from_utf8(bytes).ok().and_then(parse_int);
+        *slot = Some(number.unwrap_or(0));
     }
+    Ok(())
 }
 
 fn io_error(path: &Path, source: io::Error) -> CollectError {
@@ -242,6 +236,7 @@ fn io_error(path: &Path, source: io::Error) -> CollectError {
 pub struct NetClass {
     class_net: PathBuf,
     ignored: Regex,
+    attrs: Mutex<AttrCache>,
 }
 
 impl NetClass {
@@ -249,6 +244,7 @@ impl NetClass {
         NetClass {
             class_net: paths.sys("class/net"),
             ignored: settings.netclass_ignored_devices.clone(),
+            attrs: Mutex::new(AttrCache::new(attr_names())),
         }
     }
 
@@ -279,16 +275,28 @@ impl Collector for NetClass {
     }
 
     fn collect(&self, out: &mut Vec<MetricFamily>) -> Result<(), CollectError> {
-        let mut ifaces = Vec::new();
-        for name in self.devices()? {
-            match read_iface(&self.class_net.join(&name), &name) {
-                Ok(iface) => ifaces.push(iface),
-                // An interface removed since the listing (veth churn on a busy node)
-                // is skipped; upstream fails the whole collector on this race.
-                Err(e) if e.is_not_found() => continue,
-                Err(e) => return Err(e),
+        let names = self.devices()?;
+        let mut attrs = self.attrs.lock().unwrap_or_else(|e| e.into_inner());
+        let mut ifaces = Vec::with_capacity(names.len());
+        for name in names {
+            let dir = self.class_net.join(&name);
+            let mut iface = Iface::default();
+            let read = attrs.read(&name, &dir, |i, value| {
+                fill(&mut iface, i, value).map_err(|e| (i, e))
+            });
+            match read {
+                Ok(Ok(())) => ifaces.push(Iface { name, ..iface }),
+                Ok(Err((i, e))) => {
+                    let attr = attr_names().get(i).copied().unwrap_or_default();
+                    return Err(io_error(&dir.join(attr), e));
+                }
+                // Removed since the listing (veth churn on a busy node): skipped, where
+                // upstream fails the whole collector on this race.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_error(&dir, e)),
             }
         }
+        attrs.sweep();
         out.append(&mut families(&ifaces));
         Ok(())
     }

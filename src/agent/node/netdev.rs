@@ -9,12 +9,13 @@
 //! `<sysfs>/class/net/<dev>/statistics/rx_nohandler` (the same `dev_get_stats` field).
 
 use super::host_net::HostNetFile;
-use super::sysfs_attr::{read_path, ATTR_MAX};
+use super::sysfs_attr::AttrCache;
 use super::{CollectError, Collector, HostPaths};
 use crate::agent::config::CollectorSettings;
 use crate::exposition::MetricFamily;
 use regex::Regex;
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 /// Family name and help of each `/proc/net/dev` column, in the file's order.
 const COLUMNS: [(&str, &str); 16] = [
@@ -133,6 +134,7 @@ pub struct NetDev {
     file: HostNetFile,
     class_net: PathBuf,
     exclude: Option<Regex>,
+    nohandler: Mutex<AttrCache>,
 }
 
 impl NetDev {
@@ -141,19 +143,25 @@ impl NetDev {
             file: HostNetFile::new(paths, "dev"),
             class_net: paths.sys("class/net"),
             exclude: settings.netdev_device_exclude.clone(),
+            nohandler: Mutex::new(AttrCache::new(vec!["statistics/rx_nohandler"])),
         }
     }
 
     /// `rx_nohandler` of one device; `None` when sysfs does not have it (a kernel before
     /// 4.6, or a device of another namespace than the mounted sysfs): no sample then.
-    fn nohandler(&self, device: &str) -> Option<u64> {
+    fn nohandler(&self, cache: &mut AttrCache, device: &str) -> Option<u64> {
         if device.contains('/') {
             return None;
         }
-        let path = self.class_net.join(device).join("statistics/rx_nohandler");
-        let mut buf = [0; ATTR_MAX];
-        let bytes = read_path(&path, &mut buf).ok()?;
-        std::str::from_utf8(bytes).ok()?.parse().ok()
+        let mut value = None;
+        let dir = self.class_net.join(device);
+        let _ = cache.read(device, &dir, |_, bytes| {
+            value = bytes
+                .ok()
+                .and_then(|b| std::str::from_utf8(b).ok()?.parse().ok());
+            Ok::<(), ()>(())
+        });
+        value
     }
 }
 
@@ -177,15 +185,17 @@ impl Collector for NetDev {
             .map(|(name, help)| MetricFamily::counter(*name, *help))
             .collect();
         let mut nohandler = MetricFamily::counter(NOHANDLER.0, NOHANDLER.1);
+        let mut cache = self.nohandler.lock().unwrap_or_else(|e| e.into_inner());
         for dev in &devices {
             let labels = [("device", dev.device)];
             for (family, value) in families.iter_mut().zip(dev.values) {
                 family.push(&labels, value as f64);
             }
-            if let Some(v) = self.nohandler(dev.device) {
+            if let Some(v) = self.nohandler(&mut cache, dev.device) {
                 nohandler.push(&labels, v as f64);
             }
         }
+        cache.sweep();
         out.append(&mut families);
         out.push(nohandler);
         Ok(())

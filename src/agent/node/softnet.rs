@@ -3,11 +3,12 @@
 //! (collector/softnet_linux.go over procfs' net_softnet.go): one line per online CPU of
 //! hex columns, at least 9 of them; the `cpu` label is the line's position, not the CPU
 //! id column newer kernels print (upstream 1.5 numbers lines, so do we).
-//! The file is global (not per network namespace), so the own-namespace path is fine.
+//! The counters are global, not per network namespace; the file is read like the other
+//! `/proc/net` files ([`super::host_net`]).
 
-use super::{read_file, CollectError, Collector, HostPaths};
+use super::host_net::HostNetFile;
+use super::{CollectError, Collector, HostPaths};
 use crate::exposition::MetricFamily;
-use std::path::PathBuf;
 
 /// The first three counters of one CPU's line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,13 +45,13 @@ pub fn parse(contents: &str) -> Result<Vec<Softnet>, String> {
 }
 
 pub struct SoftnetCollector {
-    path: PathBuf,
+    file: HostNetFile,
 }
 
 impl SoftnetCollector {
     pub fn new(paths: &HostPaths) -> Self {
         SoftnetCollector {
-            path: paths.proc("net/softnet_stat"),
+            file: HostNetFile::new(paths, "softnet_stat"),
         }
     }
 }
@@ -61,8 +62,8 @@ impl Collector for SoftnetCollector {
     }
 
     fn collect(&self, out: &mut Vec<MetricFamily>) -> Result<(), CollectError> {
-        let stats =
-            parse(&read_file(&self.path)?).map_err(|m| CollectError::parse(&self.path, m))?;
+        let (contents, path) = self.file.read()?;
+        let stats = parse(&contents).map_err(|m| CollectError::parse(path, m))?;
         let mut processed = MetricFamily::counter(
             "node_softnet_processed_total",
             "Number of processed packets",

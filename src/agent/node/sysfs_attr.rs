@@ -1,9 +1,11 @@
 //! Reads sysfs attribute files the way node_exporter's procfs library does
 //! (`internal/util.SysReadFile`): one `read(2)` of at most 128 bytes, whitespace
 //! trimmed. One read, not read-to-end: some drivers answer EAGAIN for ever on a second.
-//!
-//! Attributes are opened relative to their directory's fd, so an interface with twenty
-//! attributes costs one path walk, not twenty.
+//! Directories read on every scrape keep their attributes open ([`AttrCache`]).
+
+mod cache;
+
+pub use cache::AttrCache;
 
 use rustix::fd::OwnedFd;
 use rustix::fs::{Mode, OFlags};
@@ -15,40 +17,17 @@ use std::path::Path;
 /// procfs' `sysFileBufferSize`: longer attribute values are cut here, as upstream does.
 pub const ATTR_MAX: usize = 128;
 
-/// An open sysfs directory whose attributes are read by name.
-pub struct AttrDir {
-    fd: OwnedFd,
-}
-
-impl AttrDir {
-    pub fn open(path: &Path) -> io::Result<Self> {
-        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-        let fd = rustix::fs::open(path, flags, Mode::empty())?;
-        Ok(AttrDir { fd })
-    }
-
-    /// Reads attribute `name` (relative, e.g. `mtu` or `statistics/rx_nohandler`) into
-    /// `buf` and returns its trimmed bytes.
-    pub fn read<'b>(&self, name: &str, buf: &'b mut [u8; ATTR_MAX]) -> io::Result<&'b [u8]> {
-        let fd = rustix::fs::openat(
-            &self.fd,
-            name,
-            OFlags::RDONLY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )?;
-        read_once(&fd, buf)
-    }
-}
-
 /// Reads one attribute file by path (for the odd single read outside a directory walk).
 pub fn read_path<'b>(path: &Path, buf: &'b mut [u8; ATTR_MAX]) -> io::Result<&'b [u8]> {
     let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
     read_once(&fd, buf)
 }
 
+/// One read from offset 0 (a fresh file's position, and where sysfs re-renders an open
+/// one), retried only on EINTR.
 fn read_once<'b>(fd: &OwnedFd, buf: &'b mut [u8; ATTR_MAX]) -> io::Result<&'b [u8]> {
     let n = loop {
-        match rustix::io::read(fd, &mut buf[..]) {
+        match rustix::io::pread(fd, &mut buf[..], 0) {
             Err(Errno::INTR) => continue,
             other => break other?,
         }
@@ -81,24 +60,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_trimmed_attributes_relative_to_a_directory() {
+    fn reads_one_trimmed_value_of_at_most_128_bytes() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("mtu"), "1500\n").unwrap();
-        std::fs::create_dir(dir.path().join("statistics")).unwrap();
-        std::fs::write(dir.path().join("statistics/rx_nohandler"), "7\n").unwrap();
         std::fs::write(dir.path().join("ifalias"), "x".repeat(300)).unwrap();
-        let attrs = AttrDir::open(dir.path()).unwrap();
         let mut buf = [0; ATTR_MAX];
-        assert_eq!(attrs.read("mtu", &mut buf).unwrap(), b"1500");
         assert_eq!(
-            attrs.read("statistics/rx_nohandler", &mut buf).unwrap(),
-            b"7"
+            read_path(&dir.path().join("mtu"), &mut buf).unwrap(),
+            b"1500"
         );
-        assert_eq!(attrs.read("ifalias", &mut buf).unwrap().len(), ATTR_MAX);
-        let missing = attrs.read("speed", &mut buf).unwrap_err();
+        let long = read_path(&dir.path().join("ifalias"), &mut buf).unwrap();
+        assert_eq!(long.len(), ATTR_MAX);
+        let missing = read_path(&dir.path().join("speed"), &mut buf).unwrap_err();
         assert!(is_unavailable(&missing));
-        let path = dir.path().join("mtu");
-        assert_eq!(read_path(&path, &mut buf).unwrap(), b"1500");
     }
 
     #[test]
