@@ -50,92 +50,25 @@ const fn counter(attr: &'static str, name: &'static str, help: &'static str) -> 
 const SPEED: usize = 14;
 
 /// In node_exporter's emission order.
+#[rustfmt::skip]
 const PROPERTIES: [Property; 17] = [
-    prop(
-        "addr_assign_type",
-        "node_network_address_assign_type",
-        "Network device property: address_assign_type",
-    ),
-    prop(
-        "carrier",
-        "node_network_carrier",
-        "Network device property: carrier",
-    ),
-    counter(
-        "carrier_changes",
-        "node_network_carrier_changes_total",
-        "Network device property: carrier_changes_total",
-    ),
-    counter(
-        "carrier_up_count",
-        "node_network_carrier_up_changes_total",
-        "Network device property: carrier_up_changes_total",
-    ),
-    counter(
-        "carrier_down_count",
-        "node_network_carrier_down_changes_total",
-        "Network device property: carrier_down_changes_total",
-    ),
-    prop(
-        "dev_id",
-        "node_network_device_id",
-        "Network device property: device_id",
-    ),
-    prop(
-        "dormant",
-        "node_network_dormant",
-        "Network device property: dormant",
-    ),
-    prop(
-        "flags",
-        "node_network_flags",
-        "Network device property: flags",
-    ),
-    prop(
-        "ifindex",
-        "node_network_iface_id",
-        "Network device property: iface_id",
-    ),
-    prop(
-        "iflink",
-        "node_network_iface_link",
-        "Network device property: iface_link",
-    ),
-    prop(
-        "link_mode",
-        "node_network_iface_link_mode",
-        "Network device property: iface_link_mode",
-    ),
-    prop(
-        "mtu",
-        "node_network_mtu_bytes",
-        "Network device property: mtu_bytes",
-    ),
-    prop(
-        "name_assign_type",
-        "node_network_name_assign_type",
-        "Network device property: name_assign_type",
-    ),
-    prop(
-        "netdev_group",
-        "node_network_net_dev_group",
-        "Network device property: net_dev_group",
-    ),
-    prop(
-        "speed",
-        "node_network_speed_bytes",
-        "Network device property: speed_bytes",
-    ),
-    prop(
-        "tx_queue_len",
-        "node_network_transmit_queue_length",
-        "Network device property: transmit_queue_length",
-    ),
-    prop(
-        "type",
-        "node_network_protocol_type",
-        "Network device property: protocol_type",
-    ),
+    prop("addr_assign_type", "node_network_address_assign_type", "Network device property: address_assign_type"),
+    prop("carrier", "node_network_carrier", "Network device property: carrier"),
+    counter("carrier_changes", "node_network_carrier_changes_total", "Network device property: carrier_changes_total"),
+    counter("carrier_up_count", "node_network_carrier_up_changes_total", "Network device property: carrier_up_changes_total"),
+    counter("carrier_down_count", "node_network_carrier_down_changes_total", "Network device property: carrier_down_changes_total"),
+    prop("dev_id", "node_network_device_id", "Network device property: device_id"),
+    prop("dormant", "node_network_dormant", "Network device property: dormant"),
+    prop("flags", "node_network_flags", "Network device property: flags"),
+    prop("ifindex", "node_network_iface_id", "Network device property: iface_id"),
+    prop("iflink", "node_network_iface_link", "Network device property: iface_link"),
+    prop("link_mode", "node_network_iface_link_mode", "Network device property: iface_link_mode"),
+    prop("mtu", "node_network_mtu_bytes", "Network device property: mtu_bytes"),
+    prop("name_assign_type", "node_network_name_assign_type", "Network device property: name_assign_type"),
+    prop("netdev_group", "node_network_net_dev_group", "Network device property: net_dev_group"),
+    prop("speed", "node_network_speed_bytes", "Network device property: speed_bytes"),
+    prop("tx_queue_len", "node_network_transmit_queue_length", "Network device property: transmit_queue_length"),
+    prop("type", "node_network_protocol_type", "Network device property: protocol_type"),
 ];
 
 /// Text attributes: the labels of `node_network_info` besides `device`.

@@ -18,71 +18,24 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 /// Family name and help of each `/proc/net/dev` column, in the file's order.
+#[rustfmt::skip]
 const COLUMNS: [(&str, &str); 16] = [
-    (
-        "node_network_receive_bytes_total",
-        "Network device statistic receive_bytes.",
-    ),
-    (
-        "node_network_receive_packets_total",
-        "Network device statistic receive_packets.",
-    ),
-    (
-        "node_network_receive_errs_total",
-        "Network device statistic receive_errs.",
-    ),
-    (
-        "node_network_receive_drop_total",
-        "Network device statistic receive_drop.",
-    ),
-    (
-        "node_network_receive_fifo_total",
-        "Network device statistic receive_fifo.",
-    ),
-    (
-        "node_network_receive_frame_total",
-        "Network device statistic receive_frame.",
-    ),
-    (
-        "node_network_receive_compressed_total",
-        "Network device statistic receive_compressed.",
-    ),
-    (
-        "node_network_receive_multicast_total",
-        "Network device statistic receive_multicast.",
-    ),
-    (
-        "node_network_transmit_bytes_total",
-        "Network device statistic transmit_bytes.",
-    ),
-    (
-        "node_network_transmit_packets_total",
-        "Network device statistic transmit_packets.",
-    ),
-    (
-        "node_network_transmit_errs_total",
-        "Network device statistic transmit_errs.",
-    ),
-    (
-        "node_network_transmit_drop_total",
-        "Network device statistic transmit_drop.",
-    ),
-    (
-        "node_network_transmit_fifo_total",
-        "Network device statistic transmit_fifo.",
-    ),
-    (
-        "node_network_transmit_colls_total",
-        "Network device statistic transmit_colls.",
-    ),
-    (
-        "node_network_transmit_carrier_total",
-        "Network device statistic transmit_carrier.",
-    ),
-    (
-        "node_network_transmit_compressed_total",
-        "Network device statistic transmit_compressed.",
-    ),
+    ("node_network_receive_bytes_total", "Network device statistic receive_bytes."),
+    ("node_network_receive_packets_total", "Network device statistic receive_packets."),
+    ("node_network_receive_errs_total", "Network device statistic receive_errs."),
+    ("node_network_receive_drop_total", "Network device statistic receive_drop."),
+    ("node_network_receive_fifo_total", "Network device statistic receive_fifo."),
+    ("node_network_receive_frame_total", "Network device statistic receive_frame."),
+    ("node_network_receive_compressed_total", "Network device statistic receive_compressed."),
+    ("node_network_receive_multicast_total", "Network device statistic receive_multicast."),
+    ("node_network_transmit_bytes_total", "Network device statistic transmit_bytes."),
+    ("node_network_transmit_packets_total", "Network device statistic transmit_packets."),
+    ("node_network_transmit_errs_total", "Network device statistic transmit_errs."),
+    ("node_network_transmit_drop_total", "Network device statistic transmit_drop."),
+    ("node_network_transmit_fifo_total", "Network device statistic transmit_fifo."),
+    ("node_network_transmit_colls_total", "Network device statistic transmit_colls."),
+    ("node_network_transmit_carrier_total", "Network device statistic transmit_carrier."),
+    ("node_network_transmit_compressed_total", "Network device statistic transmit_compressed."),
 ];
 
 const NOHANDLER: (&str, &str) = (

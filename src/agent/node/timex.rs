@@ -7,6 +7,7 @@
 use super::{CollectError, Collector};
 use crate::exposition::{MetricFamily, MetricType};
 use std::path::PathBuf;
+use MetricType::{Counter, Gauge};
 
 /// adjtimex's return value when the clock is not synchronized.
 const TIME_ERROR: i32 = 5;
@@ -71,8 +72,8 @@ impl Timex {
         })
     }
 
-    /// The families in node_exporter's order, values converted as upstream does.
-    pub fn families(&self) -> Vec<MetricFamily> {
+    /// The values of [`FAMILIES`], converted as upstream does.
+    pub fn values(&self) -> [f64; 17] {
         let divisor = if self.status & STA_NANO != 0 {
             NANOS
         } else {
@@ -80,116 +81,58 @@ impl Timex {
         };
         let synced = if self.state == TIME_ERROR { 0.0 } else { 1.0 };
         let f = |v: i64| v as f64;
-        use MetricType::{Counter, Gauge};
-        let rows: [(&'static str, &'static str, MetricType, f64); 17] = [
-            (
-                "node_timex_sync_status",
-                "Is clock synchronized to a reliable server (1 = yes, 0 = no).",
-                Gauge,
-                synced,
-            ),
-            (
-                "node_timex_offset_seconds",
-                "Time offset in between local system and reference clock.",
-                Gauge,
-                f(self.offset) / divisor,
-            ),
-            (
-                "node_timex_frequency_adjustment_ratio",
-                "Local clock frequency adjustment.",
-                Gauge,
-                1.0 + f(self.freq) / PPM16FRAC,
-            ),
-            (
-                "node_timex_maxerror_seconds",
-                "Maximum error in seconds.",
-                Gauge,
-                f(self.maxerror) / MICROS,
-            ),
-            (
-                "node_timex_estimated_error_seconds",
-                "Estimated error in seconds.",
-                Gauge,
-                f(self.esterror) / MICROS,
-            ),
-            (
-                "node_timex_status",
-                "Value of the status array bits.",
-                Gauge,
-                f(self.status),
-            ),
-            (
-                "node_timex_loop_time_constant",
-                "Phase-locked loop time constant.",
-                Gauge,
-                f(self.constant),
-            ),
-            (
-                "node_timex_tick_seconds",
-                "Seconds between clock ticks.",
-                Gauge,
-                f(self.tick) / MICROS,
-            ),
-            (
-                "node_timex_pps_frequency_hertz",
-                "Pulse per second frequency.",
-                Gauge,
-                f(self.ppsfreq) / PPM16FRAC,
-            ),
-            (
-                "node_timex_pps_jitter_seconds",
-                "Pulse per second jitter.",
-                Gauge,
-                f(self.jitter) / divisor,
-            ),
-            (
-                "node_timex_pps_shift_seconds",
-                "Pulse per second interval duration.",
-                Gauge,
-                f(self.shift),
-            ),
-            (
-                "node_timex_pps_stability_hertz",
-                "Pulse per second stability, average of recent frequency changes.",
-                Gauge,
-                f(self.stabil) / PPM16FRAC,
-            ),
-            (
-                "node_timex_pps_jitter_total",
-                "Pulse per second count of jitter limit exceeded events.",
-                Counter,
-                f(self.jitcnt),
-            ),
-            (
-                "node_timex_pps_calibration_total",
-                "Pulse per second count of calibration intervals.",
-                Counter,
-                f(self.calcnt),
-            ),
-            (
-                "node_timex_pps_error_total",
-                "Pulse per second count of calibration errors.",
-                Counter,
-                f(self.errcnt),
-            ),
-            (
-                "node_timex_pps_stability_exceeded_total",
-                "Pulse per second count of stability limit exceeded events.",
-                Counter,
-                f(self.stbcnt),
-            ),
-            (
-                "node_timex_tai_offset_seconds",
-                "International Atomic Time (TAI) offset.",
-                Gauge,
-                f(self.tai),
-            ),
-        ];
-        rows.into_iter()
-            .map(|(name, help, kind, v)| MetricFamily::new(name, help, kind).value(v))
+        [
+            synced,
+            f(self.offset) / divisor,
+            1.0 + f(self.freq) / PPM16FRAC,
+            f(self.maxerror) / MICROS,
+            f(self.esterror) / MICROS,
+            f(self.status),
+            f(self.constant),
+            f(self.tick) / MICROS,
+            f(self.ppsfreq) / PPM16FRAC,
+            f(self.jitter) / divisor,
+            f(self.shift),
+            f(self.stabil) / PPM16FRAC,
+            f(self.jitcnt),
+            f(self.calcnt),
+            f(self.errcnt),
+            f(self.stbcnt),
+            f(self.tai),
+        ]
+    }
+
+    /// The families in node_exporter's order.
+    pub fn families(&self) -> Vec<MetricFamily> {
+        FAMILIES
+            .iter()
+            .zip(self.values())
+            .map(|((name, help, kind), v)| MetricFamily::new(*name, *help, *kind).value(v))
             .collect()
     }
 }
+
+/// Name, help and type of each family, in the order of [`Timex::values`].
+#[rustfmt::skip]
+const FAMILIES: [(&str, &str, MetricType); 17] = [
+    ("node_timex_sync_status", "Is clock synchronized to a reliable server (1 = yes, 0 = no).", Gauge),
+    ("node_timex_offset_seconds", "Time offset in between local system and reference clock.", Gauge),
+    ("node_timex_frequency_adjustment_ratio", "Local clock frequency adjustment.", Gauge),
+    ("node_timex_maxerror_seconds", "Maximum error in seconds.", Gauge),
+    ("node_timex_estimated_error_seconds", "Estimated error in seconds.", Gauge),
+    ("node_timex_status", "Value of the status array bits.", Gauge),
+    ("node_timex_loop_time_constant", "Phase-locked loop time constant.", Gauge),
+    ("node_timex_tick_seconds", "Seconds between clock ticks.", Gauge),
+    ("node_timex_pps_frequency_hertz", "Pulse per second frequency.", Gauge),
+    ("node_timex_pps_jitter_seconds", "Pulse per second jitter.", Gauge),
+    ("node_timex_pps_shift_seconds", "Pulse per second interval duration.", Gauge),
+    ("node_timex_pps_stability_hertz", "Pulse per second stability, average of recent frequency changes.", Gauge),
+    ("node_timex_pps_jitter_total", "Pulse per second count of jitter limit exceeded events.", Counter),
+    ("node_timex_pps_calibration_total", "Pulse per second count of calibration intervals.", Counter),
+    ("node_timex_pps_error_total", "Pulse per second count of calibration errors.", Counter),
+    ("node_timex_pps_stability_exceeded_total", "Pulse per second count of stability limit exceeded events.", Counter),
+    ("node_timex_tai_offset_seconds", "International Atomic Time (TAI) offset.", Gauge),
+];
 
 pub struct TimexCollector;
 
