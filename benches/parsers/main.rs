@@ -1,6 +1,7 @@
 //! Criterion benches of the collectors' pure parsers and of the encoder, on real-shaped
 //! inputs. Run: `cargo bench --bench parsers`.
 
+mod net;
 mod proc;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
@@ -35,5 +36,5 @@ fn encoder(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, parsers, encoder, proc::benches);
+criterion_group!(benches, parsers, encoder, proc::benches, net::benches);
 criterion_main!(benches);

@@ -7,7 +7,7 @@
 //! the two sysctls have no per-PID view, so they show the agent's namespace, as they do
 //! in node_exporter (the host's with hostNetwork, the usual deployment).
 
-use super::hostnet::NetFile;
+use super::host_net::HostNetFile;
 use super::{read_uint, CollectError, Collector, HostPaths};
 use crate::exposition::MetricFamily;
 use std::path::PathBuf;
@@ -51,7 +51,7 @@ pub fn parse_stat(contents: &str) -> Result<[u64; 8], String> {
 pub struct Conntrack {
     count: PathBuf,
     max: PathBuf,
-    stat: NetFile,
+    stat: HostNetFile,
 }
 
 impl Conntrack {
@@ -59,7 +59,7 @@ impl Conntrack {
         Conntrack {
             count: paths.proc("sys/net/netfilter/nf_conntrack_count"),
             max: paths.proc("sys/net/netfilter/nf_conntrack_max"),
-            stat: NetFile::new(paths, "stat/nf_conntrack"),
+            stat: HostNetFile::new(paths, "stat/nf_conntrack"),
         }
     }
 }

@@ -8,19 +8,31 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use thiserror::Error;
 
+pub mod arp;
 pub mod conntrack;
 pub mod cpu;
 pub mod cpu_throttle;
 pub mod entropy;
 pub mod filefd;
-pub mod hostnet;
+mod goint;
+pub mod host_net;
 pub mod loadavg;
 pub mod meminfo;
+pub mod netclass;
+pub mod netdev;
 pub mod netstat;
+pub mod os;
 pub mod pressure;
 pub mod procstat;
+mod pseudo_file;
 pub mod sockstat;
+pub mod softnet;
 pub mod stat;
+mod sysfs_attr;
+pub mod time;
+pub mod timex;
+pub mod udp_queues;
+pub mod uname;
 pub mod vmstat;
 
 /// Builds one collector from the host paths and the collector settings.
@@ -28,16 +40,27 @@ type Ctor = fn(&HostPaths, &CollectorSettings) -> Box<dyn Collector>;
 
 /// Every node collector, by node_exporter's name, in scrape order.
 const REGISTRY: &[(&str, Ctor)] = &[
+    ("arp", |p, _| Box::new(arp::Arp::new(p))),
     ("conntrack", |p, _| Box::new(conntrack::Conntrack::new(p))),
     ("cpu", |p, _| Box::new(cpu::Cpu::new(p))),
     ("entropy", |p, _| Box::new(entropy::Entropy::new(p))),
     ("filefd", |p, _| Box::new(filefd::FileFd::new(p))),
     ("loadavg", |p, _| Box::new(loadavg::LoadAvg::new(p))),
     ("meminfo", |p, _| Box::new(meminfo::MemInfo::new(p))),
+    ("netclass", |p, s| Box::new(netclass::NetClass::new(p, s))),
+    ("netdev", |p, s| Box::new(netdev::NetDev::new(p, s))),
     ("netstat", |p, s| Box::new(netstat::NetStat::new(p, s))),
+    ("os", |p, _| Box::new(os::Os::new(p))),
     ("pressure", |p, _| Box::new(pressure::Pressure::new(p))),
     ("sockstat", |p, _| Box::new(sockstat::SockStat::new(p))),
+    ("softnet", |p, _| {
+        Box::new(softnet::SoftnetCollector::new(p))
+    }),
     ("stat", |p, _| Box::new(stat::Stat::new(p))),
+    ("time", |p, _| Box::new(time::Time::new(p))),
+    ("timex", |_, _| Box::new(timex::TimexCollector)),
+    ("udp_queues", |p, _| Box::new(udp_queues::UdpQueues::new(p))),
+    ("uname", |_, _| Box::new(uname::Uname)),
     ("vmstat", |p, s| Box::new(vmstat::VmStat::new(p, s))),
 ];
 
@@ -121,7 +144,7 @@ impl CollectError {
 
 /// Reads a whole (small) pseudo-file to a string.
 pub fn read_file(path: &Path) -> Result<String, CollectError> {
-    std::fs::read_to_string(path).map_err(|source| CollectError::Io {
+    pseudo_file::read_pseudo_file(path).map_err(|source| CollectError::Io {
         path: path.to_owned(),
         source,
     })

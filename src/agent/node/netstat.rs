@@ -3,7 +3,7 @@
 //! node_exporter 1.5's netstat collector (collector/netstat_linux.go), except that the
 //! files are read from the host's network namespace (see [`super::hostnet`]).
 
-use super::hostnet::NetFile;
+use super::host_net::HostNetFile;
 use super::{CollectError, Collector, HostPaths};
 use crate::agent::config::CollectorSettings;
 use crate::exposition::parse::valid_metric_name;
@@ -57,18 +57,18 @@ fn parse_value(v: &str) -> Result<f64, String> {
 }
 
 pub struct NetStat {
-    netstat: NetFile,
-    snmp: NetFile,
-    snmp6: NetFile,
+    netstat: HostNetFile,
+    snmp: HostNetFile,
+    snmp6: HostNetFile,
     fields: Regex,
 }
 
 impl NetStat {
     pub fn new(paths: &HostPaths, settings: &CollectorSettings) -> Self {
         NetStat {
-            netstat: NetFile::new(paths, "netstat"),
-            snmp: NetFile::new(paths, "snmp"),
-            snmp6: NetFile::new(paths, "snmp6"),
+            netstat: HostNetFile::new(paths, "netstat"),
+            snmp: HostNetFile::new(paths, "snmp"),
+            snmp6: HostNetFile::new(paths, "snmp6"),
             fields: settings.netstat_fields.clone(),
         }
     }

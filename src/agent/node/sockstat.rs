@@ -4,7 +4,7 @@
 //! (collector/sockstat_linux.go over procfs's net_sockstat.go): `inuse` always, the
 //! other known keys when present, and `mem_bytes` = `mem` pages × page size.
 
-use super::hostnet::NetFile;
+use super::host_net::HostNetFile;
 use super::{CollectError, Collector, HostPaths};
 use crate::exposition::parse::valid_metric_name;
 use crate::exposition::MetricFamily;
@@ -101,7 +101,7 @@ pub fn families(stat: &Sockstat<'_>, ipv6: bool, page_size: i64, out: &mut Vec<M
 }
 
 pub struct SockStat {
-    files: [(NetFile, bool); 2],
+    files: [(HostNetFile, bool); 2],
     page_size: i64,
 }
 
@@ -109,8 +109,8 @@ impl SockStat {
     pub fn new(paths: &HostPaths) -> Self {
         SockStat {
             files: [
-                (NetFile::new(paths, "sockstat"), false),
-                (NetFile::new(paths, "sockstat6"), true),
+                (HostNetFile::new(paths, "sockstat"), false),
+                (HostNetFile::new(paths, "sockstat6"), true),
             ],
             page_size: procfs::page_size() as i64,
         }
