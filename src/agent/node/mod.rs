@@ -8,13 +8,23 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use thiserror::Error;
 
+pub mod diskstats;
+pub mod filesystem;
 pub mod loadavg;
 
 /// Builds one collector from the host paths and the collector settings.
 type Ctor = fn(&HostPaths, &CollectorSettings) -> Box<dyn Collector>;
 
 /// Every node collector, by node_exporter's name, in scrape order.
-const REGISTRY: &[(&str, Ctor)] = &[("loadavg", |p, _| Box::new(loadavg::LoadAvg::new(p)))];
+const REGISTRY: &[(&str, Ctor)] = &[
+    ("diskstats", |p, s| {
+        Box::new(diskstats::DiskStats::new(p, s))
+    }),
+    ("filesystem", |p, s| {
+        Box::new(filesystem::Filesystem::new(p, s))
+    }),
+    ("loadavg", |p, _| Box::new(loadavg::LoadAvg::new(p))),
+];
 
 /// The names of all node collectors (for `--collectors.disable`).
 pub fn names() -> impl Iterator<Item = &'static str> {
