@@ -1,6 +1,8 @@
 //! Criterion benches of the collectors' pure parsers and of the encoder, on real-shaped
 //! inputs. Run: `cargo bench --bench parsers`.
 
+mod disk;
+
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use nodepulse::agent::node::loadavg;
 use nodepulse::exposition::{encode, Format, MetricFamily};
@@ -33,5 +35,5 @@ fn encoder(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, parsers, encoder);
+criterion_group!(benches, parsers, encoder, disk::benches);
 criterion_main!(benches);

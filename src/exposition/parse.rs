@@ -71,7 +71,7 @@ fn parse_comment(rest: &str, out: &mut Parsed) -> Result<(), String> {
 
 fn parse_sample(line: &str) -> Result<ParsedSample, String> {
     let name_end = line
-        .find(|c: char| c == '{' || c == ' ' || c == '\t')
+        .find(['{', ' ', '\t'])
         .ok_or("sample line has no value")?;
     let name = &line[..name_end];
     if !valid_metric_name(name) {

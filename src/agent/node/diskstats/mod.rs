@@ -10,7 +10,7 @@ mod parse;
 mod udev;
 
 pub use parse::{parse, DiskLine, MAX_STATS};
-pub use udev::UdevInfo;
+pub use udev::{parse as parse_udev, UdevInfo};
 
 use super::{read_file, CollectError, Collector, HostPaths};
 use crate::agent::config::CollectorSettings;
@@ -193,8 +193,14 @@ impl Collector for DiskStats {
         let text = read_file(&self.path)?;
         let lines = parse(&text).map_err(|m| CollectError::parse(&self.path, m))?;
         let mut families = Families::new();
+        // One stat instead of a failed open per device on hosts without udev.
+        let has_udev = self.udev_dir.is_dir();
         for d in lines.iter().filter(|d| !self.exclude.is_match(d.device)) {
-            let entry = self.udev_entry(d);
+            let entry = if has_udev {
+                self.udev_entry(d)
+            } else {
+                String::new()
+            };
             families.add(d, &udev::parse(&entry));
         }
         families.into_vec(out);

@@ -18,7 +18,7 @@ use super::{CollectError, Collector, HostPaths};
 use crate::agent::config::CollectorSettings;
 use crate::exposition::MetricFamily;
 use regex::Regex;
-use statfs::{Job, Outcome, Prober};
+use statfs::{Outcome, Prober};
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -43,10 +43,13 @@ const FAMILIES: [(&str, &str); 6] = [
     ("node_filesystem_readonly", "Filesystem read-only status."),
 ];
 
+/// A mount table parser: mountinfo or the old `/proc/mounts` format.
+type ParseFn = fn(&str) -> MountTable<'_>;
+
 pub struct Filesystem {
     /// Mount tables in order of preference: the host's namespace (pid 1), ours, the
     /// old format.
-    tables: [(PathBuf, fn(&str) -> MountTable<'_>); 3],
+    tables: [(PathBuf, ParseFn); 3],
     paths: HostPaths,
     /// `--path.rootfs` as a string prefix to strip from mount points; None for `/`.
     rootfs_prefix: Option<String>,
@@ -79,7 +82,7 @@ impl Filesystem {
     }
 
     /// Reads the first readable mount table; its parser comes with it.
-    fn read_table(&self) -> Result<(String, fn(&str) -> MountTable<'_>), CollectError> {
+    fn read_table(&self) -> Result<(String, ParseFn), CollectError> {
         let mut last_err = None;
         for (path, parse) in &self.tables {
             match std::fs::read(path) {
@@ -143,20 +146,15 @@ impl Filesystem {
 
     /// One outcome per mount: stuck mounts are skipped, the rest stat'ed.
     fn stat(&self, mounts: &[Mount<'_>]) -> Vec<Outcome> {
-        let stuck: Vec<bool> = mounts
-            .iter()
-            .map(|m| self.prober.is_stuck(&m.mount_point))
+        let stuck = self
+            .prober
+            .stuck_flags(mounts.iter().map(|m| m.mount_point.as_ref()));
+        let live = || mounts.iter().zip(&stuck).filter(|(_, s)| !**s);
+        let paths = live()
+            .map(|(m, _)| self.paths.root(&m.mount_point))
             .collect();
-        let jobs = mounts
-            .iter()
-            .zip(&stuck)
-            .filter(|(_, s)| !**s)
-            .map(|(m, _)| Job {
-                path: self.paths.root(&m.mount_point),
-                mount_point: m.mount_point.clone().into_owned(),
-            })
-            .collect();
-        let mut done = self.prober.stat_all(jobs).into_iter();
+        let names: Vec<&str> = live().map(|(m, _)| m.mount_point.as_ref()).collect();
+        let mut done = self.prober.stat_all(paths, &names).into_iter();
         stuck
             .into_iter()
             .map(|s| match s {

@@ -1,18 +1,20 @@
 //! statfs(2) with a per-mount timeout, so a hung NFS or CIFS mount never blocks a scrape
 //! (node_exporter #244, PITFALLS 15).
 //!
-//! One persistent worker thread runs the calls of a scrape in order and streams the
-//! results back; a scrape costs one channel send, not a thread per mount. When a result
-//! does not come within the timeout, the mount being stat'ed is marked stuck, the worker
-//! is abandoned to its blocked call and a fresh one takes the remaining mounts. Later
-//! scrapes skip a stuck mount until its blocked call returns: the old worker then clears
-//! the mark and exits. At most one thread is held per stuck mount.
+//! One persistent worker thread runs a scrape's calls in order and records each result
+//! in a shared batch; the scrape sleeps on a condvar until the batch is complete, so a
+//! scrape costs two thread wake-ups, not a thread (or a wake-up) per mount. When one
+//! call has run longer than the timeout, the scrape marks that mount stuck, abandons the
+//! worker to its blocked call and hands the remaining mounts to a fresh worker. Later
+//! scrapes skip a stuck mount until its blocked call returns: the abandoned worker then
+//! clears the mark and exits. At most one thread is held per stuck mount.
 
 use std::io;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 /// What node_exporter reads from `statfs(2)` (`unix.Statfs_t`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -50,23 +52,66 @@ pub enum Outcome {
     Stuck,
 }
 
-/// One statfs of a scrape: the path to stat and the mount point it is known by.
-pub struct Job {
-    pub path: PathBuf,
-    pub mount_point: String,
+/// The calls of one scrape from `start` on, and their results so far.
+struct Batch {
+    paths: Arc<Vec<PathBuf>>,
+    start: usize,
+    state: Mutex<BatchState>,
+    complete: Condvar,
 }
 
-/// A mount whose statfs is still blocked, by the ticket of that call.
+struct BatchState {
+    results: Vec<io::Result<FsUsage>>,
+    /// When the call in progress started.
+    started: Instant,
+    /// The scrape gave up on this batch: the call in progress is stuck.
+    abandoned: bool,
+}
+
+impl Batch {
+    fn new(paths: Arc<Vec<PathBuf>>, start: usize) -> Arc<Self> {
+        Arc::new(Batch {
+            state: Mutex::new(BatchState {
+                results: Vec::with_capacity(paths.len() - start),
+                started: Instant::now(),
+                abandoned: false,
+            }),
+            paths,
+            start,
+            complete: Condvar::new(),
+        })
+    }
+
+    fn len(&self) -> usize {
+        self.paths.len() - self.start
+    }
+
+    /// Records a call's result; false when the batch was abandoned meanwhile.
+    fn finish(&self, r: io::Result<FsUsage>) -> bool {
+        let mut st = lock(&self.state);
+        if st.abandoned {
+            return false;
+        }
+        st.results.push(r);
+        st.started = Instant::now();
+        if st.results.len() == self.len() {
+            self.complete.notify_one();
+        }
+        true
+    }
+}
+
+/// A mount whose statfs is still blocked, by the worker blocked in it.
 struct StuckCall {
-    ticket: u64,
+    worker: u64,
     mount_point: String,
 }
 
 type StuckList = Arc<Mutex<Vec<StuckCall>>>;
 
 struct Worker {
-    jobs: Sender<Vec<(u64, PathBuf)>>,
-    results: Receiver<io::Result<FsUsage>>,
+    id: u64,
+    batches: Sender<Arc<Batch>>,
 }
 
 /// Runs statfs calls with a timeout each; remembers mounts that hang.
@@ -74,7 +119,7 @@ pub struct Prober {
     stat: StatFn,
     timeout: Duration,
     stuck: StuckList,
-    /// The current worker and the next call ticket; the lock serializes scrapes.
+    /// The current worker and the next worker id; the lock serializes scrapes.
     worker: Mutex<(Option<Worker>, u64)>,
 }
 
@@ -92,11 +137,12 @@ impl Prober {
         }
     }
 
-    /// True while an earlier statfs of this mount point is still blocked.
-    pub fn is_stuck(&self, mount_point: &str) -> bool {
-        lock(&self.stuck)
-            .iter()
-            .any(|s| s.mount_point == mount_point)
+    /// For each mount point, whether an earlier statfs of it is still blocked.
+    pub fn stuck_flags<'a>(&self, mount_points: impl Iterator<Item = &'a str>) -> Vec<bool> {
+        let stuck = lock(&self.stuck);
+        mount_points
+            .map(|mp| stuck.iter().any(|s| s.mount_point == mp))
+            .collect()
     }
 
     /// How many mount points are stuck now.
@@ -104,121 +150,116 @@ impl Prober {
         lock(&self.stuck).len()
     }
 
-    /// Stats every job in order; one outcome per job.
-    pub fn stat_all(&self, jobs: Vec<Job>) -> Vec<Outcome> {
-        let mut out = Vec::with_capacity(jobs.len());
+    /// Stats every path in order; one outcome per path. `mount_points` name the paths
+    /// in logs and in the stuck list.
+    pub fn stat_all(&self, paths: Vec<PathBuf>, mount_points: &[&str]) -> Vec<Outcome> {
+        let paths = Arc::new(paths);
+        let mut out = Vec::with_capacity(paths.len());
         let mut guard = lock(&self.worker);
-        let (worker, next_ticket) = &mut *guard;
-        while out.len() < jobs.len() {
-            let rest = &jobs[out.len()..];
-            let w = match worker.take().map_or_else(|| self.spawn(), Ok) {
+        let (worker, next_id) = &mut *guard;
+        while out.len() < paths.len() {
+            let w = match worker.take().map_or_else(|| self.spawn(next_id), Ok) {
                 Ok(w) => w,
                 Err(e) => {
                     tracing::warn!(error = %e, "Could not start a statfs worker thread.");
-                    out.extend(rest.iter().map(|_| Outcome::Stuck));
+                    out.resize_with(paths.len(), || Outcome::Stuck);
                     break;
                 }
             };
-            let first_ticket = *next_ticket + 1;
-            let batch: Vec<_> = (first_ticket..)
-                .zip(rest.iter().map(|j| j.path.clone()))
-                .collect();
-            *next_ticket += rest.len() as u64;
-            if w.jobs.send(batch).is_err() {
-                continue; // The worker died (a panicking statfs); start another.
+            let batch = Batch::new(paths.clone(), out.len());
+            if w.batches.send(batch.clone()).is_err() {
+                continue; // The worker is gone; start another.
             }
-            if self.drain(&w, rest, first_ticket, &mut out) {
+            let (results, stuck) = self.wait(&batch, w.id, mount_points);
+            out.extend(results.into_iter().map(Outcome::Done));
+            if stuck {
+                out.push(Outcome::Stuck);
+            } else {
                 *worker = Some(w);
             }
         }
         out
     }
 
-    /// Receives one result per job of `rest`; false when the worker got stuck and must
-    /// be replaced (the stuck job's outcome is then pushed too).
-    fn drain(&self, w: &Worker, rest: &[Job], first_ticket: u64, out: &mut Vec<Outcome>) -> bool {
-        for (i, job) in rest.iter().enumerate() {
-            match w.results.recv_timeout(self.timeout) {
-                Ok(r) => out.push(Outcome::Done(r)),
-                Err(RecvTimeoutError::Timeout) => {
-                    match self.mark_stuck(w, first_ticket + i as u64, &job.mount_point) {
-                        Some(r) => out.push(Outcome::Done(r)),
-                        None => {
-                            out.push(Outcome::Stuck);
-                            return false;
-                        }
-                    }
-                }
-                Err(RecvTimeoutError::Disconnected) => {
-                    out.push(Outcome::Done(Err(io::Error::other("statfs worker died"))));
-                    return false;
-                }
+    /// Waits for the batch. When a call runs past the timeout, abandons the batch and
+    /// marks its mount stuck (under the batch lock, so the worker cannot return from the
+    /// call and miss the mark); returns the results so far and whether that happened.
+    fn wait(
+        &self,
+        batch: &Batch,
+        worker: u64,
+        mount_points: &[&str],
+    ) -> (Vec<io::Result<FsUsage>>, bool) {
+        let mut st = lock(&batch.state);
+        loop {
+            if st.results.len() == batch.len() {
+                return (std::mem::take(&mut st.results), false);
             }
+            let running = st.started.elapsed();
+            if running >= self.timeout {
+                st.abandoned = true;
+                let at = batch.start + st.results.len();
+                self.mark_stuck(worker, mount_points.get(at).copied().unwrap_or("?"));
+                return (std::mem::take(&mut st.results), true);
+            }
+            st = batch
+                .complete
+                .wait_timeout(st, self.timeout - running)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
         }
-        true
     }
 
-    /// Marks the call stuck unless its result arrived meanwhile. The worker sends its
-    /// results under the same lock, so a result cannot slip between check and mark.
-    fn mark_stuck(
-        &self,
-        w: &Worker,
-        ticket: u64,
-        mount_point: &str,
-    ) -> Option<io::Result<FsUsage>> {
-        let mut stuck = lock(&self.stuck);
-        if let Ok(r) = w.results.try_recv() {
-            return Some(r);
-        }
+    fn mark_stuck(&self, worker: u64, mount_point: &str) {
         tracing::warn!(
             mountpoint = mount_point,
             timeout = ?self.timeout,
             "Mount point did not answer statfs in time; skipping it until the call returns."
         );
-        stuck.push(StuckCall {
-            ticket,
+        lock(&self.stuck).push(StuckCall {
+            worker,
             mount_point: mount_point.to_owned(),
         });
-        None
     }
 
-    fn spawn(&self) -> io::Result<Worker> {
-        let (jobs_tx, jobs_rx) = mpsc::channel();
-        let (results_tx, results_rx) = mpsc::channel();
+    fn spawn(&self, next_id: &mut u64) -> io::Result<Worker> {
+        *next_id += 1;
+        let id = *next_id;
+        let (tx, rx) = mpsc::channel::<Arc<Batch>>();
         let (stat, stuck) = (self.stat.clone(), self.stuck.clone());
         std::thread::Builder::new()
             .name("nodepulse-statfs".into())
-            .spawn(move || run_worker(&stat, &stuck, &jobs_rx, &results_tx))?;
-        Ok(Worker {
-            jobs: jobs_tx,
-            results: results_rx,
-        })
+            .spawn(move || {
+                for batch in rx {
+                    if !run_batch(&stat, &batch) {
+                        release(&stuck, id);
+                        return; // The prober replaced this worker when it gave up.
+                    }
+                }
+            })?;
+        Ok(Worker { id, batches: tx })
     }
 }
 
-/// The worker loop: stat each path, send the result, until the prober lets go of it.
-fn run_worker(
-    stat: &StatFn,
-    stuck: &StuckList,
-    jobs: &Receiver<Vec<(u64, PathBuf)>>,
-    results: &Sender<io::Result<FsUsage>>,
-) {
-    for batch in jobs {
-        for (ticket, path) in batch {
-            let r = stat(&path);
-            let mut stuck = lock(stuck);
-            if let Some(i) = stuck.iter().position(|s| s.ticket == ticket) {
-                let s = stuck.swap_remove(i);
-                tracing::info!(
-                    mountpoint = s.mount_point,
-                    "Stuck mount point answered statfs again; it is monitored again."
-                );
-                return; // The prober replaced this worker when it marked the call.
-            }
-            if results.send(r).is_err() {
-                return;
-            }
-        }
+/// Runs a batch's calls; false when the batch was abandoned during one of them.
+fn run_batch(stat: &StatFn, batch: &Batch) -> bool {
+    batch.paths[batch.start..].iter().all(|path| {
+        // A panicking statfs (a test's, a libc bug) must not kill the worker silently.
+        let r = catch_unwind(AssertUnwindSafe(|| stat(path)))
+            .unwrap_or_else(|_| Err(io::Error::other("statfs panicked")));
+        batch.finish(r)
+    })
+}
+
+/// The abandoned worker's blocked call returned: its mount is monitored again.
+fn release(stuck: &StuckList, worker: u64) {
+    let mut stuck = lock(stuck);
+    if let Some(i) = stuck.iter().position(|s| s.worker == worker) {
+        let s = stuck.swap_remove(i);
+        tracing::info!(
+            mountpoint = s.mount_point,
+            "Stuck mount point answered statfs again; it is monitored again."
+        );
     }
 }
 
@@ -228,11 +269,13 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Instant;
 
-    fn job(mp: &str) -> Job {
-        Job {
-            path: PathBuf::from(mp),
-            mount_point: mp.to_owned(),
-        }
+    fn run(p: &Prober, mount_points: &[&str]) -> Vec<Outcome> {
+        let paths = mount_points.iter().map(PathBuf::from).collect();
+        p.stat_all(paths, mount_points)
+    }
+
+    fn is_stuck(p: &Prober, mp: &str) -> bool {
+        p.stuck_flags([mp].into_iter())[0]
     }
 
     fn usage(blocks: u64) -> FsUsage {
@@ -276,7 +319,7 @@ mod tests {
         let (stat, _release, _) = hanging_stat();
         let p = Prober::new(stat, Duration::from_secs(5));
         for _ in 0..3 {
-            let out = p.stat_all(vec![job("/"), job("/err"), job("/boot")]);
+            let out = run(&p, &["/", "/err", "/boot"]);
             assert_eq!(blocks(&out[0]), Some(1));
             assert!(matches!(&out[1], Outcome::Done(Err(_))));
             assert_eq!(blocks(&out[2]), Some(5));
@@ -291,7 +334,7 @@ mod tests {
         let p = Prober::new(stat, timeout);
 
         let start = Instant::now();
-        let out = p.stat_all(vec![job("/a"), job("/hung"), job("/bb")]);
+        let out = run(&p, &["/a", "/hung", "/bb"]);
         assert!(start.elapsed() < timeout * 5, "took {:?}", start.elapsed());
         assert_eq!(blocks(&out[0]), Some(2));
         assert!(matches!(out[1], Outcome::Stuck));
@@ -300,21 +343,21 @@ mod tests {
             Some(3),
             "mounts after the hung one still report"
         );
-        assert!(p.is_stuck("/hung"));
+        assert!(is_stuck(&p, "/hung"));
         assert_eq!(p.stuck_count(), 1);
 
         // The caller skips stuck mounts, so the next scrape does not call statfs on it.
-        let out = p.stat_all(vec![job("/a"), job("/bb")]);
+        let out = run(&p, &["/a", "/bb"]);
         assert_eq!(out.len(), 2);
         assert_eq!(calls.load(Ordering::SeqCst), 1);
 
         drop(release); // The blocked call returns: the mount is monitored again.
         let deadline = Instant::now() + Duration::from_secs(5);
-        while p.is_stuck("/hung") && Instant::now() < deadline {
+        while is_stuck(&p, "/hung") && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(5));
         }
         assert_eq!(p.stuck_count(), 0);
-        let out = p.stat_all(vec![job("/hung")]);
+        let out = run(&p, &["/hung"]);
         assert_eq!(blocks(&out[0]), Some(99));
     }
 
@@ -325,7 +368,7 @@ mod tests {
             Ok(usage(1))
         });
         let p = Prober::new(stat, Duration::from_secs(5));
-        let out = p.stat_all(vec![job("/a"), job("/boom"), job("/c")]);
+        let out = run(&p, &["/a", "/boom", "/c"]);
         assert_eq!(blocks(&out[0]), Some(1));
         assert!(matches!(&out[1], Outcome::Done(Err(_))));
         assert_eq!(blocks(&out[2]), Some(1));
