@@ -6,10 +6,12 @@
 //! mount point listed twice is reported once, as the last mount listed (the one visible
 //! at that path), so bind mounts and re-mounts never produce duplicate series
 //! (node_exporter #2805, PITFALLS 14); and statfs runs with a timeout so a hung NFS mount
-//! never blocks the scrape (node_exporter #244, PITFALLS 15; see [`statfs`]).
+//! never blocks the scrape (node_exporter #244, PITFALLS 15; see [`statfs`]). The mount
+//! table is re-read only when the kernel signals a change (see [`table`]).
 
 mod mounts;
 mod statfs;
+mod table;
 
 pub use mounts::{parse_mountinfo, parse_mounts, unescape, Mount, MountTable};
 pub use statfs::{FsUsage, StatFn};
@@ -22,7 +24,8 @@ use statfs::{Outcome, Prober};
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use table::TableReader;
 
 /// node_exporter's families, in the order of [`values`]' array.
 const FAMILIES: [(&str, &str); 6] = [
@@ -43,18 +46,34 @@ const FAMILIES: [(&str, &str); 6] = [
     ("node_filesystem_readonly", "Filesystem read-only status."),
 ];
 
-/// A mount table parser: mountinfo or the old `/proc/mounts` format.
-type ParseFn = fn(&str) -> MountTable<'_>;
+/// A mount to report, owned so that it outlives the table text between scrapes.
+struct Target {
+    device: String,
+    fstype: String,
+    mount_point: String,
+    read_only: bool,
+}
+
+/// What one read of the mount table gives: the mounts to report and where to statfs
+/// them. Kept until the table changes.
+struct Snapshot {
+    targets: Vec<Target>,
+    paths: Arc<Vec<PathBuf>>,
+    malformed_lines: usize,
+}
+
+struct Cache {
+    reader: TableReader,
+    snapshot: Option<Arc<Snapshot>>,
+}
 
 pub struct Filesystem {
-    /// Mount tables in order of preference: the host's namespace (pid 1), ours, the
-    /// old format.
-    tables: [(PathBuf, ParseFn); 3],
     paths: HostPaths,
     /// `--path.rootfs` as a string prefix to strip from mount points; None for `/`.
     rootfs_prefix: Option<String>,
     mount_points_exclude: Regex,
     fs_types_exclude: Regex,
+    cache: Mutex<Cache>,
     prober: Prober,
 }
 
@@ -68,34 +87,58 @@ impl Filesystem {
         let root = paths.rootfs.to_string_lossy();
         let root = root.trim_end_matches('/');
         Filesystem {
-            tables: [
-                (paths.proc("1/mountinfo"), parse_mountinfo),
-                (paths.proc("self/mountinfo"), parse_mountinfo),
-                (paths.proc("mounts"), parse_mounts),
-            ],
             paths: paths.clone(),
             rootfs_prefix: (!root.is_empty()).then(|| root.to_owned()),
             mount_points_exclude: settings.fs_mount_points_exclude.clone(),
             fs_types_exclude: settings.fs_types_exclude.clone(),
+            cache: Mutex::new(Cache {
+                reader: TableReader::new(paths),
+                snapshot: None,
+            }),
             prober: Prober::new(stat, settings.fs_mount_timeout),
         }
     }
 
-    /// Reads the first readable mount table; its parser comes with it.
-    fn read_table(&self) -> Result<(String, ParseFn), CollectError> {
-        let mut last_err = None;
-        for (path, parse) in &self.tables {
-            match std::fs::read(path) {
-                Ok(bytes) => return Ok((lossy_string(bytes), *parse)),
-                Err(source) => {
-                    last_err = Some(CollectError::Io {
-                        path: path.clone(),
-                        source,
-                    })
-                }
-            }
+    /// The mounts to report, from the cache unless the mount table changed.
+    fn snapshot(&self) -> Result<Arc<Snapshot>, CollectError> {
+        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        let cache = &mut *cache;
+        let changed = cache.reader.read_if_changed(cache.snapshot.is_none())?;
+        if let (None, Some(snapshot)) = (&changed, &cache.snapshot) {
+            return Ok(snapshot.clone());
         }
-        Err(last_err.expect("there is more than one mount table"))
+        let (text, parse) = changed.unwrap_or_else(|| (String::new(), parse_mountinfo));
+        let table = parse(&text);
+        if table.malformed_lines > 0 {
+            // Logged when the table changes, not on every scrape.
+            let lines = table.malformed_lines;
+            tracing::warn!(lines, "Skipped malformed lines of the mount table.");
+        }
+        let snapshot = Arc::new(self.build(table));
+        cache.snapshot = Some(snapshot.clone());
+        Ok(snapshot)
+    }
+
+    fn build(&self, table: MountTable<'_>) -> Snapshot {
+        let targets: Vec<Target> = self
+            .select(table.mounts)
+            .into_iter()
+            .map(|m| Target {
+                device: m.device.to_owned(),
+                fstype: m.fstype.to_owned(),
+                mount_point: m.mount_point.into_owned(),
+                read_only: m.read_only,
+            })
+            .collect();
+        let paths = targets
+            .iter()
+            .map(|t| self.paths.root(&t.mount_point))
+            .collect();
+        Snapshot {
+            targets,
+            paths: Arc::new(paths),
+            malformed_lines: table.malformed_lines,
+        }
     }
 
     /// The mounts to report: mount points relative to the rootfs, one per mount point
@@ -144,16 +187,19 @@ impl Filesystem {
         }
     }
 
-    /// One outcome per mount: stuck mounts are skipped, the rest stat'ed.
-    fn stat(&self, mounts: &[Mount<'_>]) -> Vec<Outcome> {
+    /// One outcome per target: stuck mounts are skipped, the rest stat'ed.
+    fn stat(&self, snap: &Snapshot) -> Vec<Outcome> {
         let stuck = self
             .prober
-            .stuck_flags(mounts.iter().map(|m| m.mount_point.as_ref()));
-        let live = || mounts.iter().zip(&stuck).filter(|(_, s)| !**s);
-        let paths = live()
-            .map(|(m, _)| self.paths.root(&m.mount_point))
-            .collect();
-        let names: Vec<&str> = live().map(|(m, _)| m.mount_point.as_ref()).collect();
+            .stuck_flags(snap.targets.iter().map(|t| t.mount_point.as_str()));
+        let live = || snap.targets.iter().zip(&stuck).filter(|(_, s)| !**s);
+        let names: Vec<&str> = live().map(|(t, _)| t.mount_point.as_str()).collect();
+        let paths = if names.len() == snap.targets.len() {
+            snap.paths.clone()
+        } else {
+            let live_paths = snap.paths.iter().zip(&stuck).filter(|(_, s)| !**s);
+            Arc::new(live_paths.map(|(p, _)| p.clone()).collect())
+        };
         let mut done = self.prober.stat_all(paths, &names).into_iter();
         stuck
             .into_iter()
@@ -163,10 +209,6 @@ impl Filesystem {
             })
             .collect()
     }
-}
-
-fn lossy_string(bytes: Vec<u8>) -> String {
-    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// The six value families of a mount whose statfs succeeded.
@@ -188,26 +230,24 @@ impl Collector for Filesystem {
     }
 
     fn collect(&self, out: &mut Vec<MetricFamily>) -> Result<(), CollectError> {
-        let (text, parse) = self.read_table()?;
-        let table = parse(&text);
-        let mounts = self.select(table.mounts);
-        let outcomes = self.stat(&mounts);
+        let snap = self.snapshot()?;
+        let outcomes = self.stat(&snap);
         let mut families = FAMILIES.map(|(name, help)| MetricFamily::gauge(name, help));
         let mut errors = MetricFamily::gauge(
             "node_filesystem_device_error",
             "Whether an error occurred while getting statistics for the given device.",
         );
-        for (m, outcome) in mounts.iter().zip(outcomes) {
+        for (t, outcome) in snap.targets.iter().zip(outcomes) {
             let labels = [
-                ("device", m.device),
-                ("fstype", m.fstype),
-                ("mountpoint", m.mount_point.as_ref()),
+                ("device", t.device.as_str()),
+                ("fstype", t.fstype.as_str()),
+                ("mountpoint", t.mount_point.as_str()),
             ];
             // As node_exporter: a mount that cannot be stat'ed has only device_error.
             let usage = match outcome {
                 Outcome::Done(Ok(u)) => u,
                 Outcome::Done(Err(e)) => {
-                    tracing::debug!(mountpoint = %m.mount_point, error = %e, "statfs failed.");
+                    tracing::debug!(mountpoint = t.mount_point, error = %e, "statfs failed.");
                     errors.push(&labels, 1.0);
                     continue;
                 }
@@ -217,13 +257,13 @@ impl Collector for Filesystem {
                 }
             };
             errors.push(&labels, 0.0);
-            for (f, v) in families.iter_mut().zip(values(&usage, m.read_only)) {
+            for (f, v) in families.iter_mut().zip(values(&usage, t.read_only)) {
                 f.push(&labels, v);
             }
         }
         out.extend(families);
         out.push(errors);
-        out.extend(self.own_metrics(table.malformed_lines));
+        out.extend(self.own_metrics(snap.malformed_lines));
         Ok(())
     }
 }

@@ -152,8 +152,7 @@ impl Prober {
 
     /// Stats every path in order; one outcome per path. `mount_points` name the paths
     /// in logs and in the stuck list.
-    pub fn stat_all(&self, paths: Vec<PathBuf>, mount_points: &[&str]) -> Vec<Outcome> {
-        let paths = Arc::new(paths);
+    pub fn stat_all(&self, paths: Arc<Vec<PathBuf>>, mount_points: &[&str]) -> Vec<Outcome> {
         let mut out = Vec::with_capacity(paths.len());
         let mut guard = lock(&self.worker);
         let (worker, next_id) = &mut *guard;
@@ -271,7 +270,7 @@ mod tests {
 
     fn run(p: &Prober, mount_points: &[&str]) -> Vec<Outcome> {
         let paths = mount_points.iter().map(PathBuf::from).collect();
-        p.stat_all(paths, mount_points)
+        p.stat_all(Arc::new(paths), mount_points)
     }
 
     fn is_stuck(p: &Prober, mp: &str) -> bool {
