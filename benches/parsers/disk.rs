@@ -66,7 +66,9 @@ pub fn benches(c: &mut Criterion) {
 }
 
 /// Whole scrapes of both collectors on a temp procfs (statfs faked: it is the kernel's
-/// cost, not ours), to see what the families, labels and the statfs worker hop cost.
+/// cost, not ours), to see what the families, labels and the statfs worker hop cost. A
+/// temp file is not pollable, so the mount table is re-read and re-parsed every time:
+/// the cost of a scrape right after a mount change (on procfs the table is cached).
 fn collectors(c: &mut Criterion, mountinfo: &str, disks: &str) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("1")).unwrap();

@@ -48,18 +48,15 @@ fn parse_lines<'a>(contents: &'a str, line: fn(&'a str) -> Option<Mount<'a>>) ->
 }
 
 fn mountinfo_line(line: &str) -> Option<Mount<'_>> {
-    let (before, after) = line.split_once(" - ")?;
-    let mut pre = before.split_ascii_whitespace();
-    let (_id, _parent, _dev, _root) = (pre.next()?, pre.next()?, pre.next()?, pre.next()?);
-    let mount_point = pre.next()?;
-    let mount_options = pre.next()?;
-    // Whatever follows are optional fields (shared:N, master:N, ...): not needed.
-    let mut post = after.split_ascii_whitespace();
-    let fstype = post.next()?;
-    let device = post.next()?;
+    let mut f = line.split_ascii_whitespace();
+    let (_id, _parent, _dev, _root) = (f.next()?, f.next()?, f.next()?, f.next()?);
+    let (mount_point, mount_options) = (f.next()?, f.next()?);
+    // Optional fields (shared:N, master:N, ...) run up to the `-` separator.
+    f.by_ref().find(|&t| t == "-")?;
+    let (fstype, device) = (f.next()?, f.next()?);
     // The super options (ro/rw of the super block, fs options); /proc/mounts prints both
     // lists as one, so node_exporter saw `ro` from either.
-    let super_options = post.next().unwrap_or("");
+    let super_options = f.next().unwrap_or("");
     Some(Mount {
         device,
         mount_point: unescape(mount_point),
