@@ -1,6 +1,7 @@
 //! Criterion benches of the collectors' pure parsers and of the encoder, on real-shaped
 //! inputs. Run: `cargo bench --bench parsers`.
 
+mod disk;
 mod net;
 mod proc;
 
@@ -36,5 +37,12 @@ fn encoder(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, parsers, encoder, proc::benches, net::benches);
+criterion_group!(
+    benches,
+    parsers,
+    encoder,
+    proc::benches,
+    net::benches,
+    disk::benches
+);
 criterion_main!(benches);

@@ -12,8 +12,10 @@ pub mod arp;
 pub mod conntrack;
 pub mod cpu;
 pub mod cpu_throttle;
+pub mod diskstats;
 pub mod entropy;
 pub mod filefd;
+pub mod filesystem;
 mod goint;
 pub mod host_net;
 pub mod loadavg;
@@ -43,8 +45,14 @@ const REGISTRY: &[(&str, Ctor)] = &[
     ("arp", |p, _| Box::new(arp::Arp::new(p))),
     ("conntrack", |p, _| Box::new(conntrack::Conntrack::new(p))),
     ("cpu", |p, _| Box::new(cpu::Cpu::new(p))),
+    ("diskstats", |p, s| {
+        Box::new(diskstats::DiskStats::new(p, s))
+    }),
     ("entropy", |p, _| Box::new(entropy::Entropy::new(p))),
     ("filefd", |p, _| Box::new(filefd::FileFd::new(p))),
+    ("filesystem", |p, s| {
+        Box::new(filesystem::Filesystem::new(p, s))
+    }),
     ("loadavg", |p, _| Box::new(loadavg::LoadAvg::new(p))),
     ("meminfo", |p, _| Box::new(meminfo::MemInfo::new(p))),
     ("netclass", |p, s| Box::new(netclass::NetClass::new(p, s))),
