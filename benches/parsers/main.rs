@@ -6,7 +6,9 @@ mod net;
 mod proc;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use nodepulse::agent::node::loadavg;
+use nodepulse::agent::config::{AgentConfig, FileConfig, Flags};
+use nodepulse::agent::node::{self, loadavg, HostPaths};
+use nodepulse::agent::Agent;
 use nodepulse::exposition::{encode, Format, MetricFamily};
 
 fn parsers(c: &mut Criterion) {
@@ -37,12 +39,42 @@ fn encoder(c: &mut Criterion) {
     });
 }
 
+/// Each collector reading this host's real /proc and /sys (a collector whose files this
+/// host lacks fails; its cost still counts).
+fn collectors_on_this_host(c: &mut Criterion) {
+    let settings = Default::default();
+    let mut out = Vec::with_capacity(256);
+    for collector in node::build(&HostPaths::default(), &settings) {
+        c.bench_function(&format!("collect {} on this host", collector.name()), |b| {
+            b.iter(|| {
+                out.clear();
+                let _ = collector.collect(&mut out);
+            })
+        });
+    }
+}
+
+/// One whole scrape as `/metrics` serves it (all collectors, normalize, encode), without
+/// HTTP and gzip.
+fn whole_scrape(c: &mut Criterion) {
+    let config =
+        AgentConfig::merge(Flags::default(), FileConfig::default()).expect("defaults are valid");
+    let agent = Agent::new(&config);
+    for format in [Format::Text, Format::OpenMetrics] {
+        c.bench_function(&format!("scrape this host {format:?}"), |b| {
+            b.iter(|| agent.scrape(format))
+        });
+    }
+}
+
 criterion_group!(
     benches,
     parsers,
     encoder,
     proc::benches,
     net::benches,
-    disk::benches
+    disk::benches,
+    collectors_on_this_host,
+    whole_scrape
 );
 criterion_main!(benches);

@@ -1,12 +1,9 @@
 //! Benches of the network, os and time collectors: their parsers on inputs the size of
 //! a busy Kubernetes node (a hundred veth interfaces, hundreds of ARP entries and UDP
-//! sockets, 64 CPUs), and whole collectors against this machine's /proc and /sys.
+//! sockets, 64 CPUs).
 
 use criterion::{black_box, Criterion};
-use nodepulse::agent::config::CollectorSettings;
-use nodepulse::agent::node::{
-    arp, netclass, netdev, os, softnet, time, timex, udp_queues, Collector, HostPaths,
-};
+use nodepulse::agent::node::{arp, netdev, os, softnet, time, udp_queues};
 
 fn netdev_file(devices: usize) -> String {
     let mut s = String::from(
@@ -83,32 +80,6 @@ fn parsers(c: &mut Criterion) {
     });
 }
 
-/// Whole collectors on this machine: the sysfs-bound ones cost syscalls, not parsing.
-fn collectors(c: &mut Criterion) {
-    let paths = HostPaths::default();
-    let settings = CollectorSettings::default();
-    let all: Vec<Box<dyn Collector>> = vec![
-        Box::new(netclass::NetClass::new(&paths, &settings)),
-        Box::new(netdev::NetDev::new(&paths, &settings)),
-        Box::new(arp::Arp::new(&paths)),
-        Box::new(softnet::SoftnetCollector::new(&paths)),
-        Box::new(udp_queues::UdpQueues::new(&paths)),
-        Box::new(os::Os::new(&paths)),
-        Box::new(time::Time::new(&paths)),
-        Box::new(timex::TimexCollector),
-    ];
-    let mut out = Vec::with_capacity(64);
-    for collector in &all {
-        c.bench_function(&format!("{} collect on this host", collector.name()), |b| {
-            b.iter(|| {
-                out.clear();
-                let _ = collector.collect(&mut out);
-            })
-        });
-    }
-}
-
 pub fn benches(c: &mut Criterion) {
     parsers(c);
-    collectors(c);
 }

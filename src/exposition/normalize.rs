@@ -3,7 +3,8 @@
 //! #2805: bind mounts, NFS), so duplicates are dropped here, first one wins, and counted.
 
 use super::model::{Label, MetricFamily};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 /// What normalization had to drop.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -39,24 +40,58 @@ pub fn normalize(families: Vec<MetricFamily>) -> (Vec<MetricFamily>, Dropped) {
     (out, dropped)
 }
 
-/// Removes samples whose label set (in any order) repeats an earlier one.
+/// Removes samples whose label set (in any order) repeats an earlier one. Label sets are
+/// hashed order-independently, without copying them; equal hashes are confirmed by
+/// comparing the labels, so a hash collision never drops a series.
 fn dedupe_samples(family: &mut MetricFamily) -> u64 {
-    if family.samples.len() < 2 {
+    let n = family.samples.len();
+    if n < 2 {
         return 0;
     }
-    let before = family.samples.len();
-    let mut seen: HashSet<Vec<(String, String)>> = HashSet::with_capacity(before);
-    family.samples.retain(|s| seen.insert(label_key(&s.labels)));
-    (before - family.samples.len()) as u64
+    let hashes: Vec<u64> = family
+        .samples
+        .iter()
+        .map(|s| label_set_hash(&s.labels))
+        .collect();
+    let mut first: HashMap<u64, usize> = HashMap::with_capacity(n);
+    let mut keep = vec![true; n];
+    for i in 0..n {
+        match first.get(&hashes[i]) {
+            None => {
+                first.insert(hashes[i], i);
+            }
+            Some(&j) => {
+                let labels = &family.samples[i].labels;
+                keep[i] = !(j..i).any(|k| {
+                    keep[k]
+                        && hashes[k] == hashes[i]
+                        && same_labels(&family.samples[k].labels, labels)
+                });
+            }
+        }
+    }
+    let mut idx = 0;
+    family.samples.retain(|_| {
+        idx += 1;
+        keep[idx - 1]
+    });
+    (n - family.samples.len()) as u64
 }
 
-fn label_key(labels: &[Label]) -> Vec<(String, String)> {
-    let mut key: Vec<(String, String)> = labels
+/// A hash of a label set that does not depend on the order of its pairs.
+fn label_set_hash(labels: &[Label]) -> u64 {
+    labels
         .iter()
-        .map(|(n, v)| (n.to_string(), v.clone()))
-        .collect();
-    key.sort_unstable();
-    key
+        .fold(labels.len() as u64, |acc, (name, value)| {
+            let mut h = DefaultHasher::new();
+            (name.as_ref(), value.as_str()).hash(&mut h);
+            acc.wrapping_add(h.finish())
+        })
+}
+
+/// True when both sets hold the same pairs (label names are unique within a set).
+fn same_labels(a: &[Label], b: &[Label]) -> bool {
+    a.len() == b.len() && a.iter().all(|pair| b.contains(pair))
 }
 
 #[cfg(test)]
@@ -86,6 +121,22 @@ mod tests {
                 type_conflicts: 1
             }
         );
+    }
+
+    #[test]
+    fn dedupe_is_order_independent_and_keeps_distinct_sets() {
+        let mut f = MetricFamily::gauge("node_x", "x");
+        for i in 0..50 {
+            let v = (i % 10).to_string();
+            f.push(&[("a", &v), ("b", "1")], i as f64);
+            f.push(&[("b", "1"), ("a", &v)], -1.0);
+        }
+        // Same values under swapped names are a different set.
+        f.push(&[("a", "1"), ("b", "0")], 7.0);
+        let (out, dropped) = normalize(vec![f]);
+        assert_eq!(out[0].samples.len(), 11);
+        assert_eq!(dropped.duplicate_series, 90);
+        assert!(out[0].samples.iter().all(|s| s.value >= 0.0));
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod cpu;
 pub mod cpu_throttle;
 pub mod diskstats;
 pub mod entropy;
+pub mod field_filter;
 pub mod filefd;
 pub mod filesystem;
 mod goint;

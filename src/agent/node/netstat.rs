@@ -3,12 +3,12 @@
 //! node_exporter 1.5's netstat collector (collector/netstat_linux.go), except that the
 //! files are read from the host's network namespace (see [`super::hostnet`]).
 
+use super::field_filter::FieldFilter;
 use super::host_net::HostNetFile;
 use super::{CollectError, Collector, HostPaths};
 use crate::agent::config::CollectorSettings;
 use crate::exposition::parse::valid_metric_name;
 use crate::exposition::MetricFamily;
-use regex::Regex;
 
 /// One counter: `("Tcp", "ActiveOpens", 12.0)`.
 pub type Stat<'a> = (&'a str, &'a str, f64);
@@ -60,7 +60,7 @@ pub struct NetStat {
     netstat: HostNetFile,
     snmp: HostNetFile,
     snmp6: HostNetFile,
-    fields: Regex,
+    fields: FieldFilter,
 }
 
 impl NetStat {
@@ -69,7 +69,7 @@ impl NetStat {
             netstat: HostNetFile::new(paths, "netstat"),
             snmp: HostNetFile::new(paths, "snmp"),
             snmp6: HostNetFile::new(paths, "snmp6"),
-            fields: settings.netstat_fields.clone(),
+            fields: FieldFilter::new(settings.netstat_fields.clone()),
         }
     }
 

@@ -2,11 +2,11 @@
 //! `--collector.vmstat.fields`. Mirrors node_exporter 1.5's vmstat collector
 //! (collector/vmstat_linux.go).
 
+use super::field_filter::FieldFilter;
 use super::{read_file, CollectError, Collector, HostPaths};
 use crate::agent::config::CollectorSettings;
 use crate::exposition::parse::valid_metric_name;
 use crate::exposition::MetricFamily;
-use regex::Regex;
 use std::path::PathBuf;
 
 /// Parses `/proc/vmstat` ("pgfault 12345" lines) into (field, value) pairs. Every value
@@ -29,14 +29,14 @@ pub fn parse(contents: &str) -> Result<Vec<(&str, f64)>, String> {
 
 pub struct VmStat {
     path: PathBuf,
-    fields: Regex,
+    fields: FieldFilter,
 }
 
 impl VmStat {
     pub fn new(paths: &HostPaths, settings: &CollectorSettings) -> Self {
         VmStat {
             path: paths.proc("vmstat"),
-            fields: settings.vmstat_fields.clone(),
+            fields: FieldFilter::new(settings.vmstat_fields.clone()),
         }
     }
 }
