@@ -1,3 +1,5 @@
+//! Tests of the agent configuration: defaults, precedence of flags over the file, and
+//! start-up errors that name the bad key.
 use super::*;
 use clap::Parser;
 

@@ -1,3 +1,4 @@
+//! Tests of the diskstats module: table tests on real samples and edge cases, and the collector on a temp root.
 use super::udev::tests::{LVM_VOLUME, SATA_DISK};
 use super::*;
 

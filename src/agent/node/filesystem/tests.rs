@@ -1,3 +1,4 @@
+//! Tests of the filesystem module: table tests on real samples and edge cases, and the collector on a temp root.
 use super::*;
 use std::io;
 use std::path::Path;

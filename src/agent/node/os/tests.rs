@@ -1,3 +1,4 @@
+//! Tests of the os module: table tests on real samples and edge cases, and the collector on a temp root.
 use super::*;
 use std::time::Duration;
 
