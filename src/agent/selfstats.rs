@@ -4,6 +4,7 @@
 
 use crate::exposition::{Dropped, MetricFamily};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 
 /// Counters the agent keeps across scrapes.
 #[derive(Debug, Default)]
@@ -55,39 +56,8 @@ fn collect_process(out: &mut Vec<MetricFamily>) {
     let Ok(me) = procfs::process::Process::myself() else {
         return;
     };
-    let ticks = procfs::ticks_per_second() as f64;
     if let Ok(stat) = me.stat() {
-        let page = procfs::page_size() as f64;
-        out.push(
-            MetricFamily::counter(
-                "process_cpu_seconds_total",
-                "Total user and system CPU time spent in seconds.",
-            )
-            .value((stat.utime + stat.stime) as f64 / ticks),
-        );
-        out.push(
-            MetricFamily::gauge(
-                "process_resident_memory_bytes",
-                "Resident memory size in bytes.",
-            )
-            .value(stat.rss as f64 * page),
-        );
-        out.push(
-            MetricFamily::gauge(
-                "process_virtual_memory_bytes",
-                "Virtual memory size in bytes.",
-            )
-            .value(stat.vsize as f64),
-        );
-        if let Ok(boot) = procfs::boot_time_secs() {
-            out.push(
-                MetricFamily::gauge(
-                    "process_start_time_seconds",
-                    "Start time of the process since unix epoch in seconds.",
-                )
-                .value(boot as f64 + stat.starttime as f64 / ticks),
-            );
-        }
+        push_stat(&stat, out);
     }
     if let Ok(n) = me.fd_count() {
         out.push(
@@ -109,6 +79,47 @@ fn collect_process(out: &mut Vec<MetricFamily>) {
                 "Maximum amount of virtual memory available in bytes.",
             )
             .value(limit_value(limits.max_address_space.soft_limit)),
+        );
+    }
+}
+
+/// CPU, memory and start time from `/proc/self/stat`.
+fn push_stat(stat: &procfs::process::Stat, out: &mut Vec<MetricFamily>) {
+    let ticks = procfs::ticks_per_second() as f64;
+    out.push(
+        MetricFamily::counter(
+            "process_cpu_seconds_total",
+            "Total user and system CPU time spent in seconds.",
+        )
+        .value((stat.utime + stat.stime) as f64 / ticks),
+    );
+    out.push(
+        MetricFamily::gauge(
+            "process_resident_memory_bytes",
+            "Resident memory size in bytes.",
+        )
+        .value(stat.rss as f64 * procfs::page_size() as f64),
+    );
+    out.push(
+        MetricFamily::gauge(
+            "process_virtual_memory_bytes",
+            "Virtual memory size in bytes.",
+        )
+        .value(stat.vsize as f64),
+    );
+    // The start time never changes: read the boot time (a /proc/stat parse) once.
+    static START: OnceLock<Option<f64>> = OnceLock::new();
+    let start = *START.get_or_init(|| {
+        let boot = procfs::boot_time_secs().ok()?;
+        Some(boot as f64 + stat.starttime as f64 / ticks)
+    });
+    if let Some(start) = start {
+        out.push(
+            MetricFamily::gauge(
+                "process_start_time_seconds",
+                "Start time of the process since unix epoch in seconds.",
+            )
+            .value(start),
         );
     }
 }
