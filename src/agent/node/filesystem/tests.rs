@@ -284,8 +284,10 @@ fn regression_244_a_hung_mount_never_blocks_the_scrape() {
     for scrape in 0..2 {
         let start = Instant::now();
         let out = collect(&fs);
+        // The blocked statfs never returns before `release`, so returning at all proves
+        // the scrape did not wait for it; the bound is loose for a loaded CI machine.
         assert!(
-            start.elapsed() < timeout * 4,
+            start.elapsed() < Duration::from_secs(5),
             "scrape {scrape} took {:?}",
             start.elapsed()
         );
