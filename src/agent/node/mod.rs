@@ -32,6 +32,7 @@ pub mod sockstat;
 pub mod softnet;
 pub mod stat;
 mod sysfs_attr;
+pub mod textfile;
 pub mod time;
 pub mod timex;
 pub mod udp_queues;
@@ -66,6 +67,10 @@ const REGISTRY: &[(&str, Ctor)] = &[
         Box::new(softnet::SoftnetCollector::new(p))
     }),
     ("stat", |p, _| Box::new(stat::Stat::new(p))),
+    ("textfile", |_, s| {
+        let dir = s.textfile_directory.clone();
+        Box::new(textfile::TextFile::new(dir, s.textfile_max_file_bytes))
+    }),
     ("time", |p, _| Box::new(time::Time::new(p))),
     ("timex", |_, _| Box::new(timex::TimexCollector)),
     ("udp_queues", |p, _| Box::new(udp_queues::UdpQueues::new(p))),
