@@ -28,6 +28,7 @@ pub mod os;
 pub mod pressure;
 pub mod procstat;
 mod pseudo_file;
+pub mod selinux;
 pub mod sockstat;
 pub mod softnet;
 pub mod stat;
@@ -62,6 +63,9 @@ const REGISTRY: &[(&str, Ctor)] = &[
     ("netstat", |p, s| Box::new(netstat::NetStat::new(p, s))),
     ("os", |p, _| Box::new(os::Os::new(p))),
     ("pressure", |p, _| Box::new(pressure::Pressure::new(p))),
+    ("selinux", |_, _| {
+        Box::new(selinux::Selinux::new(selinux::SelinuxPaths::default()))
+    }),
     ("sockstat", |p, _| Box::new(sockstat::SockStat::new(p))),
     ("softnet", |p, _| {
         Box::new(softnet::SoftnetCollector::new(p))
