@@ -40,6 +40,8 @@ pub const REQUIRED: &[&str] = &[
     "node_uname_info",
     "node_os_info",
     "node_time_seconds",
+    "node_selinux_enabled",
+    "node_textfile_scrape_error",
 ];
 
 /// Constants of the running system: A, B and C must be equal.

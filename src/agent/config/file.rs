@@ -92,6 +92,15 @@ pub struct CollectorsFile {
     pub netstat: FieldsFile,
     #[serde(default)]
     pub vmstat: FieldsFile,
+    #[serde(default)]
+    pub textfile: TextfileFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextfileFile {
+    pub directory: Option<PathBuf>,
+    pub max_file_bytes: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -140,4 +140,18 @@ pub struct Flags {
         env = "NODEPULSE_COLLECTOR_VMSTAT_FIELDS"
     )]
     pub vmstat_fields: Option<String>,
+
+    /// Directory to read text files with metrics from (*.prom) [default: none].
+    #[arg(
+        long = "collector.textfile.directory",
+        env = "NODEPULSE_COLLECTOR_TEXTFILE_DIRECTORY"
+    )]
+    pub textfile_directory: Option<PathBuf>,
+
+    /// Largest textfile read, in bytes; larger files are skipped [default: 16777216].
+    #[arg(
+        long = "collector.textfile.max-file-bytes",
+        env = "NODEPULSE_COLLECTOR_TEXTFILE_MAX_FILE_BYTES"
+    )]
+    pub textfile_max_file_bytes: Option<u64>,
 }

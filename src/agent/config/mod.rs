@@ -36,6 +36,10 @@ pub mod defaults {
     pub const NETSTAT_FIELDS: &str = "^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs)|TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts)|Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|CurrEstab)|Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$";
     /// node_exporter 1.5's `--collector.vmstat.fields`.
     pub const VMSTAT_FIELDS: &str = "^(oom_kill|pgpg|pswp|pg.*fault).*";
+    /// Largest textfile read (node_exporter has no limit). Real textfiles are KiBs
+    /// (smartmon, apt, ipmitool scripts: under ~200 KiB); 16 MiB keeps a runaway
+    /// script from costing the agent more than a few times that in memory per scrape.
+    pub const TEXTFILE_MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 }
 
 /// A configuration value that cannot be used, named by its file key and flag.
@@ -83,6 +87,9 @@ pub struct CollectorSettings {
     pub netclass_ignored_devices: Regex,
     pub netstat_fields: Regex,
     pub vmstat_fields: Regex,
+    /// node_exporter's `--collector.textfile.directory`; none by default, as upstream.
+    pub textfile_directory: Option<PathBuf>,
+    pub textfile_max_file_bytes: u64,
 }
 
 impl Default for CollectorSettings {
@@ -98,6 +105,8 @@ impl Default for CollectorSettings {
             netclass_ignored_devices: re(defaults::NETCLASS_IGNORED_DEVICES),
             netstat_fields: re(defaults::NETSTAT_FIELDS),
             vmstat_fields: re(defaults::VMSTAT_FIELDS),
+            textfile_directory: None,
+            textfile_max_file_bytes: defaults::TEXTFILE_MAX_FILE_BYTES,
         }
     }
 }
@@ -254,6 +263,17 @@ fn collector_settings(
         ));
     }
     let netdev_exclude = f.netdev_device_exclude.clone().or(c.netdev.device_exclude);
+    let textfile_max_file_bytes = f
+        .textfile_max_file_bytes
+        .or(c.textfile.max_file_bytes)
+        .unwrap_or(defaults::TEXTFILE_MAX_FILE_BYTES);
+    if textfile_max_file_bytes == 0 {
+        return Err(invalid(
+            "collectors.textfile.max_file_bytes",
+            "--collector.textfile.max-file-bytes",
+            "must be greater than zero",
+        ));
+    }
     Ok(CollectorSettings {
         disabled,
         fs_mount_points_exclude: regex(
@@ -316,6 +336,12 @@ fn collector_settings(
             defaults::VMSTAT_FIELDS,
             ("collectors.vmstat.fields", "--collector.vmstat.fields"),
         )?,
+        textfile_directory: f
+            .textfile_directory
+            .clone()
+            .or(c.textfile.directory)
+            .filter(|d| !d.as_os_str().is_empty()),
+        textfile_max_file_bytes,
     })
 }
 

@@ -124,3 +124,21 @@ fn bad_values_fail_naming_the_field() {
         assert!(err.contains(field), "{args:?} {yaml:?}: {err}");
     }
 }
+
+#[test]
+fn textfile_settings_from_flags_and_file() {
+    let c = merged(&[], "").unwrap();
+    assert_eq!(c.collectors.textfile_directory, None);
+    assert_eq!(c.collectors.textfile_max_file_bytes, 16 * 1024 * 1024);
+    let yaml = "collectors:\n  textfile:\n    directory: /var/lib/np\n    max_file_bytes: 1024\n";
+    let c = merged(&[], yaml).unwrap();
+    assert_eq!(
+        c.collectors.textfile_directory,
+        Some(PathBuf::from("/var/lib/np"))
+    );
+    assert_eq!(c.collectors.textfile_max_file_bytes, 1024);
+    let c = merged(&["--collector.textfile.directory=/x"], yaml).unwrap();
+    assert_eq!(c.collectors.textfile_directory, Some(PathBuf::from("/x")));
+    let err = merged(&["--collector.textfile.max-file-bytes=0"], "").unwrap_err();
+    assert!(err.to_string().contains("max_file_bytes"), "{err}");
+}

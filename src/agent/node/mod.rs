@@ -28,10 +28,12 @@ pub mod os;
 pub mod pressure;
 pub mod procstat;
 mod pseudo_file;
+pub mod selinux;
 pub mod sockstat;
 pub mod softnet;
 pub mod stat;
 mod sysfs_attr;
+pub mod textfile;
 pub mod time;
 pub mod timex;
 pub mod udp_queues;
@@ -61,11 +63,18 @@ const REGISTRY: &[(&str, Ctor)] = &[
     ("netstat", |p, s| Box::new(netstat::NetStat::new(p, s))),
     ("os", |p, _| Box::new(os::Os::new(p))),
     ("pressure", |p, _| Box::new(pressure::Pressure::new(p))),
+    ("selinux", |_, _| {
+        Box::new(selinux::Selinux::new(selinux::SelinuxPaths::default()))
+    }),
     ("sockstat", |p, _| Box::new(sockstat::SockStat::new(p))),
     ("softnet", |p, _| {
         Box::new(softnet::SoftnetCollector::new(p))
     }),
     ("stat", |p, _| Box::new(stat::Stat::new(p))),
+    ("textfile", |_, s| {
+        let dir = s.textfile_directory.clone();
+        Box::new(textfile::TextFile::new(dir, s.textfile_max_file_bytes))
+    }),
     ("time", |p, _| Box::new(time::Time::new(p))),
     ("timex", |_, _| Box::new(timex::TimexCollector)),
     ("udp_queues", |p, _| Box::new(udp_queues::UdpQueues::new(p))),
