@@ -2,6 +2,7 @@
 //! start-up errors that name the bad key.
 use super::*;
 use clap::Parser;
+use std::time::Duration;
 
 fn flags(args: &[&str]) -> Flags {
     let mut all = vec!["nodepulse-agent"];
