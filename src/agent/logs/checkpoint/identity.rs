@@ -53,20 +53,20 @@ impl Fingerprint {
     }
 
     /// How many leading bytes this fingerprint covers.
-    pub fn len(&self) -> usize {
+    pub fn covered_len(&self) -> usize {
         usize::from(self.len)
     }
 
     /// True when the file was shorter than [`FINGERPRINT_LEN`] when fingerprinted.
     pub fn is_partial(&self) -> bool {
-        self.len() < FINGERPRINT_LEN
+        self.covered_len() < FINGERPRINT_LEN
     }
 
     /// True when a file whose first bytes are now `head` is (or grew from) the file this
     /// fingerprint was taken of. A head shorter than this fingerprint means the file
     /// shrank: truncated or replaced, so not the same content.
     pub fn is_prefix_of(&self, head: &[u8]) -> bool {
-        head.len() >= self.len() && Fingerprint::of(&head[..self.len()]) == *self
+        head.len() >= self.covered_len() && Fingerprint::of(&head[..self.covered_len()]) == *self
     }
 }
 
@@ -138,7 +138,7 @@ mod tests {
         assert!(empty.is_prefix_of(line) && empty.is_prefix_of(&grown));
         assert!(short.is_prefix_of(&grown));
         assert!(!Fingerprint::of(&grown).is_partial());
-        assert_eq!(Fingerprint::of(&grown).len(), FINGERPRINT_LEN);
+        assert_eq!(Fingerprint::of(&grown).covered_len(), FINGERPRINT_LEN);
     }
 
     #[test]
