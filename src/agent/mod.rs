@@ -7,6 +7,7 @@ pub mod logging;
 pub mod logs;
 pub mod node;
 pub mod selfstats;
+pub mod sinks;
 
 use crate::exposition::{encode, normalize, Format, MetricFamily};
 use config::AgentConfig;
