@@ -40,6 +40,11 @@ pub fn write_atomically(dir: &Path, bytes: &[u8]) -> io::Result<()> {
     file.sync_all()?;
     drop(file);
     fs::rename(&temp, dir.join(FILE_NAME))?;
+    sync_dir(dir)
+}
+
+/// Makes a rename in `dir` durable.
+fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
@@ -51,7 +56,8 @@ pub fn recover(dir: &Path, now_unix: u64) -> Recovered {
         Ok(None) => {}
         Ok(Some(records)) => {
             tracing::warn!(path = %temp.display(), "Recovered checkpoints from an interrupted write.");
-            if let Err(error) = fs::rename(&temp, dir.join(FILE_NAME)) {
+            let moved = fs::rename(&temp, dir.join(FILE_NAME)).and_then(|()| sync_dir(dir));
+            if let Err(error) = moved {
                 tracing::warn!(%error, "Could not move the recovered checkpoints into place.");
             }
             out.records = records;
