@@ -4,8 +4,10 @@
 pub mod config;
 pub mod http;
 pub mod logging;
+pub mod logs;
 pub mod node;
 pub mod selfstats;
+pub mod sinks;
 
 use crate::exposition::{encode, normalize, Format, MetricFamily};
 use config::AgentConfig;

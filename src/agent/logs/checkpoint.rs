@@ -1,0 +1,340 @@
+//! The checkpoint store: for each log file (identified by [`FileId`]), the byte offset
+//! the sinks have acknowledged, the path it was last seen at and when. Loaded from
+//! `<data_dir>/checkpoints.json` at start, persisted atomically ([`durable`]).
+//!
+//! At-least-once lives here: an offset only moves forward, on acknowledgement
+//! ([`CheckpointStore::advance`] refuses to go back); the one way back is an explicit
+//! [`CheckpointStore::reset`] when the tailer sees a copytruncate. A checkpoint file that
+//! cannot be read never stops the agent: it is kept aside, counted, and the store starts
+//! empty (at worst lines are sent twice, never lost).
+
+mod durable;
+mod format;
+pub mod identity;
+
+pub use identity::{FileId, Fingerprint, Probe, FINGERPRINT_LEN};
+
+use format::Record;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use thiserror::Error;
+
+/// How long an entry outlives its file by default.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// A seen-but-unchanged entry refreshes its stored `updated` time at most this often, so
+/// that merely seeing files does not rewrite the checkpoint file on every persist.
+const TOUCH_PERSIST_INTERVAL: u64 = 60 * 60;
+
+/// Where the store reads the time (a fake in tests).
+pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
+#[derive(Debug, Error)]
+pub enum CheckpointError {
+    #[error("checkpoint directory {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("no checkpoint for file dev={} ino={}", .0.dev, .0.ino)]
+    UnknownFile(FileId),
+    #[error("refused to move a checkpoint back from {current} to {requested}; a truncated file is reset, not rewound")]
+    Backwards { current: u64, requested: u64 },
+}
+
+/// What the store has had to deal with, for `/metrics`.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct CheckpointStats {
+    /// Unreadable checkpoint files set aside at start.
+    pub corrupt_files: u64,
+    /// Starts that took their state from a complete temp file (crash before rename).
+    pub recovered_from_temp: u64,
+    /// Incomplete temp files removed at start (crash during a write).
+    pub discarded_temp: u64,
+    /// Files whose dev/inode came back with other first bytes (inode reuse, rewrite).
+    pub inode_reuses: u64,
+    /// Explicit resets to 0 (copytruncate).
+    pub resets: u64,
+    /// Entries dropped after their retention.
+    pub pruned: u64,
+    /// Successful writes of the checkpoint file.
+    pub persisted: u64,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    offset: u64,
+    path: String,
+    updated: u64,
+    gone_since: Option<u64>,
+    /// Resolved since this process loaded it (not stored).
+    seen: bool,
+}
+
+pub struct CheckpointStore {
+    dir: PathBuf,
+    retention: Duration,
+    clock: Clock,
+    entries: BTreeMap<FileId, Entry>,
+    /// Ids handed out before a file's fingerprint grew ─▶ its current id, so that
+    /// acknowledgements still in flight find their file.
+    aliases: HashMap<FileId, FileId>,
+    dirty: bool,
+    stats: CheckpointStats,
+}
+
+impl CheckpointStore {
+    /// Loads the store from `data_dir`, creating the directory if needed. Only a
+    /// directory that cannot be created is an error; bad file contents are not.
+    pub fn open(data_dir: &Path, retention: Duration) -> Result<Self, CheckpointError> {
+        Self::open_with_clock(data_dir, retention, Arc::new(SystemTime::now))
+    }
+
+    pub fn open_with_clock(
+        data_dir: &Path,
+        retention: Duration,
+        clock: Clock,
+    ) -> Result<Self, CheckpointError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| CheckpointError::Io {
+            path: data_dir.to_owned(),
+            source,
+        })?;
+        let mut store = CheckpointStore {
+            dir: data_dir.to_owned(),
+            retention,
+            clock,
+            entries: BTreeMap::new(),
+            aliases: HashMap::new(),
+            dirty: false,
+            stats: CheckpointStats::default(),
+        };
+        let recovered = durable::recover(data_dir, store.now());
+        store.stats.recovered_from_temp = u64::from(recovered.from_temp);
+        store.stats.discarded_temp = u64::from(recovered.discarded_temp);
+        store.stats.corrupt_files = u64::from(recovered.corrupt.is_some());
+        for record in recovered.records {
+            store.load(record);
+        }
+        Ok(store)
+    }
+
+    /// Keeps one entry per dev/inode: the most recently updated if the file had several.
+    fn load(&mut self, r: Record) {
+        if let Some(other) = self.find(r.id.dev, r.id.ino) {
+            if self.entries[&other].updated > r.updated {
+                return;
+            }
+            self.entries.remove(&other);
+        }
+        let entry = Entry {
+            offset: r.offset,
+            path: r.path,
+            updated: r.updated,
+            gone_since: r.gone_since,
+            seen: false,
+        };
+        self.entries.insert(r.id, entry);
+    }
+
+    /// Finds or creates the entry for the file probed at `path`, and returns its id.
+    ///
+    /// Same dev/inode and the stored fingerprint a prefix of the file's first bytes: the
+    /// same file (perhaps renamed, perhaps grown; a grown partial fingerprint is upgraded).
+    /// Same dev/inode, other first bytes: the inode was reused (or the file rewritten),
+    /// so the old entry goes and the file starts at offset 0.
+    pub fn resolve(&mut self, probe: &Probe, path: &Path) -> FileId {
+        let id = probe.id();
+        let now = self.now();
+        match self.find(probe.dev, probe.ino) {
+            Some(old) if old.fingerprint.is_prefix_of(&probe.head) => self.rekey(old, id),
+            Some(old) => {
+                self.remove(old);
+                self.stats.inode_reuses += 1;
+            }
+            None => {}
+        }
+        let path = path.to_string_lossy();
+        let entry = self.entries.entry(id).or_insert_with(|| {
+            self.dirty = true;
+            Entry {
+                offset: 0,
+                path: path.to_string(),
+                updated: now,
+                gone_since: None,
+                seen: true,
+            }
+        });
+        if entry.path != path || entry.gone_since.is_some() {
+            entry.path = path.into_owned();
+            entry.gone_since = None;
+            self.dirty = true;
+        }
+        if now.saturating_sub(entry.updated) >= TOUCH_PERSIST_INTERVAL {
+            self.dirty = true;
+        }
+        entry.updated = now;
+        entry.seen = true;
+        id
+    }
+
+    /// The acknowledged offset of a file, if the store knows it.
+    pub fn get(&self, id: &FileId) -> Option<u64> {
+        self.entries.get(&self.current(id)).map(|e| e.offset)
+    }
+
+    /// Records that the sinks acknowledged the file up to `offset`. Never moves back.
+    pub fn advance(&mut self, id: &FileId, offset: u64) -> Result<(), CheckpointError> {
+        let now = self.now();
+        let entry = self.entry_mut(id)?;
+        if offset < entry.offset {
+            return Err(CheckpointError::Backwards {
+                current: entry.offset,
+                requested: offset,
+            });
+        }
+        if offset > entry.offset {
+            entry.offset = offset;
+            entry.updated = now;
+            self.dirty = true;
+        }
+        Ok(())
+    }
+
+    /// Sets a file's offset back to 0: the tailer saw it truncated (copytruncate).
+    pub fn reset(&mut self, id: &FileId) -> Result<(), CheckpointError> {
+        let now = self.now();
+        let entry = self.entry_mut(id)?;
+        entry.offset = 0;
+        entry.updated = now;
+        self.stats.resets += 1;
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// Records that the file is gone; its entry is pruned once the retention has passed.
+    pub fn mark_gone(&mut self, id: &FileId) -> Result<(), CheckpointError> {
+        let now = self.now();
+        let entry = self.entry_mut(id)?;
+        if entry.gone_since.is_none() {
+            entry.gone_since = Some(now);
+            self.dirty = true;
+        }
+        Ok(())
+    }
+
+    /// Prunes expired entries and, if anything changed since the last write, writes the
+    /// checkpoint file atomically. Returns whether it wrote.
+    pub fn persist(&mut self) -> Result<bool, CheckpointError> {
+        self.prune();
+        if !self.dirty {
+            return Ok(false);
+        }
+        let bytes = format::encode(self.records());
+        durable::write_atomically(&self.dir, &bytes).map_err(|source| CheckpointError::Io {
+            path: self.dir.clone(),
+            source,
+        })?;
+        self.dirty = false;
+        self.stats.persisted += 1;
+        Ok(true)
+    }
+
+    pub fn stats(&self) -> &CheckpointStats {
+        &self.stats
+    }
+
+    /// How many files the store tracks.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Drops entries gone for a retention, and entries loaded from disk, not seen since
+    /// and not updated for a retention (their file went while the agent was down).
+    fn prune(&mut self) {
+        let now = self.now();
+        let keep = self.retention.as_secs();
+        let expired: Vec<FileId> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| match e.gone_since {
+                Some(t) => now.saturating_sub(t) >= keep,
+                None => !e.seen && now.saturating_sub(e.updated) >= keep,
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for id in expired {
+            self.remove(id);
+            self.stats.pruned += 1;
+        }
+    }
+
+    fn records(&self) -> Vec<Record> {
+        let record = |(id, e): (&FileId, &Entry)| Record {
+            id: *id,
+            offset: e.offset,
+            path: e.path.clone(),
+            updated: e.updated,
+            gone_since: e.gone_since,
+        };
+        self.entries.iter().map(record).collect()
+    }
+
+    /// The one entry for a dev/inode, whatever its fingerprint.
+    fn find(&self, dev: u64, ino: u64) -> Option<FileId> {
+        let (lo, hi) = Fingerprint::bounds();
+        let range = FileId {
+            dev,
+            ino,
+            fingerprint: lo,
+        }..=FileId {
+            dev,
+            ino,
+            fingerprint: hi,
+        };
+        self.entries.range(range).next().map(|(id, _)| *id)
+    }
+
+    fn rekey(&mut self, old: FileId, new: FileId) {
+        if old == new {
+            return;
+        }
+        let entry = self.entries.remove(&old).expect("rekeyed entry exists");
+        self.entries.insert(new, entry);
+        for target in self.aliases.values_mut().filter(|t| **t == old) {
+            *target = new;
+        }
+        self.aliases.insert(old, new);
+        self.dirty = true;
+    }
+
+    fn remove(&mut self, id: FileId) {
+        self.entries.remove(&id);
+        self.aliases.retain(|from, to| *to != id && *from != id);
+        self.dirty = true;
+    }
+
+    fn current(&self, id: &FileId) -> FileId {
+        *self.aliases.get(id).unwrap_or(id)
+    }
+
+    fn entry_mut(&mut self, id: &FileId) -> Result<&mut Entry, CheckpointError> {
+        let current = self.current(id);
+        self.entries
+            .get_mut(&current)
+            .ok_or(CheckpointError::UnknownFile(*id))
+    }
+
+    fn now(&self) -> u64 {
+        let now = (self.clock)();
+        now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,108 @@
+//! `checkpoints.json` on disk: written so that a crash at any instant leaves either the
+//! old or the new content, and read back so that no leftover of a crash stops the agent.
+//!
+//! Writing: temp file in the same directory, write, fsync it, rename it over the stable
+//! file, fsync the directory (so the rename itself survives a power cut).
+//!
+//! Reading mirrors Vector's checkpointer (lib/file-source-common/src/checkpointer.rs): the
+//! temp file is read first, because if it parses completely the previous process died
+//! between fsync and rename and it is the newer state; it is then renamed into place. A
+//! temp file that does not parse is an interrupted write and is removed. Where Vector
+//! only warns and carries on when the stable file does not parse, we also keep the bad
+//! file aside as `checkpoints.json.corrupt-<unix time>` for a post-mortem (Promtail's
+//! positions.yaml full of NUL bytes, PITFALLS 2), and the caller counts it.
+
+use super::format::{self, Record};
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+pub const FILE_NAME: &str = "checkpoints.json";
+pub const TEMP_NAME: &str = "checkpoints.json.tmp";
+
+/// What [`recover`] found in the directory.
+#[derive(Debug, Default)]
+pub struct Recovered {
+    pub records: Vec<Record>,
+    /// The state came from a complete temp file left by an interrupted persist.
+    pub from_temp: bool,
+    /// An incomplete temp file was removed.
+    pub discarded_temp: bool,
+    /// Where an unreadable stable file was moved (or `FILE_NAME` if it could not be).
+    pub corrupt: Option<PathBuf>,
+}
+
+/// Replaces `<dir>/checkpoints.json` with `bytes`, atomically and durably.
+pub fn write_atomically(dir: &Path, bytes: &[u8]) -> io::Result<()> {
+    let temp = dir.join(TEMP_NAME);
+    let mut file = File::create(&temp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    fs::rename(&temp, dir.join(FILE_NAME))?;
+    sync_dir(dir)
+}
+
+/// Makes a rename in `dir` durable.
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Reads the last persisted state from `dir`; never fails, at worst returns nothing.
+pub fn recover(dir: &Path, now_unix: u64) -> Recovered {
+    let mut out = Recovered::default();
+    let temp = dir.join(TEMP_NAME);
+    match read(&temp) {
+        Ok(None) => {}
+        Ok(Some(records)) => {
+            tracing::warn!(path = %temp.display(), "Recovered checkpoints from an interrupted write.");
+            let moved = fs::rename(&temp, dir.join(FILE_NAME)).and_then(|()| sync_dir(dir));
+            if let Err(error) = moved {
+                tracing::warn!(%error, "Could not move the recovered checkpoints into place.");
+            }
+            out.records = records;
+            out.from_temp = true;
+            return out;
+        }
+        Err(error) => {
+            tracing::warn!(path = %temp.display(), %error, "Discarded an incomplete checkpoint write.");
+            if let Err(error) = fs::remove_file(&temp) {
+                tracing::warn!(%error, "Could not remove the incomplete checkpoint write.");
+            }
+            out.discarded_temp = true;
+        }
+    }
+    let stable = dir.join(FILE_NAME);
+    match read(&stable) {
+        Ok(records) => out.records = records.unwrap_or_default(),
+        Err(error) => out.corrupt = Some(set_aside(&stable, now_unix, &error)),
+    }
+    out
+}
+
+/// `Ok(None)` when the file does not exist; any other failure makes it unusable.
+fn read(path: &Path) -> Result<Option<Vec<Record>>, String> {
+    match fs::read(path) {
+        Ok(bytes) => format::decode(&bytes).map(Some).map_err(|e| e.to_string()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn set_aside(stable: &Path, now_unix: u64, error: &str) -> PathBuf {
+    let mut name = stable.as_os_str().to_owned();
+    name.push(format!(".corrupt-{now_unix}"));
+    let aside = PathBuf::from(name);
+    match fs::rename(stable, &aside) {
+        Ok(()) => {
+            tracing::error!(path = %stable.display(), kept = %aside.display(), %error,
+                "Checkpoint file is unreadable; kept a copy and starting from no checkpoints.");
+            aside
+        }
+        Err(rename_error) => {
+            tracing::error!(path = %stable.display(), %error, %rename_error,
+                "Checkpoint file is unreadable and could not be moved aside; starting from no checkpoints.");
+            stable.to_owned()
+        }
+    }
+}
