@@ -135,8 +135,8 @@ fn write_action(out: &mut Vec<u8>, index: &str) {
     out.extend_from_slice(b"}}\n");
 }
 
-/// Gzip at the fast level: log text compresses about 8:1 even there, and the agent's
-/// CPU budget matters more than the last few percent of bytes.
+/// Gzip at the fast level: repetitive log text compresses well even there, and the
+/// agent's CPU budget matters more than the last few percent of bytes.
 pub fn gzip(body: &[u8]) -> Vec<u8> {
     let mut enc = GzEncoder::new(
         Vec::with_capacity(body.len() / 4),

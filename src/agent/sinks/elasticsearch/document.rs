@@ -93,7 +93,10 @@ struct Kubernetes<'a> {
     pod: Pod<'a>,
     container: Name<'a>,
     node: Name<'a>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty", serialize_with = "dedotted")]
+    #[serde(
+        skip_serializing_if = "BTreeMap::is_empty",
+        serialize_with = "dedotted"
+    )]
     labels: &'a BTreeMap<String, String>,
 }
 

@@ -120,7 +120,10 @@ fn parse_pattern(pattern: &str) -> Result<Vec<Piece>, IndexError> {
             continue;
         }
         if literal_start < i {
-            pieces.push(Piece::Literal { start: literal_start, end: i });
+            pieces.push(Piece::Literal {
+                start: literal_start,
+                end: i,
+            });
         }
         let spec = chars.next().map(|(_, s)| s);
         pieces.push(match spec {
@@ -137,7 +140,10 @@ fn parse_pattern(pattern: &str) -> Result<Vec<Piece>, IndexError> {
         literal_start = chars.peek().map_or(pattern.len(), |&(j, _)| j);
     }
     if literal_start < pattern.len() {
-        pieces.push(Piece::Literal { start: literal_start, end: pattern.len() });
+        pieces.push(Piece::Literal {
+            start: literal_start,
+            end: pattern.len(),
+        });
     }
     Ok(pieces)
 }
@@ -154,7 +160,10 @@ fn validate(name: &str) -> Result<(), IndexError> {
     }
     let forbidden = |c: char| "\\/*?\"<>|, #:".contains(c) || c.is_control();
     if let Some(ch) = name.chars().find(|&c| forbidden(c)) {
-        return Err(IndexError::Forbidden { name: name.to_owned(), ch });
+        return Err(IndexError::Forbidden {
+            name: name.to_owned(),
+            ch,
+        });
     }
     if name.starts_with(['-', '_', '+']) || name == "." || name == ".." {
         return Err(IndexError::BadStart(name.to_owned()));

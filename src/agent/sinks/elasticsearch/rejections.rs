@@ -20,8 +20,7 @@ impl RejectionCounts {
     /// Adds `n` rejected documents under `reason` (an empty reason counts as `unknown`).
     pub fn add(&mut self, reason: &str, n: u64) {
         let reason = if reason.is_empty() { "unknown" } else { reason };
-        let key = if self.by_reason.contains_key(reason) || self.by_reason.len() < MAX_REASONS
-        {
+        let key = if self.by_reason.contains_key(reason) || self.by_reason.len() < MAX_REASONS {
             reason
         } else {
             OTHER

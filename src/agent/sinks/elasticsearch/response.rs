@@ -20,7 +20,10 @@ use thiserror::Error;
 pub enum ItemOutcome {
     Accepted,
     /// Worth sending again after a backoff.
-    Retry { status: u16, error_type: String },
+    Retry {
+        status: u16,
+        error_type: String,
+    },
     /// Will fail again; log it and count it by `error_type`.
     Rejected {
         status: u16,

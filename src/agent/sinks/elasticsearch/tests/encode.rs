@@ -50,7 +50,10 @@ fn absent_level_trace_and_labels_are_left_out() {
     let lines = lines(BulkRequest::encode(&[d], &fixed()).body());
     let obj = lines[1].as_object().unwrap();
     assert!(!obj.contains_key("log") && !obj.contains_key("trace"));
-    assert!(!lines[1]["kubernetes"].as_object().unwrap().contains_key("labels"));
+    assert!(!lines[1]["kubernetes"]
+        .as_object()
+        .unwrap()
+        .contains_key("labels"));
 }
 
 #[test]
@@ -95,7 +98,12 @@ fn daily_pattern_names_each_document_by_its_own_date() {
     let mut early = doc("after midnight");
     early.unix_nanos = late.unix_nanos + 1;
     let lines = lines(BulkRequest::encode(&[late, early, doc("may")], &target).body());
-    let index = |i: usize| lines[2 * i]["create"]["_index"].as_str().unwrap().to_owned();
+    let index = |i: usize| {
+        lines[2 * i]["create"]["_index"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
     assert_eq!(index(0), "logs-2024.12.31");
     assert_eq!(index(1), "logs-2025.01.01");
     assert_eq!(index(2), "logs-2024.05.01");
@@ -137,6 +145,9 @@ fn index_settings_table() {
 fn data_streams_get_create_actions() {
     let target = IndexTarget::data_stream("logs-kubernetes-default").unwrap();
     let lines = lines(BulkRequest::encode(&docs(1), &target).body());
-    assert_eq!(lines[0], json!({"create": {"_index": "logs-kubernetes-default"}}));
+    assert_eq!(
+        lines[0],
+        json!({"create": {"_index": "logs-kubernetes-default"}})
+    );
     assert!(IndexTarget::data_stream("Logs").is_err());
 }

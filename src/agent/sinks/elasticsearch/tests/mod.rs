@@ -47,4 +47,3 @@ pub fn lines(body: &[u8]) -> Vec<Value> {
 pub fn fixed() -> IndexTarget {
     IndexTarget::index("k8s-logs").unwrap()
 }
-

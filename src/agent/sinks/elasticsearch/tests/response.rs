@@ -37,7 +37,10 @@ fn all_created_is_all_accepted() {
     let body = answer(false, &[item(201, None), item(201, None), item(200, None)]);
     assert_eq!(interpret(200, &body, 3), Ok(BulkOutcome::AllAccepted));
     // `filter_path=errors` leaves only the flag.
-    assert_eq!(interpret(200, br#"{"errors":false}"#, 3), Ok(BulkOutcome::AllAccepted));
+    assert_eq!(
+        interpret(200, br#"{"errors":false}"#, 3),
+        Ok(BulkOutcome::AllAccepted)
+    );
 }
 
 #[test]
@@ -87,7 +90,8 @@ fn a_rejected_execution_under_a_rewritten_status_is_retried() {
 
 #[test]
 fn index_ops_are_read_like_create_ops() {
-    let body = br#"{"took":1,"errors":true,"items":[{"index":{"status":201}},{"index":{"status":502}}]}"#;
+    let body =
+        br#"{"took":1,"errors":true,"items":[{"index":{"status":201}},{"index":{"status":502}}]}"#;
     assert_eq!(interpret(200, body, 2).unwrap().retryable(), vec![1]);
 }
 
@@ -99,9 +103,17 @@ fn answers_that_cannot_be_tied_to_documents_retry_the_batch() {
         (&two, 1, "lists 2 items for 1"),
         (b"", 1, "not the JSON"),
         (b"<html>502 Bad Gateway</html>", 1, "not the JSON"),
-        (br#"{"took":1,"errors":true,"items":[{"create":{}}]}"#, 1, "not the JSON"),
+        (
+            br#"{"took":1,"errors":true,"items":[{"create":{}}]}"#,
+            1,
+            "not the JSON",
+        ),
         (br#"{"took":1,"errors":true}"#, 1, "without items"),
-        (br#"{"items":[{"delete":{"status":200}}]}"#, 1, "not the JSON"),
+        (
+            br#"{"items":[{"delete":{"status":200}}]}"#,
+            1,
+            "not the JSON",
+        ),
     ];
     for &(body, sent, needle) in cases {
         let err = interpret(200, body, sent).unwrap_err();
@@ -116,10 +128,20 @@ fn http_status_decides_for_the_whole_batch() {
     let cases: &[(u16, &[u8], BatchAction, &str)] = &[
         (429, b"{}", BatchAction::Retry, "overloaded"),
         (500, b"", BatchAction::Retry, "HTTP 500"),
-        (502, b"<html>bad gateway</html>", BatchAction::Retry, "unknown"),
+        (
+            502,
+            b"<html>bad gateway</html>",
+            BatchAction::Retry,
+            "unknown",
+        ),
         (503, b"", BatchAction::Retry, "HTTP 503"),
         (413, b"", BatchAction::Split, "413"),
-        (400, es_error, BatchAction::Reject, "illegal_argument_exception"),
+        (
+            400,
+            es_error,
+            BatchAction::Reject,
+            "illegal_argument_exception",
+        ),
         (401, b"Unauthorized", BatchAction::Reject, "Unauthorized"),
         (404, b"", BatchAction::Reject, "HTTP 404"),
     ];
@@ -188,7 +210,10 @@ fn rejections_are_counted_by_reason_with_a_bound() {
         counts.add(&format!("reason_{i}"), 1);
     }
     assert_eq!(counts.iter().count(), rejections::MAX_REASONS + 1);
-    assert_eq!(counts.get("other"), 100 - (rejections::MAX_REASONS as u64 - 2));
+    assert_eq!(
+        counts.get("other"),
+        100 - (rejections::MAX_REASONS as u64 - 2)
+    );
 }
 
 fn status() -> impl Strategy<Value = u16> {
