@@ -4,6 +4,7 @@
 pub mod config;
 pub mod http;
 pub mod logging;
+pub mod logs;
 pub mod node;
 pub mod selfstats;
 

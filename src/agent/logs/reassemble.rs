@@ -1,0 +1,1 @@
+//! Reassembly of partial lines.
