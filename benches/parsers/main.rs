@@ -2,6 +2,7 @@
 //! inputs. Run: `cargo bench --bench parsers`.
 
 mod disk;
+mod logs;
 mod net;
 mod proc;
 
@@ -74,6 +75,7 @@ criterion_group!(
     proc::benches,
     net::benches,
     disk::benches,
+    logs::benches,
     collectors_on_this_host,
     whole_scrape
 );

@@ -149,4 +149,23 @@ mod tests {
         let long = [b'x'; 100];
         assert_eq!(snippet(&long).chars().count(), 65);
     }
+
+    proptest::proptest! {
+        /// Arbitrary bytes, alone and after a valid CRI header or inside a docker
+        /// object: no decoder panics, and a valid header keeps the message as it was.
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::arbitrary::any::<u8>(), 0..300)) {
+            let _ = detect(&bytes);
+            let _ = cri::decode(&bytes);
+            let _ = docker::decode(&bytes);
+            let mut line = b"2024-01-01T00:00:00.123Z stderr P ".to_vec();
+            line.extend_from_slice(&bytes);
+            let d = cri::decode(&line).unwrap();
+            proptest::prop_assert_eq!(&*d.message, &bytes[..]);
+            let mut json = br#"{"stream":"stdout","time":"2024-01-01T00:00:00Z","log":""#.to_vec();
+            json.extend_from_slice(&bytes);
+            json.extend_from_slice(b"\"}");
+            let _ = docker::decode(&json);
+        }
+    }
 }
