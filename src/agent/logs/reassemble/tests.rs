@@ -114,10 +114,13 @@ fn p_without_f_at_eof_is_held_then_flushed_incomplete() {
     assert_eq!(r.held_capacity(), 0);
 }
 
-/// (cap, pieces (partial, bytes), expected text, truncated bytes)
+/// Pieces of one message: (partial, bytes).
+type Pieces<'a> = &'a [(bool, &'a str)];
+
+/// (cap, pieces, expected text, truncated bytes)
 #[test]
 fn the_cap_applies_to_the_merged_message() {
-    let cases: &[(usize, &[(bool, &str)], &str, u64)] = &[
+    let cases: &[(usize, Pieces, &str, u64)] = &[
         (10, &[(false, "0123456789")], "0123456789", 0),
         (
             10,
