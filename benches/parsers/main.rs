@@ -3,6 +3,7 @@
 
 mod disk;
 mod elasticsearch;
+mod logs;
 mod net;
 mod proc;
 
@@ -76,6 +77,7 @@ criterion_group!(
     net::benches,
     disk::benches,
     elasticsearch::benches,
+    logs::benches,
     collectors_on_this_host,
     whole_scrape
 );

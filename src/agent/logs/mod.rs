@@ -1,5 +1,8 @@
-//! The container log pipeline (issue 3): discover, tail, decode, reassemble, enrich,
-//! batch and buffer the node's container logs, and advance checkpoints only when a sink
-//! has acknowledged the lines (at-least-once; see DESIGN.md's LOGS data flow).
+//! The container log pipeline (issue 3): discover, tail, decode (CRI or docker
+//! json-file), reassemble partial lines, enrich, batch and buffer the node's container
+//! logs, and advance checkpoints only when a sink has acknowledged the lines
+//! (at-least-once; see DESIGN.md's LOGS data flow). Not wired into the agent yet.
 
 pub mod checkpoint;
+pub mod decode;
+pub mod reassemble;
