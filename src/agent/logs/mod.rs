@@ -3,3 +3,5 @@
 //! has acknowledged the lines (at-least-once; see DESIGN.md's LOGS data flow).
 
 pub mod checkpoint;
+pub mod discover;
+pub mod tail;
