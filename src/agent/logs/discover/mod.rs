@@ -50,7 +50,11 @@ impl DiscoverConfig {
     }
 
     /// Sets the include and exclude globs; a bad pattern is an error naming it.
-    pub fn with_globs(mut self, include: &[&str], exclude: &[&str]) -> Result<Self, globset::Error> {
+    pub fn with_globs(
+        mut self,
+        include: &[&str],
+        exclude: &[&str],
+    ) -> Result<Self, globset::Error> {
         self.include = glob_set(include)?;
         self.exclude = glob_set(exclude)?;
         Ok(self)
@@ -100,7 +104,11 @@ pub fn scan(config: &DiscoverConfig) -> io::Result<Vec<Discovered>> {
 fn scan_container(dir: &Path, streams: &mut BTreeMap<PathBuf, Discovered>) {
     let mut rotated: Vec<(String, PathBuf)> = Vec::new();
     for file in read_dir_paths(dir) {
-        let name = file.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let name = file
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         if let Some(n) = path::parse_live_name(&name) {
             stream_of(streams, dir, n);
         } else if let Some((n, stamp)) = path::parse_rotated_name(&name) {
@@ -110,13 +118,21 @@ fn scan_container(dir: &Path, streams: &mut BTreeMap<PathBuf, Discovered>) {
     }
     rotated.sort();
     for (_, file) in rotated {
-        let name = file.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let name = file
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         let (n, _) = path::parse_rotated_name(&name).expect("parsed above");
         stream_of(streams, dir, n).rotated.push(file);
     }
 }
 
-fn stream_of<'a>(streams: &'a mut BTreeMap<PathBuf, Discovered>, dir: &Path, n: u32) -> &'a mut Discovered {
+fn stream_of<'a>(
+    streams: &'a mut BTreeMap<PathBuf, Discovered>,
+    dir: &Path,
+    n: u32,
+) -> &'a mut Discovered {
     let live = dir.join(format!("{n}.log"));
     streams.entry(live.clone()).or_insert(Discovered {
         live,
@@ -129,8 +145,12 @@ fn stream_of<'a>(streams: &'a mut BTreeMap<PathBuf, Discovered>, dir: &Path, n: 
 /// canonical path and by dev/inode.
 fn symlinked_elsewhere(dir: &Path, found: &[Discovered]) -> Vec<Discovered> {
     let identity = |p: &Path| fs::metadata(p).ok().map(|m| (m.dev(), m.ino()));
-    let mut seen_paths: HashSet<PathBuf> = found.iter().filter_map(|d| fs::canonicalize(&d.live).ok()).collect();
-    let mut seen_ids: HashSet<(u64, u64)> = found.iter().filter_map(|d| identity(&d.live)).collect();
+    let mut seen_paths: HashSet<PathBuf> = found
+        .iter()
+        .filter_map(|d| fs::canonicalize(&d.live).ok())
+        .collect();
+    let mut seen_ids: HashSet<(u64, u64)> =
+        found.iter().filter_map(|d| identity(&d.live)).collect();
     let mut extra = Vec::new();
     for link in read_dir_paths(dir) {
         if link.extension().is_none_or(|e| e != "log") {
@@ -139,7 +159,9 @@ fn symlinked_elsewhere(dir: &Path, found: &[Discovered]) -> Vec<Discovered> {
         let Ok(target) = fs::canonicalize(&link) else {
             continue; // dangling: the container is gone
         };
-        let Some(id) = identity(&target) else { continue };
+        let Some(id) = identity(&target) else {
+            continue;
+        };
         if seen_paths.insert(target.clone()) && seen_ids.insert(id) {
             extra.push(Discovered {
                 live: target,

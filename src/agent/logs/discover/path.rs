@@ -44,7 +44,10 @@ pub fn parse_pod_dir(name: &str) -> Option<(&str, &str, &str)> {
     let (namespace, rest) = name.split_once('_')?;
     let (pod, uid) = rest.rsplit_once('_')?;
     let parts = [namespace, pod, uid];
-    parts.iter().all(|p| !p.is_empty()).then_some((namespace, pod, uid))
+    parts
+        .iter()
+        .all(|p| !p.is_empty())
+        .then_some((namespace, pod, uid))
 }
 
 /// `<N>.log` ─▶ N.
@@ -62,8 +65,12 @@ pub fn parse_rotated_name(name: &str) -> Option<(u32, &str)> {
     let b = stamp.as_bytes();
     let shape = b.len() == 15
         && b[8] == b'-'
-        && b.iter().enumerate().all(|(i, c)| i == 8 || c.is_ascii_digit());
-    shape.then(|| parse_live_name(live).map(|n| (n, stamp))).flatten()
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 8 || c.is_ascii_digit());
+    shape
+        .then(|| parse_live_name(live).map(|n| (n, stamp)))
+        .flatten()
 }
 
 #[cfg(test)]
@@ -98,9 +105,8 @@ mod tests {
             ("/p/ns_pod_uid/c/99999999999.log", None),
         ];
         for (path, want) in cases {
-            let got = parse(path).map(|p| {
-                (p.namespace, p.pod, p.pod_uid, p.container, p.restart_count)
-            });
+            let got =
+                parse(path).map(|p| (p.namespace, p.pod, p.pod_uid, p.container, p.restart_count));
             assert_eq!(got, *want, "{path}");
         }
     }

@@ -34,7 +34,10 @@ fn finds_streams_with_their_rotated_files_oldest_first() {
         vec![
             Discovered {
                 live: c.join("0.log"),
-                rotated: vec![c.join("0.log.20240101-000000"), c.join("0.log.20240102-000000")],
+                rotated: vec![
+                    c.join("0.log.20240101-000000"),
+                    c.join("0.log.20240102-000000")
+                ],
             },
             Discovered {
                 live: c.join("1.log"),
@@ -68,7 +71,11 @@ fn symlinks_never_yield_the_same_file_twice() {
     symlink(&live, containers.join("again_ns_app-1234.log")).unwrap();
     symlink(&elsewhere, containers.join("other_ns_app-5678.log")).unwrap();
     symlink(&elsewhere, containers.join("twice_ns_app-5678.log")).unwrap();
-    symlink(dir.path().join("gone"), containers.join("dangling_ns_app-0.log")).unwrap();
+    symlink(
+        dir.path().join("gone"),
+        containers.join("dangling_ns_app-0.log"),
+    )
+    .unwrap();
     let found = scan(&DiscoverConfig::new(pods, Some(containers))).unwrap();
     let lives: Vec<_> = found.iter().map(|d| d.live.clone()).collect();
     assert_eq!(lives, vec![live, fs::canonicalize(&elsewhere).unwrap()]);
