@@ -77,10 +77,13 @@ pub fn parse_rotated_name(name: &str) -> Option<(u32, &str)> {
 mod tests {
     use super::*;
 
+    /// namespace, pod, uid, container, restart count.
+    type Parts<'a> = (&'a str, &'a str, &'a str, &'a str, u32);
+
     #[test]
     fn parses_kubelet_paths() {
         let uid = "5f3a2b1c-0000-4000-8000-1234567890ab";
-        let cases: &[(&str, Option<(&str, &str, &str, &str, u32)>)] = &[
+        let cases: &[(&str, Option<Parts>)] = &[
             (
                 "/var/log/pods/default_web-7d9f8b6c5-x2x4q_5f3a2b1c-0000-4000-8000-1234567890ab/nginx/0.log",
                 Some(("default", "web-7d9f8b6c5-x2x4q", uid, "nginx", 0)),
