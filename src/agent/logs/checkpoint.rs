@@ -179,6 +179,14 @@ impl CheckpointStore {
         id
     }
 
+    /// True when the store has an entry for the file probed (the same identity rules as
+    /// [`CheckpointStore::resolve`], without creating one): the tailer asks this before
+    /// `resolve` to tell a file it has a checkpoint for from one it meets for the first time.
+    pub fn knows(&self, probe: &Probe) -> bool {
+        self.find(probe.dev, probe.ino)
+            .is_some_and(|old| old.fingerprint.is_prefix_of(&probe.head))
+    }
+
     /// The acknowledged offset of a file, if the store knows it.
     pub fn get(&self, id: &FileId) -> Option<u64> {
         self.entries.get(&self.current(id)).map(|e| e.offset)

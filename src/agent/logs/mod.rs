@@ -5,4 +5,6 @@
 
 pub mod checkpoint;
 pub mod decode;
+pub mod discover;
 pub mod reassemble;
+pub mod tail;

@@ -177,6 +177,21 @@ fn a_failed_persist_leaves_the_previous_file_whole() {
 }
 
 #[test]
+fn knows_answers_by_identity_without_creating_an_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = FakeClock::new();
+    let mut store = open(dir.path(), &clock);
+    let short = probe(7, b"first line");
+    assert!(!store.knows(&short));
+    assert!(store.is_empty());
+    store.resolve(&short, &path("0.log"));
+    assert!(store.knows(&short));
+    assert!(store.knows(&probe(7, &log_bytes("first line", 500))));
+    assert!(!store.knows(&probe(7, b"other first line\n")));
+    assert!(!store.knows(&probe(8, b"first line")));
+}
+
+#[test]
 fn a_renamed_file_keeps_its_identity_and_offset() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = open(dir.path(), &FakeClock::new());

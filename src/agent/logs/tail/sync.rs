@@ -1,0 +1,257 @@
+//! [`Tailer::sync`]: reconciles the open files with what discovery found — new streams,
+//! rename rotation, rotated files not seen before, copytruncate, streams gone — and asks
+//! the checkpoint store where each newly opened file starts.
+
+use super::file::TailFile;
+use super::{StartAt, Stream, Tailer};
+use crate::agent::logs::checkpoint::{CheckpointStore, Probe};
+use crate::agent::logs::discover::Discovered;
+use std::collections::{HashSet, VecDeque};
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+
+/// How a file met for the first time is started.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Meet {
+    /// Present at the first sync: a checkpoint, or `start_at` (live) / skip (rotated).
+    AtStart,
+    /// Appeared since: a checkpoint, or 0.
+    Later,
+}
+
+impl Tailer {
+    /// Brings the open files in line with `found` (all streams discovery sees now).
+    pub fn sync(&mut self, found: &[Discovered], store: &mut CheckpointStore) {
+        let meet = if self.synced_once {
+            Meet::Later
+        } else {
+            Meet::AtStart
+        };
+        let mut seen = HashSet::new();
+        for d in found {
+            let key: Arc<Path> = Arc::from(d.live.as_path());
+            seen.insert(key.clone());
+            let mut stream = self.streams.remove(&key).unwrap_or_else(|| Stream {
+                path: key.clone(),
+                files: VecDeque::new(),
+                done: HashSet::new(),
+            });
+            self.sync_stream(&mut stream, d, meet, store);
+            self.streams.insert(key, stream);
+        }
+        self.end_missing_streams(&seen);
+        self.report_closed(store);
+        self.synced_once = true;
+    }
+
+    fn sync_stream(
+        &mut self,
+        stream: &mut Stream,
+        d: &Discovered,
+        meet: Meet,
+        store: &mut CheckpointStore,
+    ) {
+        let rotated = self.probe_all(&d.rotated);
+        self.check_truncations(stream, &rotated, store);
+        for (path, probe) in &rotated {
+            self.sync_rotated(stream, path, probe, meet, store);
+        }
+        self.sync_live(stream, &d.live, meet, store);
+        let rotated_ids: HashSet<_> = rotated.iter().map(|(_, p)| p.id()).collect();
+        stream.done.retain(|id| rotated_ids.contains(id));
+    }
+
+    fn probe_all<'a>(&mut self, paths: &'a [std::path::PathBuf]) -> Vec<(&'a Path, Probe)> {
+        let probe = |p: &'a std::path::PathBuf| Probe::read(p).ok().map(|pr| (p.as_path(), pr));
+        paths.iter().filter_map(probe).collect()
+    }
+
+    /// Copytruncate: each truncated file restarts at 0 with its checkpoint reset; if a
+    /// rotated sibling begins with its old first bytes, that is the copy, read from where
+    /// the reader was. Files are handled last first, so inserted copies shift nothing.
+    fn check_truncations(
+        &mut self,
+        stream: &mut Stream,
+        rotated: &[(&Path, Probe)],
+        store: &mut CheckpointStore,
+    ) {
+        let truncated: Vec<usize> = (0..stream.files.len())
+            .filter(|&i| {
+                let f = &stream.files[i];
+                f.suspect || f.looks_truncated(true).unwrap_or(false)
+            })
+            .collect();
+        for i in truncated.into_iter().rev() {
+            self.stats.truncations += 1;
+            let _ = store.reset(&stream.files[i].id);
+            let resume_at = stream.files[i].committed();
+            let copy = rotated.iter().find(|(_, p)| {
+                stream.files[i].is_copied_as(p) && !stream.files.iter().any(|f| f.same_inode(p))
+            });
+            let mut at = i;
+            if let Some((path, probe)) = copy {
+                if let Some(c) = self.open(path, probe, Some(resume_at), store) {
+                    stream.files.insert(i, self.rotated(c));
+                    at += 1;
+                }
+            }
+            let f = &mut stream.files[at];
+            match f.probe() {
+                Ok(p) => f.restart(store.resolve(&p, &stream.path)),
+                Err(_) => self.stats.io_errors += 1,
+            }
+        }
+    }
+
+    fn rotated(&self, mut f: TailFile) -> TailFile {
+        f.live = false;
+        f.gone_since = Some((self.clock)());
+        f
+    }
+
+    /// A rotated sibling: an open file renamed, a file already done, a copy in progress,
+    /// or a file rotated before the reader caught up (read it, before the live file).
+    fn sync_rotated(
+        &mut self,
+        stream: &mut Stream,
+        path: &Path,
+        probe: &Probe,
+        meet: Meet,
+        store: &mut CheckpointStore,
+    ) {
+        if let Some(f) = stream.files.iter_mut().find(|f| f.same_inode(probe)) {
+            self.mark_rotated(f);
+            return;
+        }
+        let id = probe.id();
+        if stream.done.contains(&id) {
+            return;
+        }
+        if stream.files.iter().any(|f| f.is_copied_as(probe)) {
+            return; // a copy of an open file: claimed if that file turns out truncated
+        }
+        let start = match meet {
+            Meet::AtStart if !store.knows(probe) => None,
+            _ => Some(0),
+        };
+        let Some(start) = start else {
+            stream.done.insert(id); // history from before the agent's first start
+            return;
+        };
+        let Some(f) = self.open(path, probe, Some(start), store) else {
+            return;
+        };
+        let f = self.rotated(f);
+        let at = stream
+            .files
+            .iter()
+            .position(|f| f.live)
+            .unwrap_or(stream.files.len());
+        stream.files.insert(at, f);
+    }
+
+    /// The live path: unchanged, replaced (rename rotation), or missing for now.
+    fn sync_live(
+        &mut self,
+        stream: &mut Stream,
+        live: &Path,
+        meet: Meet,
+        store: &mut CheckpointStore,
+    ) {
+        let probe = Probe::read(live).ok();
+        for f in stream.files.iter_mut().filter(|f| f.live) {
+            if probe.as_ref().is_some_and(|p| f.same_inode(p)) {
+                if f.id.fingerprint.is_partial() && !f.suspect {
+                    // Upgrade a short fingerprint as the file grows (the store re-keys).
+                    if let Ok(p) = f.probe() {
+                        f.id = store.resolve(&p, live);
+                    }
+                }
+                return;
+            }
+            self.stats.rotations += 1;
+            f.live = false;
+            f.gone_since = Some((self.clock)());
+        }
+        let Some(probe) = probe else { return };
+        if stream.done.contains(&probe.id()) || stream.files.iter().any(|f| f.same_inode(&probe)) {
+            return;
+        }
+        let start = match meet {
+            Meet::AtStart if !store.knows(&probe) => match self.config.start_at {
+                StartAt::Beginning => Some(0),
+                StartAt::End => None,
+            },
+            _ => Some(0),
+        };
+        if let Some(f) = self.open(live, &probe, start, store) {
+            stream.files.push_back(f);
+        }
+    }
+
+    /// Tells the store which files the tailer closed (their entries age out).
+    fn report_closed(&mut self, store: &mut CheckpointStore) {
+        for id in self.closed.drain(..) {
+            let _ = store.mark_gone(&id);
+        }
+    }
+
+    fn mark_rotated(&mut self, f: &mut TailFile) {
+        if f.live {
+            self.stats.rotations += 1;
+            f.live = false;
+        }
+        f.gone_since.get_or_insert_with(|| (self.clock)());
+    }
+
+    /// Opens `path`, checks it is still the file probed, and starts it at its checkpoint
+    /// if it has one, else at `default` (`None`: at its end).
+    fn open(
+        &mut self,
+        path: &Path,
+        probe: &Probe,
+        default: Option<u64>,
+        store: &mut CheckpointStore,
+    ) -> Option<TailFile> {
+        let file = match File::open(path) {
+            Ok(f) => f,
+            Err(_) => {
+                self.stats.io_errors += 1;
+                return None;
+            }
+        };
+        let now = Probe::of_file(&file).ok()?;
+        if now.dev != probe.dev || now.ino != probe.ino {
+            return None; // replaced between probe and open: the next sync sees it
+        }
+        let known = store.knows(&now);
+        let id = store.resolve(&now, path);
+        let len = file.metadata().map_or(0, |m| m.len());
+        // A stored offset of 0 says nothing worth trusting over `default`: an entry made
+        // for an empty file matches any file later given its inode (its fingerprint covers
+        // no bytes), and a file with nothing acknowledged starts the same at 0 anyway.
+        let start = match store.get(&id) {
+            Some(acked) if known && acked > 0 => acked,
+            _ => default.unwrap_or(len),
+        };
+        Some(TailFile::new(file, id, start.min(len)))
+    }
+
+    /// Streams discovery no longer reports: their live file is gone (pod deleted). Open
+    /// files are read to their end (or held at most `max_hold`); empty streams are dropped.
+    fn end_missing_streams(&mut self, seen: &HashSet<Arc<Path>>) {
+        let now = (self.clock)();
+        self.streams.retain(|key, s| {
+            if seen.contains(key) {
+                return true;
+            }
+            for f in s.files.iter_mut() {
+                f.live = false;
+                f.gone_since.get_or_insert(now);
+            }
+            s.done.clear();
+            !s.files.is_empty()
+        });
+    }
+}
