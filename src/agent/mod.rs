@@ -6,6 +6,7 @@ pub mod http;
 pub mod logging;
 pub mod node;
 pub mod selfstats;
+pub mod sinks;
 
 use crate::exposition::{encode, normalize, Format, MetricFamily};
 use config::AgentConfig;
