@@ -12,7 +12,7 @@
 //! are no older than half of `max_chunk_age` (1 h by default) behind its newest entry,
 //! and one container's file is read in order anyway.
 
-use super::labels::{sanitize_name, StreamLabels};
+use super::labels::{is_valid_name, sanitize_name, StreamLabels};
 use super::proto::{EntryAdapter, LabelPairAdapter, StreamAdapter, Timestamp};
 use prost::encoding::{encoded_len_varint, key_len};
 use prost::Message;
@@ -55,6 +55,8 @@ impl Default for BatchLimits {
 pub struct Stream {
     pub labels: StreamLabels,
     pub(super) message: StreamAdapter,
+    /// `message.encoded_len()`, kept as entries arrive: prost's would walk every entry.
+    body_len: usize,
 }
 
 impl Stream {
@@ -64,7 +66,12 @@ impl Stream {
 
     /// Length of this stream as a `PushRequest` field (key, length prefix, body).
     fn framed_len(&self) -> usize {
-        framed(1, self.message.encoded_len())
+        framed(1, self.body_len)
+    }
+
+    fn push(&mut self, entry: EntryAdapter) {
+        self.body_len += framed(2, entry.encoded_len());
+        self.message.entries.push(entry);
     }
 }
 
@@ -90,7 +97,7 @@ impl Batch {
         };
         let stream = &mut self.streams[i];
         let before = stream.framed_len();
-        stream.message.entries.push(to_message(entry));
+        stream.push(to_message(entry));
         self.encoded_len += stream.framed_len() - before;
         self.entries += 1;
     }
@@ -123,10 +130,12 @@ impl Batch {
     }
 
     fn add_stream(&mut self, labels: &StreamLabels) -> usize {
+        let rendered = labels.render();
         let stream = Stream {
             labels: labels.clone(),
+            body_len: string_len(1, &rendered),
             message: StreamAdapter {
-                labels: labels.render(),
+                labels: rendered,
                 entries: Vec::new(),
                 hash: 0,
             },
@@ -160,7 +169,12 @@ fn to_message(entry: LokiEntry) -> EntryAdapter {
             .metadata
             .into_iter()
             .map(|(name, value)| LabelPairAdapter {
-                name: sanitize_name(&name),
+                // Most names are valid already: keep their allocation.
+                name: if is_valid_name(&name) {
+                    name
+                } else {
+                    sanitize_name(&name)
+                },
                 value,
             })
             .collect(),

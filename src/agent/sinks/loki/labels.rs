@@ -95,6 +95,13 @@ pub fn sanitize_name(name: &str) -> String {
     out
 }
 
+/// Whether `name` already has Prometheus label-name syntax (then it is kept as is).
+pub fn is_valid_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    matches!(bytes.next(), Some(b'a'..=b'z' | b'A'..=b'Z' | b'_'))
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
 /// Appends `value` as the inside of a Go double-quoted string literal.
 pub fn escape_value(value: &str, out: &mut String) {
     for c in value.chars() {
@@ -129,6 +136,7 @@ mod tests {
             ("Trace_ID2", "Trace_ID2"),
         ] {
             assert_eq!(sanitize_name(input), want, "{input:?}");
+            assert_eq!(is_valid_name(input), input == want, "{input:?}");
         }
     }
 

@@ -13,7 +13,7 @@ pub mod proto;
 
 pub use batch::{Batch, BatchLimits, LokiEntry, Stream};
 pub use encode::{encode, json, protobuf, EncodeError, EncodedRequest, Format};
-pub use labels::{escape_value, sanitize_name, LabelsError, StreamLabels};
+pub use labels::{escape_value, is_valid_name, sanitize_name, LabelsError, StreamLabels};
 
 /// The push API's path, relative to Loki's base URL.
 pub const PUSH_PATH: &str = "/loki/api/v1/push";
