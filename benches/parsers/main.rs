@@ -1,7 +1,8 @@
-//! Criterion benches of the collectors' pure parsers and of the encoder, on real-shaped
-//! inputs. Run: `cargo bench --bench parsers`.
+//! Criterion benches of the collectors' pure parsers, of the encoder and of the Loki push
+//! encoding, on real-shaped inputs. Run: `cargo bench --bench parsers`.
 
 mod disk;
+mod loki;
 mod net;
 mod proc;
 
@@ -74,6 +75,7 @@ criterion_group!(
     proc::benches,
     net::benches,
     disk::benches,
+    loki::benches,
     collectors_on_this_host,
     whole_scrape
 );
