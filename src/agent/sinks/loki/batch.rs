@@ -4,13 +4,15 @@
 //!
 //! The size is the exact length of the uncompressed protobuf `PushRequest`, kept with
 //! prost's own length arithmetic as entries arrive (each push costs a few additions). The
-//! snappy body is smaller; the JSON body is larger (quoted timestamps, escaping, about
-//! 40 bytes more per entry), so limits are in protobuf bytes whichever format is sent.
+//! snappy body is smaller; the JSON body is larger (quoted timestamps, escaping: about 35
+//! bytes more per entry for 200-byte lines), so limits are in protobuf bytes whichever
+//! format is sent.
 //!
 //! Order: entries keep their write order within a stream and are not sorted by time.
-//! Since Loki 2.4 the ingester accepts out-of-order writes within a stream as long as they
-//! are no older than half of `max_chunk_age` (1 h by default) behind its newest entry,
-//! and one container's file is read in order anyway.
+//! Since Loki 2.4 (`unordered_writes`, on by default) the ingester accepts out-of-order
+//! entries within a stream unless they are older than its newest entry by more than half
+//! of `max_chunk_age` (2 h by default, so 1 h); a container's file is read in order
+//! anyway, so write order is already time order but for clock steps.
 
 use super::labels::{is_valid_name, sanitize_name, StreamLabels};
 use super::proto::{EntryAdapter, LabelPairAdapter, StreamAdapter, Timestamp};
