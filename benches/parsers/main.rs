@@ -1,9 +1,10 @@
-//! Criterion benches of the collectors' pure parsers and of the encoder, on real-shaped
-//! inputs. Run: `cargo bench --bench parsers`.
+//! Criterion benches of the collectors' pure parsers, of the encoder and of the Loki push
+//! encoding, on real-shaped inputs. Run: `cargo bench --bench parsers`.
 
 mod disk;
 mod elasticsearch;
 mod logs;
+mod loki;
 mod net;
 mod proc;
 
@@ -78,6 +79,7 @@ criterion_group!(
     disk::benches,
     elasticsearch::benches,
     logs::benches,
+    loki::benches,
     collectors_on_this_host,
     whole_scrape
 );

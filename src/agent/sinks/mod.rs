@@ -5,4 +5,5 @@
 pub mod backoff;
 pub mod elasticsearch;
 pub mod error;
+pub mod loki;
 pub mod retry_after;
