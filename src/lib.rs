@@ -5,6 +5,7 @@
 pub mod agent;
 pub mod aggregator;
 pub mod exposition;
+pub mod gzip;
 
 /// The package version, as reported by `--version` and the build-info metric.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -9,10 +9,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use flate2::write::GzEncoder;
-use flate2::Compression;
 use std::future::Future;
-use std::io::Write;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
@@ -50,7 +47,7 @@ async fn metrics(State(agent): State<Arc<Agent>>, headers: HeaderMap) -> Respons
     let body = tokio::task::spawn_blocking(move || {
         let body = agent.scrape(format);
         if gzip {
-            gzip_body(&body)
+            crate::gzip::compress_fast(&body)
         } else {
             body
         }
@@ -89,14 +86,6 @@ fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
             coding.eq_ignore_ascii_case("gzip") && !q_zero
         })
     })
-}
-
-/// Compresses with the fastest level: a scrape body compresses well at any level and
-/// CPU per scrape is what the agent is measured on.
-fn gzip_body(body: &[u8]) -> Vec<u8> {
-    let mut enc = GzEncoder::new(Vec::with_capacity(body.len() / 4), Compression::fast());
-    enc.write_all(body).expect("writing to a Vec cannot fail");
-    enc.finish().expect("writing to a Vec cannot fail")
 }
 
 #[cfg(test)]

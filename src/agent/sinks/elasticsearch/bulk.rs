@@ -15,8 +15,6 @@
 
 use super::document::EsDocument;
 use super::index::{IndexTarget, NameCache};
-use flate2::write::GzEncoder;
-use std::io::Write;
 use std::ops::Range;
 
 /// `Content-Type` of a bulk body.
@@ -135,14 +133,4 @@ fn write_action(out: &mut Vec<u8>, index: &str) {
     out.extend_from_slice(b"}}\n");
 }
 
-/// Gzip at the fast level: repetitive log text compresses well even there, and the
-/// agent's CPU budget matters more than the last few percent of bytes.
-pub fn gzip(body: &[u8]) -> Vec<u8> {
-    let mut enc = GzEncoder::new(
-        Vec::with_capacity(body.len() / 4),
-        flate2::Compression::fast(),
-    );
-    // Writing into a Vec cannot fail.
-    enc.write_all(body).expect("write to Vec");
-    enc.finish().expect("write to Vec")
-}
+pub use crate::gzip::compress_fast as gzip;

@@ -10,10 +10,8 @@
 
 use super::batch::{Batch, Stream};
 use super::proto::{EntryAdapter, LabelPairAdapter};
-use flate2::write::GzEncoder;
 use serde::ser::{SerializeMap, SerializeSeq, SerializeStruct, Serializer};
 use serde::Serialize;
-use std::io::Write;
 
 /// The body formats of the push API.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -58,7 +56,7 @@ pub fn encode(batch: &Batch, format: Format) -> Result<EncodedRequest, EncodeErr
             content_encoding: None,
         }),
         Format::JsonGzip => Ok(EncodedRequest {
-            body: gzip(&json(batch)),
+            body: crate::gzip::compress_fast(&json(batch)),
             content_type: "application/json",
             content_encoding: Some("gzip"),
         }),
@@ -90,17 +88,6 @@ pub fn json(batch: &Batch) -> Vec<u8> {
     let mut out = Vec::with_capacity(batch.encoded_len() + 48 * batch.len());
     serde_json::to_writer(&mut out, &JsonPush(batch)).expect("JSON into a Vec cannot fail");
     out
-}
-
-fn gzip(body: &[u8]) -> Vec<u8> {
-    // Level 1: log lines compress well even at the fastest level, and the agent's CPU
-    // budget matters more than a few percent of bytes.
-    let mut enc = GzEncoder::new(
-        Vec::with_capacity(body.len() / 4),
-        flate2::Compression::fast(),
-    );
-    enc.write_all(body).expect("gzip into a Vec cannot fail");
-    enc.finish().expect("gzip into a Vec cannot fail")
 }
 
 struct JsonPush<'a>(&'a Batch);
