@@ -22,7 +22,7 @@ pub use batch::{AckToken, Batch, FileOffsets};
 pub use batcher::{BatchLimits, Batcher};
 pub use handle::{Buffer, Pushed};
 pub use queue::{AckHandle, Delivery, Stored};
-pub use spool::{SpoolConfig, SpoolStats};
+pub use spool::{SpoolConfig, SpoolPos, SpoolStats};
 
 /// What happens to a batch when memory and spool are full (STYLE 9).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

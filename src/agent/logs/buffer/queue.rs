@@ -13,7 +13,7 @@
 //! checkpoint that has moved past it. Released tokens are merged into one.
 
 use super::batch::{AckToken, Batch};
-use super::spool::{AppendError, Spool, SpoolStats};
+use super::spool::{AppendError, Spool, SpoolPos, SpoolStats};
 use super::{BufferStats, Dropped};
 use std::collections::VecDeque;
 
@@ -32,8 +32,8 @@ pub struct AckHandle {
     /// Push order in this run; `None` for a batch replayed from an earlier run's spool
     /// (its token was released, if ever, by that run).
     seq: Option<u64>,
-    /// The spool segment holding the batch.
-    segment: Option<u64>,
+    /// Where the spool holds the batch.
+    spooled: Option<SpoolPos>,
 }
 
 /// A batch on its way to the sink.
@@ -107,18 +107,18 @@ impl<T: AckToken> Queue<T> {
             self.memory_events -= held.batch.events();
             let ack = AckHandle {
                 seq: Some(held.seq),
-                segment: None,
+                spooled: None,
             };
             return Some(Delivery {
                 batch: held.batch,
                 ack,
             });
         }
-        let (batch, segment) = self.spool.as_mut()?.read_next()?;
+        let (batch, pos) = self.spool.as_mut()?.read_next()?;
         // Spooled batches were settled when fsynced: their ack only frees the spool.
         let ack = AckHandle {
             seq: None,
-            segment: Some(segment),
+            spooled: Some(pos),
         };
         Some(Delivery { batch, ack })
     }
@@ -129,8 +129,8 @@ impl<T: AckToken> Queue<T> {
         if let Some(seq) = ack.seq {
             self.settle(seq);
         }
-        match (ack.segment, self.spool.as_mut()) {
-            (Some(segment), Some(spool)) => spool.ack(segment),
+        match (ack.spooled, self.spool.as_mut()) {
+            (Some(pos), Some(spool)) => spool.ack(pos),
             _ => false,
         }
     }

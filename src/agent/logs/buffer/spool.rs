@@ -9,8 +9,12 @@
 //! larger than the cap gets a segment alone) and the whole spool is capped: an append
 //! that would pass the total cap is refused and the buffer's full policy applies.
 //!
-//! A segment is deleted once every record in it has been read and acknowledged. On
-//! start every segment is scanned in order: complete records are replayed; the first
+//! A segment is deleted once every record in it has been read and acknowledged. Until
+//! then each acknowledgement appends the record's index (u32 LE) to `segment-<id>.acks`
+//! beside it, so a restart does not deliver an acknowledged batch again. That file is
+//! not fsynced: an acknowledgement lost in a power cut means a duplicate, never a loss;
+//! a torn last index is ignored. On start every segment is scanned in order: complete
+//! records are replayed, except acknowledged ones; the first
 //! record that is torn (a crash mid-append) or fails its checksum ends that segment's
 //! records and is counted, never a crash. A file that is not a segment at all (wrong
 //! magic) is set aside as `<name>.corrupt-<unix time>` as the checkpoint store does
@@ -22,7 +26,7 @@
 use super::batch::{AckToken, Batch};
 use super::record::{self, RecordError, FRAME_HEADER, SEGMENT_MAGIC};
 use crate::agent::logs::checkpoint::durable::{aside_path, sync_dir};
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
@@ -72,6 +76,14 @@ pub struct SpoolStats {
     pub write_errors: u64,
 }
 
+/// Where a spooled batch is: what the sink's acknowledgement names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpoolPos {
+    pub segment: u64,
+    /// The record's index in its segment.
+    pub index: u64,
+}
+
 /// Why an append did not happen.
 #[derive(Debug)]
 pub enum AppendError {
@@ -94,12 +106,71 @@ struct Segment {
     acked: u64,
     /// Open for appends: only the newest segment written by this process.
     writer: Option<File>,
+    /// Indexes acknowledged in an earlier run and not read yet: skipped when read.
+    skip: HashSet<u64>,
+    /// `segment-<id>.acks`, opened at the first acknowledgement.
+    acks: Option<File>,
 }
 
 impl Segment {
+    fn new(id: u64, path: PathBuf) -> Self {
+        let start = SEGMENT_MAGIC.len() as u64;
+        Segment {
+            id,
+            path,
+            len: start,
+            records: 0,
+            end: start,
+            read: 0,
+            read_offset: start,
+            acked: 0,
+            writer: None,
+            skip: HashSet::new(),
+            acks: None,
+        }
+    }
+
     fn done(&self) -> bool {
         self.read == self.records && self.acked >= self.records
     }
+
+    fn unread(&self) -> u64 {
+        self.records - self.read - self.skip.len() as u64
+    }
+
+    /// Notes an acknowledgement on disk; failing that, the batch may come again.
+    fn persist_ack(&mut self, index: u64) {
+        if self.acks.is_none() {
+            let opened = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(acks_path(&self.path));
+            self.acks = opened.ok();
+        }
+        let written = self
+            .acks
+            .as_mut()
+            .map(|f| f.write_all(&(index as u32).to_le_bytes()));
+        if let Some(Err(error)) = written {
+            tracing::warn!(path = %self.path.display(), %error, "Could not note a spool acknowledgement; the batch may be sent again after a restart.");
+        }
+    }
+}
+
+/// `segment-<id>.acks` beside `segment-<id>.spool`.
+fn acks_path(segment: &Path) -> PathBuf {
+    segment.with_extension("acks")
+}
+
+/// Indexes listed in a segment's acks file (a torn last index is ignored).
+fn read_acks(segment: &Path, records: u64) -> HashSet<u64> {
+    let bytes = fs::read(acks_path(segment)).unwrap_or_default();
+    let index = |c: &[u8]| u64::from(u32::from_le_bytes(c.try_into().expect("4 bytes")));
+    bytes
+        .chunks_exact(4)
+        .map(index)
+        .filter(|i| *i < records)
+        .collect()
 }
 
 pub struct Spool {
@@ -139,7 +210,7 @@ impl Spool {
         self.stats.unread_batches > 0
     }
 
-    /// Writes `batch` and fsyncs it; returns the segment id to acknowledge it by.
+    /// Writes `batch` and fsyncs it; returns the id of the segment it went to.
     pub fn append<T: AckToken>(&mut self, batch: &Batch<T>) -> Result<u64, AppendError> {
         self.encoded.clear();
         record::encode(batch, &mut self.encoded);
@@ -161,34 +232,45 @@ impl Spool {
         Ok(self.segments.back().expect("just written").id)
     }
 
-    /// The oldest unread batch and its segment id. Records that cannot be read back are
-    /// counted and skipped.
-    pub fn read_next<T: AckToken>(&mut self) -> Option<(Batch<T>, u64)> {
+    /// The oldest unread batch and where it is. Records acknowledged in an earlier run
+    /// are passed over; records that cannot be read back are counted and skipped.
+    pub fn read_next<T: AckToken>(&mut self) -> Option<(Batch<T>, SpoolPos)> {
         while self.has_unread() {
             let seg = self.segments.iter_mut().find(|s| s.read < s.records)?;
             let read = read_record(&seg.path, seg.read_offset, seg.end);
             let decoded = read.and_then(|(body, used)| Ok((record::decode_body(&body)?, used)));
-            let id = seg.id;
+            let pos = SpoolPos {
+                segment: seg.id,
+                index: seg.read,
+            };
             match decoded {
                 Ok((batch, used)) => {
                     seg.read += 1;
                     seg.read_offset += used;
+                    if seg.skip.remove(&pos.index) {
+                        seg.acked += 1;
+                        self.remove_done();
+                        continue;
+                    }
                     self.account();
-                    return Some((batch, id));
+                    return Some((batch, pos));
                 }
-                Err(error) => self.skip_unreadable(id, error),
+                Err(error) => self.skip_unreadable(pos.segment, error),
             }
         }
         None
     }
 
-    /// Records that one batch read from segment `id` was acknowledged; deletes the
-    /// segment when all of it is. Returns whether space was freed.
-    pub fn ack(&mut self, id: u64) -> bool {
-        let Some(seg) = self.segments.iter_mut().find(|s| s.id == id) else {
+    /// Records that the batch at `pos` was acknowledged; deletes its segment when all
+    /// of it is. Returns whether space was freed.
+    pub fn ack(&mut self, pos: SpoolPos) -> bool {
+        let Some(seg) = self.segments.iter_mut().find(|s| s.id == pos.segment) else {
             return false;
         };
         seg.acked += 1;
+        if !seg.done() {
+            seg.persist_ack(pos.index);
+        }
         self.remove_done()
     }
 
@@ -211,23 +293,12 @@ impl Spool {
             .append(true)
             .open(&path)?;
         self.next_id += 1;
-        let seg = Segment {
-            id,
-            path,
-            len: 0,
-            records: 0,
-            end: 0,
-            read: 0,
-            read_offset: SEGMENT_MAGIC.len() as u64,
-            acked: 0,
-            writer: None,
-        };
-        self.segments.push_back(seg);
+        // Tracked before the magic is written, so that a failed start is cleaned up.
+        self.segments.push_back(Segment::new(id, path));
         file.write_all(SEGMENT_MAGIC)?;
         file.sync_all()?;
         sync_dir(&self.config.dir)?;
-        let seg = self.segments.back_mut().expect("just pushed");
-        (seg.len, seg.end, seg.writer) = (SEGMENT_MAGIC.len() as u64, seg.read_offset, Some(file));
+        self.segments.back_mut().expect("just pushed").writer = Some(file);
         Ok(())
     }
 
@@ -260,18 +331,22 @@ impl Spool {
             .find(|s| s.id == id)
             .expect("segment");
         tracing::warn!(path = %seg.path.display(), %error, "Skipped the rest of a spool segment that no longer reads back.");
-        self.stats.undecodable_records += seg.records - seg.read;
+        self.stats.undecodable_records += seg.unread();
         seg.records = seg.read;
+        seg.skip.clear();
         self.remove_done();
         self.account();
     }
 
     /// Deletes every finished segment except an open one that may take more records.
+    /// The acks file goes first: a crash in between replays the segment (duplicates)
+    /// rather than leaving an acks file for ever.
     fn remove_done(&mut self) -> bool {
         let before = self.segments.len();
         self.segments.retain(|s| {
             let keep = !s.done() || (s.records == 0 && s.writer.is_some());
             if !keep {
+                let _ = fs::remove_file(acks_path(&s.path));
                 if let Err(error) = fs::remove_file(&s.path) {
                     tracing::warn!(path = %s.path.display(), %error, "Could not delete an acknowledged spool segment.");
                 }
@@ -293,22 +368,16 @@ impl Spool {
             self.stats.torn_records += 1;
             self.stats.torn_bytes += torn_bytes;
         }
-        if scan.records == 0 {
+        let skip = read_acks(&path, scan.records);
+        if scan.records == skip.len() as u64 {
+            let _ = fs::remove_file(acks_path(&path));
             let _ = fs::remove_file(&path);
             return;
         }
-        self.stats.replayed_batches += scan.records;
-        self.segments.push_back(Segment {
-            id,
-            path,
-            len: scan.len,
-            records: scan.records,
-            end: scan.end,
-            read: 0,
-            read_offset: SEGMENT_MAGIC.len() as u64,
-            acked: 0,
-            writer: None,
-        });
+        self.stats.replayed_batches += scan.records - skip.len() as u64;
+        let mut seg = Segment::new(id, path);
+        (seg.len, seg.records, seg.end, seg.skip) = (scan.len, scan.records, scan.end, skip);
+        self.segments.push_back(seg);
     }
 
     fn set_aside(&mut self, path: &Path, error: &str) {
@@ -331,7 +400,7 @@ impl Spool {
         s.segments = self.segments.len() as u64;
         s.bytes = self.segments.iter().map(|g| g.len).sum();
         s.max_bytes_seen = s.max_bytes_seen.max(s.bytes);
-        s.unread_batches = self.segments.iter().map(|g| g.records - g.read).sum();
+        s.unread_batches = self.segments.iter().map(Segment::unread).sum();
     }
 }
 
