@@ -1,3 +1,4 @@
+use super::files::{segment_id, segment_name};
 use super::*;
 use std::fs::OpenOptions;
 
