@@ -8,7 +8,7 @@
 //! cannot be read never stops the agent: it is kept aside, counted, and the store starts
 //! empty (at worst lines are sent twice, never lost).
 
-mod durable;
+pub(crate) mod durable;
 mod format;
 pub mod identity;
 

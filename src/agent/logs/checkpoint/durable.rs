@@ -43,8 +43,8 @@ pub fn write_atomically(dir: &Path, bytes: &[u8]) -> io::Result<()> {
     sync_dir(dir)
 }
 
-/// Makes a rename in `dir` durable.
-fn sync_dir(dir: &Path) -> io::Result<()> {
+/// Makes a rename (or a new file) in `dir` durable. Shared with the log buffer's spool.
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
@@ -89,10 +89,16 @@ fn read(path: &Path) -> Result<Option<Vec<Record>>, String> {
     }
 }
 
-fn set_aside(stable: &Path, now_unix: u64, error: &str) -> PathBuf {
-    let mut name = stable.as_os_str().to_owned();
+/// Where an unreadable state file is kept for a post-mortem: `<path>.corrupt-<unix time>`.
+/// Shared with the log buffer's spool, so every set-aside file is named alike.
+pub(crate) fn aside_path(path: &Path, now_unix: u64) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
     name.push(format!(".corrupt-{now_unix}"));
-    let aside = PathBuf::from(name);
+    PathBuf::from(name)
+}
+
+fn set_aside(stable: &Path, now_unix: u64, error: &str) -> PathBuf {
+    let aside = aside_path(stable, now_unix);
     match fs::rename(stable, &aside) {
         Ok(()) => {
             tracing::error!(path = %stable.display(), kept = %aside.display(), %error,

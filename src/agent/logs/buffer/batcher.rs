@@ -1,0 +1,160 @@
+//! Cuts a stream of records into batches by count, bytes and age. Time comes in as a
+//! `now: Instant` argument so tests control it and the caller owns the timer (it sleeps
+//! until [`Batcher::deadline`]).
+
+use super::batch::{AckToken, Batch};
+use std::time::{Duration, Instant};
+
+/// When a batch is cut. Each limit is a setting; a zero limit is treated as 1 (events,
+/// bytes) or "cut at the next poll" (age).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchLimits {
+    pub max_events: usize,
+    pub max_bytes: usize,
+    pub max_age: Duration,
+}
+
+impl Default for BatchLimits {
+    /// Loki's promtail client defaults: 1 MiB or 1 s; 10,000 events keeps a request's
+    /// stream count sane.
+    fn default() -> Self {
+        BatchLimits {
+            max_events: 10_000,
+            max_bytes: 1024 * 1024,
+            max_age: Duration::from_secs(1),
+        }
+    }
+}
+
+struct Open<T> {
+    records: Vec<Vec<u8>>,
+    bytes: usize,
+    token: T,
+    started: Instant,
+}
+
+pub struct Batcher<T> {
+    limits: BatchLimits,
+    open: Option<Open<T>>,
+}
+
+impl<T: AckToken> Batcher<T> {
+    pub fn new(limits: BatchLimits) -> Self {
+        Batcher { limits, open: None }
+    }
+
+    /// Adds one record with the token of the input it came from. Returns the batches
+    /// this completed, oldest first: the open batch if the record did not fit in it, and
+    /// the record's own batch if it reached a limit (at most two; usually none).
+    pub fn push(&mut self, record: Vec<u8>, token: T, now: Instant) -> Vec<Batch<T>> {
+        let mut done = Vec::new();
+        if self.open.as_ref().is_some_and(|o| !self.fits(o, &record)) {
+            done.extend(self.flush());
+        }
+        let open = self.open.get_or_insert_with(|| Open {
+            records: Vec::new(),
+            bytes: 0,
+            token: token.clone(),
+            started: now,
+        });
+        open.bytes += record.len();
+        open.records.push(record);
+        open.token.merge(token);
+        if open.records.len() >= self.limits.max_events || open.bytes >= self.limits.max_bytes {
+            done.extend(self.flush());
+        }
+        done
+    }
+
+    /// The open batch, if it has reached its age.
+    pub fn poll(&mut self, now: Instant) -> Option<Batch<T>> {
+        match self.deadline() {
+            Some(deadline) if now >= deadline => self.flush(),
+            _ => None,
+        }
+    }
+
+    /// When the open batch reaches its age, if there is one.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.open.as_ref().map(|o| o.started + self.limits.max_age)
+    }
+
+    /// Cuts the open batch now (shutdown, rotation).
+    pub fn flush(&mut self) -> Option<Batch<T>> {
+        self.open.take().map(|o| Batch::new(o.records, o.token))
+    }
+
+    fn fits(&self, open: &Open<T>, record: &[u8]) -> bool {
+        open.records.len() < self.limits.max_events
+            && open.bytes + record.len() <= self.limits.max_bytes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: BatchLimits = BatchLimits {
+        max_events: 3,
+        max_bytes: 10,
+        max_age: Duration::from_secs(1),
+    };
+
+    fn sizes(batches: &[Batch<u64>]) -> Vec<Vec<usize>> {
+        let sizes = |b: &Batch<u64>| b.records.iter().map(Vec::len).collect();
+        batches.iter().map(sizes).collect()
+    }
+
+    #[test]
+    fn cuts_at_the_event_limit() {
+        let (mut b, t0) = (Batcher::new(LIMITS), Instant::now());
+        assert!(b.push(vec![1], 1, t0).is_empty());
+        assert!(b.push(vec![2], 2, t0).is_empty());
+        let done = b.push(vec![3], 3, t0);
+        assert_eq!(sizes(&done), vec![vec![1, 1, 1]]);
+        assert_eq!(done[0].token, 3);
+        assert!(b.flush().is_none());
+    }
+
+    #[test]
+    fn cuts_before_a_record_that_would_pass_the_byte_limit() {
+        let (mut b, t0) = (Batcher::new(LIMITS), Instant::now());
+        assert!(b.push(vec![0; 6], 1, t0).is_empty());
+        let done = b.push(vec![0; 6], 2, t0);
+        assert_eq!(sizes(&done), vec![vec![6]]);
+        assert_eq!(done[0].token, 1);
+        assert_eq!(sizes(&[b.flush().unwrap()]), vec![vec![6]]);
+    }
+
+    #[test]
+    fn cuts_when_the_byte_limit_is_reached_exactly() {
+        let (mut b, t0) = (Batcher::new(LIMITS), Instant::now());
+        assert!(b.push(vec![0; 4], 1, t0).is_empty());
+        assert_eq!(sizes(&b.push(vec![0; 6], 2, t0)), vec![vec![4, 6]]);
+    }
+
+    #[test]
+    fn never_splits_a_record_larger_than_the_limit() {
+        let (mut b, t0) = (Batcher::new(LIMITS), Instant::now());
+        assert!(b.push(vec![0; 2], 1, t0).is_empty());
+        let done = b.push(vec![0; 25], 2, t0);
+        assert_eq!(sizes(&done), vec![vec![2], vec![25]]);
+        assert!(b.flush().is_none());
+    }
+
+    #[test]
+    fn cuts_by_age_from_the_first_record() {
+        let (mut b, t0) = (Batcher::new(LIMITS), Instant::now());
+        assert_eq!(b.deadline(), None);
+        assert!(b.poll(t0 + Duration::from_secs(5)).is_none());
+        assert!(b.push(vec![1], 1, t0).is_empty());
+        assert!(b
+            .push(vec![2], 2, t0 + Duration::from_millis(900))
+            .is_empty());
+        assert_eq!(b.deadline(), Some(t0 + Duration::from_secs(1)));
+        assert!(b.poll(t0 + Duration::from_millis(999)).is_none());
+        let aged = b.poll(t0 + Duration::from_secs(1)).unwrap();
+        assert_eq!((aged.events(), aged.token), (2, 2));
+        assert_eq!(b.deadline(), None);
+    }
+}
