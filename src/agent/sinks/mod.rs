@@ -5,5 +5,6 @@
 pub mod backoff;
 pub mod elasticsearch;
 pub mod error;
+pub mod http;
 pub mod loki;
 pub mod retry_after;
