@@ -7,4 +7,5 @@ pub mod elasticsearch;
 pub mod error;
 pub mod http;
 pub mod loki;
+pub mod retry;
 pub mod retry_after;
