@@ -126,7 +126,10 @@ fn parse_url(url: &str) -> Result<Url, HttpConfigError> {
     match parsed.scheme() {
         "http" | "https" if parsed.has_host() => Ok(parsed),
         "http" | "https" => invalid("url", format!("{url:?} has no host")),
-        other => invalid("url", format!("{url:?}: scheme {other:?} is not http or https")),
+        other => invalid(
+            "url",
+            format!("{url:?}: scheme {other:?} is not http or https"),
+        ),
     }
 }
 
@@ -188,11 +191,14 @@ impl AuthConfig {
 /// Standard base64 with padding (RFC 4648 §4), for basic auth; a few lines rather than
 /// a crate for one header.
 pub(super) fn base64(input: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
     for chunk in input.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {

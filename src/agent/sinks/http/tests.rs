@@ -58,7 +58,10 @@ fn bad_settings_are_refused_by_field() {
         c.auth = Some(auth);
     });
     assert_eq!(field(&both), "auth");
-    assert_eq!(field(&with(|c| c.auth = Some(AuthConfig::default()))), "auth");
+    assert_eq!(
+        field(&with(|c| c.auth = Some(AuthConfig::default()))),
+        "auth"
+    );
     let missing = with(|c| c.ca_file = Some("/nonexistent/ca.pem".into()));
     assert_eq!(field(&missing), "ca_file");
 }
