@@ -3,6 +3,9 @@
 //! Prometheus), the peer binaries' lookup, raw HTTP GETs, and body parsing.
 #![allow(dead_code)] // each test file uses its own subset
 
+pub mod receivers;
+pub mod sleeper;
+
 use nodepulse::exposition::parse::{parse, Parsed};
 use std::collections::HashMap;
 use std::fs::File;
