@@ -116,3 +116,14 @@ fn answers_map_to_the_sink_contract() {
     assert_eq!(answer(400).snippet(), "slow down");
     assert!(USER_AGENT.starts_with("nodepulse/"));
 }
+
+#[test]
+fn a_ca_file_is_read_and_the_client_trusts_it() {
+    // A self-signed P-256 CA (openssl req -x509, 100 years), public part only.
+    let ca = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls/ca.pem");
+    let mut c = HttpConfig::new("https://es:9200");
+    c.ca_file = Some(ca.into());
+    let settings = c.validate().unwrap();
+    assert_eq!(settings.ca_certificates.len(), 1);
+    HttpClient::new(settings).expect("rustls accepts the CA as a root");
+}
