@@ -1,7 +1,11 @@
 //! Shared by the integration tests and the side-by-side benchmark: child processes bound
 //! to free loopback ports that die with their guard (the agent, node_exporter,
-//! Prometheus), the peer binaries' lookup, raw HTTP GETs, and body parsing.
+//! Prometheus), the peer binaries' lookup, raw HTTP GETs, and body parsing; the sinks'
+//! stand-in receivers ([`receivers`]) and a recording retry sleeper ([`sleeper`]).
 #![allow(dead_code)] // each test file uses its own subset
+
+pub mod receivers;
+pub mod sleeper;
 
 use nodepulse::exposition::parse::{parse, Parsed};
 use std::collections::HashMap;

@@ -5,5 +5,7 @@
 pub mod backoff;
 pub mod elasticsearch;
 pub mod error;
+pub mod http;
 pub mod loki;
+pub mod retry;
 pub mod retry_after;

@@ -1,8 +1,9 @@
-//! The Elasticsearch/OpenSearch `_bulk` sink's pure half: documents to an NDJSON body
+//! The Elasticsearch/OpenSearch `_bulk` sink: documents to an NDJSON body
 //! (optionally gzipped), and a bulk answer to a verdict per document, from which the
-//! request for only the retryable documents is built. No HTTP and no retry loop here;
-//! the pipeline sends [`BulkRequest::wire_body`], passes the status and body to
-//! [`interpret`], and sleeps with the shared backoff unit between attempts.
+//! request for only the retryable documents is built. [`BulkSender`] (send.rs, the
+//! only file here that does I/O) runs the loop below: it sends
+//! [`BulkRequest::wire_body`], passes the status and body to [`interpret`], and sleeps
+//! with the shared backoff unit between attempts.
 //!
 //! ```text
 //! [EsDocument] ─▶ BulkRequest::encode(target) ─▶ POST /_bulk ─▶ interpret(status, body)
@@ -20,6 +21,7 @@ pub mod document;
 pub mod index;
 pub mod rejections;
 pub mod response;
+pub mod send;
 
 #[cfg(test)]
 mod tests;
@@ -29,6 +31,7 @@ pub use document::{EsDocument, KubernetesMeta};
 pub use index::{IndexError, IndexTarget};
 pub use rejections::RejectionCounts;
 pub use response::{interpret, BatchAction, BulkError, BulkOutcome, ItemOutcome};
+pub use send::{bulk_url, BulkDelivery, BulkSender, EsStats};
 
 /// How many documents of an answer fall in each outcome.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

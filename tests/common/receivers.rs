@@ -1,0 +1,271 @@
+//! Loki and Elasticsearch stand-ins for the sink tests: real HTTP servers on
+//! 127.0.0.1 that decode what the agent sends with the real schemas (snappy block +
+//! `logproto.PushRequest`, JSON optionally gzipped; `_bulk` NDJSON line by line), answer
+//! from a script (statuses, `Retry-After`, per-item bulk statuses, 413 above a size),
+//! record everything, and can be stopped (connections refused) and restarted on the same
+//! port.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use flate2::read::GzDecoder;
+use nodepulse::agent::sinks::loki::proto::PushRequest;
+use prost::Message;
+use serde_json::{json, Value};
+use std::collections::VecDeque;
+use std::io::Read;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// One scripted answer.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// This status for the whole request, with a `Retry-After` value if given.
+    Status(u16, Option<&'static str>),
+    /// `_bulk`: 200 with these per-item statuses (missing ones 201).
+    Items(Vec<u16>),
+}
+
+/// What a receiver got in one request.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub headers: HeaderMap,
+    /// Loki: the decoded push request. ES: every document line, parsed.
+    pub push: Option<PushRequest>,
+    pub json: Option<Value>,
+    pub docs: Vec<Value>,
+    /// The status answered.
+    pub status: u16,
+}
+
+#[derive(Default)]
+pub struct Script {
+    replies: Mutex<VecDeque<Reply>>,
+    received: Mutex<Vec<Received>>,
+    /// ES: documents answered 2xx, in order (exactly-once checks).
+    accepted: Mutex<Vec<Value>>,
+    /// ES: answer 413 to a request of more documents than this.
+    max_docs: Mutex<Option<usize>>,
+}
+
+impl Script {
+    pub fn push(&self, reply: Reply) {
+        self.replies.lock().unwrap().push_back(reply);
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+
+    pub fn accepted(&self) -> Vec<Value> {
+        self.accepted.lock().unwrap().clone()
+    }
+
+    pub fn set_max_docs(&self, n: usize) {
+        *self.max_docs.lock().unwrap() = Some(n);
+    }
+
+    fn next(&self) -> Option<Reply> {
+        self.replies.lock().unwrap().pop_front()
+    }
+}
+
+/// A running receiver; stop and restart keep the port.
+pub struct Receiver {
+    pub addr: SocketAddr,
+    pub script: Arc<Script>,
+    router: Router,
+    running: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
+}
+
+impl Receiver {
+    /// A Loki push endpoint (any path).
+    pub async fn loki() -> Receiver {
+        let script = Arc::new(Script::default());
+        let router = Router::new().fallback(loki).with_state(script.clone());
+        Receiver::start(router, script).await
+    }
+
+    /// An Elasticsearch `_bulk` endpoint (any path).
+    pub async fn elasticsearch() -> Receiver {
+        let script = Arc::new(Script::default());
+        let router = Router::new().fallback(bulk).with_state(script.clone());
+        Receiver::start(router, script).await
+    }
+
+    async fn start(router: Router, script: Arc<Script>) -> Receiver {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut r = Receiver {
+            addr,
+            script,
+            router,
+            running: None,
+        };
+        r.serve(listener);
+        r
+    }
+
+    fn serve(&mut self, listener: TcpListener) {
+        let (tx, rx) = oneshot::channel::<()>();
+        let app = self.router.clone();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = rx.await;
+                })
+                .await
+                .unwrap();
+        });
+        self.running = Some((tx, task));
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Closes the listener and every connection: new connections are refused.
+    pub async fn stop(&mut self) {
+        if let Some((tx, task)) = self.running.take() {
+            let _ = tx.send(());
+            task.await.unwrap();
+        }
+    }
+
+    /// Listens again on the same port.
+    pub async fn restart(&mut self) {
+        let listener = TcpListener::bind(self.addr).await.unwrap();
+        self.serve(listener);
+    }
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
+    headers.get(name).map_or("", |v| v.to_str().unwrap())
+}
+
+fn gunzip_if(headers: &HeaderMap, body: &[u8]) -> Vec<u8> {
+    if header(headers, "content-encoding") != "gzip" {
+        return body.to_vec();
+    }
+    let mut out = Vec::new();
+    GzDecoder::new(body).read_to_end(&mut out).unwrap();
+    out
+}
+
+/// Scripted status answer, or `ok` when the script says nothing.
+fn scripted(script: &Script, ok: u16) -> Response {
+    match script.next() {
+        Some(Reply::Status(status, retry_after)) => status_reply(status, retry_after),
+        Some(Reply::Items(_)) => panic!("per-item statuses scripted for Loki"),
+        None => StatusCode::from_u16(ok).unwrap().into_response(),
+    }
+}
+
+fn status_reply(status: u16, retry_after: Option<&'static str>) -> Response {
+    let body =
+        json!({"error": {"type": "scripted", "reason": "scripted answer"}, "status": status});
+    let mut r = (StatusCode::from_u16(status).unwrap(), body.to_string()).into_response();
+    if let Some(v) = retry_after {
+        r.headers_mut().insert("retry-after", v.parse().unwrap());
+    }
+    r
+}
+
+async fn loki(State(script): State<Arc<Script>>, headers: HeaderMap, body: Bytes) -> Response {
+    let (push, json) = match header(&headers, "content-type") {
+        "application/x-protobuf" => {
+            let raw = snap::raw::Decoder::new().decompress_vec(&body).unwrap();
+            (Some(PushRequest::decode(raw.as_slice()).unwrap()), None)
+        }
+        "application/json" => (
+            None,
+            Some(serde_json::from_slice(&gunzip_if(&headers, &body)).unwrap()),
+        ),
+        other => panic!("unexpected Content-Type {other:?}"),
+    };
+    let response = scripted(&script, 204);
+    script.received.lock().unwrap().push(Received {
+        headers,
+        push,
+        json,
+        docs: Vec::new(),
+        status: response.status().as_u16(),
+    });
+    response
+}
+
+/// Parses a `_bulk` body line by line: pairs of a `create` action and a document, every
+/// line ending in a newline.
+fn bulk_docs(body: &[u8]) -> Vec<Value> {
+    assert!(
+        body.ends_with(b"\n"),
+        "the bulk body must end with a newline"
+    );
+    let lines: Vec<&[u8]> = body[..body.len() - 1].split(|&b| b == b'\n').collect();
+    assert_eq!(
+        lines.len() % 2,
+        0,
+        "action and document lines come in pairs"
+    );
+    lines
+        .chunks(2)
+        .map(|pair| {
+            let action: Value = serde_json::from_slice(pair[0]).unwrap();
+            assert!(action["create"]["_index"].is_string(), "{action}");
+            serde_json::from_slice(pair[1]).unwrap()
+        })
+        .collect()
+}
+
+async fn bulk(State(script): State<Arc<Script>>, headers: HeaderMap, body: Bytes) -> Response {
+    assert_eq!(header(&headers, "content-type"), "application/x-ndjson");
+    let docs = bulk_docs(&gunzip_if(&headers, &body));
+    let too_large = script
+        .max_docs
+        .lock()
+        .unwrap()
+        .is_some_and(|max| docs.len() > max);
+    let (status, response) = if too_large {
+        (413, status_reply(413, None))
+    } else {
+        match script.next() {
+            Some(Reply::Status(status, retry_after)) => (status, status_reply(status, retry_after)),
+            Some(Reply::Items(statuses)) => (200, items_reply(&script, &docs, &statuses)),
+            None => (200, items_reply(&script, &docs, &[])),
+        }
+    };
+    script.received.lock().unwrap().push(Received {
+        headers,
+        push: None,
+        json: None,
+        docs,
+        status,
+    });
+    response
+}
+
+fn items_reply(script: &Script, docs: &[Value], statuses: &[u16]) -> Response {
+    let mut items = Vec::new();
+    for (i, doc) in docs.iter().enumerate() {
+        let status = statuses.get(i).copied().unwrap_or(201);
+        if (200..300).contains(&status) {
+            script.accepted.lock().unwrap().push(doc.clone());
+            items.push(json!({"create": {"status": status}}));
+        } else {
+            let kind = match status {
+                429 => "es_rejected_execution_exception",
+                _ => "mapper_parsing_exception",
+            };
+            let error = json!({"type": kind, "reason": "scripted"});
+            items.push(json!({"create": {"status": status, "error": error}}));
+        }
+    }
+    let errors = items.iter().any(|i| i["create"].get("error").is_some());
+    let body = json!({"errors": errors, "items": items});
+    (StatusCode::OK, body.to_string()).into_response()
+}
