@@ -7,3 +7,4 @@ pub mod applog;
 pub mod checkpoint;
 pub mod decode;
 pub mod reassemble;
+pub mod redact;
