@@ -49,13 +49,13 @@ pub(super) const DEFAULT_RULES: &[(&str, &str, &str)] = &[
     // "password": "..." in JSON, also inside a JSON string (\"password\":\"...\").
     (
         "secret_json",
-        r#"(\\?"[A-Za-z0-9_.-]*?(?i-u:password|passwd|pwd|secret|api[_-]?key|token)\\?"\s*:\s*\\?")(?:[^"\\]|\\[^"])+"#,
+        r#"((?i-u:password|passwd|pwd|secret|api[_-]?key|token)\\?"\s*:\s*\\?")(?:[^"\\]|\\[^"])+"#,
         "${1}[REDACTED]",
     ),
     // password=..., db_password="...", client_secret=..., ?api_key=...&, --token=...
     (
         "secret_kv",
-        r#"(\b[A-Za-z0-9_.-]*?(?i-u:password|passwd|pwd|secret|api[_-]?key|token)\s*=\s*)(?:"[^"]*"|'[^']*'|[^\s"'\\&,;]+)"#,
+        r#"((?i-u:password|passwd|pwd|secret|api[_-]?key|token)\s*=\s*)(?:"[^"]*"|'[^']*'|[^\s"'\\&,;]+)"#,
         "${1}[REDACTED]",
     ),
 ];
