@@ -7,11 +7,20 @@ fn fields(line: &str) -> (Shape, Fields<'_>) {
     lift(line, DEFAULT_MAX_LIFT_BYTES)
 }
 
+/// (logger, line, level, message, trace id)
+type Case = (
+    &'static str,
+    &'static str,
+    Option<Level>,
+    &'static str,
+    Option<&'static str>,
+);
+
 /// Real lines from the loggers the key list is taken from.
 #[test]
 fn real_logger_lines() {
     use Level::*;
-    let cases: &[(&str, &str, Option<Level>, &str, Option<&str>)] = &[
+    let cases: &[Case] = &[
         // (logger, line, level, message, trace id)
         (
             "zap",
