@@ -6,6 +6,7 @@ mod elasticsearch;
 mod logs;
 mod net;
 mod proc;
+mod redact;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use nodepulse::agent::config::{AgentConfig, FileConfig, Flags};
@@ -78,6 +79,7 @@ criterion_group!(
     disk::benches,
     elasticsearch::benches,
     logs::benches,
+    redact::benches,
     collectors_on_this_host,
     whole_scrape
 );
