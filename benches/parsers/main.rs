@@ -7,6 +7,7 @@ mod logs;
 mod loki;
 mod net;
 mod proc;
+mod redact;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use nodepulse::agent::config::{AgentConfig, FileConfig, Flags};
@@ -80,6 +81,7 @@ criterion_group!(
     elasticsearch::benches,
     logs::benches,
     loki::benches,
+    redact::benches,
     collectors_on_this_host,
     whole_scrape
 );
