@@ -7,9 +7,7 @@ mod common;
 
 use common::{parse_body, peer, spawn_agent};
 use std::fs;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 /// A mount point as the kernel escapes it in mountinfo (`\134` is a backslash, `\012` a
 /// newline, `\040` a space; a double quote is written as is).
@@ -94,20 +92,6 @@ fn promtool_parses(body: &str) {
     let Some(promtool) = peer("promtool") else {
         return;
     };
-    let mut child = Command::new(promtool)
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(body.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
-    assert!(!text.contains("error while linting"), "{text}");
+    let lint = common::promtool::check_metrics(&promtool, body);
+    assert_eq!(lint.parse_error, None);
 }
