@@ -9,13 +9,14 @@
 //!
 //! Each event carries the token `FileOffsets[(file, offset_end)]` of the line that ended
 //! it; a batch's token is the merge of its events', so the checkpoint of a file moves
-//! only past lines whose batch settled. Known gap: a partial message held on one stream
-//! (stdout) while the other stream (stderr) completes lines lets the checkpoint pass the
-//! held pieces; a crash then loses the start of that one message.
+//! only past lines whose batch settled. While a partial message is held on one stream
+//! (stdout), events the other stream (stderr) completes carry an offset capped at the
+//! start of the held pieces, so a crash re-reads the whole message rather than its end.
 
 use super::event::{Event, Stage};
 use super::metrics::{decode_reason, PipelineMetrics};
 use crate::agent::logs::buffer::{Batch, Batcher, Buffer, FileOffsets, Pushed};
+use crate::agent::logs::checkpoint::FileId;
 use crate::agent::logs::decode::{self, Format};
 use crate::agent::logs::reassemble::{Message, Reassembler};
 use crate::agent::logs::tail::RawLine;
@@ -30,6 +31,30 @@ use tokio::sync::mpsc;
 struct StreamState {
     format: Option<Format>,
     reassembler: Reassembler,
+    /// Where the oldest partial piece still held begins: tokens of this file stop there
+    /// while it is held, so a checkpoint never passes the start of an unsent message.
+    held_from: Option<(FileId, u64)>,
+}
+
+impl StreamState {
+    /// Keeps `held_from` in step with the reassembler after `line` was pushed.
+    fn track_held(&mut self, line: &RawLine, partial: bool) {
+        if !self.reassembler.pending() {
+            self.held_from = None;
+        } else if partial && self.held_from.is_none() {
+            let start = line.offset_end.saturating_sub(line.bytes.len() as u64);
+            self.held_from = Some((line.file, start));
+        }
+    }
+
+    /// The token of an event ended by `line`: its offset, capped at a held partial.
+    fn token(&self, line: &RawLine) -> FileOffsets {
+        let end = match self.held_from {
+            Some((file, start)) if file == line.file => line.offset_end.min(start),
+            _ => line.offset_end,
+        };
+        FileOffsets(vec![(line.file, end)])
+    }
 }
 
 pub(super) struct Processor {
@@ -132,12 +157,12 @@ impl Processor {
             .or_insert_with(|| StreamState {
                 format: None,
                 reassembler: Reassembler::new(max),
+                held_from: None,
             });
         let format = match state.format {
             Some(f) => Ok(f),
             None => decode::detect(bytes),
         };
-        let token = || FileOffsets(vec![(line.file, line.offset_end)]);
         let decoded = format.and_then(|f| {
             state.format = Some(f);
             f.decode(bytes)
@@ -145,14 +170,17 @@ impl Processor {
         match decoded {
             Ok(d) => {
                 let before = state.reassembler.stats().truncated_messages;
-                if let Some(m) = state.reassembler.push(d) {
+                let partial = d.partial;
+                let message = state.reassembler.push(d);
+                state.track_held(line, partial);
+                if let Some(m) = message {
                     let truncated = state.reassembler.stats().truncated_messages - before;
                     metrics
                         .process
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
                         .truncated += truncated;
-                    out.push((event_of(&line.path, node, m), token()));
+                    out.push((event_of(&line.path, node, m), state.token(line)));
                 }
             }
             Err(e) => {
@@ -162,7 +190,7 @@ impl Processor {
                 *p.decode_errors.entry(reason).or_default() += 1;
                 let text = String::from_utf8_lossy(bytes).into_owned();
                 let event = Event::enriched(&line.path, node, "unknown", now_ns(), text);
-                out.push((event, token()));
+                out.push((event, state.token(line)));
             }
         }
     }
@@ -184,7 +212,7 @@ fn now_ns() -> i64 {
 mod tests {
     use super::*;
     use crate::agent::logs::buffer::{BatchLimits, BufferConfig};
-    use crate::agent::logs::checkpoint::{FileId, Fingerprint};
+    use crate::agent::logs::checkpoint::Fingerprint;
     use std::time::Duration;
 
     const LIVE: &str = "/var/log/pods/default_web-1_u1/app/0.log";
@@ -279,5 +307,29 @@ mod tests {
             Some(&1)
         );
         assert_eq!(metrics.process().events, 3);
+    }
+
+    #[tokio::test]
+    async fn a_held_partial_caps_the_token_of_the_other_stream() {
+        let texts: [&[u8]; 3] = [
+            b"2024-01-01T00:00:00.000000001Z stdout F first\n",
+            b"2024-01-01T00:00:00.000000002Z stdout P hel\n",
+            b"2024-01-01T00:00:00.000000003Z stderr F other\n",
+        ];
+        let mut end = 0;
+        let lines: Vec<RawLine> = texts
+            .iter()
+            .map(|t| {
+                end += t.len() as u64;
+                raw(end, t)
+            })
+            .collect();
+        let (events, token, _) = run(lines).await;
+        assert_eq!(events.len(), 2, "the partial is still held");
+        let held_start = texts[0].len() as u64;
+        assert_eq!(
+            token.0[0].1, held_start,
+            "the checkpoint stops at the held piece"
+        );
     }
 }
