@@ -11,6 +11,8 @@ pub mod sinks;
 
 use crate::exposition::{encode, normalize, Format, MetricFamily};
 use config::AgentConfig;
+use logs::discover::DiscoverConfig;
+use logs::pipeline::{Pipeline, PipelineConfig, PipelineMetrics};
 use node::Collector;
 use selfstats::SelfStats;
 use std::future::Future;
@@ -22,6 +24,8 @@ use tokio::net::TcpListener;
 pub struct Agent {
     collectors: Vec<Box<dyn Collector>>,
     stats: SelfStats,
+    /// The log pipeline's counters, when it runs.
+    logs: Option<Arc<PipelineMetrics>>,
 }
 
 impl Agent {
@@ -29,7 +33,14 @@ impl Agent {
         Agent {
             collectors: node::build(&config.paths, &config.collectors),
             stats: SelfStats::default(),
+            logs: None,
         }
+    }
+
+    /// Adds the log pipeline's `nodepulse_log_*` families to every scrape.
+    pub fn with_logs(mut self, metrics: Arc<PipelineMetrics>) -> Self {
+        self.logs = Some(metrics);
+        self
     }
 
     /// Reads every collector and returns the encoded body of one scrape.
@@ -38,6 +49,9 @@ impl Agent {
         let mut families: Vec<MetricFamily> = Vec::with_capacity(256);
         node::collect_all(&self.collectors, &mut families);
         self.stats.collect(&mut families);
+        if let Some(logs) = &self.logs {
+            logs.collect(&mut families);
+        }
         families.push(
             MetricFamily::gauge(
                 "nodepulse_scrape_duration_seconds",
@@ -53,13 +67,19 @@ impl Agent {
     }
 }
 
-/// Serves the agent on `listener` until `shutdown` completes.
+/// Serves the agent on `listener` until `shutdown` completes; ships container logs
+/// meanwhile when a Loki URL is set, and stops that cleanly too.
 pub async fn run(
     config: AgentConfig,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let agent = Arc::new(Agent::new(&config));
+    let pipeline = start_logs(&config)?;
+    let mut agent = Agent::new(&config);
+    if let Some(p) = &pipeline {
+        agent = agent.with_logs(p.metrics());
+    }
+    let agent = Arc::new(agent);
     tracing::info!(
         address = %listener.local_addr()?,
         node = %config.node_name,
@@ -68,5 +88,27 @@ pub async fn run(
         rootfs = %config.paths.rootfs.display(),
         "Serving metrics."
     );
-    http::serve(listener, agent, shutdown).await
+    let served = http::serve(listener, agent, shutdown).await;
+    if let Some(p) = pipeline {
+        p.shutdown().await;
+    }
+    served
+}
+
+/// Starts the log pipeline when `--sink.loki.url` is set.
+fn start_logs(config: &AgentConfig) -> std::io::Result<Option<Pipeline>> {
+    let Some(url) = &config.loki_url else {
+        return Ok(None);
+    };
+    let discover =
+        DiscoverConfig::new(config.pods_dir.clone(), Some(config.containers_dir.clone()));
+    let settings = PipelineConfig::new(
+        discover,
+        config.data_dir.clone(),
+        config.node_name.clone(),
+        url.clone(),
+    );
+    Pipeline::start(settings)
+        .map(Some)
+        .map_err(std::io::Error::other)
 }

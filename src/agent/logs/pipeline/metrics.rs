@@ -1,0 +1,220 @@
+//! The pipeline's counters, shared by its tasks and read on each scrape of `/metrics`
+//! (`nodepulse_log_*`). Each task publishes a plain snapshot of its own counters; the
+//! buffer is asked directly.
+
+use crate::agent::logs::buffer::{Buffer, FileOffsets};
+use crate::agent::logs::decode::DecodeError;
+use crate::agent::logs::tail::TailStats;
+use crate::agent::sinks::loki::LokiStats;
+use crate::exposition::MetricFamily;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+/// What the processor counted.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ProcessStats {
+    /// Lines that did not decode, by reason; each was shipped raw with stream "unknown".
+    pub decode_errors: BTreeMap<&'static str, u64>,
+    /// Messages cut at the message cap (reassembler).
+    pub truncated: u64,
+    pub events: u64,
+}
+
+/// What the sender counted beyond the Loki sink's own stats.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SendStats {
+    pub events_sent: u64,
+    /// Events given up on, by reason ("rejected": a 4xx; "encode": unencodable record).
+    pub dropped: BTreeMap<&'static str, u64>,
+    pub loki: LokiStats,
+}
+
+/// Everything `/metrics` shows of the pipeline.
+#[derive(Default)]
+pub struct PipelineMetrics {
+    pub(super) tail: Mutex<TailStats>,
+    pub(super) process: Mutex<ProcessStats>,
+    pub(super) send: Mutex<SendStats>,
+    pub(super) buffer: Mutex<Option<Buffer<FileOffsets>>>,
+}
+
+/// The reason label of a decode error.
+pub fn decode_reason(e: &DecodeError) -> &'static str {
+    match e {
+        DecodeError::Empty => "empty",
+        DecodeError::MissingField(_) => "missing_field",
+        DecodeError::BadTimestamp { .. } => "bad_timestamp",
+        DecodeError::BadStream(_) => "bad_stream",
+        DecodeError::BadTag(_) => "bad_tag",
+        DecodeError::BadJson(_) => "bad_json",
+    }
+}
+
+fn lock<T: Clone>(m: &Mutex<T>) -> T {
+    m.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+impl PipelineMetrics {
+    pub fn tail(&self) -> TailStats {
+        lock(&self.tail)
+    }
+
+    pub fn process(&self) -> ProcessStats {
+        lock(&self.process)
+    }
+
+    pub fn send(&self) -> SendStats {
+        lock(&self.send)
+    }
+
+    /// Appends the `nodepulse_log_*` families.
+    pub fn collect(&self, out: &mut Vec<MetricFamily>) {
+        self.collect_tail(out);
+        self.collect_process(out);
+        self.collect_send(out);
+        if let Some(buffer) = lock(&self.buffer) {
+            let s = buffer.stats();
+            out.push(gauge(
+                "nodepulse_log_buffer_bytes",
+                "Batch bytes held in memory by the log buffer.",
+                s.memory_bytes as f64,
+            ));
+            out.push(gauge(
+                "nodepulse_log_buffer_events",
+                "Log events held in memory by the log buffer.",
+                s.memory_events as f64,
+            ));
+            let mut dropped = MetricFamily::counter(
+                "nodepulse_log_buffer_dropped_events_total",
+                "Log events the buffer turned away, by reason.",
+            );
+            dropped.push(&[("reason", "full")], s.dropped_full.events as f64);
+            dropped.push(&[("reason", "closed")], s.dropped_closed.events as f64);
+            out.push(dropped);
+        }
+    }
+
+    fn collect_tail(&self, out: &mut Vec<MetricFamily>) {
+        let t = self.tail();
+        out.push(gauge(
+            "nodepulse_log_files_watched",
+            "Log files open for reading.",
+            t.files_open as f64,
+        ));
+        out.push(counter(
+            "nodepulse_log_read_lines_total",
+            "Raw log lines read from files.",
+            t.lines_read,
+        ));
+        out.push(counter(
+            "nodepulse_log_read_bytes_total",
+            "Bytes read from log files.",
+            t.bytes_read,
+        ));
+        out.push(counter(
+            "nodepulse_log_lines_over_cap_total",
+            "Raw lines longer than the line cap, cut.",
+            t.lines_over_cap,
+        ));
+        out.push(counter(
+            "nodepulse_log_file_truncations_total",
+            "Log files found truncated (copytruncate) and read again from 0.",
+            t.truncations,
+        ));
+        out.push(counter(
+            "nodepulse_log_file_rotations_total",
+            "Live log files renamed or replaced.",
+            t.rotations,
+        ));
+        out.push(counter(
+            "nodepulse_log_files_let_go_total",
+            "Rotated or deleted log files closed before their end.",
+            t.files_let_go,
+        ));
+        out.push(counter(
+            "nodepulse_log_bytes_let_go_total",
+            "Bytes left unread in log files closed before their end.",
+            t.bytes_let_go,
+        ));
+        out.push(counter(
+            "nodepulse_log_file_errors_total",
+            "Log files that could not be opened, probed or read.",
+            t.io_errors,
+        ));
+    }
+
+    fn collect_process(&self, out: &mut Vec<MetricFamily>) {
+        let p = self.process();
+        let mut errors = MetricFamily::counter(
+            "nodepulse_log_decode_errors_total",
+            "Log lines that did not decode (shipped raw with stream=\"unknown\"), by reason.",
+        );
+        for reason in [
+            "empty",
+            "missing_field",
+            "bad_timestamp",
+            "bad_stream",
+            "bad_tag",
+            "bad_json",
+        ] {
+            errors.push(
+                &[("reason", reason)],
+                p.decode_errors.get(reason).copied().unwrap_or(0) as f64,
+            );
+        }
+        out.push(errors);
+        out.push(counter(
+            "nodepulse_log_truncated_messages_total",
+            "Log messages cut at the message cap.",
+            p.truncated,
+        ));
+        out.push(counter(
+            "nodepulse_log_events_total",
+            "Log events made from the lines read.",
+            p.events,
+        ));
+    }
+
+    fn collect_send(&self, out: &mut Vec<MetricFamily>) {
+        let s = self.send();
+        out.push(counter(
+            "nodepulse_log_sent_events_total",
+            "Log events the sink acknowledged.",
+            s.events_sent,
+        ));
+        out.push(counter(
+            "nodepulse_log_sink_requests_total",
+            "Push requests sent, first attempts and retries.",
+            s.loki.requests,
+        ));
+        out.push(counter(
+            "nodepulse_log_sink_retries_total",
+            "Push requests sent again after a retryable failure.",
+            s.loki.retries,
+        ));
+        out.push(counter(
+            "nodepulse_log_sink_rejected_batches_total",
+            "Batches the sink refused for good (4xx other than 429).",
+            s.loki.batches_rejected,
+        ));
+        let mut dropped = MetricFamily::counter(
+            "nodepulse_log_dropped_events_total",
+            "Log events given up on after reading, by reason.",
+        );
+        for reason in ["rejected", "encode"] {
+            dropped.push(
+                &[("reason", reason)],
+                s.dropped.get(reason).copied().unwrap_or(0) as f64,
+            );
+        }
+        out.push(dropped);
+    }
+}
+
+fn gauge(name: &'static str, help: &'static str, v: f64) -> MetricFamily {
+    MetricFamily::gauge(name, help).value(v)
+}
+
+fn counter(name: &'static str, help: &'static str, v: u64) -> MetricFamily {
+    MetricFamily::counter(name, help).value(v as f64)
+}

@@ -1,0 +1,247 @@
+//! The log pipeline wired end to end (DESIGN.md, LOGS), as separate tokio tasks joined
+//! by bounded queues:
+//!
+//! ```text
+//! reader (blocking thread: discover + tail)  ─▶ channel (bounded) ─▶
+//! processor (decode, reassemble, enrich, stages, batcher) ─▶ buffer (bounded) ─▶
+//! sender (Loki push, retries) ─▶ ack ─▶ checkpointer (advance, persist)
+//! ```
+//!
+//! Backpressure: the sender is slow ─▶ the buffer is full ─▶ the processor waits in
+//! `push` ─▶ the channel fills ─▶ the reader stops polling files (it reads only when the
+//! channel has room). Nothing is read that cannot be held.
+//!
+//! Shutdown ([`Pipeline::shutdown`]): the reader stops; the processor drains the
+//! channel, flushes the batcher and closes the buffer; the sender delivers what is held
+//! for at most `drain_timeout`, then its delivery in flight is cancelled (left
+//! unacknowledged: read again at the next start); the checkpointer takes what settled
+//! and persists. Lines sent twice after a restart are at most those of the batches in
+//! flight at the stop: at-least-once.
+//!
+//! Defaults of settings that have no flag yet (see [`PipelineConfig::new`]): start at the
+//! beginning of files met at the first start with no checkpoint; rescan the pods dir
+//! every 10 s besides inotify; read at most 1 MiB per poll and pause 100 ms when idle;
+//! a channel of 16 polls; messages capped at 1 MiB; batches of 1 MiB / 10,000 events /
+//! 1 s; a 64 MiB memory buffer that blocks when full, no disk spool; checkpoints
+//! persisted at most every second and kept 24 h after their file; Loki push as snappy
+//! protobuf with a 30 s attempt timeout and the default backoff; 5 s to drain at stop.
+
+mod checkpointer;
+pub mod event;
+pub mod metrics;
+mod process;
+mod reader;
+mod send;
+
+pub use event::{Event, Stage};
+pub use metrics::PipelineMetrics;
+
+use crate::agent::logs::buffer::{BatchLimits, Batcher, Buffer, BufferConfig, FileOffsets};
+use crate::agent::logs::checkpoint::{self, CheckpointStore};
+use crate::agent::logs::discover::{DiscoverConfig, WatchedProvider};
+use crate::agent::logs::reassemble::DEFAULT_MAX_MESSAGE_BYTES;
+use crate::agent::logs::tail::{TailConfig, Tailer};
+use crate::agent::sinks::backoff::{Backoff, BackoffConfig};
+use crate::agent::sinks::http::{HttpClient, HttpConfig};
+use crate::agent::sinks::loki::LokiSender;
+use crate::agent::sinks::retry::{Retry, TokioSleeper};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// Everything the pipeline needs; [`PipelineConfig::new`] fills in the defaults.
+pub struct PipelineConfig {
+    pub discover: DiscoverConfig,
+    pub data_dir: PathBuf,
+    pub node_name: String,
+    /// The full Loki push URL.
+    pub loki: HttpConfig,
+    pub backoff: BackoffConfig,
+    pub tail: TailConfig,
+    pub rescan_every: Duration,
+    pub use_inotify: bool,
+    pub read_budget_bytes: usize,
+    pub idle: Duration,
+    pub channel_polls: usize,
+    pub max_message_bytes: usize,
+    pub batch: BatchLimits,
+    pub buffer: BufferConfig,
+    pub persist_every: Duration,
+    pub checkpoint_retention: Duration,
+    pub drain_timeout: Duration,
+    /// Run on every event after enrichment (app-log parsing, redaction, Kubernetes
+    /// metadata: later stages). Empty for now.
+    pub stages: Vec<Box<dyn Stage>>,
+}
+
+impl PipelineConfig {
+    pub fn new(
+        discover: DiscoverConfig,
+        data_dir: PathBuf,
+        node_name: String,
+        loki_url: String,
+    ) -> Self {
+        PipelineConfig {
+            discover,
+            data_dir,
+            node_name,
+            loki: HttpConfig {
+                url: loki_url,
+                timeout: Duration::from_secs(30),
+                auth: None,
+                ca_file: None,
+                headers: Default::default(),
+            },
+            backoff: BackoffConfig::default(),
+            tail: TailConfig::default(),
+            rescan_every: Duration::from_secs(10),
+            use_inotify: true,
+            read_budget_bytes: 1024 * 1024,
+            idle: Duration::from_millis(100),
+            channel_polls: 16,
+            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            batch: BatchLimits::default(),
+            buffer: BufferConfig::default(),
+            persist_every: Duration::from_secs(1),
+            checkpoint_retention: checkpoint::DEFAULT_RETENTION,
+            drain_timeout: Duration::from_secs(5),
+            stages: Vec::new(),
+        }
+    }
+}
+
+/// Why the pipeline could not start. Each names what is at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error("log checkpoints: {0}")]
+    Checkpoint(#[from] checkpoint::CheckpointError),
+    #[error("log buffer: {0}")]
+    Buffer(std::io::Error),
+    #[error("Loki sink: {0}")]
+    Sink(#[from] crate::agent::sinks::http::HttpConfigError),
+    #[error("Loki sink backoff: {0}")]
+    Backoff(String),
+}
+
+/// The running pipeline.
+pub struct Pipeline {
+    metrics: Arc<PipelineMetrics>,
+    stop_reading: Arc<AtomicBool>,
+    cancel_sink: CancellationToken,
+    stop_checkpointer: CancellationToken,
+    drain_timeout: Duration,
+    buffer: Buffer<FileOffsets>,
+    reader: JoinHandle<()>,
+    processor: JoinHandle<()>,
+    sender: JoinHandle<()>,
+    checkpointer: JoinHandle<()>,
+}
+
+impl Pipeline {
+    /// Opens the checkpoints and the buffer, builds the sink and starts the tasks.
+    pub fn start(config: PipelineConfig) -> Result<Pipeline, PipelineError> {
+        let store = CheckpointStore::open(&config.data_dir, config.checkpoint_retention)?;
+        let store = Arc::new(Mutex::new(store));
+        let buffer: Buffer<FileOffsets> =
+            Buffer::open(config.buffer.clone()).map_err(PipelineError::Buffer)?;
+        let metrics = Arc::new(PipelineMetrics::default());
+        *metrics.buffer.lock().unwrap_or_else(|e| e.into_inner()) = Some(buffer.clone());
+        let cancel_sink = CancellationToken::new();
+        let backoff =
+            Backoff::new(&config.backoff).map_err(|e| PipelineError::Backoff(e.to_string()))?;
+        let retry = Retry::new(backoff, TokioSleeper, cancel_sink.clone());
+        let loki = LokiSender::new(HttpClient::from_config(&config.loki)?, retry);
+        let (tx, rx) = mpsc::channel(config.channel_polls.max(1));
+        let stop_reading = Arc::new(AtomicBool::new(false));
+        let reader = reader::Reader {
+            provider: WatchedProvider::new(
+                config.discover.clone(),
+                config.rescan_every,
+                config.use_inotify,
+            ),
+            tailer: Tailer::new(config.tail.clone()),
+            store: store.clone(),
+            lines: tx,
+            metrics: metrics.clone(),
+            budget_bytes: config.read_budget_bytes,
+            idle: config.idle,
+            stop: stop_reading.clone(),
+        };
+        let processor = process::Processor::new(
+            config.node_name.clone(),
+            config.max_message_bytes,
+            config.stages,
+            Batcher::new(config.batch),
+            buffer.clone(),
+            metrics.clone(),
+        );
+        let sender = send::Sender {
+            buffer: buffer.clone(),
+            loki,
+            metrics: metrics.clone(),
+        };
+        let stop_checkpointer = CancellationToken::new();
+        let checkpointer = checkpointer::Checkpointer {
+            buffer: buffer.clone(),
+            store,
+            persist_every: config.persist_every,
+            stop: stop_checkpointer.clone(),
+        };
+        tracing::info!(
+            pods_dir = %config.discover.pods_dir.display(),
+            data_dir = %config.data_dir.display(),
+            url = %config.loki.url,
+            "Shipping container logs to Loki."
+        );
+        Ok(Pipeline {
+            metrics,
+            stop_reading,
+            cancel_sink,
+            stop_checkpointer,
+            drain_timeout: config.drain_timeout,
+            buffer,
+            reader: tokio::task::spawn_blocking(move || reader.run()),
+            processor: tokio::spawn(processor.run(rx)),
+            sender: tokio::spawn(sender.run()),
+            checkpointer: tokio::spawn(checkpointer.run()),
+        })
+    }
+
+    pub fn metrics(&self) -> Arc<PipelineMetrics> {
+        self.metrics.clone()
+    }
+
+    /// Stops reading, delivers what is buffered within the drain timeout, and persists
+    /// the checkpoints of what settled.
+    pub async fn shutdown(self) {
+        self.stop_reading.store(true, Ordering::Release);
+        let _ = self.reader.await;
+        let deadline = tokio::time::Instant::now() + self.drain_timeout;
+        let mut processor = self.processor;
+        if tokio::time::timeout_at(deadline, &mut processor)
+            .await
+            .is_err()
+        {
+            // Blocked on a full buffer: what it still holds is dropped (not acknowledged,
+            // so read again at the next start).
+            self.buffer.close();
+            let _ = processor.await;
+        }
+        let mut sender = self.sender;
+        if tokio::time::timeout_at(deadline, &mut sender)
+            .await
+            .is_err()
+        {
+            tracing::warn!("The log sink did not drain in time; what it holds will be read again at the next start.");
+            self.cancel_sink.cancel();
+            let _ = sender.await;
+        }
+        self.stop_checkpointer.cancel();
+        let _ = self.checkpointer.await;
+        tracing::info!("Log pipeline stopped.");
+    }
+}
