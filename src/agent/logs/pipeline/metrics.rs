@@ -2,13 +2,14 @@
 //! (`nodepulse_log_*`). Each task publishes a plain snapshot of its own counters; the
 //! buffer is asked directly.
 
+use super::applog_stage::AppLogCounters;
 use crate::agent::logs::buffer::{Buffer, FileOffsets};
 use crate::agent::logs::decode::DecodeError;
 use crate::agent::logs::tail::TailStats;
 use crate::agent::sinks::loki::LokiStats;
 use crate::exposition::MetricFamily;
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// What the processor counted.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -36,6 +37,7 @@ pub struct PipelineMetrics {
     pub(super) process: Mutex<ProcessStats>,
     pub(super) send: Mutex<SendStats>,
     pub(super) buffer: Mutex<Option<Buffer<FileOffsets>>>,
+    pub(super) app_log: Arc<AppLogCounters>,
 }
 
 /// The reason label of a decode error.
@@ -72,6 +74,7 @@ impl PipelineMetrics {
         self.collect_tail(out);
         self.collect_process(out);
         self.collect_send(out);
+        self.app_log.collect(out);
         if let Some(buffer) = lock(&self.buffer) {
             let s = buffer.stats();
             out.push(gauge(

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! reader (blocking thread: discover + tail)  ─▶ channel (bounded) ─▶
-//! processor (decode, reassemble, enrich, stages, batcher) ─▶ buffer (bounded) ─▶
+//! processor (decode, reassemble, enrich, app-log stage, stages, batcher) ─▶ buffer ─▶
 //! sender (Loki push, retries) ─▶ ack ─▶ checkpointer (advance, persist)
 //! ```
 //!
@@ -24,8 +24,10 @@
 //! a channel of 16 polls; messages capped at 1 MiB; batches of 1 MiB / 10,000 events /
 //! 1 s; a 64 MiB memory buffer that blocks when full, no disk spool; checkpoints
 //! persisted at most every second and kept 24 h after their file; Loki push as snappy
-//! protobuf with a 30 s attempt timeout and the default backoff; 5 s to drain at stop.
+//! protobuf with a 30 s attempt timeout and the default backoff; 5 s to drain at stop;
+//! the default redaction rules; JSON lines up to 64 KiB parsed for structured fields.
 
+pub mod applog_stage;
 mod checkpointer;
 pub mod event;
 pub mod metrics;
@@ -36,15 +38,18 @@ mod send;
 pub use event::{Event, Stage};
 pub use metrics::PipelineMetrics;
 
+use crate::agent::logs::applog::DEFAULT_MAX_LIFT_BYTES;
 use crate::agent::logs::buffer::{BatchLimits, Batcher, Buffer, BufferConfig, FileOffsets};
 use crate::agent::logs::checkpoint::{self, CheckpointStore};
 use crate::agent::logs::discover::{DiscoverConfig, WatchedProvider};
 use crate::agent::logs::reassemble::DEFAULT_MAX_MESSAGE_BYTES;
+use crate::agent::logs::redact::{RedactConfig, Redactor};
 use crate::agent::logs::tail::{TailConfig, Tailer};
 use crate::agent::sinks::backoff::{Backoff, BackoffConfig};
 use crate::agent::sinks::http::{HttpClient, HttpConfig};
 use crate::agent::sinks::loki::LokiSender;
 use crate::agent::sinks::retry::{Retry, TokioSleeper};
+use applog_stage::AppLogStage;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -73,8 +78,12 @@ pub struct PipelineConfig {
     pub persist_every: Duration,
     pub checkpoint_retention: Duration,
     pub drain_timeout: Duration,
-    /// Run on every event after enrichment (app-log parsing, redaction, Kubernetes
-    /// metadata: later stages). Empty for now.
+    /// Redaction rules of the app-log stage (the defaults unless told otherwise).
+    pub redact: RedactConfig,
+    /// Longest JSON line the app-log stage parses for fields.
+    pub max_lift_bytes: usize,
+    /// Run on every event after enrichment and the app-log stage (Kubernetes metadata:
+    /// a later stage). Empty for now.
     pub stages: Vec<Box<dyn Stage>>,
 }
 
@@ -109,6 +118,8 @@ impl PipelineConfig {
             persist_every: Duration::from_secs(1),
             checkpoint_retention: checkpoint::DEFAULT_RETENTION,
             drain_timeout: Duration::from_secs(5),
+            redact: RedactConfig::default(),
+            max_lift_bytes: DEFAULT_MAX_LIFT_BYTES,
             stages: Vec::new(),
         }
     }
@@ -125,6 +136,8 @@ pub enum PipelineError {
     Sink(#[from] crate::agent::sinks::http::HttpConfigError),
     #[error("Loki sink backoff: {0}")]
     Backoff(String),
+    #[error("log redaction: {0}")]
+    Redact(#[from] crate::agent::logs::redact::RedactConfigError),
 }
 
 /// The running pipeline.
@@ -143,12 +156,18 @@ pub struct Pipeline {
 
 impl Pipeline {
     /// Opens the checkpoints and the buffer, builds the sink and starts the tasks.
-    pub fn start(config: PipelineConfig) -> Result<Pipeline, PipelineError> {
+    pub fn start(mut config: PipelineConfig) -> Result<Pipeline, PipelineError> {
         let store = CheckpointStore::open(&config.data_dir, config.checkpoint_retention)?;
         let store = Arc::new(Mutex::new(store));
         let buffer: Buffer<FileOffsets> =
             Buffer::open(config.buffer.clone()).map_err(PipelineError::Buffer)?;
         let metrics = Arc::new(PipelineMetrics::default());
+        let app_log = AppLogStage::new(
+            Redactor::new(&config.redact)?,
+            config.max_lift_bytes,
+            metrics.app_log.clone(),
+        );
+        config.stages.insert(0, Box::new(app_log));
         *metrics.buffer.lock().unwrap_or_else(|e| e.into_inner()) = Some(buffer.clone());
         let cancel_sink = CancellationToken::new();
         let backoff =

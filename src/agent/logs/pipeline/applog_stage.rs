@@ -1,0 +1,166 @@
+//! The app-log stage: redacts secrets in each event's line, then lifts level, message,
+//! trace and span ids from the redacted line (JSON, or a logfmt `level=`) into the
+//! event's structured metadata. Redacting first means a secret cannot leave through a
+//! lifted field; the shipped line is otherwise left as the application wrote it.
+
+use super::event::{Event, Stage};
+use crate::agent::logs::applog::{self, AppLogStats};
+use crate::agent::logs::redact::{RedactStats, Redactor};
+use crate::exposition::MetricFamily;
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex};
+
+/// The stage's counters, shared with `/metrics`.
+#[derive(Debug, Default)]
+pub struct AppLogCounters {
+    inner: Mutex<(RedactStats, AppLogStats)>,
+}
+
+impl AppLogCounters {
+    /// Appends `nodepulse_log_redacted_*` and `nodepulse_log_applog_*` families.
+    pub fn collect(&self, out: &mut Vec<MetricFamily>) {
+        let (redact, applog) = self.inner.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        out.push(
+            MetricFamily::counter(
+                "nodepulse_log_redacted_lines_total",
+                "Log lines in which at least one secret was redacted.",
+            )
+            .value(redact.lines_redacted as f64),
+        );
+        let mut per_rule = MetricFamily::counter(
+            "nodepulse_log_redactions_total",
+            "Secrets replaced in log lines, by redaction rule.",
+        );
+        for r in &redact.per_rule {
+            per_rule.push(&[("rule", &r.rule)], r.replacements as f64);
+        }
+        out.push(per_rule);
+        let mut shapes = MetricFamily::counter(
+            "nodepulse_log_applog_lines_total",
+            "Log lines looked at for structured fields, by what they turned out to be.",
+        );
+        for (shape, n) in [
+            ("json", applog.json),
+            ("logfmt", applog.logfmt),
+            ("invalid_json", applog.invalid_json),
+            ("too_long", applog.too_long),
+        ] {
+            shapes.push(&[("shape", shape)], n as f64);
+        }
+        out.push(shapes);
+        out.push(
+            MetricFamily::counter(
+                "nodepulse_log_applog_unknown_level_total",
+                "Log lines whose level field held no known level (left out).",
+            )
+            .value(applog.unknown_level as f64),
+        );
+    }
+}
+
+pub struct AppLogStage {
+    redactor: Redactor,
+    max_lift_bytes: usize,
+    counters: Arc<AppLogCounters>,
+}
+
+impl AppLogStage {
+    pub fn new(redactor: Redactor, max_lift_bytes: usize, counters: Arc<AppLogCounters>) -> Self {
+        {
+            let mut inner = counters.inner.lock().unwrap_or_else(|e| e.into_inner());
+            inner.0 = redactor.new_stats();
+        }
+        AppLogStage {
+            redactor,
+            max_lift_bytes,
+            counters,
+        }
+    }
+}
+
+impl Stage for AppLogStage {
+    fn apply(&mut self, event: &mut Event) {
+        let mut guard = self
+            .counters
+            .inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let (redact_stats, applog_stats) = &mut *guard;
+        if let Cow::Owned(redacted) = self.redactor.redact(&event.line, redact_stats) {
+            event.line = redacted;
+        }
+        let (shape, fields) = applog::lift(&event.line, self.max_lift_bytes);
+        applog_stats.count(shape, &fields);
+        let mut lifted: Vec<(String, String)> = Vec::new();
+        if let Some(level) = fields.level {
+            lifted.push(("level".into(), level.as_str().into()));
+        }
+        for (key, value) in [
+            ("message", fields.message),
+            ("trace_id", fields.trace_id),
+            ("span_id", fields.span_id),
+        ] {
+            if let Some(v) = value {
+                lifted.push((key.into(), v.into_owned()));
+            }
+        }
+        event.metadata.extend(lifted);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::logs::redact::RedactConfig;
+    use std::path::Path;
+
+    fn stage() -> (AppLogStage, Arc<AppLogCounters>) {
+        let counters = Arc::new(AppLogCounters::default());
+        let redactor = Redactor::new(&RedactConfig::default()).unwrap();
+        (
+            AppLogStage::new(redactor, 64 * 1024, counters.clone()),
+            counters,
+        )
+    }
+
+    fn event(line: &str) -> Event {
+        let live = Path::new("/var/log/pods/ns_p_u/c/0.log");
+        Event::enriched(live, "n", "stdout", 1, line.into())
+    }
+
+    fn meta<'a>(e: &'a Event, key: &str) -> Option<&'a str> {
+        e.metadata
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn json_lines_are_redacted_then_lifted() {
+        let (mut s, counters) = stage();
+        let mut e =
+            event(r#"{"level":"WARNING","msg":"login","password":"hunter2","trace_id":"abc"}"#);
+        s.apply(&mut e);
+        assert!(!e.line.contains("hunter2"), "{}", e.line);
+        assert!(e.line.contains("[REDACTED]"));
+        assert_eq!(meta(&e, "level"), Some("warn"));
+        assert_eq!(meta(&e, "message"), Some("login"));
+        assert_eq!(meta(&e, "trace_id"), Some("abc"));
+        assert_eq!(meta(&e, "pod_uid"), Some("u"), "path metadata is kept");
+        let mut out = Vec::new();
+        counters.collect(&mut out);
+        let redacted = out
+            .iter()
+            .find(|f| f.name == "nodepulse_log_redacted_lines_total");
+        assert_eq!(redacted.unwrap().samples[0].value, 1.0);
+    }
+
+    #[test]
+    fn plain_lines_pass_unchanged() {
+        let (mut s, _) = stage();
+        let mut e = event("GET /healthz 200");
+        let before = e.clone();
+        s.apply(&mut e);
+        assert_eq!(e, before);
+    }
+}
