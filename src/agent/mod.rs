@@ -95,19 +95,26 @@ pub async fn run(
     served
 }
 
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
 /// Starts the log pipeline when `--sink.loki.url` is set.
 fn start_logs(config: &AgentConfig) -> std::io::Result<Option<Pipeline>> {
     let Some(url) = &config.loki_url else {
         return Ok(None);
     };
     let discover =
-        DiscoverConfig::new(config.pods_dir.clone(), Some(config.containers_dir.clone()));
-    let settings = PipelineConfig::new(
+        DiscoverConfig::new(config.pods_dir.clone(), Some(config.containers_dir.clone()))
+            .with_globs(&strs(&config.logs.include), &strs(&config.logs.exclude))
+            .map_err(std::io::Error::other)?;
+    let mut settings = PipelineConfig::new(
         discover,
         config.data_dir.clone(),
         config.node_name.clone(),
         url.clone(),
     );
+    settings.tail.start_at = config.logs.start_at;
     Pipeline::start(settings)
         .map(Some)
         .map_err(std::io::Error::other)

@@ -52,6 +52,9 @@ pub struct PathFile {
 pub struct LogsFile {
     pub pods_dir: Option<PathBuf>,
     pub containers_dir: Option<PathBuf>,
+    pub include: Option<Vec<String>>,
+    pub exclude: Option<Vec<String>>,
+    pub start_at: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -42,17 +42,39 @@ pub struct Flags {
     #[arg(long = "path.rootfs", env = "NODEPULSE_PATH_ROOTFS")]
     pub rootfs: Option<PathBuf>,
 
-    /// Pod log directory (log shipping; not used yet) [default: /var/log/pods].
+    /// Pod log directory (log shipping) [default: /var/log/pods].
     #[arg(long = "logs.pods-dir", env = "NODEPULSE_LOGS_PODS_DIR")]
     pub pods_dir: Option<PathBuf>,
 
-    /// Container log symlink directory (log shipping; not used yet) [default: /var/log/containers].
+    /// Container log symlink directory (log shipping) [default: /var/log/containers].
     #[arg(long = "logs.containers-dir", env = "NODEPULSE_LOGS_CONTAINERS_DIR")]
     pub containers_dir: Option<PathBuf>,
 
-    /// Directory for checkpoints and the spool (log shipping; not used yet) [default: /var/lib/nodepulse].
+    /// Directory for log checkpoints (log shipping) [default: /var/lib/nodepulse].
     #[arg(long = "data-dir", env = "NODEPULSE_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+
+    /// Globs of live log file paths to ship, comma-separated [default: all].
+    #[arg(
+        long = "logs.include",
+        env = "NODEPULSE_LOGS_INCLUDE",
+        value_delimiter = ','
+    )]
+    pub logs_include: Option<Vec<String>>,
+
+    /// Globs of live log file paths not to ship, comma-separated [default: none].
+    #[arg(
+        long = "logs.exclude",
+        env = "NODEPULSE_LOGS_EXCLUDE",
+        value_delimiter = ','
+    )]
+    pub logs_exclude: Option<Vec<String>>,
+
+    /// Where to start in log files already present at the first start, when no
+    /// checkpoint exists: beginning or end [default: beginning]. New files are always
+    /// read from their beginning.
+    #[arg(long = "logs.start-at", env = "NODEPULSE_LOGS_START_AT")]
+    pub logs_start_at: Option<String>,
 
     /// Loki push URL, e.g. http://aggregator:9201/loki/api/v1/push (not used yet).
     #[arg(long = "sink.loki.url", env = "NODEPULSE_SINK_LOKI_URL")]

@@ -5,10 +5,12 @@
 mod collectors;
 mod file;
 mod flags;
+mod logs;
 
 pub use collectors::CollectorSettings;
 pub use file::FileConfig;
 pub use flags::Flags;
+pub use logs::LogSettings;
 
 use crate::agent::node::HostPaths;
 use std::net::SocketAddr;
@@ -84,6 +86,7 @@ pub struct AgentConfig {
     pub pods_dir: PathBuf,
     pub containers_dir: PathBuf,
     pub data_dir: PathBuf,
+    pub logs: LogSettings,
     pub loki_url: Option<String>,
     pub elasticsearch_url: Option<String>,
     pub node_name: String,
@@ -127,6 +130,11 @@ impl AgentConfig {
                 defaults::CONTAINERS_DIR,
             ),
             data_dir: or(f.data_dir, c.data_dir, defaults::DATA_DIR),
+            logs: logs::settings(
+                f.logs_include.or(c.logs.include),
+                f.logs_exclude.or(c.logs.exclude),
+                f.logs_start_at.or(c.logs.start_at),
+            )?,
             loki_url: check_url(loki_url, "sink.loki.url", "--sink.loki.url")?,
             elasticsearch_url: check_url(
                 elasticsearch_url,

@@ -66,6 +66,9 @@ fn every_contract_flag_is_accepted() {
             "--kubeconfig=/k",
             "--collectors.disable=loadavg",
             "--collector.filesystem.mount-timeout=250ms",
+            "--logs.include=/var/log/pods/prod_*/**",
+            "--logs.exclude=**/istio-proxy/*.log,**/debug/*.log",
+            "--logs.start-at=end",
         ],
         "",
     )
@@ -75,6 +78,9 @@ fn every_contract_flag_is_accepted() {
     assert_eq!(c.kube_api, KubeApi::Off);
     assert_eq!(c.collectors.fs_mount_timeout, Duration::from_millis(250));
     assert!(c.collectors.disabled.contains("loadavg"));
+    assert_eq!(c.logs.include, ["/var/log/pods/prod_*/**"]);
+    assert_eq!(c.logs.exclude.len(), 2);
+    assert_eq!(c.logs.start_at, crate::agent::logs::tail::StartAt::End);
 }
 
 #[test]
@@ -119,6 +125,8 @@ fn bad_values_fail_naming_the_field() {
             "mount_timeout",
         ),
         (&[], "web: [1, 2]\n", "web"),
+        (&["--logs.start-at=middle"], "", "logs.start_at"),
+        (&[], "logs:\n  exclude: ['a[']\n", "logs.exclude"),
     ];
     for (args, yaml, field) in cases {
         let err = merged(args, yaml).unwrap_err().to_string();
