@@ -22,16 +22,17 @@ pub struct Event {
     pub metadata: Vec<(String, String)>,
 }
 
-impl Event {
-    /// The event of `line` read from the stream whose live path is `live`; `stream` is
-    /// "stdout", "stderr", or "unknown" for a line that did not decode.
-    pub fn enriched(
-        live: &Path,
-        node: &str,
-        stream: &str,
-        timestamp_ns: i64,
-        line: String,
-    ) -> Self {
+/// What a stream's live path (and the node) say about its events: computed once per
+/// stream, then copied into each event, so the path is not parsed again per line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// namespace, pod, container, node — the labels every event of the stream shares.
+    labels: Vec<(String, String)>,
+    metadata: Vec<(String, String)>,
+}
+
+impl Origin {
+    pub fn of(live: &Path, node: &str) -> Self {
         let mut labels = Vec::with_capacity(5);
         let mut metadata = Vec::with_capacity(2);
         let text = live.to_string_lossy();
@@ -47,13 +48,35 @@ impl Event {
             None => metadata.push(("filename".into(), text.into_owned())),
         }
         labels.push(("node".into(), node.into()));
+        Origin { labels, metadata }
+    }
+
+    /// The event of `line` on `stream` ("stdout", "stderr", or "unknown" for a line
+    /// that did not decode).
+    pub fn event(&self, stream: &str, timestamp_ns: i64, line: String) -> Event {
+        let mut labels = Vec::with_capacity(self.labels.len() + 1);
+        labels.extend_from_slice(&self.labels);
         labels.push(("stream".into(), stream.into()));
         Event {
             timestamp_ns,
             line,
             labels,
-            metadata,
+            metadata: self.metadata.clone(),
         }
+    }
+}
+
+impl Event {
+    /// The event of `line` read from the stream whose live path is `live` (see
+    /// [`Origin`]; the processor keeps one `Origin` per stream instead).
+    pub fn enriched(
+        live: &Path,
+        node: &str,
+        stream: &str,
+        timestamp_ns: i64,
+        line: String,
+    ) -> Self {
+        Origin::of(live, node).event(stream, timestamp_ns, line)
     }
 
     /// The buffer record: JSON cannot fail on these types.

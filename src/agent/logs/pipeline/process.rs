@@ -13,12 +13,12 @@
 //! (stdout), events the other stream (stderr) completes carry an offset capped at the
 //! start of the held pieces, so a crash re-reads the whole message rather than its end.
 
-use super::event::{Event, Stage};
+use super::event::{Event, Origin, Stage};
 use super::metrics::{decode_reason, PipelineMetrics};
 use crate::agent::logs::buffer::{Batch, Batcher, Buffer, FileOffsets, Pushed};
 use crate::agent::logs::checkpoint::FileId;
 use crate::agent::logs::decode::{self, Format};
-use crate::agent::logs::reassemble::{Message, Reassembler};
+use crate::agent::logs::reassemble::Reassembler;
 use crate::agent::logs::tail::RawLine;
 use std::collections::HashMap;
 use std::path::Path;
@@ -26,9 +26,10 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
 
-/// Per stream (live path): its format once detected, and its partial lines.
-#[derive(Default)]
+/// Per stream (live path): what its path says, its format once detected, and its
+/// partial lines.
 struct StreamState {
+    origin: Origin,
     format: Option<Format>,
     reassembler: Reassembler,
     /// Where the oldest partial piece still held begins: tokens of this file stop there
@@ -155,6 +156,7 @@ impl Processor {
             .streams
             .entry(line.path.clone())
             .or_insert_with(|| StreamState {
+                origin: Origin::of(&line.path, node),
                 format: None,
                 reassembler: Reassembler::new(max),
                 held_from: None,
@@ -175,12 +177,18 @@ impl Processor {
                 state.track_held(line, partial);
                 if let Some(m) = message {
                     let truncated = state.reassembler.stats().truncated_messages - before;
-                    metrics
-                        .process
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .truncated += truncated;
-                    out.push((event_of(&line.path, node, m), state.token(line)));
+                    if truncated > 0 {
+                        metrics
+                            .process
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .truncated += truncated;
+                    }
+                    let text = m.text.into_owned();
+                    let event = state
+                        .origin
+                        .event(m.stream.as_str(), m.timestamp_nanos, text);
+                    out.push((event, state.token(line)));
                 }
             }
             Err(e) => {
@@ -189,16 +197,11 @@ impl Processor {
                 let mut p = metrics.process.lock().unwrap_or_else(|e| e.into_inner());
                 *p.decode_errors.entry(reason).or_default() += 1;
                 let text = String::from_utf8_lossy(bytes).into_owned();
-                let event = Event::enriched(&line.path, node, "unknown", now_ns(), text);
+                let event = state.origin.event("unknown", now_ns(), text);
                 out.push((event, state.token(line)));
             }
         }
     }
-}
-
-fn event_of(path: &Path, node: &str, m: Message<'_>) -> Event {
-    let text = m.text.into_owned();
-    Event::enriched(path, node, m.stream.as_str(), m.timestamp_nanos, text)
 }
 
 fn now_ns() -> i64 {
