@@ -66,12 +66,8 @@ mod tests {
 
     #[test]
     fn collects_from_a_procfs_root() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("loadavg"), "1.00 2.00 3.00 1/1 1\n").unwrap();
-        let paths = HostPaths {
-            procfs: dir.path().to_owned(),
-            ..HostPaths::default()
-        };
+        let (_dir, paths) =
+            crate::agent::node::testing::procfs_with(&[("loadavg", "1.00 2.00 3.00 1/1 1\n")]);
         let mut out = Vec::new();
         LoadAvg::new(&paths).collect(&mut out).unwrap();
         assert_eq!(out.len(), 3);

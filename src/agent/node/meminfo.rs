@@ -139,16 +139,7 @@ mod tests {
 
     #[test]
     fn collects_from_a_procfs_root() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("meminfo"),
-            "MemTotal:        2014088 kB\nActive(file):     100 kB\nHugePages_Total:       0\nBad(\"x\"):  1 kB\n",
-        )
-        .unwrap();
-        let paths = HostPaths {
-            procfs: dir.path().to_owned(),
-            ..HostPaths::default()
-        };
+        let (_dir, paths) = crate::agent::node::testing::procfs_with(&[("meminfo", "MemTotal:        2014088 kB\nActive(file):     100 kB\nHugePages_Total:       0\nBad(\"x\"):  1 kB\n")]);
         let mut out = Vec::new();
         MemInfo::new(&paths).collect(&mut out).unwrap();
         let got: Vec<_> = out

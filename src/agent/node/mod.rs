@@ -33,6 +33,8 @@ pub mod sockstat;
 pub mod softnet;
 pub mod stat;
 mod sysfs_attr;
+#[cfg(test)]
+mod testing;
 pub mod textfile;
 pub mod time;
 pub mod timex;

@@ -162,10 +162,7 @@ mod tests {
         std::fs::write(p.join("memory"), IO.replace("5615206", "1")).unwrap();
         let mut out = Vec::new();
         Pressure::new(&paths).collect(&mut out).unwrap();
-        let got: Vec<_> = out
-            .iter()
-            .map(|f| (f.name.as_ref(), f.kind.text_name(), f.samples[0].value))
-            .collect();
+        let got = crate::agent::node::testing::summary(&out);
         let s = |us: f64| us / 1000.0 / 1000.0;
         assert_eq!(
             got,

@@ -66,22 +66,13 @@ mod tests {
 
     #[test]
     fn collects_from_a_procfs_root() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("stat"),
+        let (_dir, paths) = crate::agent::node::testing::procfs_with(&[(
+            "stat",
             include_str!("../../../tests/fixtures/proc/stat"),
-        )
-        .unwrap();
-        let paths = HostPaths {
-            procfs: dir.path().to_owned(),
-            ..HostPaths::default()
-        };
+        )]);
         let mut out = Vec::new();
         Stat::new(&paths).collect(&mut out).unwrap();
-        let got: Vec<_> = out
-            .iter()
-            .map(|f| (f.name.as_ref(), f.kind.text_name(), f.samples[0].value))
-            .collect();
+        let got = crate::agent::node::testing::summary(&out);
         assert_eq!(
             got,
             [
@@ -97,12 +88,7 @@ mod tests {
 
     #[test]
     fn a_malformed_value_fails_the_collector() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("stat"), "ctxt lots\n").unwrap();
-        let paths = HostPaths {
-            procfs: dir.path().to_owned(),
-            ..HostPaths::default()
-        };
+        let (_dir, paths) = crate::agent::node::testing::procfs_with(&[("stat", "ctxt lots\n")]);
         let err = Stat::new(&paths).collect(&mut Vec::new()).unwrap_err();
         assert!(matches!(err, CollectError::Parse { .. }), "{err}");
     }

@@ -88,24 +88,12 @@ mod tests {
 
     #[test]
     fn collects_the_default_fields_from_a_procfs_root() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("vmstat"),
-            "nr_free_pages 100\npgpgin 5\npgfault 7\npgmajfault 8\noom_kill 0\nnuma_hit 1\npgfault.odd 1\n",
-        )
-        .unwrap();
-        let paths = HostPaths {
-            procfs: dir.path().to_owned(),
-            ..HostPaths::default()
-        };
+        let (_dir, paths) = crate::agent::node::testing::procfs_with(&[("vmstat", "nr_free_pages 100\npgpgin 5\npgfault 7\npgmajfault 8\noom_kill 0\nnuma_hit 1\npgfault.odd 1\n")]);
         let mut out = Vec::new();
         VmStat::new(&paths, &CollectorSettings::default())
             .collect(&mut out)
             .unwrap();
-        let got: Vec<_> = out
-            .iter()
-            .map(|f| (f.name.as_ref(), f.kind.text_name(), f.samples[0].value))
-            .collect();
+        let got = crate::agent::node::testing::summary(&out);
         assert_eq!(
             got,
             [

@@ -7,17 +7,9 @@ use std::sync::mpsc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// A temp procfs holding `mountinfo` as pid 1's; rootfs `/`.
+/// A temp procfs holding one file (e.g. pid 1's `mountinfo`); rootfs `/`.
 fn procfs_with(file: &str, contents: &str) -> (tempfile::TempDir, HostPaths) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join(file);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, contents).unwrap();
-    let paths = HostPaths {
-        procfs: dir.path().to_owned(),
-        ..HostPaths::default()
-    };
-    (dir, paths)
+    crate::agent::node::testing::procfs_with(&[(file, contents)])
 }
 
 /// A statfs with 1000 blocks of 4 KiB, 100 free, 50 available, on every path.
