@@ -31,6 +31,15 @@ fn open(dir: &Path, clock: &FakeClock) -> CheckpointStore {
     CheckpointStore::open_with_clock(dir, DEFAULT_RETENTION, clock.clock()).unwrap()
 }
 
+/// A store in `dir` that has persisted one file ("0.log") at offset 1.
+fn persisted_at_1(dir: &Path, clock: &FakeClock) -> (CheckpointStore, FileId) {
+    let mut store = open(dir, clock);
+    let a = store.resolve(&probe(1, b"a\n"), &path("0.log"));
+    store.advance(&a, 1).unwrap();
+    store.persist().unwrap();
+    (store, a)
+}
+
 fn probe(ino: u64, head: &[u8]) -> Probe {
     Probe {
         dev: 2049,
@@ -83,10 +92,7 @@ fn a_complete_temp_file_is_the_newer_state_and_moves_into_place() {
     // A crash after the temp file's fsync, before the rename (Vector prefers it too).
     let dir = tempfile::tempdir().unwrap();
     let clock = FakeClock::new();
-    let mut store = open(dir.path(), &clock);
-    let a = store.resolve(&probe(1, b"a\n"), &path("0.log"));
-    store.advance(&a, 1).unwrap();
-    store.persist().unwrap();
+    let (mut store, a) = persisted_at_1(dir.path(), &clock);
     let old = fs::read(dir.path().join(FILE_NAME)).unwrap();
     store.advance(&a, 2).unwrap();
     store.persist().unwrap();
@@ -105,10 +111,7 @@ fn a_complete_temp_file_is_the_newer_state_and_moves_into_place() {
 fn an_incomplete_temp_file_is_discarded_and_the_old_state_kept() {
     let dir = tempfile::tempdir().unwrap();
     let clock = FakeClock::new();
-    let mut store = open(dir.path(), &clock);
-    let a = store.resolve(&probe(1, b"a\n"), &path("0.log"));
-    store.advance(&a, 1).unwrap();
-    store.persist().unwrap();
+    let (_store, a) = persisted_at_1(dir.path(), &clock);
     let old = fs::read(dir.path().join(FILE_NAME)).unwrap();
     fs::write(dir.path().join(TEMP_NAME), &old[..old.len() / 3]).unwrap();
 
@@ -160,10 +163,7 @@ fn a_corrupt_checkpoint_file_is_kept_aside_counted_and_the_store_starts_empty() 
 fn a_failed_persist_leaves_the_previous_file_whole() {
     let dir = tempfile::tempdir().unwrap();
     let clock = FakeClock::new();
-    let mut store = open(dir.path(), &clock);
-    let a = store.resolve(&probe(1, b"a\n"), &path("0.log"));
-    store.advance(&a, 1).unwrap();
-    store.persist().unwrap();
+    let (mut store, a) = persisted_at_1(dir.path(), &clock);
     fs::create_dir(dir.path().join(TEMP_NAME)).unwrap(); // the temp file cannot be created
     store.advance(&a, 2).unwrap();
     assert!(matches!(store.persist(), Err(CheckpointError::Io { .. })));
