@@ -25,6 +25,13 @@ pub enum SendError {
     Encode(String),
 }
 
+/// The sink contract's rule for an HTTP status: 429 and 5xx may succeed later; any
+/// other status will not change by sending again. Shared by whole requests and by
+/// Elasticsearch's per-item statuses.
+pub fn retryable_status(status: u16) -> bool {
+    status == 429 || (500..600).contains(&status)
+}
+
 impl SendError {
     /// A status error without a `Retry-After`.
     pub fn status(status: u16) -> Self {
@@ -38,7 +45,7 @@ impl SendError {
     pub fn is_retryable(&self) -> bool {
         match self {
             SendError::Connect(_) | SendError::Timeout => true,
-            SendError::Status { status, .. } => *status == 429 || (500..600).contains(status),
+            SendError::Status { status, .. } => retryable_status(*status),
             SendError::Encode(_) => false,
         }
     }

@@ -12,6 +12,7 @@
 //! have written would lose it, while a duplicate is the accepted cost of at-least-once.
 //! `Retry-After` is a header, read by the backoff unit, not here.
 
+use crate::agent::sinks::error::retryable_status;
 use serde::Deserialize;
 use thiserror::Error;
 
@@ -89,7 +90,7 @@ pub fn interpret(status: u16, body: &[u8], sent: usize) -> Result<BulkOutcome, B
     match status {
         200..=299 => interpret_items(body, sent),
         413 => Err(BulkError::TooLarge),
-        429 | 500..=599 => Err(BulkError::Unavailable {
+        s if retryable_status(s) => Err(BulkError::Unavailable {
             status,
             error_type: top_level_error(body).0,
         }),
@@ -168,7 +169,7 @@ fn classify(item: RawItem) -> ItemOutcome {
         // `create` of an id that exists: an earlier attempt wrote it (Logstash also
         // treats 409 as done, not as a failure to retry).
         409 => ItemOutcome::Accepted,
-        429 | 500..=599 => ItemOutcome::Retry {
+        s if retryable_status(s) => ItemOutcome::Retry {
             status: r.status,
             error_type: error.kind,
         },
