@@ -3,6 +3,7 @@
 //! #2805: bind mounts, NFS), so duplicates are dropped here, first one wins, and counted.
 
 use super::model::{Label, MetricFamily};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
@@ -18,7 +19,8 @@ pub struct Dropped {
 /// Merges same-named families, drops duplicate series, sorts families by name.
 pub fn normalize(families: Vec<MetricFamily>) -> (Vec<MetricFamily>, Dropped) {
     let mut dropped = Dropped::default();
-    let mut index: HashMap<String, usize> = HashMap::with_capacity(families.len());
+    // Keyed by the family's own Cow: cloning a static name copies no bytes.
+    let mut index: HashMap<Cow<'static, str>, usize> = HashMap::with_capacity(families.len());
     let mut out: Vec<MetricFamily> = Vec::with_capacity(families.len());
     for family in families {
         match index.get(family.name.as_ref()) {
@@ -27,7 +29,7 @@ pub fn normalize(families: Vec<MetricFamily>) -> (Vec<MetricFamily>, Dropped) {
             }
             Some(&i) => out[i].samples.extend(family.samples),
             None => {
-                index.insert(family.name.to_string(), out.len());
+                index.insert(family.name.clone(), out.len());
                 out.push(family);
             }
         }
