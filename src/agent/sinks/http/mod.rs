@@ -148,6 +148,11 @@ async fn read_capped(mut response: reqwest::Response) -> Result<Bytes, SendError
         let room = MAX_RESPONSE_BYTES - body.len();
         body.extend_from_slice(&chunk[..chunk.len().min(room)]);
         if body.len() == MAX_RESPONSE_BYTES {
+            // Not silent: an answer this long is a proxy's page or a misbehaving sink.
+            tracing::warn!(
+                limit = MAX_RESPONSE_BYTES,
+                "The sink's answer is longer than the limit; the rest is not read."
+            );
             break;
         }
     }
