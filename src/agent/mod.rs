@@ -11,8 +11,7 @@ pub mod sinks;
 
 use crate::exposition::{encode, normalize, Format, MetricFamily};
 use config::AgentConfig;
-use logs::discover::DiscoverConfig;
-use logs::pipeline::{Pipeline, PipelineConfig, PipelineMetrics};
+use logs::pipeline::{Pipeline, PipelineMetrics};
 use node::Collector;
 use selfstats::SelfStats;
 use std::future::Future;
@@ -95,27 +94,13 @@ pub async fn run(
     served
 }
 
-fn strs(v: &[String]) -> Vec<&str> {
-    v.iter().map(String::as_str).collect()
-}
-
-/// Starts the log pipeline when `--sink.loki.url` is set.
+/// Starts the log pipeline when a sink is set (`--sink.loki.url`,
+/// `--sink.elasticsearch.url`, or both).
 fn start_logs(config: &AgentConfig) -> std::io::Result<Option<Pipeline>> {
-    let Some(url) = &config.loki_url else {
-        return Ok(None);
-    };
-    let discover =
-        DiscoverConfig::new(config.pods_dir.clone(), Some(config.containers_dir.clone()))
-            .with_globs(&strs(&config.logs.include), &strs(&config.logs.exclude))
-            .map_err(std::io::Error::other)?;
-    let mut settings = PipelineConfig::new(
-        discover,
-        config.data_dir.clone(),
-        config.node_name.clone(),
-        url.clone(),
-    );
-    settings.tail.start_at = config.logs.start_at;
-    Pipeline::start(settings)
-        .map(Some)
-        .map_err(std::io::Error::other)
+    match config.pipeline_config().map_err(std::io::Error::other)? {
+        Some(settings) => Pipeline::start(settings)
+            .map(Some)
+            .map_err(std::io::Error::other),
+        None => Ok(None),
+    }
 }

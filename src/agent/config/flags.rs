@@ -76,16 +76,86 @@ pub struct Flags {
     #[arg(long = "logs.start-at", env = "NODEPULSE_LOGS_START_AT")]
     pub logs_start_at: Option<String>,
 
-    /// Loki push URL, e.g. http://aggregator:9201/loki/api/v1/push (not used yet).
+    /// Memory the log buffer may hold, in bytes or with KiB/MiB/GiB [default: 64MiB].
+    #[arg(
+        long = "logs.buffer.max-bytes",
+        env = "NODEPULSE_LOGS_BUFFER_MAX_BYTES"
+    )]
+    pub buffer_max_bytes: Option<String>,
+
+    /// When the log buffer (and spool) is full: block (reading waits, nothing is lost)
+    /// or drop_newest (the new batch is dropped and counted) [default: block].
+    #[arg(
+        long = "logs.buffer.when-full",
+        env = "NODEPULSE_LOGS_BUFFER_WHEN_FULL"
+    )]
+    pub buffer_when_full: Option<String>,
+
+    /// Disk spool under <data-dir>/spool for batches that do not fit in memory, in
+    /// bytes or with KiB/MiB/GiB; 0 turns it off [default: 0].
+    #[arg(long = "logs.spool.max-bytes", env = "NODEPULSE_LOGS_SPOOL_MAX_BYTES")]
+    pub spool_max_bytes: Option<String>,
+
+    /// Largest log batch (one request per sink), in bytes or with KiB/MiB [default: 1MiB].
+    #[arg(long = "logs.batch.max-bytes", env = "NODEPULSE_LOGS_BATCH_MAX_BYTES")]
+    pub batch_max_bytes: Option<String>,
+
+    /// Most log events in one batch [default: 10000].
+    #[arg(
+        long = "logs.batch.max-events",
+        env = "NODEPULSE_LOGS_BATCH_MAX_EVENTS"
+    )]
+    pub batch_max_events: Option<String>,
+
+    /// Longest a batch waits to fill before it is sent, e.g. 1s, 250ms [default: 1s].
+    #[arg(long = "logs.batch.timeout", env = "NODEPULSE_LOGS_BATCH_TIMEOUT")]
+    pub batch_timeout: Option<String>,
+
+    /// Longest log message after partial lines are joined; longer ones are cut with a
+    /// marker and counted [default: 1MiB].
+    #[arg(long = "logs.max-line-bytes", env = "NODEPULSE_LOGS_MAX_LINE_BYTES")]
+    pub max_line_bytes: Option<String>,
+
+    /// How long a partial (P) line waits for its end before it is shipped as it is,
+    /// marked incomplete and counted [default: 5s].
+    #[arg(
+        long = "logs.partial-flush-timeout",
+        env = "NODEPULSE_LOGS_PARTIAL_FLUSH_TIMEOUT"
+    )]
+    pub partial_flush_timeout: Option<String>,
+
+    /// Most log files held open at once [default: 1024].
+    #[arg(long = "logs.max-open-files", env = "NODEPULSE_LOGS_MAX_OPEN_FILES")]
+    pub max_open_files: Option<String>,
+
+    /// Loki push URL, e.g. http://aggregator:9201/loki/api/v1/push; turns log shipping
+    /// to Loki on.
     #[arg(long = "sink.loki.url", env = "NODEPULSE_SINK_LOKI_URL")]
     pub loki_url: Option<String>,
 
-    /// Elasticsearch/OpenSearch base URL for _bulk (not used yet).
+    /// Loki push body: protobuf (snappy) or json (gzip) [default: protobuf].
+    #[arg(long = "sink.loki.format", env = "NODEPULSE_SINK_LOKI_FORMAT")]
+    pub loki_format: Option<String>,
+
+    /// Loki tenant, sent as X-Scope-OrgID [default: none].
+    #[arg(long = "sink.loki.tenant-id", env = "NODEPULSE_SINK_LOKI_TENANT_ID")]
+    pub loki_tenant_id: Option<String>,
+
+    /// Elasticsearch/OpenSearch base URL (http://es:9200); turns log shipping to its
+    /// _bulk API on.
     #[arg(
         long = "sink.elasticsearch.url",
         env = "NODEPULSE_SINK_ELASTICSEARCH_URL"
     )]
     pub elasticsearch_url: Option<String>,
+
+    /// Elasticsearch index: a name, or a daily pattern with %Y %m %d
+    /// [default: nodepulse-%Y.%m.%d].
+    #[arg(
+        long = "sink.elasticsearch.index",
+        env = "NODEPULSE_SINK_ELASTICSEARCH_INDEX"
+    )]
+    pub elasticsearch_index: Option<String>,
 
     /// This node's name [default: $NODE_NAME, else the host name].
     #[arg(long = "node-name", env = "NODEPULSE_NODE_NAME")]

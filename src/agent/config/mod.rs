@@ -6,13 +6,19 @@ mod collectors;
 mod file;
 mod flags;
 mod logs;
+mod pipeline;
+mod sinks;
+pub mod size;
 
 pub use collectors::CollectorSettings;
 pub use file::FileConfig;
 pub use flags::Flags;
 pub use logs::LogSettings;
+pub use sinks::TENANT_HEADER;
 
+use crate::agent::logs::pipeline::SinksConfig;
 use crate::agent::node::HostPaths;
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use thiserror::Error;
@@ -41,6 +47,27 @@ pub mod defaults {
     /// (smartmon, apt, ipmitool scripts: under ~200 KiB); 16 MiB keeps a runaway
     /// script from costing the agent more than a few times that in memory per scrape.
     pub const TEXTFILE_MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+    const MIB: u64 = 1024 * 1024;
+    /// `--logs.buffer.max-bytes`: batches held in memory between reading and sending.
+    pub const LOGS_BUFFER_MAX_BYTES: u64 = 64 * MIB;
+    /// `--logs.spool.max-bytes`: 0, no disk spool.
+    pub const LOGS_SPOOL_MAX_BYTES: u64 = 0;
+    /// `logs.spool.segment_bytes`.
+    pub const LOGS_SPOOL_SEGMENT_BYTES: u64 = 64 * MIB;
+    /// `--logs.batch.*`: promtail's client defaults (1 MiB or 1 s); 10,000 events keeps
+    /// a request's stream count sane.
+    pub const LOGS_BATCH_MAX_BYTES: u64 = MIB;
+    pub const LOGS_BATCH_MAX_EVENTS: u64 = 10_000;
+    pub const LOGS_BATCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+    /// `--logs.max-line-bytes`: the cap on a message after partial lines are joined.
+    pub const LOGS_MAX_LINE_BYTES: u64 = MIB;
+    /// `--logs.partial-flush-timeout`.
+    pub const LOGS_PARTIAL_FLUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+    /// `--logs.max-open-files`.
+    pub const LOGS_MAX_OPEN_FILES: u64 = 1024;
+    /// `--sink.elasticsearch.index`: a daily index, as Fluent Bit's `Logstash_Format`.
+    pub const ELASTICSEARCH_INDEX: &str = "nodepulse-%Y.%m.%d";
 }
 
 /// A configuration value that cannot be used, named by its file key and flag.
@@ -48,18 +75,32 @@ pub mod defaults {
 pub enum ConfigError {
     #[error("{0}")]
     File(String),
-    #[error("invalid {key} (flag {flag}): {msg}")]
+    /// `flag` is empty for a key that only the file has.
+    #[error("invalid {key}{}: {msg}", flag_note(flag))]
     Invalid {
-        key: &'static str,
-        flag: &'static str,
+        key: Cow<'static, str>,
+        flag: Cow<'static, str>,
         msg: String,
     },
 }
 
-pub(crate) fn invalid(key: &'static str, flag: &'static str, msg: impl ToString) -> ConfigError {
+fn flag_note(flag: &str) -> String {
+    if flag.is_empty() {
+        " (config file only)".to_owned()
+    } else {
+        format!(" (flag {flag})")
+    }
+}
+
+/// A bad value of the setting with file key `key` and flag `flag` ("" if it has none).
+pub(crate) fn invalid(
+    key: impl Into<Cow<'static, str>>,
+    flag: impl Into<Cow<'static, str>>,
+    msg: impl ToString,
+) -> ConfigError {
     ConfigError::Invalid {
-        key,
-        flag,
+        key: key.into(),
+        flag: flag.into(),
         msg: msg.to_string(),
     }
 }
@@ -87,8 +128,8 @@ pub struct AgentConfig {
     pub containers_dir: PathBuf,
     pub data_dir: PathBuf,
     pub logs: LogSettings,
-    pub loki_url: Option<String>,
-    pub elasticsearch_url: Option<String>,
+    /// The log sinks; log shipping is on when at least one is set.
+    pub sinks: SinksConfig,
     pub node_name: String,
     pub kube_api: KubeApi,
     pub kubeconfig: Option<PathBuf>,
@@ -106,11 +147,13 @@ impl AgentConfig {
     }
 
     /// Merges already-parsed flags over an already-parsed file and validates the result.
-    pub fn merge(mut f: Flags, c: FileConfig) -> Result<Self, ConfigError> {
+    pub fn merge(mut f: Flags, mut c: FileConfig) -> Result<Self, ConfigError> {
         let collectors = collectors::settings(&mut f, c.collectors)?;
+        let pods_dir = f.pods_dir.take().or(c.logs.pods_dir.take());
+        let containers_dir = f.containers_dir.take().or(c.logs.containers_dir.take());
+        let logs = logs::settings(&mut f, c.logs)?;
+        let sinks = sinks::settings(&mut f, c.sink)?;
         let listen = f.listen_address.or(c.web.listen_address);
-        let loki_url = f.loki_url.or(c.sink.loki.url);
-        let elasticsearch_url = f.elasticsearch_url.or(c.sink.elasticsearch.url);
         let or = |flag: Option<PathBuf>, file: Option<PathBuf>, default: &str| {
             flag.or(file).unwrap_or_else(|| default.into())
         };
@@ -123,24 +166,11 @@ impl AgentConfig {
                 sysfs: or(f.sysfs, c.path.sysfs, "/sys"),
                 rootfs: or(f.rootfs, c.path.rootfs, "/"),
             },
-            pods_dir: or(f.pods_dir, c.logs.pods_dir, defaults::PODS_DIR),
-            containers_dir: or(
-                f.containers_dir,
-                c.logs.containers_dir,
-                defaults::CONTAINERS_DIR,
-            ),
+            pods_dir: pods_dir.unwrap_or_else(|| defaults::PODS_DIR.into()),
+            containers_dir: containers_dir.unwrap_or_else(|| defaults::CONTAINERS_DIR.into()),
             data_dir: or(f.data_dir, c.data_dir, defaults::DATA_DIR),
-            logs: logs::settings(
-                f.logs_include.or(c.logs.include),
-                f.logs_exclude.or(c.logs.exclude),
-                f.logs_start_at.or(c.logs.start_at),
-            )?,
-            loki_url: check_url(loki_url, "sink.loki.url", "--sink.loki.url")?,
-            elasticsearch_url: check_url(
-                elasticsearch_url,
-                "sink.elasticsearch.url",
-                "--sink.elasticsearch.url",
-            )?,
+            logs,
+            sinks,
             node_name: f
                 .node_name
                 .or(c.node_name)
@@ -192,22 +222,6 @@ fn kube_api(value: Option<String>) -> Result<KubeApi, ConfigError> {
             "--kube.api",
             format!("{o:?} is not auto or off"),
         )),
-    }
-}
-
-/// An optional sink URL, which must be http:// or https://.
-fn check_url(
-    url: Option<String>,
-    key: &'static str,
-    flag: &'static str,
-) -> Result<Option<String>, ConfigError> {
-    match url {
-        Some(u) if !(u.starts_with("http://") || u.starts_with("https://")) => Err(invalid(
-            key,
-            flag,
-            format!("{u:?} is not an http:// or https:// URL"),
-        )),
-        u => Ok(u),
     }
 }
 

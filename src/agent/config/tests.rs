@@ -28,7 +28,7 @@ fn defaults_match_the_command_line_contract() {
     assert_eq!(c.log_format, LogFormat::Text);
     assert_eq!(c.log_level, tracing::Level::INFO);
     assert_eq!(c.kube_api, KubeApi::Auto);
-    assert!(c.loki_url.is_none());
+    assert!(c.sinks.is_empty());
     assert!(!c.node_name.is_empty());
     assert_eq!(c.collectors.fs_mount_timeout, Duration::from_secs(5));
     assert!(c.collectors.diskstats_device_exclude.is_match("sda1"));

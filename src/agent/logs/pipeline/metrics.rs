@@ -3,9 +3,11 @@
 //! buffer is asked directly.
 
 use super::applog_stage::AppLogCounters;
+use super::send::{ELASTICSEARCH, LOKI};
 use crate::agent::logs::buffer::{Buffer, FileOffsets};
 use crate::agent::logs::decode::DecodeError;
 use crate::agent::logs::tail::TailStats;
+use crate::agent::sinks::elasticsearch::EsStats;
 use crate::agent::sinks::loki::LokiStats;
 use crate::exposition::MetricFamily;
 use std::collections::BTreeMap;
@@ -21,13 +23,26 @@ pub struct ProcessStats {
     pub events: u64,
 }
 
-/// What the sender counted beyond the Loki sink's own stats.
+/// What the sender counted for one sink.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SinkCounts {
+    /// Events the sink acknowledged.
+    pub events_sent: u64,
+    /// Events given up on, by reason ("rejected": refused for good; "encode": could not
+    /// be made part of a request).
+    pub dropped: BTreeMap<&'static str, u64>,
+    /// Requests sent, first attempts and retries (the sink's own count).
+    pub requests: u64,
+    pub retries: u64,
+}
+
+/// What the sender counted, per configured sink, and each sink's own stats.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct SendStats {
-    pub events_sent: u64,
-    /// Events given up on, by reason ("rejected": a 4xx; "encode": unencodable record).
-    pub dropped: BTreeMap<&'static str, u64>,
-    pub loki: LokiStats,
+    /// By `sink` label value (`loki`, `elasticsearch`): only the configured sinks.
+    pub sinks: BTreeMap<&'static str, SinkCounts>,
+    pub loki: Option<LokiStats>,
+    pub elasticsearch: Option<EsStats>,
 }
 
 /// Everything `/metrics` shows of the pipeline.
@@ -178,39 +193,72 @@ impl PipelineMetrics {
         ));
     }
 
+    /// Per-sink families, each with a `sink` label (one series per configured sink).
     fn collect_send(&self, out: &mut Vec<MetricFamily>) {
         let s = self.send();
-        out.push(counter(
+        let per_sink = |name: &'static str, help: &'static str, v: fn(&SinkCounts) -> u64| {
+            let mut f = MetricFamily::counter(name, help);
+            for (sink, c) in &s.sinks {
+                f.push(&[("sink", sink)], v(c) as f64);
+            }
+            f
+        };
+        out.push(per_sink(
             "nodepulse_log_sent_events_total",
             "Log events the sink acknowledged.",
-            s.events_sent,
+            |c| c.events_sent,
         ));
-        out.push(counter(
+        out.push(per_sink(
             "nodepulse_log_sink_requests_total",
-            "Push requests sent, first attempts and retries.",
-            s.loki.requests,
+            "Requests sent to the sink, first attempts and retries.",
+            |c| c.requests,
         ));
-        out.push(counter(
+        out.push(per_sink(
             "nodepulse_log_sink_retries_total",
-            "Push requests sent again after a retryable failure.",
-            s.loki.retries,
-        ));
-        out.push(counter(
-            "nodepulse_log_sink_rejected_batches_total",
-            "Batches the sink refused for good (4xx other than 429).",
-            s.loki.batches_rejected,
+            "Requests sent again after a retryable failure.",
+            |c| c.retries,
         ));
         let mut dropped = MetricFamily::counter(
             "nodepulse_log_dropped_events_total",
-            "Log events given up on after reading, by reason.",
+            "Log events given up on after reading, by reason and sink.",
         );
-        for reason in ["rejected", "encode"] {
-            dropped.push(
-                &[("reason", reason)],
-                s.dropped.get(reason).copied().unwrap_or(0) as f64,
-            );
+        for (sink, c) in &s.sinks {
+            for reason in ["rejected", "encode"] {
+                let n = c.dropped.get(reason).copied().unwrap_or(0);
+                dropped.push(&[("reason", reason), ("sink", sink)], n as f64);
+            }
         }
         out.push(dropped);
+        collect_sink_specific(&s, out);
+    }
+}
+
+/// What only one kind of sink has: Loki's batches refused whole, Elasticsearch's
+/// documents refused by error type (bounded) and requests split after a 413.
+fn collect_sink_specific(s: &SendStats, out: &mut Vec<MetricFamily>) {
+    if let Some(loki) = &s.loki {
+        let mut f = MetricFamily::counter(
+            "nodepulse_log_sink_rejected_batches_total",
+            "Batches the sink refused for good (4xx other than 429).",
+        );
+        f.push(&[("sink", LOKI)], loki.batches_rejected as f64);
+        out.push(f);
+    }
+    if let Some(es) = &s.elasticsearch {
+        let mut rejected = MetricFamily::counter(
+            "nodepulse_log_sink_rejected_documents_total",
+            "Documents Elasticsearch refused for good, by error type (at most 32 types, then other).",
+        );
+        for (reason, n) in es.rejected.iter() {
+            rejected.push(&[("reason", reason), ("sink", ELASTICSEARCH)], n as f64);
+        }
+        out.push(rejected);
+        let mut splits = MetricFamily::counter(
+            "nodepulse_log_sink_split_requests_total",
+            "Bulk requests split in two after a 413 (body too large).",
+        );
+        splits.push(&[("sink", ELASTICSEARCH)], es.splits as f64);
+        out.push(splits);
     }
 }
 

@@ -4,7 +4,8 @@
 //! ```text
 //! reader (blocking thread: discover + tail)  ─▶ channel (bounded) ─▶
 //! processor (decode, reassemble, enrich, app-log stage, stages, batcher) ─▶ buffer ─▶
-//! sender (Loki push, retries) ─▶ ack ─▶ checkpointer (advance, persist)
+//! sender (Loki push and/or Elasticsearch _bulk, concurrently, retries) ─▶ ack when
+//! every sink settled ─▶ checkpointer (advance, persist)
 //! ```
 //!
 //! Backpressure: the sender is slow ─▶ the buffer is full ─▶ the processor waits in
@@ -18,14 +19,15 @@
 //! and persists. Lines sent twice after a restart are at most those of the batches in
 //! flight at the stop: at-least-once.
 //!
-//! Defaults of settings that have no flag yet (see [`PipelineConfig::new`]): start at the
-//! beginning of files met at the first start with no checkpoint; rescan the pods dir
-//! every 10 s besides inotify; read at most 1 MiB per poll and pause 100 ms when idle;
-//! a channel of 16 polls; messages capped at 1 MiB; batches of 1 MiB / 10,000 events /
-//! 1 s; a 64 MiB memory buffer that blocks when full, no disk spool; checkpoints
-//! persisted at most every second and kept 24 h after their file; Loki push as snappy
-//! protobuf with a 30 s attempt timeout and the default backoff; 5 s to drain at stop;
-//! the default redaction rules; JSON lines up to 64 KiB parsed for structured fields.
+//! Defaults (see [`PipelineConfig::new`]; the agent's settings override those that have
+//! a flag or key, `config/logs.rs`): start at the beginning of files met at the first
+//! start with no checkpoint; rescan the pods dir every 10 s besides inotify; read at
+//! most 1 MiB per poll and pause 100 ms when idle; a channel of 16 polls; messages
+//! capped at 1 MiB; batches of 1 MiB / 10,000 events / 1 s; a 64 MiB memory buffer that
+//! blocks when full, no disk spool; checkpoints persisted at most every second and kept
+//! 24 h after their file; sinks with a 30 s attempt timeout and the default backoff; 5 s
+//! to drain at stop; the default redaction rules; JSON lines up to 64 KiB parsed for
+//! structured fields.
 
 pub mod applog_stage;
 mod checkpointer;
@@ -37,6 +39,7 @@ mod send;
 
 pub use event::{Event, Stage};
 pub use metrics::PipelineMetrics;
+pub use send::{EsSinkConfig, LokiSinkConfig, SinksConfig};
 
 use crate::agent::logs::applog::DEFAULT_MAX_LIFT_BYTES;
 use crate::agent::logs::buffer::{BatchLimits, Batcher, Buffer, BufferConfig, FileOffsets};
@@ -45,10 +48,9 @@ use crate::agent::logs::discover::{DiscoverConfig, WatchedProvider};
 use crate::agent::logs::reassemble::DEFAULT_MAX_MESSAGE_BYTES;
 use crate::agent::logs::redact::{RedactConfig, Redactor};
 use crate::agent::logs::tail::{TailConfig, Tailer};
-use crate::agent::sinks::backoff::{Backoff, BackoffConfig};
-use crate::agent::sinks::http::{HttpClient, HttpConfig};
-use crate::agent::sinks::loki::LokiSender;
-use crate::agent::sinks::retry::{Retry, TokioSleeper};
+use crate::agent::sinks::backoff::BackoffConfig;
+use crate::agent::sinks::http::HttpConfig;
+use crate::agent::sinks::loki::Format;
 use applog_stage::AppLogStage;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -63,8 +65,8 @@ pub struct PipelineConfig {
     pub discover: DiscoverConfig,
     pub data_dir: PathBuf,
     pub node_name: String,
-    /// The full Loki push URL.
-    pub loki: HttpConfig,
+    /// Where batches go: Loki, Elasticsearch, or both (at least one).
+    pub sinks: SinksConfig,
     pub backoff: BackoffConfig,
     pub tail: TailConfig,
     pub rescan_every: Duration,
@@ -73,6 +75,10 @@ pub struct PipelineConfig {
     pub idle: Duration,
     pub channel_polls: usize,
     pub max_message_bytes: usize,
+    /// A partial (P) line never completed is flushed, marked incomplete and counted,
+    /// after this long.
+    // wired by the robustness work
+    pub partial_flush_timeout: Duration,
     pub batch: BatchLimits,
     pub buffer: BufferConfig,
     pub persist_every: Duration,
@@ -88,23 +94,36 @@ pub struct PipelineConfig {
 }
 
 impl PipelineConfig {
+    /// Shipping to the Loki push URL `loki_url` (snappy protobuf), every other setting
+    /// at its default.
     pub fn new(
         discover: DiscoverConfig,
         data_dir: PathBuf,
         node_name: String,
         loki_url: String,
     ) -> Self {
+        let sinks = SinksConfig {
+            loki: Some(LokiSinkConfig {
+                http: HttpConfig::new(loki_url),
+                format: Format::Protobuf,
+            }),
+            elasticsearch: None,
+        };
+        Self::with_sinks(discover, data_dir, node_name, sinks)
+    }
+
+    /// Shipping to `sinks`, every other setting at its default.
+    pub fn with_sinks(
+        discover: DiscoverConfig,
+        data_dir: PathBuf,
+        node_name: String,
+        sinks: SinksConfig,
+    ) -> Self {
         PipelineConfig {
             discover,
             data_dir,
             node_name,
-            loki: HttpConfig {
-                url: loki_url,
-                timeout: Duration::from_secs(30),
-                auth: None,
-                ca_file: None,
-                headers: Default::default(),
-            },
+            sinks,
             backoff: BackoffConfig::default(),
             tail: TailConfig::default(),
             rescan_every: Duration::from_secs(10),
@@ -113,6 +132,7 @@ impl PipelineConfig {
             idle: Duration::from_millis(100),
             channel_polls: 16,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            partial_flush_timeout: Duration::from_secs(5),
             batch: BatchLimits::default(),
             buffer: BufferConfig::default(),
             persist_every: Duration::from_secs(1),
@@ -132,12 +152,24 @@ pub enum PipelineError {
     Checkpoint(#[from] checkpoint::CheckpointError),
     #[error("log buffer: {0}")]
     Buffer(std::io::Error),
-    #[error("Loki sink: {0}")]
-    Sink(#[from] crate::agent::sinks::http::HttpConfigError),
-    #[error("Loki sink backoff: {0}")]
+    #[error("{sink} sink: {source}")]
+    Sink {
+        sink: &'static str,
+        source: crate::agent::sinks::http::HttpConfigError,
+    },
+    #[error("no log sink is configured")]
+    NoSink,
+    #[error("log sink backoff: {0}")]
     Backoff(String),
     #[error("log redaction: {0}")]
     Redact(#[from] crate::agent::logs::redact::RedactConfigError),
+}
+
+impl PipelineError {
+    /// Maps a sink's HTTP settings error to this sink's error.
+    fn sink(sink: &'static str) -> impl Fn(crate::agent::sinks::http::HttpConfigError) -> Self {
+        move |source| PipelineError::Sink { sink, source }
+    }
 }
 
 /// The running pipeline.
@@ -170,10 +202,7 @@ impl Pipeline {
         config.stages.insert(0, Box::new(app_log));
         *metrics.buffer.lock().unwrap_or_else(|e| e.into_inner()) = Some(buffer.clone());
         let cancel_sink = CancellationToken::new();
-        let backoff =
-            Backoff::new(&config.backoff).map_err(|e| PipelineError::Backoff(e.to_string()))?;
-        let retry = Retry::new(backoff, TokioSleeper, cancel_sink.clone());
-        let loki = LokiSender::new(HttpClient::from_config(&config.loki)?, retry);
+        let sinks = send::SinkSet::new(&config.sinks, &config.backoff, &cancel_sink)?;
         let (tx, rx) = mpsc::channel(config.channel_polls.max(1));
         let stop_reading = Arc::new(AtomicBool::new(false));
         let reader = reader::Reader {
@@ -198,9 +227,15 @@ impl Pipeline {
             buffer.clone(),
             metrics.clone(),
         );
+        tracing::info!(
+            pods_dir = %config.discover.pods_dir.display(),
+            data_dir = %config.data_dir.display(),
+            sinks = ?sinks.names(),
+            "Shipping container logs."
+        );
         let sender = send::Sender {
             buffer: buffer.clone(),
-            loki,
+            sinks,
             metrics: metrics.clone(),
         };
         let stop_checkpointer = CancellationToken::new();
@@ -210,12 +245,6 @@ impl Pipeline {
             persist_every: config.persist_every,
             stop: stop_checkpointer.clone(),
         };
-        tracing::info!(
-            pods_dir = %config.discover.pods_dir.display(),
-            data_dir = %config.data_dir.display(),
-            url = %config.loki.url,
-            "Shipping container logs to Loki."
-        );
         Ok(Pipeline {
             metrics,
             stop_reading,

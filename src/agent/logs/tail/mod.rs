@@ -61,6 +61,9 @@ pub struct TailConfig {
     pub max_hold: Duration,
     /// Size of the one read buffer shared by all files.
     pub read_buf_bytes: usize,
+    /// Most files held open at once.
+    // wired by the robustness work
+    pub max_open_files: usize,
 }
 
 impl Default for TailConfig {
@@ -70,6 +73,7 @@ impl Default for TailConfig {
             max_line_bytes: 256 * 1024,
             max_hold: Duration::from_secs(60),
             read_buf_bytes: 64 * 1024,
+            max_open_files: 1024,
         }
     }
 }

@@ -62,6 +62,7 @@ impl World {
             max_line_bytes: 1 << 20,
             max_hold: Duration::from_secs(3600),
             read_buf_bytes: 7 + (seed % 61) as usize,
+            max_open_files: 1024,
         };
         World {
             pods,
