@@ -248,7 +248,11 @@ async fn every_line_arrives_once_in_order_across_rotation_and_restart() {
         }
     }
     // The receiver records a push before the agent reads its answer: wait a little.
-    let metrics = wait_metric(&server, "nodepulse_log_sent_events_total 230").await;
+    let metrics = wait_metric(
+        &server,
+        "nodepulse_log_sent_events_total{sink=\"loki\"} 230",
+    )
+    .await;
     assert!(metrics.contains("nodepulse_log_files_watched"), "{metrics}");
 
     // A clean stop persists the checkpoints; lines written while down arrive after the

@@ -4,6 +4,7 @@
 //! stand-in receivers ([`receivers`]) and a recording retry sleeper ([`sleeper`]).
 #![allow(dead_code)] // each test file uses its own subset
 
+pub mod cri;
 pub mod promtool;
 pub mod receivers;
 pub mod sleeper;
@@ -178,9 +179,19 @@ pub fn spawn_agent(args: &[&str]) -> Server {
 /// Runs the agent with `args`, expecting it to refuse to start: returns its exit status
 /// and stderr. Panics if it is still running after `timeout`.
 pub fn agent_start_failure(args: &[&str], timeout: Duration) -> (ExitStatus, String) {
+    agent_start_failure_with_env(args, &[], timeout)
+}
+
+/// [`agent_start_failure`] with environment variables set for the agent.
+pub fn agent_start_failure_with_env(
+    args: &[&str],
+    env: &[(&str, &str)],
+    timeout: Duration,
+) -> (ExitStatus, String) {
     let log = NamedTempFile::new().expect("creating a log file");
     let mut child = Command::new(AGENT)
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log.reopen().expect("reopening the log file"))

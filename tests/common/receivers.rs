@@ -38,6 +38,8 @@ pub struct Received {
     /// Loki: the decoded push request. ES: every document line, parsed.
     pub push: Option<PushRequest>,
     pub json: Option<Value>,
+    /// ES: every action line, parsed (one per document, in order).
+    pub actions: Vec<Value>,
     pub docs: Vec<Value>,
     /// The status answered.
     pub status: u16,
@@ -193,6 +195,7 @@ async fn loki(State(script): State<Arc<Script>>, headers: HeaderMap, body: Bytes
         headers,
         push,
         json,
+        actions: Vec::new(),
         docs: Vec::new(),
         status: response.status().as_u16(),
     });
@@ -200,8 +203,8 @@ async fn loki(State(script): State<Arc<Script>>, headers: HeaderMap, body: Bytes
 }
 
 /// Parses a `_bulk` body line by line: pairs of a `create` action and a document, every
-/// line ending in a newline.
-fn bulk_docs(body: &[u8]) -> Vec<Value> {
+/// line ending in a newline. Returns the actions and the documents.
+fn bulk_lines(body: &[u8]) -> (Vec<Value>, Vec<Value>) {
     assert!(
         body.ends_with(b"\n"),
         "the bulk body must end with a newline"
@@ -217,14 +220,14 @@ fn bulk_docs(body: &[u8]) -> Vec<Value> {
         .map(|pair| {
             let action: Value = serde_json::from_slice(pair[0]).unwrap();
             assert!(action["create"]["_index"].is_string(), "{action}");
-            serde_json::from_slice(pair[1]).unwrap()
+            (action, serde_json::from_slice(pair[1]).unwrap())
         })
-        .collect()
+        .unzip()
 }
 
 async fn bulk(State(script): State<Arc<Script>>, headers: HeaderMap, body: Bytes) -> Response {
     assert_eq!(header(&headers, "content-type"), "application/x-ndjson");
-    let docs = bulk_docs(&gunzip_if(&headers, &body));
+    let (actions, docs) = bulk_lines(&gunzip_if(&headers, &body));
     let too_large = script
         .max_docs
         .lock()
@@ -243,6 +246,7 @@ async fn bulk(State(script): State<Arc<Script>>, headers: HeaderMap, body: Bytes
         headers,
         push: None,
         json: None,
+        actions,
         docs,
         status,
     });

@@ -268,3 +268,6 @@ fn globs(patterns: Option<Vec<String>>, (key, flag): Key) -> Result<Vec<String>,
     }
     Ok(patterns)
 }
+
+#[cfg(test)]
+mod tests;

@@ -162,3 +162,6 @@ fn named(sink: &Sink, e: HttpConfigError) -> ConfigError {
     let flag = if field == "url" { sink.url_flag } else { "" };
     invalid(format!("{}.{field}", sink.prefix), flag, e.msg)
 }
+
+#[cfg(test)]
+mod tests;

@@ -151,3 +151,73 @@ fn textfile_settings_from_flags_and_file() {
     let err = merged(&["--collector.textfile.max-file-bytes=0"], "").unwrap_err();
     assert!(err.to_string().contains("max_file_bytes"), "{err}");
 }
+
+#[test]
+fn every_flag_has_its_nodepulse_env_var() {
+    use clap::CommandFactory;
+    let command = Flags::command();
+    let mut checked = 0;
+    for arg in command.get_arguments() {
+        let Some(long) = arg.get_long() else { continue };
+        if long == "help" || long == "version" {
+            continue;
+        }
+        let want = format!("NODEPULSE_{}", long.to_uppercase().replace(['.', '-'], "_"));
+        let env = arg.get_env().map(|e| e.to_string_lossy().into_owned());
+        assert_eq!(env.as_deref(), Some(want.as_str()), "--{long}");
+        checked += 1;
+    }
+    assert!(checked >= 40, "{checked} flags");
+}
+
+#[test]
+fn log_settings_are_carried_into_the_pipeline_config() {
+    use crate::agent::logs::buffer::WhenFull;
+    assert!(merged(&[], "")
+        .unwrap()
+        .pipeline_config()
+        .unwrap()
+        .is_none());
+    let yaml = "logs:\n  spool:\n    segment_bytes: 1MiB\n  redact:\n    defaults: false\n";
+    let c = merged(
+        &[
+            "--sink.elasticsearch.url=http://es:9200",
+            "--data-dir=/d",
+            "--logs.buffer.max-bytes=8MiB",
+            "--logs.buffer.when-full=drop_newest",
+            "--logs.spool.max-bytes=1GiB",
+            "--logs.batch.max-bytes=256KiB",
+            "--logs.batch.max-events=100",
+            "--logs.batch.timeout=300ms",
+            "--logs.max-line-bytes=64KiB",
+            "--logs.partial-flush-timeout=2s",
+            "--logs.max-open-files=16",
+            "--logs.start-at=end",
+        ],
+        yaml,
+    )
+    .unwrap();
+    let p = c.pipeline_config().unwrap().expect("a sink is set");
+    assert_eq!(p.buffer.max_memory_bytes, 8 << 20);
+    assert_eq!(p.buffer.when_full, WhenFull::DropNewest);
+    let spool = p.buffer.spool.expect("a spool");
+    assert_eq!(spool.dir, PathBuf::from("/d/spool"));
+    assert_eq!(spool.max_total_bytes, 1 << 30);
+    assert_eq!(spool.max_segment_bytes, 1 << 20);
+    assert_eq!(p.batch.max_bytes, 256 << 10);
+    assert_eq!(p.batch.max_events, 100);
+    assert_eq!(p.batch.max_age, Duration::from_millis(300));
+    assert_eq!(p.max_message_bytes, 64 << 10);
+    assert_eq!(p.partial_flush_timeout, Duration::from_secs(2));
+    assert_eq!(p.tail.max_open_files, 16);
+    assert_eq!(p.tail.start_at, crate::agent::logs::tail::StartAt::End);
+    assert!(!p.redact.defaults);
+    assert!(p.sinks.loki.is_none());
+    assert!(p.sinks.elasticsearch.is_some());
+    assert_eq!(p.data_dir, PathBuf::from("/d"));
+
+    let c = merged(&["--sink.loki.url=http://l/loki/api/v1/push"], "").unwrap();
+    let p = c.pipeline_config().unwrap().unwrap();
+    assert_eq!(p.buffer.spool, None, "no spool by default");
+    assert_eq!(p.buffer.max_memory_bytes, 64 << 20);
+}
