@@ -4,7 +4,7 @@
 //! its redaction rules. Flags win over the file's `logs:` section, the file over
 //! [`super::defaults`].
 
-use super::file::{LogsFile, RedactFile, SpoolFile};
+use super::file::{BatchFile, LogsFile, RedactFile, SpoolFile};
 use super::size::{parse_duration, SizeValue};
 use super::{defaults, invalid, ConfigError, Flags};
 use crate::agent::logs::buffer::{BatchLimits, WhenFull};
@@ -37,82 +37,95 @@ impl Default for LogSettings {
     }
 }
 
-/// A setting's file key and flag ("" when it has none), for error messages.
-type Key = (&'static str, &'static str);
+/// A setting's file key, its flag ("" when it has none) and its default.
+struct Key<D> {
+    key: &'static str,
+    flag: &'static str,
+    default: D,
+}
 
-const BUFFER_MAX: Key = ("logs.buffer.max_bytes", "--logs.buffer.max-bytes");
-const WHEN_FULL: Key = ("logs.buffer.when_full", "--logs.buffer.when-full");
-const SPOOL_MAX: Key = ("logs.spool.max_bytes", "--logs.spool.max-bytes");
-const SPOOL_SEGMENT: Key = ("logs.spool.segment_bytes", "");
-const BATCH_BYTES: Key = ("logs.batch.max_bytes", "--logs.batch.max-bytes");
-const BATCH_EVENTS: Key = ("logs.batch.max_events", "--logs.batch.max-events");
-const BATCH_TIMEOUT: Key = ("logs.batch.timeout", "--logs.batch.timeout");
-const MAX_LINE: Key = ("logs.max_line_bytes", "--logs.max-line-bytes");
-const PARTIAL_FLUSH: Key = ("logs.partial_flush_timeout", "--logs.partial-flush-timeout");
-const MAX_OPEN: Key = ("logs.max_open_files", "--logs.max-open-files");
+const fn key<D>(key: &'static str, flag: &'static str, default: D) -> Key<D> {
+    Key { key, flag, default }
+}
+
+const BUFFER_MAX: Key<u64> = key(
+    "logs.buffer.max_bytes",
+    "--logs.buffer.max-bytes",
+    defaults::LOGS_BUFFER_MAX_BYTES,
+);
+const WHEN_FULL: Key<()> = key("logs.buffer.when_full", "--logs.buffer.when-full", ());
+const SPOOL_MAX: Key<u64> = key(
+    "logs.spool.max_bytes",
+    "--logs.spool.max-bytes",
+    defaults::LOGS_SPOOL_MAX_BYTES,
+);
+const SPOOL_SEGMENT: Key<u64> = key(
+    "logs.spool.segment_bytes",
+    "",
+    defaults::LOGS_SPOOL_SEGMENT_BYTES,
+);
+const BATCH_BYTES: Key<u64> = key(
+    "logs.batch.max_bytes",
+    "--logs.batch.max-bytes",
+    defaults::LOGS_BATCH_MAX_BYTES,
+);
+const BATCH_EVENTS: Key<u64> = key(
+    "logs.batch.max_events",
+    "--logs.batch.max-events",
+    defaults::LOGS_BATCH_MAX_EVENTS,
+);
+const BATCH_TIMEOUT: Key<Duration> = key(
+    "logs.batch.timeout",
+    "--logs.batch.timeout",
+    defaults::LOGS_BATCH_TIMEOUT,
+);
+const MAX_LINE: Key<u64> = key(
+    "logs.max_line_bytes",
+    "--logs.max-line-bytes",
+    defaults::LOGS_MAX_LINE_BYTES,
+);
+const PARTIAL_FLUSH: Key<Duration> = key(
+    "logs.partial_flush_timeout",
+    "--logs.partial-flush-timeout",
+    defaults::LOGS_PARTIAL_FLUSH_TIMEOUT,
+);
+const MAX_OPEN: Key<u64> = key(
+    "logs.max_open_files",
+    "--logs.max-open-files",
+    defaults::LOGS_MAX_OPEN_FILES,
+);
 
 /// Merges the log flags (taken out of `f`) over the file's `logs:` section.
 pub(super) fn settings(f: &mut Flags, c: LogsFile) -> Result<LogSettings, ConfigError> {
-    let batch = BatchLimits {
-        max_bytes: memory(
-            f.batch_max_bytes.take(),
-            c.batch.max_bytes,
-            defaults::LOGS_BATCH_MAX_BYTES,
-            BATCH_BYTES,
-        )?,
-        max_events: count(
-            f.batch_max_events.take(),
-            c.batch.max_events,
-            defaults::LOGS_BATCH_MAX_EVENTS,
-            BATCH_EVENTS,
-        )?,
-        max_age: duration(
-            f.batch_timeout.take(),
-            c.batch.timeout,
-            defaults::LOGS_BATCH_TIMEOUT,
-            BATCH_TIMEOUT,
-        )?,
-    };
+    let batch = batch(f, c.batch)?;
     let (spool_max_bytes, spool_segment_bytes) = spool(f, c.spool, &batch)?;
+    let include = ("logs.include", "--logs.include");
+    let exclude = ("logs.exclude", "--logs.exclude");
     Ok(LogSettings {
-        include: globs(
-            f.logs_include.take().or(c.include),
-            ("logs.include", "--logs.include"),
-        )?,
-        exclude: globs(
-            f.logs_exclude.take().or(c.exclude),
-            ("logs.exclude", "--logs.exclude"),
-        )?,
+        include: globs(f.logs_include.take().or(c.include), include)?,
+        exclude: globs(f.logs_exclude.take().or(c.exclude), exclude)?,
         start_at: start_at(f.logs_start_at.take().or(c.start_at))?,
-        buffer_max_bytes: memory(
-            f.buffer_max_bytes.take(),
-            c.buffer.max_bytes,
-            defaults::LOGS_BUFFER_MAX_BYTES,
-            BUFFER_MAX,
-        )?,
+        buffer_max_bytes: memory(f.buffer_max_bytes.take(), c.buffer.max_bytes, BUFFER_MAX)?,
         when_full: when_full(f.buffer_when_full.take().or(c.buffer.when_full))?,
         spool_max_bytes,
         spool_segment_bytes,
         batch,
-        max_line_bytes: memory(
-            f.max_line_bytes.take(),
-            c.max_line_bytes,
-            defaults::LOGS_MAX_LINE_BYTES,
-            MAX_LINE,
-        )?,
+        max_line_bytes: memory(f.max_line_bytes.take(), c.max_line_bytes, MAX_LINE)?,
         partial_flush_timeout: duration(
             f.partial_flush_timeout.take(),
             c.partial_flush_timeout,
-            defaults::LOGS_PARTIAL_FLUSH_TIMEOUT,
             PARTIAL_FLUSH,
         )?,
-        max_open_files: count(
-            f.max_open_files.take(),
-            c.max_open_files,
-            defaults::LOGS_MAX_OPEN_FILES,
-            MAX_OPEN,
-        )?,
+        max_open_files: count(f.max_open_files.take(), c.max_open_files, MAX_OPEN)?,
         redact: redact(c.redact)?,
+    })
+}
+
+fn batch(f: &mut Flags, c: BatchFile) -> Result<BatchLimits, ConfigError> {
+    Ok(BatchLimits {
+        max_bytes: memory(f.batch_max_bytes.take(), c.max_bytes, BATCH_BYTES)?,
+        max_events: count(f.batch_max_events.take(), c.max_events, BATCH_EVENTS)?,
+        max_age: duration(f.batch_timeout.take(), c.timeout, BATCH_TIMEOUT)?,
     })
 }
 
@@ -132,56 +145,39 @@ fn when_full(value: Option<String>) -> Result<WhenFull, ConfigError> {
     match value.as_deref() {
         None | Some("block") => Ok(WhenFull::Block),
         Some("drop_newest") => Ok(WhenFull::DropNewest),
-        Some(o) => Err(invalid(
-            WHEN_FULL.0,
-            WHEN_FULL.1,
-            format!("{o:?} is not block or drop_newest"),
-        )),
+        Some(o) => Err(WHEN_FULL.invalid(format!("{o:?} is not block or drop_newest"))),
     }
 }
 
 /// The spool's total and segment caps. A spool that cannot hold one batch would turn
 /// every batch away, so that is refused here rather than found out during an outage.
 fn spool(f: &mut Flags, c: SpoolFile, batch: &BatchLimits) -> Result<(u64, u64), ConfigError> {
-    let max = size(
-        f.spool_max_bytes.take(),
-        c.max_bytes,
-        defaults::LOGS_SPOOL_MAX_BYTES,
-        SPOOL_MAX,
-    )?;
-    let segment = size(
-        None,
-        c.segment_bytes,
-        defaults::LOGS_SPOOL_SEGMENT_BYTES,
-        SPOOL_SEGMENT,
-    )?;
+    let max = size(f.spool_max_bytes.take(), c.max_bytes, &SPOOL_MAX)?;
+    let segment = size(None, c.segment_bytes, &SPOOL_SEGMENT)?;
     if segment == 0 {
-        return Err(invalid(
-            SPOOL_SEGMENT.0,
-            SPOOL_SEGMENT.1,
-            "must be greater than zero",
-        ));
+        return Err(SPOOL_SEGMENT.invalid("must be greater than zero"));
     }
     if max > 0 && max < batch.max_bytes as u64 {
         let msg = format!(
             "{max} bytes cannot hold one batch of logs.batch.max_bytes ({} bytes); use 0 (no spool) or more",
             batch.max_bytes
         );
-        return Err(invalid(SPOOL_MAX.0, SPOOL_MAX.1, msg));
+        return Err(SPOOL_MAX.invalid(msg));
     }
     Ok((max, segment))
 }
 
+impl<D> Key<D> {
+    fn invalid(&self, msg: impl ToString) -> ConfigError {
+        invalid(self.key, self.flag, msg)
+    }
+}
+
 /// A size: the flag's text over the file's value over the default.
-fn size(
-    flag: Option<String>,
-    file: Option<SizeValue>,
-    default: u64,
-    (key, fl): Key,
-) -> Result<u64, ConfigError> {
+fn size(flag: Option<String>, file: Option<SizeValue>, k: &Key<u64>) -> Result<u64, ConfigError> {
     match flag.map(SizeValue::from).or(file) {
-        Some(v) => v.bytes().map_err(|e| invalid(key, fl, e)),
-        None => Ok(default),
+        Some(v) => v.bytes().map_err(|e| k.invalid(e)),
+        None => Ok(k.default),
     }
 }
 
@@ -189,50 +185,43 @@ fn size(
 fn memory(
     flag: Option<String>,
     file: Option<SizeValue>,
-    default: u64,
-    key: Key,
+    k: Key<u64>,
 ) -> Result<usize, ConfigError> {
-    let n = size(flag, file, default, key)?;
-    positive_usize(n, key)
+    let n = size(flag, file, &k)?;
+    positive_usize(n, &k)
 }
 
 /// A whole number greater than zero: the flag's text over the file's value.
-fn count(
-    flag: Option<String>,
-    file: Option<u64>,
-    default: u64,
-    key: Key,
-) -> Result<usize, ConfigError> {
+fn count(flag: Option<String>, file: Option<u64>, k: Key<u64>) -> Result<usize, ConfigError> {
     let n = match flag {
         Some(s) => s
             .trim()
             .parse::<u64>()
-            .map_err(|_| invalid(key.0, key.1, format!("{s:?} is not a whole number")))?,
-        None => file.unwrap_or(default),
+            .map_err(|_| k.invalid(format!("{s:?} is not a whole number")))?,
+        None => file.unwrap_or(k.default),
     };
-    positive_usize(n, key)
+    positive_usize(n, &k)
 }
 
-fn positive_usize(n: u64, (key, flag): Key) -> Result<usize, ConfigError> {
+fn positive_usize(n: u64, k: &Key<u64>) -> Result<usize, ConfigError> {
     if n == 0 {
-        return Err(invalid(key, flag, "must be greater than zero"));
+        return Err(k.invalid("must be greater than zero"));
     }
-    usize::try_from(n).map_err(|_| invalid(key, flag, format!("{n} is too large")))
+    usize::try_from(n).map_err(|_| k.invalid(format!("{n} is too large")))
 }
 
 /// A duration greater than zero: the flag's text over the file's.
 fn duration(
     flag: Option<String>,
     file: Option<String>,
-    default: Duration,
-    (key, fl): Key,
+    k: Key<Duration>,
 ) -> Result<Duration, ConfigError> {
     let d = match flag.or(file) {
-        Some(s) => parse_duration(&s).map_err(|e| invalid(key, fl, e))?,
-        None => default,
+        Some(s) => parse_duration(&s).map_err(|e| k.invalid(e))?,
+        None => k.default,
     };
     if d.is_zero() {
-        return Err(invalid(key, fl, "must be greater than zero"));
+        return Err(k.invalid("must be greater than zero"));
     }
     Ok(d)
 }
@@ -256,7 +245,10 @@ fn redact(file: RedactFile) -> Result<RedactConfig, ConfigError> {
 }
 
 /// Non-empty patterns, each a valid glob.
-fn globs(patterns: Option<Vec<String>>, (key, flag): Key) -> Result<Vec<String>, ConfigError> {
+fn globs(
+    patterns: Option<Vec<String>>,
+    (key, flag): (&'static str, &'static str),
+) -> Result<Vec<String>, ConfigError> {
     let patterns: Vec<String> = patterns
         .unwrap_or_default()
         .into_iter()

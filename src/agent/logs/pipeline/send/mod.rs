@@ -3,7 +3,9 @@
 //! per sink adapter). A batch is acknowledged only when every sink has settled it:
 //! delivered, or refused for good and counted. A delivery that shutdown interrupted
 //! leaves the batch unacknowledged, so its lines are read again after a restart (and a
-//! sink that had already taken them gets them twice: at-least-once).
+//! sink that had already taken them gets them twice: at-least-once). A sink that is
+//! down holds the other back: the batch stays in the buffer until both have taken it,
+//! and the buffer's full policy (block, or drop and count) applies behind it.
 
 mod elasticsearch;
 mod loki;
