@@ -29,6 +29,7 @@ impl AgentConfig {
         p.tail.start_at = logs.start_at;
         p.tail.max_open_files = logs.max_open_files;
         p.max_message_bytes = logs.max_line_bytes;
+        p.tail.max_line_bytes = raw_line_cap(logs.max_line_bytes);
         p.partial_flush_timeout = logs.partial_flush_timeout;
         p.batch = logs.batch;
         p.buffer = self.buffer_config();
@@ -49,4 +50,16 @@ impl AgentConfig {
             }),
         }
     }
+}
+
+/// The tailer's bound on one physical line: a memory safety bound, kept above the
+/// message cap (applied after partial lines are merged) so that a runtime that does not
+/// split long lines (docker's json-file splits at 16 KiB, containerd's CRI too) still
+/// gets whole messages up to the cap: the cap, plus room for the CRI prefix or the JSON
+/// escaping of a docker line, and never below the tailer's default.
+fn raw_line_cap(max_message_bytes: usize) -> usize {
+    let default = crate::agent::logs::tail::TailConfig::default().max_line_bytes;
+    max_message_bytes
+        .saturating_add(max_message_bytes / 4)
+        .max(default)
 }

@@ -208,11 +208,23 @@ fn log_settings_are_carried_into_the_pipeline_config() {
     assert_eq!(p.batch.max_events, 100);
     assert_eq!(p.batch.max_age, Duration::from_millis(300));
     assert_eq!(p.max_message_bytes, 64 << 10);
+    // The raw line bound never drops below the tailer's default...
+    assert_eq!(p.tail.max_line_bytes, 256 << 10);
     assert_eq!(p.partial_flush_timeout, Duration::from_secs(2));
     assert_eq!(p.tail.max_open_files, 16);
     assert_eq!(p.tail.start_at, crate::agent::logs::tail::StartAt::End);
     assert!(!p.redact.defaults);
     assert!(p.sinks.loki.is_none());
+    // ...and stays above a large message cap, so whole messages reach the reassembler.
+    let big = merged(
+        &["--logs.max-line-bytes=8MiB", "--sink.loki.url=http://l/"],
+        "",
+    )
+    .unwrap()
+    .pipeline_config()
+    .unwrap()
+    .expect("a sink is set");
+    assert_eq!(big.tail.max_line_bytes, 10 << 20);
     assert!(p.sinks.elasticsearch.is_some());
     assert_eq!(p.data_dir, PathBuf::from("/d"));
 
