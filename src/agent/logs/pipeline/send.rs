@@ -35,7 +35,7 @@ impl Sender {
             Err(e) => {
                 tracing::error!(error = %e, "A log batch could not be encoded; it is dropped and counted.");
                 self.count(0, &[("encode", events)]);
-                self.buffer.ack(ack);
+                self.buffer.ack(ack).await;
                 return true;
             }
         };
@@ -52,7 +52,7 @@ impl Sender {
         };
         self.publish();
         if delivered {
-            self.buffer.ack(ack);
+            self.buffer.ack(ack).await;
         }
         delivered
     }
