@@ -55,6 +55,17 @@ pub struct LogsFile {
     pub include: Option<Vec<String>>,
     pub exclude: Option<Vec<String>>,
     pub start_at: Option<String>,
+    #[serde(default)]
+    pub buffer: MaxBytesFile,
+    #[serde(default)]
+    pub spool: MaxBytesFile,
+}
+
+/// `logs.buffer` and `logs.spool`: a size in bytes.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaxBytesFile {
+    pub max_bytes: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -76,6 +76,17 @@ pub struct Flags {
     #[arg(long = "logs.start-at", env = "NODEPULSE_LOGS_START_AT")]
     pub logs_start_at: Option<String>,
 
+    /// Bytes of log batches held in memory [default: 67108864].
+    #[arg(
+        long = "logs.buffer.max-bytes",
+        env = "NODEPULSE_LOGS_BUFFER_MAX_BYTES"
+    )]
+    pub logs_buffer_max_bytes: Option<u64>,
+
+    /// Bytes of the disk spool under <data-dir>/spool; 0: no spool [default: 0].
+    #[arg(long = "logs.spool.max-bytes", env = "NODEPULSE_LOGS_SPOOL_MAX_BYTES")]
+    pub logs_spool_max_bytes: Option<u64>,
+
     /// Loki push URL, e.g. http://aggregator:9201/loki/api/v1/push (not used yet).
     #[arg(long = "sink.loki.url", env = "NODEPULSE_SINK_LOKI_URL")]
     pub loki_url: Option<String>,

@@ -23,6 +23,8 @@ pub mod defaults {
     pub const PODS_DIR: &str = "/var/log/pods";
     pub const CONTAINERS_DIR: &str = "/var/log/containers";
     pub const DATA_DIR: &str = "/var/lib/nodepulse";
+    /// `--logs.buffer.max-bytes`: 64 MiB of batches in memory.
+    pub const LOGS_BUFFER_MAX_BYTES: u64 = 64 * 1024 * 1024;
     /// node_exporter 1.5's `--collector.filesystem.mount-points-exclude`.
     pub const FS_MOUNT_POINTS_EXCLUDE: &str =
         "^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)";
@@ -134,6 +136,10 @@ impl AgentConfig {
                 f.logs_include.or(c.logs.include),
                 f.logs_exclude.or(c.logs.exclude),
                 f.logs_start_at.or(c.logs.start_at),
+                (
+                    f.logs_buffer_max_bytes.or(c.logs.buffer.max_bytes),
+                    f.logs_spool_max_bytes.or(c.logs.spool.max_bytes),
+                ),
             )?,
             loki_url: check_url(loki_url, "sink.loki.url", "--sink.loki.url")?,
             elasticsearch_url: check_url(

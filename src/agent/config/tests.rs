@@ -127,6 +127,8 @@ fn bad_values_fail_naming_the_field() {
         (&[], "web: [1, 2]\n", "web"),
         (&["--logs.start-at=middle"], "", "logs.start_at"),
         (&[], "logs:\n  exclude: ['a[']\n", "logs.exclude"),
+        (&["--logs.buffer.max-bytes=0"], "", "logs.buffer.max_bytes"),
+        (&[], "logs:\n  spool:\n    max_bytes: -1\n", "max_bytes"),
     ];
     for (args, yaml, field) in cases {
         let err = merged(args, yaml).unwrap_err().to_string();
@@ -150,4 +152,23 @@ fn textfile_settings_from_flags_and_file() {
     assert_eq!(c.collectors.textfile_directory, Some(PathBuf::from("/x")));
     let err = merged(&["--collector.textfile.max-file-bytes=0"], "").unwrap_err();
     assert!(err.to_string().contains("max_file_bytes"), "{err}");
+}
+
+#[test]
+fn log_buffer_and_spool_bounds_from_flags_and_file() {
+    let c = merged(&[], "").unwrap();
+    assert_eq!(c.logs.buffer_max_bytes, 64 * 1024 * 1024);
+    assert_eq!(c.logs.spool_max_bytes, 0, "no spool by default");
+    let yaml = "logs:\n  buffer:\n    max_bytes: 4096\n  spool:\n    max_bytes: 1048576\n";
+    let c = merged(&[], yaml).unwrap();
+    assert_eq!(
+        (c.logs.buffer_max_bytes, c.logs.spool_max_bytes),
+        (4096, 1 << 20)
+    );
+    let c = merged(
+        &["--logs.spool.max-bytes=0", "--logs.buffer.max-bytes=10"],
+        yaml,
+    )
+    .unwrap();
+    assert_eq!((c.logs.buffer_max_bytes, c.logs.spool_max_bytes), (10, 0));
 }
