@@ -11,6 +11,7 @@ pub mod sinks;
 
 use crate::exposition::{encode, normalize, Format, MetricFamily};
 use config::AgentConfig;
+use logs::buffer::SpoolConfig;
 use logs::discover::DiscoverConfig;
 use logs::pipeline::{Pipeline, PipelineConfig, PipelineMetrics};
 use node::Collector;
@@ -74,7 +75,14 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let pipeline = start_logs(&config)?;
+    // Opening checkpoints and the spool reads files (a whole spool is scanned): off the
+    // executor.
+    let pipeline = {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || start_logs(&config))
+            .await
+            .map_err(std::io::Error::other)??
+    };
     let mut agent = Agent::new(&config);
     if let Some(p) = &pipeline {
         agent = agent.with_logs(p.metrics());
@@ -115,6 +123,12 @@ fn start_logs(config: &AgentConfig) -> std::io::Result<Option<Pipeline>> {
         url.clone(),
     );
     settings.tail.start_at = config.logs.start_at;
+    settings.buffer.max_memory_bytes =
+        usize::try_from(config.logs.buffer_max_bytes).unwrap_or(usize::MAX);
+    settings.buffer.spool = match config.logs.spool_max_bytes {
+        0 => None,
+        max => Some(SpoolConfig::under(&config.data_dir, max)),
+    };
     Pipeline::start(settings)
         .map(Some)
         .map_err(std::io::Error::other)

@@ -50,12 +50,17 @@ pub struct SpoolConfig {
 }
 
 impl SpoolConfig {
-    /// `<data_dir>/spool` with 64 MiB segments and 1 GiB in all.
-    pub fn under(data_dir: &Path) -> Self {
+    /// Segments of this size unless the whole spool is small.
+    pub const DEFAULT_SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
+
+    /// `<data_dir>/spool`, capped at `max_total_bytes`, in segments of 64 MiB or a
+    /// quarter of the cap if that is smaller: space comes back a whole segment at a time
+    /// (once every batch in it is acknowledged), so one segment must not be the spool.
+    pub fn under(data_dir: &Path, max_total_bytes: u64) -> Self {
         SpoolConfig {
             dir: data_dir.join("spool"),
-            max_segment_bytes: 64 * 1024 * 1024,
-            max_total_bytes: 1024 * 1024 * 1024,
+            max_segment_bytes: Self::DEFAULT_SEGMENT_BYTES.min(max_total_bytes / 4).max(1),
+            max_total_bytes,
         }
     }
 }
