@@ -4,6 +4,7 @@
 //! stand-in receivers ([`receivers`]) and a recording retry sleeper ([`sleeper`]).
 #![allow(dead_code)] // each test file uses its own subset
 
+pub mod logs;
 pub mod promtool;
 pub mod receivers;
 pub mod sleeper;
