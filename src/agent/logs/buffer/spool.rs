@@ -14,8 +14,8 @@
 //! `held`: the caller kept that batch in memory and delivers it itself, so it counts as
 //! read at once (it is still replayed after a crash until acknowledged).
 //!
-//! A segment is deleted once every record in it has been read and acknowledged. Until
-//! then each acknowledgement appends the record's index (u32 LE) to `segment-<id>.acks`
+//! A segment is deleted once every record in it has been read and acknowledged (the
+//! open segment once it is also full). Until then each acknowledgement appends the record's index (u32 LE) to `segment-<id>.acks`
 //! beside it, so a restart does not deliver an acknowledged batch again. That file is
 //! not fsynced: an acknowledgement lost in a power cut means a duplicate, never a loss;
 //! a torn last index is ignored. On start every segment is scanned in order: complete
@@ -159,6 +159,9 @@ impl Spool {
         record::encode(batch, &mut self.encoded);
         let len = self.encoded.len() as u64;
         let roll = !self.writable_for(len);
+        if roll {
+            self.close_writer();
+        }
         let needed = len + if roll { SEGMENT_MAGIC.len() as u64 } else { 0 };
         if self.stats.bytes + needed > self.config.max_total_bytes {
             return Err(AppendError::Full);
@@ -222,9 +225,8 @@ impl Spool {
             return false;
         };
         seg.acked += 1;
-        if !seg.done() {
-            seg.persist_ack(pos.index);
-        }
+        // Also when this completes the segment: the open one is not deleted yet.
+        seg.persist_ack(pos.index);
         self.remove_done()
     }
 
@@ -237,9 +239,6 @@ impl Spool {
 
     /// Starts a new segment: magic, fsync, and the directory entry made durable.
     fn roll(&mut self) -> io::Result<()> {
-        if let Some(last) = self.segments.back_mut() {
-            last.writer = None;
-        }
         let id = self.next_id;
         let path = self.config.dir.join(segment_name(id));
         let mut file = OpenOptions::new()
@@ -270,13 +269,22 @@ impl Spool {
         self.account();
     }
 
-    /// Deletes every finished segment except an open one that may take more records.
-    /// The acks file goes first: a crash in between replays the segment (duplicates)
-    /// rather than leaving an acks file for ever.
+    /// Closes the newest segment for appends (it is full); deletes it if it is done.
+    fn close_writer(&mut self) {
+        if let Some(last) = self.segments.back_mut() {
+            last.writer = None;
+        }
+        self.remove_done();
+    }
+
+    /// Deletes every finished segment except the open one: it stays until it is full, or
+    /// a sink that keeps up would cost a new segment (two more fsyncs) per batch. The
+    /// acks file goes first: a crash in between replays the segment (duplicates) rather
+    /// than leaving an acks file for ever.
     fn remove_done(&mut self) -> bool {
         let before = self.segments.len();
         self.segments.retain(|s| {
-            let keep = !s.done() || (s.records == 0 && s.writer.is_some());
+            let keep = !s.done() || s.writer.is_some();
             if !keep {
                 let _ = fs::remove_file(acks_path(&s.path));
                 if let Err(error) = fs::remove_file(&s.path) {

@@ -46,8 +46,12 @@ fn round_trips_in_order_across_segments() {
     for (_, segment) in read {
         spool.ack(segment);
     }
-    assert_eq!((spool.stats().segments, spool.stats().bytes), (0, 0));
-    assert!(segment_paths(dir.path()).is_empty());
+    assert_eq!(spool.stats().segments, 1, "only the open segment stays");
+    assert_eq!(segment_paths(dir.path()).len(), 1);
+    drop(spool);
+    let spool = Spool::open(config(dir.path(), 300, 1 << 20)).unwrap();
+    assert_eq!(spool.stats().replayed_batches, 0, "every ack was noted");
+    assert!(segment_paths(dir.path()).is_empty(), "and the segment went");
 }
 
 #[test]
@@ -66,14 +70,23 @@ fn names_segments_so_that_name_order_is_write_order() {
 #[test]
 fn a_segment_goes_only_when_every_batch_in_it_is_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
-    let mut spool = Spool::open(config(dir.path(), 1 << 20, 1 << 20)).unwrap();
-    spool.append(&batch(1), false).unwrap();
-    spool.append(&batch(2), false).unwrap();
+    let mut spool = Spool::open(config(dir.path(), 200, 1 << 20)).unwrap();
+    for n in 1..=3 {
+        spool.append(&batch(n), false).unwrap(); // 1 and 2 fill the first segment
+    }
     let read = read_all(&mut spool);
+    assert_ne!(read[1].1.segment, read[2].1.segment);
     assert!(!spool.ack(read[1].1), "one batch of two acknowledged");
-    assert_eq!(segment_paths(dir.path()).len(), 1);
+    assert_eq!(segment_paths(dir.path()).len(), 2);
     assert!(spool.ack(read[0].1));
-    assert!(segment_paths(dir.path()).is_empty());
+    assert_eq!(segment_paths(dir.path()).len(), 1);
+    assert!(
+        !spool.ack(read[2].1),
+        "the open segment stays until it is full"
+    );
+    spool.append(&batch(4), false).unwrap(); // rolls: the done segment goes
+    assert_eq!(segment_paths(dir.path()).len(), 1);
+    assert_eq!(spool.stats().segments, 1);
 }
 
 #[test]
