@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::receivers::{Receiver, Reply};
+use common::receivers::Receiver;
 use common::{get, spawn_agent, Server};
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
@@ -356,31 +356,4 @@ async fn sigkill_while_writing_loses_nothing() {
     for n in repeats {
         assert!(n <= BATCH_EVENTS * kill_after.len(), "{n} lines sent again");
     }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_outage_of_the_sink_loses_nothing() {
-    let tmp = tempfile::tempdir().unwrap();
-    let d = dirs(tmp.path());
-    let mut web = Container::new(&d.pods, "default_web-1_11111111-aaaa", "app");
-    let mut dns = Container::new(&d.pods, "kube-system_dns-2_22222222-bbbb", "dns");
-    let mut receiver = Receiver::loki().await;
-    for _ in 0..3 {
-        receiver.script.push(Reply::Status(503, None));
-    }
-    let server = agent(&d, &receiver).await;
-    keep_writing(&mut [&mut web, &mut dns], 2, Duration::from_millis(800)).await;
-    receiver.stop().await;
-    keep_writing(&mut [&mut web, &mut dns], 2, Duration::from_millis(1500)).await;
-    receiver.restart().await;
-    keep_writing(&mut [&mut web, &mut dns], 2, Duration::from_millis(300)).await;
-    wait_all(&receiver, &[&web, &dns], &server).await;
-    assert_complete(&receiver, &[&web, &dns]);
-    let refused = receiver
-        .script
-        .received()
-        .iter()
-        .filter(|r| r.status == 503)
-        .count();
-    assert_eq!(refused, 3, "the scripted 503s were answered and retried");
 }

@@ -73,7 +73,14 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let pipeline = start_logs(&config)?;
+    // Opening checkpoints and the spool reads files (a whole spool is scanned): off the
+    // executor.
+    let pipeline = {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || start_logs(&config))
+            .await
+            .map_err(std::io::Error::other)??
+    };
     let mut agent = Agent::new(&config);
     if let Some(p) = &pipeline {
         agent = agent.with_logs(p.metrics());

@@ -5,6 +5,7 @@
 #![allow(dead_code)] // each test file uses its own subset
 
 pub mod cri;
+pub mod logs;
 pub mod promtool;
 pub mod receivers;
 pub mod sleeper;

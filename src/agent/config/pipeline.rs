@@ -46,7 +46,12 @@ impl AgentConfig {
             spool: (logs.spool_max_bytes > 0).then(|| SpoolConfig {
                 dir: self.data_dir.join("spool"),
                 max_total_bytes: logs.spool_max_bytes,
-                max_segment_bytes: logs.spool_segment_bytes,
+                // At least four segments: a segment is deleted only once all of it is
+                // acknowledged, so a spool of one segment could not free room while full.
+                max_segment_bytes: logs
+                    .spool_segment_bytes
+                    .min(logs.spool_max_bytes / 4)
+                    .max(1),
             }),
         }
     }

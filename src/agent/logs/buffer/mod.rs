@@ -1,8 +1,10 @@
 //! The buffer between reading and sending (DESIGN.md, LOGS: batch ─▶ buffer ─▶ sink).
 //!
 //! - [`Batcher`] cuts records into batches by count, bytes and age, never splitting one.
-//! - [`Buffer`] holds batches in bounded memory and, when enabled, spills to a disk
-//!   spool ([`spool`]) so reading goes on while the sink is down. When both are full,
+//! - [`Buffer`] holds batches in bounded memory. With a disk spool ([`spool`]) every
+//!   batch is written there first and memory caches the oldest ones, so reading goes on
+//!   while the sink is down and a crash loses nothing read (the design: `queue.rs`;
+//!   locks and where the I/O runs: `handle.rs`, `spooled.rs`). When full,
 //!   [`WhenFull::Block`] (the default) makes the producer wait, and it always resumes
 //!   when room frees (PITFALLS 8); [`WhenFull::DropNewest`] drops and counts.
 //! - Checkpoints: the buffer hands back, in push order, the [`AckToken`]s of batches the
@@ -17,6 +19,7 @@ mod handle;
 mod queue;
 pub mod record;
 pub mod spool;
+mod spooled;
 
 pub use batch::{AckToken, Batch, FileOffsets};
 pub use batcher::{BatchLimits, Batcher};
@@ -37,7 +40,8 @@ pub enum WhenFull {
 /// The buffer's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BufferConfig {
-    /// Payload bytes held in memory (a batch larger than this is let in alone).
+    /// Payload bytes held in memory (a batch larger than this is let in alone). With a
+    /// spool, the bound of its in-memory cache.
     pub max_memory_bytes: usize,
     pub when_full: WhenFull,
     /// `None`: memory only.

@@ -1,39 +1,53 @@
-//! The buffer's state, without locks or waiting: memory first, then the spool, in one
-//! FIFO order, and the ledger that decides when a batch's token may reach the caller's
-//! checkpoints.
+//! The buffer's state, without locks, waiting or I/O: the batches held in memory in
+//! delivery order, what the spool last said of itself, and the ledger that decides when
+//! a batch's token may reach the caller's checkpoints. [`super::handle`] does the
+//! locking and runs the spool's I/O; this file decides.
 //!
-//! Order: while the spool holds unread batches, new batches go to the spool too (they
-//! are newer than everything in it); only when it has none do they go to memory. So
-//! memory, read first, always holds the oldest batches, and delivery is FIFO.
+//! Without a spool, memory is the whole buffer. With one, the spool is the buffer
+//! (write-ahead): every batch is written and fsynced there before it is taken, and
+//! memory is a bounded cache of the oldest batches. A batch is also kept in memory when
+//! memory has room and nothing older waits unread on disk ([`Queue::keeps_in_memory`]);
+//! otherwise it is on disk only and is read back into memory once memory has emptied.
+//! So memory always holds the head of the queue, the unread spool its tail, and delivery
+//! is FIFO: a newer batch never goes to memory ahead of an older one still unread on
+//! disk, even when memory has room again.
 //!
-//! Settlement (DESIGN: at-least-once): a batch is settled when the sink acknowledged it
-//! or when it is fsynced in the spool. Tokens are released strictly in push order, for
-//! the settled prefix only: a spooled batch does not release its token while an older
-//! batch is still only in memory, or a crash would lose that older batch behind a
-//! checkpoint that has moved past it. Released tokens are merged into one.
+//! Why every batch, and not only those that overflow memory: a spilled batch can settle
+//! (below) only after the older batches held in memory or in flight, and during an
+//! outage those never settle. After a crash the spool would then replay newer lines
+//! while the files are read again from before the older ones: lines out of order, and
+//! the whole spool sent twice. With every batch on disk, checkpoints follow the spool
+//! closely and a restart replays exactly what was not acknowledged, in order.
+//!
+//! Settlement (DESIGN: at-least-once): a batch is settled when it is fsynced in the
+//! spool or the sink acknowledged it. Tokens are released strictly in push order, for
+//! the settled prefix only: a batch held only in memory (no spool, or the disk failed to
+//! write it) holds back the tokens of later batches until it is acknowledged, or a
+//! crash would lose it behind a checkpoint that has moved past it. Released tokens are
+//! merged into one.
 
 use super::batch::{AckToken, Batch};
-use super::spool::{AppendError, Spool, SpoolPos, SpoolStats};
+use super::spool::{SpoolPos, SpoolStats};
 use super::{BufferStats, Dropped};
 use std::collections::VecDeque;
 
 /// Where an accepted batch went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stored {
+    /// In memory only: settled when the sink acknowledges it.
     Memory,
-    /// Durable: written and fsynced in the spool.
+    /// Durable: written and fsynced in the spool (and kept in memory if it fit).
     Spooled,
 }
 
-/// Hand this back to [`Queue::ack`] (through the buffer) once the sink is done with a
-/// batch: delivered, or given up on and counted by the sink. Not `Clone`: one ack each.
+/// Hand this back to the buffer once the sink is done with a batch: delivered, or given
+/// up on and counted by the sink. Not `Clone`: one ack each.
 #[derive(Debug, PartialEq, Eq)]
 pub struct AckHandle {
-    /// Push order in this run; `None` for a batch replayed from an earlier run's spool
-    /// (its token was released, if ever, by that run).
-    seq: Option<u64>,
+    /// Push order in this run, for a batch not settled yet (held in memory only).
+    pub(super) seq: Option<u64>,
     /// Where the spool holds the batch.
-    spooled: Option<SpoolPos>,
+    pub(super) spooled: Option<SpoolPos>,
 }
 
 /// A batch on its way to the sink.
@@ -43,11 +57,6 @@ pub struct Delivery<T> {
     pub ack: AckHandle,
 }
 
-struct Held<T> {
-    seq: u64,
-    batch: Batch<T>,
-}
-
 struct Ledger<T> {
     token: T,
     settled: bool,
@@ -55,10 +64,11 @@ struct Ledger<T> {
 
 pub struct Queue<T> {
     max_memory_bytes: usize,
-    memory: VecDeque<Held<T>>,
+    memory: VecDeque<Delivery<T>>,
     memory_bytes: usize,
     memory_events: usize,
-    spool: Option<Spool>,
+    /// The spool's counters after its last operation; `None`: no spool.
+    spool: Option<SpoolStats>,
     /// Tokens not yet released, by push order from `first_seq`.
     ledger: VecDeque<Ledger<T>>,
     first_seq: u64,
@@ -67,7 +77,7 @@ pub struct Queue<T> {
 }
 
 impl<T: AckToken> Queue<T> {
-    pub fn new(max_memory_bytes: usize, spool: Option<Spool>) -> Self {
+    pub fn new(max_memory_bytes: usize, spool: Option<SpoolStats>) -> Self {
         Queue {
             max_memory_bytes,
             memory: VecDeque::new(),
@@ -81,57 +91,63 @@ impl<T: AckToken> Queue<T> {
         }
     }
 
-    /// Stores `batch`, or gives it back when memory and spool are full.
-    pub fn try_push(&mut self, batch: Batch<T>) -> Result<Stored, Batch<T>> {
-        let spool_first = self.spool.as_ref().is_some_and(Spool::has_unread);
-        if !spool_first && self.memory_has_room(batch.bytes()) {
-            self.push_memory(batch);
-            return Ok(Stored::Memory);
-        }
-        let Some(spool) = self.spool.as_mut() else {
-            return Err(batch);
-        };
-        match spool.append(&batch) {
-            Ok(_) => {
-                self.record(batch.token, true);
-                Ok(Stored::Spooled)
-            }
-            Err(AppendError::Full | AppendError::Io(_)) => Err(batch),
+    /// Whether a batch of `bytes` goes to (or, with a spool, stays in) memory: there is
+    /// room, and nothing older waits unread on disk.
+    pub fn keeps_in_memory(&self, bytes: usize) -> bool {
+        self.unread_on_disk() == 0 && self.memory_has_room(bytes)
+    }
+
+    /// Takes a batch into memory; `spooled` says where the spool holds it (then it is
+    /// settled already), `None` that memory is its only copy.
+    pub fn push_memory(&mut self, batch: Batch<T>, spooled: Option<SpoolPos>) -> Stored {
+        let seq = self.record(batch.token.clone(), spooled.is_some());
+        let unsettled = spooled.is_none().then_some(seq);
+        self.hold(batch, unsettled, spooled);
+        match spooled {
+            Some(_) => Stored::Spooled,
+            None => Stored::Memory,
         }
     }
 
-    /// The oldest batch, if any.
+    /// Notes a batch that went to disk only.
+    pub fn push_disk_only(&mut self, token: T) -> Stored {
+        self.record(token, true);
+        Stored::Spooled
+    }
+
+    /// Takes a batch read back from the spool into memory (it settled when written).
+    pub fn push_read_back(&mut self, batch: Batch<T>, pos: SpoolPos) {
+        self.hold(batch, None, Some(pos));
+    }
+
+    /// The oldest batch held in memory, if any.
     pub fn try_pop(&mut self) -> Option<Delivery<T>> {
-        if let Some(held) = self.memory.pop_front() {
-            self.memory_bytes -= held.batch.bytes();
-            self.memory_events -= held.batch.events();
-            let ack = AckHandle {
-                seq: Some(held.seq),
-                spooled: None,
-            };
-            return Some(Delivery {
-                batch: held.batch,
-                ack,
-            });
-        }
-        let (batch, pos) = self.spool.as_mut()?.read_next()?;
-        // Spooled batches were settled when fsynced: their ack only frees the spool.
-        let ack = AckHandle {
-            seq: None,
-            spooled: Some(pos),
-        };
-        Some(Delivery { batch, ack })
+        let delivery = self.memory.pop_front()?;
+        self.memory_bytes -= delivery.batch.bytes();
+        self.memory_events -= delivery.batch.events();
+        Some(delivery)
     }
 
-    /// The sink is done with a batch. Returns whether room was freed in the spool (memory
-    /// room is freed when a batch is popped).
-    pub fn ack(&mut self, ack: AckHandle) -> bool {
-        if let Some(seq) = ack.seq {
-            self.settle(seq);
+    /// Memory is empty and the next batch waits on disk.
+    pub fn needs_read_back(&self) -> bool {
+        self.memory.is_empty() && self.unread_on_disk() > 0
+    }
+
+    /// The sink is done with a batch held only in memory: it settles.
+    pub fn settle(&mut self, seq: u64) {
+        let Some(index) = seq.checked_sub(self.first_seq) else {
+            return;
+        };
+        if let Some(entry) = self.ledger.get_mut(index as usize) {
+            entry.settled = true;
+            self.release();
         }
-        match (ack.spooled, self.spool.as_mut()) {
-            (Some(pos), Some(spool)) => spool.ack(pos),
-            _ => false,
+    }
+
+    /// What the spool says of itself after an operation.
+    pub fn set_spool(&mut self, stats: &SpoolStats) {
+        if let Some(mine) = self.spool.as_mut() {
+            mine.clone_from(stats);
         }
     }
 
@@ -144,8 +160,13 @@ impl<T: AckToken> Queue<T> {
         self.released.is_some()
     }
 
+    /// Nothing waits to be popped, in memory or unread on disk.
     pub fn is_empty(&self) -> bool {
-        self.memory.is_empty() && !self.spool.as_ref().is_some_and(Spool::has_unread)
+        self.memory.is_empty() && self.unread_on_disk() == 0
+    }
+
+    pub fn memory_is_empty(&self) -> bool {
+        self.memory.is_empty()
     }
 
     /// Counts a batch the full policy (or shutdown) turned away.
@@ -158,15 +179,18 @@ impl<T: AckToken> Queue<T> {
     }
 
     pub fn stats(&self) -> BufferStats {
-        let spool = self.spool.as_ref().map(Spool::stats).cloned();
         BufferStats {
             memory_batches: self.memory.len(),
             memory_events: self.memory_events,
             memory_bytes: self.memory_bytes,
-            spool: spool.unwrap_or_else(SpoolStats::default),
+            spool: self.spool.clone().unwrap_or_default(),
             spool_enabled: self.spool.is_some(),
             ..self.stats.clone()
         }
+    }
+
+    fn unread_on_disk(&self) -> u64 {
+        self.spool.as_ref().map_or(0, |s| s.unread_batches)
     }
 
     /// A batch larger than the whole memory bound is let in when memory is empty, or it
@@ -175,15 +199,15 @@ impl<T: AckToken> Queue<T> {
         self.memory.is_empty() || self.memory_bytes + bytes <= self.max_memory_bytes
     }
 
-    fn push_memory(&mut self, batch: Batch<T>) {
+    fn hold(&mut self, batch: Batch<T>, seq: Option<u64>, spooled: Option<SpoolPos>) {
         let bytes = batch.bytes();
         if bytes > self.max_memory_bytes {
             self.stats.oversized_batches += 1;
         }
         self.memory_bytes += bytes;
         self.memory_events += batch.events();
-        let seq = self.record(batch.token.clone(), false);
-        self.memory.push_back(Held { seq, batch });
+        let ack = AckHandle { seq, spooled };
+        self.memory.push_back(Delivery { batch, ack });
         let max = self.stats.max_memory_bytes_seen.max(self.memory_bytes);
         self.stats.max_memory_bytes_seen = max;
     }
@@ -194,16 +218,6 @@ impl<T: AckToken> Queue<T> {
         self.ledger.push_back(Ledger { token, settled });
         self.release();
         seq
-    }
-
-    fn settle(&mut self, seq: u64) {
-        let Some(index) = seq.checked_sub(self.first_seq) else {
-            return;
-        };
-        if let Some(entry) = self.ledger.get_mut(index as usize) {
-            entry.settled = true;
-            self.release();
-        }
     }
 
     /// Moves the settled prefix of the ledger into the released token.

@@ -1,5 +1,6 @@
-//! The disk spool: batches that do not fit in memory, in segment files under
-//! `<data_dir>/spool/`, so reading goes on while the sink is down.
+//! The disk spool: while one is configured, every batch the buffer takes, in segment
+//! files under `<data_dir>/spool/`, so reading goes on while the sink is down and a
+//! crash loses nothing that was read (the buffer's design is in [`super::queue`]).
 //!
 //! Segments are named `segment-<20-digit id>.spool` (ids only grow, so name order is
 //! write order) and hold framed, checksummed records ([`super::record`]). A record is
@@ -9,8 +10,12 @@
 //! larger than the cap gets a segment alone) and the whole spool is capped: an append
 //! that would pass the total cap is refused and the buffer's full policy applies.
 //!
-//! A segment is deleted once every record in it has been read and acknowledged. Until
-//! then each acknowledgement appends the record's index (u32 LE) to `segment-<id>.acks`
+//! Records are read back in write order ([`Spool::read_next`]), except those appended
+//! `held`: the caller kept that batch in memory and delivers it itself, so it counts as
+//! read at once (it is still replayed after a crash until acknowledged).
+//!
+//! A segment is deleted once every record in it has been read and acknowledged (the
+//! open segment once it is also full). Until then each acknowledgement appends the record's index (u32 LE) to `segment-<id>.acks`
 //! beside it, so a restart does not deliver an acknowledged batch again. That file is
 //! not fsynced: an acknowledgement lost in a power cut means a duplicate, never a loss;
 //! a torn last index is ignored. On start every segment is scanned in order: complete
@@ -21,14 +26,16 @@
 //! (PITFALLS 2). Old segments are never appended to, so nothing is written after a torn
 //! tail.
 //!
-//! The I/O is blocking (an fsync per batch); the caller runs it where blocking is fine.
+//! The I/O is blocking (an fsync per append, reads, acks-file appends and deletions): the
+//! buffer runs it on tokio's blocking pool under the spool's own lock ([`super::handle`]).
 
 use super::batch::{AckToken, Batch};
 use super::record::{self, RecordError, SEGMENT_MAGIC};
 use crate::agent::logs::checkpoint::durable::{aside_path, sync_dir};
 use files::{acks_path, read_acks, read_record, scan_segment, segment_files, segment_name};
-use std::collections::{HashSet, VecDeque};
-use std::fs::{self, File, OpenOptions};
+use segment::Segment;
+use std::collections::VecDeque;
+use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -43,12 +50,17 @@ pub struct SpoolConfig {
 }
 
 impl SpoolConfig {
-    /// `<data_dir>/spool` with 64 MiB segments and 1 GiB in all.
-    pub fn under(data_dir: &Path) -> Self {
+    /// Segments of this size unless the whole spool is small.
+    pub const DEFAULT_SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
+
+    /// `<data_dir>/spool`, capped at `max_total_bytes`, in segments of 64 MiB or a
+    /// quarter of the cap if that is smaller: space comes back a whole segment at a time
+    /// (once every batch in it is acknowledged), so one segment must not be the spool.
+    pub fn under(data_dir: &Path, max_total_bytes: u64) -> Self {
         SpoolConfig {
             dir: data_dir.join("spool"),
-            max_segment_bytes: 64 * 1024 * 1024,
-            max_total_bytes: 1024 * 1024 * 1024,
+            max_segment_bytes: Self::DEFAULT_SEGMENT_BYTES.min(max_total_bytes / 4).max(1),
+            max_total_bytes,
         }
     }
 }
@@ -92,71 +104,6 @@ pub enum AppendError {
     Io(io::Error),
 }
 
-struct Segment {
-    id: u64,
-    path: PathBuf,
-    /// Bytes on disk.
-    len: u64,
-    /// Complete records, where the next one goes (or where reading stops), and how many
-    /// have been read and acknowledged.
-    records: u64,
-    end: u64,
-    read: u64,
-    read_offset: u64,
-    acked: u64,
-    /// Open for appends: only the newest segment written by this process.
-    writer: Option<File>,
-    /// Indexes acknowledged in an earlier run and not read yet: skipped when read.
-    skip: HashSet<u64>,
-    /// `segment-<id>.acks`, opened at the first acknowledgement.
-    acks: Option<File>,
-}
-
-impl Segment {
-    fn new(id: u64, path: PathBuf) -> Self {
-        let start = SEGMENT_MAGIC.len() as u64;
-        Segment {
-            id,
-            path,
-            len: start,
-            records: 0,
-            end: start,
-            read: 0,
-            read_offset: start,
-            acked: 0,
-            writer: None,
-            skip: HashSet::new(),
-            acks: None,
-        }
-    }
-
-    fn done(&self) -> bool {
-        self.read == self.records && self.acked >= self.records
-    }
-
-    fn unread(&self) -> u64 {
-        self.records - self.read - self.skip.len() as u64
-    }
-
-    /// Notes an acknowledgement on disk; failing that, the batch may come again.
-    fn persist_ack(&mut self, index: u64) {
-        if self.acks.is_none() {
-            let opened = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(acks_path(&self.path));
-            self.acks = opened.ok();
-        }
-        let written = self
-            .acks
-            .as_mut()
-            .map(|f| f.write_all(&(index as u32).to_le_bytes()));
-        if let Some(Err(error)) = written {
-            tracing::warn!(path = %self.path.display(), %error, "Could not note a spool acknowledgement; the batch may be sent again after a restart.");
-        }
-    }
-}
-
 pub struct Spool {
     config: SpoolConfig,
     segments: VecDeque<Segment>,
@@ -194,26 +141,52 @@ impl Spool {
         self.stats.unread_batches > 0
     }
 
-    /// Writes `batch` and fsyncs it; returns the id of the segment it went to.
-    pub fn append<T: AckToken>(&mut self, batch: &Batch<T>) -> Result<u64, AppendError> {
+    /// Writes `batch` and fsyncs it; returns where it is. With `held`, the caller keeps
+    /// the batch in memory and will deliver it itself: the record counts as read at once
+    /// (it is still replayed after a crash until acknowledged). `held` needs nothing
+    /// unread before it, or reading would skip older records; it is ignored otherwise.
+    pub fn append<T: AckToken>(
+        &mut self,
+        batch: &Batch<T>,
+        held: bool,
+    ) -> Result<SpoolPos, AppendError> {
+        debug_assert!(
+            !held || !self.has_unread(),
+            "held append behind unread records"
+        );
+        let held = held && !self.has_unread();
         self.encoded.clear();
         record::encode(batch, &mut self.encoded);
         let len = self.encoded.len() as u64;
         let roll = !self.writable_for(len);
+        if roll {
+            self.close_writer();
+        }
         let needed = len + if roll { SEGMENT_MAGIC.len() as u64 } else { 0 };
         if self.stats.bytes + needed > self.config.max_total_bytes {
             return Err(AppendError::Full);
         }
-        let written = if roll { self.roll() } else { Ok(()) }.and_then(|()| self.write_last());
+        let written = if roll { self.roll() } else { Ok(()) }.and_then(|()| {
+            let seg = self.segments.back_mut().expect("a segment to write to");
+            seg.append(&self.encoded)
+        });
         if let Err(error) = written {
             self.stats.write_errors += 1;
             tracing::warn!(dir = %self.config.dir.display(), %error, "Could not write a batch to the spool.");
             self.remove_done();
             return Err(AppendError::Io(error));
         }
+        let seg = self.segments.back_mut().expect("just written");
+        let pos = SpoolPos {
+            segment: seg.id,
+            index: seg.records - 1,
+        };
+        if held {
+            (seg.read, seg.read_offset) = (seg.records, seg.end);
+        }
         self.stats.spooled_batches += 1;
         self.account();
-        Ok(self.segments.back().expect("just written").id)
+        Ok(pos)
     }
 
     /// The oldest unread batch and where it is. Records acknowledged in an earlier run
@@ -252,9 +225,8 @@ impl Spool {
             return false;
         };
         seg.acked += 1;
-        if !seg.done() {
-            seg.persist_ack(pos.index);
-        }
+        // Also when this completes the segment: the open one is not deleted yet.
+        seg.persist_ack(pos.index);
         self.remove_done()
     }
 
@@ -267,9 +239,6 @@ impl Spool {
 
     /// Starts a new segment: magic, fsync, and the directory entry made durable.
     fn roll(&mut self) -> io::Result<()> {
-        if let Some(last) = self.segments.back_mut() {
-            last.writer = None;
-        }
         let id = self.next_id;
         let path = self.config.dir.join(segment_name(id));
         let mut file = OpenOptions::new()
@@ -286,28 +255,6 @@ impl Spool {
         Ok(())
     }
 
-    /// Appends the encoded record to the newest segment and fsyncs it. On failure the
-    /// segment is cut back to its last complete record and closed for appends.
-    fn write_last(&mut self) -> io::Result<()> {
-        let seg = self.segments.back_mut().expect("a segment to write to");
-        let file = seg.writer.as_mut().expect("an open segment");
-        let written = file
-            .write_all(&self.encoded)
-            .and_then(|()| file.sync_data());
-        match written {
-            Ok(()) => {
-                seg.len += self.encoded.len() as u64;
-                (seg.end, seg.records) = (seg.len, seg.records + 1);
-            }
-            Err(_) => {
-                let _ = file.set_len(seg.end);
-                seg.len = seg.end;
-                seg.writer = None;
-            }
-        }
-        written
-    }
-
     fn skip_unreadable(&mut self, id: u64, error: RecordError) {
         let seg = self
             .segments
@@ -322,13 +269,22 @@ impl Spool {
         self.account();
     }
 
-    /// Deletes every finished segment except an open one that may take more records.
-    /// The acks file goes first: a crash in between replays the segment (duplicates)
-    /// rather than leaving an acks file for ever.
+    /// Closes the newest segment for appends (it is full); deletes it if it is done.
+    fn close_writer(&mut self) {
+        if let Some(last) = self.segments.back_mut() {
+            last.writer = None;
+        }
+        self.remove_done();
+    }
+
+    /// Deletes every finished segment except the open one: it stays until it is full, or
+    /// a sink that keeps up would cost a new segment (two more fsyncs) per batch. The
+    /// acks file goes first: a crash in between replays the segment (duplicates) rather
+    /// than leaving an acks file for ever.
     fn remove_done(&mut self) -> bool {
         let before = self.segments.len();
         self.segments.retain(|s| {
-            let keep = !s.done() || (s.records == 0 && s.writer.is_some());
+            let keep = !s.done() || s.writer.is_some();
             if !keep {
                 let _ = fs::remove_file(acks_path(&s.path));
                 if let Err(error) = fs::remove_file(&s.path) {
@@ -389,5 +345,6 @@ impl Spool {
 }
 
 mod files;
+mod segment;
 #[cfg(test)]
 mod tests;

@@ -4,7 +4,7 @@
 
 use super::applog_stage::AppLogCounters;
 use super::send::{ELASTICSEARCH, LOKI};
-use crate::agent::logs::buffer::{Buffer, FileOffsets};
+use crate::agent::logs::buffer::{Buffer, BufferStats, FileOffsets, SpoolStats};
 use crate::agent::logs::decode::DecodeError;
 use crate::agent::logs::tail::TailStats;
 use crate::agent::sinks::elasticsearch::EsStats;
@@ -91,24 +91,7 @@ impl PipelineMetrics {
         self.collect_send(out);
         self.app_log.collect(out);
         if let Some(buffer) = lock(&self.buffer) {
-            let s = buffer.stats();
-            out.push(gauge(
-                "nodepulse_log_buffer_bytes",
-                "Batch bytes held in memory by the log buffer.",
-                s.memory_bytes as f64,
-            ));
-            out.push(gauge(
-                "nodepulse_log_buffer_events",
-                "Log events held in memory by the log buffer.",
-                s.memory_events as f64,
-            ));
-            let mut dropped = MetricFamily::counter(
-                "nodepulse_log_buffer_dropped_events_total",
-                "Log events the buffer turned away, by reason.",
-            );
-            dropped.push(&[("reason", "full")], s.dropped_full.events as f64);
-            dropped.push(&[("reason", "closed")], s.dropped_closed.events as f64);
-            out.push(dropped);
+            collect_buffer(&buffer.stats(), out);
         }
     }
 
@@ -259,6 +242,89 @@ fn collect_sink_specific(s: &SendStats, out: &mut Vec<MetricFamily>) {
         );
         splits.push(&[("sink", ELASTICSEARCH)], es.splits as f64);
         out.push(splits);
+    }
+}
+
+/// The buffer's families; the spool's too when there is one. `stats` never waits for
+/// the disk (the spool's counters are as of its last operation).
+fn collect_buffer(s: &BufferStats, out: &mut Vec<MetricFamily>) {
+    out.push(gauge(
+        "nodepulse_log_buffer_bytes",
+        "Batch bytes held in memory by the log buffer.",
+        s.memory_bytes as f64,
+    ));
+    out.push(gauge(
+        "nodepulse_log_buffer_events",
+        "Log events held in memory by the log buffer.",
+        s.memory_events as f64,
+    ));
+    let mut dropped = MetricFamily::counter(
+        "nodepulse_log_buffer_dropped_events_total",
+        "Log events the buffer turned away, by reason.",
+    );
+    dropped.push(&[("reason", "full")], s.dropped_full.events as f64);
+    dropped.push(&[("reason", "closed")], s.dropped_closed.events as f64);
+    out.push(dropped);
+    if s.spool_enabled {
+        collect_spool(&s.spool, out);
+    }
+}
+
+fn collect_spool(s: &SpoolStats, out: &mut Vec<MetricFamily>) {
+    out.push(gauge(
+        "nodepulse_log_spool_bytes",
+        "Bytes of the disk spool's segment files.",
+        s.bytes as f64,
+    ));
+    out.push(gauge(
+        "nodepulse_log_spool_segments",
+        "Segment files in the disk spool.",
+        s.segments as f64,
+    ));
+    out.push(gauge(
+        "nodepulse_log_spool_unread_batches",
+        "Spooled batches waiting to be read back from disk.",
+        s.unread_batches as f64,
+    ));
+    let counters: [(&'static str, &'static str, u64); 7] = [
+        (
+            "nodepulse_log_spool_batches_total",
+            "Batches written and fsynced to the disk spool.",
+            s.spooled_batches,
+        ),
+        (
+            "nodepulse_log_spool_replayed_batches_total",
+            "Unacknowledged batches found in the spool at start, sent again.",
+            s.replayed_batches,
+        ),
+        (
+            "nodepulse_log_spool_torn_records_total",
+            "Spool records cut short or failing their checksum at start (a crash mid-append).",
+            s.torn_records,
+        ),
+        (
+            "nodepulse_log_spool_torn_bytes_total",
+            "Bytes skipped from torn spool records to the end of their segment.",
+            s.torn_bytes,
+        ),
+        (
+            "nodepulse_log_spool_corrupt_segments_total",
+            "Files in the spool directory that were not segments, set aside.",
+            s.corrupt_segments,
+        ),
+        (
+            "nodepulse_log_spool_undecodable_records_total",
+            "Spool records that could not be read back as a batch, skipped.",
+            s.undecodable_records,
+        ),
+        (
+            "nodepulse_log_spool_write_errors_total",
+            "Batches the disk spool failed to write (held in memory only, or retried).",
+            s.write_errors,
+        ),
+    ];
+    for (name, help, value) in counters {
+        out.push(counter(name, help, value));
     }
 }
 

@@ -12,6 +12,12 @@
 //! `push` ─▶ the channel fills ─▶ the reader stops polling files (it reads only when the
 //! channel has room). Nothing is read that cannot be held.
 //!
+//! With a disk spool (`buffer.spool`; off unless `--logs.spool.max-bytes` is set) the
+//! buffer is the spool: each batch is written and fsynced there (on the blocking pool)
+//! before the processor goes on, checkpoints follow the spool, and reading goes on
+//! through a sink outage until the spool is full. At start its unacknowledged batches
+//! are sent before anything read now ([`crate::agent::logs::buffer`]).
+//!
 //! Shutdown ([`Pipeline::shutdown`]): the reader stops; the processor drains the
 //! channel, flushes the batcher and closes the buffer; the sender delivers what is held
 //! for at most `drain_timeout`, then its delivery in flight is cancelled (left
@@ -187,7 +193,9 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// Opens the checkpoints and the buffer, builds the sink and starts the tasks.
+    /// Opens the checkpoints and the buffer, builds the sink and starts the tasks. The
+    /// opening reads files (checkpoints, the spool's segments): call it on a blocking
+    /// thread of the runtime.
     pub fn start(mut config: PipelineConfig) -> Result<Pipeline, PipelineError> {
         let store = CheckpointStore::open(&config.data_dir, config.checkpoint_retention)?;
         let store = Arc::new(Mutex::new(store));

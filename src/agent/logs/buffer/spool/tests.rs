@@ -36,7 +36,7 @@ fn round_trips_in_order_across_segments() {
     let dir = tempfile::tempdir().unwrap();
     let mut spool = Spool::open(config(dir.path(), 300, 1 << 20)).unwrap();
     for n in 0..10 {
-        spool.append(&batch(n)).unwrap();
+        spool.append(&batch(n), false).unwrap();
     }
     assert!(spool.stats().segments > 2, "{:?}", spool.stats());
     let read = read_all(&mut spool);
@@ -46,8 +46,12 @@ fn round_trips_in_order_across_segments() {
     for (_, segment) in read {
         spool.ack(segment);
     }
-    assert_eq!((spool.stats().segments, spool.stats().bytes), (0, 0));
-    assert!(segment_paths(dir.path()).is_empty());
+    assert_eq!(spool.stats().segments, 1, "only the open segment stays");
+    assert_eq!(segment_paths(dir.path()).len(), 1);
+    drop(spool);
+    let spool = Spool::open(config(dir.path(), 300, 1 << 20)).unwrap();
+    assert_eq!(spool.stats().replayed_batches, 0, "every ack was noted");
+    assert!(segment_paths(dir.path()).is_empty(), "and the segment went");
 }
 
 #[test]
@@ -66,14 +70,23 @@ fn names_segments_so_that_name_order_is_write_order() {
 #[test]
 fn a_segment_goes_only_when_every_batch_in_it_is_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
-    let mut spool = Spool::open(config(dir.path(), 1 << 20, 1 << 20)).unwrap();
-    spool.append(&batch(1)).unwrap();
-    spool.append(&batch(2)).unwrap();
+    let mut spool = Spool::open(config(dir.path(), 200, 1 << 20)).unwrap();
+    for n in 1..=3 {
+        spool.append(&batch(n), false).unwrap(); // 1 and 2 fill the first segment
+    }
     let read = read_all(&mut spool);
+    assert_ne!(read[1].1.segment, read[2].1.segment);
     assert!(!spool.ack(read[1].1), "one batch of two acknowledged");
-    assert_eq!(segment_paths(dir.path()).len(), 1);
+    assert_eq!(segment_paths(dir.path()).len(), 2);
     assert!(spool.ack(read[0].1));
-    assert!(segment_paths(dir.path()).is_empty());
+    assert_eq!(segment_paths(dir.path()).len(), 1);
+    assert!(
+        !spool.ack(read[2].1),
+        "the open segment stays until it is full"
+    );
+    spool.append(&batch(4), false).unwrap(); // rolls: the done segment goes
+    assert_eq!(segment_paths(dir.path()).len(), 1);
+    assert_eq!(spool.stats().segments, 1);
 }
 
 #[test]
@@ -82,7 +95,7 @@ fn restart_replays_unacknowledged_batches_only() {
     let cfg = config(dir.path(), 200, 1 << 20);
     let mut spool = Spool::open(cfg.clone()).unwrap();
     for n in 0..6 {
-        spool.append(&batch(n)).unwrap();
+        spool.append(&batch(n), false).unwrap();
     }
     let read = read_all(&mut spool);
     // Batches 0 and 1 fill the first segment: acknowledging them deletes it.
@@ -106,7 +119,7 @@ fn restart_replays_unacknowledged_batches_only() {
         vec![2, 4, 5],
         "3 was acknowledged"
     );
-    spool.append(&batch(6)).unwrap();
+    spool.append(&batch(6), false).unwrap();
     assert_eq!(
         tokens(&read_all(&mut spool)),
         vec![6],
@@ -120,7 +133,7 @@ fn a_torn_last_record_is_counted_and_the_records_before_it_replay() {
     let cfg = config(dir.path(), 1 << 20, 1 << 20);
     let mut spool = Spool::open(cfg.clone()).unwrap();
     for n in 0..3 {
-        spool.append(&batch(n)).unwrap();
+        spool.append(&batch(n), false).unwrap();
     }
     drop(spool);
     let path = segment_paths(dir.path()).remove(0);
@@ -133,7 +146,7 @@ fn a_torn_last_record_is_counted_and_the_records_before_it_replay() {
     assert!(spool.stats().torn_bytes > 0);
     let read = read_all(&mut spool);
     assert_eq!(tokens(&read), vec![0, 1]);
-    spool.append(&batch(9)).unwrap();
+    spool.append(&batch(9), false).unwrap();
     assert_eq!(
         segment_paths(dir.path()).len(),
         2,
@@ -154,8 +167,8 @@ fn garbage_after_the_last_record_is_counted_and_skipped() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path(), 1 << 20, 1 << 20);
     let mut spool = Spool::open(cfg.clone()).unwrap();
-    spool.append(&batch(0)).unwrap();
-    spool.append(&batch(1)).unwrap();
+    spool.append(&batch(0), false).unwrap();
+    spool.append(&batch(1), false).unwrap();
     drop(spool);
     let path = segment_paths(dir.path()).remove(0);
     let mut file = OpenOptions::new().append(true).open(&path).unwrap();
@@ -180,8 +193,8 @@ fn a_bit_flip_inside_a_record_is_caught_by_the_checksum() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path(), 1 << 20, 1 << 20);
     let mut spool = Spool::open(cfg.clone()).unwrap();
-    spool.append(&batch(0)).unwrap();
-    spool.append(&batch(1)).unwrap();
+    spool.append(&batch(0), false).unwrap();
+    spool.append(&batch(1), false).unwrap();
     drop(spool);
     let path = segment_paths(dir.path()).remove(0);
     let mut bytes = fs::read(&path).unwrap();
@@ -212,7 +225,7 @@ fn a_file_that_is_not_a_segment_is_set_aside_and_counted() {
         .collect();
     assert_eq!(kept.len(), 1);
     assert!(kept[0].to_string_lossy().contains(".corrupt-"), "{kept:?}");
-    spool.append(&batch(1)).unwrap();
+    spool.append(&batch(1), false).unwrap();
     assert_eq!(
         segment_id(
             &segment_paths(dir.path())[0]
@@ -230,10 +243,13 @@ fn the_total_size_cap_is_never_passed() {
     let total = 1000;
     let mut spool = Spool::open(config(dir.path(), 250, total)).unwrap();
     let mut stored = 0;
-    while spool.append(&batch(stored)).is_ok() {
+    while spool.append(&batch(stored), false).is_ok() {
         stored += 1;
     }
-    assert!(matches!(spool.append(&batch(99)), Err(AppendError::Full)));
+    assert!(matches!(
+        spool.append(&batch(99), false),
+        Err(AppendError::Full)
+    ));
     let on_disk: u64 = segment_paths(dir.path())
         .iter()
         .map(|p| fs::metadata(p).unwrap().len())
@@ -251,7 +267,7 @@ fn the_total_size_cap_is_never_passed() {
         spool.ack(*pos);
     }
     spool
-        .append(&batch(100))
+        .append(&batch(100), false)
         .expect("room again once a segment is acknowledged");
     assert!(spool.stats().max_bytes_seen <= total);
 }
@@ -261,9 +277,35 @@ fn a_batch_larger_than_a_segment_gets_a_segment_alone() {
     let dir = tempfile::tempdir().unwrap();
     let mut spool = Spool::open(config(dir.path(), 100, 1 << 20)).unwrap();
     let big = Batch::new(vec![vec![7u8; 500]], 1u64);
-    spool.append(&batch(0)).unwrap();
-    spool.append(&big).unwrap();
-    spool.append(&batch(2)).unwrap();
+    spool.append(&batch(0), false).unwrap();
+    spool.append(&big, false).unwrap();
+    spool.append(&batch(2), false).unwrap();
     assert_eq!(spool.stats().segments, 3);
     assert_eq!(tokens(&read_all(&mut spool)), vec![0, 1, 2]);
+}
+
+#[test]
+fn a_held_record_is_not_read_back_but_replays_until_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), 1 << 20, 1 << 20);
+    let mut spool = Spool::open(cfg.clone()).unwrap();
+    let held = spool.append(&batch(0), true).unwrap();
+    let acked = spool.append(&batch(1), true).unwrap();
+    assert!(
+        !spool.has_unread(),
+        "the caller delivers held batches itself"
+    );
+    spool.append(&batch(2), false).unwrap();
+    assert_eq!(tokens(&read_all(&mut spool)), vec![2]);
+    spool.ack(acked);
+    drop(spool); // a crash while batch 0 was in flight
+
+    let mut spool = Spool::open(cfg).unwrap();
+    let read = read_all(&mut spool);
+    assert_eq!(tokens(&read), vec![0, 2], "1 was acknowledged");
+    assert_eq!(read[0].1, held);
+    for (_, pos) in read {
+        spool.ack(pos);
+    }
+    assert!(segment_paths(dir.path()).is_empty());
 }

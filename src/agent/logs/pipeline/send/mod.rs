@@ -197,7 +197,7 @@ impl Sender {
         }
         self.sinks.publish(&self.metrics);
         if settled {
-            self.buffer.ack(ack);
+            self.buffer.ack(ack).await;
         }
         settled
     }
