@@ -33,7 +33,7 @@ mod sync;
 #[cfg(test)]
 mod tests;
 
-use crate::agent::logs::checkpoint::FileId;
+use crate::agent::logs::checkpoint::{FileId, Probe};
 use file::{LineCtx, TailFile};
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::path::Path;
@@ -132,8 +132,9 @@ pub struct Tailer {
     streams: BTreeMap<Arc<Path>, Stream>,
     synced_once: bool,
     buf: Vec<u8>,
-    /// Files closed since the last `sync`, to be marked gone in the checkpoint store.
-    closed: Vec<FileId>,
+    /// Files closed since the last `sync`, to be marked gone in the checkpoint store,
+    /// with their first bytes as they were at the close (see `report_closed`).
+    closed: Vec<(FileId, Option<Probe>)>,
     /// Round-robin start, so every stream gets read under a small budget.
     next: usize,
     stats: TailStats,
@@ -230,10 +231,11 @@ impl Tailer {
             }
             let mut f = stream.files.pop_front().expect("front exists");
             f.emit(&ctx, out, &mut self.stats);
-            if let Ok(p) = f.probe() {
+            let probe = f.probe().ok();
+            if let Some(p) = &probe {
                 stream.done.insert(p.id());
             }
-            self.closed.push(f.id);
+            self.closed.push((f.id, probe));
         }
         total
     }
@@ -258,10 +260,11 @@ impl Tailer {
                     }
                 }
                 if expired {
-                    if let Ok(p) = f.probe() {
+                    let probe = f.probe().ok();
+                    if let Some(p) = &probe {
                         done.insert(p.id());
                     }
-                    closed.push(f.id);
+                    closed.push((f.id, probe));
                 }
                 !expired
             });

@@ -5,7 +5,7 @@
 use super::file::TailFile;
 use super::{StartAt, Stream, Tailer};
 use crate::agent::logs::checkpoint::{CheckpointStore, Probe};
-use crate::agent::logs::discover::Discovered;
+use crate::agent::logs::discover::{path, Discovered};
 use std::collections::{HashSet, VecDeque};
 use std::fs::File;
 use std::path::Path;
@@ -53,7 +53,7 @@ impl Tailer {
         store: &mut CheckpointStore,
     ) {
         let rotated = self.probe_all(&d.rotated);
-        self.check_truncations(stream, &rotated, store);
+        self.check_truncations(stream, store);
         for (path, probe) in &rotated {
             self.sync_rotated(stream, path, probe, meet, store);
         }
@@ -70,18 +70,19 @@ impl Tailer {
     /// Copytruncate: each truncated file restarts at 0 with its checkpoint reset; if a
     /// rotated sibling begins with its old first bytes, that is the copy, read from where
     /// the reader was. Files are handled last first, so inserted copies shift nothing.
-    fn check_truncations(
-        &mut self,
-        stream: &mut Stream,
-        rotated: &[(&Path, Probe)],
-        store: &mut CheckpointStore,
-    ) {
+    /// The copy is looked for on disk, not in discovery's list: that may predate it, and
+    /// a copy met later would be read again from 0.
+    fn check_truncations(&mut self, stream: &mut Stream, store: &mut CheckpointStore) {
         let truncated: Vec<usize> = (0..stream.files.len())
             .filter(|&i| {
                 let f = &stream.files[i];
                 f.suspect || f.looks_truncated(true).unwrap_or(false)
             })
             .collect();
+        if truncated.is_empty() {
+            return;
+        }
+        let rotated = rotated_on_disk(&stream.path);
         for i in truncated.into_iter().rev() {
             self.stats.truncations += 1;
             let _ = store.reset(&stream.files[i].id);
@@ -190,9 +191,17 @@ impl Tailer {
         }
     }
 
-    /// Tells the store which files the tailer closed (their entries age out).
+    /// Tells the store which files the tailer closed (their entries age out). A file
+    /// keyed on a short fingerprint (opened nearly empty, renamed before a sync grew it)
+    /// is keyed again on its first bytes at the close: an entry that covers few or no
+    /// bytes would match the next file given its inode, which would then start at this
+    /// one's offset (Fluent Bit #4895).
     fn report_closed(&mut self, store: &mut CheckpointStore) {
-        for id in self.closed.drain(..) {
+        for (id, probe) in std::mem::take(&mut self.closed) {
+            let id = match probe {
+                Some(p) if id.fingerprint.is_partial() => store.refresh(&id, &p),
+                _ => id,
+            };
             let _ = store.mark_gone(&id);
         }
     }
@@ -254,4 +263,32 @@ impl Tailer {
             !s.files.is_empty()
         });
     }
+}
+
+/// The rotated siblings (`N.log.<stamp>`) of the live file `live` on disk now, probed,
+/// in name order.
+fn rotated_on_disk(live: &Path) -> Vec<(std::path::PathBuf, Probe)> {
+    let n = live
+        .file_name()
+        .and_then(|f| f.to_str())
+        .and_then(path::parse_live_name);
+    let (Some(n), Some(dir)) = (n, live.parent()) else {
+        return Vec::new();
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let sibling = |p: &std::path::PathBuf| {
+        let name = p.file_name().and_then(|f| f.to_str());
+        name.and_then(path::parse_rotated_name)
+            .is_some_and(|(m, _)| m == n)
+    };
+    let mut found: Vec<_> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(sibling)
+        .filter_map(|p| Probe::read(&p).ok().map(|probe| (p, probe)))
+        .collect();
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found
 }

@@ -249,3 +249,64 @@ fn a_paused_reader_loses_nothing_and_resumes() {
     let want: Vec<String> = (0..1000).map(|i| format!("{i}\n")).collect();
     assert_eq!(texts(&out), want);
 }
+
+/// Regression (found by tests/logs_model.rs, seed 3): a copytruncate handled with a
+/// discovery list that predates the copy restarted the file without claiming the copy;
+/// the copy, met at the next scan, was read again from 0 (duplicates, and its pieces
+/// joined to a partial line already read from the truncated file).
+#[test]
+fn a_copy_newer_than_the_list_is_claimed_and_read_from_where_the_reader_was() {
+    let fx = Fixture::new();
+    let mut store = fx.store();
+    let mut t = fx.tailer(TailConfig::default());
+    fx.append(&fx.live, "one\ntwo\n");
+    t.sync(&fx.found(&[]), &mut store);
+    assert_eq!(texts(&read_all(&mut t)), ["one\n", "two\n"]);
+    fx.append(&fx.live, "three\n");
+    let copy = fx.live.with_file_name("0.log.20240101-000001");
+    fs::copy(&fx.live, &copy).unwrap();
+    OpenOptions::new()
+        .write(true)
+        .open(&fx.live)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    fx.append(&fx.live, "four\n");
+    t.sync(&fx.found(&[]), &mut store); // the list does not show the copy yet
+    let mut read = texts(&read_all(&mut t));
+    t.sync(&fx.found(&["0.log.20240101-000001"]), &mut store);
+    read.extend(texts(&read_all(&mut t)));
+    assert_eq!(read, ["three\n", "four\n"]);
+    assert_eq!(t.stats().truncations, 1);
+}
+
+/// Regression (found by tests/logs_model.rs, seed 8): a file opened empty and renamed
+/// before a sync re-keyed it kept an entry keyed on no bytes at all, with its offset
+/// acknowledged; a new file given its inode after it was deleted matched that entry and
+/// started at its offset, its first lines lost (Fluent Bit #4895).
+#[test]
+fn a_closed_file_is_keyed_on_its_first_bytes_so_its_inode_reused_is_a_new_file() {
+    let fx = Fixture::new();
+    let mut store = fx.store();
+    let mut t = fx.tailer(TailConfig::default());
+    fx.append(&fx.live, "");
+    t.sync(&fx.found(&[]), &mut store); // opened empty: keyed on no bytes
+    fx.append(&fx.live, "one\ntwo\n");
+    let lines = read_all(&mut t);
+    for l in &lines {
+        store.advance(&l.file, l.offset_end).unwrap();
+    }
+    let rotated = "0.log.20240101-000001";
+    fs::rename(&fx.live, fx.live.with_file_name(rotated)).unwrap();
+    fx.append(&fx.live, "three\n");
+    t.sync(&fx.found(&[rotated]), &mut store);
+    assert_eq!(texts(&read_all(&mut t)), ["three\n"]);
+    t.sync(&fx.found(&[]), &mut store); // the rotated file was closed: reported
+    let old = Probe::read(&fx.live.with_file_name(rotated)).unwrap();
+    let reused = Probe {
+        head: b"another container's first line\n".to_vec(),
+        ..old.clone()
+    };
+    assert!(store.knows(&old));
+    assert!(!store.knows(&reused), "an inode reused is a new file");
+}
