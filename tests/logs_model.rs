@@ -365,7 +365,7 @@ impl<'a> Case<'a> {
                 .collect();
             format!("m{s} in {files:?}")
         };
-        let trace = &self.trace[self.trace.len().saturating_sub(60)..];
+        let trace = &self.trace[self.trace.len().saturating_sub(300)..];
         for (f, file) in self.node.files.iter().enumerate() {
             let mark = |s: &u64| format!("m{s}{}", if self.delivered.has(*s) { "" } else { "(!)" });
             let msgs: Vec<String> = file.messages.iter().map(mark).collect();

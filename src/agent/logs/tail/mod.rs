@@ -236,6 +236,7 @@ impl Tailer {
                 stream.done.insert(p.id());
             }
             self.closed.push((f.id, probe));
+            tracing::debug!(path = %stream.path.display(), ino = f.id.ino, at = f.read_pos, "A drained log file was closed.");
         }
         total
     }

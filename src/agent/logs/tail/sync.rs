@@ -8,7 +8,7 @@ use crate::agent::logs::checkpoint::{CheckpointStore, Probe};
 use crate::agent::logs::discover::{path, Discovered};
 use std::collections::{HashSet, VecDeque};
 use std::fs::File;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// How a file met for the first time is started.
@@ -52,8 +52,9 @@ impl Tailer {
         meet: Meet,
         store: &mut CheckpointStore,
     ) {
-        let rotated = self.probe_all(&d.rotated);
+        let rotated = self.rotated_now(stream, d);
         self.check_truncations(stream, store);
+        self.retire_unlisted(stream, &d.live, &rotated);
         for (path, probe) in &rotated {
             self.sync_rotated(stream, path, probe, meet, store);
         }
@@ -62,9 +63,33 @@ impl Tailer {
         stream.done.retain(|id| rotated_ids.contains(id));
     }
 
-    fn probe_all<'a>(&mut self, paths: &'a [std::path::PathBuf]) -> Vec<(&'a Path, Probe)> {
-        let probe = |p: &'a std::path::PathBuf| Probe::read(p).ok().map(|pr| (p.as_path(), pr));
-        paths.iter().filter_map(probe).collect()
+    /// The stream's rotated files, probed, oldest first: discovery's list, or the
+    /// directory read again when the live path no longer names the live file. A scan
+    /// racing rotations may list a newer rotated file without the renamed live one; the
+    /// newer file would then be placed before it and read first.
+    fn rotated_now(&mut self, stream: &Stream, d: &Discovered) -> Vec<(PathBuf, Probe)> {
+        let live = Probe::read(&d.live).ok();
+        let moved = |f: &TailFile| f.live && !live.as_ref().is_some_and(|p| f.same_inode(p));
+        if stream.files.iter().any(moved) {
+            return rotated_on_disk(&d.live);
+        }
+        let probe = |p: &PathBuf| Probe::read(p).ok().map(|pr| (p.clone(), pr));
+        d.rotated.iter().filter_map(probe).collect()
+    }
+
+    /// A live file renamed and gone from disk (rotated, then deleted or gzipped while
+    /// open) has no name to place it among the rotated files: it is retired before they
+    /// are placed, so the ones not seen yet, rotated after it, go after it.
+    fn retire_unlisted(&mut self, stream: &mut Stream, live: &Path, rotated: &[(PathBuf, Probe)]) {
+        let now = Probe::read(live).ok();
+        for f in stream.files.iter_mut().filter(|f| f.live) {
+            let renamed = !now.as_ref().is_some_and(|p| f.same_inode(p));
+            if renamed && !rotated.iter().any(|(_, p)| f.same_inode(p)) {
+                self.stats.rotations += 1;
+                f.live = false;
+                f.gone_since = Some((self.clock)());
+            }
+        }
     }
 
     /// Copytruncate: each truncated file restarts at 0 with its checkpoint reset; if a
@@ -174,6 +199,7 @@ impl Tailer {
             self.stats.rotations += 1;
             f.live = false;
             f.gone_since = Some((self.clock)());
+            tracing::debug!(path = %live.display(), ino = f.id.ino, "The live file was rotated away.");
         }
         let Some(probe) = probe else { return };
         if stream.done.contains(&probe.id()) || stream.files.iter().any(|f| f.same_inode(&probe)) {
@@ -244,6 +270,7 @@ impl Tailer {
             Some(acked) if known && acked > 0 => acked,
             _ => default.unwrap_or(len),
         };
+        tracing::debug!(path = %path.display(), ino = now.ino, start, len, "A log file was opened.");
         Some(TailFile::new(file, id, start.min(len)))
     }
 
@@ -267,7 +294,7 @@ impl Tailer {
 
 /// The rotated siblings (`N.log.<stamp>`) of the live file `live` on disk now, probed,
 /// in name order.
-fn rotated_on_disk(live: &Path) -> Vec<(std::path::PathBuf, Probe)> {
+fn rotated_on_disk(live: &Path) -> Vec<(PathBuf, Probe)> {
     let n = live
         .file_name()
         .and_then(|f| f.to_str())
@@ -278,7 +305,7 @@ fn rotated_on_disk(live: &Path) -> Vec<(std::path::PathBuf, Probe)> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
-    let sibling = |p: &std::path::PathBuf| {
+    let sibling = |p: &PathBuf| {
         let name = p.file_name().and_then(|f| f.to_str());
         name.and_then(path::parse_rotated_name)
             .is_some_and(|(m, _)| m == n)
