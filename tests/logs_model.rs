@@ -21,7 +21,7 @@
 //! stopped container's unfinished message is finished before it stops.
 //!
 //! `NODEPULSE_MODEL_SEED=n` replays one case (every case prints its seed);
-//! `NODEPULSE_MODEL_CASES=n` runs n cases (from the seed, if given; default 10).
+//! `NODEPULSE_MODEL_CASES=n` runs n cases (from the seed, if given; default 20).
 
 mod common;
 
@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
 
 const NODE_NAME: &str = "model-node";
-const DEFAULT_CASES: u64 = 10;
+const DEFAULT_CASES: u64 = 20;
 const STEPS: usize = 80;
 /// The longest wait for the agent to read a file or deliver what was written: generous
 /// for a loaded 2-core machine; only an agent that never gets there reaches it.
@@ -249,6 +249,7 @@ impl<'a> Case<'a> {
     fn unlink_when_safe(&mut self, f: usize, what: &str, gzip: bool) {
         let name = self.node.file_name(f);
         self.log(format!("{what} {name}"));
+        self.node.finish_pending_in(f);
         self.wait_until(&format!("the agent read {name}"), |n, d| {
             let file = &n.files[f];
             file.messages.iter().all(|&s| d.has(s)) || file.unique.iter().any(|&s| d.has(s))

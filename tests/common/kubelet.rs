@@ -244,9 +244,16 @@ impl Node {
         self.append(target, &out);
     }
 
-    pub fn has_pending(&self) -> bool {
-        let pending = |i: &Instance| i.pending.iter().any(|p| !p.is_empty());
-        self.instances.iter().any(pending)
+    /// Finishes the unfinished messages with a piece in `file` (so that every message
+    /// in it can be delivered before it goes).
+    pub fn finish_pending_in(&mut self, file: usize) {
+        for i in 0..self.instances.len() {
+            let pending = self.instances[i].pending.iter().flatten();
+            let in_file = |(seq, _): &(u64, String)| self.files[file].messages.contains(seq);
+            if pending.clone().any(in_file) {
+                self.finish_pending(i);
+            }
+        }
     }
 
     fn rotated_path(&mut self, i: usize) -> PathBuf {
