@@ -32,12 +32,13 @@ impl Tailer {
         for d in found {
             let key: Arc<Path> = Arc::from(d.live.as_path());
             seen.insert(key.clone());
+            let new = !self.streams.contains_key(&key);
             let mut stream = self.streams.remove(&key).unwrap_or_else(|| Stream {
                 path: key.clone(),
                 files: VecDeque::new(),
                 done: HashSet::new(),
             });
-            self.sync_stream(&mut stream, d, meet, store);
+            self.sync_stream(&mut stream, d, (meet, new), store);
             self.streams.insert(key, stream);
         }
         self.end_missing_streams(&seen);
@@ -49,10 +50,10 @@ impl Tailer {
         &mut self,
         stream: &mut Stream,
         d: &Discovered,
-        meet: Meet,
+        (meet, new): (Meet, bool),
         store: &mut CheckpointStore,
     ) {
-        let rotated = self.rotated_now(stream, d);
+        let rotated = self.rotated_now(stream, d, new);
         self.check_truncations(stream, store);
         self.retire_unlisted(stream, &d.live, &rotated);
         for (path, probe) in &rotated {
@@ -64,13 +65,14 @@ impl Tailer {
     }
 
     /// The stream's rotated files, probed, oldest first: discovery's list, or the
-    /// directory read again when the live path no longer names the live file. A scan
-    /// racing rotations may list a newer rotated file without the renamed live one; the
-    /// newer file would then be placed before it and read first.
-    fn rotated_now(&mut self, stream: &Stream, d: &Discovered) -> Vec<(PathBuf, Probe)> {
+    /// directory read again for a stream met for the first time or when the live path
+    /// no longer names the live file. The list may predate rotations (a scan racing
+    /// them, inotify late): a rotated file it lacks, met later, would be read after the
+    /// newer files already read.
+    fn rotated_now(&mut self, stream: &Stream, d: &Discovered, new: bool) -> Vec<(PathBuf, Probe)> {
         let live = Probe::read(&d.live).ok();
         let moved = |f: &TailFile| f.live && !live.as_ref().is_some_and(|p| f.same_inode(p));
-        if stream.files.iter().any(moved) {
+        if new || stream.files.iter().any(moved) {
             return rotated_on_disk(&d.live);
         }
         let probe = |p: &PathBuf| Probe::read(p).ok().map(|pr| (p.clone(), pr));

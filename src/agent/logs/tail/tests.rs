@@ -358,3 +358,23 @@ fn a_rotated_file_deleted_while_open_is_read_before_newer_ones() {
     t.sync(&fx.found(&[newer]), &mut store);
     assert_eq!(texts(&read_all(&mut t)), ["two\n", "three\n", "four\n"]);
 }
+
+/// Regression (found by tests/logs_model.rs, seed 135): a stream met for the first time
+/// with a discovery list that predates its two rotations: the live file was read, and
+/// the rotated files, listed later, after it.
+#[test]
+fn a_new_stream_reads_its_rotated_files_first_even_if_the_list_lacks_them() {
+    let fx = Fixture::new();
+    let mut store = fx.store();
+    let mut t = fx.tailer(TailConfig::default());
+    t.sync(&[], &mut store); // the agent's first look: nothing yet
+    let (older, newer) = ("0.log.20240101-000001", "0.log.20240101-000002");
+    fx.append(&fx.live.with_file_name(older), "one\n");
+    fx.append(&fx.live.with_file_name(newer), "two\n");
+    fx.append(&fx.live, "three\n");
+    t.sync(&fx.found(&[]), &mut store);
+    let mut read = texts(&read_all(&mut t));
+    t.sync(&fx.found(&[older, newer]), &mut store);
+    read.extend(texts(&read_all(&mut t)));
+    assert_eq!(read, ["one\n", "two\n", "three\n"]);
+}
