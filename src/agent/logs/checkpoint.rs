@@ -42,6 +42,8 @@ pub enum CheckpointError {
     UnknownFile(FileId),
     #[error("refused to move a checkpoint back from {current} to {requested}; a truncated file is reset, not rewound")]
     Backwards { current: u64, requested: u64 },
+    #[error("late acknowledgement for generation {acked} of a file now at generation {current} (truncated and read again); ignored")]
+    LateAck { acked: u32, current: u32 },
 }
 
 /// What the store has had to deal with, for `/metrics`.
@@ -57,10 +59,28 @@ pub struct CheckpointStats {
     pub inode_reuses: u64,
     /// Explicit resets to 0 (copytruncate).
     pub resets: u64,
+    /// Acknowledgements for a file's content from before a reset, ignored.
+    pub late_acks: u64,
     /// Entries dropped after their retention.
     pub pruned: u64,
     /// Successful writes of the checkpoint file.
     pub persisted: u64,
+}
+
+/// The checkpoint file's next content, to be written with no lock held (blocking I/O).
+pub struct Snapshot {
+    dir: PathBuf,
+    bytes: Vec<u8>,
+}
+
+impl Snapshot {
+    /// Writes `checkpoints.json` atomically and durably (tmp file, fsync, rename).
+    pub fn write(&self) -> Result<(), CheckpointError> {
+        durable::write_atomically(&self.dir, &self.bytes).map_err(|source| CheckpointError::Io {
+            path: self.dir.clone(),
+            source,
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -144,13 +164,21 @@ impl CheckpointStore {
     /// same file (perhaps renamed, perhaps grown; a grown partial fingerprint is upgraded).
     /// Same dev/inode, other first bytes: the inode was reused (or the file rewritten),
     /// so the old entry goes and the file starts at offset 0.
+    ///
+    /// The id carries the entry's generation; a file whose content changed starts a
+    /// newer generation than the old entry's, so acks for the old content never match.
     pub fn resolve(&mut self, probe: &Probe, path: &Path) -> FileId {
-        let id = probe.id();
+        let mut id = probe.id();
         let now = self.now();
         match self.find(probe.dev, probe.ino) {
-            Some(old) if old.fingerprint.is_prefix_of(&probe.head) => self.rekey(old, id),
+            Some(old) if old.fingerprint.is_prefix_of(&probe.head) => {
+                id.fingerprint = id.fingerprint.with_generation(old.fingerprint.generation());
+                self.rekey(old, id);
+            }
             Some(old) => {
                 self.remove(old);
+                let next = old.fingerprint.generation().wrapping_add(1);
+                id.fingerprint = id.fingerprint.with_generation(next);
                 self.stats.inode_reuses += 1;
             }
             None => {}
@@ -192,9 +220,22 @@ impl CheckpointStore {
         self.entries.get(&self.current(id)).map(|e| e.offset)
     }
 
-    /// Records that the sinks acknowledged the file up to `offset`. Never moves back.
+    /// Records that the sinks acknowledged the file up to `offset`. Never moves back. An
+    /// ack for a content from before a reset (an older generation) is ignored and counted.
     pub fn advance(&mut self, id: &FileId, offset: u64) -> Result<(), CheckpointError> {
         let now = self.now();
+        if !self.entries.contains_key(&self.current(id)) {
+            if let Some(current) = self.find(id.dev, id.ino) {
+                let (acked, current) = (
+                    id.fingerprint.generation(),
+                    current.fingerprint.generation(),
+                );
+                if acked < current {
+                    self.stats.late_acks += 1;
+                    return Err(CheckpointError::LateAck { acked, current });
+                }
+            }
+        }
         let entry = self.entry_mut(id)?;
         if offset < entry.offset {
             return Err(CheckpointError::Backwards {
@@ -210,15 +251,28 @@ impl CheckpointStore {
         Ok(())
     }
 
-    /// Sets a file's offset back to 0: the tailer saw it truncated (copytruncate).
-    pub fn reset(&mut self, id: &FileId) -> Result<(), CheckpointError> {
+    /// Sets a file's offset back to 0: the tailer saw it truncated (copytruncate). The
+    /// entry moves to the next generation, returned: acks still in flight for the old
+    /// content (the old id, and ids aliased to it) no longer find it.
+    pub fn reset(&mut self, id: &FileId) -> Result<FileId, CheckpointError> {
         let now = self.now();
-        let entry = self.entry_mut(id)?;
+        let old = self.current(id);
+        let mut entry = self
+            .entries
+            .remove(&old)
+            .ok_or(CheckpointError::UnknownFile(*id))?;
+        self.aliases.retain(|from, to| *to != old && *from != old);
         entry.offset = 0;
         entry.updated = now;
+        let next = old.fingerprint.generation().wrapping_add(1);
+        let new = FileId {
+            fingerprint: old.fingerprint.with_generation(next),
+            ..old
+        };
+        self.entries.insert(new, entry);
         self.stats.resets += 1;
         self.dirty = true;
-        Ok(())
+        Ok(new)
     }
 
     /// Records that the file is gone; its entry is pruned once the retention has passed.
@@ -235,18 +289,36 @@ impl CheckpointStore {
     /// Prunes expired entries and, if anything changed since the last write, writes the
     /// checkpoint file atomically. Returns whether it wrote.
     pub fn persist(&mut self) -> Result<bool, CheckpointError> {
+        let Some(snapshot) = self.snapshot() else {
+            return Ok(false);
+        };
+        let result = snapshot.write();
+        self.written(result.is_ok());
+        result.map(|()| true)
+    }
+
+    /// The first half of [`CheckpointStore::persist`], for callers that write without
+    /// holding the store (its lock): prunes, and if anything changed returns the bytes
+    /// to write; the store counts itself clean until [`CheckpointStore::written`] says
+    /// the write failed. Only one snapshot may be written at a time.
+    pub fn snapshot(&mut self) -> Option<Snapshot> {
         self.prune();
         if !self.dirty {
-            return Ok(false);
+            return None;
         }
-        let bytes = format::encode(self.records());
-        durable::write_atomically(&self.dir, &bytes).map_err(|source| CheckpointError::Io {
-            path: self.dir.clone(),
-            source,
-        })?;
         self.dirty = false;
-        self.stats.persisted += 1;
-        Ok(true)
+        Some(Snapshot {
+            dir: self.dir.clone(),
+            bytes: format::encode(self.records()),
+        })
+    }
+
+    /// The outcome of writing the last [`Snapshot`].
+    pub fn written(&mut self, ok: bool) {
+        match ok {
+            true => self.stats.persisted += 1,
+            false => self.dirty = true,
+        }
     }
 
     pub fn stats(&self) -> &CheckpointStats {

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 /// How a file met for the first time is started.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Meet {
+pub(super) enum Meet {
     /// Present at the first sync: a checkpoint, or `start_at` (live) / skip (rotated).
     AtStart,
     /// Appeared since: a checkpoint, or 0.
@@ -29,23 +29,37 @@ impl Tailer {
             Meet::AtStart
         };
         let mut seen = HashSet::new();
+        let max = self.config.max_open_files.max(1);
+        let mut open = self.open_files();
         for d in found {
             let key: Arc<Path> = Arc::from(d.live.as_path());
             seen.insert(key.clone());
-            let mut stream = self.streams.remove(&key).unwrap_or_else(|| Stream {
+            if self.parked.contains(&key) {
+                continue; // its turn comes in `take_turns`
+            }
+            let existing = self.streams.remove(&key);
+            if existing.is_none() && open >= max {
+                self.park_new(key, d, meet, store);
+                continue;
+            }
+            let mut stream = existing.unwrap_or_else(|| Stream {
                 path: key.clone(),
                 files: VecDeque::new(),
                 done: HashSet::new(),
             });
+            let before = stream.files.len();
             self.sync_stream(&mut stream, d, meet, store);
+            open = (open + stream.files.len()).saturating_sub(before);
             self.streams.insert(key, stream);
         }
+        self.drop_missing_parked(&seen);
         self.end_missing_streams(&seen);
+        self.take_turns(found, store);
         self.report_closed(store);
         self.synced_once = true;
     }
 
-    fn sync_stream(
+    pub(super) fn sync_stream(
         &mut self,
         stream: &mut Stream,
         d: &Discovered,
@@ -84,6 +98,8 @@ impl Tailer {
             .collect();
         for i in truncated.into_iter().rev() {
             self.stats.truncations += 1;
+            // The next generation: acks still in flight for what was read before do not
+            // move the new content's checkpoint (the restart below resolves to it).
             let _ = store.reset(&stream.files[i].id);
             let resume_at = stream.files[i].committed();
             let copy = rotated.iter().find(|(_, p)| {
