@@ -261,7 +261,8 @@ impl CheckpointStore {
             .entries
             .remove(&old)
             .ok_or(CheckpointError::UnknownFile(*id))?;
-        self.aliases.retain(|from, to| *to != old && *from != old);
+        // Aliases to `old` are kept: they now find no entry (late acks), unless the copy
+        // is claimed (`claim_copy`), which points them at it.
         entry.offset = 0;
         entry.updated = now;
         let next = old.fingerprint.generation().wrapping_add(1);
@@ -273,6 +274,40 @@ impl CheckpointStore {
         self.stats.resets += 1;
         self.dirty = true;
         Ok(new)
+    }
+
+    /// The tailer found `copy`, a copy of the content `old` had before it was truncated
+    /// (copytruncate), and reads on from it: the copy's checkpoint starts at what was
+    /// acknowledged of `old` (`acked`), and acks still in flight for `old` now move the
+    /// copy's (same content, same offsets) instead of being ignored.
+    pub fn claim_copy(&mut self, old: &FileId, copy: &FileId, acked: u64) {
+        let old = self.current(old);
+        let copy = self.current(copy);
+        let Some(entry) = self.entries.get_mut(&copy) else {
+            return;
+        };
+        if acked > entry.offset {
+            entry.offset = acked;
+            self.dirty = true;
+        }
+        for target in self.aliases.values_mut().filter(|t| **t == old) {
+            *target = copy;
+        }
+        self.aliases.insert(old, copy);
+    }
+
+    /// A file not known by identity that begins with the first bytes of a known one
+    /// last seen at `live` on another inode: the copy copytruncate made of it while the
+    /// agent was down. Returns the known file's id and acknowledged offset (the copy is
+    /// read on from there).
+    pub fn copy_source(&self, probe: &Probe, live: &Path) -> Option<(FileId, u64)> {
+        let live = live.to_string_lossy();
+        self.entries.iter().find_map(|(id, e)| {
+            let other_inode = (id.dev, id.ino) != (probe.dev, probe.ino);
+            let fp = &id.fingerprint;
+            let copied = fp.covered_len() > 0 && fp.is_prefix_of(&probe.head);
+            (other_inode && copied && e.path == live).then_some((*id, e.offset))
+        })
     }
 
     /// Records that the file is gone; its entry is pruned once the retention has passed.

@@ -99,8 +99,11 @@ impl Tailer {
         for i in truncated.into_iter().rev() {
             self.stats.truncations += 1;
             // The next generation: acks still in flight for what was read before do not
-            // move the new content's checkpoint (the restart below resolves to it).
-            let _ = store.reset(&stream.files[i].id);
+            // move the new content's checkpoint (the restart below resolves to it); if
+            // the copy is found they move the copy's.
+            let old = stream.files[i].id;
+            let acked = store.get(&old).unwrap_or(0);
+            let _ = store.reset(&old);
             let resume_at = stream.files[i].committed();
             let copy = rotated.iter().find(|(_, p)| {
                 stream.files[i].is_copied_as(p) && !stream.files.iter().any(|f| f.same_inode(p))
@@ -108,6 +111,7 @@ impl Tailer {
             let mut at = i;
             if let Some((path, probe)) = copy {
                 if let Some(c) = self.open(path, probe, Some(resume_at), store) {
+                    store.claim_copy(&old, &c.id, acked.min(resume_at));
                     stream.files.insert(i, self.rotated(c));
                     at += 1;
                 }
@@ -147,8 +151,15 @@ impl Tailer {
         if stream.files.iter().any(|f| f.is_copied_as(probe)) {
             return; // a copy of an open file: claimed if that file turns out truncated
         }
-        let start = match meet {
-            Meet::AtStart if !store.knows(probe) => None,
+        // Copytruncate while the agent was down: the copy of a known file is read on
+        // from that file's checkpoint.
+        let copy_of = match store.knows(probe) {
+            false => store.copy_source(probe, &stream.path),
+            true => None,
+        };
+        let start = match (meet, copy_of) {
+            (_, Some((_, acked))) => Some(acked),
+            (Meet::AtStart, None) if !store.knows(probe) => None,
             _ => Some(0),
         };
         let Some(start) = start else {
@@ -158,6 +169,9 @@ impl Tailer {
         let Some(f) = self.open(path, probe, Some(start), store) else {
             return;
         };
+        if let Some((old, acked)) = copy_of {
+            store.claim_copy(&old, &f.id, acked);
+        }
         let f = self.rotated(f);
         let at = stream
             .files

@@ -351,3 +351,97 @@ fn streams_beyond_max_open_files_wait_parked_and_take_turns() {
     assert!(s.files_open <= 2);
     assert_eq!((s.files_let_go, s.io_errors), (0, 0), "{s:?}");
 }
+
+/// Copytruncate where the new content begins with the old first bytes (the same first
+/// line): the lines read after it carry the next generation, a late ack for the old
+/// content finds the copy (same offsets) and never moves the new content's checkpoint.
+#[test]
+fn regression_late_acks_after_copytruncate_move_the_copy_not_the_new_content() {
+    let fx = Fixture::new();
+    let first = "2024-01-01T00:00:00Z stdout F the same first line\n";
+    fx.append(&fx.live, &format!("{first}old two\nold three\n"));
+    let mut store = fx.store();
+    let mut t = fx.tailer(TailConfig::default());
+    t.sync(&fx.found(&[]), &mut store);
+    let old = read_all(&mut t);
+    let old_id = old[0].file;
+    store.advance(&old_id, old[0].offset_end).unwrap(); // the rest still in flight
+                                                        // logrotate copytruncate: copy, truncate, the app writes on (same first line).
+    let copy = "0.log.1";
+    fs::copy(&fx.live, fx.live.with_file_name(copy)).unwrap();
+    OpenOptions::new()
+        .write(true)
+        .open(&fx.live)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    fx.append(&fx.live, &format!("{first}new two\n"));
+    t.sync(&fx.found(&[copy]), &mut store);
+    let new: Vec<RawLine> = read_all(&mut t)
+        .into_iter()
+        .filter(|l| !l.is_end_of_file()) // the copy's, drained at once
+        .collect();
+    assert_eq!(
+        texts(&new),
+        [first, "new two\n"],
+        "the copy had nothing unread"
+    );
+    let new_id = new[0].file;
+    assert_eq!((new_id.dev, new_id.ino), (old_id.dev, old_id.ino));
+    assert_ne!(new_id, old_id, "another generation");
+    // The old content's last ack arrives late: the copy's checkpoint moves.
+    store.advance(&old_id, old[2].offset_end).unwrap();
+    assert_eq!(store.get(&new_id), Some(0), "the new content did not move");
+    let copy_probe = Probe::read(&fx.live.with_file_name(copy)).unwrap();
+    let copy_id = store.resolve(&copy_probe, &fx.live.with_file_name(copy));
+    assert_eq!(store.get(&copy_id), Some(old[2].offset_end));
+    // Without a copy a late ack is ignored and counted.
+    store.advance(&new_id, new[1].offset_end).unwrap();
+    OpenOptions::new()
+        .write(true)
+        .open(&fx.live)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    fx.append(&fx.live, first);
+    t.sync(&fx.found(&[copy]), &mut store);
+    let third: Vec<RawLine> = read_all(&mut t)
+        .into_iter()
+        .filter(|l| !l.is_end_of_file())
+        .collect();
+    assert_eq!(texts(&third), [first]);
+    assert!(store.advance(&new_id, 9999).is_err());
+    assert_eq!(store.get(&third[0].file), Some(0));
+    assert_eq!(store.stats().late_acks, 1);
+}
+
+/// Copytruncate while the agent was down: at the next start the copy (unknown by
+/// identity, but beginning with the checkpointed file's first bytes) is read on from
+/// the checkpoint, the truncated file from 0. Nothing lost, nothing read twice.
+#[test]
+fn a_copy_made_while_the_agent_was_down_is_read_on_from_the_checkpoint() {
+    let fx = Fixture::new();
+    fx.append(&fx.live, "one\ntwo\n");
+    {
+        let mut store = fx.store();
+        let mut t = fx.tailer(TailConfig::default());
+        t.sync(&fx.found(&[]), &mut store);
+        let lines = read_all(&mut t);
+        store.advance(&lines[1].file, lines[1].offset_end).unwrap();
+        store.persist().unwrap();
+    } // the agent stops
+    fx.append(&fx.live, "three\n");
+    let copy = "0.log.1";
+    fs::copy(&fx.live, fx.live.with_file_name(copy)).unwrap();
+    OpenOptions::new()
+        .write(true)
+        .open(&fx.live)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    fx.append(&fx.live, "four\n");
+    let mut store = fx.store();
+    let mut t = fx.tailer(TailConfig::default());
+    t.sync(&fx.found(&[copy]), &mut store);
+    assert_eq!(texts(&read_all(&mut t)), ["three\n", "four\n"]);
+}
