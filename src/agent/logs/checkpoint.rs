@@ -310,6 +310,19 @@ impl CheckpointStore {
         })
     }
 
+    /// When the store last updated an entry of the stream whose live file is `live`
+    /// (the live file, or one rotated from it: `<live>.<suffix>`), if it has any: the
+    /// stream was followed before, until about then.
+    pub fn last_update_of(&self, live: &Path) -> Option<u64> {
+        let live = live.to_string_lossy();
+        let of_stream = |p: &str| {
+            p.strip_prefix(live.as_ref())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+        };
+        let entries = self.entries.values().filter(|e| of_stream(&e.path));
+        entries.map(|e| e.updated).max()
+    }
+
     /// Records that the file is gone; its entry is pruned once the retention has passed.
     pub fn mark_gone(&mut self, id: &FileId) -> Result<(), CheckpointError> {
         let now = self.now();

@@ -19,7 +19,7 @@
 //! budget may be exceeded by one file per rotating stream until its old file is drained.
 
 use super::file::TailFile;
-use super::sync::Meet;
+use super::sync::{modified_before, Meet};
 use super::{StartAt, Stream, Tailer};
 use crate::agent::logs::checkpoint::{CheckpointStore, FileId, Probe};
 use crate::agent::logs::discover::Discovered;
@@ -84,13 +84,20 @@ impl Tailer {
             done: HashSet::new(),
         };
         if meet == Meet::AtStart {
-            for probe in d.rotated.iter().filter_map(|p| Probe::read(p).ok()) {
-                if !store.knows(&probe) {
+            // As `sync` would have met them now (see `Meet`): history is decided now.
+            let since = store.last_update_of(&d.live);
+            for path in &d.rotated {
+                let Ok(probe) = Probe::read(path) else {
+                    continue;
+                };
+                let old = since.is_none_or(|t| modified_before(path, t));
+                if !store.knows(&probe) && old {
                     parked.done.insert(probe.id());
                 }
             }
             if let Ok(probe) = Probe::read(&d.live) {
-                if !store.knows(&probe) && self.config.start_at == StartAt::End {
+                let fresh = since.is_none() && !store.knows(&probe);
+                if fresh && self.config.start_at == StartAt::End {
                     let len = std::fs::metadata(&d.live).map_or(0, |m| m.len());
                     parked.file = Some((store.resolve(&probe, &d.live), len));
                 }

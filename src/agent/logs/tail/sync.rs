@@ -14,6 +14,11 @@ use std::sync::Arc;
 /// How a file met for the first time is started.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Meet {
+    /// Present at this process's first sync, in a stream the checkpoints show was
+    /// followed before (last updated at this Unix second): the agent was down. A file
+    /// unknown by identity was made while it was down (read from 0) if it was modified
+    /// since; an older rotated one is history whose checkpoint has been pruned.
+    Resumed(u64),
     /// Present at the first sync: a checkpoint, or `start_at` (live) / skip (rotated).
     AtStart,
     /// Appeared since: a checkpoint, or 0.
@@ -66,6 +71,10 @@ impl Tailer {
         meet: Meet,
         store: &mut CheckpointStore,
     ) {
+        let meet = match (meet, store.last_update_of(&d.live)) {
+            (Meet::AtStart, Some(updated)) => Meet::Resumed(updated),
+            (meet, _) => meet,
+        };
         let rotated = self.probe_all(&d.rotated);
         self.check_truncations(stream, &rotated, store);
         for (path, probe) in &rotated {
@@ -160,10 +169,13 @@ impl Tailer {
         let start = match (meet, copy_of) {
             (_, Some((_, acked))) => Some(acked),
             (Meet::AtStart, None) if !store.knows(probe) => None,
+            (Meet::Resumed(since), None) if !store.knows(probe) && modified_before(path, since) => {
+                None
+            }
             _ => Some(0),
         };
         let Some(start) = start else {
-            stream.done.insert(id); // history from before the agent's first start
+            stream.done.insert(id); // history from before the agent started
             return;
         };
         let Some(f) = self.open(path, probe, Some(start), store) else {
@@ -284,4 +296,14 @@ impl Tailer {
             !s.files.is_empty()
         });
     }
+}
+
+/// True when `path` was last modified before the Unix second `since` (unknown: false,
+/// so the file is read rather than skipped).
+pub(super) fn modified_before(path: &Path, since: u64) -> bool {
+    let modified = std::fs::metadata(path).and_then(|m| m.modified());
+    let secs = modified
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+    secs.is_some_and(|d| d.as_secs() < since)
 }

@@ -5,7 +5,7 @@
 use super::*;
 use crate::agent::logs::checkpoint::{CheckpointStore, Probe, DEFAULT_RETENTION};
 use crate::agent::logs::discover::Discovered;
-use std::fs::{self, OpenOptions};
+use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -444,4 +444,44 @@ fn a_copy_made_while_the_agent_was_down_is_read_on_from_the_checkpoint() {
     let mut t = fx.tailer(TailConfig::default());
     t.sync(&fx.found(&[copy]), &mut store);
     assert_eq!(texts(&read_all(&mut t)), ["three\n", "four\n"]);
+}
+
+/// Rotated twice while the agent was down: at the next start the file rotated away
+/// unread is read from 0 (it was modified after the stream's last checkpoint), while
+/// an old rotated file with no checkpoint left (pruned) is history.
+#[test]
+fn files_rotated_while_the_agent_was_down_are_read_and_old_history_is_not() {
+    let fx = Fixture::new();
+    let dir = fx.live.parent().unwrap().to_owned();
+    let ancient = dir.join("0.log.20200101-000000");
+    fx.append(&ancient, "pruned long ago\n");
+    let old = std::time::SystemTime::now() - Duration::from_secs(7 * 24 * 3600);
+    File::options()
+        .append(true)
+        .open(&ancient)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    fx.append(&fx.live, "a\n");
+    {
+        let mut store = fx.store();
+        let mut t = fx.tailer(TailConfig::default());
+        t.sync(&fx.found(&[]), &mut store);
+        let lines = read_all(&mut t);
+        store.advance(&lines[0].file, lines[0].offset_end).unwrap();
+        store.persist().unwrap();
+    } // killed
+    fs::rename(&fx.live, dir.join("0.log.20240101-000001")).unwrap();
+    fx.append(&fx.live, "b\n");
+    fs::rename(&fx.live, dir.join("0.log.20240101-000002")).unwrap();
+    fx.append(&fx.live, "c\n");
+    let rotated = [
+        "0.log.20200101-000000",
+        "0.log.20240101-000001",
+        "0.log.20240101-000002",
+    ];
+    let mut store = fx.store();
+    let mut t = fx.tailer(TailConfig::default());
+    t.sync(&fx.found(&rotated), &mut store);
+    assert_eq!(texts(&read_all(&mut t)), ["b\n", "c\n"]);
 }
