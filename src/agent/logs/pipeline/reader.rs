@@ -65,6 +65,13 @@ impl Reader {
         if out.is_empty() {
             return Some(false);
         }
+        let mut pending = self
+            .metrics
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        pending.read(&out, Instant::now());
+        drop(pending);
         // The only producer, and there was room: this does not wait.
         self.lines.blocking_send(out).ok().map(|()| true)
     }
