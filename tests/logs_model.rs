@@ -3,7 +3,7 @@
 //! and the `<containers>` symlinks) and a local Loki receiver that decodes the real
 //! snappy protobuf; random operations drawn from a seed — CRI writes (F lines, P…F
 //! sequences, stdout and stderr interleaved, a message left unfinished across other
-//! operations), kubelet rename rotation (the runtime writing on to the renamed file),
+//! operations but finished before its file rotates), kubelet rename rotation (the runtime writing on to the renamed file),
 //! copytruncate, gzip and deletion of rotated files, container restarts with kubelet's
 //! GC, new pods, pod deletion, 503/429 answers, short sleeps — run against a model of
 //! what was written (tests/common/kubelet.rs). Every message must be acknowledged once,

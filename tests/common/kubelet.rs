@@ -264,8 +264,12 @@ impl Node {
     }
 
     /// kubelet: `N.log` ─▶ `N.log.<stamp>`; the runtime may write a little more to the
-    /// renamed file before it reopens a new `N.log`.
+    /// renamed file before it reopens a new `N.log`. A message begun is finished first:
+    /// the pipeline flushes a partial line held at the end of a drained rotated file as
+    /// an incomplete message (pipeline/process/flush.rs), so a P piece before the
+    /// rotation and its F piece after it would arrive as two messages.
     pub fn rotate(&mut self, rng: &mut Rng, i: usize) {
+        self.finish_pending(i);
         let to = self.rotated_path(i);
         let old = self.instances[i].live;
         fs::rename(&self.files[old].path, &to).unwrap();
@@ -283,8 +287,10 @@ impl Node {
     }
 
     /// logrotate's copytruncate: the live file copied to `N.log.<stamp>`, then
-    /// truncated; nothing is written in between (what would be is lost by design).
+    /// truncated; nothing is written in between (what would be is lost by design). A
+    /// message begun is finished first (as for [`Node::rotate`]: the copy ends).
     pub fn copytruncate(&mut self, i: usize) {
+        self.finish_pending(i);
         let to = self.rotated_path(i);
         let live = self.instances[i].live;
         fs::copy(&self.files[live].path, &to).unwrap();

@@ -26,6 +26,9 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
 
+mod flush;
+pub use flush::{DEFAULT_PARTIAL_FLUSH_TIMEOUT, REASONS as INCOMPLETE_REASONS};
+
 /// Per stream (live path): what its path says, its format once detected, and its
 /// partial lines.
 struct StreamState {
@@ -66,6 +69,8 @@ pub(super) struct Processor {
     pub buffer: Buffer<FileOffsets>,
     pub metrics: Arc<PipelineMetrics>,
     streams: HashMap<Arc<Path>, StreamState>,
+    /// Partials never completed: flushed after a timeout or at their file's end.
+    partials: flush::Partials,
 }
 
 impl Processor {
@@ -85,13 +90,14 @@ impl Processor {
             buffer,
             metrics,
             streams: HashMap::new(),
+            partials: flush::Partials::new(DEFAULT_PARTIAL_FLUSH_TIMEOUT),
         }
     }
 
     /// Runs until the reader is gone, then flushes the batcher and closes the buffer.
     pub async fn run(mut self, mut lines: mpsc::Receiver<Vec<RawLine>>) {
         loop {
-            let deadline = self.batcher.deadline();
+            let deadline = earliest(self.batcher.deadline(), self.partial_deadline());
             let wait_age = async {
                 match deadline {
                     Some(d) => tokio::time::sleep_until(d.into()).await,
@@ -104,6 +110,7 @@ impl Processor {
                     None => break,
                 },
                 () = wait_age => {
+                    self.flush_expired_partials().await;
                     if let Some(batch) = self.batcher.poll(Instant::now()) {
                         self.push(batch).await;
                     }
@@ -149,6 +156,9 @@ impl Processor {
     }
 
     fn process_line(&mut self, line: &RawLine, out: &mut Vec<(Event, FileOffsets)>) {
+        if line.is_end_of_file() {
+            return self.end_of_file(line, out);
+        }
         let bytes = line.bytes.strip_suffix(b"\n").unwrap_or(&line.bytes);
         let max = self.max_message_bytes;
         let (metrics, node) = (&self.metrics, self.node.as_str());
@@ -175,6 +185,7 @@ impl Processor {
                 let partial = d.partial;
                 let message = state.reassembler.push(d);
                 state.track_held(line, partial);
+                self.partials.note(line, state.reassembler.pending());
                 if let Some(m) = message {
                     let truncated = state.reassembler.stats().truncated_messages - before;
                     if truncated > 0 {
@@ -201,6 +212,13 @@ impl Processor {
                 out.push((event, state.token(line)));
             }
         }
+    }
+}
+
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 

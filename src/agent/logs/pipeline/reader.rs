@@ -79,6 +79,13 @@ impl Reader {
         if out.is_empty() {
             return Some(false);
         }
+        let mut pending = self
+            .metrics
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        pending.read(&out, Instant::now());
+        drop(pending);
         // The only producer, and there was room: this does not wait.
         self.lines.blocking_send(out).ok().map(|()| true)
     }
@@ -131,7 +138,8 @@ mod tests {
             reader.sync();
             while reader.read_once() == Some(true) {}
             while let Ok(lines) = rx.try_recv() {
-                read.extend(lines.into_iter().map(|l| l.bytes));
+                let lines = lines.into_iter().filter(|l| !l.is_end_of_file());
+                read.extend(lines.map(|l| l.bytes));
             }
         };
         round(&mut reader);

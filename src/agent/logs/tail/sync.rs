@@ -13,7 +13,12 @@ use std::sync::Arc;
 
 /// How a file met for the first time is started.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Meet {
+pub(super) enum Meet {
+    /// Present at this process's first sync, in a stream the checkpoints show was
+    /// followed before (last updated at this Unix second): the agent was down. A file
+    /// unknown by identity was made while it was down (read from 0) if it was modified
+    /// since; an older rotated one is history whose checkpoint has been pruned.
+    Resumed(u64),
     /// Present at the first sync: a checkpoint, or `start_at` (live) / skip (rotated).
     AtStart,
     /// Appeared since: a checkpoint, or 0.
@@ -29,32 +34,50 @@ impl Tailer {
             Meet::AtStart
         };
         let mut seen = HashSet::new();
+        let max = self.config.max_open_files.max(1);
+        let mut open = self.open_files();
         for d in found {
             let key: Arc<Path> = Arc::from(d.live.as_path());
             seen.insert(key.clone());
-            let new = !self.streams.contains_key(&key);
-            let mut stream = self.streams.remove(&key).unwrap_or_else(|| Stream {
+            if self.parked.contains(&key) {
+                continue; // its turn comes in `take_turns`
+            }
+            let existing = self.streams.remove(&key);
+            if existing.is_none() && open >= max {
+                self.park_new(key, d, meet, store);
+                continue;
+            }
+            let new = existing.is_none();
+            let mut stream = existing.unwrap_or_else(|| Stream {
                 path: key.clone(),
                 files: VecDeque::new(),
                 done: HashSet::new(),
             });
+            let before = stream.files.len();
             self.sync_stream(&mut stream, d, (meet, new), store);
+            open = (open + stream.files.len()).saturating_sub(before);
             self.streams.insert(key, stream);
         }
+        self.drop_missing_parked(&seen);
         self.end_missing_streams(&seen);
+        self.take_turns(found, store);
         self.report_closed(store);
         self.synced_once = true;
     }
 
-    fn sync_stream(
+    pub(super) fn sync_stream(
         &mut self,
         stream: &mut Stream,
         d: &Discovered,
         (meet, new): (Meet, bool),
         store: &mut CheckpointStore,
     ) {
+        let meet = match (meet, store.last_update_of(&d.live)) {
+            (Meet::AtStart, Some(updated)) => Meet::Resumed(updated),
+            (meet, _) => meet,
+        };
         let rotated = self.rotated_now(stream, d, new);
-        self.check_truncations(stream, store);
+        self.check_truncations(stream, &d.rotated, store);
         self.retire_unlisted(stream, &d.live, &rotated);
         for (path, probe) in &rotated {
             self.sync_rotated(stream, path, probe, meet, store);
@@ -73,7 +96,7 @@ impl Tailer {
         let live = Probe::read(&d.live).ok();
         let moved = |f: &TailFile| f.live && !live.as_ref().is_some_and(|p| f.same_inode(p));
         if new || stream.files.iter().any(moved) {
-            return rotated_on_disk(&d.live);
+            return rotated_on_disk(&d.live, &d.rotated);
         }
         let probe = |p: &PathBuf| Probe::read(p).ok().map(|pr| (p.clone(), pr));
         d.rotated.iter().filter_map(probe).collect()
@@ -99,7 +122,12 @@ impl Tailer {
     /// the reader was. Files are handled last first, so inserted copies shift nothing.
     /// The copy is looked for on disk, not in discovery's list: that may predate it, and
     /// a copy met later would be read again from 0.
-    fn check_truncations(&mut self, stream: &mut Stream, store: &mut CheckpointStore) {
+    fn check_truncations(
+        &mut self,
+        stream: &mut Stream,
+        listed: &[PathBuf],
+        store: &mut CheckpointStore,
+    ) {
         let truncated: Vec<usize> = (0..stream.files.len())
             .filter(|&i| {
                 let f = &stream.files[i];
@@ -109,10 +137,15 @@ impl Tailer {
         if truncated.is_empty() {
             return;
         }
-        let rotated = rotated_on_disk(&stream.path);
+        let rotated = rotated_on_disk(&stream.path, listed);
         for i in truncated.into_iter().rev() {
             self.stats.truncations += 1;
-            let _ = store.reset(&stream.files[i].id);
+            // The next generation: acks still in flight for what was read before do not
+            // move the new content's checkpoint (the restart below resolves to it); if
+            // the copy is found they move the copy's.
+            let old = stream.files[i].id;
+            let acked = store.get(&old).unwrap_or(0);
+            let _ = store.reset(&old);
             let resume_at = stream.files[i].committed();
             let copy = rotated.iter().find(|(_, p)| {
                 stream.files[i].is_copied_as(p) && !stream.files.iter().any(|f| f.same_inode(p))
@@ -120,6 +153,7 @@ impl Tailer {
             let mut at = i;
             if let Some((path, probe)) = copy {
                 if let Some(c) = self.open(path, probe, Some(resume_at), store) {
+                    store.claim_copy(&old, &c.id, acked.min(resume_at));
                     stream.files.insert(i, self.rotated(c));
                     at += 1;
                 }
@@ -159,17 +193,30 @@ impl Tailer {
         if stream.files.iter().any(|f| f.is_copied_as(probe)) {
             return; // a copy of an open file: claimed if that file turns out truncated
         }
-        let start = match meet {
-            Meet::AtStart if !store.knows(probe) => None,
+        // Copytruncate while the agent was down: the copy of a known file is read on
+        // from that file's checkpoint.
+        let copy_of = match store.knows(probe) {
+            false => store.copy_source(probe, &stream.path),
+            true => None,
+        };
+        let start = match (meet, copy_of) {
+            (_, Some((_, acked))) => Some(acked),
+            (Meet::AtStart, None) if !store.knows(probe) => None,
+            (Meet::Resumed(since), None) if !store.knows(probe) && modified_before(path, since) => {
+                None
+            }
             _ => Some(0),
         };
         let Some(start) = start else {
-            stream.done.insert(id); // history from before the agent's first start
+            stream.done.insert(id); // history from before the agent started
             return;
         };
         let Some(f) = self.open(path, probe, Some(start), store) else {
             return;
         };
+        if let Some((old, acked)) = copy_of {
+            store.claim_copy(&old, &f.id, acked);
+        }
         let f = self.rotated(f);
         let at = stream
             .files
@@ -294,9 +341,28 @@ impl Tailer {
     }
 }
 
-/// The rotated siblings (`N.log.<stamp>`) of the live file `live` on disk now, probed,
-/// in name order.
-fn rotated_on_disk(live: &Path) -> Vec<(PathBuf, Probe)> {
+/// True when `path` was last modified before the Unix second `since` (unknown: false,
+/// so the file is read rather than skipped).
+pub(super) fn modified_before(path: &Path, since: u64) -> bool {
+    let modified = std::fs::metadata(path).and_then(|m| m.modified());
+    let secs = modified
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+    secs.is_some_and(|d| d.as_secs() < since)
+}
+
+/// The rotated siblings (`N.log.<stamp>`) of the live file `live` on disk now, and
+/// those discovery `listed`, probed, in name order.
+fn rotated_on_disk(live: &Path, listed: &[PathBuf]) -> Vec<(PathBuf, Probe)> {
+    let mut paths = siblings_on_disk(live);
+    paths.extend(listed.iter().cloned());
+    paths.sort();
+    paths.dedup();
+    let probe = |p: PathBuf| Probe::read(&p).ok().map(|probe| (p, probe));
+    paths.into_iter().filter_map(probe).collect()
+}
+
+fn siblings_on_disk(live: &Path) -> Vec<PathBuf> {
     let n = live
         .file_name()
         .and_then(|f| f.to_str())
@@ -312,12 +378,9 @@ fn rotated_on_disk(live: &Path) -> Vec<(PathBuf, Probe)> {
         name.and_then(path::parse_rotated_name)
             .is_some_and(|(m, _)| m == n)
     };
-    let mut found: Vec<_> = entries
+    entries
         .flatten()
         .map(|e| e.path())
         .filter(sibling)
-        .filter_map(|p| Probe::read(&p).ok().map(|probe| (p, probe)))
-        .collect();
-    found.sort_by(|a, b| a.0.cmp(&b.0));
-    found
+        .collect()
 }

@@ -156,6 +156,9 @@ pub(super) struct Sender {
     pub buffer: Buffer<FileOffsets>,
     pub sinks: SinkSet,
     pub metrics: Arc<PipelineMetrics>,
+    /// After each acknowledgement the next delivery waits for its checkpoint to be on
+    /// disk: a crash then resends at most one batch (see `checkpointer`).
+    pub durability: Arc<super::checkpointer::Durability>,
 }
 
 impl Sender {
@@ -198,6 +201,7 @@ impl Sender {
         self.sinks.publish(&self.metrics);
         if settled {
             self.buffer.ack(ack).await;
+            self.durability.wait_persisted().await;
         }
         settled
     }
