@@ -83,8 +83,11 @@ struct Case<'a> {
     receiver: Receiver,
     delivered: Delivered,
     pipeline: Option<Pipeline>,
-    metrics: Option<Arc<PipelineMetrics>>,
+    /// The counters of each run of the agent (one per start).
+    metrics: Vec<Arc<PipelineMetrics>>,
     trace: Vec<String>,
+    /// The first request of the agent's current run.
+    run_start: usize,
 }
 
 impl<'a> Case<'a> {
@@ -105,8 +108,9 @@ impl<'a> Case<'a> {
             receiver,
             delivered: Delivered::new(NODE_NAME),
             pipeline: None,
-            metrics: None,
+            metrics: Vec::new(),
             trace: Vec::new(),
+            run_start: 0,
         }
     }
 
@@ -142,9 +146,11 @@ impl<'a> Case<'a> {
     }
 
     fn start_agent(&mut self) {
+        self.delivered.ingest(&self.receiver, &self.node);
+        self.run_start = self.delivered.requests_read();
         let _rt = self.rt.enter();
         let p = Pipeline::start(self.config()).expect("the pipeline starts");
-        self.metrics = Some(p.metrics());
+        self.metrics.push(p.metrics());
         self.pipeline = Some(p);
     }
 
@@ -213,6 +219,7 @@ impl<'a> Case<'a> {
             79..=84 => self.restart_container(i),
             85..=88 => self.delete_pod(i),
             89..=92 => self.sink_hiccup(),
+            93..=94 => self.restart_agent(),
             _ => {
                 self.log(format!("write {name}"));
                 self.node.write(&mut self.rng, i);
@@ -228,9 +235,10 @@ impl<'a> Case<'a> {
     fn copytruncate(&mut self, i: usize) {
         let (live, name) = (self.node.instances[i].live, self.node.name(i));
         self.log(format!("copytruncate {name}"));
+        let since = self.run_start;
         self.wait_until(&format!("the agent read the start of {name}"), |n, d| {
             let file = &n.files[live];
-            file.unique.is_empty() || file.unique.iter().any(|&s| d.has(s))
+            file.unique.is_empty() || file.unique.iter().any(|&s| d.has_since(s, since))
         });
         self.node.copytruncate(i);
         self.cleanup(i);
@@ -250,11 +258,20 @@ impl<'a> Case<'a> {
         let name = self.node.file_name(f);
         self.log(format!("{what} {name}"));
         self.node.finish_pending_in(f);
+        self.wait_until_read(f);
+        self.node.unlink(f, gzip);
+    }
+
+    /// Waits until unlinking `f` loses nothing: every message with a piece in it was
+    /// acknowledged, or one written straight into it was by the agent's current run
+    /// (which then has it open, and reads it to its end through the descriptor).
+    fn wait_until_read(&mut self, f: usize) {
+        let (name, since) = (self.node.file_name(f), self.run_start);
         self.wait_until(&format!("the agent read {name}"), |n, d| {
             let file = &n.files[f];
-            file.messages.iter().all(|&s| d.has(s)) || file.unique.iter().any(|&s| d.has(s))
+            file.messages.iter().all(|&s| d.has(s))
+                || file.unique.iter().any(|&s| d.has_since(s, since))
         });
-        self.node.unlink(f, gzip);
     }
 
     /// The container restarts (`N+1.log`); kubelet's GC removes instances older than
@@ -278,11 +295,7 @@ impl<'a> Case<'a> {
         self.node.stop_pod(i);
         for j in self.node.pod_of(i) {
             for f in self.node.files_of(j) {
-                let name = self.node.file_name(f);
-                self.wait_until(&format!("the agent read {name}"), |n, d| {
-                    let file = &n.files[f];
-                    file.messages.iter().all(|&s| d.has(s)) || file.unique.iter().any(|&s| d.has(s))
-                });
+                self.wait_until_read(f);
             }
         }
         self.node.remove_pod_dir(i);
@@ -291,6 +304,52 @@ impl<'a> Case<'a> {
                 self.node.remove_symlink(j);
             }
         }
+    }
+
+    /// The agent stops cleanly (delivering what it holds, persisting its checkpoints),
+    /// a few operations happen while it is down, and it starts again: nothing is read
+    /// twice, nothing is lost. Messages begun are finished first: a partial line held at
+    /// a stop makes the other stream's lines read after it be read again at the start
+    /// (at-least-once by design, pipeline/process.rs). Nothing is unlinked while it is
+    /// down: a file it never opened, deleted then, is lost to any agent.
+    fn restart_agent(&mut self) {
+        self.log("agent stops".into());
+        for i in self.node.running() {
+            self.node.finish_pending(i);
+        }
+        // A file unlinked while the agent reads it is read to its end through the open
+        // descriptor; an agent stopped before that end cannot read the rest after its
+        // start (the file is gone). Real timing gives it the time.
+        self.wait_until("the agent read the files unlinked", |n, d| {
+            let gone = n.files.iter().filter(|f| !f.on_disk);
+            gone.flat_map(|f| &f.messages).all(|&s| d.has(s))
+        });
+        self.stop_agent();
+        for _ in 0..self.rng.range(0, 4) {
+            let running = self.node.running();
+            if running.is_empty() {
+                break;
+            }
+            let i = self.rng.pick(&running);
+            let name = self.node.name(i);
+            match self.rng.below(4) {
+                0 | 1 => {
+                    self.log(format!("write {name} (agent down)"));
+                    self.node.write(&mut self.rng, i);
+                    self.node.finish_pending(i);
+                }
+                2 => {
+                    self.log(format!("rotate {name} (agent down)"));
+                    self.node.rotate(&mut self.rng, i);
+                }
+                _ => {
+                    self.log(format!("restart {name} (agent down)"));
+                    self.node.restart(i);
+                }
+            }
+        }
+        self.log("agent starts".into());
+        self.start_agent();
     }
 
     /// The receiver turns the next requests away (retried with backoff).
@@ -325,27 +384,32 @@ impl<'a> Case<'a> {
         if !self.delivered.faults.is_empty() || !missing.is_empty() {
             self.fail("the receiver did not get exactly what was written");
         }
-        let m = self.metrics.as_ref().expect("the agent ran");
-        let (tail, process, send) = (m.tail(), m.process(), m.send());
-        let loki = send.sinks.get("loki").cloned().unwrap_or_default();
-        let sound = tail.files_let_go == 0
-            && process.decode_errors.is_empty()
-            && process.truncated == 0
-            && loki.dropped.values().all(|&n| n == 0)
-            && loki.events_sent == self.node.messages.len() as u64;
-        if !sound {
-            self.fail(&format!("counters: {tail:?} {process:?} {loki:?}"));
+        let (mut sent, mut rotations, mut truncations, mut requests, mut retries) = (0, 0, 0, 0, 0);
+        for m in &self.metrics {
+            let (tail, process, send) = (m.tail(), m.process(), m.send());
+            let loki = send.sinks.get("loki").cloned().unwrap_or_default();
+            let sound = tail.files_let_go == 0
+                && process.decode_errors.is_empty()
+                && process.truncated == 0
+                && process.incomplete.values().all(|&n| n == 0)
+                && loki.dropped.values().all(|&n| n == 0);
+            if !sound {
+                self.fail(&format!("counters: {tail:?} {process:?} {loki:?}"));
+            }
+            sent += loki.events_sent;
+            (rotations, truncations) = (rotations + tail.rotations, truncations + tail.truncations);
+            (requests, retries) = (requests + loki.requests, retries + loki.retries);
+        }
+        if sent != self.node.messages.len() as u64 {
+            self.fail(&format!("{sent} events sent"));
         }
         eprintln!(
-            "logs_model: seed {}: {} messages in {} files, {} requests ({} retries), \
-             {} rotations, {} truncations seen",
+            "logs_model: seed {}: {} messages in {} files, {} agent runs, {requests} requests \
+             ({retries} retries), {rotations} rotations, {truncations} truncations seen",
             self.seed,
             self.node.messages.len(),
             self.node.files.len(),
-            loki.requests,
-            loki.retries,
-            tail.rotations,
-            tail.truncations
+            self.metrics.len(),
         );
     }
 
@@ -377,7 +441,7 @@ impl<'a> Case<'a> {
                 self.node.file_name(f)
             );
         }
-        if let Some(m) = &self.metrics {
+        if let Some(m) = self.metrics.last() {
             eprintln!(
                 "counters: {:?}\n{:?}\n{:?}",
                 m.tail(),

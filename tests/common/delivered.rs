@@ -134,6 +134,16 @@ impl Delivered {
         Ok(())
     }
 
+    /// How many requests were read so far (where the next agent run's begin).
+    pub fn requests_read(&self) -> usize {
+        self.next_request
+    }
+
+    /// True when the message was first acknowledged in request `from` or later.
+    pub fn has_since(&self, seq: u64, from: usize) -> bool {
+        self.has(seq) && self.first_request[seq as usize] >= from
+    }
+
     pub fn has(&self, seq: u64) -> bool {
         self.count.get(seq as usize).is_some_and(|&n| n > 0)
     }

@@ -162,6 +162,10 @@ pub struct Tailer {
     /// Streams waiting for a file slot (`max_open_files`).
     parked: park::ParkLot,
     synced_once: bool,
+    /// The checkpoints were empty at the first sync: the agent's first start on this
+    /// node. Only then are files met at the first sync, in streams never followed,
+    /// `StartAt` files (rotated ones history); after a restart they are new.
+    first_start: bool,
     buf: Vec<u8>,
     /// Files closed since the last `sync`, to be marked gone in the checkpoint store,
     /// with their first bytes as they were at the close (see `report_closed`).
@@ -184,6 +188,7 @@ impl Tailer {
             streams: BTreeMap::new(),
             parked: park::ParkLot::default(),
             synced_once: false,
+            first_start: true,
             buf,
             closed: Vec::new(),
             next: 0,

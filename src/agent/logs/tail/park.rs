@@ -83,7 +83,8 @@ impl Tailer {
             file: None,
             done: HashSet::new(),
         };
-        if meet == Meet::AtStart {
+        let followed = store.last_update_of(&d.live).is_some();
+        if meet == Meet::AtStart && (self.first_start || followed) {
             // As `sync` would have met them now (see `Meet`): history is decided now.
             let since = store.last_update_of(&d.live);
             for path in &d.rotated {

@@ -31,6 +31,7 @@ impl Tailer {
         let meet = if self.synced_once {
             Meet::Later
         } else {
+            self.first_start = store.is_empty();
             Meet::AtStart
         };
         let mut seen = HashSet::new();
@@ -74,6 +75,9 @@ impl Tailer {
     ) {
         let meet = match (meet, store.last_update_of(&d.live)) {
             (Meet::AtStart, Some(updated)) => Meet::Resumed(updated),
+            // A stream never followed, met at a restart: it began while the agent was
+            // down (or just before it stopped); its rotated files are not history.
+            (Meet::AtStart, None) if !self.first_start => Meet::Later,
             (meet, _) => meet,
         };
         let rotated = self.rotated_now(stream, d, new);

@@ -614,3 +614,40 @@ fn a_new_stream_reads_its_rotated_files_first_even_if_the_list_lacks_them() {
     read.extend(texts(&read_all(&mut t)));
     assert_eq!(read, ["one\n", "two\n", "three\n"]);
 }
+
+/// Regression (found by tests/logs_model.rs, seed 0 with agent restarts): a pod that
+/// began just before the agent stopped, never followed, rotated while it was down: at
+/// the restart its rotated file was taken for history from before the agent's first
+/// start and not read. Only the first start on a node (no checkpoints) has history.
+#[test]
+fn a_stream_never_followed_met_at_a_restart_reads_its_rotated_files() {
+    let fx = Fixture::new();
+    let other = fx
+        .live
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("other/0.log");
+    fs::create_dir_all(other.parent().unwrap()).unwrap();
+    fx.append(&other, "followed\n");
+    {
+        let mut store = fx.store();
+        let mut t = fx.tailer(TailConfig::default());
+        let found = vec![Discovered {
+            live: other.clone(),
+            rotated: Vec::new(),
+        }];
+        t.sync(&found, &mut store);
+        let lines = read_all(&mut t);
+        store.advance(&lines[0].file, lines[0].offset_end).unwrap();
+        store.persist().unwrap();
+    } // the agent stops; a new container logs and rotates
+    let rotated = "0.log.20240101-000001";
+    fx.append(&fx.live.with_file_name(rotated), "one\n");
+    fx.append(&fx.live, "two\n");
+    let mut store = fx.store();
+    let mut t = fx.tailer(TailConfig::default());
+    t.sync(&fx.found(&[rotated]), &mut store);
+    assert_eq!(texts(&read_all(&mut t)), ["one\n", "two\n"]);
+}
