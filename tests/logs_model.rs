@@ -235,6 +235,7 @@ impl<'a> Case<'a> {
     fn copytruncate(&mut self, i: usize) {
         let (live, name) = (self.node.instances[i].live, self.node.name(i));
         self.log(format!("copytruncate {name}"));
+        self.node.finish_pending(i);
         let since = self.run_start;
         self.wait_until(&format!("the agent read the start of {name}"), |n, d| {
             let file = &n.files[live];
