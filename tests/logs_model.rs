@@ -228,7 +228,8 @@ impl<'a> Case<'a> {
     }
 
     /// logrotate's copytruncate, once the agent has read the live file's first bytes
-    /// (one message written into it acknowledged, or it is empty). Before that it cannot
+    /// (every message in it acknowledged, or one written into it acknowledged in the
+    /// agent's current run, which has it open). Before that it cannot
     /// tell the truncated file, rewritten, from one it has not read yet: their new lines
     /// would be read before the copy's. Real timing gives this: logrotate truncates a
     /// file long after it was created.
@@ -239,7 +240,8 @@ impl<'a> Case<'a> {
         let since = self.run_start;
         self.wait_until(&format!("the agent read the start of {name}"), |n, d| {
             let file = &n.files[live];
-            file.unique.is_empty() || file.unique.iter().any(|&s| d.has_since(s, since))
+            let all = file.messages.iter().all(|&s| d.has(s));
+            all || file.unique.iter().any(|&s| d.has_since(s, since))
         });
         self.node.copytruncate(i);
         self.cleanup(i);
@@ -351,6 +353,14 @@ impl<'a> Case<'a> {
         }
         self.log("agent starts".into());
         self.start_agent();
+        // One message written now and acknowledged: the new run has synced once, so it
+        // has every file present opened and knows its first bytes (see `copytruncate`).
+        if let Some(&i) = self.node.running().first() {
+            self.node.write(&mut self.rng, i);
+            self.node.finish_pending(i);
+            let last = self.node.messages.len() as u64 - 1;
+            self.wait_until("a first message after the start", |_, d| d.has(last));
+        }
     }
 
     /// The receiver turns the next requests away (retried with backoff).
