@@ -311,10 +311,12 @@ impl<'a> Case<'a> {
 
     /// The agent stops cleanly (delivering what it holds, persisting its checkpoints),
     /// a few operations happen while it is down, and it starts again: nothing is read
-    /// twice, nothing is lost. Messages begun are finished first: a partial line held at
-    /// a stop makes the other stream's lines read after it be read again at the start
-    /// (at-least-once by design, pipeline/process.rs). Nothing is unlinked while it is
-    /// down: a file it never opened, deleted then, is lost to any agent.
+    /// twice, nothing is lost. Messages begun are finished, and every message written
+    /// in pieces acknowledged, first: a partial line held at a stop makes the other
+    /// stream's lines read after it be read again at the start (at-least-once by design:
+    /// their checkpoint stops at the held piece, pipeline/process.rs). Nothing is
+    /// unlinked while it is down: a file it never opened, deleted then, is lost to any
+    /// agent.
     fn restart_agent(&mut self) {
         self.log("agent stops".into());
         for i in self.node.running() {
@@ -323,6 +325,10 @@ impl<'a> Case<'a> {
         // A file unlinked while the agent reads it is read to its end through the open
         // descriptor; an agent stopped before that end cannot read the rest after its
         // start (the file is gone). Real timing gives it the time.
+        self.wait_until("no partial line held", |n, d| {
+            let split = (0..n.messages.len() as u64).filter(|&s| n.messages[s as usize].split);
+            split.into_iter().all(|s| d.has(s))
+        });
         self.wait_until("the agent read the files unlinked", |n, d| {
             let gone = n.files.iter().filter(|f| !f.on_disk);
             gone.flat_map(|f| &f.messages).all(|&s| d.has(s))
