@@ -10,9 +10,12 @@ use crate::agent::logs::reassemble::Reassembler;
 /// One edge case written in both formats: (name, CRI line, docker line).
 type Case = (&'static str, Vec<u8>, Vec<u8>);
 
+/// (nanos, stream, partial, message), or the error's reason.
+type Outcome = Result<(i64, Stream, bool, Vec<u8>), &'static str>;
+
 /// What a line decodes to, comparable across formats: (nanos, stream, partial, message)
 /// or the error's reason.
-fn outcome(f: Format, line: &[u8]) -> Result<(i64, Stream, bool, Vec<u8>), &'static str> {
+fn outcome(f: Format, line: &[u8]) -> Outcome {
     match f.decode(line) {
         Ok(d) => Ok((
             d.timestamp.nanos,
@@ -41,7 +44,7 @@ const T0: i64 = 1_704_067_200_000_000_000;
 fn both_formats_agree_on_every_edge_case() {
     let ns = "2024-01-01T00:00:00.000000001Z";
     let s = "2024-01-01T00:00:00Z";
-    let cases: Vec<(Case, Result<(i64, Stream, bool, Vec<u8>), &str>)> = vec![
+    let cases: Vec<(Case, Outcome)> = vec![
         (
             (
                 "empty message",
