@@ -1,7 +1,8 @@
 //! The age of the oldest unacknowledged line (`nodepulse_log_oldest_unacked_age_seconds`):
 //! how far delivery lags behind reading. The reader notes, per file, the offset it has
-//! read up to and when; the checkpointer removes what an acknowledgement covers. The
-//! gauge is the age of the oldest note left, 0 when nothing is pending.
+//! read up to and when; the sender removes what a batch every sink settled covers (with
+//! a spool too: a line safe on disk is still not delivered). The gauge is the age of
+//! the oldest note left, 0 when nothing is pending.
 //!
 //! Bounded: a file keeps at most [`MAX_NOTES_PER_FILE`] notes; past that the two newest
 //! are merged (keeping the older time), so the oldest note, the one the gauge reads,
@@ -27,7 +28,7 @@ impl Pending {
     /// The reader handed on `lines` at `at`.
     pub fn read(&mut self, lines: &[RawLine], at: Instant) {
         let mut last: Option<(FileId, u64)> = None;
-        for line in lines {
+        for line in lines.iter().filter(|l| !l.is_end_of_file()) {
             match &mut last {
                 Some((file, end)) if *file == line.file => *end = (*end).max(line.offset_end),
                 _ => {
