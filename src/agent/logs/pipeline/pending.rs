@@ -135,22 +135,27 @@ mod tests {
     }
 
     #[test]
-    fn a_restart_from_zero_forgets_the_old_content_and_late_acks_find_nothing() {
+    fn a_new_generation_is_its_own_file_and_a_restart_from_zero_forgets_the_old() {
         let t0 = Instant::now();
+        let s = Duration::from_secs(1);
         let mut p = Pending::default();
         p.read(&[line(1, 500)], t0);
-        p.read(&[line(1, 40)], t0 + Duration::from_secs(3)); // truncated, read again
-        p.acked(&id(1), 500); // late: the old content's ack
-        assert!(
-            p.files.is_empty(),
-            "it covers the new content too: nothing left"
-        );
-        p.read(&[line(1, 80)], t0 + Duration::from_secs(4));
-        p.acked(&id(9), 80);
+        // Copytruncate: the new content is read under the next generation.
+        let mut next = line(1, 40);
+        next.file.fingerprint = next.file.fingerprint.with_generation(1);
+        p.read(&[next.clone()], t0 + 3 * s);
+        p.acked(&id(1), 500); // the old content's (late) ack
         assert_eq!(
-            p.oldest_age(t0 + Duration::from_secs(5)),
-            Duration::from_secs(1)
+            p.oldest_age(t0 + 5 * s),
+            2 * s,
+            "the new content still waits"
         );
+        p.acked(&next.file, 40);
+        assert_eq!(p.oldest_age(t0 + 5 * s), Duration::ZERO);
+        // The same id read again from a lower offset: the old notes are dropped.
+        p.read(&[line(2, 500)], t0);
+        p.read(&[line(2, 40)], t0 + 4 * s);
+        assert_eq!(p.oldest_age(t0 + 5 * s), s);
     }
 
     #[test]
