@@ -230,6 +230,23 @@ impl CheckpointStore {
         id
     }
 
+    /// Re-keys the entry of `id` on the first bytes `probe` read from the same file now
+    /// (it grew since it was keyed), keeping its path and offset; returns the id to use.
+    /// Acknowledgements still in flight for `id` find the entry through an alias. A probe
+    /// of another file, or bytes that do not extend the fingerprint, change nothing.
+    pub fn refresh(&mut self, id: &FileId, probe: &Probe) -> FileId {
+        let current = self.current(id);
+        let grown = current.dev == probe.dev
+            && current.ino == probe.ino
+            && current.fingerprint.is_prefix_of(&probe.head);
+        if !grown || !self.entries.contains_key(&current) {
+            return current;
+        }
+        let new = probe.id();
+        self.rekey(current, new);
+        new
+    }
+
     /// True when the store has an entry for the file probed (the same identity rules as
     /// [`CheckpointStore::resolve`], without creating one): the tailer asks this before
     /// `resolve` to tell a file it has a checkpoint for from one it meets for the first time.

@@ -485,3 +485,169 @@ fn files_rotated_while_the_agent_was_down_are_read_and_old_history_is_not() {
     t.sync(&fx.found(&rotated), &mut store);
     assert_eq!(texts(&read_all(&mut t)), ["b\n", "c\n"]);
 }
+
+/// Regression (found by tests/logs_model.rs, seed 3): a copytruncate handled with a
+/// discovery list that predates the copy restarted the file without claiming the copy;
+/// the copy, met at the next scan, was read again from 0 (duplicates, and its pieces
+/// joined to a partial line already read from the truncated file).
+#[test]
+fn a_copy_newer_than_the_list_is_claimed_and_read_from_where_the_reader_was() {
+    let fx = Fixture::new();
+    let mut store = fx.store();
+    let mut t = fx.tailer(TailConfig::default());
+    fx.append(&fx.live, "one\ntwo\n");
+    t.sync(&fx.found(&[]), &mut store);
+    assert_eq!(texts(&read_all(&mut t)), ["one\n", "two\n"]);
+    fx.append(&fx.live, "three\n");
+    let copy = fx.live.with_file_name("0.log.20240101-000001");
+    fs::copy(&fx.live, &copy).unwrap();
+    OpenOptions::new()
+        .write(true)
+        .open(&fx.live)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    fx.append(&fx.live, "four\n");
+    t.sync(&fx.found(&[]), &mut store); // the list does not show the copy yet
+    let mut read = texts(&read_all(&mut t));
+    t.sync(&fx.found(&["0.log.20240101-000001"]), &mut store);
+    read.extend(texts(&read_all(&mut t)));
+    assert_eq!(read, ["three\n", "four\n"]);
+    assert_eq!(t.stats().truncations, 1);
+}
+
+/// Regression (found by tests/logs_model.rs, seed 8): a file opened empty and renamed
+/// before a sync re-keyed it kept an entry keyed on no bytes at all, with its offset
+/// acknowledged; a new file given its inode after it was deleted matched that entry and
+/// started at its offset, its first lines lost (Fluent Bit #4895).
+#[test]
+fn a_closed_file_is_keyed_on_its_first_bytes_so_its_inode_reused_is_a_new_file() {
+    let fx = Fixture::new();
+    let mut store = fx.store();
+    let mut t = fx.tailer(TailConfig::default());
+    fx.append(&fx.live, "");
+    t.sync(&fx.found(&[]), &mut store); // opened empty: keyed on no bytes
+    fx.append(&fx.live, "one\ntwo\n");
+    let lines = read_all(&mut t);
+    for l in &lines {
+        store.advance(&l.file, l.offset_end).unwrap();
+    }
+    let rotated = "0.log.20240101-000001";
+    fs::rename(&fx.live, fx.live.with_file_name(rotated)).unwrap();
+    fx.append(&fx.live, "three\n");
+    t.sync(&fx.found(&[rotated]), &mut store);
+    assert_eq!(texts(&read_all(&mut t)), ["three\n"]);
+    t.sync(&fx.found(&[]), &mut store); // the rotated file was closed: reported
+    let old = Probe::read(&fx.live.with_file_name(rotated)).unwrap();
+    let reused = Probe {
+        head: b"another container's first line\n".to_vec(),
+        ..old.clone()
+    };
+    assert!(store.knows(&old));
+    assert!(!store.knows(&reused), "an inode reused is a new file");
+}
+
+/// Regression (found by tests/logs_model.rs, seed 9): two rotations between syncs, and a
+/// scan racing them that lists the newer rotated file but not the older one (the open
+/// live file renamed): the newer file was placed before the still-live one and read
+/// first.
+#[test]
+fn a_newer_rotated_file_listed_before_the_open_one_is_read_after_it() {
+    let fx = Fixture::new();
+    let mut store = fx.store();
+    let mut t = fx.tailer(TailConfig::default());
+    fx.append(&fx.live, "one\n");
+    t.sync(&fx.found(&[]), &mut store);
+    assert_eq!(texts(&read_all(&mut t)), ["one\n"]);
+    fx.append(&fx.live, "two\n");
+    let (older, newer) = ("0.log.20240101-000001", "0.log.20240101-000002");
+    fs::rename(&fx.live, fx.live.with_file_name(older)).unwrap();
+    fx.append(&fx.live, "three\n");
+    fs::rename(&fx.live, fx.live.with_file_name(newer)).unwrap();
+    fx.append(&fx.live, "four\n");
+    t.sync(&fx.found(&[newer]), &mut store);
+    let mut read = texts(&read_all(&mut t));
+    t.sync(&fx.found(&[older, newer]), &mut store);
+    read.extend(texts(&read_all(&mut t)));
+    assert_eq!(read, ["two\n", "three\n", "four\n"]);
+}
+
+/// Regression (found by tests/logs_model.rs, seed 9): the live file rotated and its
+/// rotated name deleted (kubelet's cleanup; the open file still readable), then a second
+/// rotation, all between two syncs: the newer rotated file, never seen, was placed before
+/// the old live file and read first.
+#[test]
+fn a_rotated_file_deleted_while_open_is_read_before_newer_ones() {
+    let fx = Fixture::new();
+    let mut store = fx.store();
+    let mut t = fx.tailer(TailConfig::default());
+    fx.append(&fx.live, "one\n");
+    t.sync(&fx.found(&[]), &mut store);
+    assert_eq!(texts(&read_all(&mut t)), ["one\n"]);
+    fx.append(&fx.live, "two\n");
+    let (older, newer) = ("0.log.20240101-000001", "0.log.20240101-000002");
+    fs::rename(&fx.live, fx.live.with_file_name(older)).unwrap();
+    fs::remove_file(fx.live.with_file_name(older)).unwrap();
+    fx.append(&fx.live, "three\n");
+    fs::rename(&fx.live, fx.live.with_file_name(newer)).unwrap();
+    fx.append(&fx.live, "four\n");
+    t.sync(&fx.found(&[newer]), &mut store);
+    assert_eq!(texts(&read_all(&mut t)), ["two\n", "three\n", "four\n"]);
+}
+
+/// Regression (found by tests/logs_model.rs, seed 135): a stream met for the first time
+/// with a discovery list that predates its two rotations: the live file was read, and
+/// the rotated files, listed later, after it.
+#[test]
+fn a_new_stream_reads_its_rotated_files_first_even_if_the_list_lacks_them() {
+    let fx = Fixture::new();
+    let mut store = fx.store();
+    let mut t = fx.tailer(TailConfig::default());
+    t.sync(&[], &mut store); // the agent's first look: nothing yet
+    let (older, newer) = ("0.log.20240101-000001", "0.log.20240101-000002");
+    fx.append(&fx.live.with_file_name(older), "one\n");
+    fx.append(&fx.live.with_file_name(newer), "two\n");
+    fx.append(&fx.live, "three\n");
+    t.sync(&fx.found(&[]), &mut store);
+    let mut read = texts(&read_all(&mut t));
+    t.sync(&fx.found(&[older, newer]), &mut store);
+    read.extend(texts(&read_all(&mut t)));
+    assert_eq!(read, ["one\n", "two\n", "three\n"]);
+}
+
+/// Regression (found by tests/logs_model.rs, seed 0 with agent restarts): a pod that
+/// began just before the agent stopped, never followed, rotated while it was down: at
+/// the restart its rotated file was taken for history from before the agent's first
+/// start and not read. Only the first start on a node (no checkpoints) has history.
+#[test]
+fn a_stream_never_followed_met_at_a_restart_reads_its_rotated_files() {
+    let fx = Fixture::new();
+    let other = fx
+        .live
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("other/0.log");
+    fs::create_dir_all(other.parent().unwrap()).unwrap();
+    fx.append(&other, "followed\n");
+    {
+        let mut store = fx.store();
+        let mut t = fx.tailer(TailConfig::default());
+        let found = vec![Discovered {
+            live: other.clone(),
+            rotated: Vec::new(),
+        }];
+        t.sync(&found, &mut store);
+        let lines = read_all(&mut t);
+        store.advance(&lines[0].file, lines[0].offset_end).unwrap();
+        store.persist().unwrap();
+    } // the agent stops; a new container logs and rotates
+    let rotated = "0.log.20240101-000001";
+    fx.append(&fx.live.with_file_name(rotated), "one\n");
+    fx.append(&fx.live, "two\n");
+    let mut store = fx.store();
+    let mut t = fx.tailer(TailConfig::default());
+    t.sync(&fx.found(&[rotated]), &mut store);
+    assert_eq!(texts(&read_all(&mut t)), ["one\n", "two\n"]);
+}
