@@ -248,3 +248,35 @@ async fn every_log_family_passes_promtool() {
     assert_eq!(lint.parse_error, None, "{ours}");
     assert!(lint.findings.is_empty(), "{:#?}", lint.findings);
 }
+
+/// `nodepulse_log_oldest_unacked_age_seconds`: 0 when all is delivered, growing while
+/// the sink is down, back to 0 once it is up and has taken everything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_oldest_unacked_age_grows_while_the_sink_is_down_and_returns_to_zero() {
+    const AGE: &str = "nodepulse_log_oldest_unacked_age_seconds";
+    let tmp = tempfile::tempdir().unwrap();
+    let d = Dirs::new(tmp.path());
+    let mut app = Container::new(&d.pods, ("default", "web-1", "11111111-aaaa"), "app");
+    app.write(5);
+    let mut receiver = Receiver::loki().await;
+    let server = agent(&d, loki(&receiver), &[]).await;
+    wait_for("the first lines", &server, || arrived(&receiver).len() >= 5).await;
+    assert_eq!(metric(&server, AGE).await, 0.0, "nothing pending");
+    receiver.stop().await;
+    app.write(5);
+    let deadline = Instant::now() + ARRIVAL_TIMEOUT;
+    while metric(&server, AGE).await < 1.0 {
+        assert!(Instant::now() < deadline, "the age did not grow");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    receiver.restart().await;
+    wait_for("the lines after the outage", &server, || {
+        arrived(&receiver).len() >= 10
+    })
+    .await;
+    let deadline = Instant::now() + ARRIVAL_TIMEOUT;
+    while metric(&server, AGE).await != 0.0 {
+        assert!(Instant::now() < deadline, "the age did not return to 0");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

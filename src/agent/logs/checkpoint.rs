@@ -74,12 +74,35 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Writes `checkpoints.json` atomically and durably (tmp file, fsync, rename).
+    /// Writes `checkpoints.json` atomically and durably (tmp file, fsync, rename, fsync
+    /// of the directory).
     pub fn write(&self) -> Result<(), CheckpointError> {
-        durable::write_atomically(&self.dir, &self.bytes).map_err(|source| CheckpointError::Io {
-            path: self.dir.clone(),
+        durable::write_atomically(&self.dir, &self.bytes).map_err(|e| self.error(e))
+    }
+
+    /// Writes it atomically, safe from a process crash, without the directory's fsync
+    /// ([`durable::write_whole`]); [`Snapshot::sync_dir`] completes it.
+    pub fn write_whole(&self) -> Result<(), CheckpointError> {
+        durable::write_whole(&self.dir, &self.bytes).map_err(|e| self.error(e))
+    }
+
+    /// Makes the last [`Snapshot::write_whole`]'s rename durable.
+    pub fn sync_dir(dir: &Path) -> Result<(), CheckpointError> {
+        durable::sync_dir(dir).map_err(|source| CheckpointError::Io {
+            path: dir.to_owned(),
             source,
         })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn error(&self, source: std::io::Error) -> CheckpointError {
+        CheckpointError::Io {
+            path: self.dir.clone(),
+            source,
+        }
     }
 }
 

@@ -95,6 +95,14 @@ impl PipelineMetrics {
         lock(&self.send)
     }
 
+    /// Every sink settled a batch whose token is `token`: its lines are no longer pending.
+    pub(super) fn delivered(&self, token: &FileOffsets) {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        for (id, offset) in &token.0 {
+            pending.acked(id, *offset);
+        }
+    }
+
     /// How long the oldest line read and not yet acknowledged has waited (zero if none).
     pub fn oldest_unacked_age(&self) -> std::time::Duration {
         let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());

@@ -1,7 +1,8 @@
 //! The age of the oldest unacknowledged line (`nodepulse_log_oldest_unacked_age_seconds`):
 //! how far delivery lags behind reading. The reader notes, per file, the offset it has
-//! read up to and when; the checkpointer removes what an acknowledgement covers. The
-//! gauge is the age of the oldest note left, 0 when nothing is pending.
+//! read up to and when; the sender removes what a batch every sink settled covers (with
+//! a spool too: a line safe on disk is still not delivered). The gauge is the age of
+//! the oldest note left, 0 when nothing is pending.
 //!
 //! Bounded: a file keeps at most [`MAX_NOTES_PER_FILE`] notes; past that the two newest
 //! are merged (keeping the older time), so the oldest note, the one the gauge reads,
@@ -27,7 +28,7 @@ impl Pending {
     /// The reader handed on `lines` at `at`.
     pub fn read(&mut self, lines: &[RawLine], at: Instant) {
         let mut last: Option<(FileId, u64)> = None;
-        for line in lines {
+        for line in lines.iter().filter(|l| !l.is_end_of_file()) {
             match &mut last {
                 Some((file, end)) if *file == line.file => *end = (*end).max(line.offset_end),
                 _ => {
@@ -134,22 +135,27 @@ mod tests {
     }
 
     #[test]
-    fn a_restart_from_zero_forgets_the_old_content_and_late_acks_find_nothing() {
+    fn a_new_generation_is_its_own_file_and_a_restart_from_zero_forgets_the_old() {
         let t0 = Instant::now();
+        let s = Duration::from_secs(1);
         let mut p = Pending::default();
         p.read(&[line(1, 500)], t0);
-        p.read(&[line(1, 40)], t0 + Duration::from_secs(3)); // truncated, read again
-        p.acked(&id(1), 500); // late: the old content's ack
-        assert!(
-            p.files.is_empty(),
-            "it covers the new content too: nothing left"
-        );
-        p.read(&[line(1, 80)], t0 + Duration::from_secs(4));
-        p.acked(&id(9), 80);
+        // Copytruncate: the new content is read under the next generation.
+        let mut next = line(1, 40);
+        next.file.fingerprint = next.file.fingerprint.with_generation(1);
+        p.read(&[next.clone()], t0 + 3 * s);
+        p.acked(&id(1), 500); // the old content's (late) ack
         assert_eq!(
-            p.oldest_age(t0 + Duration::from_secs(5)),
-            Duration::from_secs(1)
+            p.oldest_age(t0 + 5 * s),
+            2 * s,
+            "the new content still waits"
         );
+        p.acked(&next.file, 40);
+        assert_eq!(p.oldest_age(t0 + 5 * s), Duration::ZERO);
+        // The same id read again from a lower offset: the old notes are dropped.
+        p.read(&[line(2, 500)], t0);
+        p.read(&[line(2, 40)], t0 + 4 * s);
+        assert_eq!(p.oldest_age(t0 + 5 * s), s);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use super::{Processor, StreamState};
 use crate::agent::logs::buffer::FileOffsets;
 use crate::agent::logs::checkpoint::FileId;
 use crate::agent::logs::pipeline::event::Event;
+use crate::agent::logs::pipeline::PipelineMetrics;
 use crate::agent::logs::reassemble::Message;
 use crate::agent::logs::tail::RawLine;
 use std::collections::HashMap;
@@ -96,6 +97,7 @@ impl Processor {
                 self.partials.held.remove(&path);
             }
             let token = || FileOffsets(vec![(file, end)]);
+            count_truncated(&self.metrics, &messages);
             for m in messages {
                 events.push((incomplete(state, m), token()));
             }
@@ -117,6 +119,7 @@ impl Processor {
         self.partials.held.remove(&line.path);
         let messages = state.reassembler.flush();
         let token = || FileOffsets(vec![(line.file, line.offset_end)]);
+        count_truncated(&self.metrics, &messages);
         let start = out.len();
         for m in messages {
             out.push((incomplete(state, m), token()));
@@ -158,6 +161,18 @@ impl Processor {
     }
 }
 
+/// Flushed messages cut at the cap count as truncated, as whole ones do.
+fn count_truncated(metrics: &PipelineMetrics, messages: &[Message<'static>]) {
+    let n = messages.iter().filter(|m| m.truncated_bytes > 0).count() as u64;
+    if n > 0 {
+        metrics
+            .process
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .truncated += n;
+    }
+}
+
 /// The event of a flushed message: its stream's, marked incomplete.
 fn incomplete(state: &StreamState, m: Message<'static>) -> Event {
     let mut event = state
@@ -172,7 +187,6 @@ mod tests {
     use super::*;
     use crate::agent::logs::buffer::{BatchLimits, Batcher, Buffer, BufferConfig};
     use crate::agent::logs::checkpoint::Fingerprint;
-    use crate::agent::logs::pipeline::PipelineMetrics;
     use tokio::sync::mpsc;
 
     const LIVE: &str = "/var/log/pods/default_web-1_u1/app/0.log";

@@ -200,6 +200,7 @@ impl Sender {
         }
         self.sinks.publish(&self.metrics);
         if settled {
+            self.metrics.delivered(&batch.token);
             self.buffer.ack(ack).await;
             self.durability.wait_persisted().await;
         }
