@@ -3,7 +3,8 @@
 //! acknowledges and discards, measured for MiB/s, lines/s, agent CPU seconds per GiB
 //! (utime+stime from `/proc/<pid>/stat`), MiB/s per core of CPU used and peak RSS
 //! (`VmHWM`), next to `cat` of the same page-cached files (the physical limit); then a
-//! latency phase: 1,000 lines/s for 30 s, write ─▶ acknowledged p50/p99/max.
+//! latency phase: 1,000 lines/s for 30 s into a log the agent already follows, write
+//! ─▶ acknowledged p50/p99/max.
 //!
 //! `cargo bench --bench logs_throughput`. Settings (environment):
 //! `NODEPULSE_BENCH_AGENT` (an agent binary; default the release one cargo built),
@@ -193,12 +194,13 @@ fn ship_corpus(
 }
 
 fn latency_run(s: &Settings, root: &Path) -> report::Latency {
-    std::fs::create_dir_all(root.join("pods")).expect("the pods dir");
+    let probe_log = latency::create_probe_log(root).expect("the probe log");
     let receiver = Receiver::start(true);
     let args = agent_args(&receiver, root, &root.join("data"));
     let agent = start_agent(s, &args);
-    std::thread::sleep(Duration::from_secs(1));
-    let written = latency::write_probes(root, s.latency_rate, s.latency_secs).expect("probes");
+    std::thread::sleep(Duration::from_secs(2));
+    let written =
+        latency::write_probes(&probe_log, s.latency_rate, s.latency_secs).expect("probes");
     wait_for(&receiver, written, &agent, Duration::from_secs(60));
     let (cpu, hwm) = usage(agent.pid());
     let mut ns = std::mem::take(&mut *receiver.counts.latencies_ns.lock().unwrap());

@@ -6,21 +6,26 @@ use crate::corpus::{cri_prefix, Rng};
 use crate::receiver::now_ns;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// Lines written per tick: 10 ms ticks keep the rate smooth without a syscall per line.
 const TICK: Duration = Duration::from_millis(10);
 
-/// Writes `rate` probe lines per second for `secs` seconds into a new container log
-/// under `<root>/pods`. Returns the lines written.
-pub fn write_probes(root: &Path, rate: u64, secs: u64) -> io::Result<u64> {
+/// Creates the probe container's (empty) log under `<root>/pods`, before the agent
+/// starts: the phase measures tailing, not how soon a new pod is discovered.
+pub fn create_probe_log(root: &Path) -> io::Result<PathBuf> {
     let dir = root.join("pods/bench_probe-0_uid-probe/app");
     fs::create_dir_all(&dir)?;
-    let mut file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("0.log"))?;
+    let path = dir.join("0.log");
+    OpenOptions::new().create(true).append(true).open(&path)?;
+    Ok(path)
+}
+
+/// Writes `rate` probe lines per second for `secs` seconds to `path`. Returns the
+/// lines written.
+pub fn write_probes(path: &Path, rate: u64, secs: u64) -> io::Result<u64> {
+    let mut file = OpenOptions::new().append(true).open(path)?;
     let start = Instant::now();
     let total = rate * secs;
     let mut rng = Rng::new(7);

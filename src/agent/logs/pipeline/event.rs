@@ -159,7 +159,7 @@ impl Event {
         let owned = |(k, v): (&str, &str)| (k.to_owned(), v.to_owned());
         Event {
             timestamp_ns: v.timestamp_ns,
-            line: v.line.to_owned(),
+            line: String::from_utf8_lossy(v.line).into_owned(),
             labels: v.labels().map(owned).collect(),
             metadata: v.metadata().map(owned).collect(),
         }

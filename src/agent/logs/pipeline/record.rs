@@ -8,9 +8,13 @@
 //! timestamp   i64 LE, nanoseconds since the epoch
 //! labels      u32 LE byte length, then pairs       (stream labels)
 //! metadata    u32 LE byte length, then pairs       (structured metadata)
-//! line        the rest of the record, UTF-8
+//! line        the rest of the record (UTF-8 as written)
 //! pair        name_len u32 LE, name, value_len u32 LE, value (both UTF-8)
 //! ```
+//!
+//! The line is written from text and not validated again when read: the protobuf
+//! writer copies its bytes as they are, and the readers that need a `str` convert it
+//! lossily (one pass over every line less; the spool's CRC guards what was written).
 //!
 //! The labels block of a stream is the same bytes for every line of it, so the Loki
 //! adapter groups entries by those bytes and renders each label set once. Records
@@ -82,14 +86,14 @@ fn patch_len(out: &mut [u8], at: usize) {
     out[at..at + 4].copy_from_slice(&len.to_le_bytes());
 }
 
-/// One record, borrowed and checked: every text in it is UTF-8.
+/// One record, borrowed and checked: every pair's text is UTF-8.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecordView<'a> {
     pub timestamp_ns: i64,
     /// The labels block without its length prefix (equal bytes: the same label set).
     pub labels_block: &'a [u8],
     metadata_block: &'a [u8],
-    pub line: &'a str,
+    pub line: &'a [u8],
 }
 
 impl<'a> RecordView<'a> {
@@ -107,7 +111,7 @@ impl<'a> RecordView<'a> {
             timestamp_ns: i64::from_le_bytes(*ts),
             labels_block,
             metadata_block,
-            line: std::str::from_utf8(rest).map_err(|_| RecordError::Utf8)?,
+            line: rest,
         })
     }
 
@@ -184,12 +188,12 @@ mod tests {
         let bytes = record("héllo\tworld");
         let view = RecordView::parse(&bytes).unwrap();
         assert_eq!(view.timestamp_ns, -5);
-        assert_eq!(view.line, "héllo\tworld");
+        assert_eq!(view.line, "héllo\tworld".as_bytes());
         let labels: Vec<_> = view.labels().collect();
         assert_eq!(labels, [("namespace", "shop"), ("stream", "stdout")]);
         let meta: Vec<_> = view.metadata().collect();
         assert_eq!(meta, [("pod_uid", "u-1"), ("level", "warn")]);
-        assert_eq!(RecordView::parse(&record("")).unwrap().line, "");
+        assert_eq!(RecordView::parse(&record("")).unwrap().line, b"");
     }
 
     #[test]
@@ -204,7 +208,7 @@ mod tests {
             assert!(RecordView::parse(&good[..cut]).is_err(), "cut at {cut}");
         }
         let mut bad = good.clone();
-        *bad.last_mut().unwrap() = 0xff;
+        bad[1 + 8 + 4 + 4] = 0xff; // the first label name's first byte
         assert_eq!(RecordView::parse(&bad), Err(RecordError::Utf8));
     }
 

@@ -64,7 +64,14 @@ impl Prefilter {
 fn literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
     let hir = regex_syntax::parse(pattern).ok()?;
     let side = |kind| {
-        let seq: Seq = Extractor::new().kind(kind).extract(&hir);
+        // Case-insensitive keywords expand to every case variant (2^8 for "password",
+        // 2^13 for "authorization"); with the default limit (250) they are cut to
+        // their first letters ("pas", "aut"), which half the lines contain. Lowercased
+        // and deduplicated below, the variants are one literal each again.
+        let seq: Seq = Extractor::new()
+            .kind(kind)
+            .limit_total(1 << 15)
+            .extract(&hir);
         let mut lits: Vec<Vec<u8>> = seq
             .literals()?
             .iter()
@@ -136,6 +143,12 @@ mod tests {
             "secret",
         ] {
             assert!(p.may_match(line), "{line}");
+        }
+        for line in ["past the author's second bean", "tok pas aut sec bea"] {
+            assert!(
+                !p.may_match(line),
+                "whole keywords, not first letters: {line}"
+            );
         }
     }
 }

@@ -15,8 +15,8 @@ use std::borrow::Cow;
 /// One log line as the writer reads it.
 pub trait PushEntry {
     fn timestamp_ns(&self) -> i64;
-    /// Valid UTF-8 already (protobuf strings must be).
-    fn line(&self) -> &str;
+    /// Valid UTF-8 already (protobuf strings must be): written as it is.
+    fn line(&self) -> &[u8];
     /// Structured metadata pairs; names are sanitized like label names when written.
     fn metadata(&self) -> impl Iterator<Item = (&str, &str)>;
 }
@@ -75,7 +75,7 @@ fn write_entry<E: PushEntry>(e: &E, out: &mut Vec<u8>) {
     put_varint(out, timestamp_len(ns) as u64);
     put_int(out, 1, secs);
     put_int(out, 2, nanos);
-    put_string(out, 2, e.line());
+    put_bytes(out, 2, e.line());
     for (n, v) in e.metadata() {
         let n = name(n);
         put_key(out, 3);
@@ -147,10 +147,14 @@ fn put_int(out: &mut Vec<u8>, tag: u8, v: i64) {
 }
 
 fn put_string(out: &mut Vec<u8>, tag: u8, s: &str) {
+    put_bytes(out, tag, s.as_bytes());
+}
+
+fn put_bytes(out: &mut Vec<u8>, tag: u8, s: &[u8]) {
     if !s.is_empty() {
         put_key(out, tag);
         put_varint(out, s.len() as u64);
-        out.extend_from_slice(s.as_bytes());
+        out.extend_from_slice(s);
     }
 }
 
@@ -163,8 +167,8 @@ mod tests {
         fn timestamp_ns(&self) -> i64 {
             self.timestamp_ns
         }
-        fn line(&self) -> &str {
-            &self.line
+        fn line(&self) -> &[u8] {
+            self.line.as_bytes()
         }
         fn metadata(&self) -> impl Iterator<Item = (&str, &str)> {
             self.metadata.iter().map(|(n, v)| (n.as_str(), v.as_str()))

@@ -16,7 +16,7 @@ use crate::agent::sinks::loki::{
     StreamLabels,
 };
 use crate::agent::sinks::retry::Retry;
-use std::collections::HashMap;
+use fnv::FnvHashMap;
 use std::sync::Arc;
 
 /// Label sets kept rendered; past this the cache starts again (pods come and go).
@@ -26,7 +26,7 @@ pub(super) struct LokiSink {
     sender: LokiSender,
     format: Format,
     /// Label block bytes ─▶ the rendered label set, `None` when Loki would refuse it.
-    rendered: HashMap<Box<[u8]>, Option<Arc<str>>>,
+    rendered: FnvHashMap<Box<[u8]>, Option<Arc<str>>>,
 }
 
 impl PushEntry for RecordView<'_> {
@@ -34,7 +34,7 @@ impl PushEntry for RecordView<'_> {
         self.timestamp_ns
     }
 
-    fn line(&self) -> &str {
+    fn line(&self) -> &[u8] {
         self.line
     }
 
@@ -48,7 +48,7 @@ impl LokiSink {
         Ok(LokiSink {
             sender: LokiSender::new(HttpClient::from_config(&config.http)?, retry),
             format: config.format,
-            rendered: HashMap::new(),
+            rendered: FnvHashMap::default(),
         })
     }
 
@@ -80,7 +80,7 @@ impl LokiSink {
         if self.rendered.len() > MAX_CACHED_LABEL_SETS {
             self.rendered.clear();
         }
-        let mut index: HashMap<&[u8], usize> = HashMap::new();
+        let mut index: FnvHashMap<&[u8], usize> = FnvHashMap::default();
         let mut groups: Vec<(Arc<str>, Vec<&RecordView<'_>>)> = Vec::new();
         let mut bad = 0;
         for event in events {
@@ -146,7 +146,7 @@ fn json(events: &[RecordView<'_>], format: Format) -> (Option<Encoded>, u64) {
         let owned = |(k, v): (&str, &str)| (k.to_owned(), v.to_owned());
         let entry = LokiEntry {
             timestamp_ns: event.timestamp_ns,
-            line: event.line.to_owned(),
+            line: String::from_utf8_lossy(event.line).into_owned(),
             metadata: event.metadata().map(owned).collect(),
         };
         batch.push(&labels, entry);
