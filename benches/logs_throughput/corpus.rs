@@ -15,8 +15,9 @@ use std::path::{Path, PathBuf};
 /// containerd's default split size for long lines (`max_container_log_line_size`).
 const SPLIT: usize = 16 * 1024;
 /// Filler text sliced at random offsets, so bodies vary (snappy sees realistic data):
-/// ordinary log words, and now and then (one word in 2,000) a word a redaction rule
-/// looks for, so some lines that hold no secret still go through the rules.
+/// ordinary log words, and now and then (one word in 20,000: about one long line in
+/// twenty) a word a redaction rule looks for, so some lines that hold no secret still
+/// go through the rules.
 const WORDS: &[&str] = &[
     "request",
     "served",
@@ -329,7 +330,7 @@ fn filler() -> String {
     let mut rng = Rng::new(42);
     let mut s = String::with_capacity(4 * SPLIT * 4);
     while s.len() < 4 * SPLIT * 4 - 16 {
-        let word = match rng.below(2000) {
+        let word = match rng.below(20_000) {
             0 => RARE_WORDS[rng.below(RARE_WORDS.len() as u64) as usize],
             _ => WORDS[rng.below(WORDS.len() as u64) as usize],
         };

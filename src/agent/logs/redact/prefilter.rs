@@ -13,7 +13,7 @@
 //! (`url_basic_auth`) begins with a letter class, which makes the union's prefix set
 //! infinite.
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use regex_syntax::hir::literal::{ExtractKind, Extractor, Seq};
 
 /// Literals of one rule's side beyond this: too broad a filter to bother.
@@ -37,8 +37,12 @@ impl Prefilter {
         }
         all.sort();
         all.dedup();
+        // A DFA: with case-insensitive patterns there are too many start bytes for
+        // aho-corasick's own prefilters, so every byte goes through the automaton,
+        // and a DFA takes one table lookup per byte (the default NFA takes more).
         let automaton = AhoCorasick::builder()
             .ascii_case_insensitive(true)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&all)
             .ok();
         Prefilter { automaton }
