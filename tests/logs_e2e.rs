@@ -1,7 +1,8 @@
 //! The log pipeline through the real agent binary: CRI files in a temp pods dir, a Loki
 //! receiver speaking the real push protocol (tests/common/receivers.rs), lines written
 //! before and after the start, a kubelet-style rotation mid-run, and a restart that
-//! resends at most the last unacknowledged batch of each file.
+//! resends at most the last unacknowledged batch of each file. The SIGKILL test is
+//! tests/logs_crash_e2e.rs.
 
 mod common;
 
@@ -288,72 +289,4 @@ async fn every_line_arrives_once_in_order_across_rotation_and_restart() {
         }
     }
     drop(server);
-}
-
-/// The lines in the order they first arrived, without the repeats; and how many
-/// repeats there were.
-fn first_arrivals(got: &[String]) -> (Vec<String>, usize) {
-    let mut seen = std::collections::HashSet::new();
-    let firsts: Vec<String> = got.iter().filter(|l| seen.insert(*l)).cloned().collect();
-    let repeats = got.len() - firsts.len();
-    (firsts, repeats)
-}
-
-/// Nothing lost, in order per stream; returns the repeats of each (container, stream).
-fn assert_complete(receiver: &Receiver, containers: &[&Container]) -> Vec<usize> {
-    let (got, _) = received(receiver);
-    let mut repeats = Vec::new();
-    for c in containers {
-        for s in ["stdout", "stderr"] {
-            let (firsts, n) = first_arrivals(&got[&c.key(s)]);
-            assert_eq!(
-                firsts,
-                c.expected(s),
-                "{} {s}: every line, in order",
-                c.name
-            );
-            repeats.push(n);
-        }
-    }
-    repeats
-}
-
-/// Writes `per_tick` lines to each container every 50 ms for `duration`.
-async fn keep_writing(containers: &mut [&mut Container], per_tick: usize, duration: Duration) {
-    let end = Instant::now() + duration;
-    while Instant::now() < end {
-        for c in containers.iter_mut() {
-            c.write(per_tick);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigkill_while_writing_loses_nothing() {
-    let tmp = tempfile::tempdir().unwrap();
-    let d = dirs(tmp.path());
-    let mut web = Container::new(&d.pods, "default_web-1_11111111-aaaa", "app");
-    let mut dns = Container::new(&d.pods, "kube-system_dns-2_22222222-bbbb", "dns");
-    let receiver = Receiver::loki().await;
-    // Fixed "random" kill points, so the test is the same on every run.
-    let kill_after = [150, 1300, 700].map(Duration::from_millis);
-    for (round, after) in kill_after.into_iter().enumerate() {
-        let server = agent(&d, &receiver).await;
-        keep_writing(&mut [&mut web, &mut dns], 3, after).await;
-        if round == 1 {
-            web.rotate("20240101-000002");
-        }
-        drop(server); // SIGKILL, and reaped
-        web.write(5);
-        dns.write(5);
-    }
-    let server = agent(&d, &receiver).await;
-    wait_all(&receiver, &[&web, &dns], &server).await;
-    let repeats = assert_complete(&receiver, &[&web, &dns]);
-    // Each kill may resend what was acknowledged after the last persist: bounded by a
-    // batch per file per kill.
-    for n in repeats {
-        assert!(n <= BATCH_EVENTS * kill_after.len(), "{n} lines sent again");
-    }
 }

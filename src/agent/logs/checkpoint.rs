@@ -42,6 +42,8 @@ pub enum CheckpointError {
     UnknownFile(FileId),
     #[error("refused to move a checkpoint back from {current} to {requested}; a truncated file is reset, not rewound")]
     Backwards { current: u64, requested: u64 },
+    #[error("late acknowledgement for generation {acked} of a file now at generation {current} (truncated and read again); ignored")]
+    LateAck { acked: u32, current: u32 },
 }
 
 /// What the store has had to deal with, for `/metrics`.
@@ -57,10 +59,28 @@ pub struct CheckpointStats {
     pub inode_reuses: u64,
     /// Explicit resets to 0 (copytruncate).
     pub resets: u64,
+    /// Acknowledgements for a file's content from before a reset, ignored.
+    pub late_acks: u64,
     /// Entries dropped after their retention.
     pub pruned: u64,
     /// Successful writes of the checkpoint file.
     pub persisted: u64,
+}
+
+/// The checkpoint file's next content, to be written with no lock held (blocking I/O).
+pub struct Snapshot {
+    dir: PathBuf,
+    bytes: Vec<u8>,
+}
+
+impl Snapshot {
+    /// Writes `checkpoints.json` atomically and durably (tmp file, fsync, rename).
+    pub fn write(&self) -> Result<(), CheckpointError> {
+        durable::write_atomically(&self.dir, &self.bytes).map_err(|source| CheckpointError::Io {
+            path: self.dir.clone(),
+            source,
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -144,13 +164,21 @@ impl CheckpointStore {
     /// same file (perhaps renamed, perhaps grown; a grown partial fingerprint is upgraded).
     /// Same dev/inode, other first bytes: the inode was reused (or the file rewritten),
     /// so the old entry goes and the file starts at offset 0.
+    ///
+    /// The id carries the entry's generation; a file whose content changed starts a
+    /// newer generation than the old entry's, so acks for the old content never match.
     pub fn resolve(&mut self, probe: &Probe, path: &Path) -> FileId {
-        let id = probe.id();
+        let mut id = probe.id();
         let now = self.now();
         match self.find(probe.dev, probe.ino) {
-            Some(old) if old.fingerprint.is_prefix_of(&probe.head) => self.rekey(old, id),
+            Some(old) if old.fingerprint.is_prefix_of(&probe.head) => {
+                id.fingerprint = id.fingerprint.with_generation(old.fingerprint.generation());
+                self.rekey(old, id);
+            }
             Some(old) => {
                 self.remove(old);
+                let next = old.fingerprint.generation().wrapping_add(1);
+                id.fingerprint = id.fingerprint.with_generation(next);
                 self.stats.inode_reuses += 1;
             }
             None => {}
@@ -192,9 +220,22 @@ impl CheckpointStore {
         self.entries.get(&self.current(id)).map(|e| e.offset)
     }
 
-    /// Records that the sinks acknowledged the file up to `offset`. Never moves back.
+    /// Records that the sinks acknowledged the file up to `offset`. Never moves back. An
+    /// ack for a content from before a reset (an older generation) is ignored and counted.
     pub fn advance(&mut self, id: &FileId, offset: u64) -> Result<(), CheckpointError> {
         let now = self.now();
+        if !self.entries.contains_key(&self.current(id)) {
+            if let Some(current) = self.find(id.dev, id.ino) {
+                let (acked, current) = (
+                    id.fingerprint.generation(),
+                    current.fingerprint.generation(),
+                );
+                if acked < current {
+                    self.stats.late_acks += 1;
+                    return Err(CheckpointError::LateAck { acked, current });
+                }
+            }
+        }
         let entry = self.entry_mut(id)?;
         if offset < entry.offset {
             return Err(CheckpointError::Backwards {
@@ -210,15 +251,76 @@ impl CheckpointStore {
         Ok(())
     }
 
-    /// Sets a file's offset back to 0: the tailer saw it truncated (copytruncate).
-    pub fn reset(&mut self, id: &FileId) -> Result<(), CheckpointError> {
+    /// Sets a file's offset back to 0: the tailer saw it truncated (copytruncate). The
+    /// entry moves to the next generation, returned: acks still in flight for the old
+    /// content (the old id, and ids aliased to it) no longer find it.
+    pub fn reset(&mut self, id: &FileId) -> Result<FileId, CheckpointError> {
         let now = self.now();
-        let entry = self.entry_mut(id)?;
+        let old = self.current(id);
+        let mut entry = self
+            .entries
+            .remove(&old)
+            .ok_or(CheckpointError::UnknownFile(*id))?;
+        // Aliases to `old` are kept: they now find no entry (late acks), unless the copy
+        // is claimed (`claim_copy`), which points them at it.
         entry.offset = 0;
         entry.updated = now;
+        let next = old.fingerprint.generation().wrapping_add(1);
+        let new = FileId {
+            fingerprint: old.fingerprint.with_generation(next),
+            ..old
+        };
+        self.entries.insert(new, entry);
         self.stats.resets += 1;
         self.dirty = true;
-        Ok(())
+        Ok(new)
+    }
+
+    /// The tailer found `copy`, a copy of the content `old` had before it was truncated
+    /// (copytruncate), and reads on from it: the copy's checkpoint starts at what was
+    /// acknowledged of `old` (`acked`), and acks still in flight for `old` now move the
+    /// copy's (same content, same offsets) instead of being ignored.
+    pub fn claim_copy(&mut self, old: &FileId, copy: &FileId, acked: u64) {
+        let old = self.current(old);
+        let copy = self.current(copy);
+        let Some(entry) = self.entries.get_mut(&copy) else {
+            return;
+        };
+        if acked > entry.offset {
+            entry.offset = acked;
+            self.dirty = true;
+        }
+        for target in self.aliases.values_mut().filter(|t| **t == old) {
+            *target = copy;
+        }
+        self.aliases.insert(old, copy);
+    }
+
+    /// A file not known by identity that begins with the first bytes of a known one
+    /// last seen at `live` on another inode: the copy copytruncate made of it while the
+    /// agent was down. Returns the known file's id and acknowledged offset (the copy is
+    /// read on from there).
+    pub fn copy_source(&self, probe: &Probe, live: &Path) -> Option<(FileId, u64)> {
+        let live = live.to_string_lossy();
+        self.entries.iter().find_map(|(id, e)| {
+            let other_inode = (id.dev, id.ino) != (probe.dev, probe.ino);
+            let fp = &id.fingerprint;
+            let copied = fp.covered_len() > 0 && fp.is_prefix_of(&probe.head);
+            (other_inode && copied && e.path == live).then_some((*id, e.offset))
+        })
+    }
+
+    /// When the store last updated an entry of the stream whose live file is `live`
+    /// (the live file, or one rotated from it: `<live>.<suffix>`), if it has any: the
+    /// stream was followed before, until about then.
+    pub fn last_update_of(&self, live: &Path) -> Option<u64> {
+        let live = live.to_string_lossy();
+        let of_stream = |p: &str| {
+            p.strip_prefix(live.as_ref())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+        };
+        let entries = self.entries.values().filter(|e| of_stream(&e.path));
+        entries.map(|e| e.updated).max()
     }
 
     /// Records that the file is gone; its entry is pruned once the retention has passed.
@@ -235,18 +337,36 @@ impl CheckpointStore {
     /// Prunes expired entries and, if anything changed since the last write, writes the
     /// checkpoint file atomically. Returns whether it wrote.
     pub fn persist(&mut self) -> Result<bool, CheckpointError> {
+        let Some(snapshot) = self.snapshot() else {
+            return Ok(false);
+        };
+        let result = snapshot.write();
+        self.written(result.is_ok());
+        result.map(|()| true)
+    }
+
+    /// The first half of [`CheckpointStore::persist`], for callers that write without
+    /// holding the store (its lock): prunes, and if anything changed returns the bytes
+    /// to write; the store counts itself clean until [`CheckpointStore::written`] says
+    /// the write failed. Only one snapshot may be written at a time.
+    pub fn snapshot(&mut self) -> Option<Snapshot> {
         self.prune();
         if !self.dirty {
-            return Ok(false);
+            return None;
         }
-        let bytes = format::encode(self.records());
-        durable::write_atomically(&self.dir, &bytes).map_err(|source| CheckpointError::Io {
-            path: self.dir.clone(),
-            source,
-        })?;
         self.dirty = false;
-        self.stats.persisted += 1;
-        Ok(true)
+        Some(Snapshot {
+            dir: self.dir.clone(),
+            bytes: format::encode(self.records()),
+        })
+    }
+
+    /// The outcome of writing the last [`Snapshot`].
+    pub fn written(&mut self, ok: bool) {
+        match ok {
+            true => self.stats.persisted += 1,
+            false => self.dirty = true,
+        }
     }
 
     pub fn stats(&self) -> &CheckpointStats {

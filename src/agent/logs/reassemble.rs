@@ -19,13 +19,16 @@
 //! application began writing the line.
 //!
 //! A partial with no final piece yet is held; the caller asks [`Reassembler::pending`]
-//! and calls [`Reassembler::flush`] at rotation, end of file or after a timeout, which
-//! emits it marked incomplete and counted. Messages are text: invalid UTF-8 is replaced
+//! and calls [`Reassembler::flush`] when its file ends for good, or
+//! [`Reassembler::flush_held_before`] once a stream has held a partial longer than the
+//! partial-flush timeout ([`Reassembler::oldest_held`] says when the oldest began); both
+//! emit it marked incomplete and counted, each stream on its own. Messages are text: invalid UTF-8 is replaced
 //! (`String::from_utf8_lossy`) and counted, so the cap counts raw bytes and a message of
 //! garbage may grow by replacement characters.
 
 use super::decode::{Decoded, Stream};
 use std::borrow::Cow;
+use std::time::Instant;
 
 /// The default cap on a merged message's bytes.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 1024 * 1024;
@@ -70,6 +73,8 @@ pub struct Message<'a> {
 #[derive(Debug, Default)]
 struct Held {
     active: bool,
+    /// When the first piece was pushed (monotonic): the partial-flush timeout's start.
+    since: Option<Instant>,
     first_nanos: i64,
     buf: Vec<u8>,
     /// The cap was hit: later pieces are discarded and `dropped` counts them.
@@ -133,9 +138,29 @@ impl Reassembler {
 
     /// Emits the held partial messages as they are (incomplete, counted), oldest first.
     pub fn flush(&mut self) -> Vec<Message<'static>> {
+        self.flush_held_before(None)
+    }
+
+    /// When the oldest partial still held began (pushed), if one is held.
+    pub fn oldest_held(&self) -> Option<Instant> {
+        [&self.stdout, &self.stderr]
+            .iter()
+            .filter(|h| h.active)
+            .filter_map(|h| h.since)
+            .min()
+    }
+
+    /// Emits, incomplete and counted, the partials held since before `cutoff` (every
+    /// held one when `None`), oldest first; a stream held since later keeps its pieces.
+    pub fn flush_held_before(&mut self, cutoff: Option<Instant>) -> Vec<Message<'static>> {
         let mut out = Vec::new();
         for stream in [Stream::Stdout, Stream::Stderr] {
-            if self.held_mut(stream).active {
+            let held = self.held_mut(stream);
+            let due = match (cutoff, held.since) {
+                (Some(cutoff), Some(since)) => since < cutoff,
+                _ => true,
+            };
+            if held.active && due {
                 out.push(self.finish(stream, false));
             }
         }
@@ -188,6 +213,7 @@ impl Held {
     fn append(&mut self, nanos: i64, piece: &[u8], max: usize) {
         if !self.active {
             self.active = true;
+            self.since = Some(Instant::now());
             self.first_nanos = nanos;
         }
         if self.truncated {

@@ -19,7 +19,16 @@ use std::path::Path;
 /// How many leading bytes identify a file (Vector's default fingerprint is 256 bytes too).
 pub const FINGERPRINT_LEN: usize = 256;
 
-/// A hash of a file's first `len` bytes (`len` ≤ [`FINGERPRINT_LEN`]).
+/// A hash of a file's first `len` bytes (`len` ≤ [`FINGERPRINT_LEN`]), and which of
+/// the file's contents it names: the `generation` goes up each time the file is found
+/// truncated (copytruncate) or rewritten and read again from 0.
+///
+/// The generation is what keeps a late acknowledgement for the old content (a batch
+/// still in flight when the file was truncated) from moving the new content's
+/// checkpoint forward: the new content's lines carry another [`FileId`], so the old
+/// one's acks find no entry (counted, ignored). First bytes alone cannot tell the two
+/// apart when the new content begins like the old (or is shorter than a fingerprint).
+/// Prefix checks ([`Fingerprint::is_prefix_of`]) ignore it.
 ///
 /// FNV-1a is used because its output is fixed by its definition, so fingerprints written
 /// by one build are still valid in the next (std's `DefaultHasher` makes no such promise).
@@ -27,6 +36,13 @@ pub const FINGERPRINT_LEN: usize = 256;
 pub struct Fingerprint {
     len: u16,
     hash: u64,
+    /// 0 until the file is first restarted; not written when 0 (older files read alike).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    generation: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl Fingerprint {
@@ -39,15 +55,31 @@ impl Fingerprint {
         Fingerprint {
             len: head.len() as u16,
             hash: h.finish(),
+            generation: 0,
         }
+    }
+
+    /// Which content of the file this is (0: the first one seen).
+    pub fn generation(&self) -> u32 {
+        self.generation
+    }
+
+    /// The same first bytes, of the content `generation`.
+    pub fn with_generation(self, generation: u32) -> Self {
+        Fingerprint { generation, ..self }
     }
 
     /// The lowest and highest fingerprints, to range over one dev/inode in a sorted map.
     pub(super) fn bounds() -> (Fingerprint, Fingerprint) {
-        let lo = Fingerprint { len: 0, hash: 0 };
+        let lo = Fingerprint {
+            len: 0,
+            hash: 0,
+            generation: 0,
+        };
         let hi = Fingerprint {
             len: u16::MAX,
             hash: u64::MAX,
+            generation: u32::MAX,
         };
         (lo, hi)
     }
@@ -66,7 +98,11 @@ impl Fingerprint {
     /// fingerprint was taken of. A head shorter than this fingerprint means the file
     /// shrank: truncated or replaced, so not the same content.
     pub fn is_prefix_of(&self, head: &[u8]) -> bool {
-        head.len() >= self.covered_len() && Fingerprint::of(&head[..self.covered_len()]) == *self
+        if head.len() < self.covered_len() {
+            return false;
+        }
+        let of = Fingerprint::of(&head[..self.covered_len()]);
+        (of.len, of.hash) == (self.len, self.hash)
     }
 }
 

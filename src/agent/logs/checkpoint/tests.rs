@@ -220,7 +220,7 @@ fn inode_reuse_with_other_first_bytes_is_a_new_file() {
     // A late acknowledgement for the old file must not move the new one.
     assert!(matches!(
         store.advance(&old, 500),
-        Err(CheckpointError::UnknownFile(_))
+        Err(CheckpointError::LateAck { .. })
     ));
     assert_eq!(store.get(&new), Some(0));
     // Truncated in place: shorter than what was fingerprinted, so not the same content.
@@ -269,9 +269,76 @@ fn offsets_never_move_back_except_by_an_explicit_reset() {
     ));
     assert_eq!(store.get(&id), Some(100));
     store.advance(&id, 100).unwrap();
-    store.reset(&id).unwrap();
-    assert_eq!(store.get(&id), Some(0));
+    let new = store.reset(&id).unwrap();
+    assert_eq!(store.get(&new), Some(0));
     assert_eq!(store.stats().resets, 1);
+}
+
+/// Copytruncate with acks in flight: the new content begins like the old one (same
+/// first bytes), so only the generation tells them apart.
+#[test]
+fn late_acks_for_the_content_before_a_reset_are_ignored_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = FakeClock::new();
+    let mut store = open(dir.path(), &clock);
+    let head = b"2024-01-01T00:00:00Z stdout F same first line\n";
+    let old = store.resolve(&probe(3, head), &path("0.log"));
+    store.advance(&old, 40).unwrap();
+    let reset = store.reset(&old).unwrap();
+    let new = store.resolve(&probe(3, head), &path("0.log"));
+    assert_eq!(
+        new, reset,
+        "the same first bytes resolve to the new generation"
+    );
+    assert_eq!(
+        new.fingerprint.generation(),
+        old.fingerprint.generation() + 1
+    );
+    let late = store.advance(&old, 5000).unwrap_err();
+    assert!(
+        matches!(
+            late,
+            CheckpointError::LateAck {
+                acked: 0,
+                current: 1
+            }
+        ),
+        "{late}"
+    );
+    assert_eq!(
+        store.get(&new),
+        Some(0),
+        "the new content's checkpoint did not move"
+    );
+    store.advance(&new, 30).unwrap();
+    assert_eq!((store.get(&new), store.stats().late_acks), (Some(30), 1));
+    // The generation survives a restart; the old id still finds nothing.
+    store.persist().unwrap();
+    let mut again = open(dir.path(), &clock);
+    assert_eq!(again.resolve(&probe(3, head), &path("0.log")), new);
+    assert!(matches!(
+        again.advance(&old, 9000),
+        Err(CheckpointError::LateAck { .. })
+    ));
+    assert_eq!(again.get(&new), Some(30));
+}
+
+#[test]
+fn a_rewritten_file_starts_a_newer_generation_than_its_old_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path(), &FakeClock::new());
+    let old = store.resolve(&probe(4, b"old content\n"), &path("0.log"));
+    store.advance(&old, 12).unwrap();
+    let short = store.resolve(&probe(4, b"o"), &path("0.log")); // rewritten, shorter
+    assert!(short.fingerprint.generation() > old.fingerprint.generation());
+    assert!(matches!(
+        store.advance(&old, 12),
+        Err(CheckpointError::LateAck { .. })
+    ));
+    // Growing back into the very same bytes keeps the newer generation.
+    let grown = store.resolve(&probe(4, b"old content\n"), &path("0.log"));
+    assert_ne!(grown, old);
+    assert_eq!(store.get(&grown), Some(0));
 }
 
 #[test]

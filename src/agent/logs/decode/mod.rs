@@ -15,6 +15,8 @@
 
 pub mod cri;
 pub mod docker;
+#[cfg(test)]
+mod edge_tests;
 mod timestamp;
 
 pub use timestamp::Timestamp;

@@ -1,17 +1,78 @@
 //! The checkpointer: moves file offsets forward only for settled batches (acknowledged
-//! by the sink, or durable in the spool) and persists the store at most every
-//! `persist_every`, and once more at shutdown. This is the at-least-once contract.
+//! by the sink, or durable in the spool) and persists them. This is the at-least-once
+//! contract; [`Durability`] is what bounds the duplicates a crash can cause.
+//!
+//! Persisting is prompt: the sender asks, after each acknowledged batch, to wait until
+//! that batch's checkpoint is on disk ([`Durability::wait_persisted`]); the checkpointer
+//! answers every request that arrived before it took the settled tokens with one write,
+//! so requests coalesce. The sender starts the next batch's delivery only then, so at any
+//! instant at most one batch is delivered (or being delivered) without its checkpoint on
+//! disk: a SIGKILL makes the sinks see at most one batch again per file. The write itself
+//! (tmp file, fsync, rename, fsync of the directory) runs on the blocking pool, without
+//! the store's lock. A timer persists as well (`persist_every`), for what the reader
+//! changes (new files, files gone), and once more at shutdown.
+//!
+//! A write that fails is logged and retried at the next round; waiters are answered
+//! anyway, so a failing disk slows nothing down (the bound then holds only for what was
+//! written).
 
+use super::metrics::PipelineMetrics;
 use crate::agent::logs::buffer::{Buffer, FileOffsets};
-use crate::agent::logs::checkpoint::CheckpointStore;
+use crate::agent::logs::checkpoint::{CheckpointError, CheckpointStore};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::{watch, Notify};
 use tokio_util::sync::CancellationToken;
+
+/// Requests to persist, and how many have been answered.
+pub(super) struct Durability {
+    requested: AtomicU64,
+    wake: Notify,
+    answered: watch::Sender<u64>,
+}
+
+impl Default for Durability {
+    fn default() -> Self {
+        Durability {
+            requested: AtomicU64::new(0),
+            wake: Notify::new(),
+            answered: watch::Sender::new(0),
+        }
+    }
+}
+
+impl Durability {
+    /// Waits until every checkpoint settled before this call is persisted (or the
+    /// checkpointer has stopped). Call it after the batch's acknowledgement.
+    pub async fn wait_persisted(&self) {
+        let ticket = self.requested.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut answered = self.answered.subscribe();
+        self.wake.notify_one();
+        let _ = answered.wait_for(|&n| n >= ticket).await;
+    }
+
+    /// Requests made so far; read *before* taking the settled tokens, so each of them
+    /// is covered by what is taken.
+    fn requested(&self) -> u64 {
+        self.requested.load(Ordering::SeqCst)
+    }
+
+    fn answer(&self, up_to: u64) {
+        self.answered.send_if_modified(|n| {
+            let moved = up_to > *n;
+            *n = (*n).max(up_to);
+            moved
+        });
+    }
+}
 
 pub(super) struct Checkpointer {
     pub buffer: Buffer<FileOffsets>,
     pub store: Arc<Mutex<CheckpointStore>>,
     pub persist_every: Duration,
+    pub durability: Arc<Durability>,
+    pub metrics: Arc<PipelineMetrics>,
     /// Set once the sender is done: take what settled last, persist, return.
     pub stop: CancellationToken,
 }
@@ -20,36 +81,73 @@ impl Checkpointer {
     pub async fn run(self) {
         let mut tick = tokio::time::interval(self.persist_every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut open = true;
         loop {
             tokio::select! {
-                settled = self.buffer.settled() => match settled {
-                    Some(token) => self.advance(token),
-                    // Closed: wait for the sender to finish before the last round.
-                    None => { self.stop.cancelled().await; break; }
-                },
-                _ = tick.tick() => self.persist(),
+                biased;
                 () = self.stop.cancelled() => break,
+                () = self.durability.wake.notified() => self.round().await,
+                settled = self.buffer.settled(), if open => match settled {
+                    Some(token) => self.advance(token),
+                    // Closed: keep answering until the sender is done.
+                    None => open = false,
+                },
+                _ = tick.tick() => self.persist().await,
             }
         }
+        self.round().await;
+        self.durability.answer(u64::MAX);
+    }
+
+    /// Takes what settled, persists it, and answers the requests made before.
+    async fn round(&self) {
+        let requested = self.durability.requested();
         if let Some(token) = self.buffer.take_settled() {
             self.advance(token);
         }
-        self.persist();
+        self.persist().await;
+        self.durability.answer(requested);
     }
 
     fn advance(&self, token: FileOffsets) {
         let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        let mut pending = self
+            .metrics
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         for (id, offset) in token.0 {
-            if let Err(e) = store.advance(&id, offset) {
-                tracing::warn!(error = %e, "A checkpoint could not advance.");
+            pending.acked(&id, offset);
+            match store.advance(&id, offset) {
+                Ok(()) => {}
+                Err(e @ CheckpointError::LateAck { .. }) => {
+                    tracing::debug!(error = %e, "A late acknowledgement was ignored.");
+                }
+                Err(e) => tracing::warn!(error = %e, "A checkpoint could not advance."),
             }
         }
     }
 
-    fn persist(&self) {
-        let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
-        if let Err(e) = store.persist() {
+    /// Writes the store if it changed: encoded under its lock, written on the blocking
+    /// pool without it.
+    async fn persist(&self) {
+        let snapshot = self
+            .store
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .snapshot();
+        let Some(snapshot) = snapshot else { return };
+        let written = tokio::task::spawn_blocking(move || snapshot.write()).await;
+        let ok = matches!(written, Ok(Ok(())));
+        if let Ok(Err(e)) = &written {
             tracing::warn!(error = %e, "The checkpoints could not be written; retrying later.");
         }
+        let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        store.written(ok);
+        *self
+            .metrics
+            .checkpoint
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = store.stats().clone();
     }
 }

@@ -2,9 +2,13 @@
 //! (`nodepulse_log_*`). Each task publishes a plain snapshot of its own counters; the
 //! buffer is asked directly.
 
+mod checkpoint;
+
 use super::applog_stage::AppLogCounters;
+use super::pending::Pending;
 use super::send::{ELASTICSEARCH, LOKI};
 use crate::agent::logs::buffer::{Buffer, BufferStats, FileOffsets, SpoolStats};
+use crate::agent::logs::checkpoint::CheckpointStats;
 use crate::agent::logs::decode::DecodeError;
 use crate::agent::logs::tail::TailStats;
 use crate::agent::sinks::elasticsearch::EsStats;
@@ -21,6 +25,9 @@ pub struct ProcessStats {
     /// Messages cut at the message cap (reassembler).
     pub truncated: u64,
     pub events: u64,
+    /// Partial messages flushed before their final piece, by reason ("timeout",
+    /// "file_end"); each shipped marked `incomplete="true"`.
+    pub incomplete: BTreeMap<&'static str, u64>,
 }
 
 /// What the sender counted for one sink.
@@ -53,6 +60,10 @@ pub struct PipelineMetrics {
     pub(super) send: Mutex<SendStats>,
     pub(super) buffer: Mutex<Option<Buffer<FileOffsets>>>,
     pub(super) app_log: Arc<AppLogCounters>,
+    /// Lines read and not yet acknowledged, for the age of the oldest.
+    pub(super) pending: Mutex<Pending>,
+    /// The checkpoint store's counters as of the checkpointer's last round.
+    pub(super) checkpoint: Mutex<CheckpointStats>,
 }
 
 /// The reason label of a decode error.
@@ -84,9 +95,29 @@ impl PipelineMetrics {
         lock(&self.send)
     }
 
+    /// Every sink settled a batch whose token is `token`: its lines are no longer pending.
+    pub(super) fn delivered(&self, token: &FileOffsets) {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        for (id, offset) in &token.0 {
+            pending.acked(id, *offset);
+        }
+    }
+
+    /// How long the oldest line read and not yet acknowledged has waited (zero if none).
+    pub fn oldest_unacked_age(&self) -> std::time::Duration {
+        let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        pending.oldest_age(std::time::Instant::now())
+    }
+
     /// Appends the `nodepulse_log_*` families.
     pub fn collect(&self, out: &mut Vec<MetricFamily>) {
+        out.push(gauge(
+            "nodepulse_log_oldest_unacked_age_seconds",
+            "Age of the oldest log line read and not yet acknowledged by the sinks (0 when none).",
+            self.oldest_unacked_age().as_secs_f64(),
+        ));
         self.collect_tail(out);
+        checkpoint::collect(&lock(&self.checkpoint), out);
         self.collect_process(out);
         self.collect_send(out);
         self.app_log.collect(out);
@@ -142,6 +173,16 @@ impl PipelineMetrics {
             "Log files that could not be opened, probed or read.",
             t.io_errors,
         ));
+        out.push(gauge(
+            "nodepulse_log_streams_parked",
+            "Container log streams waiting for a file slot (--logs.max-open-files), no file open.",
+            t.streams_parked as f64,
+        ));
+        out.push(counter(
+            "nodepulse_log_stream_parks_total",
+            "Times a container log stream was parked to keep within --logs.max-open-files.",
+            t.parks,
+        ));
     }
 
     fn collect_process(&self, out: &mut Vec<MetricFamily>) {
@@ -169,6 +210,15 @@ impl PipelineMetrics {
             "Log messages cut at the message cap.",
             p.truncated,
         ));
+        let mut incomplete = MetricFamily::counter(
+            "nodepulse_log_incomplete_messages_total",
+            "Partial log messages never completed, shipped marked incomplete, by reason.",
+        );
+        for reason in super::process::INCOMPLETE_REASONS {
+            let n = p.incomplete.get(reason).copied().unwrap_or(0);
+            incomplete.push(&[("reason", reason)], n as f64);
+        }
+        out.push(incomplete);
         out.push(counter(
             "nodepulse_log_events_total",
             "Log events made from the lines read.",

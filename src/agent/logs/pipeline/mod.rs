@@ -23,7 +23,9 @@
 //! for at most `drain_timeout`, then its delivery in flight is cancelled (left
 //! unacknowledged: read again at the next start); the checkpointer takes what settled
 //! and persists. Lines sent twice after a restart are at most those of the batches in
-//! flight at the stop: at-least-once.
+//! flight at the stop: at-least-once. After a crash too: the sender starts a batch only
+//! once the previous one's checkpoint is on disk, so a SIGKILL resends at most one batch
+//! (`checkpointer.rs`).
 //!
 //! Defaults (see [`PipelineConfig::new`]; the agent's settings override those that have
 //! a flag or key, `config/logs.rs`): start at the beginning of files met at the first
@@ -31,8 +33,10 @@
 //! most 512 KiB per poll and pause 100 ms when idle; a channel of 4 polls; messages
 //! capped at 1 MiB; batches of 1 MiB / 10,000 events / 1 s (cut early when the reader
 //! has caught up); a 16 MiB memory buffer that blocks when full (so the agent stays
-//! within 64 MiB of RSS even while a sink lags), no disk spool; checkpoints persisted at most every second and kept
-//! 24 h after their file; sinks with a 30 s attempt timeout and the default backoff; 5 s
+//! within 64 MiB of RSS even while a sink lags), no disk spool; checkpoints persisted
+//! after each acknowledged batch (and every second for the reader's changes) and kept
+//! 24 h after their file; partial lines never completed flushed after 5 s
+//! (`process/flush.rs`); sinks with a 30 s attempt timeout and the default backoff; 5 s
 //! to drain at stop; the default redaction rules; JSON lines up to 64 KiB parsed for
 //! structured fields.
 
@@ -40,6 +44,7 @@ pub mod applog_stage;
 mod checkpointer;
 pub mod event;
 pub mod metrics;
+mod pending;
 mod process;
 mod reader;
 pub mod record;
@@ -84,8 +89,7 @@ pub struct PipelineConfig {
     pub channel_polls: usize,
     pub max_message_bytes: usize,
     /// A partial (P) line never completed is flushed, marked incomplete and counted,
-    /// after this long.
-    // wired by the robustness work
+    /// after this long (and when its file ends for good).
     pub partial_flush_timeout: Duration,
     pub batch: BatchLimits,
     pub buffer: BufferConfig,
@@ -140,7 +144,7 @@ impl PipelineConfig {
             idle: Duration::from_millis(100),
             channel_polls: 4,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
-            partial_flush_timeout: Duration::from_secs(5),
+            partial_flush_timeout: process::DEFAULT_PARTIAL_FLUSH_TIMEOUT,
             batch: BatchLimits::default(),
             buffer: BufferConfig::default(),
             persist_every: Duration::from_secs(1),
@@ -236,23 +240,28 @@ impl Pipeline {
             Batcher::new(config.batch),
             buffer.clone(),
             metrics.clone(),
-        );
+        )
+        .with_partial_flush_timeout(config.partial_flush_timeout);
         tracing::info!(
             pods_dir = %config.discover.pods_dir.display(),
             data_dir = %config.data_dir.display(),
             sinks = ?sinks.names(),
             "Shipping container logs."
         );
+        let durability = Arc::new(checkpointer::Durability::default());
         let sender = send::Sender {
             buffer: buffer.clone(),
             sinks,
             metrics: metrics.clone(),
+            durability: durability.clone(),
         };
         let stop_checkpointer = CancellationToken::new();
         let checkpointer = checkpointer::Checkpointer {
             buffer: buffer.clone(),
             store,
             persist_every: config.persist_every,
+            durability,
+            metrics: metrics.clone(),
             stop: stop_checkpointer.clone(),
         };
         Ok(Pipeline {

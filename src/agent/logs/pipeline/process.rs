@@ -29,6 +29,9 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
 
+mod flush;
+pub use flush::{DEFAULT_PARTIAL_FLUSH_TIMEOUT, REASONS as INCOMPLETE_REASONS};
+
 /// Per stream (live path): what its path says, its format once detected, and its
 /// partial lines.
 struct StreamState {
@@ -77,6 +80,8 @@ pub(super) struct Processor {
     streams: HashMap<Arc<Path>, StreamState>,
     /// The lifted fields of the message being written (reused).
     lifted: Vec<u8>,
+    /// Partials never completed: flushed after a timeout or at their file's end.
+    partials: flush::Partials,
 }
 
 impl Processor {
@@ -99,6 +104,7 @@ impl Processor {
             metrics,
             streams: HashMap::new(),
             lifted: Vec::new(),
+            partials: flush::Partials::new(DEFAULT_PARTIAL_FLUSH_TIMEOUT),
         }
     }
 
@@ -107,7 +113,7 @@ impl Processor {
     /// at low rates a line waits for the next poll, not for the batch's age.
     pub async fn run(mut self, mut lines: mpsc::Receiver<Chunk>) {
         loop {
-            let deadline = self.batcher.deadline();
+            let deadline = earliest(self.batcher.deadline(), self.partial_deadline());
             let wait_age = async {
                 match deadline {
                     Some(d) => tokio::time::sleep_until(d.into()).await,
@@ -127,6 +133,7 @@ impl Processor {
                     None => break,
                 },
                 () = wait_age => {
+                    self.flush_expired_partials().await;
                     if let Some(batch) = self.batcher.poll(Instant::now()) {
                         self.push(batch).await;
                     }
@@ -173,6 +180,9 @@ impl Processor {
     }
 
     fn process_line(&mut self, line: &RawLine, out: &mut Vec<(Vec<u8>, FileOffsets)>) {
+        if line.is_end_of_file() {
+            return self.end_of_file(line, out);
+        }
         let bytes = line.bytes.strip_suffix(b"\n").unwrap_or(&line.bytes);
         let max = self.max_message_bytes;
         let Processor {
@@ -182,6 +192,7 @@ impl Processor {
             app_log,
             stages,
             lifted,
+            partials,
             ..
         } = self;
         let mut writer = RecordWriter {
@@ -211,6 +222,7 @@ impl Processor {
                 let partial = d.partial;
                 let message = state.reassembler.push(d);
                 state.track_held(line, partial);
+                partials.note(line, state.reassembler.pending());
                 if let Some(m) = message {
                     let truncated = state.reassembler.stats().truncated_messages - before;
                     if truncated > 0 {
@@ -248,7 +260,20 @@ struct RecordWriter<'a> {
 
 impl RecordWriter<'_> {
     fn write(&mut self, origin: &Origin, stream: usize, timestamp_ns: i64, text: &str) -> Vec<u8> {
+        self.write_marked(origin, stream, timestamp_ns, &[], text)
+    }
+
+    /// [`RecordWriter::write`] with `marks` (record pairs) before the lifted fields.
+    fn write_marked(
+        &mut self,
+        origin: &Origin,
+        stream: usize,
+        timestamp_ns: i64,
+        marks: &[u8],
+        text: &str,
+    ) -> Vec<u8> {
         self.lifted.clear();
+        self.lifted.extend_from_slice(marks);
         let line = match self.app_log.as_mut() {
             Some(app_log) => app_log.run(text, self.lifted),
             None => Cow::Borrowed(text),
@@ -271,6 +296,13 @@ fn stream_index(stream: decode::Stream) -> usize {
     match stream {
         decode::Stream::Stdout => 0,
         decode::Stream::Stderr => 1,
+    }
+}
+
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 

@@ -76,6 +76,13 @@ impl Reader {
         if lines.is_empty() {
             return Some(false);
         }
+        let mut pending = self
+            .metrics
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        pending.read(&lines, Instant::now());
+        drop(pending);
         let caught_up = read < self.budget_bytes as u64;
         permit.send(Chunk { lines, caught_up });
         Some(true)

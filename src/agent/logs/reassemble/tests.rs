@@ -114,6 +114,37 @@ fn p_without_f_at_eof_is_held_then_flushed_incomplete() {
     assert_eq!(r.held_capacity(), 0);
 }
 
+#[test]
+fn the_partial_timeout_flushes_each_stream_on_its_own() {
+    let mut r = Reassembler::default();
+    assert_eq!(r.oldest_held(), None);
+    run_cri(&mut r, &["2024-01-01T00:00:01Z stdout P old "]);
+    let stdout_since = r.oldest_held().expect("stdout holds a piece");
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    run_cri(&mut r, &["2024-01-01T00:00:02Z stderr P young"]);
+    assert_eq!(
+        r.oldest_held(),
+        Some(stdout_since),
+        "the oldest is stdout's"
+    );
+    assert!(
+        r.flush_held_before(Some(stdout_since)).is_empty(),
+        "nothing held since before the oldest"
+    );
+    let cutoff = stdout_since + std::time::Duration::from_millis(1);
+    let flushed = r.flush_held_before(Some(cutoff));
+    let got: Vec<_> = flushed
+        .iter()
+        .map(|m| (m.stream, &*m.text, m.complete))
+        .collect();
+    assert_eq!(got, [(Stream::Stdout, "old ", false)]);
+    assert!(r.pending(), "stderr's younger partial is kept");
+    let out = run_cri(&mut r, &["2024-01-01T00:00:03Z stderr F  end"]);
+    assert_eq!(out, [(Stream::Stderr, "young end".to_owned())], "not mixed");
+    assert_eq!(r.stats().flushed_incomplete, 1);
+    assert_eq!(r.oldest_held(), None);
+}
+
 /// Pieces of one message: (partial, bytes).
 type Pieces<'a> = &'a [(bool, &'a str)];
 

@@ -64,6 +64,11 @@ impl TailFile {
         self.read_pos - self.pending_len
     }
 
+    /// True while a line has been read in part (no '\n' yet).
+    pub fn mid_line(&self) -> bool {
+        self.pending_len > 0
+    }
+
     pub fn size(&self) -> io::Result<u64> {
         Ok(self.file.metadata()?.len())
     }

@@ -21,6 +21,8 @@
 //! - **Closing**: a file that is no longer live is closed once read to its end and either a
 //!   newer file exists in its stream or it was deleted. One that cannot be drained is held
 //!   at most `max_hold`, then let go and its unread bytes counted (Vector #18863).
+//! - **Open-file budget** (`max_open_files`): streams beyond it wait parked, no file
+//!   open, and take turns with the open ones; none is skipped ([`park`]).
 //! - **Start offsets**: the checkpoint store's acknowledged offset (`resolve`, then `get`).
 //!   Files met for the first time start at 0, except files already present at the first
 //!   `sync` with no checkpoint, which follow [`StartAt`]; rotated files present then with
@@ -29,6 +31,7 @@
 mod file;
 #[cfg(test)]
 mod model_tests;
+mod park;
 mod sync;
 #[cfg(test)]
 mod tests;
@@ -63,8 +66,8 @@ pub struct TailConfig {
     /// The most one read of a file asks for (each read fills a fresh buffer whose
     /// lines are handed on as slices of it).
     pub read_buf_bytes: usize,
-    /// Most files held open at once.
-    // wired by the robustness work
+    /// Most files held open at once; streams beyond it wait parked and take turns
+    /// ([`park`]).
     pub max_open_files: usize,
 }
 
@@ -80,7 +83,8 @@ impl Default for TailConfig {
     }
 }
 
-/// One line as read from a file, before decoding.
+/// One line as read from a file, before decoding; or, with no bytes, the mark that its
+/// file ended for good ([`RawLine::end_of_file`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawLine {
     /// The file the line was read from (acknowledge `offset_end` against it).
@@ -95,6 +99,27 @@ pub struct RawLine {
     pub bytes: Bytes,
     /// The line was longer than `max_line_bytes` and was cut.
     pub truncated: bool,
+}
+
+impl RawLine {
+    /// The mark that `file` ended for good (drained after rotation, deleted, or let go)
+    /// after its last line, at `offset_end`: no line of it follows, so a partial line
+    /// its stream still holds will never be completed (the processor flushes it). A read
+    /// line is never empty (it has at least its '\n' or one byte), so no bytes says it.
+    pub fn end_of_file(file: FileId, path: Arc<Path>, offset_end: u64) -> Self {
+        RawLine {
+            file,
+            path,
+            offset_end,
+            bytes: Bytes::new(),
+            truncated: false,
+        }
+    }
+
+    /// True for the mark made by [`RawLine::end_of_file`].
+    pub fn is_end_of_file(&self) -> bool {
+        self.bytes.is_empty()
+    }
 }
 
 /// Counters for `/metrics`.
@@ -115,6 +140,10 @@ pub struct TailStats {
     pub bytes_let_go: u64,
     /// Files that could not be opened, probed or read.
     pub io_errors: u64,
+    /// Streams waiting for a file slot now, no file open (a gauge).
+    pub streams_parked: u64,
+    /// Times a stream was parked (`max_open_files` reached).
+    pub parks: u64,
 }
 
 /// Where the tailer reads the time (a fake in tests).
@@ -132,6 +161,8 @@ pub struct Tailer {
     config: TailConfig,
     clock: Clock,
     streams: BTreeMap<Arc<Path>, Stream>,
+    /// Streams waiting for a file slot (`max_open_files`).
+    parked: park::ParkLot,
     synced_once: bool,
     buf: BytesMut,
     /// Files closed since the last `sync`, to be marked gone in the checkpoint store.
@@ -152,6 +183,7 @@ impl Tailer {
             config,
             clock,
             streams: BTreeMap::new(),
+            parked: park::ParkLot::default(),
             synced_once: false,
             buf,
             closed: Vec::new(),
@@ -161,9 +193,9 @@ impl Tailer {
     }
 
     pub fn stats(&self) -> TailStats {
-        let files_open = self.streams.values().map(|s| s.files.len() as u64).sum();
         TailStats {
-            files_open,
+            files_open: self.open_files() as u64,
+            streams_parked: self.parked.len() as u64,
             ..self.stats.clone()
         }
     }
@@ -171,7 +203,7 @@ impl Tailer {
     /// Reads at most about `budget_bytes` (whole reads; lines may end past it) from the
     /// streams, round robin, appending complete lines to `out`. Returns the bytes read.
     pub fn poll(&mut self, budget_bytes: usize, out: &mut Vec<RawLine>) -> u64 {
-        self.let_go_expired();
+        self.let_go_expired(out);
         let keys: Vec<Arc<Path>> = self.streams.keys().cloned().collect();
         if keys.is_empty() || budget_bytes == 0 {
             return 0;
@@ -233,6 +265,7 @@ impl Tailer {
             }
             let mut f = stream.files.pop_front().expect("front exists");
             f.emit(&ctx, out, &mut self.stats);
+            out.push(RawLine::end_of_file(f.id, stream.path.clone(), f.read_pos));
             if let Ok(p) = f.probe() {
                 stream.done.insert(p.id());
             }
@@ -242,13 +275,13 @@ impl Tailer {
     }
 
     /// Closes files that have not been live for longer than `max_hold`, counting what
-    /// they still had unread.
-    fn let_go_expired(&mut self) {
+    /// they still had unread, and marks their end in `out`.
+    fn let_go_expired(&mut self, out: &mut Vec<RawLine>) {
         let now = (self.clock)();
         let max_hold = self.config.max_hold;
         for stream in self.streams.values_mut() {
             let (stats, closed) = (&mut self.stats, &mut self.closed);
-            let Stream { files, done, .. } = stream;
+            let Stream { files, done, path } = stream;
             files.retain(|f| {
                 let expired = f
                     .gone_since
@@ -264,6 +297,7 @@ impl Tailer {
                     if let Ok(p) = f.probe() {
                         done.insert(p.id());
                     }
+                    out.push(RawLine::end_of_file(f.id, path.clone(), f.committed()));
                     closed.push(f.id);
                 }
                 !expired

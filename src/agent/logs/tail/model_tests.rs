@@ -160,7 +160,7 @@ impl World {
     fn poll(&mut self, budget: usize) -> u64 {
         let mut out = Vec::new();
         let n = self.tailer.poll(budget, &mut out);
-        for line in out {
+        for line in out.into_iter().filter(|l| !l.is_end_of_file()) {
             let text = String::from_utf8(line.bytes.to_vec()).unwrap();
             let c: usize = text[1..text.find(' ').unwrap()].parse().unwrap();
             assert!(line.path.starts_with(&self.containers[c].dir), "{text}");

@@ -13,7 +13,12 @@ use std::sync::Arc;
 
 /// How a file met for the first time is started.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Meet {
+pub(super) enum Meet {
+    /// Present at this process's first sync, in a stream the checkpoints show was
+    /// followed before (last updated at this Unix second): the agent was down. A file
+    /// unknown by identity was made while it was down (read from 0) if it was modified
+    /// since; an older rotated one is history whose checkpoint has been pruned.
+    Resumed(u64),
     /// Present at the first sync: a checkpoint, or `start_at` (live) / skip (rotated).
     AtStart,
     /// Appeared since: a checkpoint, or 0.
@@ -29,29 +34,47 @@ impl Tailer {
             Meet::AtStart
         };
         let mut seen = HashSet::new();
+        let max = self.config.max_open_files.max(1);
+        let mut open = self.open_files();
         for d in found {
             let key: Arc<Path> = Arc::from(d.live.as_path());
             seen.insert(key.clone());
-            let mut stream = self.streams.remove(&key).unwrap_or_else(|| Stream {
+            if self.parked.contains(&key) {
+                continue; // its turn comes in `take_turns`
+            }
+            let existing = self.streams.remove(&key);
+            if existing.is_none() && open >= max {
+                self.park_new(key, d, meet, store);
+                continue;
+            }
+            let mut stream = existing.unwrap_or_else(|| Stream {
                 path: key.clone(),
                 files: VecDeque::new(),
                 done: HashSet::new(),
             });
+            let before = stream.files.len();
             self.sync_stream(&mut stream, d, meet, store);
+            open = (open + stream.files.len()).saturating_sub(before);
             self.streams.insert(key, stream);
         }
+        self.drop_missing_parked(&seen);
         self.end_missing_streams(&seen);
+        self.take_turns(found, store);
         self.report_closed(store);
         self.synced_once = true;
     }
 
-    fn sync_stream(
+    pub(super) fn sync_stream(
         &mut self,
         stream: &mut Stream,
         d: &Discovered,
         meet: Meet,
         store: &mut CheckpointStore,
     ) {
+        let meet = match (meet, store.last_update_of(&d.live)) {
+            (Meet::AtStart, Some(updated)) => Meet::Resumed(updated),
+            (meet, _) => meet,
+        };
         let rotated = self.probe_all(&d.rotated);
         self.check_truncations(stream, &rotated, store);
         for (path, probe) in &rotated {
@@ -84,7 +107,12 @@ impl Tailer {
             .collect();
         for i in truncated.into_iter().rev() {
             self.stats.truncations += 1;
-            let _ = store.reset(&stream.files[i].id);
+            // The next generation: acks still in flight for what was read before do not
+            // move the new content's checkpoint (the restart below resolves to it); if
+            // the copy is found they move the copy's.
+            let old = stream.files[i].id;
+            let acked = store.get(&old).unwrap_or(0);
+            let _ = store.reset(&old);
             let resume_at = stream.files[i].committed();
             let copy = rotated.iter().find(|(_, p)| {
                 stream.files[i].is_copied_as(p) && !stream.files.iter().any(|f| f.same_inode(p))
@@ -92,6 +120,7 @@ impl Tailer {
             let mut at = i;
             if let Some((path, probe)) = copy {
                 if let Some(c) = self.open(path, probe, Some(resume_at), store) {
+                    store.claim_copy(&old, &c.id, acked.min(resume_at));
                     stream.files.insert(i, self.rotated(c));
                     at += 1;
                 }
@@ -131,17 +160,30 @@ impl Tailer {
         if stream.files.iter().any(|f| f.is_copied_as(probe)) {
             return; // a copy of an open file: claimed if that file turns out truncated
         }
-        let start = match meet {
-            Meet::AtStart if !store.knows(probe) => None,
+        // Copytruncate while the agent was down: the copy of a known file is read on
+        // from that file's checkpoint.
+        let copy_of = match store.knows(probe) {
+            false => store.copy_source(probe, &stream.path),
+            true => None,
+        };
+        let start = match (meet, copy_of) {
+            (_, Some((_, acked))) => Some(acked),
+            (Meet::AtStart, None) if !store.knows(probe) => None,
+            (Meet::Resumed(since), None) if !store.knows(probe) && modified_before(path, since) => {
+                None
+            }
             _ => Some(0),
         };
         let Some(start) = start else {
-            stream.done.insert(id); // history from before the agent's first start
+            stream.done.insert(id); // history from before the agent started
             return;
         };
         let Some(f) = self.open(path, probe, Some(start), store) else {
             return;
         };
+        if let Some((old, acked)) = copy_of {
+            store.claim_copy(&old, &f.id, acked);
+        }
         let f = self.rotated(f);
         let at = stream
             .files
@@ -254,4 +296,14 @@ impl Tailer {
             !s.files.is_empty()
         });
     }
+}
+
+/// True when `path` was last modified before the Unix second `since` (unknown: false,
+/// so the file is read rather than skipped).
+pub(super) fn modified_before(path: &Path, since: u64) -> bool {
+    let modified = std::fs::metadata(path).and_then(|m| m.modified());
+    let secs = modified
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+    secs.is_some_and(|d| d.as_secs() < since)
 }

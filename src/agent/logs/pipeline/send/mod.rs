@@ -151,6 +151,9 @@ pub(super) struct Sender {
     pub buffer: Buffer<FileOffsets>,
     pub sinks: SinkSet,
     pub metrics: Arc<PipelineMetrics>,
+    /// After each acknowledgement the next delivery waits for its checkpoint to be on
+    /// disk: a crash then resends at most one batch (see `checkpointer`).
+    pub durability: Arc<super::checkpointer::Durability>,
 }
 
 impl Sender {
@@ -192,7 +195,9 @@ impl Sender {
         }
         self.sinks.publish(&self.metrics);
         if settled {
+            self.metrics.delivered(&batch.token);
             self.buffer.ack(ack).await;
+            self.durability.wait_persisted().await;
         }
         settled
     }
