@@ -126,6 +126,13 @@ mod tests {
     /// at the next scan and read again from its acknowledged offset (acks in flight).
     #[test]
     fn a_rotated_file_closed_before_the_next_scan_is_not_read_twice() {
+        // The reader waits for channel room on the runtime it runs beside.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_time()
+            .build()
+            .unwrap();
+        let _runtime = runtime.enter();
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("pods/ns_pod_uid/c");
         fs::create_dir_all(&dir).unwrap();
