@@ -33,8 +33,9 @@ const WAIT: Duration = Duration::from_secs(120);
 const REFUSALS: usize = 4;
 
 /// What the agent may hold besides the buffer's bound, in MiB:
-/// - the reader ─▶ processor channel: 16 polls of up to 1 MiB of raw lines each, plus
-///   per-line bookkeeping (`RawLine`, ~10% on 1 KiB lines): 18;
+/// - the reader ─▶ processor channel: 4 polls of up to 512 KiB of raw lines each (the
+///   defaults), plus per-line bookkeeping (`RawLine`, ~10% on 1 KiB lines): 3 (18 when
+///   it was 16 polls of 1 MiB; the allowance was kept);
 /// - batches outside the buffer: the batcher's open one, the one waiting in `push`, the
 ///   one in flight and its encoded request (protobuf, snappy, the HTTP body): ~6;
 /// - the buffer's own overhead beyond payload bytes (a `Vec` per record) and the

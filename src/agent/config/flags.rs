@@ -76,7 +76,7 @@ pub struct Flags {
     #[arg(long = "logs.start-at", env = "NODEPULSE_LOGS_START_AT")]
     pub logs_start_at: Option<String>,
 
-    /// Memory the log buffer may hold, in bytes or with KiB/MiB/GiB [default: 64MiB].
+    /// Memory the log buffer may hold, in bytes or with KiB/MiB/GiB [default: 16MiB].
     #[arg(
         long = "logs.buffer.max-bytes",
         env = "NODEPULSE_LOGS_BUFFER_MAX_BYTES"

@@ -50,7 +50,7 @@ pub mod defaults {
 
     const MIB: u64 = 1024 * 1024;
     /// `--logs.buffer.max-bytes`: batches held in memory between reading and sending.
-    pub const LOGS_BUFFER_MAX_BYTES: u64 = 64 * MIB;
+    pub const LOGS_BUFFER_MAX_BYTES: u64 = 16 * MIB;
     /// `--logs.spool.max-bytes`: 0, no disk spool.
     pub const LOGS_SPOOL_MAX_BYTES: u64 = 0;
     /// `logs.spool.segment_bytes`.

@@ -231,5 +231,5 @@ fn log_settings_are_carried_into_the_pipeline_config() {
     let c = merged(&["--sink.loki.url=http://l/loki/api/v1/push"], "").unwrap();
     let p = c.pipeline_config().unwrap().unwrap();
     assert_eq!(p.buffer.spool, None, "no spool by default");
-    assert_eq!(p.buffer.max_memory_bytes, 64 << 20);
+    assert_eq!(p.buffer.max_memory_bytes, 16 << 20);
 }

@@ -261,10 +261,14 @@ fn char_boundary(buf: &[u8], next: u8) -> usize {
 }
 
 /// Message bytes as text, borrowed when they are UTF-8; invalid UTF-8 is replaced and
-/// counted. One validation pass either way.
+/// counted. Valid text (the usual case) takes one `from_utf8` pass, which is several
+/// times faster than `from_utf8_lossy`'s chunk walk on long lines.
 fn to_text<'a>(bytes: Cow<'a, [u8]>, invalid: &mut u64) -> Cow<'a, str> {
     let text = match bytes {
-        Cow::Borrowed(b) => String::from_utf8_lossy(b),
+        Cow::Borrowed(b) => match std::str::from_utf8(b) {
+            Ok(s) => return Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(b),
+        },
         Cow::Owned(v) => match String::from_utf8(v) {
             Ok(s) => return Cow::Owned(s),
             Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),

@@ -1,8 +1,10 @@
 //! Redaction of secrets in log lines: rules (regex → replacement), compiled once into a
 //! [`Redactor`], applied to every message before it is shipped.
 //!
-//! The hot path is a line with no secret: one `RegexSet` pass tests every rule at once,
-//! and a line no rule matches is returned borrowed, untouched. Only the rules the set
+//! The hot path is a line with no secret: a literal prefilter derived from the rules
+//! (`prefilter.rs`) passes over most such lines without running any regex; otherwise
+//! one `RegexSet` pass tests every rule at once, and a line no rule matches is
+//! returned borrowed, untouched. Only the rules the set
 //! reports are then run, in order (defaults first, then the user's), each on the
 //! output of the one before; replacements are counted per rule.
 //!
@@ -17,10 +19,12 @@
 
 mod config;
 mod defaults;
+mod prefilter;
 
 pub use config::{RedactConfig, RedactConfigError, RuleConfig, REDACTED};
 
 use config::Rule;
+use prefilter::Prefilter;
 use regex::RegexSet;
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -29,6 +33,7 @@ use std::sync::Arc;
 /// Rules compiled once; shared by every tailer (`&self`, cheap to clone).
 #[derive(Debug, Clone)]
 pub struct Redactor {
+    prefilter: Prefilter,
     set: RegexSet,
     rules: Vec<Rule>,
 }
@@ -77,7 +82,12 @@ impl Redactor {
                 message: e.to_string(),
             }
         })?;
-        Ok(Redactor { set, rules })
+        let prefilter = Prefilter::new(rules.iter().map(|r| r.regex.as_str()));
+        Ok(Redactor {
+            prefilter,
+            set,
+            rules,
+        })
     }
 
     /// The rule names, in the order they are applied.
@@ -102,7 +112,7 @@ impl Redactor {
     /// `stats` must come from this redactor's [`Redactor::new_stats`].
     pub fn redact<'a>(&self, text: &'a str, stats: &mut RedactStats) -> Cow<'a, str> {
         stats.lines += 1;
-        if !self.set.is_match(text) {
+        if !self.prefilter.may_match(text) || !self.set.is_match(text) {
             return Cow::Borrowed(text);
         }
         let mut out = Cow::Borrowed(text);

@@ -39,9 +39,9 @@ fn settings() -> Vec<Setting> {
         Setting {
             key: "logs.buffer.max_bytes",
             get: |l| l.buffer_max_bytes.to_string(),
-            default: "67108864",
-            yaml: "logs:\n  buffer:\n    max_bytes: 16MiB\n",
-            from_file: "16777216",
+            default: "16777216",
+            yaml: "logs:\n  buffer:\n    max_bytes: 32MiB\n",
+            from_file: "33554432",
             flag: Some(("--logs.buffer.max-bytes=1048576", "1048576")),
             bad: &[
                 (&["--logs.buffer.max-bytes=64MB"], ""),

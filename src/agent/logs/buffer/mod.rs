@@ -49,10 +49,11 @@ pub struct BufferConfig {
 }
 
 impl Default for BufferConfig {
-    /// 64 MiB in memory, blocking, no spool.
+    /// 16 MiB in memory (with the reader's channel and the batches in flight, the
+    /// agent stays within 64 MiB of RSS while a sink lags), blocking, no spool.
     fn default() -> Self {
         BufferConfig {
-            max_memory_bytes: 64 * 1024 * 1024,
+            max_memory_bytes: 16 * 1024 * 1024,
             when_full: WhenFull::Block,
             spool: None,
         }

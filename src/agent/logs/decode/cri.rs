@@ -33,7 +33,7 @@ pub fn decode(line: &[u8]) -> Result<Decoded<'_>, DecodeError> {
 
 /// The text before the first space and the text after it.
 fn split_field(s: &[u8]) -> Option<(&[u8], &[u8])> {
-    let i = s.iter().position(|&b| b == b' ')?;
+    let i = memchr::memchr(b' ', s)?;
     Some((&s[..i], &s[i + 1..]))
 }
 

@@ -4,6 +4,7 @@
 //! lifted field; the shipped line is otherwise left as the application wrote it.
 
 use super::event::{Event, Stage};
+use super::record;
 use crate::agent::logs::applog::{self, AppLogStats};
 use crate::agent::logs::redact::{RedactStats, Redactor};
 use crate::exposition::MetricFamily;
@@ -62,49 +63,66 @@ pub struct AppLogStage {
     redactor: Redactor,
     max_lift_bytes: usize,
     counters: Arc<AppLogCounters>,
+    /// Counted here per line and copied to `counters` by [`AppLogStage::publish`]: no
+    /// lock per line.
+    local: (RedactStats, AppLogStats),
 }
 
 impl AppLogStage {
     pub fn new(redactor: Redactor, max_lift_bytes: usize, counters: Arc<AppLogCounters>) -> Self {
-        {
-            let mut inner = counters.inner.lock().unwrap_or_else(|e| e.into_inner());
-            inner.0 = redactor.new_stats();
-        }
+        let local = (redactor.new_stats(), AppLogStats::default());
+        *counters.inner.lock().unwrap_or_else(|e| e.into_inner()) = local.clone();
         AppLogStage {
             redactor,
             max_lift_bytes,
             counters,
+            local,
         }
+    }
+
+    /// Redacts `line`, and appends the fields lifted from the redacted line to `lifted`
+    /// as record pairs ([`record::put_pair`]). Returns the line to ship.
+    pub fn run<'a>(&mut self, line: &'a str, lifted: &mut Vec<u8>) -> Cow<'a, str> {
+        let (redact_stats, applog_stats) = &mut self.local;
+        let line = self.redactor.redact(line, redact_stats);
+        let (shape, fields) = applog::lift(&line, self.max_lift_bytes);
+        applog_stats.count(shape, &fields);
+        if let Some(level) = fields.level {
+            record::put_pair(lifted, "level", level.as_str());
+        }
+        for (key, value) in [
+            ("message", &fields.message),
+            ("trace_id", &fields.trace_id),
+            ("span_id", &fields.span_id),
+        ] {
+            if let Some(v) = value {
+                record::put_pair(lifted, key, v);
+            }
+        }
+        drop(fields);
+        line
+    }
+
+    /// Copies the counters to what `/metrics` reads.
+    pub fn publish(&self) {
+        let mut shared = self
+            .counters
+            .inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        shared.clone_from(&self.local);
     }
 }
 
 impl Stage for AppLogStage {
     fn apply(&mut self, event: &mut Event) {
-        let mut guard = self
-            .counters
-            .inner
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let (redact_stats, applog_stats) = &mut *guard;
-        if let Cow::Owned(redacted) = self.redactor.redact(&event.line, redact_stats) {
+        let mut lifted = Vec::new();
+        if let Cow::Owned(redacted) = self.run(&event.line, &mut lifted) {
             event.line = redacted;
         }
-        let (shape, fields) = applog::lift(&event.line, self.max_lift_bytes);
-        applog_stats.count(shape, &fields);
-        let mut lifted: Vec<(String, String)> = Vec::new();
-        if let Some(level) = fields.level {
-            lifted.push(("level".into(), level.as_str().into()));
-        }
-        for (key, value) in [
-            ("message", fields.message),
-            ("trace_id", fields.trace_id),
-            ("span_id", fields.span_id),
-        ] {
-            if let Some(v) = value {
-                lifted.push((key.into(), v.into_owned()));
-            }
-        }
-        event.metadata.extend(lifted);
+        let owned = |(k, v): (&str, &str)| (k.to_owned(), v.to_owned());
+        event.metadata.extend(record::pairs(&lifted).map(owned));
+        self.publish();
     }
 }
 

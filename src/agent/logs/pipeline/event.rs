@@ -1,18 +1,22 @@
 //! One log event between processing and sending: what enrichment made of a message,
-//! serialized as a buffer record (JSON, so a spooled batch keeps every field), and the
-//! hook later stages plug into ([`Stage`]).
+//! its buffer record ([`super::record`]: compact binary, so a spooled batch keeps every
+//! field), and the hook later stages plug into ([`Stage`]).
+//!
+//! The processor does not build an `Event` per line: it writes the record straight
+//! from the [`Origin`]'s cached blocks. `Event` is what a [`Stage`] sees (only built
+//! when stages beyond the app-log stage are configured) and what tests compare.
 //!
 //! Enrichment here is what the path says (kubelet's layout, [`path::parse`]): namespace,
 //! pod, pod uid, container, restart count; plus the node name from the config. Stream
 //! labels stay low-cardinality ({namespace, pod, container, node, stream}); pod uid and
 //! restart count travel as Loki structured metadata.
 
+use super::record::{self, RecordError, RecordView};
 use crate::agent::logs::discover::path;
-use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// One message on its way to a sink.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
     pub timestamp_ns: i64,
     pub line: String,
@@ -29,12 +33,20 @@ pub struct Origin {
     /// namespace, pod, container, node — the labels every event of the stream shares.
     labels: Vec<(String, String)>,
     metadata: Vec<(String, String)>,
+    /// The record blocks, written once: labels (with `stream`) per stream value, in
+    /// [`STREAMS`] order, and the metadata pairs.
+    label_blocks: [Vec<u8>; 3],
+    metadata_pairs: Vec<u8>,
 }
+
+/// The `stream` label values: the container's two streams, and "unknown" for a line
+/// that did not decode.
+pub const STREAMS: [&str; 3] = ["stdout", "stderr", "unknown"];
 
 impl Origin {
     pub fn of(live: &Path, node: &str) -> Self {
-        let mut labels = Vec::with_capacity(5);
-        let mut metadata = Vec::with_capacity(2);
+        let mut labels: Vec<(String, String)> = Vec::with_capacity(5);
+        let mut metadata: Vec<(String, String)> = Vec::with_capacity(2);
         let text = live.to_string_lossy();
         match path::parse(&text) {
             Some(p) => {
@@ -48,7 +60,42 @@ impl Origin {
             None => metadata.push(("filename".into(), text.into_owned())),
         }
         labels.push(("node".into(), node.into()));
-        Origin { labels, metadata }
+        let label_blocks = STREAMS.map(|stream| {
+            let mut block = Vec::new();
+            let pairs = labels.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+            record::put_block(&mut block, pairs.chain([("stream", stream)]));
+            block
+        });
+        let mut metadata_pairs = Vec::new();
+        for (k, v) in &metadata {
+            record::put_pair(&mut metadata_pairs, k, v);
+        }
+        Origin {
+            labels,
+            metadata,
+            label_blocks,
+            metadata_pairs,
+        }
+    }
+
+    /// Appends the record of `line` on `stream` (an index into [`STREAMS`]) with the
+    /// pairs in `lifted` (record form) after the stream's own metadata.
+    pub fn write_record(
+        &self,
+        out: &mut Vec<u8>,
+        stream: usize,
+        timestamp_ns: i64,
+        lifted: &[u8],
+        line: &str,
+    ) {
+        let labels = &self.label_blocks[stream];
+        record::encode(
+            out,
+            timestamp_ns,
+            labels,
+            [&self.metadata_pairs, lifted],
+            line,
+        );
     }
 
     /// The event of `line` on `stream` ("stdout", "stderr", or "unknown" for a line
@@ -79,13 +126,43 @@ impl Event {
         Origin::of(live, node).event(stream, timestamp_ns, line)
     }
 
-    /// The buffer record: JSON cannot fail on these types.
+    /// The buffer record.
     pub fn to_record(&self) -> Vec<u8> {
-        serde_json::to_vec(self).expect("an Event always serializes")
+        let pairs = |v: &'_ [(String, String)]| {
+            let mut out = Vec::new();
+            for (k, val) in v {
+                record::put_pair(&mut out, k, val);
+            }
+            out
+        };
+        let mut labels = Vec::new();
+        let iter = self.labels.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        record::put_block(&mut labels, iter);
+        let mut out = Vec::new();
+        let metadata = pairs(&self.metadata);
+        record::encode(
+            &mut out,
+            self.timestamp_ns,
+            &labels,
+            [&metadata, &[]],
+            &self.line,
+        );
+        out
     }
 
-    pub fn from_record(record: &[u8]) -> Result<Self, serde_json::Error> {
-        serde_json::from_slice(record)
+    pub fn from_record(bytes: &[u8]) -> Result<Self, RecordError> {
+        RecordView::parse(bytes).map(|v| Event::from_view(&v))
+    }
+
+    /// The owned event of a record view.
+    pub fn from_view(v: &RecordView<'_>) -> Self {
+        let owned = |(k, v): (&str, &str)| (k.to_owned(), v.to_owned());
+        Event {
+            timestamp_ns: v.timestamp_ns,
+            line: String::from_utf8_lossy(v.line).into_owned(),
+            labels: v.labels().map(owned).collect(),
+            metadata: v.metadata().map(owned).collect(),
+        }
     }
 }
 
@@ -130,6 +207,15 @@ mod tests {
             ]
         );
         assert_eq!(Event::from_record(&e.to_record()).unwrap(), e);
+    }
+
+    #[test]
+    fn the_origin_writes_the_record_of_its_event() {
+        let live = Path::new("/var/log/pods/default_web-1_0a1b-22/nginx/3.log");
+        let origin = Origin::of(live, "node-a");
+        let mut out = Vec::new();
+        origin.write_record(&mut out, 1, 9, &[], "line");
+        assert_eq!(out, origin.event("stderr", 9, "line".into()).to_record());
     }
 
     #[test]

@@ -30,11 +30,13 @@
 //! Defaults (see [`PipelineConfig::new`]; the agent's settings override those that have
 //! a flag or key, `config/logs.rs`): start at the beginning of files met at the first
 //! start with no checkpoint; rescan the pods dir every 10 s besides inotify; read at
-//! most 1 MiB per poll and pause 100 ms when idle; a channel of 16 polls; messages
-//! capped at 1 MiB; batches of 1 MiB / 10,000 events / 1 s; a 64 MiB memory buffer that
-//! blocks when full, no disk spool; checkpoints persisted after each acknowledged batch
-//! (and every second for the reader's changes) and kept 24 h after their file; partial
-//! lines never completed flushed after 5 s (`process/flush.rs`); sinks with a 30 s attempt timeout and the default backoff; 5 s
+//! most 512 KiB per poll and pause 100 ms when idle; a channel of 4 polls; messages
+//! capped at 1 MiB; batches of 1 MiB / 10,000 events / 1 s (cut early when the reader
+//! has caught up); a 16 MiB memory buffer that blocks when full (so the agent stays
+//! within 64 MiB of RSS even while a sink lags), no disk spool; checkpoints persisted
+//! after each acknowledged batch (and every second for the reader's changes) and kept
+//! 24 h after their file; partial lines never completed flushed after 5 s
+//! (`process/flush.rs`); sinks with a 30 s attempt timeout and the default backoff; 5 s
 //! to drain at stop; the default redaction rules; JSON lines up to 64 KiB parsed for
 //! structured fields.
 
@@ -45,6 +47,7 @@ pub mod metrics;
 mod pending;
 mod process;
 mod reader;
+pub mod record;
 mod send;
 
 pub use event::{Event, Stage};
@@ -137,9 +140,9 @@ impl PipelineConfig {
             tail: TailConfig::default(),
             rescan_every: Duration::from_secs(10),
             use_inotify: true,
-            read_budget_bytes: 1024 * 1024,
+            read_budget_bytes: 512 * 1024,
             idle: Duration::from_millis(100),
-            channel_polls: 16,
+            channel_polls: 4,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             partial_flush_timeout: process::DEFAULT_PARTIAL_FLUSH_TIMEOUT,
             batch: BatchLimits::default(),
@@ -199,7 +202,7 @@ impl Pipeline {
     /// Opens the checkpoints and the buffer, builds the sink and starts the tasks. The
     /// opening reads files (checkpoints, the spool's segments): call it on a blocking
     /// thread of the runtime.
-    pub fn start(mut config: PipelineConfig) -> Result<Pipeline, PipelineError> {
+    pub fn start(config: PipelineConfig) -> Result<Pipeline, PipelineError> {
         let store = CheckpointStore::open(&config.data_dir, config.checkpoint_retention)?;
         let store = Arc::new(Mutex::new(store));
         let buffer: Buffer<FileOffsets> =
@@ -210,7 +213,6 @@ impl Pipeline {
             config.max_lift_bytes,
             metrics.app_log.clone(),
         );
-        config.stages.insert(0, Box::new(app_log));
         *metrics.buffer.lock().unwrap_or_else(|e| e.into_inner()) = Some(buffer.clone());
         let cancel_sink = CancellationToken::new();
         let sinks = send::SinkSet::new(&config.sinks, &config.backoff, &cancel_sink)?;
@@ -233,6 +235,7 @@ impl Pipeline {
         let processor = process::Processor::new(
             config.node_name.clone(),
             config.max_message_bytes,
+            Some(app_log),
             config.stages,
             Batcher::new(config.batch),
             buffer.clone(),

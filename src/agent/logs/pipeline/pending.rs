@@ -107,7 +107,7 @@ mod tests {
             file: id(ino),
             path: Arc::from(Path::new("/p/0.log")),
             offset_end,
-            bytes: b"x\n".to_vec(),
+            bytes: bytes::Bytes::from_static(b"x\n"),
             truncated: false,
         }
     }

@@ -13,13 +13,16 @@
 //! (stdout), events the other stream (stderr) completes carry an offset capped at the
 //! start of the held pieces, so a crash re-reads the whole message rather than its end.
 
+use super::applog_stage::AppLogStage;
 use super::event::{Event, Origin, Stage};
 use super::metrics::{decode_reason, PipelineMetrics};
+use super::reader::Chunk;
 use crate::agent::logs::buffer::{Batch, Batcher, Buffer, FileOffsets, Pushed};
 use crate::agent::logs::checkpoint::FileId;
 use crate::agent::logs::decode::{self, Format};
 use crate::agent::logs::reassemble::Reassembler;
 use crate::agent::logs::tail::RawLine;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -61,14 +64,22 @@ impl StreamState {
     }
 }
 
+/// Index of the "unknown" stream in [`super::event::STREAMS`].
+const UNKNOWN: usize = 2;
+
 pub(super) struct Processor {
     pub node: String,
     pub max_message_bytes: usize,
+    /// Redaction and lifted fields, run on every message (none in some tests).
+    pub app_log: Option<AppLogStage>,
+    /// Later stages: when there are any, each message is built as an [`Event`] for them.
     pub stages: Vec<Box<dyn Stage>>,
     pub batcher: Batcher<FileOffsets>,
     pub buffer: Buffer<FileOffsets>,
     pub metrics: Arc<PipelineMetrics>,
     streams: HashMap<Arc<Path>, StreamState>,
+    /// The lifted fields of the message being written (reused).
+    lifted: Vec<u8>,
     /// Partials never completed: flushed after a timeout or at their file's end.
     partials: flush::Partials,
 }
@@ -77,6 +88,7 @@ impl Processor {
     pub fn new(
         node: String,
         max_message_bytes: usize,
+        app_log: Option<AppLogStage>,
         stages: Vec<Box<dyn Stage>>,
         batcher: Batcher<FileOffsets>,
         buffer: Buffer<FileOffsets>,
@@ -85,17 +97,21 @@ impl Processor {
         Processor {
             node,
             max_message_bytes,
+            app_log,
             stages,
             batcher,
             buffer,
             metrics,
             streams: HashMap::new(),
+            lifted: Vec::new(),
             partials: flush::Partials::new(DEFAULT_PARTIAL_FLUSH_TIMEOUT),
         }
     }
 
     /// Runs until the reader is gone, then flushes the batcher and closes the buffer.
-    pub async fn run(mut self, mut lines: mpsc::Receiver<Vec<RawLine>>) {
+    /// A chunk read when the reader had caught up with every file cuts the open batch:
+    /// at low rates a line waits for the next poll, not for the batch's age.
+    pub async fn run(mut self, mut lines: mpsc::Receiver<Chunk>) {
         loop {
             let deadline = earliest(self.batcher.deadline(), self.partial_deadline());
             let wait_age = async {
@@ -106,7 +122,14 @@ impl Processor {
             };
             tokio::select! {
                 got = lines.recv() => match got {
-                    Some(raw) => self.handle(raw).await,
+                    Some(chunk) => {
+                        self.handle(chunk.lines).await;
+                        if chunk.caught_up {
+                            if let Some(batch) = self.batcher.flush() {
+                                self.push(batch).await;
+                            }
+                        }
+                    }
                     None => break,
                 },
                 () = wait_age => {
@@ -124,21 +147,22 @@ impl Processor {
     }
 
     async fn handle(&mut self, raw: Vec<RawLine>) {
-        let mut events = Vec::with_capacity(raw.len());
+        let mut records = Vec::with_capacity(raw.len());
         for line in &raw {
-            self.process_line(line, &mut events);
+            self.process_line(line, &mut records);
+        }
+        drop(raw);
+        if let Some(app_log) = &self.app_log {
+            app_log.publish();
         }
         self.metrics
             .process
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .events += events.len() as u64;
+            .events += records.len() as u64;
         let now = Instant::now();
-        for (mut event, token) in events {
-            for stage in &mut self.stages {
-                stage.apply(&mut event);
-            }
-            for batch in self.batcher.push(event.to_record(), token, now) {
+        for (record, token) in records {
+            for batch in self.batcher.push(record, token, now) {
                 self.push(batch).await;
             }
         }
@@ -155,15 +179,28 @@ impl Processor {
         }
     }
 
-    fn process_line(&mut self, line: &RawLine, out: &mut Vec<(Event, FileOffsets)>) {
+    fn process_line(&mut self, line: &RawLine, out: &mut Vec<(Vec<u8>, FileOffsets)>) {
         if line.is_end_of_file() {
             return self.end_of_file(line, out);
         }
         let bytes = line.bytes.strip_suffix(b"\n").unwrap_or(&line.bytes);
         let max = self.max_message_bytes;
-        let (metrics, node) = (&self.metrics, self.node.as_str());
-        let state = self
-            .streams
+        let Processor {
+            node,
+            metrics,
+            streams,
+            app_log,
+            stages,
+            lifted,
+            partials,
+            ..
+        } = self;
+        let mut writer = RecordWriter {
+            app_log,
+            stages,
+            lifted,
+        };
+        let state = streams
             .entry(line.path.clone())
             .or_insert_with(|| StreamState {
                 origin: Origin::of(&line.path, node),
@@ -185,7 +222,7 @@ impl Processor {
                 let partial = d.partial;
                 let message = state.reassembler.push(d);
                 state.track_held(line, partial);
-                self.partials.note(line, state.reassembler.pending());
+                partials.note(line, state.reassembler.pending());
                 if let Some(m) = message {
                     let truncated = state.reassembler.stats().truncated_messages - before;
                     if truncated > 0 {
@@ -195,11 +232,9 @@ impl Processor {
                             .unwrap_or_else(|e| e.into_inner())
                             .truncated += truncated;
                     }
-                    let text = m.text.into_owned();
-                    let event = state
-                        .origin
-                        .event(m.stream.as_str(), m.timestamp_nanos, text);
-                    out.push((event, state.token(line)));
+                    let stream = stream_index(m.stream);
+                    let record = writer.write(&state.origin, stream, m.timestamp_nanos, &m.text);
+                    out.push((record, state.token(line)));
                 }
             }
             Err(e) => {
@@ -207,11 +242,60 @@ impl Processor {
                 tracing::debug!(path = %line.path.display(), error = %e, "A log line did not decode; it is shipped as is.");
                 let mut p = metrics.process.lock().unwrap_or_else(|e| e.into_inner());
                 *p.decode_errors.entry(reason).or_default() += 1;
-                let text = String::from_utf8_lossy(bytes).into_owned();
-                let event = state.origin.event("unknown", now_ns(), text);
-                out.push((event, state.token(line)));
+                let text = String::from_utf8_lossy(bytes);
+                let record = writer.write(&state.origin, UNKNOWN, now_ns(), &text);
+                out.push((record, state.token(line)));
             }
         }
+    }
+}
+
+/// Writes one message's record: the app-log stage (redact, lift), then the record from
+/// the stream's cached blocks, then the later stages, if any, on an [`Event`].
+struct RecordWriter<'a> {
+    app_log: &'a mut Option<AppLogStage>,
+    stages: &'a mut [Box<dyn Stage>],
+    lifted: &'a mut Vec<u8>,
+}
+
+impl RecordWriter<'_> {
+    fn write(&mut self, origin: &Origin, stream: usize, timestamp_ns: i64, text: &str) -> Vec<u8> {
+        self.write_marked(origin, stream, timestamp_ns, &[], text)
+    }
+
+    /// [`RecordWriter::write`] with `marks` (record pairs) before the lifted fields.
+    fn write_marked(
+        &mut self,
+        origin: &Origin,
+        stream: usize,
+        timestamp_ns: i64,
+        marks: &[u8],
+        text: &str,
+    ) -> Vec<u8> {
+        self.lifted.clear();
+        self.lifted.extend_from_slice(marks);
+        let line = match self.app_log.as_mut() {
+            Some(app_log) => app_log.run(text, self.lifted),
+            None => Cow::Borrowed(text),
+        };
+        let mut record = Vec::new();
+        origin.write_record(&mut record, stream, timestamp_ns, self.lifted, &line);
+        if self.stages.is_empty() {
+            return record;
+        }
+        let mut event = Event::from_record(&record).expect("a record just written parses");
+        for stage in self.stages.iter_mut() {
+            stage.apply(&mut event);
+        }
+        event.to_record()
+    }
+}
+
+/// The index of a decoded stream in [`super::event::STREAMS`].
+fn stream_index(stream: decode::Stream) -> usize {
+    match stream {
+        decode::Stream::Stdout => 0,
+        decode::Stream::Stderr => 1,
     }
 }
 
@@ -247,7 +331,7 @@ mod tests {
             },
             path: Arc::from(Path::new(LIVE)),
             offset_end,
-            bytes: bytes.to_vec(),
+            bytes: bytes::Bytes::copy_from_slice(bytes),
             truncated: false,
         }
     }
@@ -264,13 +348,18 @@ mod tests {
         let p = Processor::new(
             "n1".into(),
             1024,
+            None,
             Vec::new(),
             Batcher::new(limits),
             buffer.clone(),
             metrics.clone(),
         );
         let (tx, rx) = mpsc::channel(1);
-        tx.send(lines).await.unwrap();
+        let chunk = Chunk {
+            lines,
+            caught_up: false,
+        };
+        tx.send(chunk).await.unwrap();
         drop(tx);
         p.run(rx).await; // flushes and closes the buffer
         let mut events = Vec::new();

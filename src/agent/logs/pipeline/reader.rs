@@ -1,7 +1,7 @@
 //! Discovery and tailing, on a blocking thread: files are synced with what discovery
-//! sees and read with a byte budget, but only while the channel to the processor has
-//! room, so a slow sink slows reading (backpressure) and nothing is read that cannot be
-//! handed on.
+//! sees and read with a byte budget, but only once the channel to the processor has
+//! room (the reader waits for it, up to `idle` at a time, rather than polling), so a
+//! slow sink slows reading (backpressure) and nothing is read that cannot be handed on.
 
 use super::metrics::PipelineMetrics;
 use crate::agent::logs::checkpoint::CheckpointStore;
@@ -10,13 +10,22 @@ use crate::agent::logs::tail::{RawLine, Tailer};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::runtime::Handle;
 use tokio::sync::mpsc;
+
+/// What one poll read, for the processor.
+pub(super) struct Chunk {
+    pub lines: Vec<RawLine>,
+    /// The poll read less than its budget: every file is read to its end, so the
+    /// processor cuts its open batch rather than waiting for the batch's age.
+    pub caught_up: bool,
+}
 
 pub(super) struct Reader {
     pub provider: WatchedProvider,
     pub tailer: Tailer,
     pub store: Arc<Mutex<CheckpointStore>>,
-    pub lines: mpsc::Sender<Vec<RawLine>>,
+    pub lines: mpsc::Sender<Chunk>,
     pub metrics: Arc<PipelineMetrics>,
     /// Bytes read per poll at most.
     pub budget_bytes: usize,
@@ -64,19 +73,21 @@ impl Reader {
         }
     }
 
-    /// Reads once if the processor has room. `Some(true)`: lines were handed on;
-    /// `Some(false)`: nothing to do now; `None`: the processor is gone.
+    /// Waits (at most `idle`) for room in the channel, then reads once. `Some(true)`:
+    /// lines were handed on, or no room came (the caller goes round again without a
+    /// pause); `Some(false)`: nothing to read now; `None`: the processor is gone.
     fn read_once(&mut self) -> Option<bool> {
-        if self.lines.is_closed() {
-            return None;
-        }
-        if self.lines.capacity() == 0 {
-            return Some(false);
-        }
-        let mut out = Vec::new();
-        self.tailer.poll(self.budget_bytes, &mut out);
+        let permit = Handle::current()
+            .block_on(async { tokio::time::timeout(self.idle, self.lines.reserve()).await });
+        let permit = match permit {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(_closed)) => return None,
+            Err(_timeout) => return Some(true),
+        };
+        let mut lines = Vec::new();
+        let read = self.tailer.poll(self.budget_bytes, &mut lines);
         *self.metrics.tail.lock().unwrap_or_else(|e| e.into_inner()) = self.tailer.stats();
-        if out.is_empty() {
+        if lines.is_empty() {
             return Some(false);
         }
         let mut pending = self
@@ -84,10 +95,11 @@ impl Reader {
             .pending
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        pending.read(&out, Instant::now());
+        pending.read(&lines, Instant::now());
         drop(pending);
-        // The only producer, and there was room: this does not wait.
-        self.lines.blocking_send(out).ok().map(|()| true)
+        let caught_up = read < self.budget_bytes as u64;
+        permit.send(Chunk { lines, caught_up });
+        Some(true)
     }
 }
 
@@ -114,6 +126,13 @@ mod tests {
     /// at the next scan and read again from its acknowledged offset (acks in flight).
     #[test]
     fn a_rotated_file_closed_before_the_next_scan_is_not_read_twice() {
+        // The reader waits for channel room on the runtime it runs beside.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_time()
+            .build()
+            .unwrap();
+        let _runtime = runtime.enter();
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("pods/ns_pod_uid/c");
         fs::create_dir_all(&dir).unwrap();
@@ -137,8 +156,8 @@ mod tests {
         let mut round = |reader: &mut Reader| {
             reader.sync();
             while reader.read_once() == Some(true) {}
-            while let Ok(lines) = rx.try_recv() {
-                let lines = lines.into_iter().filter(|l| !l.is_end_of_file());
+            while let Ok(chunk) = rx.try_recv() {
+                let lines = chunk.lines.into_iter().filter(|l| !l.is_end_of_file());
                 read.extend(lines.map(|l| l.bytes));
             }
         };
@@ -150,7 +169,7 @@ mod tests {
         reader.provider.rescan_soon(); // e.g. a late inotify event, or the periodic rescan
         round(&mut reader);
         round(&mut reader);
-        let read: Vec<&[u8]> = read.iter().map(Vec::as_slice).collect();
+        let read: Vec<&[u8]> = read.iter().map(|b| &b[..]).collect();
         assert_eq!(read, [&b"a\n"[..], b"b\n", b"c\n"]);
     }
 }

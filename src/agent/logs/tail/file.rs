@@ -1,9 +1,14 @@
 //! One open log file: positioned reads from where the tailer left it, cut into complete
 //! '\n'-terminated lines with a byte cap, and the checks that tell a truncated or
 //! rewritten file (copytruncate) from one that only grew.
+//!
+//! Each read fills a fresh buffer that is then frozen: a line that lies whole inside
+//! one read is handed on as a slice of it (`Bytes`, no copy); only a line split across
+//! reads, or cut at the cap, is copied together.
 
 use super::{RawLine, TailStats};
 use crate::agent::logs::checkpoint::{FileId, Fingerprint, Probe};
+use bytes::{Bytes, BytesMut};
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::{FileExt, MetadataExt};
@@ -124,10 +129,11 @@ impl TailFile {
         self.suspect = false;
     }
 
-    /// Reads up to `budget` bytes into complete lines appended to `out`.
+    /// Reads up to `budget` bytes (at most `ctx.read_size` per read) into complete
+    /// lines appended to `out`.
     pub fn read(
         &mut self,
-        buf: &mut [u8],
+        buf: &mut BytesMut,
         budget: usize,
         ctx: &LineCtx<'_>,
         out: &mut Vec<RawLine>,
@@ -138,8 +144,10 @@ impl TailFile {
             eof: false,
         };
         while (read.bytes as usize) < budget {
-            let want = (budget - read.bytes as usize).min(buf.len());
-            let n = match self.file.read_at(&mut buf[..want], self.read_pos) {
+            let want = (budget - read.bytes as usize).min(ctx.read_size.max(1));
+            buf.clear();
+            buf.resize(want, 0);
+            let n = match self.file.read_at(&mut buf[..], self.read_pos) {
                 Ok(0) => {
                     read.eof = true;
                     break;
@@ -148,7 +156,8 @@ impl TailFile {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             };
-            self.split_lines(&buf[..n], ctx, out, stats);
+            buf.truncate(n);
+            self.split_lines(buf.split().freeze(), ctx, out, stats);
             read.bytes += n as u64;
         }
         stats.bytes_read += read.bytes;
@@ -158,22 +167,27 @@ impl TailFile {
 
     fn split_lines(
         &mut self,
-        mut chunk: &[u8],
+        chunk: Bytes,
         ctx: &LineCtx<'_>,
         out: &mut Vec<RawLine>,
         stats: &mut TailStats,
     ) {
-        while !chunk.is_empty() {
-            let (piece, complete) = match memchr(chunk) {
-                Some(i) => (&chunk[..=i], true),
-                None => (chunk, false),
+        let mut start = 0;
+        while start < chunk.len() {
+            let (end, complete) = match memchr::memchr(b'\n', &chunk[start..]) {
+                Some(i) => (start + i + 1, true),
+                None => (chunk.len(), false),
             };
-            self.push_pending(piece, ctx.max_line_bytes);
-            self.read_pos += piece.len() as u64;
-            chunk = &chunk[piece.len()..];
-            if complete {
-                self.emit(ctx, out, stats);
+            self.read_pos += (end - start) as u64;
+            if complete && self.pending_len == 0 && end - start <= ctx.max_line_bytes {
+                self.hand_on(chunk.slice(start..end), false, ctx, out, stats);
+            } else {
+                self.push_pending(&chunk[start..end], ctx.max_line_bytes);
+                if complete {
+                    self.emit(ctx, out, stats);
+                }
             }
+            start = end;
         }
     }
 
@@ -191,6 +205,20 @@ impl TailFile {
             return;
         }
         let truncated = self.pending_len > self.pending.len() as u64;
+        let bytes = Bytes::from(std::mem::take(&mut self.pending));
+        self.pending_len = 0;
+        self.hand_on(bytes, truncated, ctx, out, stats);
+    }
+
+    /// Appends one line ending at `read_pos`.
+    fn hand_on(
+        &mut self,
+        bytes: Bytes,
+        truncated: bool,
+        ctx: &LineCtx<'_>,
+        out: &mut Vec<RawLine>,
+        stats: &mut TailStats,
+    ) {
         if truncated {
             stats.lines_over_cap += 1;
         }
@@ -199,10 +227,9 @@ impl TailFile {
             file: self.id,
             path: ctx.path.clone(),
             offset_end: self.read_pos,
-            bytes: std::mem::take(&mut self.pending),
+            bytes,
             truncated,
         });
-        self.pending_len = 0;
     }
 }
 
@@ -210,8 +237,6 @@ impl TailFile {
 pub(super) struct LineCtx<'a> {
     pub path: &'a Arc<Path>,
     pub max_line_bytes: usize,
-}
-
-fn memchr(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'\n')
+    /// The most one read asks for.
+    pub read_size: usize,
 }

@@ -37,6 +37,7 @@ mod sync;
 mod tests;
 
 use crate::agent::logs::checkpoint::{FileId, Probe};
+use bytes::{Bytes, BytesMut};
 use file::{LineCtx, TailFile};
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::path::Path;
@@ -62,7 +63,8 @@ pub struct TailConfig {
     pub max_line_bytes: usize,
     /// How long a rotated-away or deleted file that cannot be drained is kept open.
     pub max_hold: Duration,
-    /// Size of the one read buffer shared by all files.
+    /// The most one read of a file asks for (each read fills a fresh buffer whose
+    /// lines are handed on as slices of it).
     pub read_buf_bytes: usize,
     /// Most files held open at once; streams beyond it wait parked and take turns
     /// ([`park`]).
@@ -93,8 +95,8 @@ pub struct RawLine {
     /// The offset just after this line: the checkpoint once it is acknowledged.
     pub offset_end: u64,
     /// The line with its '\n' (absent only on the last line of a drained file), at most
-    /// `max_line_bytes` bytes.
-    pub bytes: Vec<u8>,
+    /// `max_line_bytes` bytes: usually a slice of the read that found it.
+    pub bytes: Bytes,
     /// The line was longer than `max_line_bytes` and was cut.
     pub truncated: bool,
 }
@@ -109,7 +111,7 @@ impl RawLine {
             file,
             path,
             offset_end,
-            bytes: Vec::new(),
+            bytes: Bytes::new(),
             truncated: false,
         }
     }
@@ -166,7 +168,7 @@ pub struct Tailer {
     /// node. Only then are files met at the first sync, in streams never followed,
     /// `StartAt` files (rotated ones history); after a restart they are new.
     first_start: bool,
-    buf: Vec<u8>,
+    buf: BytesMut,
     /// Files closed since the last `sync`, to be marked gone in the checkpoint store,
     /// with their first bytes as they were at the close (see `report_closed`).
     closed: Vec<(FileId, Option<Probe>)>,
@@ -181,7 +183,7 @@ impl Tailer {
     }
 
     pub fn with_clock(config: TailConfig, clock: Clock) -> Self {
-        let buf = vec![0; config.read_buf_bytes.max(1)];
+        let buf = BytesMut::new();
         Tailer {
             config,
             clock,
@@ -234,6 +236,7 @@ impl Tailer {
         let ctx = LineCtx {
             path: &stream.path,
             max_line_bytes: self.config.max_line_bytes,
+            read_size: self.config.read_buf_bytes,
         };
         let mut total = 0;
         loop {

@@ -161,10 +161,10 @@ impl World {
         let mut out = Vec::new();
         let n = self.tailer.poll(budget, &mut out);
         for line in out.into_iter().filter(|l| !l.is_end_of_file()) {
-            let text = String::from_utf8(line.bytes.clone()).unwrap();
+            let text = String::from_utf8(line.bytes.to_vec()).unwrap();
             let c: usize = text[1..text.find(' ').unwrap()].parse().unwrap();
             assert!(line.path.starts_with(&self.containers[c].dir), "{text}");
-            self.read[c].push(line.bytes);
+            self.read[c].push(line.bytes.to_vec());
         }
         n
     }

@@ -74,7 +74,20 @@ pub fn protobuf(batch: &Batch) -> Vec<u8> {
 }
 
 fn protobuf_snappy(batch: &Batch) -> Result<Vec<u8>, EncodeError> {
-    let raw = protobuf(batch);
+    snappy_block(protobuf(batch))
+}
+
+/// The request of an uncompressed `PushRequest` (written by [`super::write_push`]):
+/// snappy once over the whole body.
+pub fn snappy(raw: Vec<u8>) -> Result<EncodedRequest, EncodeError> {
+    Ok(EncodedRequest {
+        body: snappy_block(raw)?,
+        content_type: "application/x-protobuf",
+        content_encoding: None,
+    })
+}
+
+fn snappy_block(raw: Vec<u8>) -> Result<Vec<u8>, EncodeError> {
     snap::raw::Encoder::new()
         .compress_vec(&raw)
         .map_err(|source| EncodeError::Snappy {

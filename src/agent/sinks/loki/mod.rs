@@ -11,11 +11,13 @@ mod encode;
 mod labels;
 pub mod proto;
 mod send;
+mod wire;
 
 pub use batch::{Batch, BatchLimits, LokiEntry, Stream};
-pub use encode::{encode, json, protobuf, EncodeError, EncodedRequest, Format};
+pub use encode::{encode, json, protobuf, snappy, EncodeError, EncodedRequest, Format};
 pub use labels::{escape_value, is_valid_name, sanitize_name, LabelsError, StreamLabels};
 pub use send::{Delivery, LokiSender, LokiStats};
+pub use wire::{write_push, PushEntry, StreamEntries};
 
 /// The push API's path, relative to Loki's base URL.
 pub const PUSH_PATH: &str = "/loki/api/v1/push";

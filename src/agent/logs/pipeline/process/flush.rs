@@ -9,10 +9,10 @@
 //! (capped at a partial still held on the other stream), so its checkpoint moves past
 //! the pieces only once the message is acknowledged.
 
-use super::{Processor, StreamState};
+use super::{stream_index, Processor, RecordWriter, StreamState};
 use crate::agent::logs::buffer::FileOffsets;
 use crate::agent::logs::checkpoint::FileId;
-use crate::agent::logs::pipeline::event::Event;
+use crate::agent::logs::pipeline::record;
 use crate::agent::logs::pipeline::PipelineMetrics;
 use crate::agent::logs::reassemble::Message;
 use crate::agent::logs::tail::RawLine;
@@ -79,27 +79,41 @@ impl Processor {
         };
         let mut events = Vec::new();
         let paths: Vec<Arc<Path>> = self.partials.held.keys().cloned().collect();
+        let Processor {
+            streams,
+            partials,
+            metrics,
+            app_log,
+            stages,
+            lifted,
+            ..
+        } = &mut *self;
+        let mut writer = RecordWriter {
+            app_log,
+            stages,
+            lifted,
+        };
         for path in paths {
-            let Some(state) = self.streams.get_mut(&path) else {
+            let Some(state) = streams.get_mut(&path) else {
                 continue;
             };
             let messages = state.reassembler.flush_held_before(Some(cutoff));
             if messages.is_empty() {
                 continue;
             }
-            let (file, end) = self.partials.held[&path];
+            let (file, end) = partials.held[&path];
             let end = match state.held_from {
                 Some((f, start)) if f == file && state.reassembler.pending() => end.min(start),
                 _ => end,
             };
             if !state.reassembler.pending() {
                 state.held_from = None;
-                self.partials.held.remove(&path);
+                partials.held.remove(&path);
             }
             let token = || FileOffsets(vec![(file, end)]);
-            count_truncated(&self.metrics, &messages);
+            count_truncated(metrics, &messages);
             for m in messages {
-                events.push((incomplete(state, m), token()));
+                events.push((incomplete(&mut writer, state, m), token()));
             }
         }
         self.count_incomplete("timeout", &events);
@@ -108,26 +122,40 @@ impl Processor {
 
     /// The tailer's mark that `line.file` ended for good: what its stream holds from it
     /// is flushed into `out`.
-    pub(super) fn end_of_file(&mut self, line: &RawLine, out: &mut Vec<(Event, FileOffsets)>) {
-        let Some(state) = self.streams.get_mut(&line.path) else {
+    pub(super) fn end_of_file(&mut self, line: &RawLine, out: &mut Vec<(Vec<u8>, FileOffsets)>) {
+        let Processor {
+            streams,
+            partials,
+            metrics,
+            app_log,
+            stages,
+            lifted,
+            ..
+        } = &mut *self;
+        let Some(state) = streams.get_mut(&line.path) else {
             return;
         };
         if !matches!(state.held_from, Some((f, _)) if f == line.file) {
             return;
         }
         state.held_from = None;
-        self.partials.held.remove(&line.path);
+        partials.held.remove(&line.path);
         let messages = state.reassembler.flush();
         let token = || FileOffsets(vec![(line.file, line.offset_end)]);
-        count_truncated(&self.metrics, &messages);
+        count_truncated(metrics, &messages);
+        let mut writer = RecordWriter {
+            app_log,
+            stages,
+            lifted,
+        };
         let start = out.len();
         for m in messages {
-            out.push((incomplete(state, m), token()));
+            out.push((incomplete(&mut writer, state, m), token()));
         }
         self.count_incomplete("file_end", &out[start..]);
     }
 
-    fn count_incomplete(&self, reason: &'static str, events: &[(Event, FileOffsets)]) {
+    fn count_incomplete(&self, reason: &'static str, events: &[(Vec<u8>, FileOffsets)]) {
         if events.is_empty() {
             return;
         }
@@ -139,10 +167,13 @@ impl Processor {
         *p.incomplete.entry(reason).or_default() += events.len() as u64;
     }
 
-    /// Events made outside a read (the timeout): through the stages to the batcher.
-    async fn ship(&mut self, events: Vec<(Event, FileOffsets)>) {
+    /// Records made outside a read (the timeout): to the batcher.
+    async fn ship(&mut self, events: Vec<(Vec<u8>, FileOffsets)>) {
         if events.is_empty() {
             return;
+        }
+        if let Some(app_log) = &self.app_log {
+            app_log.publish();
         }
         self.metrics
             .process
@@ -150,11 +181,8 @@ impl Processor {
             .unwrap_or_else(|e| e.into_inner())
             .events += events.len() as u64;
         let now = Instant::now();
-        for (mut event, token) in events {
-            for stage in &mut self.stages {
-                stage.apply(&mut event);
-            }
-            for batch in self.batcher.push(event.to_record(), token, now) {
+        for (record, token) in events {
+            for batch in self.batcher.push(record, token, now) {
                 self.push(batch).await;
             }
         }
@@ -173,13 +201,12 @@ fn count_truncated(metrics: &PipelineMetrics, messages: &[Message<'static>]) {
     }
 }
 
-/// The event of a flushed message: its stream's, marked incomplete.
-fn incomplete(state: &StreamState, m: Message<'static>) -> Event {
-    let mut event = state
-        .origin
-        .event(m.stream.as_str(), m.timestamp_nanos, m.text.into_owned());
-    event.metadata.push(("incomplete".into(), "true".into()));
-    event
+/// The record of a flushed message: its stream's, marked `incomplete="true"`.
+fn incomplete(writer: &mut RecordWriter<'_>, state: &StreamState, m: Message<'static>) -> Vec<u8> {
+    let mut mark = Vec::new();
+    record::put_pair(&mut mark, "incomplete", "true");
+    let stream = stream_index(m.stream);
+    writer.write_marked(&state.origin, stream, m.timestamp_nanos, &mark, &m.text)
 }
 
 #[cfg(test)]
@@ -187,6 +214,8 @@ mod tests {
     use super::*;
     use crate::agent::logs::buffer::{BatchLimits, Batcher, Buffer, BufferConfig};
     use crate::agent::logs::checkpoint::Fingerprint;
+    use crate::agent::logs::pipeline::event::Event;
+    use crate::agent::logs::pipeline::reader::Chunk;
     use tokio::sync::mpsc;
 
     const LIVE: &str = "/var/log/pods/default_web-1_u1/app/0.log";
@@ -205,7 +234,7 @@ mod tests {
             file: file(ino),
             path: Arc::from(Path::new(LIVE)),
             offset_end,
-            bytes: bytes.as_bytes().to_vec(),
+            bytes: bytes::Bytes::copy_from_slice(bytes.as_bytes()),
             truncated: false,
         }
     }
@@ -221,6 +250,7 @@ mod tests {
         let p = Processor::new(
             "n1".into(),
             1024,
+            None,
             Vec::new(),
             Batcher::new(limits),
             buffer.clone(),
@@ -228,6 +258,13 @@ mod tests {
         )
         .with_partial_flush_timeout(timeout);
         (p, buffer, metrics)
+    }
+
+    fn chunk(lines: Vec<RawLine>) -> Chunk {
+        Chunk {
+            lines,
+            caught_up: false,
+        }
     }
 
     /// The next event and its batch's token (waits, bounded).
@@ -250,14 +287,14 @@ mod tests {
         let (tx, rx) = mpsc::channel(1);
         let run = tokio::spawn(p.run(rx));
         let p1 = "2024-01-01T00:00:00.000000001Z stdout P never ";
-        tx.send(vec![raw(2, 50, p1)]).await.unwrap();
+        tx.send(chunk(vec![raw(2, 50, p1)])).await.unwrap();
         let (e, token) = next(&buffer).await;
         assert_eq!(e.line, "never ");
         assert!(is_incomplete(&e), "{:?}", e.metadata);
         assert_eq!(token.0, [(file(2), 50)], "the checkpoint passes the pieces");
         // The stream goes on normally after it.
         let f = "2024-01-01T00:00:00.000000002Z stdout F next\n";
-        tx.send(vec![raw(2, 100, f)]).await.unwrap();
+        tx.send(chunk(vec![raw(2, 100, f)])).await.unwrap();
         let (e, _) = next(&buffer).await;
         assert_eq!((e.line.as_str(), is_incomplete(&e)), ("next", false));
         drop(tx);
@@ -271,10 +308,10 @@ mod tests {
         let (tx, rx) = mpsc::channel(1);
         let run = tokio::spawn(p.run(rx));
         let p1 = "2024-01-01T00:00:00.000000001Z stderr P hel";
-        tx.send(vec![raw(2, 44, p1)]).await.unwrap();
+        tx.send(chunk(vec![raw(2, 44, p1)])).await.unwrap();
         tokio::time::sleep(Duration::from_millis(100)).await;
         let f = "2024-01-01T00:00:00.000000002Z stderr F lo\n";
-        tx.send(vec![raw(2, 88, f)]).await.unwrap();
+        tx.send(chunk(vec![raw(2, 88, f)])).await.unwrap();
         let (e, _) = next(&buffer).await;
         assert_eq!((e.line.as_str(), is_incomplete(&e)), ("hello", false));
         drop(tx);
@@ -292,7 +329,7 @@ mod tests {
             RawLine::end_of_file(file(2), Arc::from(Path::new(LIVE)), 45),
             raw(3, 46, "2024-01-01T00:00:00.000000002Z stdout F tail\n"),
         ];
-        tx.send(lines).await.unwrap();
+        tx.send(chunk(lines)).await.unwrap();
         let (e, token) = next(&buffer).await;
         assert_eq!((e.line.as_str(), is_incomplete(&e)), ("head ", true));
         assert_eq!(token.0, [(file(2), 45)]);

@@ -1,4 +1,4 @@
-//! The Elasticsearch adapter of the sender: a batch's events become ECS documents in one
+//! The Elasticsearch adapter of the sender: a batch's records become ECS documents in one
 //! `_bulk` request (index from the configured name or daily pattern, gzip), delivered by
 //! [`BulkSender`], which sends again only the items that failed for a reason worth a
 //! retry. Documents refused for good are counted; a delivery cut short by shutdown
@@ -7,6 +7,7 @@
 use super::{done, EsSinkConfig, Settled, ELASTICSEARCH};
 use crate::agent::logs::pipeline::event::Event;
 use crate::agent::logs::pipeline::metrics::SendStats;
+use crate::agent::logs::pipeline::record::RecordView;
 use crate::agent::sinks::elasticsearch::{
     bulk_url, BulkRequest, BulkSender, EsDocument, IndexTarget,
 };
@@ -31,8 +32,11 @@ impl EsSink {
 
     /// Delivers `events` as one bulk request until every document is accepted or
     /// refused for good.
-    pub async fn deliver(&mut self, events: Vec<Event>) -> Settled {
-        let docs: Vec<EsDocument> = events.into_iter().map(document).collect();
+    pub async fn deliver(&mut self, events: &[RecordView<'_>]) -> Settled {
+        let docs: Vec<EsDocument> = events
+            .iter()
+            .map(|v| document(Event::from_view(v)))
+            .collect();
         let request = BulkRequest::encode(&docs, &self.index);
         drop(docs);
         let delivery = self.sender.deliver(request).await;

@@ -1,17 +1,46 @@
-//! The Loki adapter of the sender: a batch's events become one push request (snappy
-//! protobuf, or JSON with gzip) delivered by [`LokiSender`]; an event whose labels Loki
-//! would refuse is left out and counted, a batch Loki refuses for good is counted.
+//! The Loki adapter of the sender: a batch's records become one push request (snappy
+//! protobuf written straight from the records, or JSON with gzip) delivered by
+//! [`LokiSender`]; an event whose labels Loki would refuse is left out and counted, a
+//! batch Loki refuses for good is counted.
+//!
+//! Entries are grouped into streams by their records' label blocks (equal bytes: the
+//! same label set), and each label set's rendered form is cached across batches, so a
+//! file's labels are rendered once, not once per line.
 
 use super::{done, LokiSinkConfig, Settled, LOKI};
-use crate::agent::logs::pipeline::event::Event;
 use crate::agent::logs::pipeline::metrics::SendStats;
+use crate::agent::logs::pipeline::record::RecordView;
 use crate::agent::sinks::http::{HttpClient, HttpConfigError};
-use crate::agent::sinks::loki::{self, Delivery, Format, LokiEntry, LokiSender, StreamLabels};
+use crate::agent::sinks::loki::{
+    self, Delivery, EncodedRequest, Format, LokiEntry, LokiSender, PushEntry, StreamEntries,
+    StreamLabels,
+};
 use crate::agent::sinks::retry::Retry;
+use fnv::FnvHashMap;
+use std::sync::Arc;
+
+/// Label sets kept rendered; past this the cache starts again (pods come and go).
+const MAX_CACHED_LABEL_SETS: usize = 4096;
 
 pub(super) struct LokiSink {
     sender: LokiSender,
     format: Format,
+    /// Label block bytes ─▶ the rendered label set, `None` when Loki would refuse it.
+    rendered: FnvHashMap<Box<[u8]>, Option<Arc<str>>>,
+}
+
+impl PushEntry for RecordView<'_> {
+    fn timestamp_ns(&self) -> i64 {
+        self.timestamp_ns
+    }
+
+    fn line(&self) -> &[u8] {
+        self.line
+    }
+
+    fn metadata(&self) -> impl Iterator<Item = (&str, &str)> {
+        RecordView::metadata(self)
+    }
 }
 
 impl LokiSink {
@@ -19,19 +48,21 @@ impl LokiSink {
         Ok(LokiSink {
             sender: LokiSender::new(HttpClient::from_config(&config.http)?, retry),
             format: config.format,
+            rendered: FnvHashMap::default(),
         })
     }
 
     /// Delivers `events` as one push request, retrying until Loki settles it.
-    pub async fn deliver(&mut self, events: Vec<Event>) -> Settled {
+    pub async fn deliver(&mut self, events: &[RecordView<'_>]) -> Settled {
         let total = events.len() as u64;
-        let (batch, bad) = batch(events);
-        if batch.is_empty() {
-            return done(0, vec![("encode", bad)]);
-        }
-        let request = match loki::encode(&batch, self.format) {
-            Ok(r) => r,
-            Err(e) => {
+        let (request, bad) = match self.format {
+            Format::Protobuf => self.protobuf(events),
+            _ => json(events, self.format),
+        };
+        let request = match request {
+            Some(Ok(r)) => r,
+            None => return done(0, vec![("encode", bad)]),
+            Some(Err(e)) => {
                 tracing::error!(error = %e, "A log batch could not be encoded for Loki; it is dropped and counted.");
                 return done(0, vec![("encode", total)]);
             }
@@ -43,6 +74,55 @@ impl LokiSink {
         }
     }
 
+    /// The snappy protobuf request (`None` when no event could be part of it), and how
+    /// many events were left out.
+    fn protobuf(&mut self, events: &[RecordView<'_>]) -> (Option<Encoded>, u64) {
+        if self.rendered.len() > MAX_CACHED_LABEL_SETS {
+            self.rendered.clear();
+        }
+        let mut index: FnvHashMap<&[u8], usize> = FnvHashMap::default();
+        let mut groups: Vec<(Arc<str>, Vec<&RecordView<'_>>)> = Vec::new();
+        let mut bad = 0;
+        for event in events {
+            if let Some(&i) = index.get(event.labels_block) {
+                groups[i].1.push(event);
+                continue;
+            }
+            let Some(labels) = self.render(event) else {
+                bad += 1;
+                continue;
+            };
+            index.insert(event.labels_block, groups.len());
+            groups.push((labels, vec![event]));
+        }
+        if groups.is_empty() {
+            return (None, bad);
+        }
+        let streams: Vec<StreamEntries<'_, RecordView<'_>>> = groups
+            .iter()
+            .map(|(labels, entries)| StreamEntries {
+                labels,
+                entries: entries.clone(),
+            })
+            .collect();
+        let mut raw = Vec::new();
+        loki::write_push(&streams, &mut raw);
+        (Some(loki::snappy(raw)), bad)
+    }
+
+    /// The rendered label set of `event`'s labels, from the cache or rendered now.
+    fn render(&mut self, event: &RecordView<'_>) -> Option<Arc<str>> {
+        if let Some(r) = self.rendered.get(event.labels_block) {
+            return r.clone();
+        }
+        let rendered = StreamLabels::new(event.labels())
+            .ok()
+            .map(|l| Arc::from(l.render()));
+        self.rendered
+            .insert(event.labels_block.into(), rendered.clone());
+        rendered
+    }
+
     pub fn publish(&self, s: &mut SendStats) {
         let stats = self.sender.stats();
         let counts = s.sinks.entry(LOKI).or_default();
@@ -52,22 +132,27 @@ impl LokiSink {
     }
 }
 
-/// The push batch of `events`, and how many could not be part of it (labels Loki
-/// would refuse).
-fn batch(events: Vec<Event>) -> (loki::Batch, u64) {
+type Encoded = Result<EncodedRequest, loki::EncodeError>;
+
+/// The JSON request (the optional format: built through [`loki::Batch`]).
+fn json(events: &[RecordView<'_>], format: Format) -> (Option<Encoded>, u64) {
     let mut batch = loki::Batch::new();
     let mut bad = 0;
     for event in events {
-        let Ok(labels) = StreamLabels::new(event.labels) else {
+        let Ok(labels) = StreamLabels::new(event.labels()) else {
             bad += 1;
             continue;
         };
+        let owned = |(k, v): (&str, &str)| (k.to_owned(), v.to_owned());
         let entry = LokiEntry {
             timestamp_ns: event.timestamp_ns,
-            line: event.line,
-            metadata: event.metadata,
+            line: String::from_utf8_lossy(event.line).into_owned(),
+            metadata: event.metadata().map(owned).collect(),
         };
         batch.push(&labels, entry);
     }
-    (batch, bad)
+    if batch.is_empty() {
+        return (None, bad);
+    }
+    (Some(loki::encode(&batch, format)), bad)
 }

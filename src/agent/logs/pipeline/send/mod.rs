@@ -10,8 +10,8 @@
 mod elasticsearch;
 mod loki;
 
-use super::event::Event;
 use super::metrics::PipelineMetrics;
+use super::record::RecordView;
 use super::PipelineError;
 use crate::agent::logs::buffer::{Buffer, Delivery as Popped, FileOffsets};
 use crate::agent::sinks::backoff::{Backoff, BackoffConfig};
@@ -112,28 +112,23 @@ impl SinkSet {
         loki.into_iter().chain(es).collect()
     }
 
-    /// Delivers `events` to every sink concurrently; each gets its own copy only when
-    /// there are two. Returns each sink's outcome.
-    async fn deliver(&mut self, events: Vec<Event>) -> Vec<(&'static str, Settled)> {
+    /// Delivers `events` to every sink concurrently (both read the same records).
+    /// Returns each sink's outcome.
+    async fn deliver(&mut self, events: &[RecordView<'_>]) -> Vec<(&'static str, Settled)> {
         let SinkSet {
             loki,
             elasticsearch,
         } = self;
-        let (for_loki, for_es) = match (loki.is_some(), elasticsearch.is_some()) {
-            (true, true) => (Some(events.clone()), Some(events)),
-            (true, false) => (Some(events), None),
-            (false, _) => (None, Some(events)),
-        };
         let to_loki = async {
-            match (loki.as_mut(), for_loki) {
-                (Some(sink), Some(events)) => Some((LOKI, sink.deliver(events).await)),
-                _ => None,
+            match loki.as_mut() {
+                Some(sink) => Some((LOKI, sink.deliver(events).await)),
+                None => None,
             }
         };
         let to_es = async {
-            match (elasticsearch.as_mut(), for_es) {
-                (Some(sink), Some(events)) => Some((ELASTICSEARCH, sink.deliver(events).await)),
-                _ => None,
+            match elasticsearch.as_mut() {
+                Some(sink) => Some((ELASTICSEARCH, sink.deliver(events).await)),
+                None => None,
             }
         };
         let (a, b) = tokio::join!(to_loki, to_es);
@@ -186,7 +181,7 @@ impl Sender {
                 .map(|n| (n, done(0, vec![])))
                 .collect()
         } else {
-            self.sinks.deliver(events).await
+            self.sinks.deliver(&events).await
         };
         let mut settled = true;
         for (sink, outcome) in outcomes {
@@ -223,11 +218,11 @@ fn done(sent: u64, dropped: Vec<(&'static str, u64)>) -> Settled {
 
 /// The batch's events, and how many records could not be read back (counted as
 /// dropped with reason "encode" at every sink).
-fn read_events(records: &[Vec<u8>]) -> (Vec<Event>, u64) {
+fn read_events(records: &[Vec<u8>]) -> (Vec<RecordView<'_>>, u64) {
     let mut events = Vec::with_capacity(records.len());
     let mut unreadable = 0;
     for record in records {
-        match Event::from_record(record) {
+        match RecordView::parse(record) {
             Ok(e) => events.push(e),
             Err(_) => unreadable += 1,
         }
