@@ -228,17 +228,20 @@ impl<'a> Case<'a> {
     }
 
     /// logrotate's copytruncate, once the agent has read the live file's first bytes
-    /// (one message written into it acknowledged, or it is empty). Before that it cannot
+    /// (every message in it acknowledged, or one written into it acknowledged in the
+    /// agent's current run, which has it open). Before that it cannot
     /// tell the truncated file, rewritten, from one it has not read yet: their new lines
     /// would be read before the copy's. Real timing gives this: logrotate truncates a
     /// file long after it was created.
     fn copytruncate(&mut self, i: usize) {
         let (live, name) = (self.node.instances[i].live, self.node.name(i));
         self.log(format!("copytruncate {name}"));
+        self.node.finish_pending(i);
         let since = self.run_start;
         self.wait_until(&format!("the agent read the start of {name}"), |n, d| {
             let file = &n.files[live];
-            file.unique.is_empty() || file.unique.iter().any(|&s| d.has_since(s, since))
+            let all = file.messages.iter().all(|&s| d.has(s));
+            all || file.unique.iter().any(|&s| d.has_since(s, since))
         });
         self.node.copytruncate(i);
         self.cleanup(i);
@@ -308,10 +311,12 @@ impl<'a> Case<'a> {
 
     /// The agent stops cleanly (delivering what it holds, persisting its checkpoints),
     /// a few operations happen while it is down, and it starts again: nothing is read
-    /// twice, nothing is lost. Messages begun are finished first: a partial line held at
-    /// a stop makes the other stream's lines read after it be read again at the start
-    /// (at-least-once by design, pipeline/process.rs). Nothing is unlinked while it is
-    /// down: a file it never opened, deleted then, is lost to any agent.
+    /// twice, nothing is lost. Messages begun are finished, and every message written
+    /// in pieces acknowledged, first: a partial line held at a stop makes the other
+    /// stream's lines read after it be read again at the start (at-least-once by design:
+    /// their checkpoint stops at the held piece, pipeline/process.rs). Nothing is
+    /// unlinked while it is down: a file it never opened, deleted then, is lost to any
+    /// agent.
     fn restart_agent(&mut self) {
         self.log("agent stops".into());
         for i in self.node.running() {
@@ -320,6 +325,10 @@ impl<'a> Case<'a> {
         // A file unlinked while the agent reads it is read to its end through the open
         // descriptor; an agent stopped before that end cannot read the rest after its
         // start (the file is gone). Real timing gives it the time.
+        self.wait_until("no partial line held", |n, d| {
+            let split = (0..n.messages.len() as u64).filter(|&s| n.messages[s as usize].split);
+            split.into_iter().all(|s| d.has(s))
+        });
         self.wait_until("the agent read the files unlinked", |n, d| {
             let gone = n.files.iter().filter(|f| !f.on_disk);
             gone.flat_map(|f| &f.messages).all(|&s| d.has(s))
@@ -350,6 +359,14 @@ impl<'a> Case<'a> {
         }
         self.log("agent starts".into());
         self.start_agent();
+        // One message written now and acknowledged: the new run has synced once, so it
+        // has every file present opened and knows its first bytes (see `copytruncate`).
+        if let Some(&i) = self.node.running().first() {
+            self.node.write(&mut self.rng, i);
+            self.node.finish_pending(i);
+            let last = self.node.messages.len() as u64 - 1;
+            self.wait_until("a first message after the start", |_, d| d.has(last));
+        }
     }
 
     /// The receiver turns the next requests away (retried with backoff).

@@ -35,6 +35,8 @@ pub struct Message {
     pub stream: usize,
     pub text: String,
     pub timestamp_ns: i64,
+    /// Written in more than one piece (P…F).
+    pub split: bool,
 }
 
 /// One container instance (`<N>.log` and its rotated files).
@@ -146,8 +148,9 @@ impl Node {
         for _ in 0..1 + rng.below(6) {
             let stream = rng.below(2) as usize;
             let seq = self.new_message(rng, i, stream);
-            let text = &self.messages[seq as usize].text;
-            queues[stream].extend(split(rng, text).into_iter().map(|p| (seq, p)));
+            let pieces = split(rng, &self.messages[seq as usize].text);
+            self.messages[seq as usize].split = pieces.len() > 1;
+            queues[stream].extend(pieces.into_iter().map(|p| (seq, p)));
         }
         let mut out = String::new();
         while queues.iter().any(|q| !q.is_empty()) {
@@ -195,6 +198,7 @@ impl Node {
             stream,
             text,
             timestamp_ns,
+            split: false,
         });
         seq
     }

@@ -205,7 +205,9 @@ impl CheckpointStore {
         if !grown || !self.entries.contains_key(&current) {
             return current;
         }
-        let new = probe.id();
+        let mut new = probe.id();
+        let generation = current.fingerprint.generation();
+        new.fingerprint = new.fingerprint.with_generation(generation);
         self.rekey(current, new);
         new
     }
