@@ -1,0 +1,41 @@
+//! A copytruncate copy met while logrotate is still writing it (empty or half
+//! written): left alone until whole, never read again from 0.
+
+use super::*;
+
+/// logrotate (like `std::fs::copy`) creates the copy, then fills it: a sync may meet it
+/// empty or half written, not yet beginning with the live file's first bytes. It must
+/// not be opened then as a new file read from 0 (every line read twice): it is left
+/// for the sync after the truncation, which reads the copy on from where the reader was.
+#[test]
+fn a_copy_met_while_being_written_is_not_read_again_from_zero() {
+    let fx = Fixture::new();
+    let content = "copied line one\ncopied line two\n";
+    fx.append(&fx.live, content);
+    let mut store = fx.store();
+    let mut t = fx.tailer(TailConfig::default());
+    t.sync(&fx.found(&[]), &mut store);
+    assert_eq!(
+        texts(&read_all(&mut t)),
+        ["copied line one\n", "copied line two\n"]
+    );
+    let copy = fx.live.with_file_name("0.log.20240101-000001");
+    let listed = fx.found(&["0.log.20240101-000001"]);
+    let (start, rest) = content.split_at(9);
+    for piece in ["", start] {
+        fx.append(&copy, piece);
+        t.sync(&listed, &mut store);
+        assert_eq!(texts(&read_all(&mut t)), Vec::<String>::new());
+    }
+    fx.append(&copy, rest);
+    OpenOptions::new()
+        .write(true)
+        .open(&fx.live)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    fx.append(&fx.live, "after\n");
+    t.sync(&listed, &mut store);
+    assert_eq!(texts(&read_all(&mut t)), ["after\n"]);
+    assert_eq!(t.stats().truncations, 1);
+}
