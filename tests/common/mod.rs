@@ -1,13 +1,19 @@
 //! Shared by the integration tests and the side-by-side benchmark: child processes bound
 //! to free loopback ports that die with their guard (the agent, node_exporter,
 //! Prometheus), the peer binaries' lookup, raw HTTP GETs, and body parsing; the sinks'
-//! stand-in receivers ([`receivers`]) and a recording retry sleeper ([`sleeper`]).
+//! stand-in receivers ([`receivers`]) and a recording retry sleeper ([`sleeper`]); for
+//! the model-based log test, a kubelet log tree with a model of what was written
+//! ([`kubelet`]), deliveries checked against it ([`delivered`]) and a seeded generator
+//! ([`rng`]).
 #![allow(dead_code)] // each test file uses its own subset
 
 pub mod cri;
+pub mod delivered;
+pub mod kubelet;
 pub mod logs;
 pub mod promtool;
 pub mod receivers;
+pub mod rng;
 pub mod sleeper;
 
 use nodepulse::exposition::parse::{parse, Parsed};

@@ -64,6 +64,14 @@ impl Script {
         self.received.lock().unwrap().clone()
     }
 
+    /// What was received from the `start`th request on (to read incrementally).
+    pub fn received_from(&self, start: usize) -> Vec<Received> {
+        let received = self.received.lock().unwrap();
+        received
+            .get(start..)
+            .map_or_else(Vec::new, <[Received]>::to_vec)
+    }
+
     pub fn accepted(&self) -> Vec<Value> {
         self.accepted.lock().unwrap().clone()
     }

@@ -8,10 +8,12 @@
 //! cannot be read never stops the agent: it is kept aside, counted, and the store starts
 //! empty (at worst lines are sent twice, never lost).
 
+mod copies;
 pub(crate) mod durable;
 mod format;
 pub mod identity;
 
+pub use copies::Snapshot;
 pub use identity::{FileId, Fingerprint, Probe, FINGERPRINT_LEN};
 
 use format::Record;
@@ -65,22 +67,6 @@ pub struct CheckpointStats {
     pub pruned: u64,
     /// Successful writes of the checkpoint file.
     pub persisted: u64,
-}
-
-/// The checkpoint file's next content, to be written with no lock held (blocking I/O).
-pub struct Snapshot {
-    dir: PathBuf,
-    bytes: Vec<u8>,
-}
-
-impl Snapshot {
-    /// Writes `checkpoints.json` atomically and durably (tmp file, fsync, rename).
-    pub fn write(&self) -> Result<(), CheckpointError> {
-        durable::write_atomically(&self.dir, &self.bytes).map_err(|source| CheckpointError::Io {
-            path: self.dir.clone(),
-            source,
-        })
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -207,6 +193,23 @@ impl CheckpointStore {
         id
     }
 
+    /// Re-keys the entry of `id` on the first bytes `probe` read from the same file now
+    /// (it grew since it was keyed), keeping its path and offset; returns the id to use.
+    /// Acknowledgements still in flight for `id` find the entry through an alias. A probe
+    /// of another file, or bytes that do not extend the fingerprint, change nothing.
+    pub fn refresh(&mut self, id: &FileId, probe: &Probe) -> FileId {
+        let current = self.current(id);
+        let grown = current.dev == probe.dev
+            && current.ino == probe.ino
+            && current.fingerprint.is_prefix_of(&probe.head);
+        if !grown || !self.entries.contains_key(&current) {
+            return current;
+        }
+        let new = probe.id();
+        self.rekey(current, new);
+        new
+    }
+
     /// True when the store has an entry for the file probed (the same identity rules as
     /// [`CheckpointStore::resolve`], without creating one): the tailer asks this before
     /// `resolve` to tell a file it has a checkpoint for from one it meets for the first time.
@@ -276,53 +279,6 @@ impl CheckpointStore {
         Ok(new)
     }
 
-    /// The tailer found `copy`, a copy of the content `old` had before it was truncated
-    /// (copytruncate), and reads on from it: the copy's checkpoint starts at what was
-    /// acknowledged of `old` (`acked`), and acks still in flight for `old` now move the
-    /// copy's (same content, same offsets) instead of being ignored.
-    pub fn claim_copy(&mut self, old: &FileId, copy: &FileId, acked: u64) {
-        let old = self.current(old);
-        let copy = self.current(copy);
-        let Some(entry) = self.entries.get_mut(&copy) else {
-            return;
-        };
-        if acked > entry.offset {
-            entry.offset = acked;
-            self.dirty = true;
-        }
-        for target in self.aliases.values_mut().filter(|t| **t == old) {
-            *target = copy;
-        }
-        self.aliases.insert(old, copy);
-    }
-
-    /// A file not known by identity that begins with the first bytes of a known one
-    /// last seen at `live` on another inode: the copy copytruncate made of it while the
-    /// agent was down. Returns the known file's id and acknowledged offset (the copy is
-    /// read on from there).
-    pub fn copy_source(&self, probe: &Probe, live: &Path) -> Option<(FileId, u64)> {
-        let live = live.to_string_lossy();
-        self.entries.iter().find_map(|(id, e)| {
-            let other_inode = (id.dev, id.ino) != (probe.dev, probe.ino);
-            let fp = &id.fingerprint;
-            let copied = fp.covered_len() > 0 && fp.is_prefix_of(&probe.head);
-            (other_inode && copied && e.path == live).then_some((*id, e.offset))
-        })
-    }
-
-    /// When the store last updated an entry of the stream whose live file is `live`
-    /// (the live file, or one rotated from it: `<live>.<suffix>`), if it has any: the
-    /// stream was followed before, until about then.
-    pub fn last_update_of(&self, live: &Path) -> Option<u64> {
-        let live = live.to_string_lossy();
-        let of_stream = |p: &str| {
-            p.strip_prefix(live.as_ref())
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
-        };
-        let entries = self.entries.values().filter(|e| of_stream(&e.path));
-        entries.map(|e| e.updated).max()
-    }
-
     /// Records that the file is gone; its entry is pruned once the retention has passed.
     pub fn mark_gone(&mut self, id: &FileId) -> Result<(), CheckpointError> {
         let now = self.now();
@@ -355,10 +311,10 @@ impl CheckpointStore {
             return None;
         }
         self.dirty = false;
-        Some(Snapshot {
-            dir: self.dir.clone(),
-            bytes: format::encode(self.records()),
-        })
+        Some(Snapshot::new(
+            self.dir.clone(),
+            format::encode(self.records()),
+        ))
     }
 
     /// The outcome of writing the last [`Snapshot`].

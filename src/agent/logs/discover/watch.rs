@@ -50,6 +50,12 @@ impl WatchedProvider {
         self._watcher.is_some()
     }
 
+    /// Makes the next [`PathsProvider::paths`] scan again: the caller knows the last
+    /// scan is stale (the tailer found a rotation it does not show).
+    pub fn rescan_soon(&self) {
+        self.changed.store(true, Ordering::Release);
+    }
+
     fn rescan_due(&self, now: Instant) -> bool {
         self.last_scan
             .is_none_or(|t| now.saturating_duration_since(t) >= self.rescan_every)

@@ -259,6 +259,8 @@ impl Pipeline {
         let checkpointer = checkpointer::Checkpointer {
             buffer: buffer.clone(),
             store,
+            data_dir: config.data_dir.clone(),
+            unsynced_dir: AtomicBool::new(false),
             persist_every: config.persist_every,
             durability,
             metrics: metrics.clone(),

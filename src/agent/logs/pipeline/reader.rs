@@ -53,10 +53,24 @@ impl Reader {
         tracing::debug!("Log reader stopped.");
     }
 
+    /// Syncs the tailer with discovery. When the tailer finds a rotation or a
+    /// copytruncate by itself (the live path names another file, or it shrank), the list
+    /// it was given may predate it: the next sync rescans, so the renamed file or the
+    /// copy is listed before the tailer drains and closes it. A closed rotated file
+    /// missing from the list is forgotten, and met again at a later scan it would be
+    /// read a second time from its acknowledged offset.
     fn sync(&mut self) {
         let found = self.provider.paths();
+        let seen = |t: &Tailer| {
+            let s = t.stats();
+            (s.rotations, s.truncations)
+        };
+        let before = seen(&self.tailer);
         let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
         self.tailer.sync(&found, &mut store);
+        if seen(&self.tailer) != before {
+            self.provider.rescan_soon();
+        }
     }
 
     /// Waits (at most `idle`) for room in the channel, then reads once. `Some(true)`:
@@ -86,5 +100,76 @@ impl Reader {
         let caught_up = read < self.budget_bytes as u64;
         permit.send(Chunk { lines, caught_up });
         Some(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::logs::discover::DiscoverConfig;
+    use crate::agent::logs::tail::TailConfig;
+    use std::fs::{self, OpenOptions};
+    use std::io::Write;
+    use std::path::Path;
+
+    fn append(path: &Path, text: &str) {
+        let mut f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    }
+
+    /// Regression (found by tests/logs_model.rs, seed 0): a rotated file drained and
+    /// closed while discovery's list still predated its rotation was forgotten, then met
+    /// at the next scan and read again from its acknowledged offset (acks in flight).
+    #[test]
+    fn a_rotated_file_closed_before_the_next_scan_is_not_read_twice() {
+        // The reader waits for channel room on the runtime it runs beside.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_time()
+            .build()
+            .unwrap();
+        let _runtime = runtime.enter();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("pods/ns_pod_uid/c");
+        fs::create_dir_all(&dir).unwrap();
+        let live = dir.join("0.log");
+        append(&live, "a\nb\n");
+        let store = CheckpointStore::open(&tmp.path().join("data"), Duration::from_secs(60));
+        let (tx, mut rx) = mpsc::channel(16);
+        let config = DiscoverConfig::new(tmp.path().join("pods"), None);
+        let mut reader = Reader {
+            // No inotify, no periodic rescan in the test's time: only asked-for scans.
+            provider: WatchedProvider::new(config, Duration::from_secs(3600), false),
+            tailer: Tailer::new(TailConfig::default()),
+            store: Arc::new(Mutex::new(store.unwrap())),
+            lines: tx,
+            metrics: Arc::new(PipelineMetrics::default()),
+            budget_bytes: 1 << 20,
+            idle: Duration::ZERO,
+            stop: Arc::new(AtomicBool::new(false)),
+        };
+        let mut read = Vec::new();
+        let mut round = |reader: &mut Reader| {
+            reader.sync();
+            while reader.read_once() == Some(true) {}
+            while let Ok(chunk) = rx.try_recv() {
+                let lines = chunk.lines.into_iter().filter(|l| !l.is_end_of_file());
+                read.extend(lines.map(|l| l.bytes));
+            }
+        };
+        round(&mut reader);
+        fs::rename(&live, dir.join("0.log.20240101-000001")).unwrap();
+        append(&live, "c\n");
+        round(&mut reader); // rotation found by probing the live path; the old file closes
+        round(&mut reader);
+        reader.provider.rescan_soon(); // e.g. a late inotify event, or the periodic rescan
+        round(&mut reader);
+        round(&mut reader);
+        let read: Vec<&[u8]> = read.iter().map(|b| &b[..]).collect();
+        assert_eq!(read, [&b"a\n"[..], b"b\n", b"c\n"]);
     }
 }

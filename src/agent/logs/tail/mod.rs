@@ -36,7 +36,7 @@ mod sync;
 #[cfg(test)]
 mod tests;
 
-use crate::agent::logs::checkpoint::FileId;
+use crate::agent::logs::checkpoint::{FileId, Probe};
 use bytes::{Bytes, BytesMut};
 use file::{LineCtx, TailFile};
 use std::collections::{BTreeMap, HashSet, VecDeque};
@@ -164,9 +164,14 @@ pub struct Tailer {
     /// Streams waiting for a file slot (`max_open_files`).
     parked: park::ParkLot,
     synced_once: bool,
+    /// The checkpoints were empty at the first sync: the agent's first start on this
+    /// node. Only then are files met at the first sync, in streams never followed,
+    /// `StartAt` files (rotated ones history); after a restart they are new.
+    first_start: bool,
     buf: BytesMut,
-    /// Files closed since the last `sync`, to be marked gone in the checkpoint store.
-    closed: Vec<FileId>,
+    /// Files closed since the last `sync`, to be marked gone in the checkpoint store,
+    /// with their first bytes as they were at the close (see `report_closed`).
+    closed: Vec<(FileId, Option<Probe>)>,
     /// Round-robin start, so every stream gets read under a small budget.
     next: usize,
     stats: TailStats,
@@ -185,6 +190,7 @@ impl Tailer {
             streams: BTreeMap::new(),
             parked: park::ParkLot::default(),
             synced_once: false,
+            first_start: true,
             buf,
             closed: Vec::new(),
             next: 0,
@@ -266,10 +272,12 @@ impl Tailer {
             let mut f = stream.files.pop_front().expect("front exists");
             f.emit(&ctx, out, &mut self.stats);
             out.push(RawLine::end_of_file(f.id, stream.path.clone(), f.read_pos));
-            if let Ok(p) = f.probe() {
+            let probe = f.probe().ok();
+            if let Some(p) = &probe {
                 stream.done.insert(p.id());
             }
-            self.closed.push(f.id);
+            self.closed.push((f.id, probe));
+            tracing::debug!(path = %stream.path.display(), ino = f.id.ino, at = f.read_pos, "A drained log file was closed.");
         }
         total
     }
@@ -294,11 +302,12 @@ impl Tailer {
                     }
                 }
                 if expired {
-                    if let Ok(p) = f.probe() {
+                    let probe = f.probe().ok();
+                    if let Some(p) = &probe {
                         done.insert(p.id());
                     }
                     out.push(RawLine::end_of_file(f.id, path.clone(), f.committed()));
-                    closed.push(f.id);
+                    closed.push((f.id, probe));
                 }
                 !expired
             });

@@ -83,7 +83,8 @@ impl Tailer {
             file: None,
             done: HashSet::new(),
         };
-        if meet == Meet::AtStart {
+        let followed = store.last_update_of(&d.live).is_some();
+        if meet == Meet::AtStart && (self.first_start || followed) {
             // As `sync` would have met them now (see `Meet`): history is decided now.
             let since = store.last_update_of(&d.live);
             for path in &d.rotated {
@@ -162,7 +163,7 @@ impl Tailer {
                 None => self.stats.files_let_go += 1,
             }
         }
-        self.sync_stream(&mut stream, d, Meet::Later, store);
+        self.sync_stream(&mut stream, d, (Meet::Later, true), store);
         let opened = stream.files.len();
         self.streams.insert(key, stream);
         opened

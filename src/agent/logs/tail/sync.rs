@@ -5,10 +5,10 @@
 use super::file::TailFile;
 use super::{StartAt, Stream, Tailer};
 use crate::agent::logs::checkpoint::{CheckpointStore, Probe};
-use crate::agent::logs::discover::Discovered;
+use crate::agent::logs::discover::{path, Discovered};
 use std::collections::{HashSet, VecDeque};
 use std::fs::File;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// How a file met for the first time is started.
@@ -31,6 +31,7 @@ impl Tailer {
         let meet = if self.synced_once {
             Meet::Later
         } else {
+            self.first_start = store.is_empty();
             Meet::AtStart
         };
         let mut seen = HashSet::new();
@@ -47,13 +48,14 @@ impl Tailer {
                 self.park_new(key, d, meet, store);
                 continue;
             }
+            let new = existing.is_none();
             let mut stream = existing.unwrap_or_else(|| Stream {
                 path: key.clone(),
                 files: VecDeque::new(),
                 done: HashSet::new(),
             });
             let before = stream.files.len();
-            self.sync_stream(&mut stream, d, meet, store);
+            self.sync_stream(&mut stream, d, (meet, new), store);
             open = (open + stream.files.len()).saturating_sub(before);
             self.streams.insert(key, stream);
         }
@@ -68,15 +70,19 @@ impl Tailer {
         &mut self,
         stream: &mut Stream,
         d: &Discovered,
-        meet: Meet,
+        (meet, new): (Meet, bool),
         store: &mut CheckpointStore,
     ) {
         let meet = match (meet, store.last_update_of(&d.live)) {
             (Meet::AtStart, Some(updated)) => Meet::Resumed(updated),
+            // A stream never followed, met at a restart: it began while the agent was
+            // down (or just before it stopped); its rotated files are not history.
+            (Meet::AtStart, None) if !self.first_start => Meet::Later,
             (meet, _) => meet,
         };
-        let rotated = self.probe_all(&d.rotated);
-        self.check_truncations(stream, &rotated, store);
+        let rotated = self.rotated_now(stream, d, new);
+        self.check_truncations(stream, &d.rotated, store);
+        self.retire_unlisted(stream, &d.live, &rotated);
         for (path, probe) in &rotated {
             self.sync_rotated(stream, path, probe, meet, store);
         }
@@ -85,18 +91,45 @@ impl Tailer {
         stream.done.retain(|id| rotated_ids.contains(id));
     }
 
-    fn probe_all<'a>(&mut self, paths: &'a [std::path::PathBuf]) -> Vec<(&'a Path, Probe)> {
-        let probe = |p: &'a std::path::PathBuf| Probe::read(p).ok().map(|pr| (p.as_path(), pr));
-        paths.iter().filter_map(probe).collect()
+    /// The stream's rotated files, probed, oldest first: discovery's list, or the
+    /// directory read again for a stream met for the first time or when the live path
+    /// no longer names the live file. The list may predate rotations (a scan racing
+    /// them, inotify late): a rotated file it lacks, met later, would be read after the
+    /// newer files already read.
+    fn rotated_now(&mut self, stream: &Stream, d: &Discovered, new: bool) -> Vec<(PathBuf, Probe)> {
+        let live = Probe::read(&d.live).ok();
+        let moved = |f: &TailFile| f.live && !live.as_ref().is_some_and(|p| f.same_inode(p));
+        if new || stream.files.iter().any(moved) {
+            return rotated_on_disk(&d.live, &d.rotated);
+        }
+        let probe = |p: &PathBuf| Probe::read(p).ok().map(|pr| (p.clone(), pr));
+        d.rotated.iter().filter_map(probe).collect()
+    }
+
+    /// A live file renamed and gone from disk (rotated, then deleted or gzipped while
+    /// open) has no name to place it among the rotated files: it is retired before they
+    /// are placed, so the ones not seen yet, rotated after it, go after it.
+    fn retire_unlisted(&mut self, stream: &mut Stream, live: &Path, rotated: &[(PathBuf, Probe)]) {
+        let now = Probe::read(live).ok();
+        for f in stream.files.iter_mut().filter(|f| f.live) {
+            let renamed = !now.as_ref().is_some_and(|p| f.same_inode(p));
+            if renamed && !rotated.iter().any(|(_, p)| f.same_inode(p)) {
+                self.stats.rotations += 1;
+                f.live = false;
+                f.gone_since = Some((self.clock)());
+            }
+        }
     }
 
     /// Copytruncate: each truncated file restarts at 0 with its checkpoint reset; if a
     /// rotated sibling begins with its old first bytes, that is the copy, read from where
     /// the reader was. Files are handled last first, so inserted copies shift nothing.
+    /// The copy is looked for on disk, not in discovery's list: that may predate it, and
+    /// a copy met later would be read again from 0.
     fn check_truncations(
         &mut self,
         stream: &mut Stream,
-        rotated: &[(&Path, Probe)],
+        listed: &[PathBuf],
         store: &mut CheckpointStore,
     ) {
         let truncated: Vec<usize> = (0..stream.files.len())
@@ -105,6 +138,10 @@ impl Tailer {
                 f.suspect || f.looks_truncated(true).unwrap_or(false)
             })
             .collect();
+        if truncated.is_empty() {
+            return;
+        }
+        let rotated = rotated_on_disk(&stream.path, listed);
         for i in truncated.into_iter().rev() {
             self.stats.truncations += 1;
             // The next generation: acks still in flight for what was read before do not
@@ -215,6 +252,7 @@ impl Tailer {
             self.stats.rotations += 1;
             f.live = false;
             f.gone_since = Some((self.clock)());
+            tracing::debug!(path = %live.display(), ino = f.id.ino, "The live file was rotated away.");
         }
         let Some(probe) = probe else { return };
         if stream.done.contains(&probe.id()) || stream.files.iter().any(|f| f.same_inode(&probe)) {
@@ -232,9 +270,17 @@ impl Tailer {
         }
     }
 
-    /// Tells the store which files the tailer closed (their entries age out).
+    /// Tells the store which files the tailer closed (their entries age out). A file
+    /// keyed on a short fingerprint (opened nearly empty, renamed before a sync grew it)
+    /// is keyed again on its first bytes at the close: an entry that covers few or no
+    /// bytes would match the next file given its inode, which would then start at this
+    /// one's offset (Fluent Bit #4895).
     fn report_closed(&mut self, store: &mut CheckpointStore) {
-        for id in self.closed.drain(..) {
+        for (id, probe) in std::mem::take(&mut self.closed) {
+            let id = match probe {
+                Some(p) if id.fingerprint.is_partial() => store.refresh(&id, &p),
+                _ => id,
+            };
             let _ = store.mark_gone(&id);
         }
     }
@@ -277,6 +323,7 @@ impl Tailer {
             Some(acked) if known && acked > 0 => acked,
             _ => default.unwrap_or(len),
         };
+        tracing::debug!(path = %path.display(), ino = now.ino, start, len, "A log file was opened.");
         Some(TailFile::new(file, id, start.min(len)))
     }
 
@@ -306,4 +353,38 @@ pub(super) fn modified_before(path: &Path, since: u64) -> bool {
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
     secs.is_some_and(|d| d.as_secs() < since)
+}
+
+/// The rotated siblings (`N.log.<stamp>`) of the live file `live` on disk now, and
+/// those discovery `listed`, probed, in name order.
+fn rotated_on_disk(live: &Path, listed: &[PathBuf]) -> Vec<(PathBuf, Probe)> {
+    let mut paths = siblings_on_disk(live);
+    paths.extend(listed.iter().cloned());
+    paths.sort();
+    paths.dedup();
+    let probe = |p: PathBuf| Probe::read(&p).ok().map(|probe| (p, probe));
+    paths.into_iter().filter_map(probe).collect()
+}
+
+fn siblings_on_disk(live: &Path) -> Vec<PathBuf> {
+    let n = live
+        .file_name()
+        .and_then(|f| f.to_str())
+        .and_then(path::parse_live_name);
+    let (Some(n), Some(dir)) = (n, live.parent()) else {
+        return Vec::new();
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let sibling = |p: &PathBuf| {
+        let name = p.file_name().and_then(|f| f.to_str());
+        name.and_then(path::parse_rotated_name)
+            .is_some_and(|(m, _)| m == n)
+    };
+    entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(sibling)
+        .collect()
 }

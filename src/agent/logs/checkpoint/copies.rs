@@ -1,0 +1,99 @@
+//! What the store knows beyond one file's offset: copies that copytruncate made of a
+//! file (the copy takes the old content's checkpoint and its late acknowledgements),
+//! which streams were followed before a restart, and the checkpoint file's next content
+//! written without the store's lock ([`Snapshot`]).
+
+use super::{durable, CheckpointError, CheckpointStore, FileId, Probe};
+use std::path::{Path, PathBuf};
+
+impl CheckpointStore {
+    /// The tailer found `copy`, a copy of the content `old` had before it was truncated
+    /// (copytruncate), and reads on from it: the copy's checkpoint starts at what was
+    /// acknowledged of `old` (`acked`), and acks still in flight for `old` now move the
+    /// copy's (same content, same offsets) instead of being ignored.
+    pub fn claim_copy(&mut self, old: &FileId, copy: &FileId, acked: u64) {
+        let old = self.current(old);
+        let copy = self.current(copy);
+        let Some(entry) = self.entries.get_mut(&copy) else {
+            return;
+        };
+        if acked > entry.offset {
+            entry.offset = acked;
+            self.dirty = true;
+        }
+        for target in self.aliases.values_mut().filter(|t| **t == old) {
+            *target = copy;
+        }
+        self.aliases.insert(old, copy);
+    }
+
+    /// A file not known by identity that begins with the first bytes of a known one
+    /// last seen at `live` on another inode: the copy copytruncate made of it while the
+    /// agent was down. Returns the known file's id and acknowledged offset (the copy is
+    /// read on from there).
+    pub fn copy_source(&self, probe: &Probe, live: &Path) -> Option<(FileId, u64)> {
+        let live = live.to_string_lossy();
+        self.entries.iter().find_map(|(id, e)| {
+            let other_inode = (id.dev, id.ino) != (probe.dev, probe.ino);
+            let fp = &id.fingerprint;
+            let copied = fp.covered_len() > 0 && fp.is_prefix_of(&probe.head);
+            (other_inode && copied && e.path == live).then_some((*id, e.offset))
+        })
+    }
+
+    /// When the store last updated an entry of the stream whose live file is `live`
+    /// (the live file, or one rotated from it: `<live>.<suffix>`), if it has any: the
+    /// stream was followed before, until about then.
+    pub fn last_update_of(&self, live: &Path) -> Option<u64> {
+        let live = live.to_string_lossy();
+        let of_stream = |p: &str| {
+            p.strip_prefix(live.as_ref())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+        };
+        let entries = self.entries.values().filter(|e| of_stream(&e.path));
+        entries.map(|e| e.updated).max()
+    }
+}
+
+/// The checkpoint file's next content, to be written with no lock held (blocking I/O).
+pub struct Snapshot {
+    dir: PathBuf,
+    bytes: Vec<u8>,
+}
+
+impl Snapshot {
+    pub(super) fn new(dir: PathBuf, bytes: Vec<u8>) -> Self {
+        Snapshot { dir, bytes }
+    }
+
+    /// Writes `checkpoints.json` atomically and durably (tmp file, fsync, rename, fsync
+    /// of the directory).
+    pub fn write(&self) -> Result<(), CheckpointError> {
+        durable::write_atomically(&self.dir, &self.bytes).map_err(|e| self.error(e))
+    }
+
+    /// Writes it atomically, safe from a process crash, without the directory's fsync
+    /// ([`durable::write_whole`]); [`Snapshot::sync_dir`] completes it.
+    pub fn write_whole(&self) -> Result<(), CheckpointError> {
+        durable::write_whole(&self.dir, &self.bytes).map_err(|e| self.error(e))
+    }
+
+    /// Makes the last [`Snapshot::write_whole`]'s rename durable.
+    pub fn sync_dir(dir: &Path) -> Result<(), CheckpointError> {
+        durable::sync_dir(dir).map_err(|source| CheckpointError::Io {
+            path: dir.to_owned(),
+            source,
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn error(&self, source: std::io::Error) -> CheckpointError {
+        CheckpointError::Io {
+            path: self.dir.clone(),
+            source,
+        }
+    }
+}
