@@ -203,7 +203,7 @@ impl Tailer {
         }
         // Copytruncate while the agent was down: the copy of a known file is read on
         // from that file's checkpoint.
-        let copy_of = match store.knows(probe) {
+        let copy_of = match store.knows_by_content(probe) {
             false => store.copy_source(probe, &stream.path),
             true => None,
         };

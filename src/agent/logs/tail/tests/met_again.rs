@@ -1,6 +1,7 @@
 //! Rotated files met at an awkward moment are read once: a copytruncate copy met while
 //! logrotate is still writing it (empty or half written), and a file already read and
-//! closed met again after a discovery list that predates it.
+//! closed met again after a discovery list that predates it, and a copy given the inode
+//! of a file closed empty.
 
 use super::*;
 
@@ -61,4 +62,38 @@ fn a_closed_rotated_file_missing_from_a_stale_list_is_not_read_again() {
         t.sync(&fx.found(listed), &mut store);
         assert_eq!(texts(&read_all(&mut t)), Vec::<String>::new());
     }
+}
+
+/// A copytruncate copy made while the agent was down, given the inode of a file whose
+/// entry was keyed on no bytes (a rotated file closed empty): it is read on from the
+/// copied file's checkpoint, not from 0 as that empty file's.
+#[test]
+fn a_copy_on_the_inode_of_an_empty_file_resumes_at_the_copied_files_checkpoint() {
+    let fx = Fixture::new();
+    fx.append(&fx.live, "");
+    let mut store = fx.store();
+    let mut t = fx.tailer(TailConfig::default());
+    t.sync(&fx.found(&[]), &mut store);
+    let rotated = "0.log.20240101-000001";
+    let reused = fx.live.with_file_name(rotated);
+    fs::rename(&fx.live, &reused).unwrap();
+    fx.append(&fx.live, "one\ntwo\n");
+    t.sync(&fx.found(&[rotated]), &mut store);
+    let lines = read_all(&mut t);
+    assert_eq!(texts(&lines), ["one\n", "two\n"]);
+    store.advance(&lines[2].file, lines[2].offset_end).unwrap();
+    t.sync(&fx.found(&[rotated]), &mut store);
+    store.persist().unwrap();
+    // Down: the live file copied onto the empty file's inode, then truncated.
+    fx.append(&reused, "one\ntwo\n");
+    OpenOptions::new()
+        .write(true)
+        .open(&fx.live)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    let mut store = fx.store();
+    let mut t = fx.tailer(TailConfig::default());
+    t.sync(&fx.found(&[rotated]), &mut store);
+    assert_eq!(texts(&read_all(&mut t)), Vec::<String>::new());
 }
