@@ -27,6 +27,15 @@ impl CheckpointStore {
         self.aliases.insert(old, copy);
     }
 
+    /// Like [`CheckpointStore::knows`], but an entry keyed on no bytes (made for an
+    /// empty file) does not count: it matches any file later given its inode, such as a
+    /// copytruncate copy, which must still be looked up with [`CheckpointStore::copy_source`].
+    pub fn knows_by_content(&self, probe: &Probe) -> bool {
+        self.find(probe.dev, probe.ino).is_some_and(|old| {
+            old.fingerprint.covered_len() > 0 && old.fingerprint.is_prefix_of(&probe.head)
+        })
+    }
+
     /// A file not known by identity that begins with the first bytes of a known one
     /// last seen at `live` on another inode: the copy copytruncate made of it while the
     /// agent was down. Returns the known file's id and acknowledged offset (the copy is

@@ -107,6 +107,19 @@ impl TailFile {
         self.head_fp.covered_len() > 0 && self.head_fp.is_prefix_of(&probe.head)
     }
 
+    /// True when `probe` is shorter than the first bytes this file is identified by and
+    /// begins like this file: perhaps its copy still being written (logrotate, like
+    /// `std::fs::copy`, creates the copy, then fills it), which [`TailFile::is_copied_as`]
+    /// will recognise once whole.
+    pub fn may_be_copying_to(&self, probe: &Probe) -> bool {
+        let len = probe.head.len();
+        if len >= self.head_fp.covered_len() {
+            return false;
+        }
+        let mut head = vec![0; len];
+        self.file.read_exact_at(&mut head, 0).is_ok() && head == probe.head
+    }
+
     /// Extends a short `head_fp` over what has been read since.
     fn refresh_head(&mut self) {
         if self.head_fp.is_partial() && self.read_pos > self.head_fp.covered_len() as u64 {

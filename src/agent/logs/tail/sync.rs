@@ -87,8 +87,7 @@ impl Tailer {
             self.sync_rotated(stream, path, probe, meet, store);
         }
         self.sync_live(stream, &d.live, meet, store);
-        let rotated_ids: HashSet<_> = rotated.iter().map(|(_, p)| p.id()).collect();
-        stream.done.retain(|id| rotated_ids.contains(id));
+        forget_done(stream, &rotated, d);
     }
 
     /// The stream's rotated files, probed, oldest first: discovery's list, or the
@@ -197,9 +196,14 @@ impl Tailer {
         if stream.files.iter().any(|f| f.is_copied_as(probe)) {
             return; // a copy of an open file: claimed if that file turns out truncated
         }
+        if stream.files.iter().any(|f| f.may_be_copying_to(probe)) {
+            // A copy still being written: opened now it would be read from 0 (all its
+            // lines twice); the next syncs see it whole, claimed or read as above.
+            return;
+        }
         // Copytruncate while the agent was down: the copy of a known file is read on
         // from that file's checkpoint.
-        let copy_of = match store.knows(probe) {
+        let copy_of = match store.knows_by_content(probe) {
             false => store.copy_source(probe, &stream.path),
             true => None,
         };
@@ -343,6 +347,19 @@ impl Tailer {
             !s.files.is_empty()
         });
     }
+}
+
+/// Forgets the done files no longer on disk. Discovery's list may predate a file read
+/// and closed since: one missing from it is looked for on disk before it is forgotten,
+/// else it would be met again as a file not read yet, and read again from its checkpoint
+/// (0 while its acknowledgements are still in flight).
+fn forget_done(stream: &mut Stream, rotated: &[(PathBuf, Probe)], d: &Discovered) {
+    let ids = |r: &[(PathBuf, Probe)]| -> HashSet<_> { r.iter().map(|(_, p)| p.id()).collect() };
+    let mut present = ids(rotated);
+    if stream.done.iter().any(|id| !present.contains(id)) {
+        present = ids(&rotated_on_disk(&d.live, &d.rotated));
+    }
+    stream.done.retain(|id| present.contains(id));
 }
 
 /// True when `path` was last modified before the Unix second `since` (unknown: false,
