@@ -107,6 +107,16 @@ impl TailFile {
         self.head_fp.covered_len() > 0 && self.head_fp.is_prefix_of(&probe.head)
     }
 
+    /// True when `probe` is shorter than this file and begins with its first bytes
+    /// (empty included): perhaps a copy still being written (copytruncate creates the
+    /// copy, then fills it), which [`TailFile::is_copied_as`] cannot tell yet.
+    pub fn may_be_copying_to(&self, probe: &Probe) -> bool {
+        let Ok(now) = self.probe() else {
+            return false;
+        };
+        probe.head.len() < now.head.len() && now.head.starts_with(&probe.head)
+    }
+
     /// Extends a short `head_fp` over what has been read since.
     fn refresh_head(&mut self) {
         if self.head_fp.is_partial() && self.read_pos > self.head_fp.covered_len() as u64 {

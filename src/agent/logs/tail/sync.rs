@@ -197,6 +197,11 @@ impl Tailer {
         if stream.files.iter().any(|f| f.is_copied_as(probe)) {
             return; // a copy of an open file: claimed if that file turns out truncated
         }
+        if stream.files.iter().any(|f| f.may_be_copying_to(probe)) {
+            // Perhaps a copy still being filled: opened at 0 now, it would be read from 0
+            // once filled. Looked at again at the next sync (not `done`).
+            return;
+        }
         // Copytruncate while the agent was down: the copy of a known file is read on
         // from that file's checkpoint.
         let copy_of = match store.knows(probe) {
