@@ -22,8 +22,8 @@ use crate::agent::logs::checkpoint::FileId;
 use crate::agent::logs::decode::{self, Format};
 use crate::agent::logs::reassemble::Reassembler;
 use crate::agent::logs::tail::RawLine;
+use fnv::FnvHashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -77,7 +77,7 @@ pub(super) struct Processor {
     pub batcher: Batcher<FileOffsets>,
     pub buffer: Buffer<FileOffsets>,
     pub metrics: Arc<PipelineMetrics>,
-    streams: HashMap<Arc<Path>, StreamState>,
+    streams: FnvHashMap<Arc<Path>, StreamState>,
     /// The lifted fields of the message being written (reused).
     lifted: Vec<u8>,
     /// Partials never completed: flushed after a timeout or at their file's end.
@@ -102,7 +102,7 @@ impl Processor {
             batcher,
             buffer,
             metrics,
-            streams: HashMap::new(),
+            streams: FnvHashMap::default(),
             lifted: Vec::new(),
             partials: flush::Partials::new(DEFAULT_PARTIAL_FLUSH_TIMEOUT),
         }

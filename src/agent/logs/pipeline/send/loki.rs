@@ -105,7 +105,10 @@ impl LokiSink {
                 entries: entries.clone(),
             })
             .collect();
-        let mut raw = Vec::new();
+        // Room for the whole body up front (lines plus a generous per-entry overhead):
+        // growing it stream by stream copied the request again and again.
+        let hint: usize = events.iter().map(|e| e.line.len() + 96).sum();
+        let mut raw = Vec::with_capacity(hint);
         loki::write_push(&streams, &mut raw);
         (Some(loki::snappy(raw)), bad)
     }
