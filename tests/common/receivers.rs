@@ -241,15 +241,19 @@ async fn bulk(State(script): State<Arc<Script>>, headers: HeaderMap, body: Bytes
         .lock()
         .unwrap()
         .is_some_and(|max| docs.len() > max);
-    let (status, response) = if too_large {
-        (413, status_reply(413, None))
+    let (status, response, accepted) = if too_large {
+        (413, status_reply(413, None), Vec::new())
     } else {
         match script.next() {
-            Some(Reply::Status(status, retry_after)) => (status, status_reply(status, retry_after)),
-            Some(Reply::Items(statuses)) => (200, items_reply(&script, &docs, &statuses)),
-            None => (200, items_reply(&script, &docs, &[])),
+            Some(Reply::Status(status, retry_after)) => {
+                (status, status_reply(status, retry_after), Vec::new())
+            }
+            Some(Reply::Items(statuses)) => items_reply(&docs, &statuses),
+            None => items_reply(&docs, &[]),
         }
     };
+    // The request is on record before its documents count as accepted: a test that
+    // waits on `accepted` then reads `received` sees the request.
     script.received.lock().unwrap().push(Received {
         headers,
         push: None,
@@ -258,15 +262,19 @@ async fn bulk(State(script): State<Arc<Script>>, headers: HeaderMap, body: Bytes
         docs,
         status,
     });
+    script.accepted.lock().unwrap().extend(accepted);
     response
 }
 
-fn items_reply(script: &Script, docs: &[Value], statuses: &[u16]) -> Response {
+/// A 200 bulk reply with an item per document (`statuses`, 201 where missing), and the
+/// documents it accepted.
+fn items_reply(docs: &[Value], statuses: &[u16]) -> (u16, Response, Vec<Value>) {
     let mut items = Vec::new();
+    let mut accepted = Vec::new();
     for (i, doc) in docs.iter().enumerate() {
         let status = statuses.get(i).copied().unwrap_or(201);
         if (200..300).contains(&status) {
-            script.accepted.lock().unwrap().push(doc.clone());
+            accepted.push(doc.clone());
             items.push(json!({"create": {"status": status}}));
         } else {
             let kind = match status {
@@ -279,5 +287,9 @@ fn items_reply(script: &Script, docs: &[Value], statuses: &[u16]) -> Response {
     }
     let errors = items.iter().any(|i| i["create"].get("error").is_some());
     let body = json!({"errors": errors, "items": items});
-    (StatusCode::OK, body.to_string()).into_response()
+    (
+        200,
+        (StatusCode::OK, body.to_string()).into_response(),
+        accepted,
+    )
 }
