@@ -110,11 +110,8 @@ impl Processor {
                 state.held_from = None;
                 partials.held.remove(&path);
             }
-            let token = || FileOffsets(vec![(file, end)]);
-            count_truncated(metrics, &messages);
-            for m in messages {
-                events.push((incomplete(&mut writer, state, m), token()));
-            }
+            let token = FileOffsets(vec![(file, end)]);
+            push_incomplete(&mut writer, state, metrics, messages, &token, &mut events);
         }
         self.count_incomplete("timeout", &events);
         self.ship(events).await;
@@ -141,17 +138,14 @@ impl Processor {
         state.held_from = None;
         partials.held.remove(&line.path);
         let messages = state.reassembler.flush();
-        let token = || FileOffsets(vec![(line.file, line.offset_end)]);
-        count_truncated(metrics, &messages);
+        let token = FileOffsets(vec![(line.file, line.offset_end)]);
         let mut writer = RecordWriter {
             app_log,
             stages,
             lifted,
         };
         let start = out.len();
-        for m in messages {
-            out.push((incomplete(&mut writer, state, m), token()));
-        }
+        push_incomplete(&mut writer, state, metrics, messages, &token, out);
         self.count_incomplete("file_end", &out[start..]);
     }
 
@@ -190,6 +184,22 @@ impl Processor {
 }
 
 /// Flushed messages cut at the cap count as truncated, as whole ones do.
+/// The flushed `messages` of one stream as incomplete records, each with `token`, into
+/// `out`; those cut at the cap counted as truncated.
+fn push_incomplete(
+    writer: &mut RecordWriter<'_>,
+    state: &StreamState,
+    metrics: &PipelineMetrics,
+    messages: Vec<Message<'static>>,
+    token: &FileOffsets,
+    out: &mut Vec<(Vec<u8>, FileOffsets)>,
+) {
+    count_truncated(metrics, &messages);
+    for m in messages {
+        out.push((incomplete(writer, state, m), token.clone()));
+    }
+}
+
 fn count_truncated(metrics: &PipelineMetrics, messages: &[Message<'static>]) {
     let n = messages.iter().filter(|m| m.truncated_bytes > 0).count() as u64;
     if n > 0 {
