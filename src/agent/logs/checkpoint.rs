@@ -13,7 +13,7 @@ pub(crate) mod durable;
 mod format;
 pub mod identity;
 
-pub use copies::Snapshot;
+pub use copies::{Snapshot, SnapshotWrite};
 pub use identity::{FileId, Fingerprint, Probe, FINGERPRINT_LEN};
 
 use format::Record;
@@ -297,12 +297,18 @@ impl CheckpointStore {
     }
 
     /// Prunes expired entries and, if anything changed since the last write, writes the
-    /// checkpoint file atomically. Returns whether it wrote.
+    /// checkpoint file atomically and durably, and removes the quick file (the caller
+    /// makes no quick writes meanwhile). Returns whether it wrote.
     pub fn persist(&mut self) -> Result<bool, CheckpointError> {
         let Some(snapshot) = self.snapshot() else {
             return Ok(false);
         };
-        let result = snapshot.write();
+        let result = snapshot.write().and_then(|()| {
+            Snapshot::remove_quick(snapshot.dir()).map_err(|source| CheckpointError::Io {
+                path: snapshot.dir().to_owned(),
+                source,
+            })
+        });
         self.written(result.is_ok());
         result.map(|()| true)
     }

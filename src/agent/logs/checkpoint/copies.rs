@@ -64,6 +64,13 @@ impl CheckpointStore {
     }
 }
 
+/// Which file a [`Snapshot`] goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapshotWrite {
+    Durable,
+    Quick,
+}
+
 /// The checkpoint file's next content, to be written with no lock held (blocking I/O).
 pub struct Snapshot {
     dir: PathBuf,
@@ -76,7 +83,7 @@ impl Snapshot {
     }
 
     /// Writes `checkpoints.json` atomically and durably (tmp file, fsync, rename, fsync
-    /// of the directory).
+    /// of the directory); the quick file stays (see [`Snapshot::remove_quick`]).
     pub fn write(&self) -> Result<(), CheckpointError> {
         durable::write_atomically(&self.dir, &self.bytes).map_err(|e| self.error(e))
     }
@@ -86,6 +93,18 @@ impl Snapshot {
     /// the state durable.
     pub fn write_quick(&self) -> Result<(), CheckpointError> {
         durable::write_quick(&self.dir, &self.bytes).map_err(|e| self.error(e))
+    }
+
+    pub fn write_as(&self, how: SnapshotWrite) -> Result<(), CheckpointError> {
+        match how {
+            SnapshotWrite::Durable => self.write(),
+            SnapshotWrite::Quick => self.write_quick(),
+        }
+    }
+
+    /// Removes the quick file once a durable write holds a state at least as new.
+    pub fn remove_quick(dir: &Path) -> std::io::Result<()> {
+        durable::remove_quick(dir)
     }
 
     pub fn dir(&self) -> &Path {

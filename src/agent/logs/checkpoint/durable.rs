@@ -16,8 +16,10 @@
 //! Reading mirrors Vector's checkpointer (lib/file-source-common/src/checkpointer.rs): the
 //! temp file is read first, because if it parses completely the previous process died
 //! between fsync and rename and it is the newer state; it is then renamed into place. A
-//! temp file that does not parse is an interrupted write and is removed. Then the quick
-//! file, newer than the stable one when present. Where Vector
+//! temp file that does not parse is an interrupted write and is removed. The quick file,
+//! when present, is the state read: it is what the sender last waited for, and a
+//! durable write runs beside the quick ones, so its temp or stable file may be older (and
+//! when it is newer, by at most the one batch the bound allows). Where Vector
 //! only warns and carries on when the stable file does not parse, we also keep the bad
 //! file aside as `checkpoints.json.corrupt-<unix time>` for a post-mortem (Promtail's
 //! positions.yaml full of NUL bytes, PITFALLS 2), and the caller counts it.
@@ -46,8 +48,7 @@ pub struct Recovered {
     pub corrupt: Option<PathBuf>,
 }
 
-/// Replaces `<dir>/checkpoints.json` with `bytes`, atomically and durably, then removes
-/// the quick file (older than what was just written).
+/// Replaces `<dir>/checkpoints.json` with `bytes`, atomically and durably.
 pub fn write_atomically(dir: &Path, bytes: &[u8]) -> io::Result<()> {
     let temp = dir.join(TEMP_NAME);
     let mut file = File::create(&temp)?;
@@ -55,7 +56,11 @@ pub fn write_atomically(dir: &Path, bytes: &[u8]) -> io::Result<()> {
     file.sync_all()?;
     drop(file);
     fs::rename(&temp, dir.join(FILE_NAME))?;
-    sync_dir(dir)?;
+    sync_dir(dir)
+}
+
+/// Removes the quick file (a durable write now holds a state at least as new).
+pub fn remove_quick(dir: &Path) -> io::Result<()> {
     remove_if_there(&dir.join(QUICK_NAME))
 }
 
@@ -83,20 +88,15 @@ pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
 pub fn recover(dir: &Path, now_unix: u64) -> Recovered {
     let mut out = Recovered::default();
     let temp = dir.join(TEMP_NAME);
-    match read(&temp) {
-        Ok(None) => {}
+    let from_temp = match read(&temp) {
+        Ok(None) => None,
         Ok(Some(records)) => {
             tracing::warn!(path = %temp.display(), "Recovered checkpoints from an interrupted write.");
-            // Newer than any quick file, which goes.
-            let moved = fs::rename(&temp, dir.join(FILE_NAME))
-                .and_then(|()| sync_dir(dir))
-                .and_then(|()| remove_if_there(&dir.join(QUICK_NAME)));
+            let moved = fs::rename(&temp, dir.join(FILE_NAME)).and_then(|()| sync_dir(dir));
             if let Err(error) = moved {
                 tracing::warn!(%error, "Could not move the recovered checkpoints into place.");
             }
-            out.records = records;
-            out.from_temp = true;
-            return out;
+            Some(records)
         }
         Err(error) => {
             tracing::warn!(path = %temp.display(), %error, "Discarded an incomplete checkpoint write.");
@@ -104,9 +104,17 @@ pub fn recover(dir: &Path, now_unix: u64) -> Recovered {
                 tracing::warn!(%error, "Could not remove the incomplete checkpoint write.");
             }
             out.discarded_temp = true;
+            None
         }
-    }
+    };
+    // The quick file is the state of the last round the sender waited for; a durable
+    // write runs beside the rounds, so its temp file may be older.
     if recover_quick(dir, &mut out) {
+        return out;
+    }
+    if let Some(records) = from_temp {
+        out.records = records;
+        out.from_temp = true;
         return out;
     }
     let stable = dir.join(FILE_NAME);

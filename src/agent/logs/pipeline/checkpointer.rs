@@ -29,6 +29,8 @@ use std::time::Duration;
 use tokio::sync::{watch, Notify};
 use tokio_util::sync::CancellationToken;
 
+mod persist;
+
 /// Requests to persist, and how many have been answered.
 pub(super) struct Durability {
     requested: AtomicU64,
@@ -71,21 +73,15 @@ impl Durability {
     }
 }
 
-/// How much of a write is made durable.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Level {
-    /// The quick file, no fsync: safe from a process crash.
-    Quick,
-    /// The stable file, fsynced with its directory: safe from a power cut.
-    Full,
-}
-
 pub(super) struct Checkpointer {
     pub buffer: Buffer<FileOffsets>,
     pub store: Arc<Mutex<CheckpointStore>>,
     /// The stable file is behind the quick one (or may be: true at start, when the
     /// state may have come from the quick file); the timer then writes it.
     pub behind: AtomicBool,
+    /// Quick writes so far, locked across each quick write: a durable write removes
+    /// the quick file only if none was written since its snapshot (see persist.rs).
+    pub quick_writes: tokio::sync::Mutex<u64>,
     pub persist_every: Duration,
     pub durability: Arc<Durability>,
     pub metrics: Arc<PipelineMetrics>,
@@ -94,9 +90,18 @@ pub(super) struct Checkpointer {
 }
 
 impl Checkpointer {
+    /// Answers the sender's rounds and writes durably on the timer, each on its own:
+    /// a durable write (two fsyncs, seconds under I/O load) never holds up a round.
     pub async fn run(self) {
-        let mut tick = tokio::time::interval(self.persist_every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tokio::join!(self.rounds(), self.timer());
+        if let Some(token) = self.buffer.take_settled() {
+            self.advance(token);
+        }
+        self.persist_durably().await;
+        self.durability.answer(u64::MAX);
+    }
+
+    async fn rounds(&self) {
         let mut open = true;
         loop {
             tokio::select! {
@@ -108,14 +113,21 @@ impl Checkpointer {
                     // Closed: keep answering until the sender is done.
                     None => open = false,
                 },
-                _ = tick.tick() => self.persist(Level::Full).await,
             }
         }
-        if let Some(token) = self.buffer.take_settled() {
-            self.advance(token);
+    }
+
+    async fn timer(&self) {
+        let first = tokio::time::Instant::now() + self.persist_every;
+        let mut tick = tokio::time::interval_at(first, self.persist_every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                biased;
+                () = self.stop.cancelled() => break,
+                _ = tick.tick() => self.persist_durably().await,
+            }
         }
-        self.persist(Level::Full).await;
-        self.durability.answer(u64::MAX);
     }
 
     /// Takes what settled, persists it, and answers the requests made before.
@@ -124,7 +136,7 @@ impl Checkpointer {
         if let Some(token) = self.buffer.take_settled() {
             self.advance(token);
         }
-        self.persist(Level::Quick).await;
+        self.persist_quickly().await;
         self.durability.answer(requested);
     }
 
@@ -146,40 +158,6 @@ impl Checkpointer {
             }
         }
     }
-
-    /// Writes the store if it changed (`Level::Full`: also if the stable file is
-    /// behind): encoded under its lock, written on the blocking pool without it.
-    async fn persist(&self, level: Level) {
-        let snapshot = {
-            let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
-            match level {
-                Level::Full if self.behind.load(Ordering::Acquire) => Some(store.snapshot_all()),
-                _ => store.snapshot(),
-            }
-        };
-        let Some(snapshot) = snapshot else {
-            return;
-        };
-        let written = tokio::task::spawn_blocking(move || match level {
-            Level::Full => snapshot.write(),
-            Level::Quick => snapshot.write_quick(),
-        })
-        .await;
-        let ok = matches!(written, Ok(Ok(())));
-        if let Ok(Err(e)) = &written {
-            tracing::warn!(error = %e, "The checkpoints could not be written; retrying later.");
-        }
-        if ok {
-            self.behind.store(level == Level::Quick, Ordering::Release);
-        }
-        let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
-        store.written(ok);
-        *self
-            .metrics
-            .checkpoint
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = store.stats().clone();
-    }
 }
 
 #[cfg(test)]
@@ -188,8 +166,9 @@ mod tests {
     use crate::agent::logs::buffer::{Batch, BufferConfig};
     use crate::agent::logs::checkpoint::{Probe, DEFAULT_RETENTION};
 
-    /// After `wait_persisted` the batch's offset is in checkpoints.json, read back by a
-    /// new store (what a restart after SIGKILL sees); shutdown answers any later waiter.
+    /// After `wait_persisted` the batch's offset is on disk (the quick file), read back
+    /// by a new store (what a restart after SIGKILL sees); shutdown writes it durably
+    /// and answers any later waiter.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_acknowledged_batch_is_on_disk_when_the_wait_returns() {
         let dir = tempfile::tempdir().unwrap();
@@ -204,6 +183,7 @@ mod tests {
             buffer: buffer.clone(),
             store: Arc::new(Mutex::new(store)),
             behind: AtomicBool::new(true),
+            quick_writes: tokio::sync::Mutex::new(0),
             persist_every: Duration::from_secs(3600),
             durability: durability.clone(),
             metrics: Arc::new(PipelineMetrics::default()),
@@ -223,8 +203,16 @@ mod tests {
                 "persisted before the next batch"
             );
         }
+        assert!(dir.path().join("checkpoints.quick.json").exists());
         stop.cancel();
         task.await.unwrap();
+        let after_stop = CheckpointStore::open(dir.path(), DEFAULT_RETENTION).unwrap();
+        assert_eq!(after_stop.get(&id), Some(37));
+        assert_eq!(
+            after_stop.stats().recovered_from_quick,
+            0,
+            "the last write is durable and removes the quick file"
+        );
         tokio::time::timeout(Duration::from_secs(30), durability.wait_persisted())
             .await
             .expect("a stopped checkpointer answers every waiter");

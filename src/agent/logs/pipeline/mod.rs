@@ -260,6 +260,7 @@ impl Pipeline {
             buffer: buffer.clone(),
             store,
             behind: AtomicBool::new(true),
+            quick_writes: tokio::sync::Mutex::new(0),
             persist_every: config.persist_every,
             durability,
             metrics: metrics.clone(),

@@ -1,0 +1,80 @@
+//! The checkpointer's two writes (checkpoint/durable.rs has the files):
+//!
+//! - quick, after each acknowledged batch: `checkpoints.quick.json`, no fsync, while the
+//!   sender waits (the crash bound);
+//! - durable, on the timer and at shutdown: `checkpoints.json` with fsyncs, then the
+//!   quick file is removed, but only if no quick write happened since the durable
+//!   write's snapshot (the quick file would then be newer), which `quick_writes`, locked
+//!   across each quick write, tells.
+//!
+//! Both encode the store under its lock and write on the blocking pool without it.
+
+use super::Checkpointer;
+use crate::agent::logs::checkpoint::{Snapshot, SnapshotWrite};
+use std::sync::atomic::Ordering;
+
+impl Checkpointer {
+    pub(super) async fn persist_quickly(&self) {
+        let mut quick_writes = self.quick_writes.lock().await;
+        let Some(snapshot) = self.lock_store().snapshot() else {
+            return;
+        };
+        let ok = self.write(snapshot, SnapshotWrite::Quick).await;
+        if ok {
+            *quick_writes += 1;
+            self.behind.store(true, Ordering::Release);
+        }
+        self.written(ok);
+    }
+
+    /// Writes the stable file if the store changed or the quick file is ahead of it.
+    pub(super) async fn persist_durably(&self) {
+        let seen = *self.quick_writes.lock().await;
+        let snapshot = {
+            let mut store = self.lock_store();
+            match self.behind.load(Ordering::Acquire) {
+                true => Some(store.snapshot_all()),
+                false => store.snapshot(),
+            }
+        };
+        let Some(snapshot) = snapshot else {
+            return;
+        };
+        let dir = snapshot.dir().to_owned();
+        let ok = self.write(snapshot, SnapshotWrite::Durable).await;
+        if ok {
+            let quick_writes = self.quick_writes.lock().await;
+            if *quick_writes == seen {
+                if let Err(e) = Snapshot::remove_quick(&dir) {
+                    tracing::warn!(error = %e, "The quick checkpoint file could not be removed; its state is not newer.");
+                }
+                self.behind.store(false, Ordering::Release);
+            }
+        }
+        self.written(ok);
+    }
+
+    async fn write(&self, snapshot: Snapshot, how: SnapshotWrite) -> bool {
+        let written = tokio::task::spawn_blocking(move || snapshot.write_as(how)).await;
+        if let Ok(Err(e)) = &written {
+            tracing::warn!(error = %e, "The checkpoints could not be written; retrying later.");
+        }
+        matches!(written, Ok(Ok(())))
+    }
+
+    fn written(&self, ok: bool) {
+        let mut store = self.lock_store();
+        store.written(ok);
+        *self
+            .metrics
+            .checkpoint
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = store.stats().clone();
+    }
+
+    fn lock_store(
+        &self,
+    ) -> std::sync::MutexGuard<'_, crate::agent::logs::checkpoint::CheckpointStore> {
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
