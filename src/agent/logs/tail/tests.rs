@@ -270,4 +270,5 @@ fn a_paused_reader_loses_nothing_and_resumes() {
 
 mod budget_and_restarts;
 mod copy_in_progress;
+mod inode_reused;
 mod met_again;
