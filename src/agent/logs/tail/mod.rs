@@ -32,6 +32,7 @@ mod file;
 #[cfg(test)]
 mod model_tests;
 mod park;
+mod report;
 mod sync;
 #[cfg(test)]
 mod tests;

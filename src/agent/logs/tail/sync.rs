@@ -29,7 +29,8 @@ impl Tailer {
     /// Brings the open files in line with `found` (all streams discovery sees now).
     pub fn sync(&mut self, found: &[Discovered], store: &mut CheckpointStore) {
         // First: a file closed by a poll since the last sync may have freed its inode
-        // for a new file this sync resolves; its entry must not match that file.
+        // for a new file this sync resolves; its entry must not match that file
+        // (report.rs).
         self.report_closed(store);
         let meet = if self.synced_once {
             Meet::Later
@@ -274,23 +275,6 @@ impl Tailer {
         };
         if let Some(f) = self.open(live, &probe, start, store) {
             stream.files.push_back(f);
-        }
-    }
-
-    /// Tells the store which files the tailer closed (their entries age out). A file
-    /// keyed on a short fingerprint (opened nearly empty, renamed before a sync grew it)
-    /// is keyed again on its first bytes at the close: an entry that covers few or no
-    /// bytes would match the next file given its inode, which would then start at this
-    /// one's offset, inside a line (Fluent Bit #4895). Done before anything else in a
-    /// sync (the inode may already be another file's), and at the end (closes made by
-    /// the sync itself).
-    fn report_closed(&mut self, store: &mut CheckpointStore) {
-        for (id, probe) in std::mem::take(&mut self.closed) {
-            let id = match probe {
-                Some(p) if id.fingerprint.is_partial() => store.refresh(&id, &p),
-                _ => id,
-            };
-            let _ = store.mark_gone(&id);
         }
     }
 
