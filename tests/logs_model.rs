@@ -509,14 +509,7 @@ fn seeds() -> std::ops::Range<u64> {
 
 /// Issue 3's done-when: every line written is delivered, in order per container, with
 /// no duplicates, through rotations, copytruncates, deletions and new containers.
-///
-/// Ignored in the default run while an open bug makes it fail intermittently (issue 3's
-/// note of 2026-12-05): under timing the tests cannot pin, a file is read from an offset
-/// inside a line after a copytruncate or a restart (seeds 3 and 9 show it: an entry never
-/// written arrives and the next lines of that file are missing). Run it with
-/// `cargo test --test logs_model -- --ignored`; take the `#[ignore]` away with the fix.
 #[test]
-#[ignore = "open bug of issue 3: a file read from inside a line after copytruncate/restart (seeds 3, 9); run with --ignored"]
 fn every_line_is_delivered_once_in_order_through_rotations() {
     let filter = tracing_subscriber::EnvFilter::from_env("NODEPULSE_MODEL_LOG");
     let _ = tracing_subscriber::fmt()
