@@ -126,10 +126,13 @@ fn logfmt_level(line: &str) -> Option<&str> {
     let mut rest = line;
     for _ in 0..LOGFMT_MAX_PAIRS {
         rest = rest.trim_start_matches(' ');
-        let (key, after) = rest.split_once('=')?;
-        if key.is_empty() || key.contains([' ', '"']) {
+        // A key is what comes before the first `=`, with no space or quote in it: found
+        // without scanning a long prose line to its end.
+        let end = memchr::memchr3(b'=', b' ', b'"', rest.as_bytes())?;
+        if end == 0 || rest.as_bytes()[end] != b'=' {
             return None;
         }
+        let (key, after) = (&rest[..end], &rest[end + 1..]);
         let (value, after) = logfmt_value(after)?;
         match key {
             "level" | "lvl" => return Some(value),

@@ -2,6 +2,7 @@
 //! the [`AckToken`] that says which input the batch covers, so that the caller can move
 //! its checkpoints once the batch is safe. The buffer never looks inside either.
 
+use super::records::Records;
 use crate::agent::logs::checkpoint::FileId;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -11,9 +12,16 @@ use serde::{Deserialize, Serialize};
 /// token must dominate an earlier one for the same input (offsets only grow).
 ///
 /// Serialized with serde (JSON) into the spool, so a spooled batch keeps its token.
-pub trait AckToken: Clone + Send + Serialize + DeserializeOwned + 'static {
+pub trait AckToken: Clone + Default + Send + Serialize + DeserializeOwned + 'static {
+    /// What one record covers (its input position): added to its batch's token without
+    /// building a token per record.
+    type Part: Copy;
+
     /// Folds the token of a later record or batch into this one.
     fn merge(&mut self, later: Self);
+
+    /// Folds a later record's part into this token.
+    fn add(&mut self, part: Self::Part);
 }
 
 /// The token the log pipeline uses: for each file a batch touches, the offset just past
@@ -22,39 +30,59 @@ pub trait AckToken: Clone + Send + Serialize + DeserializeOwned + 'static {
 pub struct FileOffsets(pub Vec<(FileId, u64)>);
 
 impl AckToken for FileOffsets {
-    /// A batch touches few files, so a linear search beats a map here.
+    type Part = (FileId, u64);
+
     fn merge(&mut self, later: Self) {
-        for (id, end) in later.0 {
-            match self.0.iter_mut().find(|(known, _)| *known == id) {
-                Some((_, offset)) => *offset = (*offset).max(end),
-                None => self.0.push((id, end)),
-            }
+        for part in later.0 {
+            self.add(part);
+        }
+    }
+
+    /// A batch touches few files, so a linear search beats a map here; the last file
+    /// touched is the likeliest, so it is looked at first.
+    fn add(&mut self, (id, end): (FileId, u64)) {
+        let known = match self.0.last_mut() {
+            Some(last) if last.0 == id => Some(last),
+            _ => self.0.iter_mut().find(|(known, _)| *known == id),
+        };
+        match known {
+            Some((_, offset)) => *offset = (*offset).max(end),
+            None => self.0.push((id, end)),
         }
     }
 }
 
 /// A sequence number as token (tests, and callers with one totally ordered input).
 impl AckToken for u64 {
+    type Part = u64;
+
     fn merge(&mut self, later: Self) {
         *self = (*self).max(later);
+    }
+
+    fn add(&mut self, part: u64) {
+        self.merge(part);
     }
 }
 
 /// Records cut together; never split (a record larger than a limit is a batch alone).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Batch<T> {
-    pub records: Vec<Vec<u8>>,
+    pub records: Records,
     pub token: T,
 }
 
 impl<T> Batch<T> {
-    pub fn new(records: Vec<Vec<u8>>, token: T) -> Self {
-        Batch { records, token }
+    pub fn new(records: impl Into<Records>, token: T) -> Self {
+        Batch {
+            records: records.into(),
+            token,
+        }
     }
 
     /// Payload bytes: what the memory and byte limits count.
     pub fn bytes(&self) -> usize {
-        self.records.iter().map(Vec::len).sum()
+        self.records.bytes()
     }
 
     pub fn events(&self) -> usize {

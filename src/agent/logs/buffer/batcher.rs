@@ -3,6 +3,7 @@
 //! until [`Batcher::deadline`]).
 
 use super::batch::{AckToken, Batch};
+use super::records::Records;
 use std::time::{Duration, Instant};
 
 /// When a batch is cut. Each limit is a setting; a zero limit is treated as 1 (events,
@@ -26,9 +27,11 @@ impl Default for BatchLimits {
     }
 }
 
+/// Room beyond the last batch's size reserved for a new one (see `expect_bytes`).
+const OVERFLOW_ROOM: usize = 32 * 1024;
+
 struct Open<T> {
-    records: Vec<Vec<u8>>,
-    bytes: usize,
+    records: Records,
     token: T,
     started: Instant,
 }
@@ -36,34 +39,60 @@ struct Open<T> {
 pub struct Batcher<T> {
     limits: BatchLimits,
     open: Option<Open<T>>,
+    /// Room reserved for a new batch: the size the last one was cut at, plus room for
+    /// the record that does not fit (written, then moved to the next batch).
+    expect_bytes: usize,
 }
 
 impl<T: AckToken> Batcher<T> {
     pub fn new(limits: BatchLimits) -> Self {
-        Batcher { limits, open: None }
+        Batcher {
+            limits,
+            open: None,
+            expect_bytes: 0,
+        }
     }
 
-    /// Adds one record with the token of the input it came from. Returns the batches
-    /// this completed, oldest first: the open batch if the record did not fit in it, and
-    /// the record's own batch if it reached a limit (at most two; usually none).
-    pub fn push(&mut self, record: Vec<u8>, token: T, now: Instant) -> Vec<Batch<T>> {
+    /// Adds one record with the position of the input it came from. Returns the batches
+    /// this completed, oldest first (at most two; usually none): see [`Batcher::write`].
+    pub fn push(&mut self, record: &[u8], part: T::Part, now: Instant) -> Vec<Batch<T>> {
         let mut done = Vec::new();
-        if self.open.as_ref().is_some_and(|o| !self.fits(o, &record)) {
-            done.extend(self.flush());
-        }
+        self.write(part, now, &mut done, |out| out.extend_from_slice(record));
+        done
+    }
+
+    /// Adds one record, written by `write` straight into the open batch, with the
+    /// position of the input it came from. The batches this completes go to `done`,
+    /// oldest first: the open batch if the record did not fit in it (the record then
+    /// starts the next one), and the record's own batch if it reached a limit.
+    pub fn write(
+        &mut self,
+        part: T::Part,
+        now: Instant,
+        done: &mut Vec<Batch<T>>,
+        write: impl FnOnce(&mut Vec<u8>),
+    ) {
+        let expect = self.expect_bytes;
         let open = self.open.get_or_insert_with(|| Open {
-            records: Vec::new(),
-            bytes: 0,
-            token: token.clone(),
+            records: Records::with_capacity(expect),
+            token: T::default(),
             started: now,
         });
-        open.bytes += record.len();
-        open.records.push(record);
-        open.token.merge(token);
-        if open.records.len() >= self.limits.max_events || open.bytes >= self.limits.max_bytes {
+        open.records.write(write);
+        if open.records.len() > 1 && !self.limits.fit(&open.records) {
+            let record = open.records.split_off_last();
+            done.extend(self.flush());
+            self.open = Some(Open {
+                records: record,
+                token: T::default(),
+                started: now,
+            });
+        }
+        let open = self.open.as_mut().expect("a batch is open");
+        open.token.add(part);
+        if self.limits.reached(&open.records) {
             done.extend(self.flush());
         }
-        done
     }
 
     /// The open batch, if it has reached its age.
@@ -81,12 +110,22 @@ impl<T: AckToken> Batcher<T> {
 
     /// Cuts the open batch now (shutdown, rotation).
     pub fn flush(&mut self) -> Option<Batch<T>> {
-        self.open.take().map(|o| Batch::new(o.records, o.token))
+        let mut open = self.open.take()?;
+        self.expect_bytes = open.records.bytes().min(self.limits.max_bytes) + OVERFLOW_ROOM;
+        open.records.shrink_to_fit();
+        Some(Batch::new(open.records, open.token))
+    }
+}
+
+impl BatchLimits {
+    /// Within the limits (a batch of one record always is: never split).
+    fn fit(&self, records: &Records) -> bool {
+        records.len() <= self.max_events.max(1) && records.bytes() <= self.max_bytes
     }
 
-    fn fits(&self, open: &Open<T>, record: &[u8]) -> bool {
-        open.records.len() < self.limits.max_events
-            && open.bytes + record.len() <= self.limits.max_bytes
+    /// At a limit: the batch is cut.
+    fn reached(&self, records: &Records) -> bool {
+        records.len() >= self.max_events || records.bytes() >= self.max_bytes
     }
 }
 
@@ -101,16 +140,16 @@ mod tests {
     };
 
     fn sizes(batches: &[Batch<u64>]) -> Vec<Vec<usize>> {
-        let sizes = |b: &Batch<u64>| b.records.iter().map(Vec::len).collect();
+        let sizes = |b: &Batch<u64>| b.records.iter().map(<[u8]>::len).collect();
         batches.iter().map(sizes).collect()
     }
 
     #[test]
     fn cuts_at_the_event_limit() {
         let (mut b, t0) = (Batcher::new(LIMITS), Instant::now());
-        assert!(b.push(vec![1], 1, t0).is_empty());
-        assert!(b.push(vec![2], 2, t0).is_empty());
-        let done = b.push(vec![3], 3, t0);
+        assert!(b.push(&[1], 1, t0).is_empty());
+        assert!(b.push(&[2], 2, t0).is_empty());
+        let done = b.push(&[3], 3, t0);
         assert_eq!(sizes(&done), vec![vec![1, 1, 1]]);
         assert_eq!(done[0].token, 3);
         assert!(b.flush().is_none());
@@ -119,8 +158,8 @@ mod tests {
     #[test]
     fn cuts_before_a_record_that_would_pass_the_byte_limit() {
         let (mut b, t0) = (Batcher::new(LIMITS), Instant::now());
-        assert!(b.push(vec![0; 6], 1, t0).is_empty());
-        let done = b.push(vec![0; 6], 2, t0);
+        assert!(b.push(&[0; 6], 1, t0).is_empty());
+        let done = b.push(&[0; 6], 2, t0);
         assert_eq!(sizes(&done), vec![vec![6]]);
         assert_eq!(done[0].token, 1);
         assert_eq!(sizes(&[b.flush().unwrap()]), vec![vec![6]]);
@@ -129,15 +168,15 @@ mod tests {
     #[test]
     fn cuts_when_the_byte_limit_is_reached_exactly() {
         let (mut b, t0) = (Batcher::new(LIMITS), Instant::now());
-        assert!(b.push(vec![0; 4], 1, t0).is_empty());
-        assert_eq!(sizes(&b.push(vec![0; 6], 2, t0)), vec![vec![4, 6]]);
+        assert!(b.push(&[0; 4], 1, t0).is_empty());
+        assert_eq!(sizes(&b.push(&[0; 6], 2, t0)), vec![vec![4, 6]]);
     }
 
     #[test]
     fn never_splits_a_record_larger_than_the_limit() {
         let (mut b, t0) = (Batcher::new(LIMITS), Instant::now());
-        assert!(b.push(vec![0; 2], 1, t0).is_empty());
-        let done = b.push(vec![0; 25], 2, t0);
+        assert!(b.push(&[0; 2], 1, t0).is_empty());
+        let done = b.push(&[0; 25], 2, t0);
         assert_eq!(sizes(&done), vec![vec![2], vec![25]]);
         assert!(b.flush().is_none());
     }
@@ -147,10 +186,8 @@ mod tests {
         let (mut b, t0) = (Batcher::new(LIMITS), Instant::now());
         assert_eq!(b.deadline(), None);
         assert!(b.poll(t0 + Duration::from_secs(5)).is_none());
-        assert!(b.push(vec![1], 1, t0).is_empty());
-        assert!(b
-            .push(vec![2], 2, t0 + Duration::from_millis(900))
-            .is_empty());
+        assert!(b.push(&[1], 1, t0).is_empty());
+        assert!(b.push(&[2], 2, t0 + Duration::from_millis(900)).is_empty());
         assert_eq!(b.deadline(), Some(t0 + Duration::from_secs(1)));
         assert!(b.poll(t0 + Duration::from_millis(999)).is_none());
         let aged = b.poll(t0 + Duration::from_secs(1)).unwrap();

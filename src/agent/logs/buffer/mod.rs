@@ -18,6 +18,7 @@ mod batcher;
 mod handle;
 mod queue;
 pub mod record;
+mod records;
 pub mod spool;
 mod spooled;
 
@@ -25,6 +26,7 @@ pub use batch::{AckToken, Batch, FileOffsets};
 pub use batcher::{BatchLimits, Batcher};
 pub use handle::{Buffer, Pushed};
 pub use queue::{AckHandle, Delivery, Stored};
+pub use records::Records;
 pub use spool::{SpoolConfig, SpoolPos, SpoolStats};
 
 /// What happens to a batch when memory and spool are full (STYLE 9).

@@ -17,6 +17,7 @@
 //! a short body, a CRC mismatch or a length over [`MAX_BODY`].
 
 use super::batch::{AckToken, Batch};
+use super::records::Records;
 use thiserror::Error;
 
 /// `NPSPOOL` and format version 1.
@@ -49,7 +50,7 @@ pub fn encode<T: AckToken>(batch: &Batch<T>, out: &mut Vec<u8>) {
     let mut body = Vec::with_capacity(8 + token.len() + batch.bytes() + 4 * batch.events());
     put_bytes(&mut body, &token);
     body.extend_from_slice(&len_u32(batch.records.len()).to_le_bytes());
-    for record in &batch.records {
+    for record in batch.records.iter() {
         put_bytes(&mut body, record);
     }
     out.extend_from_slice(&len_u32(body.len()).to_le_bytes());
@@ -97,9 +98,9 @@ pub fn decode_body<T: AckToken>(body: &[u8]) -> Result<Batch<T>, RecordError> {
     let token = take_bytes(&mut rest)?;
     let token = serde_json::from_slice(token).map_err(|e| RecordError::Body(e.to_string()))?;
     let count = take_u32(&mut rest)? as usize;
-    let mut records = Vec::with_capacity(count.min(rest.len() / 4));
+    let mut records = Records::new();
     for _ in 0..count {
-        records.push(take_bytes(&mut rest)?.to_vec());
+        records.push(take_bytes(&mut rest)?);
     }
     if !rest.is_empty() {
         return Err(RecordError::Body(format!(

@@ -22,14 +22,13 @@ use crate::agent::logs::checkpoint::FileId;
 use crate::agent::logs::decode::{self, Format};
 use crate::agent::logs::reassemble::Reassembler;
 use crate::agent::logs::tail::RawLine;
-use fnv::FnvHashMap;
 use std::borrow::Cow;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
 
 mod flush;
+mod streams;
 pub use flush::{DEFAULT_PARTIAL_FLUSH_TIMEOUT, REASONS as INCOMPLETE_REASONS};
 
 /// Per stream (live path): what its path says, its format once detected, and its
@@ -54,13 +53,38 @@ impl StreamState {
         }
     }
 
-    /// The token of an event ended by `line`: its offset, capped at a held partial.
-    fn token(&self, line: &RawLine) -> FileOffsets {
+    /// The token part of an event ended by `line`: its offset, capped at a held
+    /// partial.
+    fn token(&self, line: &RawLine) -> (FileId, u64) {
         let end = match self.held_from {
             Some((file, start)) if file == line.file => line.offset_end.min(start),
             _ => line.offset_end,
         };
-        FileOffsets(vec![(line.file, end)])
+        (line.file, end)
+    }
+}
+
+/// What writing records produced: they go straight into the batcher's open batch, and
+/// the batches they complete wait here, in order, until the chunk (or flush) is done,
+/// since pushing a batch awaits room in the buffer.
+#[derive(Default)]
+pub(super) struct Emitted {
+    batches: Vec<Batch<FileOffsets>>,
+    events: u64,
+}
+
+/// Where records go while a chunk is processed: the batcher, at the chunk's time.
+struct Out<'a> {
+    batcher: &'a mut Batcher<FileOffsets>,
+    now: Instant,
+    emitted: &'a mut Emitted,
+}
+
+impl Out<'_> {
+    fn record(&mut self, part: (FileId, u64), write: impl FnOnce(&mut Vec<u8>)) {
+        self.emitted.events += 1;
+        self.batcher
+            .write(part, self.now, &mut self.emitted.batches, write);
     }
 }
 
@@ -77,7 +101,7 @@ pub(super) struct Processor {
     pub batcher: Batcher<FileOffsets>,
     pub buffer: Buffer<FileOffsets>,
     pub metrics: Arc<PipelineMetrics>,
-    streams: FnvHashMap<Arc<Path>, StreamState>,
+    streams: streams::Streams,
     /// The lifted fields of the message being written (reused).
     lifted: Vec<u8>,
     /// Partials never completed: flushed after a timeout or at their file's end.
@@ -102,7 +126,7 @@ impl Processor {
             batcher,
             buffer,
             metrics,
-            streams: FnvHashMap::default(),
+            streams: streams::Streams::default(),
             lifted: Vec::new(),
             partials: flush::Partials::new(DEFAULT_PARTIAL_FLUSH_TIMEOUT),
         }
@@ -147,26 +171,31 @@ impl Processor {
     }
 
     async fn handle(&mut self, raw: Vec<RawLine>) {
-        let mut records = Vec::with_capacity(raw.len());
+        let now = Instant::now();
+        let mut emitted = Emitted::default();
         for line in &raw {
-            self.process_line(line, &mut records);
+            self.process_line(line, now, &mut emitted);
         }
         drop(raw);
+        self.ship(emitted).await;
+        if let Some(batch) = self.batcher.poll(now) {
+            self.push(batch).await;
+        }
+    }
+
+    /// Counts what was written and pushes the batches it completed.
+    async fn ship(&mut self, emitted: Emitted) {
         if let Some(app_log) = &self.app_log {
             app_log.publish();
         }
-        self.metrics
-            .process
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .events += records.len() as u64;
-        let now = Instant::now();
-        for (record, token) in records {
-            for batch in self.batcher.push(record, token, now) {
-                self.push(batch).await;
-            }
+        if emitted.events > 0 {
+            self.metrics
+                .process
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .events += emitted.events;
         }
-        if let Some(batch) = self.batcher.poll(now) {
+        for batch in emitted.batches {
             self.push(batch).await;
         }
     }
@@ -179,9 +208,9 @@ impl Processor {
         }
     }
 
-    fn process_line(&mut self, line: &RawLine, out: &mut Vec<(Vec<u8>, FileOffsets)>) {
+    fn process_line(&mut self, line: &RawLine, now: Instant, emitted: &mut Emitted) {
         if line.is_end_of_file() {
-            return self.end_of_file(line, out);
+            return self.end_of_file(line, now, emitted);
         }
         let bytes = line.bytes.strip_suffix(b"\n").unwrap_or(&line.bytes);
         let max = self.max_message_bytes;
@@ -193,6 +222,7 @@ impl Processor {
             stages,
             lifted,
             partials,
+            batcher,
             ..
         } = self;
         let mut writer = RecordWriter {
@@ -200,14 +230,17 @@ impl Processor {
             stages,
             lifted,
         };
-        let state = streams
-            .entry(line.path.clone())
-            .or_insert_with(|| StreamState {
-                origin: Origin::of(&line.path, node),
-                format: None,
-                reassembler: Reassembler::new(max),
-                held_from: None,
-            });
+        let mut out = Out {
+            batcher,
+            now,
+            emitted,
+        };
+        let state = streams.entry(&line.path, || StreamState {
+            origin: Origin::of(&line.path, node),
+            format: None,
+            reassembler: Reassembler::new(max),
+            held_from: None,
+        });
         let format = match state.format {
             Some(f) => Ok(f),
             None => decode::detect(bytes),
@@ -220,9 +253,13 @@ impl Processor {
             Ok(d) => {
                 let before = state.reassembler.stats().truncated_messages;
                 let partial = d.partial;
+                let held_before = state.reassembler.pending();
                 let message = state.reassembler.push(d);
                 state.track_held(line, partial);
-                partials.note(line, state.reassembler.pending());
+                let pending = state.reassembler.pending();
+                if pending || held_before {
+                    partials.note(line, pending);
+                }
                 if let Some(m) = message {
                     let truncated = state.reassembler.stats().truncated_messages - before;
                     if truncated > 0 {
@@ -233,8 +270,9 @@ impl Processor {
                             .truncated += truncated;
                     }
                     let stream = stream_index(m.stream);
-                    let record = writer.write(&state.origin, stream, m.timestamp_nanos, &m.text);
-                    out.push((record, state.token(line)));
+                    out.record(state.token(line), |buf| {
+                        writer.write(buf, &state.origin, stream, m.timestamp_nanos, &m.text)
+                    });
                 }
             }
             Err(e) => {
@@ -243,8 +281,9 @@ impl Processor {
                 let mut p = metrics.process.lock().unwrap_or_else(|e| e.into_inner());
                 *p.decode_errors.entry(reason).or_default() += 1;
                 let text = String::from_utf8_lossy(bytes);
-                let record = writer.write(&state.origin, UNKNOWN, now_ns(), &text);
-                out.push((record, state.token(line)));
+                out.record(state.token(line), |buf| {
+                    writer.write(buf, &state.origin, UNKNOWN, now_ns(), &text)
+                });
             }
         }
     }
@@ -259,35 +298,37 @@ struct RecordWriter<'a> {
 }
 
 impl RecordWriter<'_> {
-    fn write(&mut self, origin: &Origin, stream: usize, timestamp_ns: i64, text: &str) -> Vec<u8> {
-        self.write_marked(origin, stream, timestamp_ns, &[], text)
+    fn write(&mut self, out: &mut Vec<u8>, origin: &Origin, stream: usize, ts: i64, text: &str) {
+        self.write_marked(out, origin, stream, ts, &[], text);
     }
 
     /// [`RecordWriter::write`] with `marks` (record pairs) before the lifted fields.
     fn write_marked(
         &mut self,
+        out: &mut Vec<u8>,
         origin: &Origin,
         stream: usize,
         timestamp_ns: i64,
         marks: &[u8],
         text: &str,
-    ) -> Vec<u8> {
+    ) {
         self.lifted.clear();
         self.lifted.extend_from_slice(marks);
         let line = match self.app_log.as_mut() {
             Some(app_log) => app_log.run(text, self.lifted),
             None => Cow::Borrowed(text),
         };
-        let mut record = Vec::new();
-        origin.write_record(&mut record, stream, timestamp_ns, self.lifted, &line);
+        let start = out.len();
+        origin.write_record(out, stream, timestamp_ns, self.lifted, &line);
         if self.stages.is_empty() {
-            return record;
+            return;
         }
-        let mut event = Event::from_record(&record).expect("a record just written parses");
+        let mut event = Event::from_record(&out[start..]).expect("a record just written parses");
         for stage in self.stages.iter_mut() {
             stage.apply(&mut event);
         }
-        event.to_record()
+        out.truncate(start);
+        out.extend_from_slice(&event.to_record());
     }
 }
 
@@ -318,6 +359,7 @@ mod tests {
     use super::*;
     use crate::agent::logs::buffer::{BatchLimits, BufferConfig};
     use crate::agent::logs::checkpoint::Fingerprint;
+    use std::path::Path;
     use std::time::Duration;
 
     const LIVE: &str = "/var/log/pods/default_web-1_u1/app/0.log";

@@ -98,6 +98,13 @@ pub struct RecordView<'a> {
 
 impl<'a> RecordView<'a> {
     pub fn parse(record: &'a [u8]) -> Result<Self, RecordError> {
+        Self::parse_after(record, None)
+    }
+
+    /// [`RecordView::parse`] of the record after `previous` in a batch: a block with
+    /// the same bytes as the previous record's (a stream's labels, most metadata) is
+    /// not checked again.
+    pub fn parse_after(record: &'a [u8], previous: Option<&Self>) -> Result<Self, RecordError> {
         let (&version, rest) = record.split_first().ok_or(RecordError::Version(None))?;
         if version != VERSION {
             return Err(RecordError::Version(Some(version)));
@@ -105,8 +112,12 @@ impl<'a> RecordView<'a> {
         let (ts, rest) = rest.split_first_chunk::<8>().ok_or(RecordError::Short)?;
         let (labels_block, rest) = take_block(rest)?;
         let (metadata_block, rest) = take_block(rest)?;
-        check_pairs(labels_block)?;
-        check_pairs(metadata_block)?;
+        if previous.is_none_or(|p| p.labels_block != labels_block) {
+            check_pairs(labels_block)?;
+        }
+        if previous.is_none_or(|p| p.metadata_block != metadata_block) {
+            check_pairs(metadata_block)?;
+        }
         Ok(RecordView {
             timestamp_ns: i64::from_le_bytes(*ts),
             labels_block,
@@ -121,6 +132,17 @@ impl<'a> RecordView<'a> {
 
     pub fn metadata(&self) -> Pairs<'a> {
         Pairs(self.metadata_block)
+    }
+
+    /// The metadata pairs as the bytes they are (checked UTF-8), without a `str`.
+    pub fn metadata_bytes(&self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + 'a {
+        let mut block = self.metadata_block;
+        std::iter::from_fn(move || {
+            let (name, rest) = take_block(block).ok()?;
+            let (value, rest) = take_block(rest).ok()?;
+            block = rest;
+            Some((name, value))
+        })
     }
 }
 
@@ -194,6 +216,21 @@ mod tests {
         let meta: Vec<_> = view.metadata().collect();
         assert_eq!(meta, [("pod_uid", "u-1"), ("level", "warn")]);
         assert_eq!(RecordView::parse(&record("")).unwrap().line, b"");
+    }
+
+    #[test]
+    fn a_block_like_the_previous_records_is_not_checked_again_and_others_are() {
+        let good = record("one");
+        let previous = RecordView::parse(&good).unwrap();
+        let again = record("two");
+        let view = RecordView::parse_after(&again, Some(&previous)).unwrap();
+        assert_eq!((view.line, view.labels().count()), (&b"two"[..], 2));
+        let mut bad = record("three");
+        bad[1 + 8 + 4 + 4] = 0xff;
+        assert_eq!(
+            RecordView::parse_after(&bad, Some(&previous)),
+            Err(RecordError::Utf8)
+        );
     }
 
     #[test]

@@ -97,9 +97,13 @@ pub fn sanitize_name(name: &str) -> String {
 
 /// Whether `name` already has Prometheus label-name syntax (then it is kept as is).
 pub fn is_valid_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    matches!(bytes.next(), Some(b'a'..=b'z' | b'A'..=b'Z' | b'_'))
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    is_valid_name_bytes(name.as_bytes())
+}
+
+/// [`is_valid_name`] of bytes.
+pub fn is_valid_name_bytes(name: &[u8]) -> bool {
+    matches!(name.first(), Some(b'a'..=b'z' | b'A'..=b'Z' | b'_'))
+        && name.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
 }
 
 /// Appends `value` as the inside of a Go double-quoted string literal.

@@ -14,7 +14,7 @@ mod send;
 mod wire;
 
 pub use batch::{Batch, BatchLimits, LokiEntry, Stream};
-pub use encode::{encode, json, protobuf, snappy, EncodeError, EncodedRequest, Format};
+pub use encode::{encode, json, protobuf, snappy, EncodeError, EncodedRequest, Format, Snappy};
 pub use labels::{escape_value, is_valid_name, sanitize_name, LabelsError, StreamLabels};
 pub use send::{Delivery, LokiSender, LokiStats};
 pub use wire::{write_push, PushEntry, StreamEntries};

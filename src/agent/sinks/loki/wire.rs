@@ -9,7 +9,7 @@
 //! length-delimited fields, proto3 defaults left out) is small and checked against
 //! prost's own encoding in the tests.
 
-use super::labels::{is_valid_name, sanitize_name};
+use super::labels::{is_valid_name_bytes, sanitize_name};
 use std::borrow::Cow;
 
 /// One log line as the writer reads it.
@@ -17,8 +17,10 @@ pub trait PushEntry {
     fn timestamp_ns(&self) -> i64;
     /// Valid UTF-8 already (protobuf strings must be): written as it is.
     fn line(&self) -> &[u8];
-    /// Structured metadata pairs; names are sanitized like label names when written.
-    fn metadata(&self) -> impl Iterator<Item = (&str, &str)>;
+    /// Structured metadata pairs, valid UTF-8 (bytes: nothing here needs a `str`, and
+    /// checking each short string again cost more than writing it); names are
+    /// sanitized like label names when written.
+    fn metadata(&self) -> impl Iterator<Item = (&[u8], &[u8])>;
 }
 
 /// One stream of a request: its rendered label set (`{a="b"}`) and its entries in
@@ -83,16 +85,16 @@ fn write_entry<E: PushEntry>(e: &E, out: &mut Vec<u8>) {
             out,
             (string_field_len(n.len()) + string_field_len(v.len())) as u64,
         );
-        put_string(out, 1, &n);
-        put_string(out, 2, v);
+        put_bytes(out, 1, &n);
+        put_bytes(out, 2, v);
     }
 }
 
 /// Metadata names as Loki takes them; most are valid already and borrowed.
-fn name(n: &str) -> Cow<'_, str> {
-    match is_valid_name(n) {
+fn name(n: &[u8]) -> Cow<'_, [u8]> {
+    match is_valid_name_bytes(n) {
         true => Cow::Borrowed(n),
-        false => Cow::Owned(sanitize_name(n)),
+        false => Cow::Owned(sanitize_name(&String::from_utf8_lossy(n)).into_bytes()),
     }
 }
 
@@ -170,8 +172,10 @@ mod tests {
         fn line(&self) -> &[u8] {
             self.line.as_bytes()
         }
-        fn metadata(&self) -> impl Iterator<Item = (&str, &str)> {
-            self.metadata.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+        fn metadata(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+            self.metadata
+                .iter()
+                .map(|(n, v)| (n.as_bytes(), v.as_bytes()))
         }
     }
 

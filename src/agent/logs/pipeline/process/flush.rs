@@ -9,8 +9,7 @@
 //! (capped at a partial still held on the other stream), so its checkpoint moves past
 //! the pieces only once the message is acknowledged.
 
-use super::{stream_index, Processor, RecordWriter, StreamState};
-use crate::agent::logs::buffer::FileOffsets;
+use super::{stream_index, Emitted, Out, Processor, RecordWriter, StreamState};
 use crate::agent::logs::checkpoint::FileId;
 use crate::agent::logs::pipeline::record;
 use crate::agent::logs::pipeline::PipelineMetrics;
@@ -41,7 +40,9 @@ impl Partials {
         }
     }
 
-    /// After `line` was processed: remembered while its stream holds a partial.
+    /// After `line` was processed, when its stream holds a partial or held one before
+    /// it: remembered while the stream holds one (hashing the path for every line cost
+    /// more than decoding it).
     pub fn note(&mut self, line: &RawLine, pending: bool) {
         match pending {
             true => {
@@ -77,7 +78,7 @@ impl Processor {
         let Some(cutoff) = now.checked_sub(self.partials.timeout) else {
             return;
         };
-        let mut events = Vec::new();
+        let mut emitted = Emitted::default();
         let paths: Vec<Arc<Path>> = self.partials.held.keys().cloned().collect();
         let Processor {
             streams,
@@ -86,12 +87,18 @@ impl Processor {
             app_log,
             stages,
             lifted,
+            batcher,
             ..
         } = &mut *self;
         let mut writer = RecordWriter {
             app_log,
             stages,
             lifted,
+        };
+        let mut out = Out {
+            batcher,
+            now,
+            emitted: &mut emitted,
         };
         for path in paths {
             let Some(state) = streams.get_mut(&path) else {
@@ -110,16 +117,15 @@ impl Processor {
                 state.held_from = None;
                 partials.held.remove(&path);
             }
-            let token = FileOffsets(vec![(file, end)]);
-            push_incomplete(&mut writer, state, metrics, messages, &token, &mut events);
+            push_incomplete(&mut writer, state, metrics, messages, (file, end), &mut out);
         }
-        self.count_incomplete("timeout", &events);
-        self.ship(events).await;
+        self.count_incomplete("timeout", emitted.events);
+        self.ship(emitted).await;
     }
 
     /// The tailer's mark that `line.file` ended for good: what its stream holds from it
-    /// is flushed into `out`.
-    pub(super) fn end_of_file(&mut self, line: &RawLine, out: &mut Vec<(Vec<u8>, FileOffsets)>) {
+    /// is flushed to the batcher.
+    pub(super) fn end_of_file(&mut self, line: &RawLine, now: Instant, emitted: &mut Emitted) {
         let Processor {
             streams,
             partials,
@@ -127,6 +133,7 @@ impl Processor {
             app_log,
             stages,
             lifted,
+            batcher,
             ..
         } = &mut *self;
         let Some(state) = streams.get_mut(&line.path) else {
@@ -138,19 +145,25 @@ impl Processor {
         state.held_from = None;
         partials.held.remove(&line.path);
         let messages = state.reassembler.flush();
-        let token = FileOffsets(vec![(line.file, line.offset_end)]);
         let mut writer = RecordWriter {
             app_log,
             stages,
             lifted,
         };
-        let start = out.len();
-        push_incomplete(&mut writer, state, metrics, messages, &token, out);
-        self.count_incomplete("file_end", &out[start..]);
+        let before = emitted.events;
+        let mut out = Out {
+            batcher,
+            now,
+            emitted,
+        };
+        let part = (line.file, line.offset_end);
+        push_incomplete(&mut writer, state, metrics, messages, part, &mut out);
+        let flushed = emitted.events - before;
+        self.count_incomplete("file_end", flushed);
     }
 
-    fn count_incomplete(&self, reason: &'static str, events: &[(Vec<u8>, FileOffsets)]) {
-        if events.is_empty() {
+    fn count_incomplete(&self, reason: &'static str, events: u64) {
+        if events == 0 {
             return;
         }
         let mut p = self
@@ -158,45 +171,23 @@ impl Processor {
             .process
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        *p.incomplete.entry(reason).or_default() += events.len() as u64;
-    }
-
-    /// Records made outside a read (the timeout): to the batcher.
-    async fn ship(&mut self, events: Vec<(Vec<u8>, FileOffsets)>) {
-        if events.is_empty() {
-            return;
-        }
-        if let Some(app_log) = &self.app_log {
-            app_log.publish();
-        }
-        self.metrics
-            .process
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .events += events.len() as u64;
-        let now = Instant::now();
-        for (record, token) in events {
-            for batch in self.batcher.push(record, token, now) {
-                self.push(batch).await;
-            }
-        }
+        *p.incomplete.entry(reason).or_default() += events;
     }
 }
 
-/// Flushed messages cut at the cap count as truncated, as whole ones do.
-/// The flushed `messages` of one stream as incomplete records, each with `token`, into
-/// `out`; those cut at the cap counted as truncated.
+/// The flushed `messages` of one stream as incomplete records, each with the token
+/// part `part`, to `out`; those cut at the cap counted as truncated (as whole ones are).
 fn push_incomplete(
     writer: &mut RecordWriter<'_>,
     state: &StreamState,
     metrics: &PipelineMetrics,
     messages: Vec<Message<'static>>,
-    token: &FileOffsets,
-    out: &mut Vec<(Vec<u8>, FileOffsets)>,
+    part: (FileId, u64),
+    out: &mut Out<'_>,
 ) {
     count_truncated(metrics, &messages);
     for m in messages {
-        out.push((incomplete(writer, state, m), token.clone()));
+        out.record(part, |buf| incomplete(writer, buf, state, m));
     }
 }
 
@@ -212,17 +203,29 @@ fn count_truncated(metrics: &PipelineMetrics, messages: &[Message<'static>]) {
 }
 
 /// The record of a flushed message: its stream's, marked `incomplete="true"`.
-fn incomplete(writer: &mut RecordWriter<'_>, state: &StreamState, m: Message<'static>) -> Vec<u8> {
+fn incomplete(
+    writer: &mut RecordWriter<'_>,
+    out: &mut Vec<u8>,
+    state: &StreamState,
+    m: Message<'static>,
+) {
     let mut mark = Vec::new();
     record::put_pair(&mut mark, "incomplete", "true");
     let stream = stream_index(m.stream);
-    writer.write_marked(&state.origin, stream, m.timestamp_nanos, &mark, &m.text)
+    writer.write_marked(
+        out,
+        &state.origin,
+        stream,
+        m.timestamp_nanos,
+        &mark,
+        &m.text,
+    );
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agent::logs::buffer::{BatchLimits, Batcher, Buffer, BufferConfig};
+    use crate::agent::logs::buffer::{BatchLimits, Batcher, Buffer, BufferConfig, FileOffsets};
     use crate::agent::logs::checkpoint::Fingerprint;
     use crate::agent::logs::pipeline::event::Event;
     use crate::agent::logs::pipeline::reader::Chunk;
@@ -283,7 +286,7 @@ mod tests {
             .await
             .expect("an event in time")
             .expect("buffer open");
-        let e = Event::from_record(&d.batch.records[0]).unwrap();
+        let e = Event::from_record(d.batch.records.get(0).unwrap()).unwrap();
         (e, d.batch.token)
     }
 

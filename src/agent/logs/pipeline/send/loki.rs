@@ -27,6 +27,10 @@ pub(super) struct LokiSink {
     format: Format,
     /// Label block bytes ─▶ the rendered label set, `None` when Loki would refuse it.
     rendered: FnvHashMap<Box<[u8]>, Option<Arc<str>>>,
+    /// The uncompressed body and the compressor, kept across requests (a fresh
+    /// megabyte per request cost page faults and zeroing).
+    raw: Vec<u8>,
+    snappy: loki::Snappy,
 }
 
 impl PushEntry for RecordView<'_> {
@@ -38,8 +42,8 @@ impl PushEntry for RecordView<'_> {
         self.line
     }
 
-    fn metadata(&self) -> impl Iterator<Item = (&str, &str)> {
-        RecordView::metadata(self)
+    fn metadata(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.metadata_bytes()
     }
 }
 
@@ -49,6 +53,8 @@ impl LokiSink {
             sender: LokiSender::new(HttpClient::from_config(&config.http)?, retry),
             format: config.format,
             rendered: FnvHashMap::default(),
+            raw: Vec::new(),
+            snappy: loki::Snappy::default(),
         })
     }
 
@@ -99,18 +105,15 @@ impl LokiSink {
             return (None, bad);
         }
         let streams: Vec<StreamEntries<'_, RecordView<'_>>> = groups
-            .iter()
+            .iter_mut()
             .map(|(labels, entries)| StreamEntries {
                 labels,
-                entries: entries.clone(),
+                entries: std::mem::take(entries),
             })
             .collect();
-        // Room for the whole body up front (lines plus a generous per-entry overhead):
-        // growing it stream by stream copied the request again and again.
-        let hint: usize = events.iter().map(|e| e.line.len() + 96).sum();
-        let mut raw = Vec::with_capacity(hint);
-        loki::write_push(&streams, &mut raw);
-        (Some(loki::snappy(raw)), bad)
+        self.raw.clear();
+        loki::write_push(&streams, &mut self.raw);
+        (Some(self.snappy.request(&self.raw)), bad)
     }
 
     /// The rendered label set of `event`'s labels, from the cache or rendered now.

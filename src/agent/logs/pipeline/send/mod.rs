@@ -13,7 +13,7 @@ mod loki;
 use super::metrics::PipelineMetrics;
 use super::record::RecordView;
 use super::PipelineError;
-use crate::agent::logs::buffer::{Buffer, Delivery as Popped, FileOffsets};
+use crate::agent::logs::buffer::{Buffer, Delivery as Popped, FileOffsets, Records};
 use crate::agent::sinks::backoff::{Backoff, BackoffConfig};
 use crate::agent::sinks::elasticsearch::{Compression, IndexTarget};
 use crate::agent::sinks::http::HttpConfig;
@@ -218,11 +218,11 @@ fn done(sent: u64, dropped: Vec<(&'static str, u64)>) -> Settled {
 
 /// The batch's events, and how many records could not be read back (counted as
 /// dropped with reason "encode" at every sink).
-fn read_events(records: &[Vec<u8>]) -> (Vec<RecordView<'_>>, u64) {
+fn read_events(records: &Records) -> (Vec<RecordView<'_>>, u64) {
     let mut events = Vec::with_capacity(records.len());
     let mut unreadable = 0;
-    for record in records {
-        match RecordView::parse(record) {
+    for record in records.iter() {
+        match RecordView::parse_after(record, events.last()) {
             Ok(e) => events.push(e),
             Err(_) => unreadable += 1,
         }
