@@ -57,6 +57,9 @@ pub struct CheckpointStats {
     pub recovered_from_temp: u64,
     /// Incomplete temp files removed at start (crash during a write).
     pub discarded_temp: u64,
+    /// Starts that took their state from the quick file (a crash since the last durable
+    /// write).
+    pub recovered_from_quick: u64,
     /// Files whose dev/inode came back with other first bytes (inode reuse, rewrite).
     pub inode_reuses: u64,
     /// Explicit resets to 0 (copytruncate).
@@ -119,6 +122,7 @@ impl CheckpointStore {
         let recovered = durable::recover(data_dir, store.now());
         store.stats.recovered_from_temp = u64::from(recovered.from_temp);
         store.stats.discarded_temp = u64::from(recovered.discarded_temp);
+        store.stats.recovered_from_quick = u64::from(recovered.from_quick);
         store.stats.corrupt_files = u64::from(recovered.corrupt.is_some());
         for record in recovered.records {
             store.load(record);
@@ -332,6 +336,13 @@ impl CheckpointStore {
             self.dir.clone(),
             format::encode(self.records()),
         ))
+    }
+
+    /// [`CheckpointStore::snapshot`] whether or not anything changed (the stable file
+    /// is behind the quick one).
+    pub fn snapshot_all(&mut self) -> Snapshot {
+        self.dirty = true;
+        self.snapshot().expect("a dirty store has a snapshot")
     }
 
     /// The outcome of writing the last [`Snapshot`].

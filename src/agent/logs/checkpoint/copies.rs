@@ -81,18 +81,11 @@ impl Snapshot {
         durable::write_atomically(&self.dir, &self.bytes).map_err(|e| self.error(e))
     }
 
-    /// Writes it atomically, safe from a process crash, without the directory's fsync
-    /// ([`durable::write_whole`]); [`Snapshot::sync_dir`] completes it.
-    pub fn write_whole(&self) -> Result<(), CheckpointError> {
-        durable::write_whole(&self.dir, &self.bytes).map_err(|e| self.error(e))
-    }
-
-    /// Makes the last [`Snapshot::write_whole`]'s rename durable.
-    pub fn sync_dir(dir: &Path) -> Result<(), CheckpointError> {
-        durable::sync_dir(dir).map_err(|source| CheckpointError::Io {
-            path: dir.to_owned(),
-            source,
-        })
+    /// Writes the quick file ([`durable::write_quick`]): safe from a process crash,
+    /// not from a power cut, and no wait on the disk; [`Snapshot::write`] later makes
+    /// the state durable.
+    pub fn write_quick(&self) -> Result<(), CheckpointError> {
+        durable::write_quick(&self.dir, &self.bytes).map_err(|e| self.error(e))
     }
 
     pub fn dir(&self) -> &Path {

@@ -4,10 +4,20 @@
 //! Writing: temp file in the same directory, write, fsync it, rename it over the stable
 //! file, fsync the directory (so the rename itself survives a power cut).
 //!
+//! Quick writes, after each acknowledged batch, go to `checkpoints.quick.json` (temp file
+//! and rename, no fsync): the page cache survives a process crash (SIGKILL), so they bound
+//! what a crash sends again without waiting on the disk, which under I/O load took
+//! seconds and held every line behind it (p99 latency, BENCHMARKS.md). The stable file
+//! is written durably by the timer and at shutdown, and then the quick file is removed.
+//! A quick file is never newer than it should be: at worst (a power cut, or a crash
+//! between the stable write and the removal) it is an older state, whose lines are sent
+//! again, never lost; one that does not parse (a power cut mid-write) is removed.
+//!
 //! Reading mirrors Vector's checkpointer (lib/file-source-common/src/checkpointer.rs): the
 //! temp file is read first, because if it parses completely the previous process died
 //! between fsync and rename and it is the newer state; it is then renamed into place. A
-//! temp file that does not parse is an interrupted write and is removed. Where Vector
+//! temp file that does not parse is an interrupted write and is removed. Then the quick
+//! file, newer than the stable one when present. Where Vector
 //! only warns and carries on when the stable file does not parse, we also keep the bad
 //! file aside as `checkpoints.json.corrupt-<unix time>` for a post-mortem (Promtail's
 //! positions.yaml full of NUL bytes, PITFALLS 2), and the caller counts it.
@@ -19,6 +29,8 @@ use std::path::{Path, PathBuf};
 
 pub const FILE_NAME: &str = "checkpoints.json";
 pub const TEMP_NAME: &str = "checkpoints.json.tmp";
+pub const QUICK_NAME: &str = "checkpoints.quick.json";
+const QUICK_TEMP_NAME: &str = "checkpoints.quick.json.tmp";
 
 /// What [`recover`] found in the directory.
 #[derive(Debug, Default)]
@@ -28,31 +40,38 @@ pub struct Recovered {
     pub from_temp: bool,
     /// An incomplete temp file was removed.
     pub discarded_temp: bool,
+    /// The state came from the quick file (written after the last durable write).
+    pub from_quick: bool,
     /// Where an unreadable stable file was moved (or `FILE_NAME` if it could not be).
     pub corrupt: Option<PathBuf>,
 }
 
-/// Replaces `<dir>/checkpoints.json` with `bytes`, atomically and durably.
+/// Replaces `<dir>/checkpoints.json` with `bytes`, atomically and durably, then removes
+/// the quick file (older than what was just written).
 pub fn write_atomically(dir: &Path, bytes: &[u8]) -> io::Result<()> {
-    replace_whole(dir, bytes)?;
-    sync_dir(dir)
-}
-
-/// Replaces `<dir>/checkpoints.json` with `bytes` atomically, the content fsynced but
-/// the rename not yet (no fsync of the directory): a process crash (SIGKILL) keeps the
-/// new file; a power cut keeps the old or the new one, each whole. [`sync_dir`] later
-/// makes the rename durable too. Half the fsyncs of [`write_atomically`].
-pub fn write_whole(dir: &Path, bytes: &[u8]) -> io::Result<()> {
-    replace_whole(dir, bytes)
-}
-
-fn replace_whole(dir: &Path, bytes: &[u8]) -> io::Result<()> {
     let temp = dir.join(TEMP_NAME);
     let mut file = File::create(&temp)?;
     file.write_all(bytes)?;
     file.sync_all()?;
     drop(file);
-    fs::rename(&temp, dir.join(FILE_NAME))
+    fs::rename(&temp, dir.join(FILE_NAME))?;
+    sync_dir(dir)?;
+    remove_if_there(&dir.join(QUICK_NAME))
+}
+
+/// Replaces `<dir>/checkpoints.quick.json` with `bytes` atomically, without fsync: safe
+/// from a process crash, not from a power cut (see the module's header).
+pub fn write_quick(dir: &Path, bytes: &[u8]) -> io::Result<()> {
+    let temp = dir.join(QUICK_TEMP_NAME);
+    fs::write(&temp, bytes)?;
+    fs::rename(&temp, dir.join(QUICK_NAME))
+}
+
+fn remove_if_there(path: &Path) -> io::Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
 }
 
 /// Makes a rename (or a new file) in `dir` durable. Shared with the log buffer's spool.
@@ -68,7 +87,10 @@ pub fn recover(dir: &Path, now_unix: u64) -> Recovered {
         Ok(None) => {}
         Ok(Some(records)) => {
             tracing::warn!(path = %temp.display(), "Recovered checkpoints from an interrupted write.");
-            let moved = fs::rename(&temp, dir.join(FILE_NAME)).and_then(|()| sync_dir(dir));
+            // Newer than any quick file, which goes.
+            let moved = fs::rename(&temp, dir.join(FILE_NAME))
+                .and_then(|()| sync_dir(dir))
+                .and_then(|()| remove_if_there(&dir.join(QUICK_NAME)));
             if let Err(error) = moved {
                 tracing::warn!(%error, "Could not move the recovered checkpoints into place.");
             }
@@ -84,12 +106,36 @@ pub fn recover(dir: &Path, now_unix: u64) -> Recovered {
             out.discarded_temp = true;
         }
     }
+    if recover_quick(dir, &mut out) {
+        return out;
+    }
     let stable = dir.join(FILE_NAME);
     match read(&stable) {
         Ok(records) => out.records = records.unwrap_or_default(),
         Err(error) => out.corrupt = Some(set_aside(&stable, now_unix, &error)),
     }
     out
+}
+
+/// The quick file's state into `out`, if it is there and whole; one that is not (a
+/// power cut mid-write) is removed, and the stable file is read instead.
+fn recover_quick(dir: &Path, out: &mut Recovered) -> bool {
+    let quick = dir.join(QUICK_NAME);
+    match read(&quick) {
+        Ok(None) => false,
+        Ok(Some(records)) => {
+            out.records = records;
+            out.from_quick = true;
+            true
+        }
+        Err(error) => {
+            tracing::warn!(path = %quick.display(), %error, "Discarded a quick checkpoint write cut short; reading the durable one.");
+            if let Err(error) = fs::remove_file(&quick) {
+                tracing::warn!(%error, "Could not remove the cut-short quick checkpoint write.");
+            }
+            false
+        }
+    }
 }
 
 /// `Ok(None)` when the file does not exist; any other failure makes it unusable.

@@ -401,3 +401,5 @@ proptest! {
         prop_assert_eq!(got, Some(expected));
     }
 }
+
+mod quick;

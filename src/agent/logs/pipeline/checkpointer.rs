@@ -8,12 +8,13 @@
 //! so requests coalesce. The sender starts the next batch's delivery only then, so at any
 //! instant at most one batch is delivered (or being delivered) without its checkpoint on
 //! disk: a SIGKILL makes the sinks see at most one batch again per file. The write itself
-//! runs on the blocking pool, without the store's lock. These prompt writes are whole and safe from a process crash (tmp
-//! file, fsync, rename) but skip the directory's fsync, which makes the rename itself
-//! survive a power cut: the timer (`persist_every`) does that part, and writes what the
-//! reader changed (new files, files gone), and so does the last write at shutdown. A
-//! power cut may so lose up to `persist_every` of checkpoint progress (lines sent
-//! again, never lost); a SIGKILL loses none.
+//! runs on the blocking pool, without the store's lock. These prompt writes go to the
+//! quick file without fsync (checkpoint/durable.rs): the page cache survives a process
+//! crash, and an fsync per batch made every line wait on the disk, seconds under I/O
+//! load. The timer (`persist_every`) writes the state durably (fsync, rename, fsync of the
+//! directory), and so does the last write at shutdown. A power cut may so lose up to
+//! `persist_every` of checkpoint progress (lines sent again, never lost); a SIGKILL loses
+//! none.
 //!
 //! A write that fails is logged and retried at the next round; waiters are answered
 //! anyway, so a failing disk slows nothing down (the bound then holds only for what was
@@ -21,8 +22,7 @@
 
 use super::metrics::PipelineMetrics;
 use crate::agent::logs::buffer::{Buffer, FileOffsets};
-use crate::agent::logs::checkpoint::{CheckpointError, CheckpointStore, Snapshot};
-use std::path::PathBuf;
+use crate::agent::logs::checkpoint::{CheckpointError, CheckpointStore};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -74,19 +74,18 @@ impl Durability {
 /// How much of a write is made durable.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Level {
-    /// Content fsynced and renamed: safe from a process crash.
-    Content,
-    /// And the directory fsynced: safe from a power cut.
+    /// The quick file, no fsync: safe from a process crash.
+    Quick,
+    /// The stable file, fsynced with its directory: safe from a power cut.
     Full,
 }
 
 pub(super) struct Checkpointer {
     pub buffer: Buffer<FileOffsets>,
     pub store: Arc<Mutex<CheckpointStore>>,
-    /// Where the store writes (its directory is fsynced by the timer).
-    pub data_dir: PathBuf,
-    /// A `Level::Content` write's rename still needs the directory's fsync.
-    pub unsynced_dir: AtomicBool,
+    /// The stable file is behind the quick one (or may be: true at start, when the
+    /// state may have come from the quick file); the timer then writes it.
+    pub behind: AtomicBool,
     pub persist_every: Duration,
     pub durability: Arc<Durability>,
     pub metrics: Arc<PipelineMetrics>,
@@ -125,7 +124,7 @@ impl Checkpointer {
         if let Some(token) = self.buffer.take_settled() {
             self.advance(token);
         }
-        self.persist(Level::Content).await;
+        self.persist(Level::Quick).await;
         self.durability.answer(requested);
     }
 
@@ -148,23 +147,22 @@ impl Checkpointer {
         }
     }
 
-    /// Writes the store if it changed: encoded under its lock, written on the blocking
-    /// pool without it. `Level::Full` also completes an earlier `Level::Content` write.
+    /// Writes the store if it changed (`Level::Full`: also if the stable file is
+    /// behind): encoded under its lock, written on the blocking pool without it.
     async fn persist(&self, level: Level) {
-        let snapshot = self
-            .store
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .snapshot();
-        let Some(snapshot) = snapshot else {
-            if level == Level::Full && self.unsynced_dir.swap(false, Ordering::AcqRel) {
-                self.sync_dir().await;
+        let snapshot = {
+            let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+            match level {
+                Level::Full if self.behind.load(Ordering::Acquire) => Some(store.snapshot_all()),
+                _ => store.snapshot(),
             }
+        };
+        let Some(snapshot) = snapshot else {
             return;
         };
         let written = tokio::task::spawn_blocking(move || match level {
             Level::Full => snapshot.write(),
-            Level::Content => snapshot.write_whole(),
+            Level::Quick => snapshot.write_quick(),
         })
         .await;
         let ok = matches!(written, Ok(Ok(())));
@@ -172,8 +170,7 @@ impl Checkpointer {
             tracing::warn!(error = %e, "The checkpoints could not be written; retrying later.");
         }
         if ok {
-            self.unsynced_dir
-                .store(level == Level::Content, Ordering::Release);
+            self.behind.store(level == Level::Quick, Ordering::Release);
         }
         let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
         store.written(ok);
@@ -182,15 +179,6 @@ impl Checkpointer {
             .checkpoint
             .lock()
             .unwrap_or_else(|e| e.into_inner()) = store.stats().clone();
-    }
-
-    async fn sync_dir(&self) {
-        let dir = self.data_dir.clone();
-        let synced = tokio::task::spawn_blocking(move || Snapshot::sync_dir(&dir)).await;
-        if let Ok(Err(e)) = synced {
-            tracing::warn!(error = %e, "The checkpoint directory could not be synced; retrying later.");
-            self.unsynced_dir.store(true, Ordering::Release);
-        }
     }
 }
 
@@ -215,8 +203,7 @@ mod tests {
         let checkpointer = Checkpointer {
             buffer: buffer.clone(),
             store: Arc::new(Mutex::new(store)),
-            data_dir: dir.path().to_owned(),
-            unsynced_dir: AtomicBool::new(false),
+            behind: AtomicBool::new(true),
             persist_every: Duration::from_secs(3600),
             durability: durability.clone(),
             metrics: Arc::new(PipelineMetrics::default()),

@@ -259,8 +259,7 @@ impl Pipeline {
         let checkpointer = checkpointer::Checkpointer {
             buffer: buffer.clone(),
             store,
-            data_dir: config.data_dir.clone(),
-            unsynced_dir: AtomicBool::new(false),
+            behind: AtomicBool::new(true),
             persist_every: config.persist_every,
             durability,
             metrics: metrics.clone(),
