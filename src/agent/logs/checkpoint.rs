@@ -206,12 +206,27 @@ impl CheckpointStore {
         let grown = current.dev == probe.dev
             && current.ino == probe.ino
             && current.fingerprint.is_prefix_of(&probe.head);
-        if !grown || !self.entries.contains_key(&current) {
+        match grown {
+            true => self.extend_key(&current, Fingerprint::of(&probe.head)),
+            false => current,
+        }
+    }
+
+    /// Re-keys the entry of `id` on `longer`, the fingerprint of more of the same
+    /// file's first bytes (the caller read them, the file may have changed since: a
+    /// truncated file's entry keeps naming the content its offset counts in); returns
+    /// the id to use. A fingerprint covering no more bytes than the key changes nothing.
+    pub fn extend_key(&mut self, id: &FileId, longer: Fingerprint) -> FileId {
+        let current = self.current(id);
+        let covered = current.fingerprint.covered_len();
+        if longer.covered_len() <= covered || !self.entries.contains_key(&current) {
             return current;
         }
-        let mut new = probe.id();
         let generation = current.fingerprint.generation();
-        new.fingerprint = new.fingerprint.with_generation(generation);
+        let new = FileId {
+            fingerprint: longer.with_generation(generation),
+            ..current
+        };
         self.rekey(current, new);
         new
     }

@@ -50,6 +50,8 @@ impl Reader {
                 None => break,
             }
         }
+        let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        self.tailer.finish(&mut store); // before the checkpointer's last write
         tracing::debug!("Log reader stopped.");
     }
 

@@ -21,6 +21,8 @@
 //! - **Closing**: a file that is no longer live is closed once read to its end and either a
 //!   newer file exists in its stream or it was deleted. One that cannot be drained is held
 //!   at most `max_hold`, then let go and its unread bytes counted (Vector #18863).
+//!   The close is told to the store first thing at the next sync, or at the stop
+//!   ([`Tailer::finish`]): its inode may already be a new file's ([`report`]).
 //! - **Open-file budget** (`max_open_files`): streams beyond it wait parked, no file
 //!   open, and take turns with the open ones; none is skipped ([`park`]).
 //! - **Start offsets**: the checkpoint store's acknowledged offset (`resolve`, then `get`).
@@ -32,6 +34,7 @@ mod file;
 #[cfg(test)]
 mod model_tests;
 mod park;
+mod report;
 mod sync;
 #[cfg(test)]
 mod tests;

@@ -28,6 +28,10 @@ pub(super) enum Meet {
 impl Tailer {
     /// Brings the open files in line with `found` (all streams discovery sees now).
     pub fn sync(&mut self, found: &[Discovered], store: &mut CheckpointStore) {
+        // First: a file closed by a poll since the last sync may have freed its inode
+        // for a new file this sync resolves; its entry must not match that file
+        // (report.rs).
+        self.report_closed(store);
         let meet = if self.synced_once {
             Meet::Later
         } else {
@@ -271,21 +275,6 @@ impl Tailer {
         };
         if let Some(f) = self.open(live, &probe, start, store) {
             stream.files.push_back(f);
-        }
-    }
-
-    /// Tells the store which files the tailer closed (their entries age out). A file
-    /// keyed on a short fingerprint (opened nearly empty, renamed before a sync grew it)
-    /// is keyed again on its first bytes at the close: an entry that covers few or no
-    /// bytes would match the next file given its inode, which would then start at this
-    /// one's offset (Fluent Bit #4895).
-    fn report_closed(&mut self, store: &mut CheckpointStore) {
-        for (id, probe) in std::mem::take(&mut self.closed) {
-            let id = match probe {
-                Some(p) if id.fingerprint.is_partial() => store.refresh(&id, &p),
-                _ => id,
-            };
-            let _ = store.mark_gone(&id);
         }
     }
 

@@ -268,6 +268,8 @@ fn a_paused_reader_loses_nothing_and_resumes() {
     assert_eq!(texts(&out), want);
 }
 
+mod at_stop;
 mod budget_and_restarts;
 mod copy_in_progress;
+mod inode_reused;
 mod met_again;
