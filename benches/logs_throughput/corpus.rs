@@ -191,6 +191,9 @@ pub fn write(root: &Path, files: usize, total_bytes: u64) -> io::Result<Corpus> 
             write_message(&mut out, &mut rng, &filler)?;
         }
         out.inner.flush()?;
+        // On disk before any run: writeback of a fresh GiB would otherwise stall the
+        // harness's own writes in the first latency phase (seen as a ~1 s p99).
+        out.inner.get_ref().sync_all()?;
         corpus.bytes += out.bytes;
         corpus.raw_lines += out.raw_lines;
         corpus.messages += out.messages;
