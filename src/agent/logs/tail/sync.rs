@@ -84,25 +84,38 @@ impl Tailer {
             (Meet::AtStart, None) if !self.first_start => Meet::Later,
             (meet, _) => meet,
         };
-        let rotated = self.rotated_now(stream, d, new);
+        // The live path is probed once, before the rotated files are listed: a file
+        // rotated away before this live file was created is then on that list.
+        let live = Probe::read(&d.live).ok();
+        let rotated = self.rotated_now(stream, d, live.as_ref(), new);
         self.check_truncations(stream, &d.rotated, store);
-        self.retire_unlisted(stream, &d.live, &rotated);
+        self.retire_unlisted(stream, live.as_ref(), &rotated);
         for (path, probe) in &rotated {
             self.sync_rotated(stream, path, probe, meet, store);
         }
-        self.sync_live(stream, &d.live, meet, store);
+        self.sync_live(stream, &d.live, live, meet, store);
         forget_done(stream, &rotated, d);
     }
 
     /// The stream's rotated files, probed, oldest first: discovery's list, or the
-    /// directory read again for a stream met for the first time or when the live path
-    /// no longer names the live file. The list may predate rotations (a scan racing
-    /// them, inotify late): a rotated file it lacks, met later, would be read after the
-    /// newer files already read.
-    fn rotated_now(&mut self, stream: &Stream, d: &Discovered, new: bool) -> Vec<(PathBuf, Probe)> {
-        let live = Probe::read(&d.live).ok();
-        let moved = |f: &TailFile| f.live && !live.as_ref().is_some_and(|p| f.same_inode(p));
-        if new || stream.files.iter().any(moved) {
+    /// directory read again for a stream met for the first time, when the live path no
+    /// longer names the live file, or when it names a file about to be opened (the
+    /// stream may hold no live file: a sync ran between a rename and the next file's
+    /// creation, and files may have been rotated unseen since). The list may predate
+    /// rotations (a scan racing them, inotify late): a rotated file it lacks, met later,
+    /// would be read after the newer files already read.
+    fn rotated_now(
+        &mut self,
+        stream: &Stream,
+        d: &Discovered,
+        live: Option<&Probe>,
+        new: bool,
+    ) -> Vec<(PathBuf, Probe)> {
+        let moved = |f: &TailFile| f.live && !live.is_some_and(|p| f.same_inode(p));
+        let unopened = live.is_some_and(|p| {
+            !stream.files.iter().any(|f| f.same_inode(p)) && !stream.done.contains(&p.id())
+        });
+        if new || unopened || stream.files.iter().any(moved) {
             return rotated_on_disk(&d.live, &d.rotated);
         }
         let probe = |p: &PathBuf| Probe::read(p).ok().map(|pr| (p.clone(), pr));
@@ -112,10 +125,14 @@ impl Tailer {
     /// A live file renamed and gone from disk (rotated, then deleted or gzipped while
     /// open) has no name to place it among the rotated files: it is retired before they
     /// are placed, so the ones not seen yet, rotated after it, go after it.
-    fn retire_unlisted(&mut self, stream: &mut Stream, live: &Path, rotated: &[(PathBuf, Probe)]) {
-        let now = Probe::read(live).ok();
+    fn retire_unlisted(
+        &mut self,
+        stream: &mut Stream,
+        live: Option<&Probe>,
+        rotated: &[(PathBuf, Probe)],
+    ) {
         for f in stream.files.iter_mut().filter(|f| f.live) {
-            let renamed = !now.as_ref().is_some_and(|p| f.same_inode(p));
+            let renamed = !live.is_some_and(|p| f.same_inode(p));
             if renamed && !rotated.iter().any(|(_, p)| f.same_inode(p)) {
                 self.stats.rotations += 1;
                 f.live = false;
@@ -238,15 +255,17 @@ impl Tailer {
         stream.files.insert(at, f);
     }
 
-    /// The live path: unchanged, replaced (rename rotation), or missing for now.
+    /// The live path, as probed before the rotated files were listed: unchanged,
+    /// replaced (rename rotation), or missing for now. Replaced again since, it is not
+    /// opened (`open` checks the inode): the next sync lists the file rotated meanwhile.
     fn sync_live(
         &mut self,
         stream: &mut Stream,
         live: &Path,
+        probe: Option<Probe>,
         meet: Meet,
         store: &mut CheckpointStore,
     ) {
-        let probe = Probe::read(live).ok();
         for f in stream.files.iter_mut().filter(|f| f.live) {
             if probe.as_ref().is_some_and(|p| f.same_inode(p)) {
                 if f.id.fingerprint.is_partial() && !f.suspect {

@@ -273,3 +273,4 @@ mod budget_and_restarts;
 mod copy_in_progress;
 mod inode_reused;
 mod met_again;
+mod rotated_unseen;
