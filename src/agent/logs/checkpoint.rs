@@ -166,6 +166,8 @@ impl CheckpointStore {
                 self.rekey(old, id);
             }
             Some(old) => {
+                tracing::debug!(path = %path.display(), ino = probe.ino, offset = self.entries[&old].offset,
+                    "A file's inode holds other first bytes than its checkpoint's: the checkpoint was dropped.");
                 self.remove(old);
                 let next = old.fingerprint.generation().wrapping_add(1);
                 id.fingerprint = id.fingerprint.with_generation(next);

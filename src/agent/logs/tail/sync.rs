@@ -244,6 +244,8 @@ impl Tailer {
             return;
         };
         if let Some((old, acked)) = copy_of {
+            tracing::debug!(path = %path.display(), ino = probe.ino, from_ino = old.ino, acked,
+                "A rotated file was taken as the copy of a known file.");
             store.claim_copy(&old, &f.id, acked);
         }
         let f = self.rotated(f);
@@ -331,11 +333,13 @@ impl Tailer {
         // A stored offset of 0 says nothing worth trusting over `default`: an entry made
         // for an empty file matches any file later given its inode (its fingerprint covers
         // no bytes), and a file with nothing acknowledged starts the same at 0 anyway.
-        let start = match store.get(&id) {
+        let acked = store.get(&id);
+        let start = match acked {
             Some(acked) if known && acked > 0 => acked,
             _ => default.unwrap_or(len),
         };
-        tracing::debug!(path = %path.display(), ino = now.ino, start, len, "A log file was opened.");
+        tracing::debug!(path = %path.display(), ino = now.ino, start, len, known, ?acked, ?default,
+            "A log file was opened.");
         Some(TailFile::new(file, id, start.min(len)))
     }
 
