@@ -9,6 +9,7 @@
 //! (capped at a partial still held on the other stream), so its checkpoint moves past
 //! the pieces only once the message is acknowledged.
 
+use super::streams::Streams;
 use super::{stream_index, Emitted, Out, Processor, RecordWriter, StreamState};
 use crate::agent::logs::checkpoint::FileId;
 use crate::agent::logs::pipeline::record;
@@ -80,26 +81,13 @@ impl Processor {
         };
         let mut emitted = Emitted::default();
         let paths: Vec<Arc<Path>> = self.partials.held.keys().cloned().collect();
-        let Processor {
+        let Parts {
             streams,
             partials,
             metrics,
-            app_log,
-            stages,
-            lifted,
-            batcher,
-            ..
-        } = &mut *self;
-        let mut writer = RecordWriter {
-            app_log,
-            stages,
-            lifted,
-        };
-        let mut out = Out {
-            batcher,
-            now,
-            emitted: &mut emitted,
-        };
+            mut writer,
+            mut out,
+        } = self.parts(now, &mut emitted);
         for path in paths {
             let Some(state) = streams.get_mut(&path) else {
                 continue;
@@ -126,16 +114,14 @@ impl Processor {
     /// The tailer's mark that `line.file` ended for good: what its stream holds from it
     /// is flushed to the batcher.
     pub(super) fn end_of_file(&mut self, line: &RawLine, now: Instant, emitted: &mut Emitted) {
-        let Processor {
+        let before = emitted.events;
+        let Parts {
             streams,
             partials,
             metrics,
-            app_log,
-            stages,
-            lifted,
-            batcher,
-            ..
-        } = &mut *self;
+            mut writer,
+            mut out,
+        } = self.parts(now, emitted);
         let Some(state) = streams.get_mut(&line.path) else {
             return;
         };
@@ -145,21 +131,39 @@ impl Processor {
         state.held_from = None;
         partials.held.remove(&line.path);
         let messages = state.reassembler.flush();
-        let mut writer = RecordWriter {
-            app_log,
-            stages,
-            lifted,
-        };
-        let before = emitted.events;
-        let mut out = Out {
-            batcher,
-            now,
-            emitted,
-        };
         let part = (line.file, line.offset_end);
         push_incomplete(&mut writer, state, metrics, messages, part, &mut out);
         let flushed = emitted.events - before;
         self.count_incomplete("file_end", flushed);
+    }
+
+    /// The processor split into what flushing held partials uses.
+    fn parts<'a>(&'a mut self, now: Instant, emitted: &'a mut Emitted) -> Parts<'a> {
+        let Processor {
+            streams,
+            partials,
+            metrics,
+            app_log,
+            stages,
+            lifted,
+            batcher,
+            ..
+        } = self;
+        Parts {
+            streams,
+            partials,
+            metrics,
+            writer: RecordWriter {
+                app_log,
+                stages,
+                lifted,
+            },
+            out: Out {
+                batcher,
+                now,
+                emitted,
+            },
+        }
     }
 
     fn count_incomplete(&self, reason: &'static str, events: u64) {
@@ -173,6 +177,14 @@ impl Processor {
             .unwrap_or_else(|e| e.into_inner());
         *p.incomplete.entry(reason).or_default() += events;
     }
+}
+
+struct Parts<'a> {
+    streams: &'a mut Streams,
+    partials: &'a mut Partials,
+    metrics: &'a PipelineMetrics,
+    writer: RecordWriter<'a>,
+    out: Out<'a>,
 }
 
 /// The flushed `messages` of one stream as incomplete records, each with the token
