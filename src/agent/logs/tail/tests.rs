@@ -55,6 +55,28 @@ impl Fixture {
     fn advance(&self, d: Duration) {
         *self.now.lock().unwrap() += d;
     }
+    /// Cuts `path` to 0 bytes in place (what copytruncate does to the live file).
+    fn truncate(&self, path: &Path) {
+        OpenOptions::new()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+    }
+    /// A store and a tailer that opened the live file empty (its entry keyed on no
+    /// bytes), then read `line` from it and had it acknowledged.
+    fn opened_empty_and_acked(&self, line: &str) -> (CheckpointStore, Tailer) {
+        let mut store = self.store();
+        let mut t = self.tailer(TailConfig::default());
+        self.append(&self.live, "");
+        t.sync(&self.found(&[]), &mut store); // opened empty: keyed on no bytes
+        self.append(&self.live, line);
+        for l in read_all(&mut t).iter().filter(|l| !l.is_end_of_file()) {
+            store.advance(&l.file, l.offset_end).unwrap();
+        }
+        (store, t)
+    }
 }
 
 /// The lines read, without the end-of-file marks.
@@ -218,12 +240,7 @@ fn copytruncate_is_counted_reset_and_read_again_from_zero() {
     t.sync(&fx.found(&[]), &mut store);
     let lines = read_all(&mut t);
     store.advance(&lines[1].file, lines[1].offset_end).unwrap();
-    OpenOptions::new()
-        .write(true)
-        .open(&fx.live)
-        .unwrap()
-        .set_len(0)
-        .unwrap();
+    fx.truncate(&fx.live);
     fx.append(&fx.live, "after\n");
     t.sync(&fx.found(&[]), &mut store);
     let after = read_all(&mut t);

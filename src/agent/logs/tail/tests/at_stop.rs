@@ -4,12 +4,6 @@
 
 use super::*;
 
-fn ack_all(store: &mut CheckpointStore, lines: &[RawLine]) {
-    for l in lines.iter().filter(|l| !l.is_end_of_file()) {
-        store.advance(&l.file, l.offset_end).unwrap();
-    }
-}
-
 /// A live file opened empty, read and acknowledged, copied and truncated by logrotate
 /// just before the stop, before a periodic sync re-keyed it: at the next start its copy
 /// must be known as the copy (read on from the acknowledged offset), which needs the
@@ -17,13 +11,7 @@ fn ack_all(store: &mut CheckpointStore, lines: &[RawLine]) {
 #[test]
 fn a_copytruncate_just_before_a_stop_is_read_on_from_the_acknowledged_offset() {
     let fx = Fixture::new();
-    let mut store = fx.store();
-    let mut t = fx.tailer(TailConfig::default());
-    fx.append(&fx.live, "");
-    t.sync(&fx.found(&[]), &mut store); // opened empty: keyed on no bytes
-    fx.append(&fx.live, "2024-01-01T00:00:00.1Z stdout F one\n");
-    let lines = read_all(&mut t);
-    ack_all(&mut store, &lines);
+    let (mut store, mut t) = fx.opened_empty_and_acked("2024-01-01T00:00:00.1Z stdout F one\n");
     let copy = "0.log.20240101-000001";
     fs::copy(&fx.live, fx.live.with_file_name(copy)).unwrap();
     File::create(&fx.live).unwrap(); // truncated
@@ -45,13 +33,7 @@ fn a_copytruncate_just_before_a_stop_is_read_on_from_the_acknowledged_offset() {
 #[test]
 fn a_file_closed_after_the_last_sync_is_reported_at_the_stop() {
     let fx = Fixture::new();
-    let mut store = fx.store();
-    let mut t = fx.tailer(TailConfig::default());
-    fx.append(&fx.live, "");
-    t.sync(&fx.found(&[]), &mut store); // opened empty: keyed on no bytes
-    fx.append(&fx.live, "2024-01-01T00:00:00.1Z stdout F one\n");
-    let lines = read_all(&mut t);
-    ack_all(&mut store, &lines);
+    let (mut store, mut t) = fx.opened_empty_and_acked("2024-01-01T00:00:00.1Z stdout F one\n");
     let old = Probe::read(&fx.live).unwrap();
     fs::remove_file(&fx.live).unwrap();
     t.sync(&[], &mut store); // the pod is gone

@@ -105,12 +105,7 @@ fn regression_late_acks_after_copytruncate_move_the_copy_not_the_new_content() {
                                                         // logrotate copytruncate: copy, truncate, the app writes on (same first line).
     let copy = "0.log.1";
     fs::copy(&fx.live, fx.live.with_file_name(copy)).unwrap();
-    OpenOptions::new()
-        .write(true)
-        .open(&fx.live)
-        .unwrap()
-        .set_len(0)
-        .unwrap();
+    fx.truncate(&fx.live);
     fx.append(&fx.live, &format!("{first}new two\n"));
     t.sync(&fx.found(&[copy]), &mut store);
     let new: Vec<RawLine> = read_all(&mut t)
@@ -133,12 +128,7 @@ fn regression_late_acks_after_copytruncate_move_the_copy_not_the_new_content() {
     assert_eq!(store.get(&copy_id), Some(old[2].offset_end));
     // Without a copy a late ack is ignored and counted.
     store.advance(&new_id, new[1].offset_end).unwrap();
-    OpenOptions::new()
-        .write(true)
-        .open(&fx.live)
-        .unwrap()
-        .set_len(0)
-        .unwrap();
+    fx.truncate(&fx.live);
     fx.append(&fx.live, first);
     t.sync(&fx.found(&[copy]), &mut store);
     let third: Vec<RawLine> = read_all(&mut t)
@@ -169,12 +159,7 @@ fn a_copy_made_while_the_agent_was_down_is_read_on_from_the_checkpoint() {
     fx.append(&fx.live, "three\n");
     let copy = "0.log.1";
     fs::copy(&fx.live, fx.live.with_file_name(copy)).unwrap();
-    OpenOptions::new()
-        .write(true)
-        .open(&fx.live)
-        .unwrap()
-        .set_len(0)
-        .unwrap();
+    fx.truncate(&fx.live);
     fx.append(&fx.live, "four\n");
     let mut store = fx.store();
     let mut t = fx.tailer(TailConfig::default());
@@ -237,12 +222,7 @@ fn a_copy_newer_than_the_list_is_claimed_and_read_from_where_the_reader_was() {
     fx.append(&fx.live, "three\n");
     let copy = fx.live.with_file_name("0.log.20240101-000001");
     fs::copy(&fx.live, &copy).unwrap();
-    OpenOptions::new()
-        .write(true)
-        .open(&fx.live)
-        .unwrap()
-        .set_len(0)
-        .unwrap();
+    fx.truncate(&fx.live);
     fx.append(&fx.live, "four\n");
     t.sync(&fx.found(&[]), &mut store); // the list does not show the copy yet
     let mut read = texts(&read_all(&mut t));

@@ -20,12 +20,7 @@ fn a_copy_met_before_it_is_filled_is_claimed_and_read_from_where_the_reader_was(
     File::create(&copy).unwrap();
     t.sync(&fx.found(&["0.log.20240101-000001"]), &mut store);
     fs::write(&copy, fs::read(&fx.live).unwrap()).unwrap();
-    OpenOptions::new()
-        .write(true)
-        .open(&fx.live)
-        .unwrap()
-        .set_len(0)
-        .unwrap();
+    fx.truncate(&fx.live);
     fx.append(&fx.live, "four\n");
     let mut read = texts(&read_all(&mut t));
     t.sync(&fx.found(&["0.log.20240101-000001"]), &mut store);

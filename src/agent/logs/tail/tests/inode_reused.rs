@@ -16,14 +16,7 @@ use super::*;
 #[test]
 fn a_new_file_on_the_inode_of_a_file_closed_since_the_last_sync_is_read_from_zero() {
     let fx = Fixture::new();
-    let mut store = fx.store();
-    let mut t = fx.tailer(TailConfig::default());
-    fx.append(&fx.live, "");
-    t.sync(&fx.found(&[]), &mut store); // opened empty: keyed on no bytes
-    fx.append(&fx.live, "2024-01-01T00:00:00.1Z stdout F one\n");
-    for l in read_all(&mut t) {
-        store.advance(&l.file, l.offset_end).unwrap();
-    }
+    let (mut store, mut t) = fx.opened_empty_and_acked("2024-01-01T00:00:00.1Z stdout F one\n");
     let rotated = fx.live.with_file_name("0.log.20240101-000001");
     fs::rename(&fx.live, &rotated).unwrap();
     fx.append(&fx.live, "2024-01-01T00:00:00.2Z stdout F two\n");

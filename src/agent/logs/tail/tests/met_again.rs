@@ -30,12 +30,7 @@ fn a_copy_met_while_being_written_is_not_read_again_from_zero() {
         assert_eq!(texts(&read_all(&mut t)), Vec::<String>::new());
     }
     fx.append(&copy, rest);
-    OpenOptions::new()
-        .write(true)
-        .open(&fx.live)
-        .unwrap()
-        .set_len(0)
-        .unwrap();
+    fx.truncate(&fx.live);
     fx.append(&fx.live, "after\n");
     t.sync(&listed, &mut store);
     assert_eq!(texts(&read_all(&mut t)), ["after\n"]);
@@ -86,12 +81,7 @@ fn a_copy_on_the_inode_of_an_empty_file_resumes_at_the_copied_files_checkpoint()
     store.persist().unwrap();
     // Down: the live file copied onto the empty file's inode, then truncated.
     fx.append(&reused, "one\ntwo\n");
-    OpenOptions::new()
-        .write(true)
-        .open(&fx.live)
-        .unwrap()
-        .set_len(0)
-        .unwrap();
+    fx.truncate(&fx.live);
     let mut store = fx.store();
     let mut t = fx.tailer(TailConfig::default());
     t.sync(&fx.found(&[rotated]), &mut store);
