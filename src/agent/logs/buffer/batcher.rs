@@ -3,6 +3,7 @@
 //! until [`Batcher::deadline`]).
 
 use super::batch::{AckToken, Batch};
+use super::pool::RecordsPool;
 use super::records::Records;
 use std::time::{Duration, Instant};
 
@@ -42,14 +43,23 @@ pub struct Batcher<T> {
     /// Room reserved for a new batch: the size the last one was cut at, plus room for
     /// the record that does not fit (written, then moved to the next batch).
     expect_bytes: usize,
+    /// Where new batches' buffers come from (given back by the sender).
+    pool: RecordsPool,
 }
 
 impl<T: AckToken> Batcher<T> {
     pub fn new(limits: BatchLimits) -> Self {
+        Self::with_pool(limits, RecordsPool::default())
+    }
+
+    /// A batcher whose batches' buffers come from `pool`, where the sender gives them
+    /// back once delivered.
+    pub fn with_pool(limits: BatchLimits, pool: RecordsPool) -> Self {
         Batcher {
             limits,
             open: None,
             expect_bytes: 0,
+            pool,
         }
     }
 
@@ -73,15 +83,16 @@ impl<T: AckToken> Batcher<T> {
         write: impl FnOnce(&mut Vec<u8>),
     ) {
         let expect = self.expect_bytes;
+        let pool = &self.pool;
         let open = self.open.get_or_insert_with(|| Open {
-            records: Records::with_capacity(expect),
+            records: pool.take(expect),
             token: T::default(),
             started: now,
         });
         open.records.write(write);
         if open.records.len() > 1 && !self.limits.fit(&open.records) {
             let room = room_after(&self.limits, open.records.bytes());
-            let record = open.records.split_off_last(room);
+            let record = open.records.split_off_last(self.pool.take(room));
             done.extend(self.flush());
             self.open = Some(Open {
                 records: record,
@@ -113,7 +124,11 @@ impl<T: AckToken> Batcher<T> {
     pub fn flush(&mut self) -> Option<Batch<T>> {
         let mut open = self.open.take()?;
         self.expect_bytes = room_after(&self.limits, open.records.bytes());
-        open.records.shrink_to_fit();
+        // Room far beyond what was written (a batch cut by time, or grown for one long
+        // record) is given back: the buffer's limit counts bytes, not room.
+        if open.records.capacity() > open.records.bytes() + 2 * OVERFLOW_ROOM {
+            open.records.shrink_to_fit();
+        }
         Some(Batch::new(open.records, open.token))
     }
 }

@@ -16,6 +16,7 @@
 mod batch;
 mod batcher;
 mod handle;
+mod pool;
 mod queue;
 pub mod record;
 mod records;
@@ -25,6 +26,7 @@ mod spooled;
 pub use batch::{AckToken, Batch, FileOffsets};
 pub use batcher::{BatchLimits, Batcher};
 pub use handle::{Buffer, Pushed};
+pub use pool::RecordsPool;
 pub use queue::{AckHandle, Delivery, Stored};
 pub use records::Records;
 pub use spool::{SpoolConfig, SpoolPos, SpoolStats};

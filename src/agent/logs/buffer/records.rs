@@ -33,6 +33,23 @@ impl Records {
         self.ends.shrink_to_fit();
     }
 
+    /// Bytes the buffer holds room for.
+    pub fn capacity(&self) -> usize {
+        self.data.capacity()
+    }
+
+    /// Makes room for `bytes` in all (not more).
+    pub fn reserve(&mut self, bytes: usize) {
+        self.data
+            .reserve_exact(bytes.saturating_sub(self.data.len()));
+    }
+
+    /// Drops every record, keeping the buffers.
+    pub fn clear(&mut self) {
+        self.data.clear();
+        self.ends.clear();
+    }
+
     /// Appends one record.
     pub fn push(&mut self, record: &[u8]) {
         self.write(|out| out.extend_from_slice(record));
@@ -68,18 +85,19 @@ impl Records {
         (0..self.len()).map(|i| self.get(i).expect("an index below len"))
     }
 
-    /// Takes the last record out into a records of its own with room for `capacity`
-    /// bytes (a record that did not fit in its batch starts the next one, which then
-    /// grows without copying itself again and again).
-    pub fn split_off_last(&mut self, capacity: usize) -> Records {
-        let mut last = Records::with_capacity(capacity);
+    /// Moves the last record into `into` (empty, with room for a whole batch: a record
+    /// that did not fit in its batch starts the next one, which then grows without
+    /// copying itself again and again) and returns it.
+    pub fn split_off_last(&mut self, mut into: Records) -> Records {
+        debug_assert!(into.is_empty());
+        let last = &mut into;
         if let Some(end) = self.ends.pop() {
             let start = self.ends.last().copied().unwrap_or(0);
             debug_assert_eq!(end, self.data.len());
             last.push(&self.data[start..end]);
             self.data.truncate(start);
         }
-        last
+        into
     }
 }
 
@@ -114,12 +132,12 @@ mod tests {
     #[test]
     fn the_last_record_splits_off_whole() {
         let mut r: Records = [&b"ab"[..], b"cde"].into_iter().collect();
-        let last = r.split_off_last(4096);
+        let last = r.split_off_last(Records::with_capacity(4096));
         assert!(last.data.capacity() >= 4096, "room for the next batch");
         assert_eq!(last.iter().collect::<Vec<_>>(), [&b"cde"[..]]);
         assert_eq!(r.iter().collect::<Vec<_>>(), [&b"ab"[..]]);
         r.write(|out| out.extend_from_slice(b"x"));
         assert_eq!(r.iter().collect::<Vec<_>>(), [&b"ab"[..], b"x"]);
-        assert!(Records::new().split_off_last(0).is_empty());
+        assert!(Records::new().split_off_last(Records::new()).is_empty());
     }
 }

@@ -55,7 +55,9 @@ pub use metrics::PipelineMetrics;
 pub use send::{EsSinkConfig, LokiSinkConfig, SinksConfig};
 
 use crate::agent::logs::applog::DEFAULT_MAX_LIFT_BYTES;
-use crate::agent::logs::buffer::{BatchLimits, Batcher, Buffer, BufferConfig, FileOffsets};
+use crate::agent::logs::buffer::{
+    BatchLimits, Batcher, Buffer, BufferConfig, FileOffsets, RecordsPool,
+};
 use crate::agent::logs::checkpoint::{self, CheckpointStore};
 use crate::agent::logs::discover::{DiscoverConfig, WatchedProvider};
 use crate::agent::logs::reassemble::DEFAULT_MAX_MESSAGE_BYTES;
@@ -232,12 +234,13 @@ impl Pipeline {
             idle: config.idle,
             stop: stop_reading.clone(),
         };
+        let pool = RecordsPool::default();
         let processor = process::Processor::new(
             config.node_name.clone(),
             config.max_message_bytes,
             Some(app_log),
             config.stages,
-            Batcher::new(config.batch),
+            Batcher::with_pool(config.batch, pool.clone()),
             buffer.clone(),
             metrics.clone(),
         )
@@ -254,6 +257,7 @@ impl Pipeline {
             sinks,
             metrics: metrics.clone(),
             durability: durability.clone(),
+            pool,
         };
         let stop_checkpointer = CancellationToken::new();
         let checkpointer = checkpointer::Checkpointer {

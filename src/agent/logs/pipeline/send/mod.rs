@@ -13,7 +13,7 @@ mod loki;
 use super::metrics::PipelineMetrics;
 use super::record::RecordView;
 use super::PipelineError;
-use crate::agent::logs::buffer::{Buffer, Delivery as Popped, FileOffsets, Records};
+use crate::agent::logs::buffer::{Buffer, Delivery as Popped, FileOffsets, Records, RecordsPool};
 use crate::agent::sinks::backoff::{Backoff, BackoffConfig};
 use crate::agent::sinks::elasticsearch::{Compression, IndexTarget};
 use crate::agent::sinks::http::HttpConfig;
@@ -154,6 +154,8 @@ pub(super) struct Sender {
     /// After each acknowledgement the next delivery waits for its checkpoint to be on
     /// disk: a crash then resends at most one batch (see `checkpointer`).
     pub durability: Arc<super::checkpointer::Durability>,
+    /// Delivered batches' buffers go back to the batcher's pool.
+    pub pool: RecordsPool,
 }
 
 impl Sender {
@@ -199,6 +201,8 @@ impl Sender {
             self.buffer.ack(ack).await;
             self.durability.wait_persisted().await;
         }
+        drop(events);
+        self.pool.give(batch.records);
         settled
     }
 
