@@ -27,7 +27,11 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
 
+mod ends;
+#[cfg(test)]
+mod fixture;
 mod flush;
+mod incomplete;
 mod streams;
 pub use flush::{DEFAULT_PARTIAL_FLUSH_TIMEOUT, REASONS as INCOMPLETE_REASONS};
 
@@ -147,8 +151,9 @@ impl Processor {
             tokio::select! {
                 got = lines.recv() => match got {
                     Some(chunk) => {
-                        self.handle(chunk.lines).await;
-                        if chunk.caught_up {
+                        let caught_up = chunk.caught_up;
+                        self.handle(chunk).await;
+                        if caught_up {
                             if let Some(batch) = self.batcher.flush() {
                                 self.push(batch).await;
                             }
@@ -170,30 +175,37 @@ impl Processor {
         self.buffer.close();
     }
 
-    async fn handle(&mut self, raw: Vec<RawLine>) {
+    /// The streams that ended before the chunk's lines were read, then its lines.
+    async fn handle(&mut self, chunk: Chunk) {
         let now = Instant::now();
         let mut emitted = Emitted::default();
-        for line in &raw {
+        for path in &chunk.ended {
+            self.end_of_stream(path, now, &mut emitted);
+        }
+        for line in &chunk.lines {
             self.process_line(line, now, &mut emitted);
         }
-        drop(raw);
+        drop(chunk);
         self.ship(emitted).await;
         if let Some(batch) = self.batcher.poll(now) {
             self.push(batch).await;
         }
     }
 
-    /// Counts what was written and pushes the batches it completed.
+    /// Counts what was written (and the streams held now) and pushes the batches it
+    /// completed.
     async fn ship(&mut self, emitted: Emitted) {
         if let Some(app_log) = &self.app_log {
             app_log.publish();
         }
-        if emitted.events > 0 {
-            self.metrics
+        {
+            let mut p = self
+                .metrics
                 .process
                 .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .events += emitted.events;
+                .unwrap_or_else(|e| e.into_inner());
+            p.events += emitted.events;
+            p.streams = self.streams.len() as u64;
         }
         for batch in emitted.batches {
             self.push(batch).await;
@@ -398,6 +410,7 @@ mod tests {
         );
         let (tx, rx) = mpsc::channel(1);
         let chunk = Chunk {
+            ended: Vec::new(),
             lines,
             caught_up: false,
         };

@@ -345,8 +345,10 @@ impl Tailer {
 
     /// Streams discovery no longer reports: their live file is gone (pod deleted). Open
     /// files are read to their end (or held at most `max_hold`); empty streams are dropped.
+    /// A stream dropped is told by [`Tailer::take_ended`].
     fn end_missing_streams(&mut self, seen: &HashSet<Arc<Path>>) {
         let now = (self.clock)();
+        let ended = &mut self.ended;
         self.streams.retain(|key, s| {
             if seen.contains(key) {
                 return true;
@@ -356,6 +358,9 @@ impl Tailer {
                 f.gone_since.get_or_insert(now);
             }
             s.done.clear();
+            if s.files.is_empty() {
+                ended.push(key.clone());
+            }
             !s.files.is_empty()
         });
     }
