@@ -88,9 +88,12 @@ impl Streams {
 
 #[cfg(test)]
 mod tests {
+    use super::super::fixture::{chunk, next, processor, raw, LIVE};
+    use super::super::Processor;
     use super::*;
     use crate::agent::logs::pipeline::event::Origin;
     use crate::agent::logs::reassemble::Reassembler;
+    use std::time::Duration;
 
     fn state(path: &Path) -> StreamState {
         StreamState {
@@ -133,5 +136,35 @@ mod tests {
         s.remove(&paths[999]);
         assert_eq!(s.len(), 0);
         assert!(s.states.capacity() <= KEEP_SLOTS, "{}", s.states.capacity());
+    }
+
+    /// A message joined from many pieces leaves no buffer in its stream's state once it
+    /// is emitted (the reassembler hands its buffer to the message): a stream that once
+    /// held a line of 1 MiB does not keep 1 MiB for as long as it lives.
+    #[tokio::test]
+    async fn a_long_joined_message_leaves_no_buffer_in_its_state() {
+        let (mut p, buffer, _) = processor(Duration::from_secs(3600));
+        p.max_message_bytes = 1 << 20;
+        let piece = "x".repeat(16 * 1024);
+        let mut end = 0;
+        let mut line = |tag: &str| {
+            let text = format!("2024-01-01T00:00:00.000000001Z stdout {tag} {piece}\n");
+            end += text.len() as u64;
+            raw(2, end, &text)
+        };
+        let pieces: Vec<_> = (0..12).map(|_| line("P")).collect();
+        p.handle(chunk(pieces)).await;
+        let held = |p: &Processor| {
+            p.streams
+                .get(Path::new(LIVE))
+                .unwrap()
+                .reassembler
+                .held_capacity()
+        };
+        assert!(held(&p) >= 12 * piece.len(), "the pieces are held");
+        p.handle(chunk(vec![line("F")])).await;
+        let (e, _) = next(&buffer).await;
+        assert_eq!(e.line.len(), 13 * piece.len());
+        assert_eq!(held(&p), 0);
     }
 }
