@@ -37,7 +37,7 @@ pub use flush::{DEFAULT_PARTIAL_FLUSH_TIMEOUT, REASONS as INCOMPLETE_REASONS};
 use writer::RecordWriter;
 
 /// Per stream (live path): what its path says, its format once detected, and its
-/// partial lines.
+/// partial lines. Made at the stream's first line, removed at its end (`ends.rs`).
 struct StreamState {
     origin: Origin,
     format: Option<Format>,
@@ -101,7 +101,8 @@ pub(super) struct Processor {
     pub max_message_bytes: usize,
     /// Redaction and lifted fields, run on every message (none in some tests).
     pub app_log: Option<AppLogStage>,
-    /// Later stages: when there are any, each message is built as an [`super::event::Event`] for them.
+    /// Later stages: when there are any, each message is built as an
+    /// [`super::event::Event`] for them.
     pub stages: Vec<Box<dyn Stage>>,
     pub batcher: Batcher<FileOffsets>,
     pub buffer: Buffer<FileOffsets>,
