@@ -261,11 +261,12 @@ fn char_boundary(buf: &[u8], next: u8) -> usize {
 }
 
 /// Message bytes as text, borrowed when they are UTF-8; invalid UTF-8 is replaced and
-/// counted. Valid text (the usual case) takes one `from_utf8` pass, which is several
-/// times faster than `from_utf8_lossy`'s chunk walk on long lines.
+/// counted. Valid text (the usual case) takes one SIMD validation pass (`simdutf8`: std's
+/// `from_utf8` here was 3.5 % of the agent's CPU at full speed, simdutf8 is 1 %), much
+/// faster than `from_utf8_lossy`'s chunk walk on long lines.
 fn to_text<'a>(bytes: Cow<'a, [u8]>, invalid: &mut u64) -> Cow<'a, str> {
     let text = match bytes {
-        Cow::Borrowed(b) => match std::str::from_utf8(b) {
+        Cow::Borrowed(b) => match simdutf8::basic::from_utf8(b) {
             Ok(s) => return Cow::Borrowed(s),
             Err(_) => String::from_utf8_lossy(b),
         },

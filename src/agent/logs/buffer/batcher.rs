@@ -80,7 +80,8 @@ impl<T: AckToken> Batcher<T> {
         });
         open.records.write(write);
         if open.records.len() > 1 && !self.limits.fit(&open.records) {
-            let record = open.records.split_off_last();
+            let room = room_after(&self.limits, open.records.bytes());
+            let record = open.records.split_off_last(room);
             done.extend(self.flush());
             self.open = Some(Open {
                 records: record,
@@ -111,10 +112,15 @@ impl<T: AckToken> Batcher<T> {
     /// Cuts the open batch now (shutdown, rotation).
     pub fn flush(&mut self) -> Option<Batch<T>> {
         let mut open = self.open.take()?;
-        self.expect_bytes = open.records.bytes().min(self.limits.max_bytes) + OVERFLOW_ROOM;
+        self.expect_bytes = room_after(&self.limits, open.records.bytes());
         open.records.shrink_to_fit();
         Some(Batch::new(open.records, open.token))
     }
+}
+
+/// Room for the batch after one of `bytes` (batches are cut at much the same size).
+fn room_after(limits: &BatchLimits, bytes: usize) -> usize {
+    bytes.min(limits.max_bytes) + OVERFLOW_ROOM
 }
 
 impl BatchLimits {

@@ -68,10 +68,11 @@ impl Records {
         (0..self.len()).map(|i| self.get(i).expect("an index below len"))
     }
 
-    /// Takes the last record out into a records of its own (a record that did not fit in
-    /// its batch starts the next one).
-    pub fn split_off_last(&mut self) -> Records {
-        let mut last = Records::new();
+    /// Takes the last record out into a records of its own with room for `capacity`
+    /// bytes (a record that did not fit in its batch starts the next one, which then
+    /// grows without copying itself again and again).
+    pub fn split_off_last(&mut self, capacity: usize) -> Records {
+        let mut last = Records::with_capacity(capacity);
         if let Some(end) = self.ends.pop() {
             let start = self.ends.last().copied().unwrap_or(0);
             debug_assert_eq!(end, self.data.len());
@@ -113,11 +114,12 @@ mod tests {
     #[test]
     fn the_last_record_splits_off_whole() {
         let mut r: Records = [&b"ab"[..], b"cde"].into_iter().collect();
-        let last = r.split_off_last();
+        let last = r.split_off_last(4096);
+        assert!(last.data.capacity() >= 4096, "room for the next batch");
         assert_eq!(last.iter().collect::<Vec<_>>(), [&b"cde"[..]]);
         assert_eq!(r.iter().collect::<Vec<_>>(), [&b"ab"[..]]);
         r.write(|out| out.extend_from_slice(b"x"));
         assert_eq!(r.iter().collect::<Vec<_>>(), [&b"ab"[..], b"x"]);
-        assert!(Records::new().split_off_last().is_empty());
+        assert!(Records::new().split_off_last(0).is_empty());
     }
 }

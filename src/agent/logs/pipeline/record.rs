@@ -160,7 +160,7 @@ fn check_pairs(mut block: &[u8]) -> Result<(), RecordError> {
     while !block.is_empty() {
         for _ in 0..2 {
             let (text, rest) = take_block(block)?;
-            std::str::from_utf8(text).map_err(|_| RecordError::Utf8)?;
+            simdutf8::basic::from_utf8(text).map_err(|_| RecordError::Utf8)?;
             block = rest;
         }
     }

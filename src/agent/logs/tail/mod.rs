@@ -44,7 +44,7 @@ mod sync;
 mod tests;
 
 use crate::agent::logs::checkpoint::{FileId, Probe};
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use file::{LineCtx, TailFile};
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::path::Path;
@@ -175,7 +175,6 @@ pub struct Tailer {
     /// node. Only then are files met at the first sync, in streams never followed,
     /// `StartAt` files (rotated ones history); after a restart they are new.
     first_start: bool,
-    buf: BytesMut,
     /// Files closed since the last `sync`, to be marked gone in the checkpoint store,
     /// with their first bytes as they were at the close (see `report_closed`).
     closed: Vec<(FileId, Option<Probe>)>,
@@ -193,7 +192,6 @@ impl Tailer {
     }
 
     pub fn with_clock(config: TailConfig, clock: Clock) -> Self {
-        let buf = BytesMut::new();
         Tailer {
             config,
             clock,
@@ -201,7 +199,6 @@ impl Tailer {
             parked: park::ParkLot::default(),
             synced_once: false,
             first_start: true,
-            buf,
             closed: Vec::new(),
             ended: Vec::new(),
             next: 0,
@@ -262,13 +259,7 @@ impl Tailer {
                 f.suspect = true; // sync resets the checkpoint and restarts it
                 break;
             }
-            let read = match f.read(
-                &mut self.buf,
-                budget - total as usize,
-                &ctx,
-                out,
-                &mut self.stats,
-            ) {
+            let read = match f.read(budget - total as usize, &ctx, out, &mut self.stats) {
                 Ok(read) => read,
                 Err(_) => {
                     self.stats.io_errors += 1;
