@@ -235,6 +235,7 @@ async fn every_log_family_passes_promtool() {
         "nodepulse_log_oldest_unacked_age_seconds",
         "nodepulse_log_incomplete_messages_total",
         "nodepulse_log_streams_parked",
+        "nodepulse_log_streams",
         "nodepulse_log_checkpoint_late_acks_total",
         "nodepulse_log_spool_bytes",
         "nodepulse_log_sink_split_requests_total",

@@ -3,32 +3,21 @@
 //! buffer is asked directly.
 
 mod checkpoint;
+mod process;
+
+pub use process::{decode_reason, ProcessStats};
 
 use super::applog_stage::AppLogCounters;
 use super::pending::Pending;
 use super::send::{ELASTICSEARCH, LOKI};
 use crate::agent::logs::buffer::{Buffer, BufferStats, FileOffsets, SpoolStats};
 use crate::agent::logs::checkpoint::CheckpointStats;
-use crate::agent::logs::decode::DecodeError;
 use crate::agent::logs::tail::TailStats;
 use crate::agent::sinks::elasticsearch::EsStats;
 use crate::agent::sinks::loki::LokiStats;
 use crate::exposition::MetricFamily;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-
-/// What the processor counted.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct ProcessStats {
-    /// Lines that did not decode, by reason; each was shipped raw with stream "unknown".
-    pub decode_errors: BTreeMap<&'static str, u64>,
-    /// Messages cut at the message cap (reassembler).
-    pub truncated: u64,
-    pub events: u64,
-    /// Partial messages flushed before their final piece, by reason ("timeout",
-    /// "file_end"); each shipped marked `incomplete="true"`.
-    pub incomplete: BTreeMap<&'static str, u64>,
-}
 
 /// What the sender counted for one sink.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -64,18 +53,6 @@ pub struct PipelineMetrics {
     pub(super) pending: Mutex<Pending>,
     /// The checkpoint store's counters as of the checkpointer's last round.
     pub(super) checkpoint: Mutex<CheckpointStats>,
-}
-
-/// The reason label of a decode error.
-pub fn decode_reason(e: &DecodeError) -> &'static str {
-    match e {
-        DecodeError::Empty => "empty",
-        DecodeError::MissingField(_) => "missing_field",
-        DecodeError::BadTimestamp { .. } => "bad_timestamp",
-        DecodeError::BadStream(_) => "bad_stream",
-        DecodeError::BadTag(_) => "bad_tag",
-        DecodeError::BadJson(_) => "bad_json",
-    }
 }
 
 fn lock<T: Clone>(m: &Mutex<T>) -> T {
@@ -118,7 +95,7 @@ impl PipelineMetrics {
         ));
         self.collect_tail(out);
         checkpoint::collect(&lock(&self.checkpoint), out);
-        self.collect_process(out);
+        process::collect(&self.process(), out);
         self.collect_send(out);
         self.app_log.collect(out);
         if let Some(buffer) = lock(&self.buffer) {
@@ -182,47 +159,6 @@ impl PipelineMetrics {
             "nodepulse_log_stream_parks_total",
             "Times a container log stream was parked to keep within --logs.max-open-files.",
             t.parks,
-        ));
-    }
-
-    fn collect_process(&self, out: &mut Vec<MetricFamily>) {
-        let p = self.process();
-        let mut errors = MetricFamily::counter(
-            "nodepulse_log_decode_errors_total",
-            "Log lines that did not decode (shipped raw with stream=\"unknown\"), by reason.",
-        );
-        for reason in [
-            "empty",
-            "missing_field",
-            "bad_timestamp",
-            "bad_stream",
-            "bad_tag",
-            "bad_json",
-        ] {
-            errors.push(
-                &[("reason", reason)],
-                p.decode_errors.get(reason).copied().unwrap_or(0) as f64,
-            );
-        }
-        out.push(errors);
-        out.push(counter(
-            "nodepulse_log_truncated_messages_total",
-            "Log messages cut at the message cap.",
-            p.truncated,
-        ));
-        let mut incomplete = MetricFamily::counter(
-            "nodepulse_log_incomplete_messages_total",
-            "Partial log messages never completed, shipped marked incomplete, by reason.",
-        );
-        for reason in super::process::INCOMPLETE_REASONS {
-            let n = p.incomplete.get(reason).copied().unwrap_or(0);
-            incomplete.push(&[("reason", reason)], n as f64);
-        }
-        out.push(incomplete);
-        out.push(counter(
-            "nodepulse_log_events_total",
-            "Log events made from the lines read.",
-            p.events,
         ));
     }
 

@@ -14,7 +14,7 @@
 //! start of the held pieces, so a crash re-reads the whole message rather than its end.
 
 use super::applog_stage::AppLogStage;
-use super::event::{Event, Origin, Stage};
+use super::event::{Origin, Stage};
 use super::metrics::{decode_reason, PipelineMetrics};
 use super::reader::Chunk;
 use crate::agent::logs::buffer::{Batch, Batcher, Buffer, FileOffsets, Pushed};
@@ -22,17 +22,22 @@ use crate::agent::logs::checkpoint::FileId;
 use crate::agent::logs::decode::{self, Format};
 use crate::agent::logs::reassemble::Reassembler;
 use crate::agent::logs::tail::RawLine;
-use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
 
+mod ends;
+#[cfg(test)]
+mod fixture;
 mod flush;
+mod incomplete;
 mod streams;
+mod writer;
 pub use flush::{DEFAULT_PARTIAL_FLUSH_TIMEOUT, REASONS as INCOMPLETE_REASONS};
+use writer::RecordWriter;
 
 /// Per stream (live path): what its path says, its format once detected, and its
-/// partial lines.
+/// partial lines. Made at the stream's first line, removed at its end (`ends.rs`).
 struct StreamState {
     origin: Origin,
     format: Option<Format>,
@@ -96,7 +101,8 @@ pub(super) struct Processor {
     pub max_message_bytes: usize,
     /// Redaction and lifted fields, run on every message (none in some tests).
     pub app_log: Option<AppLogStage>,
-    /// Later stages: when there are any, each message is built as an [`Event`] for them.
+    /// Later stages: when there are any, each message is built as an
+    /// [`super::event::Event`] for them.
     pub stages: Vec<Box<dyn Stage>>,
     pub batcher: Batcher<FileOffsets>,
     pub buffer: Buffer<FileOffsets>,
@@ -147,8 +153,9 @@ impl Processor {
             tokio::select! {
                 got = lines.recv() => match got {
                     Some(chunk) => {
-                        self.handle(chunk.lines).await;
-                        if chunk.caught_up {
+                        let caught_up = chunk.caught_up;
+                        self.handle(chunk).await;
+                        if caught_up {
                             if let Some(batch) = self.batcher.flush() {
                                 self.push(batch).await;
                             }
@@ -170,30 +177,37 @@ impl Processor {
         self.buffer.close();
     }
 
-    async fn handle(&mut self, raw: Vec<RawLine>) {
+    /// The streams that ended before the chunk's lines were read, then its lines.
+    async fn handle(&mut self, chunk: Chunk) {
         let now = Instant::now();
         let mut emitted = Emitted::default();
-        for line in &raw {
+        for path in &chunk.ended {
+            self.end_of_stream(path, now, &mut emitted);
+        }
+        for line in &chunk.lines {
             self.process_line(line, now, &mut emitted);
         }
-        drop(raw);
+        drop(chunk);
         self.ship(emitted).await;
         if let Some(batch) = self.batcher.poll(now) {
             self.push(batch).await;
         }
     }
 
-    /// Counts what was written and pushes the batches it completed.
+    /// Counts what was written (and the streams held now) and pushes the batches it
+    /// completed.
     async fn ship(&mut self, emitted: Emitted) {
         if let Some(app_log) = &self.app_log {
             app_log.publish();
         }
-        if emitted.events > 0 {
-            self.metrics
+        {
+            let mut p = self
+                .metrics
                 .process
                 .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .events += emitted.events;
+                .unwrap_or_else(|e| e.into_inner());
+            p.events += emitted.events;
+            p.streams = self.streams.len() as u64;
         }
         for batch in emitted.batches {
             self.push(batch).await;
@@ -289,49 +303,6 @@ impl Processor {
     }
 }
 
-/// Writes one message's record: the app-log stage (redact, lift), then the record from
-/// the stream's cached blocks, then the later stages, if any, on an [`Event`].
-struct RecordWriter<'a> {
-    app_log: &'a mut Option<AppLogStage>,
-    stages: &'a mut [Box<dyn Stage>],
-    lifted: &'a mut Vec<u8>,
-}
-
-impl RecordWriter<'_> {
-    fn write(&mut self, out: &mut Vec<u8>, origin: &Origin, stream: usize, ts: i64, text: &str) {
-        self.write_marked(out, origin, stream, ts, &[], text);
-    }
-
-    /// [`RecordWriter::write`] with `marks` (record pairs) before the lifted fields.
-    fn write_marked(
-        &mut self,
-        out: &mut Vec<u8>,
-        origin: &Origin,
-        stream: usize,
-        timestamp_ns: i64,
-        marks: &[u8],
-        text: &str,
-    ) {
-        self.lifted.clear();
-        self.lifted.extend_from_slice(marks);
-        let line = match self.app_log.as_mut() {
-            Some(app_log) => app_log.run(text, self.lifted),
-            None => Cow::Borrowed(text),
-        };
-        let start = out.len();
-        origin.write_record(out, stream, timestamp_ns, self.lifted, &line);
-        if self.stages.is_empty() {
-            return;
-        }
-        let mut event = Event::from_record(&out[start..]).expect("a record just written parses");
-        for stage in self.stages.iter_mut() {
-            stage.apply(&mut event);
-        }
-        out.truncate(start);
-        out.extend_from_slice(&event.to_record());
-    }
-}
-
 /// The index of a decoded stream in [`super::event::STREAMS`].
 fn stream_index(stream: decode::Stream) -> usize {
     match stream {
@@ -355,133 +326,4 @@ fn now_ns() -> i64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::agent::logs::buffer::{BatchLimits, BufferConfig};
-    use crate::agent::logs::checkpoint::Fingerprint;
-    use std::path::Path;
-    use std::time::Duration;
-
-    const LIVE: &str = "/var/log/pods/default_web-1_u1/app/0.log";
-
-    fn raw(offset_end: u64, bytes: &[u8]) -> RawLine {
-        RawLine {
-            file: FileId {
-                dev: 1,
-                ino: 2,
-                fingerprint: Fingerprint::of(b"x"),
-            },
-            path: Arc::from(Path::new(LIVE)),
-            offset_end,
-            bytes: bytes::Bytes::copy_from_slice(bytes),
-            truncated: false,
-        }
-    }
-
-    /// Feeds `lines` through a processor and returns the events and the last token.
-    async fn run(lines: Vec<RawLine>) -> (Vec<Event>, FileOffsets, Arc<PipelineMetrics>) {
-        let buffer = Buffer::open(BufferConfig::default()).unwrap();
-        let metrics = Arc::new(PipelineMetrics::default());
-        let limits = BatchLimits {
-            max_events: 1000,
-            max_bytes: 1 << 20,
-            max_age: Duration::from_secs(60),
-        };
-        let p = Processor::new(
-            "n1".into(),
-            1024,
-            None,
-            Vec::new(),
-            Batcher::new(limits),
-            buffer.clone(),
-            metrics.clone(),
-        );
-        let (tx, rx) = mpsc::channel(1);
-        let chunk = Chunk {
-            lines,
-            caught_up: false,
-        };
-        tx.send(chunk).await.unwrap();
-        drop(tx);
-        p.run(rx).await; // flushes and closes the buffer
-        let mut events = Vec::new();
-        let mut token = FileOffsets::default();
-        while let Some(d) = buffer.pop().await {
-            events.extend(
-                d.batch
-                    .records
-                    .iter()
-                    .map(|r| Event::from_record(r).unwrap()),
-            );
-            token = d.batch.token;
-        }
-        (events, token, metrics)
-    }
-
-    #[tokio::test]
-    async fn joins_partials_ships_undecodable_lines_raw_and_counts_them() {
-        let lines = vec![
-            raw(40, b"2024-01-01T00:00:00.000000001Z stdout P hel"),
-            raw(80, b"2024-01-01T00:00:00.000000002Z stdout F lo\n"),
-            raw(95, b"not a cri line\n"),
-            raw(140, b"2024-01-01T00:00:01.000000000Z stderr F oops\n"),
-        ];
-        let (events, token, metrics) = run(lines).await;
-        let got: Vec<(&str, &str)> = events
-            .iter()
-            .map(|e| {
-                (
-                    e.line.as_str(),
-                    e.labels
-                        .iter()
-                        .find(|(k, _)| k == "stream")
-                        .unwrap()
-                        .1
-                        .as_str(),
-                )
-            })
-            .collect();
-        assert_eq!(
-            got,
-            [
-                ("hello", "stdout"),
-                ("not a cri line", "unknown"),
-                ("oops", "stderr")
-            ]
-        );
-        assert_eq!(events[0].timestamp_ns, 1_704_067_200_000_000_001);
-        assert_eq!(
-            token.0[0].1, 140,
-            "the batch covers the file up to its last line"
-        );
-        assert_eq!(
-            metrics.process().decode_errors.get("bad_timestamp"),
-            Some(&1)
-        );
-        assert_eq!(metrics.process().events, 3);
-    }
-
-    #[tokio::test]
-    async fn a_held_partial_caps_the_token_of_the_other_stream() {
-        let texts: [&[u8]; 3] = [
-            b"2024-01-01T00:00:00.000000001Z stdout F first\n",
-            b"2024-01-01T00:00:00.000000002Z stdout P hel\n",
-            b"2024-01-01T00:00:00.000000003Z stderr F other\n",
-        ];
-        let mut end = 0;
-        let lines: Vec<RawLine> = texts
-            .iter()
-            .map(|t| {
-                end += t.len() as u64;
-                raw(end, t)
-            })
-            .collect();
-        let (events, token, _) = run(lines).await;
-        assert_eq!(events.len(), 2, "the partial is still held");
-        let held_start = texts[0].len() as u64;
-        assert_eq!(
-            token.0[0].1, held_start,
-            "the checkpoint stops at the held piece"
-        );
-    }
-}
+mod tests;

@@ -7,6 +7,7 @@ use super::metrics::PipelineMetrics;
 use crate::agent::logs::checkpoint::CheckpointStore;
 use crate::agent::logs::discover::{PathsProvider, WatchedProvider};
 use crate::agent::logs::tail::{RawLine, Tailer};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -15,6 +16,10 @@ use tokio::sync::mpsc;
 
 /// What one poll read, for the processor.
 pub(super) struct Chunk {
+    /// Streams the tailer let go of for good before this poll ([`Tailer::take_ended`]):
+    /// every line of them came in an earlier chunk, so they are ended before `lines`
+    /// (where a path met again is a new stream) are processed.
+    pub ended: Vec<Arc<Path>>,
     pub lines: Vec<RawLine>,
     /// The poll read less than its budget: every file is read to its end, so the
     /// processor cuts its open batch rather than waiting for the batch's age.
@@ -86,10 +91,11 @@ impl Reader {
             Ok(Err(_closed)) => return None,
             Err(_timeout) => return Some(true),
         };
+        let ended = self.tailer.take_ended();
         let mut lines = Vec::new();
         let read = self.tailer.poll(self.budget_bytes, &mut lines);
         *self.metrics.tail.lock().unwrap_or_else(|e| e.into_inner()) = self.tailer.stats();
-        if lines.is_empty() {
+        if lines.is_empty() && ended.is_empty() {
             return Some(false);
         }
         let mut pending = self
@@ -100,7 +106,11 @@ impl Reader {
         pending.read(&lines, Instant::now());
         drop(pending);
         let caught_up = read < self.budget_bytes as u64;
-        permit.send(Chunk { lines, caught_up });
+        permit.send(Chunk {
+            ended,
+            lines,
+            caught_up,
+        });
         Some(true)
     }
 }
@@ -112,7 +122,6 @@ mod tests {
     use crate::agent::logs::tail::TailConfig;
     use std::fs::{self, OpenOptions};
     use std::io::Write;
-    use std::path::Path;
 
     fn append(path: &Path, text: &str) {
         let mut f = OpenOptions::new()

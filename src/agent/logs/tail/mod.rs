@@ -23,6 +23,10 @@
 //!   at most `max_hold`, then let go and its unread bytes counted (Vector #18863).
 //!   The close is told to the store first thing at the next sync, or at the stop
 //!   ([`Tailer::finish`]): its inode may already be a new file's ([`report`]).
+//! - **Stream end**: a stream discovery no longer lists (its files deleted: container
+//!   removed, pod deleted) is dropped once every file of it is closed, or at once if
+//!   it was parked; [`Tailer::take_ended`] tells which, so what is kept per stream
+//!   downstream can go too ([`report`]).
 //! - **Open-file budget** (`max_open_files`): streams beyond it wait parked, no file
 //!   open, and take turns with the open ones; none is skipped ([`park`]).
 //! - **Start offsets**: the checkpoint store's acknowledged offset (`resolve`, then `get`).
@@ -174,6 +178,9 @@ pub struct Tailer {
     /// Files closed since the last `sync`, to be marked gone in the checkpoint store,
     /// with their first bytes as they were at the close (see `report_closed`).
     closed: Vec<(FileId, Option<Probe>)>,
+    /// Streams let go of for good since [`Tailer::take_ended`] was last asked: every
+    /// line and end-of-file mark of them was handed out before ([`report`]).
+    ended: Vec<Arc<Path>>,
     /// Round-robin start, so every stream gets read under a small budget.
     next: usize,
     stats: TailStats,
@@ -193,6 +200,7 @@ impl Tailer {
             synced_once: false,
             first_start: true,
             closed: Vec::new(),
+            ended: Vec::new(),
             next: 0,
             stats: TailStats::default(),
         }

@@ -13,7 +13,7 @@
 //!   sibling, so rotation, copytruncate and files rotated more
 //!   than once while parked are handled by the normal `sync` rules afterwards.
 //! - A parked stream whose files all went (pod deleted while it waited) is let go and
-//!   counted, like a rotated file held past `max_hold`.
+//!   counted, like a rotated file held past `max_hold`, and told as ended.
 //!
 //! Rotation of an open stream opens its new live file even when no slot is free, so the
 //! budget may be exceeded by one file per rotating stream until its old file is drained.
@@ -149,7 +149,7 @@ impl Tailer {
         store: &mut CheckpointStore,
     ) -> usize {
         let Some(d) = by_key.get(&*key) else {
-            self.let_go_parked(&parked);
+            self.let_go_parked(key, &parked);
             return 0;
         };
         let mut stream = Stream {
@@ -181,14 +181,17 @@ impl Tailer {
         for key in gone {
             let parked = self.parked.parked.remove(&key).expect("listed");
             self.parked.queue.retain(|k| *k != key);
-            self.let_go_parked(&parked);
+            self.let_go_parked(key, &parked);
         }
     }
 
-    fn let_go_parked(&mut self, parked: &Parked) {
+    /// A parked stream gone: its file (closed when it was parked) counted as let go,
+    /// and the stream told as ended ([`Tailer::take_ended`]).
+    fn let_go_parked(&mut self, key: Arc<Path>, parked: &Parked) {
         if parked.file.is_some() {
             self.stats.files_let_go += 1;
         }
+        self.ended.push(key);
     }
 }
 

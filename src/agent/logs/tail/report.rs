@@ -1,7 +1,8 @@
-//! What the tailer tells the checkpoint store besides offsets: the files it closed
+//! What the tailer tells besides lines: the checkpoint store, the files it closed
 //! (their entries age out) and, at the agent's stop, the first bytes of the files it
 //! still has open, so that every entry written at the stop names its file by what it
-//! holds, not by the few or no bytes it held when it was opened.
+//! holds, not by the few or no bytes it held when it was opened; its reader, the
+//! streams it let go of for good ([`Tailer::take_ended`]).
 //!
 //! An entry keyed on a short fingerprint (a file opened nearly empty, renamed or
 //! closed before a sync grew it) matches any file later given its inode whose first
@@ -12,6 +13,8 @@
 
 use super::Tailer;
 use crate::agent::logs::checkpoint::CheckpointStore;
+use std::path::Path;
+use std::sync::Arc;
 
 impl Tailer {
     /// The last sync before the agent stops (after the last poll): reports the files
@@ -38,5 +41,15 @@ impl Tailer {
             };
             let _ = store.mark_gone(&id);
         }
+    }
+
+    /// The streams (live paths) dropped for good since the last call: discovery no
+    /// longer lists them and every file of them is closed (or the stream was parked).
+    /// Every line and end-of-file mark of them was handed out by an earlier
+    /// [`Tailer::poll`] than the next one, so a caller that takes these before polling
+    /// and hands them on before that poll's lines keeps the order. A path met again later
+    /// is a new stream.
+    pub fn take_ended(&mut self) -> Vec<Arc<Path>> {
+        std::mem::take(&mut self.ended)
     }
 }

@@ -1,15 +1,21 @@
 //! [`Tailer::sync`]: reconciles the open files with what discovery found — new streams,
 //! rename rotation, rotated files not seen before, copytruncate, streams gone — and asks
-//! the checkpoint store where each newly opened file starts.
+//! the checkpoint store where each newly opened file starts (copytruncate in
+//! `sync/copytruncate.rs`; opening files and finding them on disk in `sync/files.rs`).
 
 use super::file::TailFile;
 use super::{StartAt, Stream, Tailer};
 use crate::agent::logs::checkpoint::{CheckpointStore, Probe};
-use crate::agent::logs::discover::{path, Discovered};
+use crate::agent::logs::discover::Discovered;
 use std::collections::{HashSet, VecDeque};
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+mod copytruncate;
+mod files;
+
+pub(super) use files::modified_before;
+use files::{forget_done, rotated_on_disk};
 
 /// How a file met for the first time is started.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -141,55 +147,6 @@ impl Tailer {
         }
     }
 
-    /// Copytruncate: each truncated file restarts at 0 with its checkpoint reset; if a
-    /// rotated sibling begins with its old first bytes, that is the copy, read from where
-    /// the reader was. Files are handled last first, so inserted copies shift nothing.
-    /// The copy is looked for on disk, not in discovery's list: that may predate it, and
-    /// a copy met later would be read again from 0.
-    fn check_truncations(
-        &mut self,
-        stream: &mut Stream,
-        listed: &[PathBuf],
-        store: &mut CheckpointStore,
-    ) {
-        let truncated: Vec<usize> = (0..stream.files.len())
-            .filter(|&i| {
-                let f = &stream.files[i];
-                f.suspect || f.looks_truncated(true).unwrap_or(false)
-            })
-            .collect();
-        if truncated.is_empty() {
-            return;
-        }
-        let rotated = rotated_on_disk(&stream.path, listed);
-        for i in truncated.into_iter().rev() {
-            self.stats.truncations += 1;
-            // The next generation: acks still in flight for what was read before do not
-            // move the new content's checkpoint (the restart below resolves to it); if
-            // the copy is found they move the copy's.
-            let old = stream.files[i].id;
-            let acked = store.get(&old).unwrap_or(0);
-            let _ = store.reset(&old);
-            let resume_at = stream.files[i].committed();
-            let copy = rotated.iter().find(|(_, p)| {
-                stream.files[i].is_copied_as(p) && !stream.files.iter().any(|f| f.same_inode(p))
-            });
-            let mut at = i;
-            if let Some((path, probe)) = copy {
-                if let Some(c) = self.open(path, probe, Some(resume_at), store) {
-                    store.claim_copy(&old, &c.id, acked.min(resume_at));
-                    stream.files.insert(i, self.rotated(c));
-                    at += 1;
-                }
-            }
-            let f = &mut stream.files[at];
-            match f.probe() {
-                Ok(p) => f.restart(store.resolve(&p, &stream.path)),
-                Err(_) => self.stats.io_errors += 1,
-            }
-        }
-    }
-
     fn rotated(&self, mut f: TailFile) -> TailFile {
         f.live = false;
         f.gone_since = Some((self.clock)());
@@ -307,46 +264,12 @@ impl Tailer {
         f.gone_since.get_or_insert_with(|| (self.clock)());
     }
 
-    /// Opens `path`, checks it is still the file probed, and starts it at its checkpoint
-    /// if it has one, else at `default` (`None`: at its end).
-    fn open(
-        &mut self,
-        path: &Path,
-        probe: &Probe,
-        default: Option<u64>,
-        store: &mut CheckpointStore,
-    ) -> Option<TailFile> {
-        let file = match File::open(path) {
-            Ok(f) => f,
-            Err(_) => {
-                self.stats.io_errors += 1;
-                return None;
-            }
-        };
-        let now = Probe::of_file(&file).ok()?;
-        if now.dev != probe.dev || now.ino != probe.ino {
-            return None; // replaced between probe and open: the next sync sees it
-        }
-        let known = store.knows(&now);
-        let id = store.resolve(&now, path);
-        let len = file.metadata().map_or(0, |m| m.len());
-        // A stored offset of 0 says nothing worth trusting over `default`: an entry made
-        // for an empty file matches any file later given its inode (its fingerprint covers
-        // no bytes), and a file with nothing acknowledged starts the same at 0 anyway.
-        let acked = store.get(&id);
-        let start = match acked {
-            Some(acked) if known && acked > 0 => acked,
-            _ => default.unwrap_or(len),
-        };
-        tracing::debug!(path = %path.display(), ino = now.ino, start, len, known, ?acked, ?default,
-            "A log file was opened.");
-        Some(TailFile::new(file, id, start.min(len)))
-    }
-
     /// Streams discovery no longer reports: their live file is gone (pod deleted). Open
     /// files are read to their end (or held at most `max_hold`); empty streams are dropped.
+    /// A stream dropped is told by [`Tailer::take_ended`].
     fn end_missing_streams(&mut self, seen: &HashSet<Arc<Path>>) {
         let now = (self.clock)();
+        let ended = &mut self.ended;
         self.streams.retain(|key, s| {
             if seen.contains(key) {
                 return true;
@@ -356,64 +279,10 @@ impl Tailer {
                 f.gone_since.get_or_insert(now);
             }
             s.done.clear();
+            if s.files.is_empty() {
+                ended.push(key.clone());
+            }
             !s.files.is_empty()
         });
     }
-}
-
-/// Forgets the done files no longer on disk. Discovery's list may predate a file read
-/// and closed since: one missing from it is looked for on disk before it is forgotten,
-/// else it would be met again as a file not read yet, and read again from its checkpoint
-/// (0 while its acknowledgements are still in flight).
-fn forget_done(stream: &mut Stream, rotated: &[(PathBuf, Probe)], d: &Discovered) {
-    let ids = |r: &[(PathBuf, Probe)]| -> HashSet<_> { r.iter().map(|(_, p)| p.id()).collect() };
-    let mut present = ids(rotated);
-    if stream.done.iter().any(|id| !present.contains(id)) {
-        present = ids(&rotated_on_disk(&d.live, &d.rotated));
-    }
-    stream.done.retain(|id| present.contains(id));
-}
-
-/// True when `path` was last modified before the Unix second `since` (unknown: false,
-/// so the file is read rather than skipped).
-pub(super) fn modified_before(path: &Path, since: u64) -> bool {
-    let modified = std::fs::metadata(path).and_then(|m| m.modified());
-    let secs = modified
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
-    secs.is_some_and(|d| d.as_secs() < since)
-}
-
-/// The rotated siblings (`N.log.<stamp>`) of the live file `live` on disk now, and
-/// those discovery `listed`, probed, in name order.
-fn rotated_on_disk(live: &Path, listed: &[PathBuf]) -> Vec<(PathBuf, Probe)> {
-    let mut paths = siblings_on_disk(live);
-    paths.extend(listed.iter().cloned());
-    paths.sort();
-    paths.dedup();
-    let probe = |p: PathBuf| Probe::read(&p).ok().map(|probe| (p, probe));
-    paths.into_iter().filter_map(probe).collect()
-}
-
-fn siblings_on_disk(live: &Path) -> Vec<PathBuf> {
-    let n = live
-        .file_name()
-        .and_then(|f| f.to_str())
-        .and_then(path::parse_live_name);
-    let (Some(n), Some(dir)) = (n, live.parent()) else {
-        return Vec::new();
-    };
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let sibling = |p: &PathBuf| {
-        let name = p.file_name().and_then(|f| f.to_str());
-        name.and_then(path::parse_rotated_name)
-            .is_some_and(|(m, _)| m == n)
-    };
-    entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(sibling)
-        .collect()
 }
