@@ -19,7 +19,7 @@ impl CheckpointStore {
         };
         if acked > entry.offset {
             entry.offset = acked;
-            self.dirty = true;
+            self.touch(copy);
         }
         for target in self.aliases.values_mut().filter(|t| **t == old) {
             *target = copy;
@@ -75,11 +75,27 @@ pub enum SnapshotWrite {
 pub struct Snapshot {
     dir: PathBuf,
     bytes: Vec<u8>,
+    /// The number of the store's last change it holds (changes.rs).
+    state: u64,
 }
 
 impl Snapshot {
-    pub(super) fn new(dir: PathBuf, bytes: Vec<u8>) -> Self {
-        Snapshot { dir, bytes }
+    pub(super) fn new(dir: PathBuf, bytes: Vec<u8>, state: u64) -> Self {
+        Snapshot { dir, bytes, state }
+    }
+
+    /// What to hand [`CheckpointStore::written_durably`] once written durably.
+    pub fn state(&self) -> u64 {
+        self.state
+    }
+
+    /// The bytes to write, for measurements.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
     }
 
     /// Writes `checkpoints.json` atomically and durably (tmp file, fsync, rename, fsync
