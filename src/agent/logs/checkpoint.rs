@@ -1,6 +1,8 @@
 //! The checkpoint store: for each log file (identified by [`FileId`]), the byte offset
 //! the sinks have acknowledged, the path it was last seen at and when. Loaded from
-//! `<data_dir>/checkpoints.json` at start, persisted atomically ([`durable`]).
+//! `<data_dir>/checkpoints.json` at start, persisted atomically ([`durable`]); what is
+//! written when is [`snapshot`]'s, quick writes carry only what changed ([`changes`]),
+//! and entries of files no longer at their path go after the retention ([`prune`]).
 //!
 //! At-least-once lives here: an offset only moves forward, on acknowledgement
 //! ([`CheckpointStore::advance`] refuses to go back); the one way back is an explicit
@@ -14,9 +16,10 @@ pub(crate) mod durable;
 mod format;
 pub mod identity;
 mod prune;
+mod snapshot;
 
-pub use copies::{Snapshot, SnapshotWrite};
 pub use identity::{FileId, Fingerprint, Probe, FINGERPRINT_LEN};
+pub use snapshot::{Snapshot, SnapshotWrite};
 
 use changes::Changes;
 use format::Record;
@@ -343,55 +346,6 @@ impl CheckpointStore {
         Ok(())
     }
 
-    /// Prunes expired entries and, if anything changed since the last write, writes the
-    /// checkpoint file atomically and durably, and removes the quick file (the caller
-    /// makes no quick writes meanwhile). Returns whether it wrote.
-    pub fn persist(&mut self) -> Result<bool, CheckpointError> {
-        let Some(snapshot) = self.snapshot() else {
-            return Ok(false);
-        };
-        let result = snapshot.write().and_then(|()| {
-            Snapshot::remove_quick(snapshot.dir()).map_err(|source| CheckpointError::Io {
-                path: snapshot.dir().to_owned(),
-                source,
-            })
-        });
-        self.written_durably(snapshot.state(), result.is_ok());
-        result.map(|()| true)
-    }
-
-    /// The first half of [`CheckpointStore::persist`], for callers that write without
-    /// holding the store (its lock): prunes, and if anything changed returns the bytes
-    /// to write; the store counts itself clean until [`CheckpointStore::written`] says
-    /// the write failed. Only one snapshot may be written at a time.
-    pub fn snapshot(&mut self) -> Option<Snapshot> {
-        self.prune();
-        if !self.dirty {
-            return None;
-        }
-        self.dirty = false;
-        Some(Snapshot::new(
-            self.dir.clone(),
-            format::encode(self.records()),
-            self.last_change(),
-        ))
-    }
-
-    /// [`CheckpointStore::snapshot`] whether or not anything changed (the stable file
-    /// is behind the quick one).
-    pub fn snapshot_all(&mut self) -> Snapshot {
-        self.dirty = true;
-        self.snapshot().expect("a dirty store has a snapshot")
-    }
-
-    /// The outcome of writing the last [`Snapshot`].
-    pub fn written(&mut self, ok: bool) {
-        match ok {
-            true => self.stats.persisted += 1,
-            false => self.dirty = true,
-        }
-    }
-
     pub fn stats(&self) -> &CheckpointStats {
         &self.stats
     }
@@ -403,10 +357,6 @@ impl CheckpointStore {
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
-    }
-
-    fn records(&self) -> Vec<Record> {
-        self.entries.iter().map(|(id, e)| e.record(id)).collect()
     }
 
     /// The one entry for a dev/inode, whatever its fingerprint.
