@@ -227,12 +227,7 @@ impl Tailer {
     ) {
         for f in stream.files.iter_mut().filter(|f| f.live) {
             if probe.as_ref().is_some_and(|p| f.same_inode(p)) {
-                if f.id.fingerprint.is_partial() && !f.suspect {
-                    // Upgrade a short fingerprint as the file grows (the store re-keys).
-                    if let Ok(p) = f.probe() {
-                        f.id = store.resolve(&p, live);
-                    }
-                }
+                upgrade_key(f, live, store);
                 return;
             }
             self.stats.rotations += 1;
@@ -284,5 +279,28 @@ impl Tailer {
             }
             !s.files.is_empty()
         });
+    }
+}
+
+/// Upgrades a live file's short fingerprint as the file grows (the store re-keys its
+/// entry). A file that no longer begins with the bytes it is keyed on was truncated or
+/// rewritten since `check_truncations` looked, earlier in this sync (logrotate's
+/// copytruncate racing the sync): it is marked suspect and left to the next sync's
+/// `check_truncations`, which hands the acknowledged offset on to the copy. Resolved
+/// here, the entry was dropped as an inode reused, the offset with it, and the copy was
+/// claimed at 0: read again from its start after a restart.
+pub(in crate::agent::logs::tail) fn upgrade_key(
+    f: &mut TailFile,
+    live: &Path,
+    store: &mut CheckpointStore,
+) {
+    if !f.id.fingerprint.is_partial() || f.suspect {
+        return;
+    }
+    let Ok(p) = f.probe() else { return };
+    if f.id.fingerprint.is_prefix_of(&p.head) {
+        f.id = store.resolve(&p, live);
+    } else {
+        f.suspect = true;
     }
 }

@@ -288,6 +288,7 @@ fn a_paused_reader_loses_nothing_and_resumes() {
 mod at_stop;
 mod budget_and_restarts;
 mod copy_in_progress;
+mod copytruncate_race;
 mod ended;
 mod inode_reused;
 mod met_again;
