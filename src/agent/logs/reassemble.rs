@@ -270,9 +270,11 @@ fn to_text<'a>(bytes: Cow<'a, [u8]>, invalid: &mut u64) -> Cow<'a, str> {
             Ok(s) => return Cow::Borrowed(s),
             Err(_) => String::from_utf8_lossy(b),
         },
-        Cow::Owned(v) => match String::from_utf8(v) {
-            Ok(s) => return Cow::Owned(s),
-            Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        Cow::Owned(v) => match simdutf8::basic::from_utf8(&v) {
+            // SAFETY: `v` was just checked to be UTF-8 (simdutf8); std's check again
+            // here was 2.7 % of the agent's CPU, joined P pieces being long messages.
+            Ok(_) => return Cow::Owned(unsafe { String::from_utf8_unchecked(v) }),
+            Err(_) => Cow::Owned(String::from_utf8_lossy(&v).into_owned()),
         },
     };
     // from_utf8_lossy borrows exactly when the bytes were valid.

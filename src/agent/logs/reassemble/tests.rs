@@ -241,6 +241,11 @@ fn invalid_utf8_is_converted_and_counted() {
     let m = r.push(piece(Stream::Stdout, false, T0, b"\xa9")).unwrap();
     assert_eq!(m.text, "café");
     assert_eq!(r.stats().invalid_utf8, 1);
+    // Invalid bytes in a message joined from pieces (the owned path).
+    assert!(r.push(piece(Stream::Stdout, true, T0, b"ab\xff")).is_none());
+    let m = r.push(piece(Stream::Stdout, false, T0, b"cd")).unwrap();
+    assert_eq!(m.text, "ab\u{fffd}cd");
+    assert_eq!(r.stats().invalid_utf8, 2);
 }
 
 /// A 10 MB line, whole and as containerd's 16 KiB pieces: the cap applies, the held
