@@ -67,6 +67,8 @@ pub struct LogsFile {
     /// A duration (`5s`).
     pub partial_flush_timeout: Option<String>,
     pub max_open_files: Option<u64>,
+    /// A duration (`5m`).
+    pub checkpoint_retention: Option<String>,
     #[serde(default)]
     pub redact: RedactFile,
 }

@@ -128,6 +128,15 @@ pub struct Flags {
     #[arg(long = "logs.max-open-files", env = "NODEPULSE_LOGS_MAX_OPEN_FILES")]
     pub max_open_files: Option<String>,
 
+    /// How long the checkpoint of a log file no longer at its path (deleted, or renamed
+    /// and not found again) is kept, e.g. 5m, 1h; files still on disk keep theirs
+    /// [default: 5m].
+    #[arg(
+        long = "logs.checkpoint-retention",
+        env = "NODEPULSE_LOGS_CHECKPOINT_RETENTION"
+    )]
+    pub checkpoint_retention: Option<String>,
+
     /// Loki push URL, e.g. http://aggregator:9201/loki/api/v1/push; turns log shipping
     /// to Loki on.
     #[arg(long = "sink.loki.url", env = "NODEPULSE_SINK_LOKI_URL")]

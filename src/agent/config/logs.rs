@@ -1,7 +1,7 @@
 //! The log pipeline's settings: which files to ship (include/exclude globs on the live
 //! file path), where to start in files found at the first start, and every bound of the
-//! pipeline (buffer, spool, batches, message cap, partial-line flush, open files) and
-//! its redaction rules. Flags win over the file's `logs:` section, the file over
+//! pipeline (buffer, spool, batches, message cap, partial-line flush, open files, how
+//! long a gone file's checkpoint is kept) and its redaction rules. Flags win over the file's `logs:` section, the file over
 //! [`super::defaults`].
 
 use super::file::{BatchFile, LogsFile, RedactFile, SpoolFile};
@@ -28,6 +28,8 @@ pub struct LogSettings {
     pub max_line_bytes: usize,
     pub partial_flush_timeout: Duration,
     pub max_open_files: usize,
+    /// How long the checkpoint of a file no longer at its path is kept.
+    pub checkpoint_retention: Duration,
     pub redact: RedactConfig,
 }
 
@@ -94,6 +96,11 @@ const MAX_OPEN: Key<u64> = key(
     "--logs.max-open-files",
     defaults::LOGS_MAX_OPEN_FILES,
 );
+const CHECKPOINT_RETENTION: Key<Duration> = key(
+    "logs.checkpoint_retention",
+    "--logs.checkpoint-retention",
+    defaults::LOGS_CHECKPOINT_RETENTION,
+);
 
 /// Merges the log flags (taken out of `f`) over the file's `logs:` section.
 pub(super) fn settings(f: &mut Flags, c: LogsFile) -> Result<LogSettings, ConfigError> {
@@ -117,6 +124,11 @@ pub(super) fn settings(f: &mut Flags, c: LogsFile) -> Result<LogSettings, Config
             PARTIAL_FLUSH,
         )?,
         max_open_files: count(f.max_open_files.take(), c.max_open_files, MAX_OPEN)?,
+        checkpoint_retention: duration(
+            f.checkpoint_retention.take(),
+            c.checkpoint_retention,
+            CHECKPOINT_RETENTION,
+        )?,
         redact: redact(c.redact)?,
     })
 }

@@ -66,6 +66,9 @@ pub mod defaults {
     pub const LOGS_PARTIAL_FLUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
     /// `--logs.max-open-files`.
     pub const LOGS_MAX_OPEN_FILES: u64 = 1024;
+    /// `--logs.checkpoint-retention` (checkpoint/prune.rs says why).
+    pub const LOGS_CHECKPOINT_RETENTION: std::time::Duration =
+        crate::agent::logs::checkpoint::DEFAULT_RETENTION;
     /// `--sink.elasticsearch.index`: a daily index, as Fluent Bit's `Logstash_Format`.
     pub const ELASTICSEARCH_INDEX: &str = "nodepulse-%Y.%m.%d";
 }

@@ -31,6 +31,7 @@ impl AgentConfig {
         p.max_message_bytes = logs.max_line_bytes;
         p.tail.max_line_bytes = raw_line_cap(logs.max_line_bytes);
         p.partial_flush_timeout = logs.partial_flush_timeout;
+        p.checkpoint_retention = logs.checkpoint_retention;
         p.batch = logs.batch;
         p.buffer = self.buffer_config();
         p.redact = logs.redact.clone();

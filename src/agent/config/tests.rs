@@ -192,6 +192,7 @@ fn log_settings_are_carried_into_the_pipeline_config() {
             "--logs.max-line-bytes=64KiB",
             "--logs.partial-flush-timeout=2s",
             "--logs.max-open-files=16",
+            "--logs.checkpoint-retention=10m",
             "--logs.start-at=end",
         ],
         yaml,
@@ -212,6 +213,7 @@ fn log_settings_are_carried_into_the_pipeline_config() {
     assert_eq!(p.tail.max_line_bytes, 256 << 10);
     assert_eq!(p.partial_flush_timeout, Duration::from_secs(2));
     assert_eq!(p.tail.max_open_files, 16);
+    assert_eq!(p.checkpoint_retention, Duration::from_secs(600));
     assert_eq!(p.tail.start_at, crate::agent::logs::tail::StartAt::End);
     assert!(!p.redact.defaults);
     assert!(p.sinks.loki.is_none());

@@ -1,6 +1,8 @@
 //! The checkpoint store: for each log file (identified by [`FileId`]), the byte offset
 //! the sinks have acknowledged, the path it was last seen at and when. Loaded from
-//! `<data_dir>/checkpoints.json` at start, persisted atomically ([`durable`]).
+//! `<data_dir>/checkpoints.json` at start, persisted atomically ([`durable`]); what is
+//! written when is [`snapshot`]'s, quick writes carry only what changed ([`changes`]),
+//! and entries of files no longer at their path go after the retention ([`prune`]).
 //!
 //! At-least-once lives here: an offset only moves forward, on acknowledgement
 //! ([`CheckpointStore::advance`] refuses to go back); the one way back is an explicit
@@ -8,14 +10,18 @@
 //! cannot be read never stops the agent: it is kept aside, counted, and the store starts
 //! empty (at worst lines are sent twice, never lost).
 
+mod changes;
 mod copies;
 pub(crate) mod durable;
 mod format;
 pub mod identity;
+mod prune;
+mod snapshot;
 
-pub use copies::{Snapshot, SnapshotWrite};
 pub use identity::{FileId, Fingerprint, Probe, FINGERPRINT_LEN};
+pub use snapshot::{Snapshot, SnapshotWrite};
 
+use changes::Changes;
 use format::Record;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -23,8 +29,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use thiserror::Error;
 
-/// How long an entry outlives its file by default.
-pub const DEFAULT_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
+/// How long an entry outlives its file by default (`--logs.checkpoint-retention`; why
+/// this long: [`prune`]).
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(5 * 60);
 
 /// A seen-but-unchanged entry refreshes its stored `updated` time at most this often, so
 /// that merely seeing files does not rewrite the checkpoint file on every persist.
@@ -80,6 +87,20 @@ struct Entry {
     gone_since: Option<u64>,
     /// Resolved since this process loaded it (not stored).
     seen: bool,
+    /// Found still at its path by a prune: not looked for again before then (not stored).
+    recheck_at: u64,
+}
+
+impl Entry {
+    fn record(&self, id: &FileId) -> Record {
+        Record {
+            id: *id,
+            offset: self.offset,
+            path: self.path.clone(),
+            updated: self.updated,
+            gone_since: self.gone_since,
+        }
+    }
 }
 
 pub struct CheckpointStore {
@@ -91,7 +112,10 @@ pub struct CheckpointStore {
     /// acknowledgements still in flight find their file.
     aliases: HashMap<FileId, FileId>,
     dirty: bool,
+    changes: Changes,
     stats: CheckpointStats,
+    /// When this process opened the store (Unix seconds).
+    opened: u64,
 }
 
 impl CheckpointStore {
@@ -117,13 +141,17 @@ impl CheckpointStore {
             entries: BTreeMap::new(),
             aliases: HashMap::new(),
             dirty: false,
+            changes: Changes::default(),
             stats: CheckpointStats::default(),
+            opened: 0,
         };
+        store.opened = store.now();
         let recovered = durable::recover(data_dir, store.now());
         store.stats.recovered_from_temp = u64::from(recovered.from_temp);
         store.stats.discarded_temp = u64::from(recovered.discarded_temp);
         store.stats.recovered_from_quick = u64::from(recovered.from_quick);
         store.stats.corrupt_files = u64::from(recovered.corrupt.is_some());
+        store.changes = Changes::new(recovered.from_quick || recovered.from_temp);
         for record in recovered.records {
             store.load(record);
         }
@@ -144,6 +172,7 @@ impl CheckpointStore {
             updated: r.updated,
             gone_since: r.gone_since,
             seen: false,
+            recheck_at: 0,
         };
         self.entries.insert(r.id, entry);
     }
@@ -176,26 +205,29 @@ impl CheckpointStore {
             None => {}
         }
         let path = path.to_string_lossy();
+        let mut changed = false;
         let entry = self.entries.entry(id).or_insert_with(|| {
-            self.dirty = true;
+            changed = true;
             Entry {
                 offset: 0,
                 path: path.to_string(),
                 updated: now,
                 gone_since: None,
                 seen: true,
+                recheck_at: 0,
             }
         });
         if entry.path != path || entry.gone_since.is_some() {
             entry.path = path.into_owned();
             entry.gone_since = None;
-            self.dirty = true;
+            changed = true;
         }
-        if now.saturating_sub(entry.updated) >= TOUCH_PERSIST_INTERVAL {
-            self.dirty = true;
-        }
+        changed |= now.saturating_sub(entry.updated) >= TOUCH_PERSIST_INTERVAL;
         entry.updated = now;
         entry.seen = true;
+        if changed {
+            self.touch(id);
+        }
         id
     }
 
@@ -272,7 +304,7 @@ impl CheckpointStore {
         if offset > entry.offset {
             entry.offset = offset;
             entry.updated = now;
-            self.dirty = true;
+            self.touch(self.current(id));
         }
         Ok(())
     }
@@ -298,7 +330,8 @@ impl CheckpointStore {
         };
         self.entries.insert(new, entry);
         self.stats.resets += 1;
-        self.dirty = true;
+        self.touch(old);
+        self.touch(new);
         Ok(new)
     }
 
@@ -308,57 +341,9 @@ impl CheckpointStore {
         let entry = self.entry_mut(id)?;
         if entry.gone_since.is_none() {
             entry.gone_since = Some(now);
-            self.dirty = true;
+            self.touch(self.current(id));
         }
         Ok(())
-    }
-
-    /// Prunes expired entries and, if anything changed since the last write, writes the
-    /// checkpoint file atomically and durably, and removes the quick file (the caller
-    /// makes no quick writes meanwhile). Returns whether it wrote.
-    pub fn persist(&mut self) -> Result<bool, CheckpointError> {
-        let Some(snapshot) = self.snapshot() else {
-            return Ok(false);
-        };
-        let result = snapshot.write().and_then(|()| {
-            Snapshot::remove_quick(snapshot.dir()).map_err(|source| CheckpointError::Io {
-                path: snapshot.dir().to_owned(),
-                source,
-            })
-        });
-        self.written(result.is_ok());
-        result.map(|()| true)
-    }
-
-    /// The first half of [`CheckpointStore::persist`], for callers that write without
-    /// holding the store (its lock): prunes, and if anything changed returns the bytes
-    /// to write; the store counts itself clean until [`CheckpointStore::written`] says
-    /// the write failed. Only one snapshot may be written at a time.
-    pub fn snapshot(&mut self) -> Option<Snapshot> {
-        self.prune();
-        if !self.dirty {
-            return None;
-        }
-        self.dirty = false;
-        Some(Snapshot::new(
-            self.dir.clone(),
-            format::encode(self.records()),
-        ))
-    }
-
-    /// [`CheckpointStore::snapshot`] whether or not anything changed (the stable file
-    /// is behind the quick one).
-    pub fn snapshot_all(&mut self) -> Snapshot {
-        self.dirty = true;
-        self.snapshot().expect("a dirty store has a snapshot")
-    }
-
-    /// The outcome of writing the last [`Snapshot`].
-    pub fn written(&mut self, ok: bool) {
-        match ok {
-            true => self.stats.persisted += 1,
-            false => self.dirty = true,
-        }
     }
 
     pub fn stats(&self) -> &CheckpointStats {
@@ -372,37 +357,6 @@ impl CheckpointStore {
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
-    }
-
-    /// Drops entries gone for a retention, and entries loaded from disk, not seen since
-    /// and not updated for a retention (their file went while the agent was down).
-    fn prune(&mut self) {
-        let now = self.now();
-        let keep = self.retention.as_secs();
-        let expired: Vec<FileId> = self
-            .entries
-            .iter()
-            .filter(|(_, e)| match e.gone_since {
-                Some(t) => now.saturating_sub(t) >= keep,
-                None => !e.seen && now.saturating_sub(e.updated) >= keep,
-            })
-            .map(|(id, _)| *id)
-            .collect();
-        for id in expired {
-            self.remove(id);
-            self.stats.pruned += 1;
-        }
-    }
-
-    fn records(&self) -> Vec<Record> {
-        let record = |(id, e): (&FileId, &Entry)| Record {
-            id: *id,
-            offset: e.offset,
-            path: e.path.clone(),
-            updated: e.updated,
-            gone_since: e.gone_since,
-        };
-        self.entries.iter().map(record).collect()
     }
 
     /// The one entry for a dev/inode, whatever its fingerprint.
@@ -430,13 +384,14 @@ impl CheckpointStore {
             *target = new;
         }
         self.aliases.insert(old, new);
-        self.dirty = true;
+        self.touch(old);
+        self.touch(new);
     }
 
     fn remove(&mut self, id: FileId) {
         self.entries.remove(&id);
         self.aliases.retain(|from, to| *to != id && *from != id);
-        self.dirty = true;
+        self.touch(id);
     }
 
     fn current(&self, id: &FileId) -> FileId {

@@ -143,6 +143,19 @@ fn settings() -> Vec<Setting> {
                 (&[], "logs:\n  max_open_files: 0\n"),
             ],
         },
+        Setting {
+            key: "logs.checkpoint_retention",
+            get: |l| format!("{:?}", l.checkpoint_retention),
+            default: "300s",
+            yaml: "logs:\n  checkpoint_retention: 1h\n",
+            from_file: "3600s",
+            flag: Some(("--logs.checkpoint-retention=90s", "90s")),
+            bad: &[
+                (&["--logs.checkpoint-retention=5"], ""),
+                (&["--logs.checkpoint-retention=0s"], ""),
+                (&[], "logs:\n  checkpoint_retention: forever\n"),
+            ],
+        },
     ]
 }
 

@@ -1,10 +1,9 @@
 //! What the store knows beyond one file's offset: copies that copytruncate made of a
 //! file (the copy takes the old content's checkpoint and its late acknowledgements),
-//! which streams were followed before a restart, and the checkpoint file's next content
-//! written without the store's lock ([`Snapshot`]).
+//! and which streams were followed before a restart.
 
-use super::{durable, CheckpointError, CheckpointStore, FileId, Probe};
-use std::path::{Path, PathBuf};
+use super::{CheckpointStore, FileId, Probe};
+use std::path::Path;
 
 impl CheckpointStore {
     /// The tailer found `copy`, a copy of the content `old` had before it was truncated
@@ -19,7 +18,7 @@ impl CheckpointStore {
         };
         if acked > entry.offset {
             entry.offset = acked;
-            self.dirty = true;
+            self.touch(copy);
         }
         for target in self.aliases.values_mut().filter(|t| **t == old) {
             *target = copy;
@@ -61,60 +60,5 @@ impl CheckpointStore {
         };
         let entries = self.entries.values().filter(|e| of_stream(&e.path));
         entries.map(|e| e.updated).max()
-    }
-}
-
-/// Which file a [`Snapshot`] goes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SnapshotWrite {
-    Durable,
-    Quick,
-}
-
-/// The checkpoint file's next content, to be written with no lock held (blocking I/O).
-pub struct Snapshot {
-    dir: PathBuf,
-    bytes: Vec<u8>,
-}
-
-impl Snapshot {
-    pub(super) fn new(dir: PathBuf, bytes: Vec<u8>) -> Self {
-        Snapshot { dir, bytes }
-    }
-
-    /// Writes `checkpoints.json` atomically and durably (tmp file, fsync, rename, fsync
-    /// of the directory); the quick file stays (see [`Snapshot::remove_quick`]).
-    pub fn write(&self) -> Result<(), CheckpointError> {
-        durable::write_atomically(&self.dir, &self.bytes).map_err(|e| self.error(e))
-    }
-
-    /// Writes the quick file ([`durable::write_quick`]): safe from a process crash,
-    /// not from a power cut, and no wait on the disk; [`Snapshot::write`] later makes
-    /// the state durable.
-    pub fn write_quick(&self) -> Result<(), CheckpointError> {
-        durable::write_quick(&self.dir, &self.bytes).map_err(|e| self.error(e))
-    }
-
-    pub fn write_as(&self, how: SnapshotWrite) -> Result<(), CheckpointError> {
-        match how {
-            SnapshotWrite::Durable => self.write(),
-            SnapshotWrite::Quick => self.write_quick(),
-        }
-    }
-
-    /// Removes the quick file once a durable write holds a state at least as new.
-    pub fn remove_quick(dir: &Path) -> std::io::Result<()> {
-        durable::remove_quick(dir)
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    fn error(&self, source: std::io::Error) -> CheckpointError {
-        CheckpointError::Io {
-            path: self.dir.clone(),
-            source,
-        }
     }
 }

@@ -9,6 +9,10 @@
 //! what a crash sends again without waiting on the disk, which under I/O load took
 //! seconds and held every line behind it (p99 latency, BENCHMARKS.md). The stable file
 //! is written durably by the timer and at shutdown, and then the quick file is removed.
+//! A quick write holds only the entries changed (and the ids removed) since the last
+//! durable write that succeeded (format.rs), so its cost follows the files acknowledged
+//! since, not the store's size; it holds the whole state only while the stable file
+//! lacks the state the process started from (it came from a quick or temp file).
 //! A quick file is never newer than it should be: at worst (a power cut, or a crash
 //! between the stable write and the removal) it is an older state, whose lines are sent
 //! again, never lost; one that does not parse (a power cut mid-write) is removed.
@@ -17,14 +21,19 @@
 //! temp file is read first, because if it parses completely the previous process died
 //! between fsync and rename and it is the newer state; it is then renamed into place. A
 //! temp file that does not parse is an interrupted write and is removed. The quick file,
-//! when present, is the state read: it is what the sender last waited for, and a
-//! durable write runs beside the quick ones, so its temp or stable file may be older (and
-//! when it is newer, by at most the one batch the bound allows). Where Vector
+//! when present, is the state read (whole, or its changes applied over the temp or
+//! stable file): it is what the sender last waited for, and a durable write runs beside
+//! the quick ones, so its temp or stable file may be older (and when it is newer, by at
+//! most the one batch the bound allows). Changes apply over any stable state at least as
+//! new as the durable write they were counted from: their entries are set as they were
+//! at the quick write, every other entry is the same or newer. A stable file that does
+//! not parse leaves the changes alone: entries unchanged since are lost, as they are
+//! without a quick file. Where Vector
 //! only warns and carries on when the stable file does not parse, we also keep the bad
 //! file aside as `checkpoints.json.corrupt-<unix time>` for a post-mortem (Promtail's
 //! positions.yaml full of NUL bytes, PITFALLS 2), and the caller counts it.
 
-use super::format::{self, Record};
+use super::format::{self, Quick, Record};
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -109,39 +118,58 @@ pub fn recover(dir: &Path, now_unix: u64) -> Recovered {
     };
     // The quick file is the state of the last round the sender waited for; a durable
     // write runs beside the rounds, so its temp file may be older.
-    if recover_quick(dir, &mut out) {
-        return out;
-    }
-    if let Some(records) = from_temp {
-        out.records = records;
-        out.from_temp = true;
-        return out;
-    }
-    let stable = dir.join(FILE_NAME);
-    match read(&stable) {
-        Ok(records) => out.records = records.unwrap_or_default(),
-        Err(error) => out.corrupt = Some(set_aside(&stable, now_unix, &error)),
-    }
+    let changes = match read_quick(dir) {
+        Some(Quick::Whole(records)) => {
+            out.records = records;
+            out.from_quick = true;
+            return out;
+        }
+        Some(Quick::Changes { files, removed }) => Some((files, removed)),
+        None => None,
+    };
+    let base = match from_temp {
+        Some(records) => {
+            out.from_temp = true;
+            records
+        }
+        None => {
+            let stable = dir.join(FILE_NAME);
+            match read(&stable) {
+                Ok(records) => records.unwrap_or_default(),
+                Err(error) => {
+                    out.corrupt = Some(set_aside(&stable, now_unix, &error));
+                    Vec::new()
+                }
+            }
+        }
+    };
+    out.records = match changes {
+        Some((files, removed)) => {
+            out.from_quick = true;
+            format::apply(base, files, removed)
+        }
+        None => base,
+    };
     out
 }
 
-/// The quick file's state into `out`, if it is there and whole; one that is not (a
-/// power cut mid-write) is removed, and the stable file is read instead.
-fn recover_quick(dir: &Path, out: &mut Recovered) -> bool {
+/// The quick file, if it is there and whole; one that is not (a power cut mid-write)
+/// is removed, and the stable file is read alone.
+fn read_quick(dir: &Path) -> Option<Quick> {
     let quick = dir.join(QUICK_NAME);
-    match read(&quick) {
-        Ok(None) => false,
-        Ok(Some(records)) => {
-            out.records = records;
-            out.from_quick = true;
-            true
-        }
+    let read = match fs::read(&quick) {
+        Ok(bytes) => format::decode_quick(&bytes).map_err(|e| e.to_string()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
+        Err(e) => Err(e.to_string()),
+    };
+    match read {
+        Ok(q) => Some(q),
         Err(error) => {
             tracing::warn!(path = %quick.display(), %error, "Discarded a quick checkpoint write cut short; reading the durable one.");
             if let Err(error) = fs::remove_file(&quick) {
                 tracing::warn!(%error, "Could not remove the cut-short quick checkpoint write.");
             }
-            false
+            None
         }
     }
 }

@@ -341,39 +341,6 @@ fn a_rewritten_file_starts_a_newer_generation_than_its_old_entry() {
     assert_eq!(store.get(&grown), Some(0));
 }
 
-#[test]
-fn gone_files_are_pruned_after_the_retention() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = FakeClock::new();
-    let mut store = open(dir.path(), &clock);
-    let gone = store.resolve(&probe(1, b"gone\n"), &path("0.log"));
-    let live = store.resolve(&probe(2, b"live\n"), &path("1.log"));
-    store.mark_gone(&gone).unwrap();
-    clock.advance(DAY - 1);
-    store.persist().unwrap();
-    assert_eq!(store.len(), 2);
-    clock.advance(1);
-    store.persist().unwrap();
-    assert_eq!((store.get(&gone), store.get(&live)), (None, Some(0)));
-    assert_eq!(store.stats().pruned, 1);
-}
-
-#[test]
-fn files_that_went_while_the_agent_was_down_are_pruned_unless_seen_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = FakeClock::new();
-    let mut store = open(dir.path(), &clock);
-    let stays = probe(1, b"stays\n");
-    let a = store.resolve(&stays, &path("0.log"));
-    let b = store.resolve(&probe(2, b"deleted\n"), &path("1.log"));
-    store.persist().unwrap();
-    clock.advance(2 * DAY);
-    let mut again = open(dir.path(), &clock);
-    assert_eq!(again.resolve(&stays, &path("0.log")), a);
-    again.persist().unwrap();
-    assert_eq!((again.get(&a), again.get(&b)), (Some(0), None));
-}
-
 proptest! {
     /// Whatever instant a persist is interrupted at, the next start reads either the old
     /// or the new state, never anything else.
@@ -402,4 +369,5 @@ proptest! {
     }
 }
 
+mod prune;
 mod quick;

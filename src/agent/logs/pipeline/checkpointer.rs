@@ -154,6 +154,11 @@ impl Checkpointer {
                 Err(e @ CheckpointError::LateAck { .. }) => {
                     tracing::debug!(error = %e, "A late acknowledgement was ignored.");
                 }
+                // The file left its path a retention ago and its entry was pruned
+                // (checkpoint/prune.rs): acks delayed by a sink outage end here.
+                Err(e @ CheckpointError::UnknownFile(_)) => {
+                    tracing::debug!(error = %e, "An acknowledgement for a file whose checkpoint was pruned was ignored.");
+                }
                 Err(e) => tracing::warn!(error = %e, "A checkpoint could not advance."),
             }
         }

@@ -1,7 +1,8 @@
 //! The checkpointer's two writes (checkpoint/durable.rs has the files):
 //!
 //! - quick, after each acknowledged batch: `checkpoints.quick.json`, no fsync, while the
-//!   sender waits (the crash bound);
+//!   sender waits (the crash bound); it holds the entries changed since the last durable
+//!   write (checkpoint/changes.rs), and prunes nothing;
 //! - durable, on the timer and at shutdown: `checkpoints.json` with fsyncs, then the
 //!   quick file is removed, but only if no quick write happened since the durable
 //!   write's snapshot (the quick file would then be newer), which `quick_writes`, locked
@@ -16,7 +17,7 @@ use std::sync::atomic::Ordering;
 impl Checkpointer {
     pub(super) async fn persist_quickly(&self) {
         let mut quick_writes = self.quick_writes.lock().await;
-        let Some(snapshot) = self.lock_store().snapshot() else {
+        let Some(snapshot) = self.lock_store().snapshot_quick() else {
             return;
         };
         let ok = self.write(snapshot, SnapshotWrite::Quick).await;
@@ -24,7 +25,7 @@ impl Checkpointer {
             *quick_writes += 1;
             self.behind.store(true, Ordering::Release);
         }
-        self.written(ok);
+        self.written(ok, None);
     }
 
     /// Writes the stable file if the store changed or the quick file is ahead of it.
@@ -40,7 +41,7 @@ impl Checkpointer {
         let Some(snapshot) = snapshot else {
             return;
         };
-        let dir = snapshot.dir().to_owned();
+        let (dir, state) = (snapshot.dir().to_owned(), snapshot.state());
         let ok = self.write(snapshot, SnapshotWrite::Durable).await;
         if ok {
             let quick_writes = self.quick_writes.lock().await;
@@ -51,7 +52,7 @@ impl Checkpointer {
                 self.behind.store(false, Ordering::Release);
             }
         }
-        self.written(ok);
+        self.written(ok, Some(state));
     }
 
     async fn write(&self, snapshot: Snapshot, how: SnapshotWrite) -> bool {
@@ -62,9 +63,13 @@ impl Checkpointer {
         matches!(written, Ok(Ok(())))
     }
 
-    fn written(&self, ok: bool) {
+    /// The outcome of a write; `durable`: the state of the stable file written.
+    fn written(&self, ok: bool, durable: Option<u64>) {
         let mut store = self.lock_store();
-        store.written(ok);
+        match durable {
+            Some(state) => store.written_durably(state, ok),
+            None => store.written(ok),
+        }
         *self
             .metrics
             .checkpoint
