@@ -42,13 +42,20 @@ pub fn raw_at(path: Arc<Path>, ino: u64, offset_end: u64, bytes: &str) -> RawLin
 
 /// A processor cutting a batch at every event, its buffer and its metrics.
 pub fn processor(timeout: Duration) -> (Processor, Buffer<FileOffsets>, Arc<PipelineMetrics>) {
-    let buffer = Buffer::open(BufferConfig::default()).unwrap();
-    let metrics = Arc::new(PipelineMetrics::default());
-    let limits = BatchLimits {
+    let (p, buffer, metrics) = processor_with(BatchLimits {
         max_events: 1,
         max_bytes: 1 << 20,
         max_age: Duration::from_millis(10),
-    };
+    });
+    (p.with_partial_flush_timeout(timeout), buffer, metrics)
+}
+
+/// A processor batching by `limits`, its buffer and its metrics.
+pub fn processor_with(
+    limits: BatchLimits,
+) -> (Processor, Buffer<FileOffsets>, Arc<PipelineMetrics>) {
+    let buffer = Buffer::open(BufferConfig::default()).unwrap();
+    let metrics = Arc::new(PipelineMetrics::default());
     let p = Processor::new(
         "n1".into(),
         1024,
@@ -57,8 +64,7 @@ pub fn processor(timeout: Duration) -> (Processor, Buffer<FileOffsets>, Arc<Pipe
         Batcher::new(limits),
         buffer.clone(),
         metrics.clone(),
-    )
-    .with_partial_flush_timeout(timeout);
+    );
     (p, buffer, metrics)
 }
 

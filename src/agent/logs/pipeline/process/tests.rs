@@ -2,13 +2,13 @@
 //! lines shipped raw and counted, tokens capped at a partial held on the other stream.
 
 use super::*;
-use crate::agent::logs::buffer::{BatchLimits, BufferConfig};
+use crate::agent::logs::buffer::BatchLimits;
 use crate::agent::logs::checkpoint::Fingerprint;
 use crate::agent::logs::pipeline::event::Event;
 use std::path::Path;
 use std::time::Duration;
 
-const LIVE: &str = "/var/log/pods/default_web-1_u1/app/0.log";
+use super::fixture::LIVE;
 
 fn raw(offset_end: u64, bytes: &[u8]) -> RawLine {
     RawLine {
@@ -26,22 +26,11 @@ fn raw(offset_end: u64, bytes: &[u8]) -> RawLine {
 
 /// Feeds `lines` through a processor and returns the events and the last token.
 async fn run(lines: Vec<RawLine>) -> (Vec<Event>, FileOffsets, Arc<PipelineMetrics>) {
-    let buffer = Buffer::open(BufferConfig::default()).unwrap();
-    let metrics = Arc::new(PipelineMetrics::default());
-    let limits = BatchLimits {
+    let (p, buffer, metrics) = super::fixture::processor_with(BatchLimits {
         max_events: 1000,
         max_bytes: 1 << 20,
         max_age: Duration::from_secs(60),
-    };
-    let p = Processor::new(
-        "n1".into(),
-        1024,
-        None,
-        Vec::new(),
-        Batcher::new(limits),
-        buffer.clone(),
-        metrics.clone(),
-    );
+    });
     let (tx, rx) = mpsc::channel(1);
     let chunk = Chunk {
         ended: Vec::new(),
