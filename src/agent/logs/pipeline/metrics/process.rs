@@ -45,29 +45,23 @@ const DECODE_REASONS: [&str; 6] = [
 ];
 
 pub(super) fn collect(p: &ProcessStats, out: &mut Vec<MetricFamily>) {
-    let mut errors = MetricFamily::counter(
+    out.push(by_reason(
         "nodepulse_log_decode_errors_total",
         "Log lines that did not decode (shipped raw with stream=\"unknown\"), by reason.",
-    );
-    for reason in DECODE_REASONS {
-        let n = p.decode_errors.get(reason).copied().unwrap_or(0);
-        errors.push(&[("reason", reason)], n as f64);
-    }
-    out.push(errors);
+        &DECODE_REASONS,
+        |r| p.decode_errors.get(r).copied(),
+    ));
     out.push(counter(
         "nodepulse_log_truncated_messages_total",
         "Log messages cut at the message cap.",
         p.truncated,
     ));
-    let mut incomplete = MetricFamily::counter(
+    out.push(by_reason(
         "nodepulse_log_incomplete_messages_total",
         "Partial log messages never completed, shipped marked incomplete, by reason.",
-    );
-    for reason in INCOMPLETE_REASONS {
-        let n = p.incomplete.get(reason).copied().unwrap_or(0);
-        incomplete.push(&[("reason", reason)], n as f64);
-    }
-    out.push(incomplete);
+        &INCOMPLETE_REASONS,
+        |r| p.incomplete.get(r).copied(),
+    ));
     out.push(counter(
         "nodepulse_log_events_total",
         "Log events made from the lines read.",
@@ -85,4 +79,18 @@ pub(super) fn collect(p: &ProcessStats, out: &mut Vec<MetricFamily>) {
 
 fn counter(name: &'static str, help: &'static str, v: u64) -> MetricFamily {
     MetricFamily::counter(name, help).value(v as f64)
+}
+
+/// A counter family with one sample per reason, every reason listed (0 when none).
+fn by_reason(
+    name: &'static str,
+    help: &'static str,
+    reasons: &[&'static str],
+    count: impl Fn(&str) -> Option<u64>,
+) -> MetricFamily {
+    let mut family = MetricFamily::counter(name, help);
+    for reason in reasons {
+        family.push(&[("reason", reason)], count(reason).unwrap_or(0) as f64);
+    }
+    family
 }

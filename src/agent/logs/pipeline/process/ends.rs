@@ -18,51 +18,43 @@ impl Processor {
     /// The tailer's mark that `line.file` ended for good: what its stream holds from it
     /// is flushed to the batcher.
     pub(super) fn end_of_file(&mut self, line: &RawLine, now: Instant, emitted: &mut Emitted) {
-        let before = emitted.events;
-        let Parts {
-            streams,
-            partials,
-            metrics,
-            mut writer,
-            mut out,
-        } = self.parts(now, emitted);
-        let Some(state) = streams.get_mut(&line.path) else {
-            return;
-        };
-        if !matches!(state.held_from, Some((f, _)) if f == line.file) {
-            return;
-        }
-        state.held_from = None;
-        partials.held.remove(&line.path);
-        let messages = state.reassembler.flush();
-        let part = (line.file, line.offset_end);
-        push_incomplete(&mut writer, state, metrics, messages, part, &mut out);
-        let flushed = emitted.events - before;
-        self.count_incomplete("file_end", flushed);
+        self.flush_at_end(now, emitted, |mut p| {
+            let Some(state) = p.streams.get_mut(&line.path) else {
+                return;
+            };
+            if !matches!(state.held_from, Some((f, _)) if f == line.file) {
+                return;
+            }
+            state.held_from = None;
+            p.partials.held.remove(&line.path);
+            let messages = state.reassembler.flush();
+            let part = (line.file, line.offset_end);
+            push_incomplete(&mut p.writer, state, p.metrics, messages, part, &mut p.out);
+        });
     }
 
     /// The stream at `path` ended for good: what it still holds (a partial whose file
     /// was closed with no mark, e.g. while parked) is flushed to the batcher, and its
     /// state goes.
     pub(super) fn end_of_stream(&mut self, path: &Path, now: Instant, emitted: &mut Emitted) {
+        self.flush_at_end(now, emitted, |mut p| {
+            let Some(mut state) = p.streams.remove(path) else {
+                return;
+            };
+            // The end of the last line processed; `held_from` (where the held pieces
+            // begin) only if that was never noted: the pieces are then read again.
+            let part = p.partials.held.remove(path).or(state.held_from);
+            if let (Some(part), true) = (part, state.reassembler.pending()) {
+                let messages = state.reassembler.flush();
+                push_incomplete(&mut p.writer, &state, p.metrics, messages, part, &mut p.out);
+            }
+        });
+    }
+
+    /// Runs `flush` on the processor's parts and counts what it emitted as `file_end`.
+    fn flush_at_end(&mut self, now: Instant, emitted: &mut Emitted, flush: impl FnOnce(Parts)) {
         let before = emitted.events;
-        let Parts {
-            streams,
-            partials,
-            metrics,
-            mut writer,
-            mut out,
-        } = self.parts(now, emitted);
-        let Some(mut state) = streams.remove(path) else {
-            return;
-        };
-        // The end of the last line processed; `held_from` (where the held pieces
-        // begin) only if that was never noted: the pieces are then read again.
-        let part = partials.held.remove(path).or(state.held_from);
-        if let (Some(part), true) = (part, state.reassembler.pending()) {
-            let messages = state.reassembler.flush();
-            push_incomplete(&mut writer, &state, metrics, messages, part, &mut out);
-        }
+        flush(self.parts(now, emitted));
         let flushed = emitted.events - before;
         self.count_incomplete("file_end", flushed);
     }
