@@ -67,15 +67,26 @@ impl Fixture {
     /// A store and a tailer that opened the live file empty (its entry keyed on no
     /// bytes), then read `line` from it and had it acknowledged.
     fn opened_empty_and_acked(&self, line: &str) -> (CheckpointStore, Tailer) {
+        let (mut store, mut t) = self.opened(""); // opened empty: keyed on no bytes
+        self.append(&self.live, line);
+        ack_all(&mut t, &mut store);
+        (store, t)
+    }
+
+    /// The live file written with `content`, then met by a new tailer's first sync.
+    fn opened(&self, content: &str) -> (CheckpointStore, Tailer) {
         let mut store = self.store();
         let mut t = self.tailer(TailConfig::default());
-        self.append(&self.live, "");
-        t.sync(&self.found(&[]), &mut store); // opened empty: keyed on no bytes
-        self.append(&self.live, line);
-        for l in read_all(&mut t).iter().filter(|l| !l.is_end_of_file()) {
-            store.advance(&l.file, l.offset_end).unwrap();
-        }
+        self.append(&self.live, content);
+        t.sync(&self.found(&[]), &mut store);
         (store, t)
+    }
+}
+
+/// Reads every line there is and acknowledges it in `store`.
+fn ack_all(t: &mut Tailer, store: &mut CheckpointStore) {
+    for l in read_all(t).iter().filter(|l| !l.is_end_of_file()) {
+        store.advance(&l.file, l.offset_end).unwrap();
     }
 }
 

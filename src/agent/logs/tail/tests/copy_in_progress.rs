@@ -9,10 +9,7 @@ use super::*;
 #[test]
 fn a_copy_met_before_it_is_filled_is_claimed_and_read_from_where_the_reader_was() {
     let fx = Fixture::new();
-    let mut store = fx.store();
-    let mut t = fx.tailer(TailConfig::default());
-    fx.append(&fx.live, "one\ntwo\n");
-    t.sync(&fx.found(&[]), &mut store);
+    let (mut store, mut t) = fx.opened("one\ntwo\n");
     assert_eq!(texts(&read_all(&mut t)), ["one\n", "two\n"]);
     fx.append(&fx.live, "three\n");
     // logrotate creates the copy, a scan meets it empty, then it is filled.

@@ -40,14 +40,8 @@ fn a_file_truncated_after_the_truncation_check_keeps_its_acknowledged_offset() {
 #[test]
 fn after_the_race_a_restart_reads_nothing_twice() {
     let fx = Fixture::new();
-    let one = "2024-01-01T00:00:00.1Z stdout F one\n";
-    fx.append(&fx.live, one);
-    let mut store = fx.store();
-    let mut t = fx.tailer(TailConfig::default());
-    t.sync(&fx.found(&[]), &mut store);
-    for l in read_all(&mut t).iter().filter(|l| !l.is_end_of_file()) {
-        store.advance(&l.file, l.offset_end).unwrap();
-    }
+    let (mut store, mut t) = fx.opened("2024-01-01T00:00:00.1Z stdout F one\n");
+    ack_all(&mut t, &mut store);
     let copy = "0.log.20240101-000001";
     fs::copy(&fx.live, fx.live.with_file_name(copy)).unwrap();
     File::create(&fx.live).unwrap();

@@ -13,10 +13,7 @@ use super::*;
 fn a_copy_met_while_being_written_is_not_read_again_from_zero() {
     let fx = Fixture::new();
     let content = "copied line one\ncopied line two\n";
-    fx.append(&fx.live, content);
-    let mut store = fx.store();
-    let mut t = fx.tailer(TailConfig::default());
-    t.sync(&fx.found(&[]), &mut store);
+    let (mut store, mut t) = fx.opened(content);
     assert_eq!(
         texts(&read_all(&mut t)),
         ["copied line one\n", "copied line two\n"]

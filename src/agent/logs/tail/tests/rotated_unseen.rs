@@ -13,10 +13,7 @@ use super::*;
 #[test]
 fn a_file_rotated_unseen_while_the_stream_had_no_live_file_is_read_before_the_new_one() {
     let fx = Fixture::new();
-    let mut store = fx.store();
-    let mut t = fx.tailer(TailConfig::default());
-    fx.append(&fx.live, "first\n");
-    t.sync(&fx.found(&[]), &mut store);
+    let (mut store, mut t) = fx.opened("first\n");
     assert_eq!(texts(&read_all(&mut t)), ["first\n"]);
     // Renamed; the sync meets no live file.
     fs::rename(&fx.live, fx.live.with_file_name("0.log.20240101-000001")).unwrap();
