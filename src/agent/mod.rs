@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod http;
+pub mod kube;
 pub mod logging;
 pub mod logs;
 pub mod node;
@@ -25,6 +26,8 @@ pub struct Agent {
     stats: SelfStats,
     /// The log pipeline's counters, when it runs.
     logs: Option<Arc<PipelineMetrics>>,
+    /// kube_pod_* and the pod cache's gauges, when the agent was started with one.
+    kube: Option<kube::KubeMetrics>,
 }
 
 impl Agent {
@@ -33,7 +36,14 @@ impl Agent {
             collectors: node::build(&config.paths, &config.collectors),
             stats: SelfStats::default(),
             logs: None,
+            kube: None,
         }
+    }
+
+    /// Adds this node's kube_pod_* families and `nodepulse_kube_*` to every scrape.
+    pub fn with_kube(mut self, metrics: kube::KubeMetrics) -> Self {
+        self.kube = Some(metrics);
+        self
     }
 
     /// Adds the log pipeline's `nodepulse_log_*` families to every scrape.
@@ -50,6 +60,9 @@ impl Agent {
         self.stats.collect(&mut families);
         if let Some(logs) = &self.logs {
             logs.collect(&mut families);
+        }
+        if let Some(kube) = &self.kube {
+            kube.collect(&mut families);
         }
         families.push(
             MetricFamily::gauge(
@@ -81,7 +94,9 @@ pub async fn run(
             .await
             .map_err(std::io::Error::other)??
     };
-    let mut agent = Agent::new(&config);
+    // Dropped (watches stopped) when `run` returns.
+    let kube = kube::Kube::from_config(&config).await;
+    let mut agent = Agent::new(&config).with_kube(kube.metrics());
     if let Some(p) = &pipeline {
         agent = agent.with_logs(p.metrics());
     }

@@ -197,6 +197,8 @@ impl ElasticsearchFile {
 pub struct KubeFile {
     pub api: Option<String>,
     pub kubeconfig: Option<PathBuf>,
+    pub delete_grace: Option<String>,
+    pub annotations: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

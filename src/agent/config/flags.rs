@@ -170,13 +170,26 @@ pub struct Flags {
     #[arg(long = "node-name", env = "NODEPULSE_NODE_NAME")]
     pub node_name: Option<String>,
 
-    /// Kubernetes API access: auto or off (not used yet) [default: auto].
+    /// Kubernetes API access: auto (--kubeconfig if given, else in-cluster, else none),
+    /// off, or an http(s):// URL used without credentials [default: auto].
     #[arg(long = "kube.api", env = "NODEPULSE_KUBE_API")]
     pub kube_api: Option<String>,
 
-    /// kubeconfig file for running outside a cluster (not used yet).
+    /// kubeconfig file for running outside a cluster.
     #[arg(long = "kubeconfig", env = "NODEPULSE_KUBECONFIG")]
     pub kubeconfig: Option<PathBuf>,
+
+    /// How long a deleted pod's metadata stays for its last log lines [default: 60s].
+    #[arg(long = "kube.delete-grace", env = "NODEPULSE_KUBE_DELETE_GRACE")]
+    pub kube_delete_grace: Option<String>,
+
+    /// Pod and namespace annotations to keep besides nodepulse.io/*, comma-separated.
+    #[arg(
+        long = "kube.annotations",
+        env = "NODEPULSE_KUBE_ANNOTATIONS",
+        value_delimiter = ','
+    )]
+    pub kube_annotations: Option<Vec<String>>,
 
     /// Collectors to turn off, comma-separated (e.g. "filesystem,conntrack").
     #[arg(

@@ -114,10 +114,13 @@ pub enum LogFormat {
     Json,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KubeApi {
     Auto,
     Off,
+    /// An API server URL used without credentials (a fake API server in tests,
+    /// `kubectl proxy`).
+    Url(String),
 }
 
 /// The validated configuration the agent runs with.
@@ -136,6 +139,10 @@ pub struct AgentConfig {
     pub node_name: String,
     pub kube_api: KubeApi,
     pub kubeconfig: Option<PathBuf>,
+    /// How long a deleted pod's metadata stays in the cache.
+    pub kube_delete_grace: std::time::Duration,
+    /// Pod and namespace annotations kept besides `nodepulse.io/*`.
+    pub kube_annotations: Vec<String>,
     pub collectors: CollectorSettings,
 }
 
@@ -180,6 +187,11 @@ impl AgentConfig {
                 .unwrap_or_else(default_node_name),
             kube_api: kube_api(f.kube_api.or(c.kube.api))?,
             kubeconfig: f.kubeconfig.or(c.kube.kubeconfig),
+            kube_delete_grace: kube_delete_grace(f.kube_delete_grace.or(c.kube.delete_grace))?,
+            kube_annotations: f
+                .kube_annotations
+                .or(c.kube.annotations)
+                .unwrap_or_default(),
             collectors,
         })
     }
@@ -220,11 +232,22 @@ fn kube_api(value: Option<String>) -> Result<KubeApi, ConfigError> {
     match value.as_deref() {
         None | Some("auto") => Ok(KubeApi::Auto),
         Some("off") => Ok(KubeApi::Off),
+        Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+            Ok(KubeApi::Url(url.to_owned()))
+        }
         Some(o) => Err(invalid(
             "kube.api",
             "--kube.api",
-            format!("{o:?} is not auto or off"),
+            format!("{o:?} is not auto, off or an http(s):// URL"),
         )),
+    }
+}
+
+fn kube_delete_grace(value: Option<String>) -> Result<std::time::Duration, ConfigError> {
+    match value {
+        None => Ok(crate::agent::kube::DEFAULT_DELETE_GRACE),
+        Some(s) => humantime::parse_duration(&s)
+            .map_err(|e| invalid("kube.delete_grace", "--kube.delete-grace", e)),
     }
 }
 
