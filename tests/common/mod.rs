@@ -4,13 +4,16 @@
 //! stand-in receivers ([`receivers`]) and a recording retry sleeper ([`sleeper`]); for
 //! the model-based log test, a kubelet log tree with a model of what was written
 //! ([`kubelet`]), deliveries checked against it ([`delivered`]) and a seeded generator
-//! ([`rng`]).
+//! ([`rng`]); a fake Kubernetes API server ([`fake_api`]) serving real-shaped pods
+//! ([`pods`]).
 #![allow(dead_code)] // each test file uses its own subset
 
 pub mod cri;
 pub mod delivered;
+pub mod fake_api;
 pub mod kubelet;
 pub mod logs;
+pub mod pods;
 pub mod promtool;
 pub mod receivers;
 pub mod rng;
