@@ -302,6 +302,11 @@ async fn api_server_down_at_start_then_up() {
     )
     .await;
     assert!(!kube.status().up());
+    assert_eq!(
+        kube.status().relists(Resource::Pods),
+        0,
+        "no list completed"
+    );
     assert_eq!(live(&kube.cache().snapshot()), 0);
     let mut families = Vec::new();
     kube.metrics().collect(&mut families);

@@ -8,6 +8,17 @@ pub fn init(format: LogFormat, level: tracing::Level) {
     let filter = EnvFilter::builder()
         .with_default_directive(level.into())
         .from_env_lossy();
+    // kube-client logs every failed connection at ERROR, once per watcher retry; the
+    // pod cache says "unreachable" once per outage itself (kube/status.rs). RUST_LOG
+    // brings it back.
+    let filter = match std::env::var_os("RUST_LOG") {
+        Some(_) => filter,
+        None => filter.add_directive(
+            "kube_client::client::builder=off"
+                .parse()
+                .expect("a valid directive"),
+        ),
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

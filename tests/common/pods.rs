@@ -67,3 +67,38 @@ pub fn namespace(name: &str, labels: &[(&str, &str)], annotations: &[(&str, &str
         "annotations": a, "creationTimestamp": "2026-01-02T03:04:05Z"},
         "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}})
 }
+
+/// [`pod`] with a third container (`logger`, running, BestEffort), for the 110 pods ×
+/// 3 containers budget cases.
+pub fn pod3(namespace: &str, name: &str, uid: &str, node: &str) -> Value {
+    let mut p = pod(namespace, name, uid, node);
+    let spec = json!({"name": "logger", "image": "fluent/fluent-bit:3.1"});
+    p["spec"]["containers"]
+        .as_array_mut()
+        .expect("containers")
+        .push(spec);
+    let status = json!({"name": "logger", "ready": true, "started": true, "restartCount": 1,
+        "image": "docker.io/fluent/fluent-bit:3.1",
+        "imageID": "docker.io/fluent/fluent-bit@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        "containerID": format!("containerd://{}", container_id(uid, 2)),
+        "state": {"running": {"startedAt": "2026-12-05T20:01:05Z"}}, "lastState": {}});
+    p["status"]["containerStatuses"]
+        .as_array_mut()
+        .expect("statuses")
+        .push(status);
+    p
+}
+
+/// `n` pods of [`pod3`] on [`NODE`] across 10 namespaces `ns-0`..`ns-9`.
+pub fn node_full_of_pods(n: u32) -> Vec<Value> {
+    (0..n)
+        .map(|i| {
+            pod3(
+                &format!("ns-{}", i % 10),
+                &format!("app-{i}"),
+                &uid(1000 + i),
+                NODE,
+            )
+        })
+        .collect()
+}

@@ -114,7 +114,7 @@ impl KubeStatus {
         ));
         out.push(per(
             "nodepulse_kube_relists_total",
-            "Full lists of a resource (the first one and each after a 410 Gone).",
+            "Completed full lists of a resource (the first one and each after a 410 Gone).",
             &self.relists,
         ));
         out.push(per(

@@ -41,11 +41,11 @@ pub(crate) async fn run(
             .map_or_else(far_future, tokio::time::Instant::from_std);
         let changed = tokio::select! {
             Some(e) = pods.next() => match e {
-                Ok(e) => { status.answered(Resource::Pods); state.on_pod(e, &status) }
+                Ok(e) => { answered(&status, Resource::Pods, &e); state.on_pod(e, &status) }
                 Err(e) => { status.failed(Resource::Pods, unreachable(&e), &e); false }
             },
             Some(e) = namespaces.next() => match e {
-                Ok(e) => { status.answered(Resource::Namespaces); state.on_namespace(e, &status) }
+                Ok(e) => { answered(&status, Resource::Namespaces, &e); state.on_namespace(e, &status) }
                 Err(e) => { status.failed(Resource::Namespaces, unreachable(&e), &e); false }
             },
             () = tokio::time::sleep_until(sweep) => state.sweep(),
@@ -54,6 +54,14 @@ pub(crate) async fn run(
             status.set_pods_cached(state.pods.items().count());
             cache.publish(Snapshot::build(&state.pods, &state.namespaces));
         }
+    }
+}
+
+/// Every event but `Init` carries what the API server sent; kube-rs emits `Init`
+/// before it even tries to list.
+fn answered<K>(status: &KubeStatus, r: Resource, e: &Event<K>) {
+    if !matches!(e, Event::Init) {
+        status.answered(r);
     }
 }
 
@@ -137,7 +145,6 @@ fn on_event<K, T>(
 ) -> bool {
     match e {
         Event::Init => {
-            relisted();
             tracked.relist_start();
             false
         }
@@ -148,6 +155,7 @@ fn on_event<K, T>(
             false
         }
         Event::InitDone => {
+            relisted();
             tracked.relist_done(Instant::now());
             true
         }
