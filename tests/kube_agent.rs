@@ -142,7 +142,8 @@ fn without_an_api_server_the_agent_serves_and_says_so_once_then_recovers() {
 }
 
 /// Measurement, not a check (`cargo test --test kube_agent -- --ignored --nocapture`):
-/// API requests in one steady-state minute after the initial sync.
+/// API requests in one steady-state minute after the initial sync, and the agent's RSS
+/// with 110 pods cached against one with `--kube.api=off` (same build).
 #[test]
 #[ignore]
 fn steady_state_requests_per_minute() {

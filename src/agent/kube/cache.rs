@@ -61,6 +61,23 @@ impl Snapshot {
         self.pods.values().filter(|p| !p.deleted).map(|p| &p.meta)
     }
 
+    /// A snapshot of these pods (all live) and namespaces, as the watch would publish
+    /// them: for tests and benches of the readers (enrichment, container naming).
+    pub fn from_metas(
+        pods: impl IntoIterator<Item = PodMeta>,
+        namespaces: impl IntoIterator<Item = NamespaceMeta>,
+    ) -> Self {
+        let mut tracked_pods = Tracked::new(std::time::Duration::ZERO);
+        for p in pods {
+            tracked_pods.apply(&p.uid.clone(), p);
+        }
+        let mut tracked_namespaces = Tracked::new(std::time::Duration::ZERO);
+        for n in namespaces {
+            tracked_namespaces.apply(&n.name.clone(), n);
+        }
+        Self::build(&tracked_pods, &tracked_namespaces)
+    }
+
     /// Builds the indices over the writer's current state.
     pub(crate) fn build(pods: &Tracked<PodMeta>, namespaces: &Tracked<NamespaceMeta>) -> Self {
         let mut s = Snapshot::default();
