@@ -1,59 +1,15 @@
 //! The pod cache against a fake Kubernetes API server over real HTTP: initial list from
 //! the API server cache with the node's field selector, watch ADDED / MODIFIED / DELETED
 //! (lines split across chunks), the grace period after a delete, the uid check on a late
-//! delete, BOOKMARK, an in-stream 410 forcing a relist, the API server down at start,
-//! exclusion by annotation, and a request log with only lists and watches (no per-pod
-//! GET). Then the agent binary: kube_pod_* on /metrics, through `promtool check metrics`.
+//! delete, BOOKMARK, and an in-stream 410 forcing a relist.
 
 mod common;
 
-use common::fake_api::{wait_for, FakeApi, NAMESPACES, PODS};
-use common::pods::{self, container_id, namespace, pod, uid, NODE};
-use nodepulse::agent::config::KubeApi;
-use nodepulse::agent::kube::{
-    client, exclude, FixedBackoff, Kube, KubeSettings, Resource, Snapshot,
-};
-use std::sync::Arc;
+use common::fake_api::{wait_for, FakeApi, PODS};
+use common::kube_cache::{live, start_cache, three_pods, wait_cache, GRACE};
+use common::pods::{self, container_id, pod, uid, NODE};
+use nodepulse::agent::kube::{Resource, Snapshot};
 use std::time::{Duration, Instant};
-
-const GRACE: Duration = Duration::from_secs(60);
-
-async fn start_cache(api: &FakeApi, grace: Duration) -> Kube {
-    let url = KubeApi::Url(api.url());
-    let client = client::client(&url, None)
-        .await
-        .expect("client")
-        .expect("a client");
-    let mut settings = KubeSettings::new(NODE);
-    settings.delete_grace = grace;
-    settings.backoff = Arc::new(|| Box::new(FixedBackoff(Duration::from_millis(50))));
-    Kube::start(client, settings)
-}
-
-async fn wait_cache(kube: &Kube, what: &str, cond: impl Fn(&Snapshot) -> bool) {
-    let cache = kube.cache();
-    wait_for(|| cond(&cache.snapshot()), what).await;
-}
-
-fn live(s: &Snapshot) -> usize {
-    s.live_pods().count()
-}
-
-/// Three pods on this node, one on another, two namespaces.
-async fn three_pods() -> FakeApi {
-    let api = FakeApi::start().await;
-    let items = (1..=3).map(|i| pod("shop", &format!("web-{i}"), &uid(i), NODE));
-    let other = pod("shop", "elsewhere", &uid(99), "node-2");
-    api.set_items(PODS, items.chain([other]).collect());
-    api.set_items(
-        NAMESPACES,
-        vec![
-            namespace("shop", &[("team", "payments")], &[]),
-            namespace("quiet", &[], &[(exclude::EXCLUDE, "true")]),
-        ],
-    );
-    api
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn initial_list_comes_from_the_api_server_cache_with_the_node_selector() {
@@ -282,115 +238,5 @@ async fn gone_410_forces_a_relist_that_tombstones_missing_pods() {
     assert!(
         kube.status().watch_errors(Resource::Pods) >= 1,
         "the 410 is counted"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn api_server_down_at_start_then_up() {
-    let port = common::free_port(); // nothing listens there yet: connection refused
-    let url = KubeApi::Url(format!("http://127.0.0.1:{port}"));
-    let client = client::client(&url, None)
-        .await
-        .expect("client")
-        .expect("a client");
-    let mut settings = KubeSettings::new(NODE);
-    settings.backoff = Arc::new(|| Box::new(FixedBackoff(Duration::from_millis(50))));
-    let kube = Kube::start(client, settings);
-    wait_for(
-        || kube.status().watch_errors(Resource::Pods) >= 2,
-        "failed lists",
-    )
-    .await;
-    assert!(!kube.status().up());
-    assert_eq!(
-        kube.status().relists(Resource::Pods),
-        0,
-        "no list completed"
-    );
-    assert_eq!(live(&kube.cache().snapshot()), 0);
-    let mut families = Vec::new();
-    kube.metrics().collect(&mut families);
-    let up = families
-        .iter()
-        .find(|f| f.name == "nodepulse_kube_api_up")
-        .expect("api_up");
-    assert_eq!(up.samples[0].value, 0.0);
-    let api = FakeApi::start_on(port).await;
-    api.set_items(PODS, vec![pod("shop", "web-1", &uid(1), NODE)]);
-    wait_cache(&kube, "pods once up", |s| live(s) == 1).await;
-    assert!(kube.status().up());
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn exclusion_annotations_reach_the_helpers() {
-    let api = three_pods().await;
-    let excluded = pods::with_annotation(
-        pod("shop", "noisy", &uid(10), NODE),
-        exclude::EXCLUDE,
-        "true",
-    );
-    let sidecar = pod("shop", "web-9", &uid(9), NODE); // the fixture excludes "proxy"
-    let quiet = pod("quiet", "q", &uid(11), NODE);
-    api.set_items(PODS, vec![excluded, sidecar, quiet]);
-    let kube = start_cache(&api, GRACE).await;
-    wait_cache(&kube, "3 pods", |s| {
-        live(s) == 3 && s.namespace("quiet").is_some()
-    })
-    .await;
-    let s = kube.cache().snapshot();
-    let get = |ns: &str, name: &str| s.by_name(ns, name).expect(name).meta.clone();
-    let (noisy, web9, q) = (
-        get("shop", "noisy"),
-        get("shop", "web-9"),
-        get("quiet", "q"),
-    );
-    assert!(exclude::pod_excluded(&noisy, s.namespace("shop")));
-    assert!(!exclude::pod_excluded(&web9, s.namespace("shop")));
-    assert!(exclude::container_excluded(
-        &web9,
-        s.namespace("shop"),
-        "proxy"
-    ));
-    assert!(!exclude::container_excluded(
-        &web9,
-        s.namespace("shop"),
-        "app"
-    ));
-    assert!(
-        exclude::pod_excluded(&q, s.namespace("quiet")),
-        "namespace annotation"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn steady_state_is_one_list_and_one_watch_per_resource() {
-    let api = three_pods().await;
-    let kube = start_cache(&api, GRACE).await;
-    wait_cache(&kube, "3 pods", |s| live(s) == 3).await;
-    api.wait_watches(PODS, 1).await;
-    api.wait_watches(NAMESPACES, 1).await;
-    for i in 20..40 {
-        api.event(
-            PODS,
-            "ADDED",
-            pod("shop", &format!("churn-{i}"), &uid(i), NODE),
-        );
-    }
-    api.event(PODS, "DELETED", pod("shop", "churn-20", &uid(20), NODE));
-    wait_cache(&kube, "churn applied", |s| live(s) == 22).await;
-    let log = api.requests();
-    assert!(
-        log.iter()
-            .all(|r| r.method == "GET" && r.resource().is_some()),
-        "only list/watch: {log:?}"
-    );
-    assert_eq!(
-        (api.count(PODS, false), api.count(PODS, true)),
-        (1, 1),
-        "{log:?}"
-    );
-    assert_eq!(
-        (api.count(NAMESPACES, false), api.count(NAMESPACES, true)),
-        (1, 1)
     );
 }

@@ -8,10 +8,7 @@
 //! logged, so a per-pod GET shows).
 
 use bytes::Bytes;
-use http_body_util::{combinators::BoxBody, BodyExt, Full, StreamBody};
-use hyper::body::Frame;
 use hyper::service::service_fn;
-use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 use std::convert::Infallible;
@@ -20,6 +17,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
+
+#[path = "fake_api_http.rs"]
+mod http;
 
 pub const PODS: &str = "pods";
 pub const NAMESPACES: &str = "namespaces";
@@ -71,6 +71,8 @@ struct State {
     pods: Collection,
     namespaces: Collection,
     log: Vec<Logged>,
+    /// Watch requests still to answer with this HTTP error status instead of a stream.
+    failing_watches: Option<(u16, usize)>,
 }
 
 impl State {
@@ -131,7 +133,7 @@ impl FakeApi {
                 tokio::spawn(async move {
                     let service = service_fn(move |req| {
                         let state = state.clone();
-                        async move { Ok::<_, Infallible>(handle(&state, req)) }
+                        async move { Ok::<_, Infallible>(http::handle(&state, req)) }
                     });
                     let conn = hyper::server::conn::http1::Builder::new();
                     let _ = conn.serve_connection(TokioIo::new(stream), service).await;
@@ -217,6 +219,11 @@ impl FakeApi {
         });
     }
 
+    /// Answers the next `n` watch requests with HTTP `code` and a Status body.
+    pub fn fail_watches(&self, code: u16, n: usize) {
+        self.with(|s| s.failing_watches = Some((code, n)));
+    }
+
     /// Ends every open watch of `resource` (as at timeoutSeconds).
     pub fn close_watches(&self, resource: &str) {
         self.with(|s| s.collection(resource).watches.clear());
@@ -275,80 +282,4 @@ fn broadcast(c: &mut Collection, object: Option<&Value>, bytes: Bytes) {
 
 fn on_node(object: &Value, node: &str) -> bool {
     object["spec"]["nodeName"].as_str() == Some(node)
-}
-
-type Body = BoxBody<Bytes, Infallible>;
-
-fn handle(state: &Mutex<State>, req: Request<hyper::body::Incoming>) -> Response<Body> {
-    let query: Vec<(String, String)> = req
-        .uri()
-        .query()
-        .map(|q| {
-            url::form_urlencoded::parse(q.as_bytes())
-                .into_owned()
-                .collect()
-        })
-        .unwrap_or_default();
-    let logged = Logged {
-        method: req.method().to_string(),
-        path: req.uri().path().to_owned(),
-        query,
-    };
-    let mut s = state.lock().expect("state");
-    s.log.push(logged.clone());
-    let Some(resource) = logged.resource() else {
-        return status(
-            404,
-            "NotFound",
-            "the fake API server serves pod and namespace lists only",
-        );
-    };
-    let node = logged
-        .param("fieldSelector")
-        .and_then(|f| f.strip_prefix("spec.nodeName="))
-        .map(str::to_owned);
-    if logged.is_watch() {
-        let (tx, rx) = mpsc::unbounded_channel();
-        s.collection(resource).watches.push(Watch { node, tx });
-        return watch_response(rx);
-    }
-    let rv = s.rv.to_string();
-    let c = s.collection(resource);
-    let items: Vec<&Value> = c
-        .items
-        .iter()
-        .filter(|o| node.as_deref().is_none_or(|n| on_node(o, n)))
-        .collect();
-    let kind = if resource == PODS {
-        "PodList"
-    } else {
-        "NamespaceList"
-    };
-    let list = json!({"kind": kind, "apiVersion": "v1", "metadata": {"resourceVersion": rv}, "items": items});
-    json_response(200, &list)
-}
-
-fn watch_response(rx: mpsc::UnboundedReceiver<Bytes>) -> Response<Body> {
-    let frames = futures::stream::unfold(rx, |mut rx| async move {
-        let chunk = rx.recv().await?;
-        Some((Ok::<_, Infallible>(Frame::data(chunk)), rx))
-    });
-    Response::builder()
-        .header("content-type", "application/json")
-        .body(BodyExt::boxed(StreamBody::new(frames)))
-        .expect("response")
-}
-
-fn json_response(code: u16, v: &Value) -> Response<Body> {
-    Response::builder()
-        .status(code)
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(serde_json::to_vec(v).expect("json"))).boxed())
-        .expect("response")
-}
-
-fn status(code: u16, reason: &str, message: &str) -> Response<Body> {
-    let s = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-        "message": message, "reason": reason, "code": code});
-    json_response(code, &s)
 }

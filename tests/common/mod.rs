@@ -11,6 +11,7 @@
 pub mod cri;
 pub mod delivered;
 pub mod fake_api;
+pub mod kube_cache;
 pub mod kubelet;
 pub mod logs;
 pub mod pods;

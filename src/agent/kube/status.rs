@@ -38,6 +38,7 @@ pub struct KubeStatus {
     relists: [AtomicU64; 2],
     events: [AtomicU64; 2],
     pods_cached: AtomicU64,
+    rbac_hint_given: std::sync::atomic::AtomicBool,
 }
 
 impl KubeStatus {
@@ -67,6 +68,13 @@ impl KubeStatus {
             tracing::warn!(resource = r.name(), %error, "Kubernetes API server unreachable; enriching from log paths only until it answers.");
         } else {
             tracing::debug!(resource = r.name(), %error, "Kubernetes watch failed; retrying with backoff.");
+        }
+    }
+
+    /// A 403: the RBAC hint, once.
+    pub(crate) fn forbidden(&self, r: Resource) {
+        if !self.rbac_hint_given.swap(true, Ordering::Relaxed) {
+            tracing::warn!(resource = r.name(), "Kubernetes API server refused the watch (403): the agent's service account needs get, list and watch on pods and namespaces.");
         }
     }
 

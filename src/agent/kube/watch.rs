@@ -42,11 +42,11 @@ pub(crate) async fn run(
         let changed = tokio::select! {
             Some(e) = pods.next() => match e {
                 Ok(e) => { answered(&status, Resource::Pods, &e); state.on_pod(e, &status) }
-                Err(e) => { status.failed(Resource::Pods, unreachable(&e), &e); false }
+                Err(e) => { failed(&status, Resource::Pods, &e); false }
             },
             Some(e) = namespaces.next() => match e {
                 Ok(e) => { answered(&status, Resource::Namespaces, &e); state.on_namespace(e, &status) }
-                Err(e) => { status.failed(Resource::Namespaces, unreachable(&e), &e); false }
+                Err(e) => { failed(&status, Resource::Namespaces, &e); false }
             },
             () = tokio::time::sleep_until(sweep) => state.sweep(),
         };
@@ -86,6 +86,24 @@ where
     }
     config.page_size = None;
     watcher::watcher(api, config).backoff((settings.backoff)())
+}
+
+fn failed(status: &KubeStatus, r: Resource, e: &watcher::Error) {
+    status.failed(r, unreachable(e), e);
+    if forbidden(e) {
+        status.forbidden(r);
+    }
+}
+
+/// A 403: the service account lacks get/list/watch on pods or namespaces.
+fn forbidden(e: &watcher::Error) -> bool {
+    match e {
+        watcher::Error::InitialListFailed(kube::Error::Api(s))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s)) => s.code == 403,
+        watcher::Error::WatchError(s) => s.code == 403,
+        _ => false,
+    }
 }
 
 /// Whether the request got no HTTP answer at all (connection refused, reset, timeout):
