@@ -84,6 +84,26 @@ fn every_contract_flag_is_accepted() {
 }
 
 #[test]
+fn kube_settings_from_flags_and_file() {
+    let c = merged(
+        &[
+            "--kube.api=http://127.0.0.1:8001",
+            "--kube.delete-grace=90s",
+        ],
+        "kube:\n  annotations: [team.example.com/owner]\n",
+    )
+    .unwrap();
+    assert_eq!(c.kube_api, KubeApi::Url("http://127.0.0.1:8001".into()));
+    assert_eq!(c.kube_delete_grace, Duration::from_secs(90));
+    assert_eq!(c.kube_annotations, ["team.example.com/owner"]);
+    let d = merged(&[], "").unwrap();
+    assert_eq!(
+        d.kube_delete_grace,
+        crate::agent::kube::DEFAULT_DELETE_GRACE
+    );
+}
+
+#[test]
 fn unknown_file_key_fails_naming_it() {
     let err = merged(&[], "collectors:\n  filesystem:\n    mount_timout: 5s\n")
         .unwrap_err()
@@ -98,6 +118,7 @@ fn bad_values_fail_naming_the_field() {
         (&[], "log:\n  format: xml\n", "log.format"),
         (&[], "log:\n  level: loud\n", "log.level"),
         (&[], "kube:\n  api: maybe\n", "kube.api"),
+        (&["--kube.delete-grace=soon"], "", "kube.delete_grace"),
         (
             &[],
             "collectors:\n  disable: [cpuu]\n",
