@@ -162,10 +162,24 @@ fn steady_state_requests_per_minute() {
         "requests before steady state: {before}; during one minute: {}: {during:?}",
         during.len()
     );
+    metrics(&agent);
+    let off = spawn_agent(&["--kube.api=off"]);
+    metrics(&off);
+    println!(
+        "agent RSS with 110 pods cached, after a scrape: {}",
+        rss(&agent)
+    );
+    println!(
+        "agent RSS with --kube.api=off, after a scrape: {}",
+        rss(&off)
+    );
+}
+
+fn rss(agent: &Server) -> String {
     let status = std::fs::read_to_string(format!("/proc/{}/status", agent.pid())).expect("status");
-    let rss = status
+    let line = status
         .lines()
-        .find(|l| l.starts_with("VmRSS"))
+        .find(|l| l.starts_with("VmRSS:"))
         .unwrap_or("");
-    println!("agent with 110 pods cached: {rss}");
+    line.trim_start_matches("VmRSS:").trim().to_owned()
 }
