@@ -2,6 +2,7 @@
 //! arrive with later issues (see DESIGN.md's module map).
 
 pub mod config;
+pub mod containers;
 pub mod http;
 pub mod logging;
 pub mod logs;
