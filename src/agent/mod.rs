@@ -12,6 +12,8 @@ pub mod sinks;
 
 use crate::exposition::{encode, normalize, Format, MetricFamily};
 use config::AgentConfig;
+use containers::logdir::LogDirNames;
+use containers::ContainersCollector;
 use logs::pipeline::{Pipeline, PipelineMetrics};
 use node::Collector;
 use selfstats::SelfStats;
@@ -26,6 +28,8 @@ pub struct Agent {
     stats: SelfStats,
     /// The log pipeline's counters, when it runs.
     logs: Option<Arc<PipelineMetrics>>,
+    /// cAdvisor's container_* families, unless `--collectors.disable=containers`.
+    containers: Option<ContainersCollector>,
 }
 
 impl Agent {
@@ -34,7 +38,22 @@ impl Agent {
             collectors: node::build(&config.paths, &config.collectors),
             stats: SelfStats::default(),
             logs: None,
+            containers: (!config.collectors.disabled.contains(containers::NAME)).then(|| {
+                // Without an API server, containers are named from the kubelet's log dirs.
+                let names =
+                    LogDirNames::new(config.containers_dir.clone(), config.pods_dir.clone());
+                ContainersCollector::new(&config.paths, Arc::new(names), &Default::default())
+            }),
         }
+    }
+
+    /// Replaces the containers collector (e.g. one naming containers from the pod
+    /// cache); a no-op when the collector is disabled.
+    pub fn with_containers(mut self, collector: ContainersCollector) -> Self {
+        if self.containers.is_some() {
+            self.containers = Some(collector);
+        }
+        self
     }
 
     /// Adds the log pipeline's `nodepulse_log_*` families to every scrape.
@@ -48,6 +67,11 @@ impl Agent {
         let start = Instant::now();
         let mut families: Vec<MetricFamily> = Vec::with_capacity(256);
         node::collect_all(&self.collectors, &mut families);
+        if let Some(c) = &self.containers {
+            if let Err(e) = c.collect(&mut families) {
+                tracing::warn!(error = %e, "Containers collector failed.");
+            }
+        }
         self.stats.collect(&mut families);
         if let Some(logs) = &self.logs {
             logs.collect(&mut families);
