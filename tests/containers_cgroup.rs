@@ -7,7 +7,8 @@
 mod cgroup_tree;
 mod common;
 
-use cgroup_tree::node::{big_node, Labels, Node};
+use cgroup_tree::expected::key;
+use cgroup_tree::node::{big_node, Node};
 use cgroup_tree::{Driver, Runtime, Tree, Version};
 use nodepulse::agent::containers::logdir::LogDirNames;
 use nodepulse::agent::containers::{ContainersCollector, ContainersSettings};
@@ -42,22 +43,6 @@ fn scrape(c: &ContainersCollector) -> BTreeMap<String, f64> {
         }
     }
     series
-}
-
-/// The key of a series with the six kubelet labels plus `extra`, sorted by name.
-fn key(name: &str, l: &Labels, extra: Option<(&str, &str)>) -> String {
-    let mut pairs = vec![
-        ("container", l.container.as_str()),
-        ("id", l.id.as_str()),
-        ("image", ""),
-        ("name", l.name.as_str()),
-        ("namespace", l.namespace.as_str()),
-        ("pod", l.pod.as_str()),
-    ];
-    pairs.extend(extra);
-    pairs.sort();
-    let labels: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
-    format!("{name}{{{}}}", labels.join(","))
 }
 
 fn check_node(version: Version, driver: Driver, runtime: Runtime) {

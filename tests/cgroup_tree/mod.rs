@@ -6,6 +6,7 @@
 //! and benches/containers_scrape.rs.
 #![allow(dead_code)]
 
+pub mod expected;
 mod files;
 pub mod node;
 
