@@ -136,6 +136,7 @@ pub fn emit(
     out.push(usage);
     for (name, help, kind, value) in SIMPLE {
         let mut f = MetricFamily::new(*name, *help, *kind);
+        f.samples.reserve(rows.len());
         for r in rows {
             if let Some(v) = value(r) {
                 f.push_labels(r.labels(None), v);

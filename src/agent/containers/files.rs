@@ -33,6 +33,13 @@ impl CgroupDir {
         Ok(CgroupDir { fd })
     }
 
+    /// Opens the subdirectory `name` of this directory (no path walk from the root).
+    pub fn open_child(&self, name: &str) -> io::Result<Self> {
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let fd = rustix::fs::openat(&self.fd, name, flags, Mode::empty())?;
+        Ok(CgroupDir { fd })
+    }
+
     /// Reads file `name` into `buf` (cleared first) and returns its text.
     pub fn read<'b>(&self, name: &str, buf: &'b mut Vec<u8>) -> io::Result<&'b str> {
         buf.clear();
@@ -46,8 +53,11 @@ impl CgroupDir {
             if buf.len() == buf.capacity() {
                 buf.reserve(buf.capacity().max(4096));
             }
+            let room = buf.capacity() - buf.len();
             match rustix::io::read(&fd, rustix::buffer::spare_capacity(buf)) {
-                Ok(0) => break,
+                // A short read is the end: cgroupfs and procfs (seq_file) fill the whole
+                // buffer while records remain, as regular files do. Saves a read per file.
+                Ok(n) if n < room => break,
                 Ok(_) => {}
                 Err(Errno::INTR) => {}
                 Err(e) => return Err(e.into()),

@@ -55,10 +55,12 @@ impl Scrape<'_> {
             pod: pod_name,
             ..RowLabels::default()
         };
-        let Some(pod_row) = self.row(
+        let pod_id = format!("/{}", pod.rel);
+        let Some((pod_row, pod_dir)) = self.row(
             &pod.rel,
+            None,
             RowLabels {
-                id: format!("/{}", pod.rel),
+                id: pod_id,
                 ..base.clone()
             },
         ) else {
@@ -78,7 +80,7 @@ impl Scrape<'_> {
                 name: c.id.clone(),
                 ..base.clone()
             };
-            if let Some(row) = self.row(&c.rel, labels) {
+            if let Some((row, _)) = self.row(&c.rel, pod_dir.as_ref(), labels) {
                 if name.is_none() {
                     unnamed.push(rows.len());
                 }
@@ -94,29 +96,47 @@ impl Scrape<'_> {
         }
     }
 
-    /// The row of one cgroup, `None` when it no longer exists.
-    fn row(&mut self, rel: &str, labels: RowLabels) -> Option<Row> {
-        let stats = self.stats(rel)?;
+    /// The row of one cgroup, `None` when it no longer exists; on cgroup v2 also its
+    /// open directory, below which its children are opened (`parent`).
+    fn row(
+        &mut self,
+        rel: &str,
+        parent: Option<&CgroupDir>,
+        labels: RowLabels,
+    ) -> Option<(Row, Option<CgroupDir>)> {
+        let (stats, dir) = self.stats(rel, parent)?;
         let spec = self.spec(rel);
-        Some(Row {
-            labels,
-            stats,
-            spec,
-            net: Vec::new(),
-        })
+        Some((
+            Row {
+                labels,
+                stats,
+                spec,
+                net: Vec::new(),
+            },
+            dir,
+        ))
     }
 
-    fn stats(&mut self, rel: &str) -> Option<ContainerStats> {
+    fn stats(
+        &mut self,
+        rel: &str,
+        parent: Option<&CgroupDir>,
+    ) -> Option<(ContainerStats, Option<CgroupDir>)> {
         let (buf, errors) = (&mut self.buf, self.errors);
         match self.hierarchy {
             Hierarchy::V2 { root } => {
-                let dir = CgroupDir::open(&root.join(rel)).ok()?;
-                Some(v2::read_stats(&dir, buf, errors))
+                let name = rel.rsplit('/').next().unwrap_or(rel);
+                let dir = match parent {
+                    Some(p) => p.open_child(name),
+                    None => CgroupDir::open(&root.join(rel)),
+                };
+                let dir = dir.ok()?;
+                Some((v2::read_stats(&dir, buf, errors), Some(dir)))
             }
             Hierarchy::V1(roots) => {
                 let dirs = v1_dirs(roots, rel);
                 dirs.memory.as_ref()?;
-                Some(v1::read_stats(&dirs, buf, errors))
+                Some((v1::read_stats(&dirs, buf, errors), None))
             }
         }
     }
