@@ -2,6 +2,7 @@
 //! arrive with later issues (see DESIGN.md's module map).
 
 pub mod config;
+pub mod containers;
 pub mod http;
 pub mod kube;
 pub mod logging;
@@ -12,6 +13,8 @@ pub mod sinks;
 
 use crate::exposition::{encode, normalize, Format, MetricFamily};
 use config::AgentConfig;
+use containers::logdir::LogDirNames;
+use containers::ContainersCollector;
 use logs::pipeline::{Pipeline, PipelineMetrics};
 use node::Collector;
 use selfstats::SelfStats;
@@ -28,6 +31,8 @@ pub struct Agent {
     logs: Option<Arc<PipelineMetrics>>,
     /// kube_pod_* and the pod cache's gauges, when the agent was started with one.
     kube: Option<kube::KubeMetrics>,
+    /// cAdvisor's container_* families, unless `--collectors.disable=containers`.
+    containers: Option<ContainersCollector>,
 }
 
 impl Agent {
@@ -37,12 +42,27 @@ impl Agent {
             stats: SelfStats::default(),
             logs: None,
             kube: None,
+            containers: (!config.collectors.disabled.contains(containers::NAME)).then(|| {
+                // Without an API server, containers are named from the kubelet's log dirs.
+                let names =
+                    LogDirNames::new(config.containers_dir.clone(), config.pods_dir.clone());
+                ContainersCollector::new(&config.paths, Arc::new(names), &Default::default())
+            }),
         }
     }
 
     /// Adds this node's kube_pod_* families and `nodepulse_kube_*` to every scrape.
     pub fn with_kube(mut self, metrics: kube::KubeMetrics) -> Self {
         self.kube = Some(metrics);
+        self
+    }
+
+    /// Replaces the containers collector (e.g. one naming containers from the pod
+    /// cache); a no-op when the collector is disabled.
+    pub fn with_containers(mut self, collector: ContainersCollector) -> Self {
+        if self.containers.is_some() {
+            self.containers = Some(collector);
+        }
         self
     }
 
@@ -57,6 +77,11 @@ impl Agent {
         let start = Instant::now();
         let mut families: Vec<MetricFamily> = Vec::with_capacity(256);
         node::collect_all(&self.collectors, &mut families);
+        if let Some(c) = &self.containers {
+            if let Err(e) = c.collect(&mut families) {
+                tracing::warn!(error = %e, "Containers collector failed.");
+            }
+        }
         self.stats.collect(&mut families);
         if let Some(logs) = &self.logs {
             logs.collect(&mut families);

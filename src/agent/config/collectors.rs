@@ -3,7 +3,7 @@
 
 use super::file::CollectorsFile;
 use super::{defaults, invalid, ConfigError, Flags};
-use crate::agent::node;
+use crate::agent::{containers, node};
 use regex::Regex;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -145,12 +145,10 @@ fn disabled(names: Option<Vec<String>>) -> Result<BTreeSet<String>, ConfigError>
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())
         .collect();
-    match disabled
-        .iter()
-        .find(|n| !node::names().any(|k| k == n.as_str()))
-    {
+    let known = || node::names().chain([containers::NAME]);
+    match disabled.iter().find(|n| !known().any(|k| k == n.as_str())) {
         Some(unknown) => {
-            let known: Vec<_> = node::names().collect();
+            let known: Vec<_> = known().collect();
             let msg = format!("unknown collector {unknown:?}; known: {}", known.join(", "));
             Err(invalid("collectors.disable", "--collectors.disable", msg))
         }

@@ -1,0 +1,188 @@
+//! Reading a cgroup directory's files: the directory is opened once and each file is
+//! read relative to it (`openat`, one `read` into a reused buffer until EOF, close), so
+//! a scrape of hundreds of cgroups does no path walks. Shared parsers of the two file
+//! shapes cgroups use: a single number, and `key value` lines. Failures are counted in
+//! [`Errors`], never fatal.
+
+use rustix::fd::OwnedFd;
+use rustix::fs::{Mode, OFlags};
+use rustix::io::Errno;
+use std::io;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Files that could not be read or parsed, since start.
+#[derive(Debug, Default)]
+pub struct Errors {
+    pub read: AtomicU64,
+    pub parse: AtomicU64,
+    /// Pods or containers left out because a walk limit was reached.
+    pub over_limit: AtomicU64,
+}
+
+/// An open cgroup directory.
+pub struct CgroupDir {
+    fd: OwnedFd,
+}
+
+impl CgroupDir {
+    /// Opens `path`; NotFound when the cgroup is gone (the container exited).
+    pub fn open(path: &Path) -> io::Result<Self> {
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let fd = rustix::fs::open(path, flags, Mode::empty())?;
+        Ok(CgroupDir { fd })
+    }
+
+    /// Opens the subdirectory `name` of this directory (no path walk from the root).
+    pub fn open_child(&self, name: &str) -> io::Result<Self> {
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let fd = rustix::fs::openat(&self.fd, name, flags, Mode::empty())?;
+        Ok(CgroupDir { fd })
+    }
+
+    /// Reads file `name` into `buf` (cleared first) and returns its text.
+    pub fn read<'b>(&self, name: &str, buf: &'b mut Vec<u8>) -> io::Result<&'b str> {
+        buf.clear();
+        let fd = rustix::fs::openat(
+            &self.fd,
+            name,
+            OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        loop {
+            if buf.len() == buf.capacity() {
+                buf.reserve(buf.capacity().max(4096));
+            }
+            let room = buf.capacity() - buf.len();
+            match rustix::io::read(&fd, rustix::buffer::spare_capacity(buf)) {
+                // A short read is the end: cgroupfs and procfs (seq_file) fill the whole
+                // buffer while records remain, as regular files do. Saves a read per file.
+                Ok(n) if n < room => break,
+                Ok(_) => {}
+                Err(Errno::INTR) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        std::str::from_utf8(buf)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "not UTF-8"))
+    }
+
+    /// Reads and parses file `name`: `None` when it does not exist (the controller is
+    /// not enabled, or an older kernel), or when reading or parsing failed (counted).
+    pub fn parse<T>(
+        &self,
+        name: &str,
+        buf: &mut Vec<u8>,
+        errors: &Errors,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        match self.read(name, buf) {
+            Ok(text) => match parse(text) {
+                Ok(v) => Some(v),
+                Err(msg) => {
+                    errors.parse.fetch_add(1, Ordering::Relaxed);
+                    tracing::debug!(file = name, error = %msg, "Cannot parse a cgroup file.");
+                    None
+                }
+            },
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => {
+                errors.read.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(file = name, error = %e, "Cannot read a cgroup file.");
+                None
+            }
+        }
+    }
+}
+
+/// A file holding one number; `max` (no limit) reads as `u64::MAX`.
+pub fn single(text: &str) -> Result<u64, String> {
+    match text.trim() {
+        "max" => Ok(u64::MAX),
+        t => t.parse().map_err(|_| format!("not a number: {t:?}")),
+    }
+}
+
+/// A file holding one signed number (v1 `cpu.cfs_quota_us`: -1 for none).
+pub fn signed(text: &str) -> Result<i64, String> {
+    let t = text.trim();
+    t.parse().map_err(|_| format!("not a number: {t:?}"))
+}
+
+/// `key value` lines (cpu.stat, memory.stat, memory.events, cpuacct.stat, ...): calls
+/// `each(key, value)` for every line; a line that is not `word number` is an error.
+pub fn keyed(text: &str, mut each: impl FnMut(&str, u64)) -> Result<(), String> {
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let mut f = line.split_ascii_whitespace();
+        let (Some(key), Some(value), None) = (f.next(), f.next(), f.next()) else {
+            return Err(format!("not a `key value` line: {line:?}"));
+        };
+        let value = value
+            .parse()
+            .map_err(|_| format!("not a number in {line:?}"))?;
+        each(key, value);
+    }
+    Ok(())
+}
+
+/// `cgroup.procs`: one pid per line.
+pub fn pids(text: &str) -> Result<Vec<u32>, String> {
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| l.trim().parse().map_err(|_| format!("not a pid: {l:?}")))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes() {
+        assert_eq!(single("536870912\n"), Ok(536_870_912));
+        assert_eq!(single("max\n"), Ok(u64::MAX));
+        assert!(single("12x").is_err());
+        assert_eq!(signed("-1\n"), Ok(-1));
+        let mut seen = Vec::new();
+        keyed("usage_usec 5\nuser_usec 3\n", |k, v| {
+            seen.push((k.to_owned(), v))
+        })
+        .unwrap();
+        assert_eq!(
+            seen,
+            [("usage_usec".to_owned(), 5), ("user_usec".to_owned(), 3)]
+        );
+        assert!(keyed("usage_usec\n", |_, _| {}).is_err());
+        assert!(keyed("a 1 2\n", |_, _| {}).is_err());
+        assert!(keyed("a -1\n", |_, _| {}).is_err());
+        assert_eq!(pids("12\n345\n"), Ok(vec![12, 345]));
+        assert!(pids("12\nx\n").is_err());
+    }
+
+    #[test]
+    fn reads_relative_to_the_directory_and_counts_failures() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("memory.current"), "4096\n").unwrap();
+        std::fs::write(dir.path().join("memory.peak"), "lots\n").unwrap();
+        std::fs::write(dir.path().join("big"), "x".repeat(100_000)).unwrap();
+        let d = CgroupDir::open(dir.path()).unwrap();
+        let (mut buf, errors) = (Vec::new(), Errors::default());
+        assert_eq!(
+            d.parse("memory.current", &mut buf, &errors, single),
+            Some(4096)
+        );
+        assert_eq!(d.parse("memory.peak", &mut buf, &errors, single), None);
+        assert_eq!(
+            d.parse("memory.swap.current", &mut buf, &errors, single),
+            None
+        );
+        assert_eq!(d.read("big", &mut buf).unwrap().len(), 100_000);
+        assert_eq!(errors.parse.load(Ordering::Relaxed), 1);
+        assert_eq!(
+            errors.read.load(Ordering::Relaxed),
+            0,
+            "a missing file is no error"
+        );
+        assert!(CgroupDir::open(&dir.path().join("gone")).is_err());
+    }
+}
