@@ -2,9 +2,12 @@
 //! [`Redactor`], applied to every message before it is shipped.
 //!
 //! The hot path is a line with no secret: a literal prefilter derived from the rules
-//! (`prefilter.rs`) passes over most such lines without running any regex; otherwise
-//! one `RegexSet` pass tests every rule at once, and a line no rule matches is
-//! returned borrowed, untouched. Only the rules the set
+//! (`prefilter/`) passes over most such lines without running any regex. Where it
+//! finds a keyword a rule's matches begin with, every rule is checked anchored there
+//! (one multi-pattern regex, which gives up a few bytes past a keyword that announces
+//! no secret); where it cannot say where a match would begin, one `RegexSet` pass
+//! tests every rule over the whole line. A line no rule matches is returned borrowed,
+//! untouched. Only the rules the set
 //! reports are then run, in order (defaults first, then the user's), each on the
 //! output of the one before; replacements are counted per rule.
 //!
@@ -24,8 +27,9 @@ mod prefilter;
 pub use config::{RedactConfig, RedactConfigError, RuleConfig, REDACTED};
 
 use config::Rule;
-use prefilter::Prefilter;
+use prefilter::{Prefilter, Verdict};
 use regex::RegexSet;
+use regex_automata::{meta, Anchored, Input};
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -35,6 +39,8 @@ use std::sync::Arc;
 pub struct Redactor {
     prefilter: Prefilter,
     set: RegexSet,
+    /// The rules as one regex, for the anchored checks at keywords.
+    anchored: meta::Regex,
     rules: Vec<Rule>,
 }
 
@@ -76,16 +82,18 @@ impl Redactor {
             });
         }
         // Each pattern compiled alone above, so an error here is a size limit.
-        let set = RegexSet::new(rules.iter().map(|r| r.regex.as_str())).map_err(|e| {
-            RedactConfigError::Pattern {
-                name: "(all rules together)".to_owned(),
-                message: e.to_string(),
-            }
-        })?;
-        let prefilter = Prefilter::new(rules.iter().map(|r| r.regex.as_str()));
+        let together = |message: String| RedactConfigError::Pattern {
+            name: "(all rules together)".to_owned(),
+            message,
+        };
+        let patterns: Vec<&str> = rules.iter().map(|r| r.regex.as_str()).collect();
+        let set = RegexSet::new(&patterns).map_err(|e| together(e.to_string()))?;
+        let anchored = meta::Regex::new_many(&patterns).map_err(|e| together(e.to_string()))?;
+        let prefilter = Prefilter::new(patterns);
         Ok(Redactor {
             prefilter,
             set,
+            anchored,
             rules,
         })
     }
@@ -112,7 +120,7 @@ impl Redactor {
     /// `stats` must come from this redactor's [`Redactor::new_stats`].
     pub fn redact<'a>(&self, text: &'a str, stats: &mut RedactStats) -> Cow<'a, str> {
         stats.lines += 1;
-        if !self.prefilter.may_match(text) || !self.set.is_match(text) {
+        if !self.may_match(text) {
             return Cow::Borrowed(text);
         }
         let mut out = Cow::Borrowed(text);
@@ -127,6 +135,25 @@ impl Redactor {
         }
         stats.lines_redacted += u64::from(total > 0);
         out
+    }
+}
+
+impl Redactor {
+    /// Whether any rule matches `text`: the prefilter's verdict, with the rules
+    /// checked anchored at its keywords, or the set over the whole line.
+    fn may_match(&self, text: &str) -> bool {
+        let mut anchored_at = |start: usize| {
+            let input = Input::new(text)
+                .range(start..)
+                .anchored(Anchored::Yes)
+                .earliest(true);
+            self.anchored.is_match(input)
+        };
+        match self.prefilter.verdict(text, &mut anchored_at) {
+            Verdict::Clean => false,
+            Verdict::Match => true,
+            Verdict::Whole => self.set.is_match(text),
+        }
     }
 }
 
@@ -152,3 +179,6 @@ fn replace_counting(rule: &Rule, text: &str) -> Option<(String, u64)> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod verdict_tests;

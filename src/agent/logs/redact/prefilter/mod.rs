@@ -10,14 +10,19 @@
 //! it was the largest cost of shipping a line after snappy).
 //!
 //! The literals are a necessary condition (a rule cannot match a line without one of
-//! its literals in it), never a sufficient one: the set decides. A rule without usable
+//! its literals in it), never a sufficient one: the set decides. Where a literal is
+//! where a rule's matches *begin* (a keyword such as `password`), the prefilter also
+//! says where to look: the caller checks the rules anchored at each such hit
+//! ([`Prefilter::verdict`]), which stops a few bytes past the keyword, instead of
+//! running the set from there to the end of a 48 KiB line. A hit of a literal that
+//! ends matches (`@`) leaves the whole line to the set. A rule without usable
 //! literals (a pattern that may match the empty string, or starts and ends with a
 //! class that is too wide) turns the prefilter off: every line then goes to the set.
 //! The set itself has no such prefilter of its own, because one of the default rules
 //! (`url_basic_auth`) begins with a letter class, which makes the union's prefix set
 //! infinite.
 
-use aho_corasick::{packed, AhoCorasick, AhoCorasickKind};
+use aho_corasick::{packed, AhoCorasick, AhoCorasickKind, Span};
 use regex_syntax::hir::literal::{ExtractKind, Extractor, Seq};
 
 /// Literals of one rule's side beyond this: too broad a filter to bother.
@@ -36,6 +41,27 @@ const SMALL_WINDOW: usize = 512;
 pub(super) struct Prefilter {
     kind: Kind,
 }
+
+/// What the prefilter says of a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Verdict {
+    /// No rule can match it.
+    Clean,
+    /// A rule matches it: an anchored check at a keyword said so.
+    Match,
+    /// A rule may match anywhere: the set must look at the whole line.
+    Whole,
+}
+
+/// Which end of its rule's matches a literal is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Prefix,
+    Suffix,
+}
+
+/// One literal and the end of its rule's matches it stands at.
+type Literal = (Vec<u8>, Side);
 
 #[derive(Debug, Clone)]
 enum Kind {
@@ -56,6 +82,12 @@ enum Kind {
 struct Packed {
     /// `None`: no literal of three bytes or more.
     teddy: Option<packed::Searcher>,
+    /// Per Teddy pattern: `Prefix` when every literal it stands for (itself, and those
+    /// [`minimal`] left out for holding it) begins its rule's matches.
+    sides: Vec<Side>,
+    /// How far before a hit a match may begin: 0, and each offset at which a literal
+    /// left out holds the one found (`secret` at 4 in `aws_secret_access_key`).
+    backs: Vec<usize>,
     /// At most three single non-letter bytes (empty: none).
     bytes: Vec<u8>,
     /// The longest literal less one: how much consecutive windows overlap.
@@ -66,8 +98,14 @@ impl Packed {
     /// `None` when the literals do not fit this path (a short literal that is a
     /// letter or two bytes long, more than three single bytes, a literal too long for
     /// the window, or a CPU without Teddy).
-    fn new(lits: &[Vec<u8>]) -> Option<Packed> {
-        let (short, long): (Vec<&Vec<u8>>, Vec<&Vec<u8>>) = lits.iter().partition(|l| l.len() < 3);
+    fn new(lits: &[Vec<u8>], sides: &[Side], backs: Vec<usize>) -> Option<Packed> {
+        let (short, long): (Vec<usize>, Vec<usize>) =
+            (0..lits.len()).partition(|&i| lits[i].len() < 3);
+        let sides = long.iter().map(|&i| sides[i]).collect();
+        let (short, long): (Vec<&Vec<u8>>, Vec<&Vec<u8>>) = (
+            short.iter().map(|&i| &lits[i]).collect(),
+            long.iter().map(|&i| &lits[i]).collect(),
+        );
         let bytes: Vec<u8> = short
             .iter()
             .map(|l| match l.as_slice() {
@@ -85,68 +123,101 @@ impl Packed {
         };
         Some(Packed {
             teddy,
+            sides,
+            backs,
             bytes,
             overlap: longest - 1,
         })
     }
 
+    #[cfg(test)]
     fn may_match(&self, text: &[u8]) -> bool {
+        self.verdict(text, &mut |_| true) != Verdict::Clean
+    }
+
+    fn verdict(&self, text: &[u8], check: &mut dyn FnMut(usize) -> bool) -> Verdict {
         let found = match self.bytes.as_slice() {
             [] => false,
             [a] => memchr::memchr(*a, text).is_some(),
             [a, b] => memchr::memchr2(*a, *b, text).is_some(),
             [a, b, c, ..] => memchr::memchr3(*a, *b, *c, text).is_some(),
         };
-        found || self.long_match(text)
-    }
-
-    /// Whether a long literal occurs in `text`, ASCII case folded.
-    fn long_match(&self, text: &[u8]) -> bool {
+        if found {
+            return Verdict::Whole;
+        }
         let Some(teddy) = &self.teddy else {
-            return false;
+            return Verdict::Clean;
         };
         if text.len() <= SMALL_WINDOW {
-            self.search(teddy, text, &mut [0u8; SMALL_WINDOW])
+            self.search(teddy, text, &mut [0u8; SMALL_WINDOW], check)
         } else {
-            self.search(teddy, text, &mut [0u8; WINDOW])
+            self.search(teddy, text, &mut [0u8; WINDOW], check)
         }
     }
 
-    /// Searches `text` through `window`: a copy, lowercased, at most a window at a time.
-    fn search(&self, teddy: &packed::Searcher, text: &[u8], window: &mut [u8]) -> bool {
+    /// Searches `text` through `window`: a copy, lowercased, at most a window at a
+    /// time; each hit (once, though windows overlap) is judged by [`Packed::judge`].
+    fn search(
+        &self,
+        teddy: &packed::Searcher,
+        text: &[u8],
+        window: &mut [u8],
+        check: &mut dyn FnMut(usize) -> bool,
+    ) -> Verdict {
         let size = window.len();
         let mut start = 0;
+        let mut next = 0;
         loop {
             let end = (start + size).min(text.len());
             let part = &mut window[..end - start];
             part.copy_from_slice(&text[start..end]);
             part.make_ascii_lowercase();
-            if teddy.find(&*part).is_some() {
-                return true;
+            let mut at = next.max(start) - start;
+            while let Some(m) = teddy.find_in(&*part, Span::from(at..part.len())) {
+                match self.judge(m.pattern().as_usize(), start + m.start(), check) {
+                    Verdict::Clean => {}
+                    verdict => return verdict,
+                }
+                at = m.start() + 1;
             }
+            next = start + at;
             if end == text.len() {
-                return false;
+                return Verdict::Clean;
             }
             start = end - self.overlap;
+        }
+    }
+
+    /// A hit of Teddy pattern `pattern` at `hit`: the whole line for a literal that
+    /// ends matches, else the rules checked where a match holding it could begin.
+    fn judge(&self, pattern: usize, hit: usize, check: &mut dyn FnMut(usize) -> bool) -> Verdict {
+        if self.sides[pattern] == Side::Suffix {
+            return Verdict::Whole;
+        }
+        let starts = self.backs.iter().filter_map(|b| hit.checked_sub(*b));
+        match starts.into_iter().any(check) {
+            true => Verdict::Match,
+            false => Verdict::Clean,
         }
     }
 }
 
 impl Prefilter {
     pub fn new<'a>(patterns: impl IntoIterator<Item = &'a str>) -> Prefilter {
-        let mut all = Vec::new();
+        let mut all: Vec<Literal> = Vec::new();
         for pattern in patterns {
             match literals(pattern) {
-                Some(lits) => all.extend(lits),
+                Some((side, lits)) => all.extend(lits.into_iter().map(|l| (l, side))),
                 None => return Prefilter { kind: Kind::Off },
             }
         }
-        let all = minimal(all);
-        if let Some(p) = Packed::new(&all) {
+        let (kept, sides, backs) = reduce(&all);
+        if let Some(p) = Packed::new(&kept, &sides, backs) {
             return Prefilter {
                 kind: Kind::Packed(p),
             };
         }
+        let all = kept;
         let automaton = AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .kind(Some(AhoCorasickKind::DFA))
@@ -156,13 +227,22 @@ impl Prefilter {
         Prefilter { kind }
     }
 
-    /// False only when no rule can match `text`.
-    pub fn may_match(&self, text: &str) -> bool {
+    /// Whether a rule can match `text`. `check(start)` says whether a rule matches
+    /// anchored at `start`: it is asked at each place a keyword says a match may
+    /// begin, and its first `true` makes the verdict [`Verdict::Match`].
+    pub fn verdict(&self, text: &str, check: &mut dyn FnMut(usize) -> bool) -> Verdict {
         match &self.kind {
-            Kind::Off => true,
-            Kind::Packed(p) => p.may_match(text.as_bytes()),
-            Kind::Dfa(ac) => ac.is_match(text.as_bytes()),
+            Kind::Off => Verdict::Whole,
+            Kind::Packed(p) => p.verdict(text.as_bytes(), check),
+            Kind::Dfa(ac) if ac.is_match(text.as_bytes()) => Verdict::Whole,
+            Kind::Dfa(_) => Verdict::Clean,
         }
+    }
+
+    /// False only when no literal of any rule is in `text`.
+    #[cfg(test)]
+    pub fn may_match(&self, text: &str) -> bool {
+        self.verdict(text, &mut |_| true) != Verdict::Clean
     }
 
     #[cfg(test)]
@@ -193,11 +273,39 @@ fn minimal(mut lits: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
     kept
 }
 
+/// [`minimal`] of `all`, with each kept literal's side (`Suffix` if it, or any literal
+/// left out for holding it, ends matches) and the offsets a left-out prefix literal
+/// holds a kept one at (0 first).
+fn reduce(all: &[Literal]) -> (Vec<Vec<u8>>, Vec<Side>, Vec<usize>) {
+    let kept = minimal(all.iter().map(|(l, _)| l.clone()).collect());
+    let mut backs = vec![0];
+    let sides = kept
+        .iter()
+        .map(|k| {
+            let mut side = Side::Prefix;
+            for (lit, lit_side) in all {
+                let at =
+                    (0..=lit.len().saturating_sub(k.len())).filter(|&i| lit[i..].starts_with(k));
+                let at: Vec<usize> = at.collect();
+                match (at.is_empty(), lit_side) {
+                    (true, _) => {}
+                    (false, Side::Suffix) => side = Side::Suffix,
+                    (false, Side::Prefix) => backs.extend(at),
+                }
+            }
+            side
+        })
+        .collect();
+    backs.sort_unstable();
+    backs.dedup();
+    (kept, sides, backs)
+}
+
 /// The literals (ASCII-lowercased) one of which every match of `pattern` starts or
-/// ends with, whichever side gives the longer shortest literal; `None` when neither
-/// side gives a useful set (finite, at most [`MAX_LITERALS`], none empty or a lone
-/// letter or digit).
-fn literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
+/// ends with, whichever side gives the longer shortest literal, and that side; `None`
+/// when neither side gives a useful set (finite, at most [`MAX_LITERALS`], none empty
+/// or a lone letter or digit).
+fn literals(pattern: &str) -> Option<(Side, Vec<Vec<u8>>)> {
     let hir = regex_syntax::parse(pattern).ok()?;
     let side = |kind| {
         // Case-insensitive keywords expand to every case variant (2^8 for "password",
@@ -223,131 +331,14 @@ fn literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
         let shortest = lits.iter().map(Vec::len).min().unwrap_or(usize::MAX);
         Some((shortest, lits))
     };
-    let best = match (side(ExtractKind::Prefix), side(ExtractKind::Suffix)) {
+    let prefix = side(ExtractKind::Prefix).map(|(n, l)| (n, (Side::Prefix, l)));
+    let suffix = side(ExtractKind::Suffix).map(|(n, l)| (n, (Side::Suffix, l)));
+    let best = match (prefix, suffix) {
         (Some(p), Some(s)) => Some(if s.0 > p.0 { s } else { p }),
         (p, s) => p.or(s),
     };
-    best.map(|(_, lits)| lits)
+    best.map(|(_, side_lits)| side_lits)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn literals_holding_another_literal_are_left_out() {
-        let lits = ["aws_secret", "secret", "pwd", "secret", "@", "a@b", "token"];
-        let got = minimal(lits.iter().map(|l| l.as_bytes().to_vec()).collect());
-        let want: Vec<Vec<u8>> = ["@", "pwd", "token", "secret"]
-            .iter()
-            .map(|l| l.as_bytes().to_vec())
-            .collect();
-        assert_eq!(got, want);
-    }
-
-    #[test]
-    fn literals_come_from_either_end_of_the_pattern() {
-        let got = literals(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b").unwrap();
-        assert_eq!(got, [b"akia".to_vec(), b"asia".to_vec()]);
-        // Starts with a letter class: the suffix `@` is used instead.
-        let got = literals(r#"(\b(?i-u:[a-z][a-z0-9+.-]*)://[^\s:/@"']+:)[^\s/@"']+@"#);
-        assert_eq!(got.unwrap(), [b"@".to_vec()]);
-        assert_eq!(literals(r"\w+"), None, "no literal at either end");
-        assert_eq!(
-            literals(r"[a-z]+\d"),
-            None,
-            "single letters and digits filter nothing"
-        );
-        assert_eq!(literals(r"x*"), None, "may match the empty string");
-    }
-
-    #[test]
-    fn lines_without_any_literal_skip_the_set_and_others_do_not() {
-        let p = Prefilter::new([
-            r"(?i-u:password)\s*=\s*\S+",
-            r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b",
-        ]);
-        assert!(p.is_active());
-        assert!(!p.may_match("GET /healthz 200 3ms"));
-        assert!(p.may_match("db PassWord=x"));
-        assert!(p.may_match("key AKIAABCDEFGHIJKLMNOP"));
-        let off = Prefilter::new([r"password=\S+", r"[a-z]+\d"]);
-        assert!(!off.is_active(), "a rule with no literal at either end");
-        assert!(off.may_match("anything"));
-    }
-
-    #[test]
-    fn the_default_rules_leave_plain_lines_to_the_prefilter() {
-        let p = Prefilter::new(super::super::defaults::DEFAULT_RULES.iter().map(|r| r.1));
-        assert!(p.is_packed(), "the default rules take the SIMD path");
-        assert!(!p.may_match(r#"10.0.0.1 - "GET /api/v1/items/4 HTTP/1.1" 200 3ms"#));
-        assert!(!p.may_match(r#"{"level":"info","msg":"request served","status":200}"#));
-        for line in [
-            "user:pw@db",
-            "Authorization: x",
-            "bearer abc1",
-            "AKIA",
-            "secret",
-        ] {
-            assert!(p.may_match(line), "{line}");
-        }
-        for line in ["past the author's second bean", "tok pas aut sec bea"] {
-            assert!(
-                !p.may_match(line),
-                "whole keywords, not first letters: {line}"
-            );
-        }
-    }
-
-    #[test]
-    fn the_packed_path_agrees_with_the_automaton_across_windows_and_cases() {
-        let rules = super::super::defaults::DEFAULT_RULES.iter().map(|r| r.1);
-        let mut lits: Vec<Vec<u8>> = rules.flat_map(|r| literals(r).unwrap()).collect();
-        lits.sort();
-        lits.dedup();
-        let packed = Packed::new(&lits).expect("the default literals fit");
-        let dfa = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(&lits)
-            .unwrap();
-        let words = [
-            "PassWord",
-            "TOKEN",
-            "x@y",
-            "AuThOrIzAtIoN",
-            "akia",
-            "-----BEGIN ",
-        ];
-        // Each word at every offset around the window edges, in lines of many lengths.
-        for word in words {
-            for len in [
-                0,
-                1,
-                2,
-                40,
-                SMALL_WINDOW - 8,
-                SMALL_WINDOW,
-                SMALL_WINDOW + 1,
-                WINDOW - 20,
-                WINDOW,
-                WINDOW + 7,
-                3 * WINDOW,
-            ] {
-                for at in [0, len / 2, len.saturating_sub(5), WINDOW - 3, WINDOW - 1] {
-                    let mut line = vec![b'z'; len];
-                    let at = at.min(len);
-                    line.splice(at..at, word.bytes());
-                    assert_eq!(
-                        packed.may_match(&line),
-                        dfa.is_match(&line),
-                        "{word} at {at} of {len}"
-                    );
-                    assert!(packed.may_match(&line), "{word} at {at} of {len}");
-                }
-            }
-        }
-        let plain = vec![b'q'; 3 * WINDOW + 11];
-        assert!(!packed.may_match(&plain));
-        assert!(!packed.may_match(b"pas tok sec bea aut --- pw"));
-    }
-}
+mod tests;
