@@ -111,16 +111,25 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Dropped (watches stopped) when `run` returns.
+    let kube = kube::Kube::from_config(&config).await;
+    // The first lines shipped are enriched, and excluded pods skipped, when the pods
+    // are listed first; a slow or absent API server delays shipping by at most this.
+    let enricher = kube.enricher(config.kube_stream_labels.clone());
+    if enricher.is_some() && !kube.synced(config.kube_sync_timeout).await {
+        tracing::warn!(
+            timeout = ?config.kube_sync_timeout,
+            "This node's pods are not listed yet; shipping logs meanwhile, enriched from paths until they are."
+        );
+    }
     // Opening checkpoints and the spool reads files (a whole spool is scanned): off the
     // executor.
     let pipeline = {
         let config = config.clone();
-        tokio::task::spawn_blocking(move || start_logs(&config))
+        tokio::task::spawn_blocking(move || start_logs(&config, enricher))
             .await
             .map_err(std::io::Error::other)??
     };
-    // Dropped (watches stopped) when `run` returns.
-    let kube = kube::Kube::from_config(&config).await;
     let mut agent = Agent::new(&config).with_kube(kube.metrics());
     if let Some(p) = &pipeline {
         agent = agent.with_logs(p.metrics());
@@ -143,11 +152,15 @@ pub async fn run(
 
 /// Starts the log pipeline when a sink is set (`--sink.loki.url`,
 /// `--sink.elasticsearch.url`, or both).
-fn start_logs(config: &AgentConfig) -> std::io::Result<Option<Pipeline>> {
-    match config.pipeline_config().map_err(std::io::Error::other)? {
-        Some(settings) => Pipeline::start(settings)
-            .map(Some)
-            .map_err(std::io::Error::other),
-        None => Ok(None),
-    }
+fn start_logs(
+    config: &AgentConfig,
+    enricher: Option<Arc<dyn logs::pipeline::enrich::Enricher>>,
+) -> std::io::Result<Option<Pipeline>> {
+    let Some(mut settings) = config.pipeline_config().map_err(std::io::Error::other)? else {
+        return Ok(None);
+    };
+    settings.enricher = enricher;
+    Pipeline::start(settings)
+        .map(Some)
+        .map_err(std::io::Error::other)
 }

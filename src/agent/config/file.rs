@@ -199,6 +199,8 @@ pub struct KubeFile {
     pub kubeconfig: Option<PathBuf>,
     pub delete_grace: Option<String>,
     pub annotations: Option<Vec<String>>,
+    pub stream_labels: Option<String>,
+    pub sync_timeout: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

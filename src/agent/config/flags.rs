@@ -191,6 +191,16 @@ pub struct Flags {
     )]
     pub kube_annotations: Option<Vec<String>>,
 
+    /// Loki stream labels taken from pod labels: label=podlabel[|podlabel...] or
+    /// podlabel, comma-separated; "" for none [default: app=app.kubernetes.io/name|app|k8s-app].
+    #[arg(long = "kube.stream-labels", env = "NODEPULSE_KUBE_STREAM_LABELS")]
+    pub kube_stream_labels: Option<String>,
+
+    /// How long log shipping waits at start for the first list of this node's pods, so
+    /// the first lines are enriched (and excluded pods skipped) [default: 10s].
+    #[arg(long = "kube.sync-timeout", env = "NODEPULSE_KUBE_SYNC_TIMEOUT")]
+    pub kube_sync_timeout: Option<String>,
+
     /// Collectors to turn off, comma-separated (e.g. "filesystem,conntrack").
     #[arg(
         long = "collectors.disable",

@@ -143,6 +143,10 @@ pub struct AgentConfig {
     pub kube_delete_grace: std::time::Duration,
     /// Pod and namespace annotations kept besides `nodepulse.io/*`.
     pub kube_annotations: Vec<String>,
+    /// Loki stream labels from pod labels (`--kube.stream-labels`).
+    pub kube_stream_labels: Vec<crate::agent::kube::enrich::StreamLabel>,
+    /// How long log shipping waits for the first pod list.
+    pub kube_sync_timeout: std::time::Duration,
     pub collectors: CollectorSettings,
 }
 
@@ -192,6 +196,12 @@ impl AgentConfig {
                 .kube_annotations
                 .or(c.kube.annotations)
                 .unwrap_or_default(),
+            kube_stream_labels: kube_stream_labels(f.kube_stream_labels.or(c.kube.stream_labels))?,
+            kube_sync_timeout: duration(
+                f.kube_sync_timeout.or(c.kube.sync_timeout),
+                ("kube.sync_timeout", "--kube.sync-timeout"),
+                std::time::Duration::from_secs(10),
+            )?,
             collectors,
         })
     }
@@ -248,6 +258,26 @@ fn kube_delete_grace(value: Option<String>) -> Result<std::time::Duration, Confi
         None => Ok(crate::agent::kube::DEFAULT_DELETE_GRACE),
         Some(s) => humantime::parse_duration(&s)
             .map_err(|e| invalid("kube.delete_grace", "--kube.delete-grace", e)),
+    }
+}
+
+fn kube_stream_labels(
+    value: Option<String>,
+) -> Result<Vec<crate::agent::kube::enrich::StreamLabel>, ConfigError> {
+    use crate::agent::kube::enrich::{parse_stream_labels, DEFAULT_STREAM_LABELS};
+    let spec = value.as_deref().unwrap_or(DEFAULT_STREAM_LABELS);
+    parse_stream_labels(spec).map_err(|e| invalid("kube.stream_labels", "--kube.stream-labels", e))
+}
+
+/// A duration setting (`(key, flag)` name it in errors), `default` when unset.
+fn duration(
+    value: Option<String>,
+    (key, flag): (&'static str, &'static str),
+    default: std::time::Duration,
+) -> Result<std::time::Duration, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(s) => humantime::parse_duration(&s).map_err(|e| invalid(key, flag, e)),
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod cache;
 pub mod client;
+pub mod enrich;
 pub mod exclude;
 pub mod ksm;
 pub mod meta;
@@ -123,6 +124,39 @@ impl Kube {
             }
             Err(e) => Kube::off(&e.to_string()),
         }
+    }
+
+    /// Waits, at most `timeout`, for the first complete list of this node's pods;
+    /// gives up at once without an API server, or at its first failure (the watch
+    /// goes on retrying). True when the pods are listed.
+    pub async fn synced(&self, timeout: Duration) -> bool {
+        if self.task.is_none() {
+            return false;
+        }
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if self.status.relists(Resource::Pods) > 0 {
+                return true;
+            }
+            if self.status.watch_errors(Resource::Pods) > 0
+                || tokio::time::Instant::now() >= deadline
+            {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The cache as the log pipeline's enricher; `None` without an API server.
+    pub fn enricher(
+        &self,
+        stream_labels: Vec<enrich::StreamLabel>,
+    ) -> Option<Arc<dyn crate::agent::logs::pipeline::enrich::Enricher>> {
+        self.task.as_ref()?;
+        Some(Arc::new(enrich::KubeEnricher {
+            cache: self.cache.clone(),
+            stream_labels,
+        }))
     }
 
     pub fn cache(&self) -> Arc<PodCache> {

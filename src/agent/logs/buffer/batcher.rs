@@ -107,6 +107,21 @@ impl<T: AckToken> Batcher<T> {
         }
     }
 
+    /// Adds only a token part, for input read but not shipped (an excluded stream): the
+    /// open batch carries it, or a batch of no records opened for it, which the sender
+    /// settles without a request. The batches this completes go to `done`.
+    pub fn skip(&mut self, part: T::Part, now: Instant, done: &mut Vec<Batch<T>>) {
+        let open = self.open.get_or_insert_with(|| Open {
+            records: Records::new(),
+            token: T::default(),
+            started: now,
+        });
+        open.token.add(part);
+        if self.limits.reached(&open.records) {
+            done.extend(self.flush());
+        }
+    }
+
     /// The open batch, if it has reached its age.
     pub fn poll(&mut self, now: Instant) -> Option<Batch<T>> {
         match self.deadline() {

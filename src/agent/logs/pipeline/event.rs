@@ -11,6 +11,7 @@
 //! labels stay low-cardinality ({namespace, pod, container, node, stream}); pod uid and
 //! restart count travel as Loki structured metadata.
 
+use super::enrich::Enricher;
 use super::record::{self, RecordError, RecordView};
 use crate::agent::logs::discover::path;
 use std::path::Path;
@@ -37,6 +38,10 @@ pub struct Origin {
     /// [`STREAMS`] order, and the metadata pairs.
     label_blocks: [Vec<u8>; 3],
     metadata_pairs: Vec<u8>,
+    /// The enricher's generation this was made at (0 without one).
+    pub generation: u64,
+    /// Excluded by the pod's or namespace's annotations: nothing of it is shipped.
+    pub excluded: bool,
 }
 
 /// The `stream` label values: the container's two streams, and "unknown" for a line
@@ -45,8 +50,15 @@ pub const STREAMS: [&str; 3] = ["stdout", "stderr", "unknown"];
 
 impl Origin {
     pub fn of(live: &Path, node: &str) -> Self {
-        let mut labels: Vec<(String, String)> = Vec::with_capacity(5);
+        Origin::enriched(live, node, None)
+    }
+
+    /// What the path says, plus what `enricher` says of the path's pod and container.
+    pub fn enriched(live: &Path, node: &str, enricher: Option<&dyn Enricher>) -> Self {
+        let mut labels: Vec<(String, String)> = Vec::with_capacity(6);
         let mut metadata: Vec<(String, String)> = Vec::with_capacity(2);
+        let generation = enricher.map_or(0, |e| e.generation());
+        let mut excluded = false;
         let text = live.to_string_lossy();
         match path::parse(&text) {
             Some(p) => {
@@ -55,6 +67,11 @@ impl Origin {
                 labels.push(("container".into(), p.container.into()));
                 metadata.push(("pod_uid".into(), p.pod_uid.into()));
                 metadata.push(("restart_count".into(), p.restart_count.to_string()));
+                if let Some(e) = enricher.and_then(|e| e.enrich(p.pod_uid, p.container)) {
+                    excluded = e.excluded;
+                    labels.extend(e.labels);
+                    metadata.extend(e.metadata);
+                }
             }
             // A containers-dir symlink pointing outside the pods dir: no pod to name.
             None => metadata.push(("filename".into(), text.into_owned())),
@@ -75,6 +92,8 @@ impl Origin {
             metadata,
             label_blocks,
             metadata_pairs,
+            generation,
+            excluded,
         }
     }
 
@@ -223,5 +242,47 @@ mod tests {
         let e = Event::enriched(Path::new("/srv/app.log"), "n", "stdout", 0, String::new());
         assert_eq!(e.labels.len(), 2);
         assert_eq!(e.metadata[0], ("filename".into(), "/srv/app.log".into()));
+    }
+
+    /// Knows one pod (uid "u1"), excludes its container "sidecar".
+    struct OnePod;
+
+    impl Enricher for OnePod {
+        fn generation(&self) -> u64 {
+            7
+        }
+        fn enrich(
+            &self,
+            pod_uid: &str,
+            container: &str,
+        ) -> Option<super::super::enrich::Enrichment> {
+            (pod_uid == "u1").then(|| super::super::enrich::Enrichment {
+                excluded: container == "sidecar",
+                labels: vec![("app".into(), "web".into())],
+                metadata: vec![("pod_label_app".into(), "web".into())],
+            })
+        }
+    }
+
+    #[test]
+    fn an_enricher_adds_labels_and_metadata_and_says_what_is_excluded() {
+        let live = Path::new("/var/log/pods/default_web-1_u1/nginx/3.log");
+        let o = Origin::enriched(live, "n", Some(&OnePod));
+        assert_eq!(o.generation, 7);
+        assert!(!o.excluded);
+        let e = o.event("stdout", 1, "hi".into());
+        assert!(e.labels.contains(&("app".into(), "web".into())));
+        assert!(e.metadata.contains(&("pod_label_app".into(), "web".into())));
+        let side = Path::new("/var/log/pods/default_web-1_u1/sidecar/0.log");
+        assert!(Origin::enriched(side, "n", Some(&OnePod)).excluded);
+        let other = Path::new("/var/log/pods/default_web-2_u2/nginx/0.log");
+        let o = Origin::enriched(other, "n", Some(&OnePod));
+        assert_eq!(
+            o.labels.len(),
+            4,
+            "path labels and node only: {:?}",
+            o.labels
+        );
+        assert_eq!(o.generation, 7);
     }
 }

@@ -42,6 +42,7 @@
 
 pub mod applog_stage;
 mod checkpointer;
+pub mod enrich;
 pub mod event;
 pub mod metrics;
 mod pending;
@@ -105,6 +106,8 @@ pub struct PipelineConfig {
     /// Run on every event after enrichment and the app-log stage (Kubernetes metadata:
     /// a later stage). Empty for now.
     pub stages: Vec<Box<dyn Stage>>,
+    /// Pod metadata for each stream (the pod cache), when there is one.
+    pub enricher: Option<Arc<dyn enrich::Enricher>>,
 }
 
 impl PipelineConfig {
@@ -155,6 +158,7 @@ impl PipelineConfig {
             redact: RedactConfig::default(),
             max_lift_bytes: DEFAULT_MAX_LIFT_BYTES,
             stages: Vec::new(),
+            enricher: None,
         }
     }
 }
@@ -244,7 +248,8 @@ impl Pipeline {
             buffer.clone(),
             metrics.clone(),
         )
-        .with_partial_flush_timeout(config.partial_flush_timeout);
+        .with_partial_flush_timeout(config.partial_flush_timeout)
+        .with_enricher(config.enricher);
         tracing::info!(
             pods_dir = %config.discover.pods_dir.display(),
             data_dir = %config.data_dir.display(),

@@ -14,6 +14,7 @@
 //! start of the held pieces, so a crash re-reads the whole message rather than its end.
 
 use super::applog_stage::AppLogStage;
+use super::enrich::Enricher;
 use super::event::{Origin, Stage};
 use super::metrics::{decode_reason, PipelineMetrics};
 use super::reader::Chunk;
@@ -76,6 +77,8 @@ impl StreamState {
 pub(super) struct Emitted {
     batches: Vec<Batch<FileOffsets>>,
     events: u64,
+    /// Messages of excluded streams: their token parts only went to the batcher.
+    excluded: u64,
 }
 
 /// Where records go while a chunk is processed: the batcher, at the chunk's time.
@@ -86,7 +89,14 @@ struct Out<'a> {
 }
 
 impl Out<'_> {
-    fn record(&mut self, part: (FileId, u64), write: impl FnOnce(&mut Vec<u8>)) {
+    /// The record `write` writes, or for a stream excluded by annotation, only its
+    /// token part (so the checkpoint still moves past it).
+    fn record(&mut self, origin: &Origin, part: (FileId, u64), write: impl FnOnce(&mut Vec<u8>)) {
+        if origin.excluded {
+            self.emitted.excluded += 1;
+            self.batcher.skip(part, self.now, &mut self.emitted.batches);
+            return;
+        }
         self.emitted.events += 1;
         self.batcher
             .write(part, self.now, &mut self.emitted.batches, write);
@@ -112,6 +122,8 @@ pub(super) struct Processor {
     lifted: Vec<u8>,
     /// Partials never completed: flushed after a timeout or at their file's end.
     partials: flush::Partials,
+    /// Pod metadata (labels, exclusion) for each stream, when there is a pod cache.
+    enricher: Option<Arc<dyn Enricher>>,
 }
 
 impl Processor {
@@ -135,7 +147,14 @@ impl Processor {
             streams: streams::Streams::default(),
             lifted: Vec::new(),
             partials: flush::Partials::new(DEFAULT_PARTIAL_FLUSH_TIMEOUT),
+            enricher: None,
         }
+    }
+
+    /// Enriches each stream from `enricher` (see [`super::enrich`]).
+    pub fn with_enricher(mut self, enricher: Option<Arc<dyn Enricher>>) -> Self {
+        self.enricher = enricher;
+        self
     }
 
     /// Runs until the reader is gone, then flushes the batcher and closes the buffer.
@@ -207,6 +226,7 @@ impl Processor {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner());
             p.events += emitted.events;
+            p.excluded += emitted.excluded;
             p.streams = self.streams.len() as u64;
         }
         for batch in emitted.batches {
@@ -237,8 +257,10 @@ impl Processor {
             lifted,
             partials,
             batcher,
+            enricher,
             ..
         } = self;
+        let enricher = enricher.as_deref();
         let mut writer = RecordWriter {
             app_log,
             stages,
@@ -250,11 +272,16 @@ impl Processor {
             emitted,
         };
         let state = streams.entry(&line.path, || StreamState {
-            origin: Origin::of(&line.path, node),
+            origin: Origin::enriched(&line.path, node, enricher),
             format: None,
             reassembler: Reassembler::new(max),
             held_from: None,
         });
+        if let Some(e) = enricher {
+            if e.generation() != state.origin.generation {
+                state.origin = Origin::enriched(&line.path, node, Some(e));
+            }
+        }
         let format = match state.format {
             Some(f) => Ok(f),
             None => decode::detect(bytes),
@@ -284,7 +311,7 @@ impl Processor {
                             .truncated += truncated;
                     }
                     let stream = stream_index(m.stream);
-                    out.record(state.token(line), |buf| {
+                    out.record(&state.origin, state.token(line), |buf| {
                         writer.write(buf, &state.origin, stream, m.timestamp_nanos, &m.text)
                     });
                 }
@@ -295,7 +322,7 @@ impl Processor {
                 let mut p = metrics.process.lock().unwrap_or_else(|e| e.into_inner());
                 *p.decode_errors.entry(reason).or_default() += 1;
                 let text = String::from_utf8_lossy(bytes);
-                out.record(state.token(line), |buf| {
+                out.record(&state.origin, state.token(line), |buf| {
                     writer.write(buf, &state.origin, UNKNOWN, now_ns(), &text)
                 });
             }

@@ -20,6 +20,9 @@ pub struct ProcessStats {
     /// Container log streams the processor holds state for now (a gauge): those whose
     /// files the tailer has not let go of for good.
     pub streams: u64,
+    /// Messages of pods and containers excluded by annotation: read and acknowledged,
+    /// not shipped.
+    pub excluded: u64,
 }
 
 /// The reason label of a decode error.
@@ -66,6 +69,12 @@ pub(super) fn collect(p: &ProcessStats, out: &mut Vec<MetricFamily>) {
         "nodepulse_log_events_total",
         "Log events made from the lines read.",
         p.events,
+    ));
+    out.push(counter(
+        "nodepulse_log_excluded_messages_total",
+        "Log messages of pods or containers excluded by annotation (nodepulse.io/exclude, \
+         nodepulse.io/exclude-containers): read and acknowledged, not shipped.",
+        p.excluded,
     ));
     out.push(
         MetricFamily::gauge(

@@ -78,7 +78,7 @@ pub(super) fn push_incomplete(
 ) {
     count_truncated(metrics, &messages);
     for m in messages {
-        out.record(part, |buf| incomplete(writer, buf, state, m));
+        out.record(&state.origin, part, |buf| incomplete(writer, buf, state, m));
     }
 }
 
