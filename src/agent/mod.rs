@@ -131,6 +131,9 @@ pub async fn run(
             .map_err(std::io::Error::other)??
     };
     let mut agent = Agent::new(&config).with_kube(kube.metrics());
+    if kube.is_running() {
+        agent = agent.with_containers(named_from_cache(&config, &kube));
+    }
     if let Some(p) = &pipeline {
         agent = agent.with_logs(p.metrics());
     }
@@ -148,6 +151,16 @@ pub async fn run(
         p.shutdown().await;
     }
     served
+}
+
+/// The containers collector naming containers from the pod cache first, the kubelet's
+/// log directories second (a container started before the watch saw it).
+fn named_from_cache(config: &AgentConfig, kube: &kube::Kube) -> ContainersCollector {
+    use containers::naming::{ContainerNames, FirstOf};
+    let cache: Arc<dyn ContainerNames> = Arc::new(kube::names::CacheNames::new(kube.cache()));
+    let dirs = LogDirNames::new(config.containers_dir.clone(), config.pods_dir.clone());
+    let names = FirstOf(vec![cache, Arc::new(dirs)]);
+    ContainersCollector::new(&config.paths, Arc::new(names), &Default::default())
 }
 
 /// Starts the log pipeline when a sink is set (`--sink.loki.url`,

@@ -10,6 +10,7 @@ pub mod enrich;
 pub mod exclude;
 pub mod ksm;
 pub mod meta;
+pub mod names;
 pub mod owner;
 pub mod quantity;
 mod resource_names;
@@ -147,12 +148,19 @@ impl Kube {
         }
     }
 
+    /// Whether the watches run (an API server is configured, reachable or not).
+    pub fn is_running(&self) -> bool {
+        self.task.is_some()
+    }
+
     /// The cache as the log pipeline's enricher; `None` without an API server.
     pub fn enricher(
         &self,
         stream_labels: Vec<enrich::StreamLabel>,
     ) -> Option<Arc<dyn crate::agent::logs::pipeline::enrich::Enricher>> {
-        self.task.as_ref()?;
+        if !self.is_running() {
+            return None;
+        }
         Some(Arc::new(enrich::KubeEnricher {
             cache: self.cache.clone(),
             stream_labels,
