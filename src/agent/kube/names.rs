@@ -73,8 +73,8 @@ mod tests {
             .container_id
             .to_string();
         let cache = Arc::new(PodCache::default());
+        let names = CacheNames::new(cache.clone());
         cache.publish(Snapshot::from_metas([meta], []));
-        let names = CacheNames::new(cache);
         assert_eq!(names.container(&uid, &id), None, "before the first refresh");
         names.refresh();
         let id = id.rsplit("://").next().unwrap();
