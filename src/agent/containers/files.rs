@@ -1,9 +1,11 @@
 //! Reading a cgroup directory's files: the directory is opened once and each file is
-//! read relative to it (`openat`, one `read` into a reused buffer until EOF, close), so
-//! a scrape of hundreds of cgroups does no path walks. Shared parsers of the two file
+//! read relative to it (`openat`, one `pread` into a reused buffer until EOF, close, or
+//! one `pread` of a file held open, see [`super::open_files`]), so a scrape of hundreds
+//! of cgroups does no path walks. Shared parsers of the two file
 //! shapes cgroups use: a single number, and `key value` lines. Failures are counted in
 //! [`Errors`], never fatal.
 
+use super::open_files::Held;
 use rustix::fd::OwnedFd;
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
@@ -20,9 +22,10 @@ pub struct Errors {
     pub over_limit: AtomicU64,
 }
 
-/// An open cgroup directory.
+/// An open cgroup directory; with [`Held`] files, its files stay open once read.
 pub struct CgroupDir {
     fd: OwnedFd,
+    held: Option<Held>,
 }
 
 impl CgroupDir {
@@ -30,37 +33,38 @@ impl CgroupDir {
     pub fn open(path: &Path) -> io::Result<Self> {
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
         let fd = rustix::fs::open(path, flags, Mode::empty())?;
-        Ok(CgroupDir { fd })
+        Ok(CgroupDir { fd, held: None })
     }
 
     /// Opens the subdirectory `name` of this directory (no path walk from the root).
     pub fn open_child(&self, name: &str) -> io::Result<Self> {
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
         let fd = rustix::fs::openat(&self.fd, name, flags, Mode::empty())?;
-        Ok(CgroupDir { fd })
+        Ok(CgroupDir { fd, held: None })
     }
 
-    /// Reads file `name` into `buf` (cleared first) and returns its text.
+    /// From now on, keeps the files read open in `held` (within its budget).
+    pub fn hold_files(&mut self, held: Held) {
+        self.held = Some(held);
+    }
+
+    /// Reads file `name` into `buf` (cleared first) and returns its text: from offset 0
+    /// of the held file, or opened, read and (if held) kept open.
     pub fn read<'b>(&self, name: &str, buf: &'b mut Vec<u8>) -> io::Result<&'b str> {
-        buf.clear();
-        let fd = rustix::fs::openat(
-            &self.fd,
-            name,
-            OFlags::RDONLY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )?;
-        loop {
-            if buf.len() == buf.capacity() {
-                buf.reserve(buf.capacity().max(4096));
-            }
-            let room = buf.capacity() - buf.len();
-            match rustix::io::read(&fd, rustix::buffer::spare_capacity(buf)) {
-                // A short read is the end: cgroupfs and procfs (seq_file) fill the whole
-                // buffer while records remain, as regular files do. Saves a read per file.
-                Ok(n) if n < room => break,
-                Ok(_) => {}
-                Err(Errno::INTR) => {}
-                Err(e) => return Err(e.into()),
+        let held = self.held.as_ref();
+        if held
+            .and_then(|h| h.read(name, |fd| read_at_0(fd, buf)))
+            .is_none()
+        {
+            let fd = rustix::fs::openat(
+                &self.fd,
+                name,
+                OFlags::RDONLY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )?;
+            read_at_0(&fd, buf)?;
+            if let Some(held) = held {
+                held.keep(name, fd);
             }
         }
         std::str::from_utf8(buf)
@@ -91,6 +95,25 @@ impl CgroupDir {
                 tracing::debug!(file = name, error = %e, "Cannot read a cgroup file.");
                 None
             }
+        }
+    }
+}
+
+/// Reads the whole of `fd` from offset 0 into `buf` (cleared first) with `pread`: one
+/// system call for a small file. A short read is the end: cgroupfs and procfs
+/// (seq_file) fill the whole buffer while records remain, as regular files do.
+fn read_at_0(fd: &OwnedFd, buf: &mut Vec<u8>) -> io::Result<()> {
+    buf.clear();
+    loop {
+        if buf.len() == buf.capacity() {
+            buf.reserve(buf.capacity().max(4096));
+        }
+        let (room, offset) = (buf.capacity() - buf.len(), buf.len() as u64);
+        match rustix::io::pread(fd, rustix::buffer::spare_capacity(buf), offset) {
+            Ok(n) if n < room => return Ok(()),
+            Ok(_) => {}
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
         }
     }
 }

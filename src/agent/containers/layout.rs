@@ -95,6 +95,8 @@ impl Hierarchy {
 pub struct ContainerCg {
     pub id: String,
     pub rel: String,
+    /// The directory's inode: a cgroup re-created under the same path has another.
+    pub ino: u64,
 }
 
 /// A pod cgroup and its containers.
@@ -103,6 +105,7 @@ pub struct PodCg {
     pub uid: String,
     pub qos: Qos,
     pub rel: String,
+    pub ino: u64,
     pub containers: Vec<ContainerCg>,
 }
 
@@ -122,7 +125,7 @@ fn descend(
     errors: &Errors,
     pods: &mut Vec<PodCg>,
 ) {
-    for name in subdirs(dir) {
+    for (name, ino) in subdirs(dir) {
         let child_rel = join(rel, &name);
         if let Some((uid, qos)) = names::pod(&name) {
             if pods.len() >= limits.max_pods {
@@ -134,6 +137,7 @@ fn descend(
                 uid,
                 qos,
                 rel: child_rel,
+                ino,
                 containers,
             });
         } else if depth + 1 < limits.max_depth && (depth == 0 || names::may_hold_pods(&name)) {
@@ -151,7 +155,7 @@ fn descend(
 
 fn containers(dir: &Path, rel: &str, limits: &WalkLimits, errors: &Errors) -> Vec<ContainerCg> {
     let mut out: Vec<ContainerCg> = Vec::new();
-    for name in subdirs(dir) {
+    for (name, ino) in subdirs(dir) {
         let Some(id) = names::container(&name) else {
             continue;
         };
@@ -162,20 +166,22 @@ fn containers(dir: &Path, rel: &str, limits: &WalkLimits, errors: &Errors) -> Ve
         out.push(ContainerCg {
             id: id.to_owned(),
             rel: join(rel, &name),
+            ino,
         });
     }
     out.sort_by(|a, b| a.rel.cmp(&b.rel));
     out
 }
 
-/// Names of the subdirectories of `dir` (none when it is unreadable or gone).
-fn subdirs(dir: &Path) -> impl Iterator<Item = String> {
+/// Names and inodes of the subdirectories of `dir` (none when it is unreadable or gone).
+fn subdirs(dir: &Path) -> impl Iterator<Item = (String, u64)> {
+    use std::os::unix::fs::DirEntryExt;
     std::fs::read_dir(dir)
         .into_iter()
         .flatten()
         .flatten()
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .filter_map(|e| e.file_name().into_string().ok())
+        .filter_map(|e| Some((e.file_name().into_string().ok()?, e.ino())))
 }
 
 fn join(rel: &str, name: &str) -> String {

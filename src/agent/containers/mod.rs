@@ -15,6 +15,7 @@ pub mod logdir;
 pub mod names;
 pub mod naming;
 pub mod netdev;
+pub mod open_files;
 mod scrape;
 pub mod spec_cache;
 pub mod stats;
@@ -27,6 +28,7 @@ use families::Row;
 use files::Errors;
 use layout::{Hierarchy, WalkLimits};
 use naming::ContainerNames;
+use open_files::{DirCache, FdBudget};
 use spec_cache::SpecCache;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -45,6 +47,9 @@ pub struct ContainersSettings {
     pub limits: WalkLimits,
     /// How long a cgroup's limits and creation time are reused before being re-read.
     pub spec_refresh: Duration,
+    /// Cgroup directories and counter files held open between scrapes (at most a
+    /// quarter of the soft RLIMIT_NOFILE); beyond, files are opened for each read.
+    pub max_open_files: usize,
 }
 
 impl Default for ContainersSettings {
@@ -53,6 +58,7 @@ impl Default for ContainersSettings {
             cgroup_root: None,
             limits: WalkLimits::default(),
             spec_refresh: Duration::from_secs(60),
+            max_open_files: 8192,
         }
     }
 }
@@ -65,6 +71,7 @@ pub struct ContainersCollector {
     names: Arc<dyn ContainerNames>,
     limits: WalkLimits,
     specs: Mutex<SpecCache>,
+    dirs: Mutex<DirCache>,
     errors: Errors,
 }
 
@@ -84,6 +91,7 @@ impl ContainersCollector {
             names,
             limits: settings.limits,
             specs: Mutex::new(SpecCache::new(settings.spec_refresh)),
+            dirs: Mutex::new(DirCache::new(FdBudget::new(settings.max_open_files))),
             errors: Errors::default(),
         }
     }
@@ -94,17 +102,20 @@ impl ContainersCollector {
         let pods = layout::walk(hierarchy.walk_root(), &self.limits, &self.errors);
         self.names.refresh();
         let mut specs = self.specs.lock().unwrap_or_else(|e| e.into_inner());
+        let mut dirs = self.dirs.lock().unwrap_or_else(|e| e.into_inner());
         let mut scrape = scrape::Scrape {
             hierarchy: &hierarchy,
             procfs: &self.procfs,
             names: self.names.as_ref(),
             errors: &self.errors,
             specs: &mut specs,
+            dirs: &mut dirs,
             now: Instant::now(),
             buf: Vec::with_capacity(8 * 1024),
         };
         let rows = scrape.rows(&pods);
         specs.sweep();
+        dirs.sweep();
         rows
     }
 
@@ -123,6 +134,22 @@ impl ContainersCollector {
         }
         let unnamed = rows.iter().filter(|r| r.labels.pod.is_empty()).count();
         out.push(errors);
+        let dirs = self.dirs.lock().unwrap_or_else(|e| e.into_inner());
+        let budget = dirs.budget();
+        out.push(
+            MetricFamily::gauge(
+                "nodepulse_containers_open_files",
+                "Cgroup directories and files the containers collector holds open between scrapes.",
+            )
+            .value(budget.held() as f64),
+        );
+        out.push(
+            MetricFamily::counter(
+                "nodepulse_containers_uncached_opens_total",
+                "Cgroups and cgroup files opened and closed within a scrape because the open-file bound was reached.",
+            )
+            .value(budget.uncached.load(Ordering::Relaxed) as f64),
+        );
         out.push(
             MetricFamily::gauge(
                 "nodepulse_containers_unnamed_cgroups",

@@ -8,6 +8,7 @@ use super::files::{CgroupDir, Errors};
 use super::layout::{Hierarchy, PodCg, V1Roots};
 use super::naming::{ContainerName, ContainerNames};
 use super::netdev;
+use super::open_files::{DirCache, Dirs};
 use super::spec_cache::SpecCache;
 use super::stats::{ContainerStats, Spec};
 use super::{v1, v2};
@@ -21,6 +22,7 @@ pub struct Scrape<'a> {
     pub names: &'a dyn ContainerNames,
     pub errors: &'a Errors,
     pub specs: &'a mut SpecCache,
+    pub dirs: &'a mut DirCache,
     pub now: Instant,
     pub buf: Vec<u8>,
 }
@@ -56,8 +58,9 @@ impl Scrape<'_> {
             ..RowLabels::default()
         };
         let pod_id = format!("/{}", pod.rel);
-        let Some((pod_row, pod_dir)) = self.row(
+        let Some(pod_row) = self.row(
             &pod.rel,
+            pod.ino,
             None,
             RowLabels {
                 id: pod_id,
@@ -80,7 +83,7 @@ impl Scrape<'_> {
                 name: c.id.clone(),
                 ..base.clone()
             };
-            if let Some((row, _)) = self.row(&c.rel, pod_dir.as_ref(), labels) {
+            if let Some(row) = self.row(&c.rel, c.ino, Some(&pod.rel), labels) {
                 if name.is_none() {
                     unnamed.push(rows.len());
                 }
@@ -96,49 +99,39 @@ impl Scrape<'_> {
         }
     }
 
-    /// The row of one cgroup, `None` when it no longer exists; on cgroup v2 also its
-    /// open directory, below which its children are opened (`parent`).
-    fn row(
-        &mut self,
-        rel: &str,
-        parent: Option<&CgroupDir>,
-        labels: RowLabels,
-    ) -> Option<(Row, Option<CgroupDir>)> {
-        let (stats, dir) = self.stats(rel, parent)?;
+    /// The row of one cgroup (inode `ino`, below cgroup `parent`), `None` when it no
+    /// longer exists.
+    fn row(&mut self, rel: &str, ino: u64, parent: Option<&str>, labels: RowLabels) -> Option<Row> {
+        let stats = self.stats(rel, ino, parent)?;
         let spec = self.spec(rel);
-        Some((
-            Row {
-                labels,
-                stats,
-                spec,
-                net: Vec::new(),
-            },
-            dir,
-        ))
+        Some(Row {
+            labels,
+            stats,
+            spec,
+            net: Vec::new(),
+        })
     }
 
-    fn stats(
-        &mut self,
-        rel: &str,
-        parent: Option<&CgroupDir>,
-    ) -> Option<(ContainerStats, Option<CgroupDir>)> {
-        let (buf, errors) = (&mut self.buf, self.errors);
-        match self.hierarchy {
+    fn stats(&mut self, rel: &str, ino: u64, parent: Option<&str>) -> Option<ContainerStats> {
+        let (buf, errors, hierarchy) = (&mut self.buf, self.errors, self.hierarchy);
+        let dirs = self.dirs.get(rel, ino, parent, |parent| match hierarchy {
             Hierarchy::V2 { root } => {
-                let name = rel.rsplit('/').next().unwrap_or(rel);
                 let dir = match parent {
-                    Some(p) => p.open_child(name),
+                    Some(p) => p.open_child(rel.rsplit('/').next().unwrap_or(rel)),
                     None => CgroupDir::open(&root.join(rel)),
                 };
-                let dir = dir.ok()?;
-                Some((v2::read_stats(&dir, buf, errors), Some(dir)))
+                Some(Dirs::V2(dir.ok()?))
             }
             Hierarchy::V1(roots) => {
                 let dirs = v1_dirs(roots, rel);
                 dirs.memory.as_ref()?;
-                Some((v1::read_stats(&dirs, buf, errors), None))
+                Some(Dirs::V1(dirs))
             }
-        }
+        })?;
+        Some(match dirs {
+            Dirs::V2(dir) => v2::read_stats(dir, buf, errors),
+            Dirs::V1(dirs) => v1::read_stats(dirs, buf, errors),
+        })
     }
 
     fn spec(&mut self, rel: &str) -> Spec {
