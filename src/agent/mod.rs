@@ -11,7 +11,7 @@ pub mod node;
 pub mod selfstats;
 pub mod sinks;
 
-use crate::exposition::{encode, normalize, Format, MetricFamily};
+use crate::exposition::{encode_families, finish, normalize, Format, MetricFamily};
 use config::AgentConfig;
 use containers::logdir::LogDirNames;
 use containers::ContainersCollector;
@@ -96,10 +96,18 @@ impl Agent {
             )
             .value(start.elapsed().as_secs_f64()),
         );
-        let (families, dropped) = normalize(families);
-        self.stats.record_scrape(dropped);
+        let (families, mut dropped) = normalize(families);
         let mut body = Vec::with_capacity(64 * 1024);
-        encode(&families, format, &mut body);
+        encode_families(&families, format, &mut body);
+        // kube_pod_*: a section encoded once per change of the pod cache.
+        if let Some(kube) = &self.kube {
+            let pods = kube.pods_section(format);
+            body.extend_from_slice(&pods.body);
+            dropped.duplicate_series += pods.dropped.duplicate_series;
+            dropped.type_conflicts += pods.dropped.type_conflicts;
+        }
+        finish(format, &mut body);
+        self.stats.record_scrape(dropped);
         body
     }
 }

@@ -68,12 +68,23 @@ impl Format {
 /// Writes `families` in `format` to `out`. Families are expected to be normalized
 /// (see [`super::normalize`]): unique names and no duplicate series.
 pub fn encode(families: &[MetricFamily], format: Format, out: &mut Vec<u8>) {
+    encode_families(families, format, out);
+    finish(format, out);
+}
+
+/// The families only, without OpenMetrics' `# EOF`: a part of a body (a section
+/// encoded once and reused; [`finish`] ends the body).
+pub fn encode_families(families: &[MetricFamily], format: Format, out: &mut Vec<u8>) {
     for family in families {
         match format {
             Format::Text => encode_text_family(family, out),
             Format::OpenMetrics => encode_om_family(family, out),
         }
     }
+}
+
+/// Ends a body made of [`encode_families`] parts.
+pub fn finish(format: Format, out: &mut Vec<u8>) {
     if format == Format::OpenMetrics {
         out.extend_from_slice(b"# EOF\n");
     }

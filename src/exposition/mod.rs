@@ -7,6 +7,6 @@ mod model;
 mod normalize;
 pub mod parse;
 
-pub use encode::{encode, write_value, Format};
+pub use encode::{encode, encode_families, finish, write_value, Format};
 pub use model::{Label, MetricFamily, MetricType, Sample};
 pub use normalize::{normalize, Dropped};

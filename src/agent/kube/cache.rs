@@ -146,7 +146,8 @@ impl PodCache {
         self.generation.load(Ordering::Acquire)
     }
 
-    pub(crate) fn publish(&self, snapshot: Snapshot) {
+    /// Makes `snapshot` the current view (the watch task; benches of the readers).
+    pub fn publish(&self, snapshot: Snapshot) {
         let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
         *current = Arc::new(snapshot);
         self.generation.fetch_add(1, Ordering::Release);

@@ -6,6 +6,7 @@
 
 pub mod cache;
 pub mod client;
+pub mod encoded;
 pub mod enrich;
 pub mod exclude;
 pub mod ksm;
@@ -180,6 +181,7 @@ impl Kube {
         KubeMetrics {
             cache: self.cache.clone(),
             status: self.status.clone(),
+            encoded: Arc::default(),
         }
     }
 }
@@ -197,11 +199,17 @@ impl Drop for Kube {
 pub struct KubeMetrics {
     cache: Arc<PodCache>,
     status: Arc<KubeStatus>,
+    encoded: Arc<encoded::EncodedPods>,
 }
 
 impl KubeMetrics {
+    /// The cache's own gauges (`nodepulse_kube_*`).
     pub fn collect(&self, out: &mut Vec<MetricFamily>) {
-        ksm::collect(&self.cache.snapshot(), out);
         self.status.collect(out);
+    }
+
+    /// kube_pod_* of this node, encoded in `format` (reused until the cache changes).
+    pub fn pods_section(&self, format: crate::exposition::Format) -> encoded::Section {
+        self.encoded.section(&self.cache, format)
     }
 }
