@@ -47,8 +47,9 @@ pub struct ContainersSettings {
     pub limits: WalkLimits,
     /// How long a cgroup's limits and creation time are reused before being re-read.
     pub spec_refresh: Duration,
-    /// Cgroup directories and counter files held open between scrapes (at most a
-    /// quarter of the soft RLIMIT_NOFILE); beyond, files are opened for each read.
+    /// Cgroup directories and counter files held open between scrapes (at most half
+    /// of the soft RLIMIT_NOFILE); beyond, files are opened for each read. About ten
+    /// per pod or container cgroup.
     pub max_open_files: usize,
 }
 

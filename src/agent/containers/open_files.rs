@@ -12,8 +12,10 @@
 //! are closed by [`DirCache::sweep`]. A held file that fails to read (kernfs answers
 //! ENODEV once the file is gone) is closed and the file opened afresh.
 //!
-//! Bound: the open files held are limited by a setting and by a quarter of the soft
-//! RLIMIT_NOFILE (room for the rest of the agent). Beyond it, cgroups and files are
+//! Bound: the open files held are limited by a setting and by half of the soft
+//! RLIMIT_NOFILE (room for the rest of the agent), which is first raised to the hard
+//! limit, as Go programs such as cAdvisor do at start (systemd's default soft limit,
+//! 1024, is kept low only for programs using select(2)). Beyond it, cgroups and files are
 //! read the uncached way (open, read, close) and counted in [`FdBudget::uncached`].
 
 use super::files::CgroupDir;
@@ -33,9 +35,10 @@ pub struct FdBudget {
 }
 
 impl FdBudget {
-    /// A budget of `max` files, at most a quarter of the soft RLIMIT_NOFILE.
+    /// A budget of `max` files, at most half of the soft RLIMIT_NOFILE (raised to the
+    /// hard limit first).
     pub fn new(max: usize) -> Arc<Self> {
-        Self::exact(max.min(nofile_soft() / 4))
+        Self::exact(max.min(raise_nofile() / 2))
     }
 
     /// A budget of exactly `max` files.
@@ -73,15 +76,23 @@ impl FdBudget {
     }
 }
 
-fn nofile_soft() -> usize {
-    // SAFETY: getrlimit only writes the struct it is given.
+/// Raises the soft RLIMIT_NOFILE to the hard limit; returns the soft limit now in force.
+fn raise_nofile() -> usize {
+    // SAFETY: getrlimit and setrlimit only read or write the struct they are given.
     let mut limit: libc::rlimit = unsafe { std::mem::zeroed() };
-    let soft = if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0 {
-        limit.rlim_cur
-    } else {
-        1024
-    };
-    usize::try_from(soft).unwrap_or(usize::MAX)
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return 1024;
+    }
+    if limit.rlim_cur < limit.rlim_max {
+        let raised = libc::rlimit {
+            rlim_cur: limit.rlim_max,
+            rlim_max: limit.rlim_max,
+        };
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            limit.rlim_cur = limit.rlim_max;
+        }
+    }
+    usize::try_from(limit.rlim_cur).unwrap_or(usize::MAX)
 }
 
 /// The files of one cached directory, kept open (by name) within the budget.

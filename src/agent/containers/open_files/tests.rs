@@ -112,5 +112,5 @@ fn a_gone_cgroup_is_none_and_a_failing_held_file_is_reopened() {
 fn the_budget_is_bounded_by_the_descriptor_limit() {
     let budget = FdBudget::new(usize::MAX);
     assert!(budget.take(1));
-    assert!(budget.left.load(Ordering::Relaxed) < nofile_soft() / 4);
+    assert!(budget.left.load(Ordering::Relaxed) < raise_nofile() / 2);
 }
