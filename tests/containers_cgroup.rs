@@ -8,7 +8,7 @@ mod cgroup_tree;
 mod common;
 
 use cgroup_tree::expected::key;
-use cgroup_tree::node::{big_node, Node};
+use cgroup_tree::node::{app, big_node, Node};
 use cgroup_tree::{Driver, Runtime, Tree, Version};
 use nodepulse::agent::containers::logdir::LogDirNames;
 use nodepulse::agent::containers::{ContainersCollector, ContainersSettings};
@@ -108,6 +108,46 @@ fn v1_systemd_docker() {
 #[test]
 fn v1_cgroupfs_containerd() {
     check_node(Version::V1, Driver::Cgroupfs, Runtime::Containerd);
+}
+
+/// Files held open between scrapes (read again from offset 0) give each scrape's new
+/// values, on both hierarchies.
+fn fresh_values_every_scrape(version: Version) {
+    let node = Node::build(version, Driver::Systemd, Runtime::Containerd);
+    let c = collector(&node.tree);
+    let usage = key("container_memory_usage_bytes", &node.a_app, None);
+    let threads = key("container_threads", &node.a_app, None);
+    let before = scrape(&c);
+    assert_eq!(before.get(&threads), Some(&9.0), "{version:?}");
+    let open = before["nodepulse_containers_open_files{}"];
+    assert!(open >= 7.0, "{version:?}: 7 cgroups held open, got {open}");
+    for n in [1u64, 2] {
+        let vals = cgroup_tree::Vals {
+            memory_current: 1_000_000 * n,
+            pids_current: 40 + n,
+            ..app()
+        };
+        node.tree.cgroup_files(&node.a_app.id[1..], &vals);
+        let s = scrape(&c);
+        assert_eq!(
+            s.get(&usage),
+            Some(&(1_000_000.0 * n as f64)),
+            "{version:?}"
+        );
+        assert_eq!(s.get(&threads), Some(&(40.0 + n as f64)), "{version:?}");
+        assert_eq!(s["nodepulse_containers_open_files{}"], open, "{version:?}");
+        assert_eq!(s["nodepulse_containers_uncached_opens_total{}"], 0.0);
+    }
+}
+
+#[test]
+fn v2_fresh_values_every_scrape() {
+    fresh_values_every_scrape(Version::V2);
+}
+
+#[test]
+fn v1_fresh_values_every_scrape() {
+    fresh_values_every_scrape(Version::V1);
 }
 
 /// Odd files: garbage, empty and missing files cost their series and count as errors;
