@@ -191,7 +191,11 @@ impl AgentConfig {
                 .unwrap_or_else(default_node_name),
             kube_api: kube_api(f.kube_api.or(c.kube.api))?,
             kubeconfig: f.kubeconfig.or(c.kube.kubeconfig),
-            kube_delete_grace: kube_delete_grace(f.kube_delete_grace.or(c.kube.delete_grace))?,
+            kube_delete_grace: duration(
+                f.kube_delete_grace.or(c.kube.delete_grace),
+                ("kube.delete_grace", "--kube.delete-grace"),
+                crate::agent::kube::DEFAULT_DELETE_GRACE,
+            )?,
             kube_annotations: f
                 .kube_annotations
                 .or(c.kube.annotations)
@@ -250,14 +254,6 @@ fn kube_api(value: Option<String>) -> Result<KubeApi, ConfigError> {
             "--kube.api",
             format!("{o:?} is not auto, off or an http(s):// URL"),
         )),
-    }
-}
-
-fn kube_delete_grace(value: Option<String>) -> Result<std::time::Duration, ConfigError> {
-    match value {
-        None => Ok(crate::agent::kube::DEFAULT_DELETE_GRACE),
-        Some(s) => humantime::parse_duration(&s)
-            .map_err(|e| invalid("kube.delete_grace", "--kube.delete-grace", e)),
     }
 }
 
