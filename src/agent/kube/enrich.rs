@@ -11,6 +11,7 @@ use super::cache::PodCache;
 use super::exclude;
 use super::meta::lookup;
 use crate::agent::logs::pipeline::enrich::{Enricher, Enrichment};
+use crate::agent::sinks::loki::labels::sanitize_name;
 use std::sync::Arc;
 
 /// `--kube.stream-labels`'s default.
@@ -31,7 +32,7 @@ pub fn parse_stream_labels(spec: &str) -> Result<Vec<StreamLabel>, String> {
     for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let (name, keys) = match item.split_once('=') {
             Some((name, keys)) => (name.trim().to_owned(), keys),
-            None => (sanitize(item), item),
+            None => (sanitize_name(item), item),
         };
         let keys: Vec<String> = keys.split('|').map(|k| k.trim().to_owned()).collect();
         if !valid_name(&name) || keys.iter().any(String::is_empty) {
@@ -49,17 +50,6 @@ pub fn parse_stream_labels(spec: &str) -> Result<Vec<StreamLabel>, String> {
 
 /// The stream labels every event has already.
 const RESERVED: [&str; 5] = ["namespace", "pod", "container", "node", "stream"];
-
-fn sanitize(key: &str) -> String {
-    let s: String = key
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    match s.starts_with(|c: char| c.is_ascii_digit()) {
-        true => format!("_{s}"),
-        false => s,
-    }
-}
 
 fn valid_name(name: &str) -> bool {
     let mut chars = name.chars();

@@ -8,7 +8,7 @@
 
 mod batch;
 mod encode;
-mod labels;
+pub mod labels;
 pub mod proto;
 mod send;
 mod wire;
