@@ -34,7 +34,7 @@ fn scrape(c: &ContainersCollector) -> BTreeMap<String, f64> {
     let mut series = BTreeMap::new();
     for f in &out {
         for s in &f.samples {
-            let labels: Vec<String> = s.labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+            let labels: Vec<String> = s.label_pairs().map(|(k, v)| format!("{k}={v:?}")).collect();
             let key = format!("{}{{{}}}", f.name, labels.join(","));
             assert!(
                 series.insert(key.clone(), s.value).is_none(),

@@ -46,7 +46,11 @@ impl Agent {
                 // Without an API server, containers are named from the kubelet's log dirs.
                 let names =
                     LogDirNames::new(config.containers_dir.clone(), config.pods_dir.clone());
-                ContainersCollector::new(&config.paths, Arc::new(names), &Default::default())
+                ContainersCollector::new(
+                    &config.paths,
+                    Arc::new(names),
+                    &config.collectors.containers,
+                )
             }),
         }
     }
@@ -168,7 +172,11 @@ fn named_from_cache(config: &AgentConfig, kube: &kube::Kube) -> ContainersCollec
     let cache: Arc<dyn ContainerNames> = Arc::new(kube::names::CacheNames::new(kube.cache()));
     let dirs = LogDirNames::new(config.containers_dir.clone(), config.pods_dir.clone());
     let names = FirstOf(vec![cache, Arc::new(dirs)]);
-    ContainersCollector::new(&config.paths, Arc::new(names), &Default::default())
+    ContainersCollector::new(
+        &config.paths,
+        Arc::new(names),
+        &config.collectors.containers,
+    )
 }
 
 /// Starts the log pipeline when a sink is set (`--sink.loki.url`,

@@ -15,6 +15,12 @@ fn main() {
 fn run() -> anyhow::Result<()> {
     let config = AgentConfig::load(Flags::parse()).context("invalid configuration")?;
     agent::logging::init(config.log_format, config.log_level);
+    // Before any collector is built: the containers collector holds up to half of the
+    // soft limit open (as cAdvisor and other Go programs, raised to the hard limit).
+    match agent::containers::open_files::raise_nofile_limit() {
+        Ok(limit) => tracing::debug!(limit, "Open-file limit raised to the hard limit."),
+        Err(e) => tracing::warn!(error = %e, "Cannot raise the open-file limit."),
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .max_blocking_threads(8)

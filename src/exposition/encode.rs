@@ -6,7 +6,8 @@
 //! fraction of node_exporter's CPU per scrape, so the encoder writes straight into one
 //! reused buffer.
 
-use super::model::{MetricFamily, MetricType};
+use super::labelset::LabelSet;
+use super::model::{MetricFamily, MetricType, Sample};
 use std::io::Write;
 
 /// The exposition formats a scraper can ask for.
@@ -104,7 +105,7 @@ fn encode_text_family(f: &MetricFamily, out: &mut Vec<u8>) {
     out.extend_from_slice(f.kind.text_name().as_bytes());
     out.push(b'\n');
     for s in &f.samples {
-        write_sample(&f.name, "", &s.labels, s.value, out);
+        write_sample(&f.name, "", s, out);
     }
 }
 
@@ -131,23 +132,19 @@ fn encode_om_family(f: &MetricFamily, out: &mut Vec<u8>) {
     out.extend_from_slice(kind.as_bytes());
     out.push(b'\n');
     for s in &f.samples {
-        write_sample(base, suffix, &s.labels, s.value, out);
+        write_sample(base, suffix, s, out);
     }
 }
 
-fn write_sample(
-    name: &str,
-    suffix: &str,
-    labels: &[super::model::Label],
-    value: f64,
-    out: &mut Vec<u8>,
-) {
+fn write_sample(name: &str, suffix: &str, s: &Sample, out: &mut Vec<u8>) {
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(suffix.as_bytes());
-    if !labels.is_empty() {
+    let shared = s.shared.as_deref().map_or(&[][..], LabelSet::rendered);
+    if !shared.is_empty() || !s.labels.is_empty() {
         out.push(b'{');
-        for (i, (n, v)) in labels.iter().enumerate() {
-            if i > 0 {
+        out.extend_from_slice(shared);
+        for (i, (n, v)) in s.labels.iter().enumerate() {
+            if i > 0 || !shared.is_empty() {
                 out.push(b',');
             }
             out.extend_from_slice(n.as_bytes());
@@ -158,13 +155,13 @@ fn write_sample(
         out.push(b'}');
     }
     out.push(b' ');
-    write_value(value, out);
+    write_value(s.value, out);
     out.push(b'\n');
 }
 
 /// Escapes backslash and newline (and, in label values and OpenMetrics help, the double
 /// quote) as the exposition formats require.
-fn escape_into(s: &str, quote: bool, out: &mut Vec<u8>) {
+pub(super) fn escape_into(s: &str, quote: bool, out: &mut Vec<u8>) {
     let bytes = s.as_bytes();
     if !bytes
         .iter()
@@ -185,18 +182,35 @@ fn escape_into(s: &str, quote: bool, out: &mut Vec<u8>) {
 
 /// Writes a sample value: integers without a fraction, other values in the shortest
 /// form that round-trips, and `+Inf`, `-Inf`, `NaN` as the formats spell them.
+/// (itoa writes what `Display` does, faster; so does ryu when the shortest form has at
+/// most 15 significant digits, the only length at which it is unique: longer ties may
+/// round the other way, so those go through `Display`. `fast_formatting_matches_display`
+/// checks it.)
 pub fn write_value(v: f64, out: &mut Vec<u8>) {
     if v.is_nan() {
         out.extend_from_slice(b"NaN");
     } else if v.is_infinite() {
         out.extend_from_slice(if v > 0.0 { b"+Inf" } else { b"-Inf" });
     } else if v == v.trunc() && v.abs() < 1e15 {
-        let _ = write!(out, "{}", v as i64);
+        out.extend_from_slice(itoa::Buffer::new().format(v as i64).as_bytes());
     } else if v.abs() >= 1e-4 && v.abs() < 1e15 {
-        let _ = write!(out, "{v}");
+        // Neither an integer nor outside ryu's plain-decimal range (1e-5..1e16).
+        let mut buf = ryu::Buffer::new();
+        let text = buf.format_finite(v).as_bytes();
+        if significant_digits(text) <= 15 {
+            out.extend_from_slice(text);
+        } else {
+            let _ = write!(out, "{v}");
+        }
     } else {
         let _ = write!(out, "{v:e}");
     }
+}
+
+/// Significant digits of a plain decimal (`-0.00123` has 3).
+fn significant_digits(text: &[u8]) -> usize {
+    let digits = text.iter().filter(|b| b.is_ascii_digit());
+    digits.skip_while(|&&b| b == b'0').count()
 }
 
 #[cfg(test)]
@@ -262,6 +276,72 @@ mod tests {
             out.push(b' ');
         }
         assert_eq!(out, b"+Inf -Inf NaN ");
+    }
+
+    #[test]
+    fn fast_formatting_matches_display() {
+        fn display(v: f64) -> String {
+            if v == v.trunc() && v.abs() < 1e15 {
+                format!("{}", v as i64)
+            } else if v.abs() >= 1e-4 && v.abs() < 1e15 {
+                format!("{v}")
+            } else {
+                format!("{v:e}")
+            }
+        }
+        // xorshift64: the same values on every run.
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut out = Vec::new();
+        for i in 0..200_000 {
+            let r = next();
+            let v = match i % 4 {
+                // Counters in ns or µs turned into seconds, as cAdvisor's are.
+                0 => (r >> 20) as f64 / 1e9,
+                1 => (r >> 30) as f64 / 1e6,
+                2 => f64::from_bits(r),
+                _ => (r % 1_000_000) as f64 / 1000.0 - 500.0,
+            };
+            if !v.is_finite() {
+                continue;
+            }
+            out.clear();
+            write_value(v, &mut out);
+            assert_eq!(std::str::from_utf8(&out).unwrap(), display(v), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn shared_labels_are_written_before_own_ones() {
+        use crate::exposition::{Label, LabelSet};
+        use std::borrow::Cow;
+        let set = LabelSet::new(vec![
+            (Cow::Borrowed("container"), "a".to_owned()),
+            (Cow::Borrowed("id"), "/x\"y".to_owned()),
+        ]);
+        let mut f = MetricFamily::counter("container_x_total", "h");
+        f.push_shared(&set, 1.5);
+        f.push_shared(&LabelSet::new(Vec::new()), 2.0);
+        f.push_labels(vec![(Cow::Borrowed("cpu"), "total".to_owned())], 3.0);
+        let own: Label = (Cow::Borrowed("device"), "/dev/vda".to_owned());
+        f.samples.push(crate::exposition::Sample {
+            labels: vec![own],
+            shared: Some(set),
+            value: 4.0,
+        });
+        assert_eq!(
+            enc(&f, Format::Text),
+            "# HELP container_x_total h\n# TYPE container_x_total counter\n\
+             container_x_total{container=\"a\",id=\"/x\\\"y\"} 1.5\n\
+             container_x_total 2\n\
+             container_x_total{cpu=\"total\"} 3\n\
+             container_x_total{container=\"a\",id=\"/x\\\"y\",device=\"/dev/vda\"} 4\n"
+        );
     }
 
     #[test]

@@ -3,10 +3,12 @@
 //! series, ever) and the parser the scraper and tests read with.
 
 mod encode;
+mod labelset;
 mod model;
 mod normalize;
 pub mod parse;
 
 pub use encode::{encode, encode_families, finish, write_value, Format};
+pub use labelset::LabelSet;
 pub use model::{Label, MetricFamily, MetricType, Sample};
 pub use normalize::{normalize, Dropped};

@@ -1,9 +1,12 @@
 //! The in-memory shape of a scrape: metric families of samples with label pairs.
 //!
 //! Collectors build these; the encoder writes them; the parser reads them back. Names
-//! and help texts are `Cow` so the common, static case allocates nothing.
+//! and help texts are `Cow` so the common, static case allocates nothing; samples of
+//! many families with the same labels can share one [`LabelSet`].
 
+use super::labelset::LabelSet;
 use std::borrow::Cow;
+use std::sync::Arc;
 
 /// The metric types the agent emits (Prometheus text format names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -31,8 +34,27 @@ pub type Label = (Cow<'static, str>, String);
 /// explicit timestamps break staleness handling in Prometheus (cAdvisor #3217).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
+    /// The sample's own labels, written after the shared ones.
     pub labels: Vec<Label>,
+    /// Labels shared with other samples, written first.
+    pub shared: Option<Arc<LabelSet>>,
     pub value: f64,
+}
+
+impl Sample {
+    /// Every label pair, shared ones first, in written order.
+    pub fn label_pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        let shared = self.shared.as_deref().map_or(&[][..], LabelSet::pairs);
+        shared
+            .iter()
+            .chain(&self.labels)
+            .map(|(n, v)| (n.as_ref(), v.as_str()))
+    }
+
+    /// How many label pairs the sample has.
+    pub fn label_count(&self) -> usize {
+        self.labels.len() + self.shared.as_ref().map_or(0, |s| s.pairs().len())
+    }
 }
 
 /// A metric family: one name, one type, one help text, many samples.
@@ -76,12 +98,25 @@ impl MetricFamily {
             .iter()
             .map(|(n, v)| (Cow::Borrowed(*n), (*v).to_owned()))
             .collect();
-        self.samples.push(Sample { labels, value });
+        self.push_labels(labels, value);
     }
 
     /// Adds a sample whose labels are already owned.
     pub fn push_labels(&mut self, labels: Vec<Label>, value: f64) {
-        self.samples.push(Sample { labels, value });
+        self.samples.push(Sample {
+            labels,
+            shared: None,
+            value,
+        });
+    }
+
+    /// Adds a sample with the labels of a shared set (no label is copied).
+    pub fn push_shared(&mut self, labels: &Arc<LabelSet>, value: f64) {
+        self.samples.push(Sample {
+            labels: Vec::new(),
+            shared: Some(labels.clone()),
+            value,
+        });
     }
 
     /// Builder form of [`MetricFamily::push`].

@@ -2,10 +2,12 @@
 //! duplicate series. A duplicate series fails a whole Prometheus scrape (node_exporter
 //! #2805: bind mounts, NFS), so duplicates are dropped here, first one wins, and counted.
 
-use super::model::{Label, MetricFamily};
+use super::labelset::pair_hash;
+use super::model::{MetricFamily, Sample};
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
 /// What normalization had to drop.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -43,19 +45,17 @@ pub fn normalize(families: Vec<MetricFamily>) -> (Vec<MetricFamily>, Dropped) {
 }
 
 /// Removes samples whose label set (in any order) repeats an earlier one. Label sets are
-/// hashed order-independently, without copying them; equal hashes are confirmed by
-/// comparing the labels, so a hash collision never drops a series.
+/// hashed order-independently, without copying them (a shared [`LabelSet`]'s hash is
+/// computed once, when it is built); equal hashes are confirmed by comparing the labels,
+/// so a hash collision never drops a series.
 fn dedupe_samples(family: &mut MetricFamily) -> u64 {
     let n = family.samples.len();
     if n < 2 {
         return 0;
     }
-    let hashes: Vec<u64> = family
-        .samples
-        .iter()
-        .map(|s| label_set_hash(&s.labels))
-        .collect();
-    let mut first: HashMap<u64, usize> = HashMap::with_capacity(n);
+    let hashes: Vec<u64> = family.samples.iter().map(label_set_hash).collect();
+    let mut first: HashMap<u64, usize, BuildHasherDefault<Prehashed>> =
+        HashMap::with_capacity_and_hasher(n, Default::default());
     let mut keep = vec![true; n];
     for i in 0..n {
         match first.get(&hashes[i]) {
@@ -63,14 +63,15 @@ fn dedupe_samples(family: &mut MetricFamily) -> u64 {
                 first.insert(hashes[i], i);
             }
             Some(&j) => {
-                let labels = &family.samples[i].labels;
+                let sample = &family.samples[i];
                 keep[i] = !(j..i).any(|k| {
-                    keep[k]
-                        && hashes[k] == hashes[i]
-                        && same_labels(&family.samples[k].labels, labels)
+                    keep[k] && hashes[k] == hashes[i] && same_labels(&family.samples[k], sample)
                 });
             }
         }
+    }
+    if keep.iter().all(|&k| k) {
+        return 0;
     }
     let mut idx = 0;
     family.samples.retain(|_| {
@@ -80,20 +81,45 @@ fn dedupe_samples(family: &mut MetricFamily) -> u64 {
     (n - family.samples.len()) as u64
 }
 
-/// A hash of a label set that does not depend on the order of its pairs.
-fn label_set_hash(labels: &[Label]) -> u64 {
-    labels
-        .iter()
-        .fold(labels.len() as u64, |acc, (name, value)| {
-            let mut h = DefaultHasher::new();
-            (name.as_ref(), value.as_str()).hash(&mut h);
-            acc.wrapping_add(h.finish())
-        })
+/// A hash of a sample's label set that does not depend on the order of its pairs.
+fn label_set_hash(s: &Sample) -> u64 {
+    let shared = s.shared.as_ref().map_or(0, |set| set.hash_sum());
+    s.labels.iter().fold(
+        (s.label_count() as u64).wrapping_add(shared),
+        |acc, (n, v)| acc.wrapping_add(pair_hash(n, v)),
+    )
 }
 
-/// True when both sets hold the same pairs (label names are unique within a set).
-fn same_labels(a: &[Label], b: &[Label]) -> bool {
-    a.len() == b.len() && a.iter().all(|pair| b.contains(pair))
+/// True when both samples have the same pairs (label names are unique within a set).
+fn same_labels(a: &Sample, b: &Sample) -> bool {
+    if a.label_count() != b.label_count() {
+        return false;
+    }
+    match (&a.shared, &b.shared) {
+        (Some(x), Some(y)) if Arc::ptr_eq(x, y) => a.labels.iter().all(|p| b.labels.contains(p)),
+        _ => a.label_pairs().all(|p| b.label_pairs().any(|q| q == p)),
+    }
+}
+
+/// Keys already hashed (label-set hashes) are used as they are.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys are hashed here; fold anything else in.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 #[cfg(test)]
@@ -139,6 +165,35 @@ mod tests {
         assert_eq!(out[0].samples.len(), 11);
         assert_eq!(dropped.duplicate_series, 90);
         assert!(out[0].samples.iter().all(|s| s.value >= 0.0));
+    }
+
+    #[test]
+    fn shared_and_own_labels_dedupe_as_one_set() {
+        use crate::exposition::LabelSet;
+        let pair = |n: &'static str, v: &str| (Cow::Borrowed(n), v.to_owned());
+        let set = LabelSet::new(vec![pair("a", "1"), pair("b", "2")]);
+        let other = LabelSet::new(vec![pair("b", "2"), pair("a", "1")]);
+        let mut f = MetricFamily::gauge("node_x", "x");
+        f.push_shared(&set, 1.0);
+        f.push_shared(&set, 2.0); // the same set again
+        f.push_shared(&other, 3.0); // equal pairs in another set
+        f.push(&[("b", "2"), ("a", "1")], 4.0); // equal pairs, owned
+        f.push(&[("a", "1")], 5.0);
+        f.samples.push(Sample {
+            labels: vec![pair("c", "3")],
+            shared: Some(set.clone()),
+            value: 6.0,
+        });
+        f.samples.push(Sample {
+            labels: vec![pair("c", "4")],
+            shared: Some(set.clone()),
+            value: 7.0,
+        });
+        f.push(&[("c", "3"), ("b", "2"), ("a", "1")], 8.0);
+        let (out, dropped) = normalize(vec![f]);
+        let values: Vec<f64> = out[0].samples.iter().map(|s| s.value).collect();
+        assert_eq!(values, [1.0, 5.0, 6.0, 7.0]);
+        assert_eq!(dropped.duplicate_series, 4);
     }
 
     #[test]

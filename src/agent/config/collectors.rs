@@ -24,6 +24,8 @@ pub struct CollectorSettings {
     /// node_exporter's `--collector.textfile.directory`; none by default, as upstream.
     pub textfile_directory: Option<PathBuf>,
     pub textfile_max_file_bytes: u64,
+    /// The containers collector's settings (`--collector.containers.*`).
+    pub containers: containers::ContainersSettings,
 }
 
 impl Default for CollectorSettings {
@@ -41,6 +43,7 @@ impl Default for CollectorSettings {
             vmstat_fields: re(defaults::VMSTAT_FIELDS),
             textfile_directory: None,
             textfile_max_file_bytes: defaults::TEXTFILE_MAX_FILE_BYTES,
+            containers: containers::ContainersSettings::default(),
         }
     }
 }
@@ -134,6 +137,7 @@ pub(super) fn settings(f: &mut Flags, c: CollectorsFile) -> Result<CollectorSett
                 .unwrap_or(defaults::TEXTFILE_MAX_FILE_BYTES),
             TEXTFILE_MAX,
         )?,
+        containers: super::containers::settings(&mut f.containers, c.containers)?,
     })
 }
 

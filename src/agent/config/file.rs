@@ -221,6 +221,8 @@ pub struct CollectorsFile {
     pub vmstat: FieldsFile,
     #[serde(default)]
     pub textfile: TextfileFile,
+    #[serde(default)]
+    pub containers: super::containers::ContainersFile,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -278,4 +278,7 @@ pub struct Flags {
         env = "NODEPULSE_COLLECTOR_TEXTFILE_MAX_FILE_BYTES"
     )]
     pub textfile_max_file_bytes: Option<u64>,
+
+    #[command(flatten)]
+    pub containers: super::containers::ContainersFlags,
 }

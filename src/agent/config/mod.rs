@@ -3,6 +3,7 @@
 //! code uses. Bad values fail at start-up with a message that names the key and flag.
 
 mod collectors;
+mod containers;
 mod file;
 mod flags;
 mod logs;

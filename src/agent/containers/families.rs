@@ -5,10 +5,11 @@
 //! cAdvisor's emission rules (usage only when > 0, CFS series only with a quota, network
 //! only on the pod's sandbox).
 
+use super::labels::RowSets;
 use super::netdev::IfaceStats;
 use super::stats::{spec_memory_value, ContainerStats, Spec};
-use crate::exposition::{Label, MetricFamily, MetricType};
-use std::borrow::Cow;
+use crate::exposition::{LabelSet, MetricFamily, MetricType};
+use std::sync::Arc;
 
 /// The kubelet's label values of one cgroup's series.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -31,26 +32,6 @@ pub struct Row {
 }
 
 impl Row {
-    /// The six labels, sorted, with `extra` (if any) in its sorted place.
-    fn labels(&self, extra: Option<(&'static str, &str)>) -> Vec<Label> {
-        let l = &self.labels;
-        let mut out: Vec<Label> = Vec::with_capacity(7);
-        let mut push = |n: &'static str, v: &str| out.push((Cow::Borrowed(n), v.to_owned()));
-        push("container", &l.container);
-        if let Some((n @ ("cpu" | "device"), v)) = extra {
-            push(n, v);
-        }
-        push("id", &l.id);
-        push("image", &l.image);
-        if let Some((n @ "interface", v)) = extra {
-            push(n, v);
-        }
-        push("name", &l.name);
-        push("namespace", &l.namespace);
-        push("pod", &l.pod);
-        out
-    }
-
     fn cfs(&self) -> bool {
         self.spec.cpu.is_some_and(|c| c.quota_us != 0)
     }
@@ -89,20 +70,19 @@ const SIMPLE: &[(&str, &str, MetricType, Value)] = &[
     ("container_threads", "Number of threads running inside the container", Gauge, |r| Some(r.stats.threads? as f64)),
 ];
 
-type IoValue = fn(&super::stats::DeviceIo) -> u64;
+/// A family with one series per row and device (or interface): name, HELP, value.
+type PerItem<T> = (&'static str, &'static str, fn(&T) -> u64);
 
 #[rustfmt::skip]
-const FS: &[(&str, &str, IoValue)] = &[
+const FS: &[PerItem<super::stats::DeviceIo>] = &[
     ("container_fs_reads_bytes_total", "Cumulative count of bytes read", |d| d.read_bytes),
     ("container_fs_writes_bytes_total", "Cumulative count of bytes written", |d| d.write_bytes),
     ("container_fs_reads_total", "Cumulative count of reads completed", |d| d.reads),
     ("container_fs_writes_total", "Cumulative count of writes completed", |d| d.writes),
 ];
 
-type NetValue = fn(&IfaceStats) -> u64;
-
 #[rustfmt::skip]
-const NET: &[(&str, &str, NetValue)] = &[
+const NET: &[PerItem<IfaceStats>] = &[
     ("container_network_receive_bytes_total", "Cumulative count of bytes received", |i| i.rx_bytes),
     ("container_network_receive_packets_total", "Cumulative count of packets received", |i| i.rx_packets),
     ("container_network_receive_errors_total", "Cumulative count of errors encountered while receiving", |i| i.rx_errors),
@@ -113,23 +93,16 @@ const NET: &[(&str, &str, NetValue)] = &[
     ("container_network_transmit_packets_dropped_total", "Cumulative count of packets dropped while transmitting", |i| i.tx_dropped),
 ];
 
-/// Appends every family for `rows`; `now` (unix seconds) is `container_last_seen`, and
-/// `device` names a block device by major:minor (`/dev/vda`, "" when unknown).
-pub fn emit(
-    rows: &[Row],
-    now: i64,
-    device: &dyn Fn(u32, u32) -> String,
-    out: &mut Vec<MetricFamily>,
-) {
+/// Appends every family for `rows`, labelled with their `sets` (same order, see
+/// [`super::labels`]); `now` (unix seconds) is `container_last_seen`.
+pub fn emit(rows: &[Row], sets: &[RowSets], now: i64, out: &mut Vec<MetricFamily>) {
     let mut usage = MetricFamily::counter(
         "container_cpu_usage_seconds_total",
         "Cumulative cpu time consumed in seconds.",
     );
-    for r in rows {
+    for (r, l) in rows.iter().zip(sets) {
         match &r.stats.cpu {
-            Some(c) if c.usage_ns > 0 => {
-                usage.push_labels(r.labels(Some(("cpu", "total"))), c.usage_ns as f64 / NS)
-            }
+            Some(c) if c.usage_ns > 0 => usage.push_shared(&l.cpu_total, c.usage_ns as f64 / NS),
             _ => {}
         }
     }
@@ -137,9 +110,9 @@ pub fn emit(
     for (name, help, kind, value) in SIMPLE {
         let mut f = MetricFamily::new(*name, *help, *kind);
         f.samples.reserve(rows.len());
-        for r in rows {
+        for (r, l) in rows.iter().zip(sets) {
             if let Some(v) = value(r) {
-                f.push_labels(r.labels(None), v);
+                f.push_shared(&l.base, v);
             }
         }
         out.push(f);
@@ -148,41 +121,32 @@ pub fn emit(
         "container_last_seen",
         "Last time a container was seen by the exporter",
     );
-    for r in rows {
-        seen.push_labels(r.labels(None), now as f64);
+    seen.samples.reserve(rows.len());
+    for l in sets {
+        seen.push_shared(&l.base, now as f64);
     }
     out.push(seen);
-    emit_fs(rows, device, out);
-    emit_net(rows, out);
+    emit_per(rows, sets, FS, |r| &r.stats.io, |l| &l.devices, out);
+    emit_per(rows, sets, NET, |r| &r.net, |l| &l.interfaces, out);
 }
 
-fn emit_fs(rows: &[Row], device: &dyn Fn(u32, u32) -> String, out: &mut Vec<MetricFamily>) {
-    let mut families: Vec<MetricFamily> = FS
-        .iter()
-        .map(|(n, h, _)| MetricFamily::counter(*n, *h))
-        .collect();
-    for r in rows {
-        for d in &r.stats.io {
-            let dev = device(d.major, d.minor);
-            for (f, (_, _, value)) in families.iter_mut().zip(FS) {
-                f.push_labels(r.labels(Some(("device", &dev))), value(d) as f64);
+/// Families with one series per row and device (or interface): `items` of a row and
+/// their sets, in the same order.
+fn emit_per<T>(
+    rows: &[Row],
+    sets: &[RowSets],
+    families: &[PerItem<T>],
+    items: impl Fn(&Row) -> &Vec<T>,
+    item_sets: impl Fn(&RowSets) -> &Vec<Arc<LabelSet>>,
+    out: &mut Vec<MetricFamily>,
+) {
+    for (name, help, value) in families {
+        let mut f = MetricFamily::counter(*name, *help);
+        for (r, l) in rows.iter().zip(sets) {
+            for (item, set) in items(r).iter().zip(item_sets(l)) {
+                f.push_shared(set, value(item) as f64);
             }
         }
+        out.push(f);
     }
-    out.extend(families);
-}
-
-fn emit_net(rows: &[Row], out: &mut Vec<MetricFamily>) {
-    let mut families: Vec<MetricFamily> = NET
-        .iter()
-        .map(|(n, h, _)| MetricFamily::counter(*n, *h))
-        .collect();
-    for r in rows {
-        for i in &r.net {
-            for (f, (_, _, value)) in families.iter_mut().zip(NET) {
-                f.push_labels(r.labels(Some(("interface", &i.name))), value(i) as f64);
-            }
-        }
-    }
-    out.extend(families);
 }

@@ -6,6 +6,9 @@
 
 use super::files::Errors;
 use super::names::{self, Qos};
+use rustix::fd::{AsFd, OwnedFd};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, RawDir};
+use std::mem::MaybeUninit;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
@@ -112,13 +115,15 @@ pub struct PodCg {
 /// Every pod below `root`, sorted by path, each with its containers sorted by path.
 pub fn walk(root: &Path, limits: &WalkLimits, errors: &Errors) -> Vec<PodCg> {
     let mut pods = Vec::new();
-    descend(root, "", 0, limits, errors, &mut pods);
+    if let Ok(dir) = open_dir(rustix::fs::CWD, root) {
+        descend(&dir, "", 0, limits, errors, &mut pods);
+    }
     pods.sort_by(|a, b| a.rel.cmp(&b.rel));
     pods
 }
 
 fn descend(
-    dir: &Path,
+    dir: &OwnedFd,
     rel: &str,
     depth: usize,
     limits: &WalkLimits,
@@ -126,34 +131,34 @@ fn descend(
     pods: &mut Vec<PodCg>,
 ) {
     for (name, ino) in subdirs(dir) {
+        let pod = names::pod(&name);
+        let deeper = depth + 1 < limits.max_depth && (depth == 0 || names::may_hold_pods(&name));
+        if pod.is_none() && !deeper {
+            continue;
+        }
+        if pod.is_some() && pods.len() >= limits.max_pods {
+            errors.over_limit.fetch_add(1, Ordering::Relaxed);
+            continue;
+        }
+        // Relative to the open parent: no path walk from the root. Gone meanwhile: skipped.
+        let Ok(child) = open_dir(dir, &name) else {
+            continue;
+        };
         let child_rel = join(rel, &name);
-        if let Some((uid, qos)) = names::pod(&name) {
-            if pods.len() >= limits.max_pods {
-                errors.over_limit.fetch_add(1, Ordering::Relaxed);
-                continue;
-            }
-            let containers = containers(&dir.join(&name), &child_rel, limits, errors);
-            pods.push(PodCg {
+        match pod {
+            Some((uid, qos)) => pods.push(PodCg {
                 uid,
                 qos,
+                containers: containers(&child, &child_rel, limits, errors),
                 rel: child_rel,
                 ino,
-                containers,
-            });
-        } else if depth + 1 < limits.max_depth && (depth == 0 || names::may_hold_pods(&name)) {
-            descend(
-                &dir.join(&name),
-                &child_rel,
-                depth + 1,
-                limits,
-                errors,
-                pods,
-            );
+            }),
+            None => descend(&child, &child_rel, depth + 1, limits, errors, pods),
         }
     }
 }
 
-fn containers(dir: &Path, rel: &str, limits: &WalkLimits, errors: &Errors) -> Vec<ContainerCg> {
+fn containers(dir: &OwnedFd, rel: &str, limits: &WalkLimits, errors: &Errors) -> Vec<ContainerCg> {
     let mut out: Vec<ContainerCg> = Vec::new();
     for (name, ino) in subdirs(dir) {
         let Some(id) = names::container(&name) else {
@@ -173,15 +178,34 @@ fn containers(dir: &Path, rel: &str, limits: &WalkLimits, errors: &Errors) -> Ve
     out
 }
 
-/// Names and inodes of the subdirectories of `dir` (none when it is unreadable or gone).
-fn subdirs(dir: &Path) -> impl Iterator<Item = (String, u64)> {
-    use std::os::unix::fs::DirEntryExt;
-    std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .filter_map(|e| Some((e.file_name().into_string().ok()?, e.ino())))
+fn open_dir(at: impl AsFd, path: impl rustix::path::Arg) -> rustix::io::Result<OwnedFd> {
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    rustix::fs::openat(at, path, flags, Mode::empty())
+}
+
+/// Names and inodes of the subdirectories of `dir`. Entries are read with getdents64
+/// into one buffer: a cgroup directory lists dozens of control files, and only its
+/// subdirectories cost an allocation. An unreadable directory lists nothing.
+fn subdirs(dir: &OwnedFd) -> Vec<(String, u64)> {
+    let mut buf = [MaybeUninit::<u8>::uninit(); 8192];
+    let mut entries = RawDir::new(dir, &mut buf);
+    let mut out = Vec::new();
+    while let Some(Ok(entry)) = entries.next() {
+        let name = entry.file_name();
+        let is_dir = match entry.file_type() {
+            FileType::Directory => true,
+            // No d_type from this filesystem: ask.
+            FileType::Unknown => rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
+                .is_ok_and(|st| FileType::from_raw_mode(st.st_mode) == FileType::Directory),
+            _ => false,
+        };
+        match name.to_str() {
+            Ok("." | "..") | Err(_) => {}
+            Ok(name) if is_dir => out.push((name.to_owned(), entry.ino())),
+            Ok(_) => {}
+        }
+    }
+    out
 }
 
 fn join(rel: &str, name: &str) -> String {

@@ -6,10 +6,12 @@
 //!
 //! Data flow: [`layout`] finds pod and container cgroups ─▶ [`scrape`] names them
 //! ([`naming`]) and reads [`v2`] / [`v1`] files ([`files`]) into [`stats`], limits
-//! through [`spec_cache`], the sandbox's network ([`netdev`]) ─▶ [`families`].
+//! through [`spec_cache`], the sandbox's network ([`netdev`]) ─▶ [`families`], each
+//! cgroup's series sharing label sets kept between scrapes ([`labels`]).
 
 pub mod families;
 pub mod files;
+pub mod labels;
 pub mod layout;
 pub mod logdir;
 pub mod names;
@@ -26,6 +28,7 @@ use crate::agent::node::{CollectError, Collector, HostPaths};
 use crate::exposition::MetricFamily;
 use families::Row;
 use files::Errors;
+use labels::LabelCache;
 use layout::{Hierarchy, WalkLimits};
 use naming::ContainerNames;
 use open_files::{DirCache, FdBudget};
@@ -73,6 +76,7 @@ pub struct ContainersCollector {
     limits: WalkLimits,
     specs: Mutex<SpecCache>,
     dirs: Mutex<DirCache>,
+    labels: Mutex<LabelCache>,
     errors: Errors,
 }
 
@@ -93,6 +97,7 @@ impl ContainersCollector {
             limits: settings.limits,
             specs: Mutex::new(SpecCache::new(settings.spec_refresh)),
             dirs: Mutex::new(DirCache::new(FdBudget::new(settings.max_open_files))),
+            labels: Mutex::default(),
             errors: Errors::default(),
         }
     }
@@ -190,9 +195,13 @@ impl Collector for ContainersCollector {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
-        let devices = std::cell::RefCell::new(HashMap::new());
-        let device = |major, minor| self.device_name(&mut devices.borrow_mut(), major, minor);
-        families::emit(&rows, now, &device, out);
+        let mut devices = HashMap::new();
+        let mut device = |major, minor| self.device_name(&mut devices, major, minor);
+        let mut labels = self.labels.lock().unwrap_or_else(|e| e.into_inner());
+        let sets = labels.sets(&rows, &mut device);
+        labels.sweep();
+        drop(labels);
+        families::emit(&rows, &sets, now, out);
         self.own_families(&rows, out);
         Ok(())
     }

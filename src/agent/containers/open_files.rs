@@ -13,15 +13,16 @@
 //! ENODEV once the file is gone) is closed and the file opened afresh.
 //!
 //! Bound: the open files held are limited by a setting and by half of the soft
-//! RLIMIT_NOFILE (room for the rest of the agent), which is first raised to the hard
-//! limit, as Go programs such as cAdvisor do at start (systemd's default soft limit,
-//! 1024, is kept low only for programs using select(2)). Beyond it, cgroups and files are
+//! RLIMIT_NOFILE (room for the rest of the agent). The agent raises that soft limit to
+//! the hard one at start ([`raise_nofile_limit`], called by the binary, as Go programs
+//! such as cAdvisor do; systemd's default soft limit, 1024, is kept low only for programs
+//! using select(2)); the collector only reads it. Beyond the bound, cgroups and files are
 //! read the uncached way (open, read, close) and counted in [`FdBudget::uncached`].
 
 use super::files::CgroupDir;
 use super::v1::V1Dirs;
+use fnv::FnvHashMap;
 use rustix::fd::OwnedFd;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -35,10 +36,9 @@ pub struct FdBudget {
 }
 
 impl FdBudget {
-    /// A budget of `max` files, at most half of the soft RLIMIT_NOFILE (raised to the
-    /// hard limit first).
+    /// A budget of `max` files, at most half of the soft RLIMIT_NOFILE in force.
     pub fn new(max: usize) -> Arc<Self> {
-        Self::exact(max.min(raise_nofile() / 2))
+        Self::exact(max.min(soft_nofile() / 2))
     }
 
     /// A budget of exactly `max` files.
@@ -76,23 +76,35 @@ impl FdBudget {
     }
 }
 
-/// Raises the soft RLIMIT_NOFILE to the hard limit; returns the soft limit now in force.
-fn raise_nofile() -> usize {
-    // SAFETY: getrlimit and setrlimit only read or write the struct they are given.
+/// RLIMIT_NOFILE (soft, hard), `None` when it cannot be read.
+fn nofile() -> Option<libc::rlimit> {
+    // SAFETY: getrlimit only writes the struct it is given.
     let mut limit: libc::rlimit = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
-        return 1024;
-    }
+    (unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0).then_some(limit)
+}
+
+/// The soft RLIMIT_NOFILE in force (1024, the usual default, if it cannot be read).
+fn soft_nofile() -> usize {
+    nofile().map_or(1024, |l| usize::try_from(l.rlim_cur).unwrap_or(usize::MAX))
+}
+
+/// Raises the process's soft RLIMIT_NOFILE to its hard limit and returns the soft limit
+/// now in force. A process-wide change: the agent's start-up calls it, once, before the
+/// collectors are built.
+pub fn raise_nofile_limit() -> std::io::Result<u64> {
+    let mut limit = nofile().ok_or_else(std::io::Error::last_os_error)?;
     if limit.rlim_cur < limit.rlim_max {
         let raised = libc::rlimit {
             rlim_cur: limit.rlim_max,
             rlim_max: limit.rlim_max,
         };
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
-            limit.rlim_cur = limit.rlim_max;
+        // SAFETY: setrlimit only reads the struct it is given.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } != 0 {
+            return Err(std::io::Error::last_os_error());
         }
+        limit = raised;
     }
-    usize::try_from(limit.rlim_cur).unwrap_or(usize::MAX)
+    Ok(limit.rlim_cur)
 }
 
 /// The files of one cached directory, kept open (by name) within the budget.
@@ -175,7 +187,9 @@ struct Entry {
 /// Open cgroups by path below the hierarchy root.
 pub struct DirCache {
     budget: Arc<FdBudget>,
-    entries: HashMap<String, Entry>,
+    /// FNV: the keys are this node's own cgroup paths (no hash flooding to fear), hashed
+    /// several hundred times a scrape.
+    entries: FnvHashMap<String, Entry>,
     /// The last cgroup opened beyond the budget: dropped (closed) at the next open.
     scratch: Option<Dirs>,
     generation: u64,
@@ -185,7 +199,7 @@ impl DirCache {
     pub fn new(budget: Arc<FdBudget>) -> Self {
         DirCache {
             budget,
-            entries: HashMap::new(),
+            entries: FnvHashMap::default(),
             scratch: None,
             generation: 0,
         }

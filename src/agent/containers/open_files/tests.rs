@@ -112,5 +112,21 @@ fn a_gone_cgroup_is_none_and_a_failing_held_file_is_reopened() {
 fn the_budget_is_bounded_by_the_descriptor_limit() {
     let budget = FdBudget::new(usize::MAX);
     assert!(budget.take(1));
-    assert!(budget.left.load(Ordering::Relaxed) < raise_nofile() / 2);
+    assert!(budget.left.load(Ordering::Relaxed) < soft_nofile() / 2);
+}
+
+#[test]
+fn the_collector_reads_the_limit_and_start_up_raises_it() {
+    let before = nofile().unwrap();
+    let _budget = FdBudget::new(8192);
+    let same = nofile().unwrap();
+    assert_eq!(
+        (same.rlim_cur, same.rlim_max),
+        (before.rlim_cur, before.rlim_max),
+        "a budget changes no limit"
+    );
+    let now = raise_nofile_limit().unwrap();
+    let after = nofile().unwrap();
+    assert_eq!(after.rlim_cur, after.rlim_max, "soft raised to hard");
+    assert_eq!(after.rlim_cur, now);
 }

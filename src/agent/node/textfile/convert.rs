@@ -141,6 +141,7 @@ fn owned_sample(s: &ParsedSample) -> Sample {
         .collect();
     Sample {
         labels,
+        shared: None,
         value: s.value,
     }
 }
