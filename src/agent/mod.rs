@@ -19,6 +19,7 @@ use logs::pipeline::{Pipeline, PipelineMetrics};
 use node::Collector;
 use selfstats::SelfStats;
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::net::TcpListener;
@@ -33,6 +34,9 @@ pub struct Agent {
     kube: Option<kube::KubeMetrics>,
     /// cAdvisor's container_* families, unless `--collectors.disable=containers`.
     containers: Option<ContainersCollector>,
+    /// The last body's size: the next one is allocated at once (a node's containers make
+    /// it megabytes; growing a small buffer there copies it several times).
+    last_body_len: AtomicUsize,
 }
 
 impl Agent {
@@ -52,6 +56,7 @@ impl Agent {
                     &config.collectors.containers,
                 )
             }),
+            last_body_len: AtomicUsize::new(0),
         }
     }
 
@@ -101,7 +106,8 @@ impl Agent {
             .value(start.elapsed().as_secs_f64()),
         );
         let (families, mut dropped) = normalize(families);
-        let mut body = Vec::with_capacity(64 * 1024);
+        let hint = self.last_body_len.load(Ordering::Relaxed);
+        let mut body = Vec::with_capacity((hint + hint / 8).max(64 * 1024));
         encode_families(&families, format, &mut body);
         // kube_pod_*: a section encoded once per change of the pod cache.
         if let Some(kube) = &self.kube {
@@ -111,6 +117,7 @@ impl Agent {
             dropped.type_conflicts += pods.dropped.type_conflicts;
         }
         finish(format, &mut body);
+        self.last_body_len.store(body.len(), Ordering::Relaxed);
         self.stats.record_scrape(dropped);
         body
     }

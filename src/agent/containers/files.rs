@@ -120,9 +120,9 @@ fn read_at_0(fd: &OwnedFd, buf: &mut Vec<u8>) -> io::Result<()> {
 
 /// A file holding one number; `max` (no limit) reads as `u64::MAX`.
 pub fn single(text: &str) -> Result<u64, String> {
-    match text.trim() {
+    match text.trim_ascii() {
         "max" => Ok(u64::MAX),
-        t => t.parse().map_err(|_| format!("not a number: {t:?}")),
+        t => decimal(t).ok_or_else(|| format!("not a number: {t:?}")),
     }
 }
 
@@ -134,25 +134,80 @@ pub fn signed(text: &str) -> Result<i64, String> {
 
 /// `key value` lines (cpu.stat, memory.stat, memory.events, cpuacct.stat, ...): calls
 /// `each(key, value)` for every line; a line that is not `word number` is an error.
+/// One pass over the bytes, no line splitting: memory.stat has ~40 lines and is read for
+/// every cgroup on every scrape.
 pub fn keyed(text: &str, mut each: impl FnMut(&str, u64)) -> Result<(), String> {
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let mut f = line.split_ascii_whitespace();
-        let (Some(key), Some(value), None) = (f.next(), f.next(), f.next()) else {
-            return Err(format!("not a `key value` line: {line:?}"));
-        };
-        let value = value
-            .parse()
-            .map_err(|_| format!("not a number in {line:?}"))?;
-        each(key, value);
+    let b = text.as_bytes();
+    let blank = |c: u8| c.is_ascii_whitespace() && c != b'\n';
+    let mut i = 0;
+    loop {
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1; // blank lines and indentation
+        }
+        if i == b.len() {
+            return Ok(());
+        }
+        let start = i;
+        while i < b.len() && !b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let key_end = i;
+        while i < b.len() && blank(b[i]) {
+            i += 1;
+        }
+        let (digits, mut value) = (i, 0u64);
+        while i < b.len() && b[i].is_ascii_digit() {
+            let digit = u64::from(b[i] - b'0');
+            let Some(v) = value.checked_mul(10).and_then(|v| v.checked_add(digit)) else {
+                return Err(format!("not a number in {:?}", line_at(text, start)));
+            };
+            value = v;
+            i += 1;
+        }
+        let value_end = i;
+        while i < b.len() && blank(b[i]) {
+            i += 1;
+        }
+        if (i < b.len() && b[i] != b'\n') || digits == value_end {
+            let line = line_at(text, start);
+            // A third field, or no value: not `key value`; else a bad number.
+            let fields = line.split_ascii_whitespace().count();
+            return Err(if fields != 2 {
+                format!("not a `key value` line: {line:?}")
+            } else {
+                format!("not a number in {line:?}")
+            });
+        }
+        each(&text[start..key_end], value);
     }
-    Ok(())
+}
+
+/// The line of `text` that starts at byte `start`, trimmed (for error messages).
+fn line_at(text: &str, start: usize) -> &str {
+    let rest = &text[start..];
+    rest[..rest.find('\n').unwrap_or(rest.len())].trim_ascii()
+}
+
+/// An unsigned decimal number (digits only, no overflow).
+pub fn decimal(s: &str) -> Option<u64> {
+    if s.is_empty() {
+        return None;
+    }
+    s.bytes().try_fold(0u64, |acc, b| {
+        let digit = b.wrapping_sub(b'0');
+        (digit < 10).then_some(())?;
+        acc.checked_mul(10)?.checked_add(u64::from(digit))
+    })
 }
 
 /// `cgroup.procs`: one pid per line.
 pub fn pids(text: &str) -> Result<Vec<u32>, String> {
     text.lines()
         .filter(|l| !l.is_empty())
-        .map(|l| l.trim().parse().map_err(|_| format!("not a pid: {l:?}")))
+        .map(|l| {
+            let pid = decimal(l.trim_ascii()).and_then(|p| u32::try_from(p).ok());
+            pid.ok_or_else(|| format!("not a pid: {l:?}"))
+        })
         .collect()
 }
 
@@ -180,6 +235,21 @@ mod tests {
         assert!(keyed("a -1\n", |_, _| {}).is_err());
         assert_eq!(pids("12\n345\n"), Ok(vec![12, 345]));
         assert!(pids("12\nx\n").is_err());
+        assert!(pids("4294967296\n").is_err(), "beyond u32");
+        assert_eq!(decimal("18446744073709551615"), Some(u64::MAX));
+        assert_eq!(decimal("18446744073709551616"), None, "overflow");
+        for bad in ["", "-1", "1.5", "1 ", "x"] {
+            assert_eq!(decimal(bad), None, "{bad:?}");
+        }
+        let mut last = None;
+        keyed("  anon   7 \r\n\n\tfile\t8\n", |k, v| {
+            last = Some((k.to_owned(), v))
+        })
+        .unwrap();
+        assert_eq!(last, Some(("file".to_owned(), 8)));
+        assert!(keyed("anon 7x\n", |_, _| {})
+            .unwrap_err()
+            .contains("not a number"));
     }
 
     #[test]

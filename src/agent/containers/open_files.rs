@@ -111,6 +111,9 @@ pub fn raise_nofile_limit() -> std::io::Result<u64> {
 pub struct Held {
     budget: Arc<FdBudget>,
     files: Mutex<Vec<(Box<str>, OwnedFd)>>,
+    /// Where the next look-up starts: files are read in the same order every scrape,
+    /// so the file after the last one read is usually the next asked for.
+    next: AtomicUsize,
 }
 
 impl Held {
@@ -118,6 +121,7 @@ impl Held {
         Held {
             budget,
             files: Mutex::new(Vec::new()),
+            next: AtomicUsize::new(0),
         }
     }
 
@@ -125,7 +129,11 @@ impl Held {
     /// read failed (the file is then closed, to be opened afresh).
     pub fn read<T, E>(&self, name: &str, read: impl FnOnce(&OwnedFd) -> Result<T, E>) -> Option<T> {
         let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
-        let i = files.iter().position(|(n, _)| &**n == name)?;
+        let (n, start) = (files.len(), self.next.load(Ordering::Relaxed));
+        let i = (start..start + n)
+            .map(|k| k % n)
+            .find(|&i| &*files[i].0 == name)?;
+        self.next.store(i + 1, Ordering::Relaxed);
         match read(&files[i].1) {
             Ok(v) => Some(v),
             Err(_) => {
@@ -155,7 +163,8 @@ impl Drop for Held {
 /// The open directories of one cgroup.
 pub enum Dirs {
     V2(CgroupDir),
-    V1(V1Dirs),
+    /// Boxed: five directories, against one.
+    V1(Box<V1Dirs>),
 }
 
 impl Dirs {

@@ -125,7 +125,7 @@ impl Scrape<'_> {
             Hierarchy::V1(roots) => {
                 let dirs = v1_dirs(roots, rel);
                 dirs.memory.as_ref()?;
-                Some(Dirs::V1(dirs))
+                Some(Dirs::V1(Box::new(dirs)))
             }
         })?;
         Some(match dirs {
