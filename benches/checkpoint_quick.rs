@@ -4,7 +4,7 @@
 //! written (what every quick write did before changes.rs); `changes`, the entries
 //! changed since the last durable write (a busy second: 50 files acknowledged) and
 //! nothing else. Each round advances one file's offset, takes the snapshot (under the
-//! store's lock in the agent) and writes `checkpoints.quick.json` (tmp + rename, no
+//! store's lock in the agent) and writes the quick file (a slot written in place, no
 //! fsync). A measurement, not a test: nothing is asserted.
 //!
 //! `cargo bench --bench checkpoint_quick`; `NODEPULSE_BENCH_ENTRIES=N` sets the store's

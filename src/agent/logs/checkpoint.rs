@@ -16,9 +16,11 @@ pub(crate) mod durable;
 mod format;
 pub mod identity;
 mod prune;
+mod quick;
 mod snapshot;
 
 pub use identity::{FileId, Fingerprint, Probe, FINGERPRINT_LEN};
+pub use quick::QuickFile;
 pub use snapshot::{Snapshot, SnapshotWrite};
 
 use changes::Changes;
@@ -105,6 +107,8 @@ impl Entry {
 
 pub struct CheckpointStore {
     dir: PathBuf,
+    /// The quick file (quick.rs), kept open between writes.
+    quick: QuickFile,
     retention: Duration,
     clock: Clock,
     entries: BTreeMap<FileId, Entry>,
@@ -136,6 +140,7 @@ impl CheckpointStore {
         })?;
         let mut store = CheckpointStore {
             dir: data_dir.to_owned(),
+            quick: QuickFile::new(data_dir),
             retention,
             clock,
             entries: BTreeMap::new(),

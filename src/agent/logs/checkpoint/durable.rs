@@ -4,8 +4,8 @@
 //! Writing: temp file in the same directory, write, fsync it, rename it over the stable
 //! file, fsync the directory (so the rename itself survives a power cut).
 //!
-//! Quick writes, after each acknowledged batch, go to `checkpoints.quick.json` (temp file
-//! and rename, no fsync): the page cache survives a process crash (SIGKILL), so they bound
+//! Quick writes, after each acknowledged batch, go to the quick file (two slots written
+//! in turn in place, no fsync: quick.rs): the page cache survives a process crash (SIGKILL), so they bound
 //! what a crash sends again without waiting on the disk, which under I/O load took
 //! seconds and held every line behind it (p99 latency, BENCHMARKS.md). The stable file
 //! is written durably by the timer and at shutdown, and then the quick file is removed.
@@ -34,14 +34,13 @@
 //! positions.yaml full of NUL bytes, PITFALLS 2), and the caller counts it.
 
 use super::format::{self, Quick, Record};
+use super::quick;
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 pub const FILE_NAME: &str = "checkpoints.json";
 pub const TEMP_NAME: &str = "checkpoints.json.tmp";
-pub const QUICK_NAME: &str = "checkpoints.quick.json";
-const QUICK_TEMP_NAME: &str = "checkpoints.quick.json.tmp";
 
 /// What [`recover`] found in the directory.
 #[derive(Debug, Default)]
@@ -66,26 +65,6 @@ pub fn write_atomically(dir: &Path, bytes: &[u8]) -> io::Result<()> {
     drop(file);
     fs::rename(&temp, dir.join(FILE_NAME))?;
     sync_dir(dir)
-}
-
-/// Removes the quick file (a durable write now holds a state at least as new).
-pub fn remove_quick(dir: &Path) -> io::Result<()> {
-    remove_if_there(&dir.join(QUICK_NAME))
-}
-
-/// Replaces `<dir>/checkpoints.quick.json` with `bytes` atomically, without fsync: safe
-/// from a process crash, not from a power cut (see the module's header).
-pub fn write_quick(dir: &Path, bytes: &[u8]) -> io::Result<()> {
-    let temp = dir.join(QUICK_TEMP_NAME);
-    fs::write(&temp, bytes)?;
-    fs::rename(&temp, dir.join(QUICK_NAME))
-}
-
-fn remove_if_there(path: &Path) -> io::Result<()> {
-    match fs::remove_file(path) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-        _ => Ok(()),
-    }
 }
 
 /// Makes a rename (or a new file) in `dir` durable. Shared with the log buffer's spool.
@@ -153,21 +132,16 @@ pub fn recover(dir: &Path, now_unix: u64) -> Recovered {
     out
 }
 
-/// The quick file, if it is there and whole; one that is not (a power cut mid-write)
-/// is removed, and the stable file is read alone.
+/// The quick file, if it is there and whole (quick.rs); one that is not (a power cut
+/// mid-write) is removed, and the stable file is read alone.
 fn read_quick(dir: &Path) -> Option<Quick> {
-    let quick = dir.join(QUICK_NAME);
-    let read = match fs::read(&quick) {
-        Ok(bytes) => format::decode_quick(&bytes).map_err(|e| e.to_string()),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
-        Err(e) => Err(e.to_string()),
-    };
-    match read {
+    let bytes = quick::read(dir)?;
+    match format::decode_quick(&bytes) {
         Ok(q) => Some(q),
         Err(error) => {
-            tracing::warn!(path = %quick.display(), %error, "Discarded a quick checkpoint write cut short; reading the durable one.");
-            if let Err(error) = fs::remove_file(&quick) {
-                tracing::warn!(%error, "Could not remove the cut-short quick checkpoint write.");
+            tracing::warn!(dir = %dir.display(), %error, "Discarded a quick checkpoint that does not parse; reading the durable one.");
+            if let Err(error) = quick::remove_slots(dir) {
+                tracing::warn!(%error, "Could not remove the quick checkpoint.");
             }
             None
         }

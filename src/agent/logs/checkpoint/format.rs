@@ -3,9 +3,9 @@
 //! than as a puzzling field error; anything else that does not parse (truncated JSON,
 //! NUL bytes) is corrupt, and the store sets it aside.
 //!
-//! The quick file (`checkpoints.quick.json`) holds either the same whole state, or only
-//! the changes since the stable file: `{"version":1,"kind":"changes","files":[...],
-//! "removed":[ids]}`, applied over the stable file's state at a start ([`apply`]). An
+//! The quick file (quick.rs: the content of its newest slot) holds either the same
+//! whole state, or only the changes since the stable file: `{"version":1,"kind":
+//! "changes","files":[...],"removed":[ids]}`, applied over the stable file's state at a start ([`apply`]). An
 //! older agent refuses the `kind` field, drops the quick file as cut short and reads the
 //! stable file: an older state (lines sent again, none lost).
 

@@ -4,7 +4,7 @@
 //! the store's lock and written without it (blocking I/O); the outcome is handed back
 //! ([`CheckpointStore::written`], [`CheckpointStore::written_durably`]).
 
-use super::{durable, format, CheckpointError, CheckpointStore, Record};
+use super::{durable, format, CheckpointError, CheckpointStore, QuickFile, Record};
 use std::path::{Path, PathBuf};
 
 impl CheckpointStore {
@@ -16,10 +16,13 @@ impl CheckpointStore {
             return Ok(false);
         };
         let result = snapshot.write().and_then(|()| {
-            Snapshot::remove_quick(snapshot.dir()).map_err(|source| CheckpointError::Io {
-                path: snapshot.dir().to_owned(),
-                source,
-            })
+            snapshot
+                .quick()
+                .remove()
+                .map_err(|source| CheckpointError::Io {
+                    path: snapshot.dir().to_owned(),
+                    source,
+                })
         });
         self.written_durably(snapshot.state(), result.is_ok());
         result.map(|()| true)
@@ -38,6 +41,7 @@ impl CheckpointStore {
         self.dirty = false;
         Some(Snapshot::new(
             self.dir.clone(),
+            self.quick.clone(),
             format::encode(self.records()),
             self.last_change(),
         ))
@@ -80,7 +84,12 @@ impl CheckpointStore {
                 format::encode_changes(files, removed)
             }
         };
-        Some(Snapshot::new(self.dir.clone(), bytes, self.last_change()))
+        Some(Snapshot::new(
+            self.dir.clone(),
+            self.quick.clone(),
+            bytes,
+            self.last_change(),
+        ))
     }
 
     /// The outcome of writing a durable [`Snapshot`] (the stable file): on success the
@@ -107,14 +116,20 @@ pub enum SnapshotWrite {
 /// The checkpoint file's next content, to be written with no lock held (blocking I/O).
 pub struct Snapshot {
     dir: PathBuf,
+    quick: QuickFile,
     bytes: Vec<u8>,
     /// The number of the store's last change it holds (changes.rs).
     state: u64,
 }
 
 impl Snapshot {
-    pub(super) fn new(dir: PathBuf, bytes: Vec<u8>, state: u64) -> Self {
-        Snapshot { dir, bytes, state }
+    pub(super) fn new(dir: PathBuf, quick: QuickFile, bytes: Vec<u8>, state: u64) -> Self {
+        Snapshot {
+            dir,
+            quick,
+            bytes,
+            state,
+        }
     }
 
     /// What to hand [`CheckpointStore::written_durably`] once written durably.
@@ -137,11 +152,11 @@ impl Snapshot {
         durable::write_atomically(&self.dir, &self.bytes).map_err(|e| self.error(e))
     }
 
-    /// Writes the quick file ([`durable::write_quick`]): safe from a process crash,
-    /// not from a power cut, and no wait on the disk; [`Snapshot::write`] later makes
-    /// the state durable.
+    /// Writes the quick file ([`QuickFile::write`]): safe from a process crash, not
+    /// from a power cut, and no wait on the disk; [`Snapshot::write`] later makes the
+    /// state durable.
     pub fn write_quick(&self) -> Result<(), CheckpointError> {
-        durable::write_quick(&self.dir, &self.bytes).map_err(|e| self.error(e))
+        self.quick.write(&self.bytes).map_err(|e| self.error(e))
     }
 
     pub fn write_as(&self, how: SnapshotWrite) -> Result<(), CheckpointError> {
@@ -151,9 +166,10 @@ impl Snapshot {
         }
     }
 
-    /// Removes the quick file once a durable write holds a state at least as new.
-    pub fn remove_quick(dir: &Path) -> std::io::Result<()> {
-        durable::remove_quick(dir)
+    /// The store's quick file: removed by the caller once a durable write holds a
+    /// state at least as new ([`QuickFile::remove`]).
+    pub fn quick(&self) -> &QuickFile {
+        &self.quick
     }
 
     pub fn dir(&self) -> &Path {

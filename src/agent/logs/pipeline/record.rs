@@ -134,6 +134,11 @@ impl<'a> RecordView<'a> {
         Pairs(self.metadata_block)
     }
 
+    /// The metadata block without its length prefix (equal bytes: the same pairs).
+    pub fn metadata_block(&self) -> &'a [u8] {
+        self.metadata_block
+    }
+
     /// The metadata pairs as the bytes they are (checked UTF-8), without a `str`.
     pub fn metadata_bytes(&self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> + 'a {
         let mut block = self.metadata_block;

@@ -21,6 +21,12 @@ pub trait PushEntry {
     /// checking each short string again cost more than writing it); names are
     /// sanitized like label names when written.
     fn metadata(&self) -> impl Iterator<Item = (&[u8], &[u8])>;
+    /// Bytes equal for two entries only when their metadata are equal (a record's
+    /// metadata block): a run of such entries has its metadata encoded once. `None`:
+    /// every entry's is encoded.
+    fn metadata_key(&self) -> Option<&[u8]> {
+        None
+    }
 }
 
 /// One stream of a request: its rendered label set (`{a="b"}`) and its entries in
@@ -33,20 +39,63 @@ pub struct StreamEntries<'a, E> {
 /// Appends the uncompressed `PushRequest` of `streams` to `out`.
 pub fn write_push<E: PushEntry>(streams: &[StreamEntries<'_, E>], out: &mut Vec<u8>) {
     let mut lens = Vec::new();
+    let mut metadata = MetadataRuns::default();
     for stream in streams {
         lens.clear();
-        lens.extend(stream.entries.iter().map(|e| entry_len(*e)));
+        metadata.clear();
+        lens.extend(stream.entries.iter().map(|e| {
+            let meta_len = metadata.push(*e);
+            entry_len(*e, meta_len)
+        }));
         let body = string_field_len(stream.labels.len())
             + lens.iter().map(|&l| field_len(l)).sum::<usize>();
         out.reserve(field_len(body));
         put_key(out, 1);
         put_varint(out, body as u64);
         put_string(out, 1, stream.labels);
-        for (entry, &len) in stream.entries.iter().zip(&lens) {
-            put_key(out, 2);
-            put_varint(out, len as u64);
-            write_entry(*entry, out);
+        for (i, (entry, &len)) in stream.entries.iter().zip(&lens).enumerate() {
+            write_entry(*entry, len, metadata.encoded(i), out);
         }
+    }
+}
+
+/// The encoded metadata fields of a stream's entries, each run of entries with the same
+/// [`PushEntry::metadata_key`] encoded once (names checked and sanitized once).
+#[derive(Default)]
+struct MetadataRuns<'a> {
+    encoded: Vec<u8>,
+    /// Per entry, its fields' range in `encoded`.
+    ranges: Vec<(usize, usize)>,
+    last_key: Option<&'a [u8]>,
+}
+
+impl<'a> MetadataRuns<'a> {
+    fn clear(&mut self) {
+        self.encoded.clear();
+        self.ranges.clear();
+        self.last_key = None;
+    }
+
+    /// Encodes `e`'s metadata (or reuses the previous entry's); returns its length.
+    fn push<E: PushEntry>(&mut self, e: &'a E) -> usize {
+        let key = e.metadata_key();
+        let same = key.is_some() && key == self.last_key;
+        let range = match self.ranges.last() {
+            Some(&last) if same => last,
+            _ => {
+                let start = self.encoded.len();
+                write_metadata(e, &mut self.encoded);
+                (start, self.encoded.len())
+            }
+        };
+        self.last_key = key;
+        self.ranges.push(range);
+        range.1 - range.0
+    }
+
+    fn encoded(&self, i: usize) -> &[u8] {
+        let (start, end) = self.ranges[i];
+        &self.encoded[start..end]
     }
 }
 
@@ -60,24 +109,13 @@ fn timestamp_len(ns: i64) -> usize {
     int_field_len(secs) + int_field_len(nanos)
 }
 
-/// The `EntryAdapter` body length.
-fn entry_len<E: PushEntry>(e: &E) -> usize {
-    let metadata: usize = e
-        .metadata()
-        .map(|(n, v)| field_len(string_field_len(name(n).len()) + string_field_len(v.len())))
-        .sum();
-    field_len(timestamp_len(e.timestamp_ns())) + string_field_len(e.line().len()) + metadata
+/// The `EntryAdapter` body length, with `meta_len` bytes of metadata fields.
+fn entry_len<E: PushEntry>(e: &E, meta_len: usize) -> usize {
+    field_len(timestamp_len(e.timestamp_ns())) + string_field_len(e.line().len()) + meta_len
 }
 
-fn write_entry<E: PushEntry>(e: &E, out: &mut Vec<u8>) {
-    let ns = e.timestamp_ns();
-    let (secs, nanos) = timestamp(ns);
-    // prost writes a present optional message even when all its fields are defaults.
-    put_key(out, 1);
-    put_varint(out, timestamp_len(ns) as u64);
-    put_int(out, 1, secs);
-    put_int(out, 2, nanos);
-    put_bytes(out, 2, e.line());
+/// The `StructuredMetadata` fields of `e`.
+fn write_metadata<E: PushEntry>(e: &E, out: &mut Vec<u8>) {
     for (n, v) in e.metadata() {
         let n = name(n);
         put_key(out, 3);
@@ -87,6 +125,74 @@ fn write_entry<E: PushEntry>(e: &E, out: &mut Vec<u8>) {
         );
         put_bytes(out, 1, &n);
         put_bytes(out, 2, v);
+    }
+}
+
+/// One `EntryAdapter` field of body length `len`: the fields before the line are put
+/// together on the stack, then the line and the encoded `metadata` are appended whole
+/// (one capacity check each, not one per byte).
+fn write_entry<E: PushEntry>(e: &E, len: usize, metadata: &[u8], out: &mut Vec<u8>) {
+    let ns = e.timestamp_ns();
+    let (secs, nanos) = timestamp(ns);
+    let line = e.line();
+    let mut head = Head::default();
+    head.key(2);
+    head.varint(len as u64);
+    // prost writes a present optional message even when all its fields are defaults.
+    head.key(1);
+    head.varint(timestamp_len(ns) as u64);
+    head.int(1, secs);
+    head.int(2, nanos);
+    if !line.is_empty() {
+        head.key(2);
+        head.varint(line.len() as u64);
+    }
+    out.extend_from_slice(head.bytes());
+    out.extend_from_slice(line);
+    out.extend_from_slice(metadata);
+}
+
+/// The few bytes of keys and varints before an entry's line. Its worst case: two keys
+/// with 10-byte varints (lengths), the timestamp message key and its length, and two
+/// ints of 11 bytes each.
+struct Head {
+    buf: [u8; 48],
+    n: usize,
+}
+
+impl Default for Head {
+    fn default() -> Self {
+        Head { buf: [0; 48], n: 0 }
+    }
+}
+
+impl Head {
+    fn byte(&mut self, b: u8) {
+        self.buf[self.n] = b;
+        self.n += 1;
+    }
+
+    fn key(&mut self, tag: u8) {
+        self.byte(tag << 3 | 2);
+    }
+
+    fn varint(&mut self, mut v: u64) {
+        while v >= 0x80 {
+            self.byte((v as u8) | 0x80);
+            v >>= 7;
+        }
+        self.byte(v as u8);
+    }
+
+    fn int(&mut self, tag: u8, v: i64) {
+        if v != 0 {
+            self.byte(tag << 3);
+            self.varint(v as u64);
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.buf[..self.n]
     }
 }
 
@@ -141,13 +247,6 @@ fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
-fn put_int(out: &mut Vec<u8>, tag: u8, v: i64) {
-    if v != 0 {
-        out.push(tag << 3);
-        put_varint(out, v as u64);
-    }
-}
-
 fn put_string(out: &mut Vec<u8>, tag: u8, s: &str) {
     put_bytes(out, tag, s.as_bytes());
 }
@@ -161,95 +260,4 @@ fn put_bytes(out: &mut Vec<u8>, tag: u8, s: &[u8]) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::agent::sinks::loki::{protobuf, Batch, LokiEntry, StreamLabels};
-
-    impl PushEntry for LokiEntry {
-        fn timestamp_ns(&self) -> i64 {
-            self.timestamp_ns
-        }
-        fn line(&self) -> &[u8] {
-            self.line.as_bytes()
-        }
-        fn metadata(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
-            self.metadata
-                .iter()
-                .map(|(n, v)| (n.as_bytes(), v.as_bytes()))
-        }
-    }
-
-    fn entry(ts: i64, line: &str, meta: &[(&str, &str)]) -> LokiEntry {
-        LokiEntry {
-            timestamp_ns: ts,
-            line: line.into(),
-            metadata: meta
-                .iter()
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect(),
-        }
-    }
-
-    #[test]
-    fn writes_what_prost_writes() {
-        let a = StreamLabels::new([("pod", "web-0"), ("stream", "stdout")]).unwrap();
-        let b = StreamLabels::new([("pod", "db\"1"), ("stream", "stderr")]).unwrap();
-        let long = "x".repeat(300);
-        let cases = [
-            (
-                &a,
-                entry(1_700_000_000_123_456_789, "hello", &[("pod_uid", "u1")]),
-            ),
-            (&b, entry(0, "", &[])),
-            (&a, entry(-1, &long, &[("2bad-name", "v"), ("empty", "")])),
-            (
-                &b,
-                entry(5_000_000_000, "é", &[("level", "warn"), ("trace_id", "ab")]),
-            ),
-            (&a, entry(i64::MIN, "min", &[])),
-        ];
-        let mut batch = Batch::new();
-        for (labels, e) in &cases {
-            batch.push(labels, e.clone());
-        }
-        let (ra, rb) = (a.render(), b.render());
-        let pick = |l: &'static str| -> Vec<&LokiEntry> {
-            let want = if l == "a" { &a } else { &b };
-            cases
-                .iter()
-                .filter(|(x, _)| *x == want)
-                .map(|(_, e)| e)
-                .collect()
-        };
-        let streams = [
-            StreamEntries {
-                labels: &ra,
-                entries: pick("a"),
-            },
-            StreamEntries {
-                labels: &rb,
-                entries: pick("b"),
-            },
-        ];
-        let mut out = Vec::new();
-        write_push(&streams, &mut out);
-        assert_eq!(out, protobuf(&batch));
-        assert_eq!(out.len(), batch.encoded_len());
-    }
-
-    #[test]
-    fn varint_lengths() {
-        for (v, n) in [
-            (0, 1),
-            (127, 1),
-            (128, 2),
-            (16_383, 2),
-            (16_384, 3),
-            (u64::MAX, 10),
-        ] {
-            let mut out = Vec::new();
-            put_varint(&mut out, v);
-            assert_eq!((varint_len(v), out.len()), (n, n), "{v}");
-        }
-    }
-}
+mod tests;

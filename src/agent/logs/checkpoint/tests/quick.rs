@@ -1,9 +1,14 @@
-//! The quick file (durable.rs): written after each acknowledged batch without fsync,
+//! The quick file (durable.rs, quick.rs): written after each acknowledged batch without fsync,
 //! read back before the stable file, removed by the next durable write, and set aside
 //! for the stable file when a power cut left it cut short.
 
-use super::super::durable::{QUICK_NAME, TEMP_NAME};
+use super::super::durable::TEMP_NAME;
+use super::super::quick::slot_paths;
 use super::*;
+
+fn quick_exists(dir: &Path) -> bool {
+    slot_paths(dir).iter().any(|p| p.exists())
+}
 
 /// A store persisted durably at offset 1, then quickly at offset 2.
 fn quick_at_2(dir: &Path, clock: &FakeClock) -> (CheckpointStore, FileId) {
@@ -29,13 +34,10 @@ fn a_durable_write_leaves_the_quick_file_to_its_caller_and_persist_removes_it() 
     let clock = FakeClock::new();
     let (mut store, a) = quick_at_2(dir.path(), &clock);
     store.snapshot_all().write().unwrap();
-    assert!(
-        dir.path().join(QUICK_NAME).exists(),
-        "the checkpointer decides"
-    );
+    assert!(quick_exists(dir.path()), "the checkpointer decides");
     store.advance(&a, 3).unwrap();
     store.persist().unwrap();
-    assert!(!dir.path().join(QUICK_NAME).exists());
+    assert!(!quick_exists(dir.path()));
     let again = open(dir.path(), &clock);
     assert_eq!(again.get(&a), Some(3));
     assert_eq!(again.stats().recovered_from_quick, 0);
@@ -46,13 +48,32 @@ fn a_quick_file_cut_short_is_removed_and_the_stable_one_read() {
     let dir = tempfile::tempdir().unwrap();
     let clock = FakeClock::new();
     let (_store, a) = quick_at_2(dir.path(), &clock);
-    let quick = dir.path().join(QUICK_NAME);
+    let quick = slot_paths(dir.path())[0].clone();
     let bytes = fs::read(&quick).unwrap();
     fs::write(&quick, &bytes[..bytes.len() / 2]).unwrap();
     let again = open(dir.path(), &clock);
     assert_eq!(again.get(&a), Some(1), "the durable state");
     assert_eq!(again.stats().corrupt_files, 0);
     assert!(!quick.exists());
+}
+
+/// A crash in the middle of a quick write (its slot cut short): the write before it,
+/// in the other slot, is the state read, not the older stable file.
+#[test]
+fn a_quick_write_cut_short_leaves_the_one_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = FakeClock::new();
+    let (mut store, a) = quick_at_2(dir.path(), &clock);
+    store.advance(&a, 3).unwrap();
+    store.snapshot_quick().unwrap().write_quick().unwrap();
+    assert_eq!(open(dir.path(), &clock).get(&a), Some(3));
+    let newest = slot_paths(dir.path())[1].clone();
+    let bytes = fs::read(&newest).unwrap();
+    fs::write(&newest, &bytes[..bytes.len() - 1]).unwrap();
+    let again = open(dir.path(), &clock);
+    assert_eq!(again.get(&a), Some(2), "the quick write before");
+    assert_eq!(again.stats().recovered_from_quick, 1);
+    assert!(!newest.exists());
 }
 
 #[test]

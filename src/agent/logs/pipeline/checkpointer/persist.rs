@@ -1,6 +1,7 @@
 //! The checkpointer's two writes (checkpoint/durable.rs has the files):
 //!
-//! - quick, after each acknowledged batch: `checkpoints.quick.json`, no fsync, while the
+//! - quick, after each acknowledged batch: the quick file (two slots written in place,
+//!   checkpoint/quick.rs), no fsync, while the
 //!   sender waits (the crash bound); it holds the entries changed since the last durable
 //!   write (checkpoint/changes.rs), and prunes nothing;
 //! - durable, on the timer and at shutdown: `checkpoints.json` with fsyncs, then the
@@ -41,12 +42,12 @@ impl Checkpointer {
         let Some(snapshot) = snapshot else {
             return;
         };
-        let (dir, state) = (snapshot.dir().to_owned(), snapshot.state());
+        let (quick, state) = (snapshot.quick().clone(), snapshot.state());
         let ok = self.write(snapshot, SnapshotWrite::Durable).await;
         if ok {
             let quick_writes = self.quick_writes.lock().await;
             if *quick_writes == seen {
-                if let Err(e) = Snapshot::remove_quick(&dir) {
+                if let Err(e) = quick.remove() {
                     tracing::warn!(error = %e, "The quick checkpoint file could not be removed; its state is not newer.");
                 }
                 self.behind.store(false, Ordering::Release);

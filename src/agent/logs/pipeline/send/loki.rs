@@ -45,6 +45,10 @@ impl PushEntry for RecordView<'_> {
     fn metadata(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
         self.metadata_bytes()
     }
+
+    fn metadata_key(&self) -> Option<&[u8]> {
+        Some(self.metadata_block())
+    }
 }
 
 impl LokiSink {
@@ -88,18 +92,29 @@ impl LokiSink {
         }
         let mut index: FnvHashMap<&[u8], usize> = FnvHashMap::default();
         let mut groups: Vec<(Arc<str>, Vec<&RecordView<'_>>)> = Vec::new();
+        // Runs of events of one stream are the rule: the previous event's group is
+        // tried first (a byte comparison), the map (a hash of the block) only on a change.
+        let mut last: Option<(&[u8], usize)> = None;
         let mut bad = 0;
         for event in events {
-            if let Some(&i) = index.get(event.labels_block) {
-                groups[i].1.push(event);
-                continue;
-            }
-            let Some(labels) = self.render(event) else {
-                bad += 1;
-                continue;
+            let block = event.labels_block;
+            let i = match last {
+                Some((b, i)) if b == block => i,
+                _ => match index.get(block) {
+                    Some(&i) => i,
+                    None => {
+                        let Some(labels) = self.render(event) else {
+                            bad += 1;
+                            continue;
+                        };
+                        index.insert(block, groups.len());
+                        groups.push((labels, Vec::new()));
+                        groups.len() - 1
+                    }
+                },
             };
-            index.insert(event.labels_block, groups.len());
-            groups.push((labels, vec![event]));
+            groups[i].1.push(event);
+            last = Some((block, i));
         }
         if groups.is_empty() {
             return (None, bad);
