@@ -1,8 +1,9 @@
 //! The agent's HTTP server: `/metrics` (text 0.0.4 or OpenMetrics by `Accept`, gzip by
-//! `Accept-Encoding`), `/healthz`, `/readyz` and a small landing page. It takes a bound
+//! `Accept-Encoding`) and its three parts `/metrics/node`, `/metrics/cadvisor` and
+//! `/metrics/kube-state` ([`Part`]), `/healthz`, `/readyz` and a small landing page. It takes a bound
 //! listener and a shutdown future, so tests bind `127.0.0.1:0`.
 
-use super::Agent;
+use super::{Agent, Part};
 use crate::exposition::Format;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -27,7 +28,16 @@ pub async fn serve(
 fn router(agent: Arc<Agent>) -> Router {
     Router::new()
         .route("/", get(landing))
-        .route("/metrics", get(metrics))
+        .route("/metrics", get(|s, h| metrics(s, h, Part::All)))
+        .route("/metrics/node", get(|s, h| metrics(s, h, Part::Node)))
+        .route(
+            "/metrics/cadvisor",
+            get(|s, h| metrics(s, h, Part::Cadvisor)),
+        )
+        .route(
+            "/metrics/kube-state",
+            get(|s, h| metrics(s, h, Part::KubeState)),
+        )
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(|| async { "ok\n" }))
         .with_state(agent)
@@ -36,16 +46,18 @@ fn router(agent: Arc<Agent>) -> Router {
 async fn landing() -> Html<&'static str> {
     Html(
         "<html><head><title>nodepulse agent</title></head><body><h1>nodepulse agent</h1>\
-         <p><a href=\"/metrics\">Metrics</a></p></body></html>\n",
+         <p><a href=\"/metrics\">Metrics</a> (all), or by exporter: \
+         <a href=\"/metrics/node\">node</a>, <a href=\"/metrics/cadvisor\">cadvisor</a>, \
+         <a href=\"/metrics/kube-state\">kube-state</a></p></body></html>\n",
     )
 }
 
-async fn metrics(State(agent): State<Arc<Agent>>, headers: HeaderMap) -> Response {
+async fn metrics(State(agent): State<Arc<Agent>>, headers: HeaderMap, part: Part) -> Response {
     let format = Format::negotiate(header_str(&headers, header::ACCEPT));
     let gzip = accepts_gzip(header_str(&headers, header::ACCEPT_ENCODING));
     // Collectors read files synchronously; keep them off the reactor thread.
     let body = tokio::task::spawn_blocking(move || {
-        let body = agent.scrape(format);
+        let body = agent.scrape_part(format, part);
         if gzip {
             crate::gzip::compress_fast(&body)
         } else {

@@ -34,9 +34,9 @@ pub struct Agent {
     kube: Option<kube::KubeMetrics>,
     /// cAdvisor's container_* families, unless `--collectors.disable=containers`.
     containers: Option<ContainersCollector>,
-    /// The last body's size: the next one is allocated at once (a node's containers make
-    /// it megabytes; growing a small buffer there copies it several times).
-    last_body_len: AtomicUsize,
+    /// Per [`Part`], the last body's size: the next one is allocated at once (a node's
+    /// containers make it megabytes; growing a small buffer there copies it several times).
+    last_body_len: [AtomicUsize; 4],
 }
 
 impl Agent {
@@ -56,7 +56,7 @@ impl Agent {
                     &config.collectors.containers,
                 )
             }),
-            last_body_len: AtomicUsize::new(0),
+            last_body_len: Default::default(),
         }
     }
 
@@ -83,20 +83,50 @@ impl Agent {
 
     /// Reads every collector and returns the encoded body of one scrape.
     pub fn scrape(&self, format: Format) -> Vec<u8> {
+        self.scrape_part(format, Part::All)
+    }
+
+    /// The encoded body of one scrape of `part` (see [`Part`]).
+    pub fn scrape_part(&self, format: Format, part: Part) -> Vec<u8> {
         let start = Instant::now();
         let mut families: Vec<MetricFamily> = Vec::with_capacity(256);
-        node::collect_all(&self.collectors, &mut families);
-        if let Some(c) = &self.containers {
+        if part.has_node() {
+            node::collect_all(&self.collectors, &mut families);
+        }
+        if let (true, Some(c)) = (part.has_cadvisor(), &self.containers) {
             if let Err(e) = c.collect(&mut families) {
                 tracing::warn!(error = %e, "Containers collector failed.");
             }
         }
-        self.stats.collect(&mut families);
+        if part.has_node() {
+            self.own_families(start, &mut families);
+        }
+        let (families, mut dropped) = normalize(families);
+        let hint = self.last_body_len[part as usize].load(Ordering::Relaxed);
+        let mut body = Vec::with_capacity((hint + hint / 8).max(64 * 1024));
+        encode_families(&families, format, &mut body);
+        // kube_pod_*: a section encoded once per change of the pod cache.
+        if let (true, Some(kube)) = (part.has_kube_state(), &self.kube) {
+            let pods = kube.pods_section(format);
+            body.extend_from_slice(&pods.body);
+            dropped.duplicate_series += pods.dropped.duplicate_series;
+            dropped.type_conflicts += pods.dropped.type_conflicts;
+        }
+        finish(format, &mut body);
+        self.last_body_len[part as usize].store(body.len(), Ordering::Relaxed);
+        self.stats.record_scrape(dropped);
+        body
+    }
+
+    /// The agent's own families: nodepulse_* of the process, the log pipeline and the
+    /// pod cache, and this scrape's duration so far.
+    fn own_families(&self, start: Instant, families: &mut Vec<MetricFamily>) {
+        self.stats.collect(families);
         if let Some(logs) = &self.logs {
-            logs.collect(&mut families);
+            logs.collect(families);
         }
         if let Some(kube) = &self.kube {
-            kube.collect(&mut families);
+            kube.collect(families);
         }
         families.push(
             MetricFamily::gauge(
@@ -105,21 +135,38 @@ impl Agent {
             )
             .value(start.elapsed().as_secs_f64()),
         );
-        let (families, mut dropped) = normalize(families);
-        let hint = self.last_body_len.load(Ordering::Relaxed);
-        let mut body = Vec::with_capacity((hint + hint / 8).max(64 * 1024));
-        encode_families(&families, format, &mut body);
-        // kube_pod_*: a section encoded once per change of the pod cache.
-        if let Some(kube) = &self.kube {
-            let pods = kube.pods_section(format);
-            body.extend_from_slice(&pods.body);
-            dropped.duplicate_series += pods.dropped.duplicate_series;
-            dropped.type_conflicts += pods.dropped.type_conflicts;
-        }
-        finish(format, &mut body);
-        self.last_body_len.store(body.len(), Ordering::Relaxed);
-        self.stats.record_scrape(dropped);
-        body
+    }
+}
+
+/// Which families a scrape holds: all of them (`/metrics`), or one of the three groups
+/// that node_exporter, cAdvisor (the kubelet's `/metrics/cadvisor`) and kube-state-metrics
+/// each serve, so that each can be its own scrape job, selected the way kubernetes-mixin's
+/// dashboards and alerts select them (`job="node-exporter"`; `job="cadvisor"` or
+/// `metrics_path="/metrics/cadvisor"`; `job="kube-state-metrics"`). The three are
+/// disjoint and together make `/metrics`; the agent's own `process_*` and `nodepulse_*` go
+/// with node, as node_exporter serves its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    All,
+    /// `/metrics/node`: node_*, process_* and nodepulse_*.
+    Node,
+    /// `/metrics/cadvisor`: container_*, and the collector's own nodepulse_containers_*.
+    Cadvisor,
+    /// `/metrics/kube-state`: kube_pod_*.
+    KubeState,
+}
+
+impl Part {
+    fn has_node(self) -> bool {
+        matches!(self, Part::All | Part::Node)
+    }
+
+    fn has_cadvisor(self) -> bool {
+        matches!(self, Part::All | Part::Cadvisor)
+    }
+
+    fn has_kube_state(self) -> bool {
+        matches!(self, Part::All | Part::KubeState)
     }
 }
 
