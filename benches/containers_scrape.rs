@@ -33,7 +33,7 @@ fn scrape(c: &ContainersCollector) -> Vec<MetricFamily> {
 
 fn containers_scrape(c: &mut Criterion) {
     // As the agent's start-up does: the collector holds files open within half of it.
-    let _ = nodepulse::agent::containers::open_files::raise_nofile_limit();
+    let _ = nodepulse::agent::fdlimit::raise();
     let tree = cgroup_tree::node::big_node(110, 3);
     let paths = HostPaths {
         procfs: tree.path("proc"),

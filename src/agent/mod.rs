@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod containers;
+pub mod fdlimit;
 pub mod http;
 pub mod kube;
 pub mod logging;

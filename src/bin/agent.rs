@@ -17,7 +17,7 @@ fn run() -> anyhow::Result<()> {
     agent::logging::init(config.log_format, config.log_level);
     // Before any collector is built: the containers collector holds up to half of the
     // soft limit open (as cAdvisor and other Go programs, raised to the hard limit).
-    match agent::containers::open_files::raise_nofile_limit() {
+    match agent::fdlimit::raise() {
         Ok(limit) => tracing::debug!(limit, "Open-file limit raised to the hard limit."),
         Err(e) => tracing::warn!(error = %e, "Cannot raise the open-file limit."),
     }

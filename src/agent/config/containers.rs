@@ -2,7 +2,7 @@
 //! `collectors.containers.*`): flags over the file over [`ContainersSettings`]'s
 //! defaults, validated into it.
 
-use super::{invalid, ConfigError};
+use super::{duration, invalid, ConfigError};
 use crate::agent::containers::ContainersSettings;
 use clap::Args;
 use serde::Deserialize;
@@ -95,10 +95,14 @@ pub(super) fn settings(
             .take()
             .or(c.cgroup_root)
             .filter(|p| !p.as_os_str().is_empty()),
-        spec_refresh: spec_refresh(
+        // The flag's text (a humantime duration) over the file's value.
+        spec_refresh: duration(
             f.containers_spec_refresh.take(),
-            c.spec_refresh,
-            d.spec_refresh,
+            (
+                "collectors.containers.spec_refresh",
+                "--collector.containers.spec-refresh",
+            ),
+            c.spec_refresh.unwrap_or(d.spec_refresh),
         )?,
         max_open_files: f
             .containers_max_open_files
@@ -126,22 +130,6 @@ pub(super) fn settings(
         "max_containers_per_pod",
     )?;
     Ok(s)
-}
-
-/// The spec refresh: the flag's text (a humantime duration) over the file's value.
-fn spec_refresh(
-    flag: Option<String>,
-    file: Option<Duration>,
-    default: Duration,
-) -> Result<Duration, ConfigError> {
-    const KEY: (&str, &str) = (
-        "collectors.containers.spec_refresh",
-        "--collector.containers.spec-refresh",
-    );
-    match flag {
-        Some(s) => humantime::parse_duration(&s).map_err(|e| invalid(KEY.0, KEY.1, e)),
-        None => Ok(file.unwrap_or(default)),
-    }
 }
 
 #[cfg(test)]

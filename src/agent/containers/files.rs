@@ -138,37 +138,23 @@ pub fn signed(text: &str) -> Result<i64, String> {
 /// every cgroup on every scrape.
 pub fn keyed(text: &str, mut each: impl FnMut(&str, u64)) -> Result<(), String> {
     let b = text.as_bytes();
-    let blank = |c: u8| c.is_ascii_whitespace() && c != b'\n';
+    let (space, blank) = (
+        |c: u8| c.is_ascii_whitespace(),
+        |c: u8| c.is_ascii_whitespace() && c != b'\n',
+    );
     let mut i = 0;
     loop {
-        while i < b.len() && b[i].is_ascii_whitespace() {
-            i += 1; // blank lines and indentation
-        }
+        i = skip(b, i, space); // blank lines and indentation
         if i == b.len() {
             return Ok(());
         }
         let start = i;
-        while i < b.len() && !b[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        let key_end = i;
-        while i < b.len() && blank(b[i]) {
-            i += 1;
-        }
-        let (digits, mut value) = (i, 0u64);
-        while i < b.len() && b[i].is_ascii_digit() {
-            let digit = u64::from(b[i] - b'0');
-            let Some(v) = value.checked_mul(10).and_then(|v| v.checked_add(digit)) else {
-                return Err(format!("not a number in {:?}", line_at(text, start)));
-            };
-            value = v;
-            i += 1;
-        }
-        let value_end = i;
-        while i < b.len() && blank(b[i]) {
-            i += 1;
-        }
-        if (i < b.len() && b[i] != b'\n') || digits == value_end {
+        let key_end = skip(b, start, |c| !space(c));
+        let value_start = skip(b, key_end, blank);
+        let value_end = skip(b, value_start, |c| !space(c));
+        let value = decimal(&text[value_start..value_end]);
+        i = skip(b, value_end, blank);
+        let Some(value) = value.filter(|_| i == b.len() || b[i] == b'\n') else {
             let line = line_at(text, start);
             // A third field, or no value: not `key value`; else a bad number.
             let fields = line.split_ascii_whitespace().count();
@@ -177,9 +163,17 @@ pub fn keyed(text: &str, mut each: impl FnMut(&str, u64)) -> Result<(), String> 
             } else {
                 format!("not a number in {line:?}")
             });
-        }
+        };
         each(&text[start..key_end], value);
     }
+}
+
+/// The first index from `i` on whose byte is not `pred`'s (or `b.len()`).
+fn skip(b: &[u8], mut i: usize, pred: impl Fn(u8) -> bool) -> usize {
+    while i < b.len() && pred(b[i]) {
+        i += 1;
+    }
+    i
 }
 
 /// The line of `text` that starts at byte `start`, trimmed (for error messages).

@@ -14,13 +14,14 @@
 //!
 //! Bound: the open files held are limited by a setting and by half of the soft
 //! RLIMIT_NOFILE (room for the rest of the agent). The agent raises that soft limit to
-//! the hard one at start ([`raise_nofile_limit`], called by the binary, as Go programs
+//! the hard one at start ([`fdlimit::raise`], called by the binary, as Go programs
 //! such as cAdvisor do; systemd's default soft limit, 1024, is kept low only for programs
 //! using select(2)); the collector only reads it. Beyond the bound, cgroups and files are
 //! read the uncached way (open, read, close) and counted in [`FdBudget::uncached`].
 
 use super::files::CgroupDir;
 use super::v1::V1Dirs;
+use crate::agent::fdlimit;
 use fnv::FnvHashMap;
 use rustix::fd::OwnedFd;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -38,7 +39,8 @@ pub struct FdBudget {
 impl FdBudget {
     /// A budget of `max` files, at most half of the soft RLIMIT_NOFILE in force.
     pub fn new(max: usize) -> Arc<Self> {
-        Self::exact(max.min(soft_nofile() / 2))
+        let half = usize::try_from(fdlimit::soft() / 2).unwrap_or(usize::MAX);
+        Self::exact(max.min(half))
     }
 
     /// A budget of exactly `max` files.
@@ -74,37 +76,6 @@ impl FdBudget {
     pub fn held(&self) -> usize {
         self.held.load(Ordering::Relaxed)
     }
-}
-
-/// RLIMIT_NOFILE (soft, hard), `None` when it cannot be read.
-fn nofile() -> Option<libc::rlimit> {
-    // SAFETY: getrlimit only writes the struct it is given.
-    let mut limit: libc::rlimit = unsafe { std::mem::zeroed() };
-    (unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0).then_some(limit)
-}
-
-/// The soft RLIMIT_NOFILE in force (1024, the usual default, if it cannot be read).
-fn soft_nofile() -> usize {
-    nofile().map_or(1024, |l| usize::try_from(l.rlim_cur).unwrap_or(usize::MAX))
-}
-
-/// Raises the process's soft RLIMIT_NOFILE to its hard limit and returns the soft limit
-/// now in force. A process-wide change: the agent's start-up calls it, once, before the
-/// collectors are built.
-pub fn raise_nofile_limit() -> std::io::Result<u64> {
-    let mut limit = nofile().ok_or_else(std::io::Error::last_os_error)?;
-    if limit.rlim_cur < limit.rlim_max {
-        let raised = libc::rlimit {
-            rlim_cur: limit.rlim_max,
-            rlim_max: limit.rlim_max,
-        };
-        // SAFETY: setrlimit only reads the struct it is given.
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        limit = raised;
-    }
-    Ok(limit.rlim_cur)
 }
 
 /// The files of one cached directory, kept open (by name) within the budget.

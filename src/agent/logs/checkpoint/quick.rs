@@ -118,7 +118,7 @@ fn open(path: &Path) -> io::Result<File> {
 /// The content of the newest whole slot in `dir`; slots that are not whole (a power
 /// cut mid-write, or a crash mid-write of the older one) are removed, and said so.
 pub fn read(dir: &Path) -> Option<Vec<u8>> {
-    let slots: Vec<_> = (0..2).map(|i| read_slot(&dir.join(NAMES[i]))).collect();
+    let slots = read_slots(dir);
     for (i, slot) in slots.iter().enumerate() {
         if let Err(error) = slot {
             let path = dir.join(NAMES[i]);
@@ -128,20 +128,23 @@ pub fn read(dir: &Path) -> Option<Vec<u8>> {
             }
         }
     }
-    slots
-        .into_iter()
-        .filter_map(|s| s.ok().flatten())
-        .max_by_key(|(seq, _)| *seq)
-        .map(|(_, content)| content)
+    newest_of(slots).map(|(_, _, content)| content)
 }
 
-/// The newest whole slot: its index, `seq` and content.
+/// The newest whole slot in `dir`: its index, `seq` and content.
 fn newest(dir: &Path) -> Option<(usize, u64, Vec<u8>)> {
-    (0..2)
-        .filter_map(|i| match read_slot(&dir.join(NAMES[i])) {
-            Ok(Some((seq, content))) => Some((i, seq, content)),
-            _ => None,
-        })
+    newest_of(read_slots(dir))
+}
+
+type Slot = Result<Option<(u64, Vec<u8>)>, String>;
+
+fn read_slots(dir: &Path) -> [Slot; 2] {
+    NAMES.map(|name| read_slot(&dir.join(name)))
+}
+
+fn newest_of(slots: [Slot; 2]) -> Option<(usize, u64, Vec<u8>)> {
+    (slots.into_iter().enumerate())
+        .filter_map(|(i, slot)| slot.ok().flatten().map(|(seq, c)| (i, seq, c)))
         .max_by_key(|(_, seq, _)| *seq)
 }
 

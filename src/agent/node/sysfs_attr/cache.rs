@@ -126,14 +126,9 @@ impl AttrCache {
 /// An eighth of the soft RLIMIT_NOFILE, at most 2048: room for the rest of the agent
 /// (HTTP connections, tailed log files) whatever the limit.
 fn fd_budget() -> usize {
-    // SAFETY: getrlimit only writes the struct it is given.
-    let mut limit: libc::rlimit = unsafe { std::mem::zeroed() };
-    let soft = if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0 {
-        limit.rlim_cur
-    } else {
-        1024
-    };
-    usize::try_from(soft / 8).unwrap_or(usize::MAX).min(2048)
+    usize::try_from(crate::agent::fdlimit::soft() / 8)
+        .unwrap_or(usize::MAX)
+        .min(2048)
 }
 
 #[cfg(test)]
