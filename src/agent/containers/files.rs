@@ -1,6 +1,7 @@
 //! Reading a cgroup directory's files: the directory is opened once and each file is
 //! read relative to it (`openat`, one `pread` into a reused buffer until EOF, close, or
-//! one `pread` of a file held open, see [`super::open_files`]), so a scrape of hundreds
+//! one `pread` of a file held open, see [`super::open_files`], which also remembers the
+//! files a held directory lacks), so a scrape of hundreds
 //! of cgroups does no path walks. Shared parsers of the two file
 //! shapes cgroups use: a single number, and `key value` lines. Failures are counted in
 //! [`Errors`], never fatal.
@@ -56,12 +57,18 @@ impl CgroupDir {
             .and_then(|h| h.read(name, |fd| read_at_0(fd, buf)))
             .is_none()
         {
-            let fd = rustix::fs::openat(
-                &self.fd,
-                name,
-                OFlags::RDONLY | OFlags::CLOEXEC,
-                Mode::empty(),
-            )?;
+            if held.is_some_and(|h| h.is_absent(name)) {
+                return Err(io::ErrorKind::NotFound.into());
+            }
+            let flags = OFlags::RDONLY | OFlags::CLOEXEC;
+            let fd = match rustix::fs::openat(&self.fd, name, flags, Mode::empty()) {
+                Ok(fd) => fd,
+                Err(Errno::NOENT) => {
+                    held.inspect(|h| h.mark_absent(name));
+                    return Err(io::ErrorKind::NotFound.into());
+                }
+                Err(e) => return Err(e.into()),
+            };
             read_at_0(&fd, buf)?;
             if let Some(held) = held {
                 held.keep(name, fd);

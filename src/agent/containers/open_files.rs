@@ -18,6 +18,11 @@
 //! such as cAdvisor do; systemd's default soft limit, 1024, is kept low only for programs
 //! using select(2)); the collector only reads it. Beyond the bound, cgroups and files are
 //! read the uncached way (open, read, close) and counted in [`FdBudget::uncached`].
+//!
+//! A file a held directory does not have (`blkio.io_serviced_recursive` of a v1 kernel
+//! without CFQ/BFQ, `memory.peak` before 5.19, `memory.swap.current` without swap
+//! accounting) is remembered as absent and not looked up again for [`ABSENT_SKIPS`]
+//! reads: a failed `openat` on cgroupfs costs as much as a read.
 
 use super::files::CgroupDir;
 use super::v1::V1Dirs;
@@ -78,10 +83,16 @@ impl FdBudget {
     }
 }
 
+/// How many reads of a file found absent answer "absent" before it is looked up again
+/// (a controller enabled later adds its files to existing cgroups).
+pub const ABSENT_SKIPS: u32 = 32;
+
 /// The files of one cached directory, kept open (by name) within the budget.
 pub struct Held {
     budget: Arc<FdBudget>,
     files: Mutex<Vec<(Box<str>, OwnedFd)>>,
+    /// Files found absent, with the reads left before the next look-up.
+    absent: Mutex<Vec<(Box<str>, u32)>>,
     /// Where the next look-up starts: files are read in the same order every scrape,
     /// so the file after the last one read is usually the next asked for.
     next: AtomicUsize,
@@ -92,7 +103,31 @@ impl Held {
         Held {
             budget,
             files: Mutex::new(Vec::new()),
+            absent: Mutex::new(Vec::new()),
             next: AtomicUsize::new(0),
+        }
+    }
+
+    /// Whether `name` was found absent and is not due for another look-up (each call
+    /// counts one read towards it).
+    pub fn is_absent(&self, name: &str) -> bool {
+        let mut absent = self.absent.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(i) = absent.iter().position(|(n, _)| &**n == name) else {
+            return false;
+        };
+        if absent[i].1 == 0 {
+            absent.swap_remove(i);
+            return false;
+        }
+        absent[i].1 -= 1;
+        true
+    }
+
+    /// Remembers that `name` does not exist in this directory.
+    pub fn mark_absent(&self, name: &str) {
+        let mut absent = self.absent.lock().unwrap_or_else(|e| e.into_inner());
+        if !absent.iter().any(|(n, _)| &**n == name) {
+            absent.push((name.into(), ABSENT_SKIPS));
         }
     }
 

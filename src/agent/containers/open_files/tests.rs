@@ -127,3 +127,29 @@ fn a_budget_changes_no_limit() {
         (before.current, before.maximum)
     );
 }
+
+#[test]
+fn an_absent_file_is_looked_up_again_only_every_absent_skips_reads() {
+    let root = tempfile::tempdir().unwrap();
+    let ino = cgroup(root.path(), "pod/a", "1\n");
+    let mut cache = DirCache::new(FdBudget::exact(100));
+    let mut buf = Vec::new();
+    let mut read_swap = |cache: &mut DirCache| {
+        let Some(Dirs::V2(dir)) = cache.get("pod/a", ino, None, |_| {
+            Some(Dirs::V2(CgroupDir::open(&root.path().join("pod/a")).ok()?))
+        }) else {
+            unreachable!("opened as v2")
+        };
+        dir.read("memory.swap.current", &mut buf).map(str::to_owned)
+    };
+    let err = read_swap(&mut cache).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+    // The file appears (a controller enabled later): still absent for the skips left.
+    std::fs::write(root.path().join("pod/a/memory.swap.current"), "5\n").unwrap();
+    for _ in 0..ABSENT_SKIPS {
+        let err = read_swap(&mut cache).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+    }
+    assert_eq!(read_swap(&mut cache).unwrap(), "5\n", "looked up again");
+    assert_eq!(read_swap(&mut cache).unwrap(), "5\n", "and now held");
+}
