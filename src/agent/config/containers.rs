@@ -50,7 +50,8 @@ pub struct ContainersFlags {
     pub containers_spec_refresh: Option<String>,
 
     /// Cgroup directories and files held open between scrapes, at most half of the
-    /// open-file limit [default: 8192].
+    /// open-file limit [default: 8192]. Each held file saves ~9 µs of CPU per scrape
+    /// and keeps ~4.6 KiB of kernel memory charged to the agent's memory cgroup.
     #[arg(
         long = "collector.containers.max-open-files",
         env = "NODEPULSE_COLLECTOR_CONTAINERS_MAX_OPEN_FILES"
