@@ -28,14 +28,20 @@ fn main() -> std::io::Result<()> {
     };
     let passes: u32 = args.get(2).and_then(|p| p.parse().ok()).unwrap_or(50);
     let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for path in std::fs::read_to_string(list)?.lines().filter(|l| !l.is_empty()) {
+    for path in std::fs::read_to_string(list)?
+        .lines()
+        .filter(|l| !l.is_empty())
+    {
         let name = path.rsplit('/').next().unwrap_or(path).to_owned();
         by_name.entry(name).or_default().push(path.to_owned());
     }
     let mut buf = vec![0u8; 64 * 1024];
     let (mut held_total, mut open_total) = (Duration::ZERO, Duration::ZERO);
     for (name, paths) in &by_name {
-        let files = paths.iter().map(File::open).collect::<Result<Vec<_>, _>>()?;
+        let files = paths
+            .iter()
+            .map(File::open)
+            .collect::<Result<Vec<_>, _>>()?;
         let t0 = cpu();
         for _ in 0..passes {
             for f in &files {

@@ -1,2 +1,4 @@
-//! The aggregator: scrape, store and query metrics and logs. Only its command line exists
-//! so far; the back end arrives with later issues (see DESIGN.md).
+//! The aggregator: scrape, store and query metrics and logs (see DESIGN.md). So far:
+//! the shared data model and storage interfaces ([`model`]).
+
+pub mod model;

@@ -1,0 +1,103 @@
+//! [`MemStore`]: every series in a sorted map, samples in vectors. No persistence and no
+//! compression: the plain reference that the engine's and the API's tests run on and
+//! that the TSDB is checked against.
+
+use super::{AppendOutcome, Appender, Labels, Querier, Sample, Series, StorageError};
+use promql_parser::label::Matcher;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::RwLock;
+
+#[derive(Default)]
+pub struct MemStore {
+    series: RwLock<BTreeMap<Labels, Vec<Sample>>>,
+}
+
+impl MemStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn matching(&self, matchers: &[Matcher], mint: i64, maxt: i64) -> Vec<Series> {
+        let series = self.series.read().unwrap_or_else(|e| e.into_inner());
+        series
+            .iter()
+            .filter(|(labels, _)| labels.matches(matchers))
+            .filter_map(|(labels, samples)| {
+                let lo = samples.partition_point(|s| s.t < mint);
+                let hi = samples.partition_point(|s| s.t <= maxt);
+                (lo < hi).then(|| Series {
+                    labels: labels.clone(),
+                    samples: samples[lo..hi].to_vec(),
+                })
+            })
+            .collect()
+    }
+}
+
+impl Querier for MemStore {
+    fn select(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<Series>, StorageError> {
+        Ok(self.matching(matchers, mint, maxt))
+    }
+
+    fn label_names(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<String>, StorageError> {
+        let names: BTreeSet<String> = self
+            .matching(matchers, mint, maxt)
+            .iter()
+            .flat_map(|s| s.labels.iter().map(|(n, _)| n.to_owned()))
+            .collect();
+        Ok(names.into_iter().collect())
+    }
+
+    fn label_values(
+        &self,
+        name: &str,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<String>, StorageError> {
+        let values: BTreeSet<String> = self
+            .matching(matchers, mint, maxt)
+            .iter()
+            .filter_map(|s| s.labels.get(name).map(str::to_owned))
+            .collect();
+        Ok(values.into_iter().collect())
+    }
+}
+
+impl Appender for MemStore {
+    fn append(&self, batch: &[(Labels, Vec<Sample>)]) -> Result<AppendOutcome, StorageError> {
+        let mut series = self.series.write().unwrap_or_else(|e| e.into_inner());
+        let mut out = AppendOutcome::default();
+        for (labels, samples) in batch {
+            let stored = series.entry(labels.clone()).or_default();
+            for s in samples {
+                match stored.last() {
+                    Some(last) if s.t < last.t => out.out_of_order += 1,
+                    Some(last) if s.t == last.t => {
+                        if s.v.to_bits() != last.v.to_bits() {
+                            out.duplicate += 1;
+                        }
+                    }
+                    _ => {
+                        stored.push(*s);
+                        out.appended += 1;
+                    }
+                }
+            }
+            if stored.is_empty() {
+                series.remove(labels);
+            }
+        }
+        Ok(out)
+    }
+}
