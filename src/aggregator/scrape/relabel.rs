@@ -1,0 +1,196 @@
+//! Relabelling as Prometheus's `relabel_config` does it: actions replace (default),
+//! keep, drop, labelmap, labeldrop, labelkeep, hashmod, lowercase and uppercase; fields
+//! source_labels, separator (`;`), regex (`(.*)`, fully anchored), modulus,
+//! target_label and replacement (`$1`). The same rules serve target relabelling and
+//! metric relabelling.
+
+use serde::Deserialize;
+
+/// One rule as written in YAML.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelabelFile {
+    #[serde(default)]
+    source_labels: Vec<String>,
+    separator: Option<String>,
+    regex: Option<String>,
+    modulus: Option<u64>,
+    target_label: Option<String>,
+    replacement: Option<String>,
+    action: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Replace,
+    Keep,
+    Drop,
+    HashMod,
+    LabelMap,
+    LabelDrop,
+    LabelKeep,
+    Lowercase,
+    Uppercase,
+}
+
+/// A checked rule.
+#[derive(Debug, Clone)]
+pub struct RelabelConfig {
+    source_labels: Vec<String>,
+    separator: String,
+    regex: regex::Regex,
+    modulus: u64,
+    target_label: String,
+    replacement: String,
+    action: Action,
+}
+
+impl RelabelFile {
+    /// Checks the rule as Prometheus's config loader does.
+    pub fn compile(self) -> Result<RelabelConfig, String> {
+        let action = match self
+            .action
+            .as_deref()
+            .unwrap_or("replace")
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "replace" => Action::Replace,
+            "keep" => Action::Keep,
+            "drop" => Action::Drop,
+            "hashmod" => Action::HashMod,
+            "labelmap" => Action::LabelMap,
+            "labeldrop" => Action::LabelDrop,
+            "labelkeep" => Action::LabelKeep,
+            "lowercase" => Action::Lowercase,
+            "uppercase" => Action::Uppercase,
+            other => return Err(format!("unknown relabel action {other:?}")),
+        };
+        let raw = self.regex.unwrap_or_else(|| "(.*)".into());
+        let regex = regex::Regex::new(&format!("^(?s:{raw})$"))
+            .map_err(|e| format!("invalid regex {raw:?}: {e}"))?;
+        let target_label = self.target_label.unwrap_or_default();
+        let needs_target = matches!(
+            action,
+            Action::Replace | Action::HashMod | Action::Lowercase | Action::Uppercase
+        );
+        if needs_target && target_label.is_empty() {
+            return Err(format!(
+                "relabel configuration for {action:?} action requires 'target_label' value"
+            ));
+        }
+        let modulus = self.modulus.unwrap_or(0);
+        if action == Action::HashMod && modulus == 0 {
+            return Err("relabel configuration for hashmod requires non-zero modulus".into());
+        }
+        Ok(RelabelConfig {
+            source_labels: self.source_labels,
+            separator: self.separator.unwrap_or_else(|| ";".into()),
+            regex,
+            modulus,
+            target_label,
+            replacement: self.replacement.unwrap_or_else(|| "$1".into()),
+            action,
+        })
+    }
+}
+
+/// Applies `rules` in order to `labels` (name, value pairs; empty values mean absent).
+/// `None` when a keep/drop rule drops the set.
+pub fn process(
+    mut labels: Vec<(String, String)>,
+    rules: &[RelabelConfig],
+) -> Option<Vec<(String, String)>> {
+    for rule in rules {
+        labels = rule.apply(labels)?;
+    }
+    labels.retain(|(_, v)| !v.is_empty());
+    Some(labels)
+}
+
+fn get<'a>(labels: &'a [(String, String)], name: &str) -> &'a str {
+    labels
+        .iter()
+        .find(|(n, _)| n == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+fn set(labels: &mut Vec<(String, String)>, name: &str, value: String) {
+    labels.retain(|(n, _)| n != name);
+    if !value.is_empty() {
+        labels.push((name.to_owned(), value));
+    }
+}
+
+impl RelabelConfig {
+    fn apply(&self, mut labels: Vec<(String, String)>) -> Option<Vec<(String, String)>> {
+        let value = self
+            .source_labels
+            .iter()
+            .map(|n| get(&labels, n))
+            .collect::<Vec<_>>()
+            .join(&self.separator);
+        match self.action {
+            Action::Keep => return self.regex.is_match(&value).then_some(labels),
+            Action::Drop => return (!self.regex.is_match(&value)).then_some(labels),
+            Action::Replace => {
+                let Some(caps) = self.regex.captures(&value) else {
+                    return Some(labels);
+                };
+                let mut target = String::new();
+                caps.expand(&self.target_label, &mut target);
+                let mut out = String::new();
+                caps.expand(&self.replacement, &mut out);
+                if !valid_label_name(&target) {
+                    return Some(labels);
+                }
+                set(&mut labels, &target, out);
+            }
+            Action::Lowercase => set(&mut labels, &self.target_label, value.to_lowercase()),
+            Action::Uppercase => set(&mut labels, &self.target_label, value.to_uppercase()),
+            Action::HashMod => {
+                let digest = md5_prefix(&value);
+                set(
+                    &mut labels,
+                    &self.target_label,
+                    (digest % self.modulus).to_string(),
+                );
+            }
+            Action::LabelMap => {
+                let mapped: Vec<(String, String)> = labels
+                    .iter()
+                    .filter_map(|(n, v)| {
+                        let caps = self.regex.captures(n)?;
+                        let mut name = String::new();
+                        caps.expand(&self.replacement, &mut name);
+                        Some((name, v.clone()))
+                    })
+                    .collect();
+                for (n, v) in mapped {
+                    set(&mut labels, &n, v);
+                }
+            }
+            Action::LabelDrop => labels.retain(|(n, _)| !self.regex.is_match(n)),
+            Action::LabelKeep => labels.retain(|(n, _)| self.regex.is_match(n)),
+        }
+        Some(labels)
+    }
+}
+
+/// Prometheus's hashmod: the last 8 bytes of the MD5 digest, big-endian.
+fn md5_prefix(s: &str) -> u64 {
+    use md5::{Digest, Md5};
+    let digest = Md5::digest(s.as_bytes());
+    u64::from_be_bytes(digest[8..16].try_into().unwrap_or([0; 8]))
+}
+
+/// `[a-zA-Z_][a-zA-Z0-9_]*`, as Prometheus's model.LabelName.IsValid (legacy scheme).
+pub fn valid_label_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+#[path = "relabel_tests.rs"]
+mod tests;

@@ -1,0 +1,248 @@
+//! The loop of one target: a scrape every interval (at an offset within it derived
+//! from the target, so targets spread as in Prometheus), the samples and the
+//! synthesized series appended in one batch, staleness markers for series that left
+//! the body or for all of them when the scrape failed, and for everything the target
+//! wrote when the loop stops (the target went away).
+
+use super::config::ScrapeConfig;
+use super::fetch::fetch;
+use super::samples::{sample_labels, Report};
+use super::target::Target;
+use crate::aggregator::model::{stale_nan, Appender, Labels, Sample};
+use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::watch;
+
+/// What `/api/v1/targets` shows of a target.
+#[derive(Debug, Clone, Default)]
+pub struct TargetStatus {
+    /// "unknown" before the first scrape, then "up" or "down".
+    pub health: &'static str,
+    pub last_error: String,
+    pub last_scrape: Option<SystemTime>,
+    pub last_duration: Duration,
+}
+
+/// One target's loop and what it needs.
+pub struct Loop {
+    pub target: Target,
+    pub job: Arc<ScrapeConfig>,
+    pub client: reqwest::Client,
+    pub store: Arc<dyn Appender>,
+    pub status: Arc<Mutex<TargetStatus>>,
+    /// The series written by the last scrape (for staleness).
+    last: HashSet<Labels>,
+}
+
+type Batch = Vec<(Labels, Vec<Sample>)>;
+
+impl Loop {
+    pub fn new(
+        target: Target,
+        job: Arc<ScrapeConfig>,
+        client: reqwest::Client,
+        store: Arc<dyn Appender>,
+    ) -> Self {
+        let status = TargetStatus {
+            health: "unknown",
+            ..TargetStatus::default()
+        };
+        Loop {
+            target,
+            job,
+            client,
+            store,
+            status: Arc::new(Mutex::new(status)),
+            last: HashSet::new(),
+        }
+    }
+
+    /// Scrapes until `stop` turns true, then marks everything stale.
+    pub async fn run(mut self, mut stop: watch::Receiver<bool>) {
+        let interval = self.job.interval;
+        let first = tokio::time::Instant::now() + self.offset(interval);
+        let mut ticks = tokio::time::interval_at(first, interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => self.scrape_once().await,
+                _ = stop.changed() => break,
+            }
+            if *stop.borrow() {
+                break;
+            }
+        }
+        let stale = self.stale_all(now_ms());
+        self.append(stale).await;
+    }
+
+    /// The target's place within the interval: a hash of its URL and labels.
+    fn offset(&self, interval: Duration) -> Duration {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.target.url.hash(&mut h);
+        self.target.labels.hash(&mut h);
+        let nanos = interval.as_nanos().max(1) as u64;
+        Duration::from_nanos(h.finish() % nanos)
+    }
+
+    /// One scrape: fetch, label, append with the report and staleness markers.
+    pub async fn scrape_once(&mut self) {
+        let (ts, started) = (now_ms(), Instant::now());
+        let job = &self.job;
+        let result = fetch(
+            &self.client,
+            &self.target.url,
+            job.timeout,
+            job.body_size_limit,
+        )
+        .await;
+        let duration = started.elapsed();
+        let (mut batch, report, error) = match result
+            .map_err(|e| e.to_string())
+            .and_then(|p| self.samples(p, ts))
+        {
+            Ok((batch, scraped)) => {
+                let post = batch.len() as u64;
+                let current: HashSet<Labels> = batch.iter().map(|(l, _)| l.clone()).collect();
+                let added = current.difference(&self.last).count() as u64;
+                let mut batch = batch;
+                batch.extend(self.last.difference(&current).map(|l| {
+                    (
+                        l.clone(),
+                        vec![Sample {
+                            t: ts,
+                            v: stale_nan(),
+                        }],
+                    )
+                }));
+                self.last = current;
+                (
+                    batch,
+                    Report {
+                        up: true,
+                        duration_seconds: duration.as_secs_f64(),
+                        scraped,
+                        post_relabel: post,
+                        series_added: added,
+                    },
+                    String::new(),
+                )
+            }
+            Err(e) => {
+                let stale = self
+                    .last
+                    .drain()
+                    .map(|l| {
+                        (
+                            l,
+                            vec![Sample {
+                                t: ts,
+                                v: stale_nan(),
+                            }],
+                        )
+                    })
+                    .collect();
+                (
+                    stale,
+                    Report {
+                        up: false,
+                        duration_seconds: duration.as_secs_f64(),
+                        scraped: 0,
+                        post_relabel: 0,
+                        series_added: 0,
+                    },
+                    e,
+                )
+            }
+        };
+        batch.extend(
+            report
+                .series(&self.target.labels)
+                .into_iter()
+                .map(|(l, v)| (l, vec![Sample { t: ts, v }])),
+        );
+        self.append(batch).await;
+        let mut status = self.status.lock().unwrap_or_else(|e| e.into_inner());
+        *status = TargetStatus {
+            health: if report.up { "up" } else { "down" },
+            last_error: error,
+            last_scrape: Some(UNIX_EPOCH + Duration::from_millis(ts as u64)),
+            last_duration: duration,
+        };
+    }
+
+    /// The labelled samples of a parsed body, and how many the body had.
+    fn samples(
+        &self,
+        parsed: crate::exposition::parse::Parsed,
+        ts: i64,
+    ) -> Result<(Batch, u64), String> {
+        let job = &self.job;
+        let scraped = parsed.samples.len() as u64;
+        let mut batch: Batch = Vec::with_capacity(parsed.samples.len());
+        let mut seen = HashSet::with_capacity(parsed.samples.len());
+        for s in &parsed.samples {
+            let Some(labels) = sample_labels(
+                s,
+                &self.target.labels,
+                job.honor_labels,
+                &job.metric_relabel_configs,
+            ) else {
+                continue;
+            };
+            if !seen.insert(labels.clone()) {
+                continue; // a repeated series within one body: the first sample wins
+            }
+            let t = s
+                .timestamp_ms
+                .filter(|_| job.honor_timestamps)
+                .unwrap_or(ts);
+            batch.push((labels, vec![Sample { t, v: s.value }]));
+        }
+        if job.sample_limit > 0 && batch.len() as u64 > job.sample_limit {
+            return Err("sample limit exceeded".into());
+        }
+        Ok((batch, scraped))
+    }
+
+    /// Stale markers for the last scrape's series and the synthesized ones.
+    fn stale_all(&mut self, ts: i64) -> Batch {
+        let report = super::samples::REPORT_NAMES
+            .iter()
+            .map(|n| super::samples::report_labels(n, &self.target.labels));
+        self.last
+            .drain()
+            .chain(report)
+            .map(|l| {
+                (
+                    l,
+                    vec![Sample {
+                        t: ts,
+                        v: stale_nan(),
+                    }],
+                )
+            })
+            .collect()
+    }
+
+    async fn append(&self, batch: Batch) {
+        let store = self.store.clone();
+        let url = self.target.url.clone();
+        let done = tokio::task::spawn_blocking(move || store.append(&batch)).await;
+        match done {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(target = %url, error = %e, "Cannot store a scrape's samples.")
+            }
+            Err(e) => tracing::warn!(target = %url, error = %e, "The storage task failed."),
+        }
+    }
+}
+
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
