@@ -21,7 +21,7 @@ fn replace_joins_sources_and_expands_groups_and_an_unmatched_regex_changes_nothi
     let r = rule(
         "{source_labels: [a, b], regex: '(.*);(.*)', target_label: c, replacement: '${2}-$1'}",
     );
-    let got = process(pairs(&[("a", "x"), ("b", "y")]), &[r.clone()]).unwrap();
+    let got = process(pairs(&[("a", "x"), ("b", "y")]), std::slice::from_ref(&r)).unwrap();
     assert_eq!(sorted(got), pairs(&[("a", "x"), ("b", "y"), ("c", "y-x")]));
     let r = rule("{source_labels: [a], regex: 'z+', target_label: c}");
     assert_eq!(
@@ -34,7 +34,7 @@ fn replace_joins_sources_and_expands_groups_and_an_unmatched_regex_changes_nothi
 fn the_regex_is_anchored_and_an_empty_replacement_removes_the_target() {
     let keep = rule("{source_labels: [a], regex: 'x', action: keep}");
     assert!(
-        process(pairs(&[("a", "xx")]), &[keep.clone()]).is_none(),
+        process(pairs(&[("a", "xx")]), std::slice::from_ref(&keep)).is_none(),
         "anchored"
     );
     assert!(process(pairs(&[("a", "x")]), &[keep]).is_some());
@@ -48,7 +48,7 @@ fn the_regex_is_anchored_and_an_empty_replacement_removes_the_target() {
 #[test]
 fn drop_labelmap_labeldrop_labelkeep_and_case() {
     let drop = rule("{source_labels: [__name__], regex: 'go_.*', action: drop}");
-    assert!(process(pairs(&[("__name__", "go_gc")]), &[drop.clone()]).is_none());
+    assert!(process(pairs(&[("__name__", "go_gc")]), std::slice::from_ref(&drop)).is_none());
     assert!(process(pairs(&[("__name__", "up")]), &[drop]).is_some());
     let map = rule("{regex: '__meta_kubernetes_pod_label_(.+)', action: labelmap}");
     let got = process(pairs(&[("__meta_kubernetes_pod_label_app", "web")]), &[map]).unwrap();
