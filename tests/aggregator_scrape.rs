@@ -246,7 +246,7 @@ async fn the_manager_scrapes_the_real_node_exporter_and_marks_everything_stale_a
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let t = &manager.targets()[0];
+    let t = &manager.targets().await[0];
     assert_eq!(
         (t.job.as_str(), t.target.url.clone()),
         ("node", format!("http://127.0.0.1:{}/metrics", server.port))
@@ -264,4 +264,85 @@ async fn the_manager_scrapes_the_real_node_exporter_and_marks_everything_stale_a
             "{name} not stale after stop"
         );
     }
+}
+
+/// The `prometheus.io/*` annotation convention as relabel rules (as in the README).
+const ANNOTATION_RULES: &str = r#"
+    relabel_configs:
+      - {source_labels: [__meta_kubernetes_pod_annotation_prometheus_io_scrape], action: keep, regex: "true"}
+      - {source_labels: [__meta_kubernetes_pod_annotation_prometheus_io_path], target_label: __metrics_path__, regex: (.+)}
+      - {source_labels: [__address__, __meta_kubernetes_pod_annotation_prometheus_io_port], target_label: __address__, regex: '([^:]+)(?::\d+)?;(\d+)', replacement: '$1:$2'}
+      - {action: labelmap, regex: __meta_kubernetes_pod_label_(.+)}
+      - {source_labels: [__meta_kubernetes_namespace], target_label: namespace}
+      - {source_labels: [__meta_kubernetes_pod_name], target_label: pod}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pods_discovered_through_the_api_server_are_scraped_by_annotation_and_dropped_when_deleted()
+{
+    use common::fake_api::{wait_for, FakeApi, PODS};
+    use common::pods::{pod, uid, with_annotation};
+    let answer = Arc::new(Mutex::new(ok("app_requests_total 7\n")));
+    let port = serve(answer).await;
+    let api = FakeApi::start().await;
+    let annotated = |p: serde_json::Value, path: &str| {
+        let mut p = with_annotation(
+            with_annotation(p, "prometheus.io/scrape", "true"),
+            "prometheus.io/port",
+            &port.to_string(),
+        );
+        p = with_annotation(p, "prometheus.io/path", path);
+        p["status"]["podIP"] = serde_json::json!("127.0.0.1");
+        p
+    };
+    let scraped = annotated(pod("shop", "checkout-a", &uid(1), "node-1"), "/metrics");
+    let mut ignored = pod("shop", "checkout-b", &uid(2), "node-1");
+    ignored["status"]["podIP"] = serde_json::json!("127.0.0.1");
+    api.set_items(PODS, vec![scraped.clone(), ignored]);
+    let yaml = format!(
+        "scrape_configs:\n  - job_name: pods\n    scrape_interval: 200ms\n    kubernetes_sd_configs: [{{role: pod, api_server: '{}'}}]\n{ANNOTATION_RULES}",
+        api.url()
+    );
+    let store = Arc::new(MemStore::new());
+    let manager = Manager::start(&Config::parse(&yaml).unwrap(), store.clone());
+    let s = store.clone();
+    wait_for(
+        move || !series(&s, "app_requests_total").is_empty(),
+        "a discovered pod scraped",
+    )
+    .await;
+    let got = &series(&store, "app_requests_total")[0].labels;
+    let instance = format!("127.0.0.1:{port}");
+    assert_eq!(
+        (got.get("instance"), got.get("job")),
+        (Some(instance.as_str()), Some("pods"))
+    );
+    assert_eq!(
+        (got.get("namespace"), got.get("pod"), got.get("app")),
+        (Some("shop"), Some("checkout-a"), Some("checkout"))
+    );
+    let targets = manager.targets().await;
+    assert_eq!(
+        targets.len(),
+        1,
+        "one target: the annotated pod, its two containers' targets deduplicated"
+    );
+
+    api.event(PODS, "DELETED", scraped);
+    let s = store.clone();
+    wait_for(
+        move || {
+            is_stale(
+                series(&s, "app_requests_total")[0]
+                    .samples
+                    .last()
+                    .unwrap()
+                    .v,
+            )
+        },
+        "the deleted pod's series stale",
+    )
+    .await;
+    assert!(manager.targets().await.is_empty());
+    manager.stop().await;
 }

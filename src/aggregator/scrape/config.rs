@@ -1,10 +1,11 @@
 //! The scrape part of a Prometheus configuration file, in Prometheus's own YAML shape:
 //! `global` (scrape_interval, scrape_timeout, external_labels) and `scrape_configs` with
 //! job_name, interval, timeout, metrics_path, scheme, params, honor_labels,
-//! honor_timestamps, body_size_limit, sample_limit, static_configs, relabel_configs and
-//! metric_relabel_configs. Unknown keys are refused (as Prometheus refuses them), so a
+//! honor_timestamps, body_size_limit, sample_limit, static_configs,
+//! kubernetes_sd_configs (role pod), relabel_configs and metric_relabel_configs. Unknown keys are refused (as Prometheus refuses them), so a
 //! typo is an error with its place, not a silently ignored setting.
 
+use super::kube_sd::{KubeSdConfig, KubeSdFile};
 use super::relabel::{RelabelConfig, RelabelFile};
 use promql_parser::util::parse_duration;
 use serde::Deserialize;
@@ -54,6 +55,8 @@ struct ScrapeFile {
     #[serde(default)]
     static_configs: Vec<StaticFile>,
     #[serde(default)]
+    kubernetes_sd_configs: Vec<KubeSdFile>,
+    #[serde(default)]
     relabel_configs: Vec<RelabelFile>,
     #[serde(default)]
     metric_relabel_configs: Vec<RelabelFile>,
@@ -93,6 +96,7 @@ pub struct ScrapeConfig {
     /// Samples after metric relabelling; more fail the scrape (0: none, as Prometheus).
     pub sample_limit: u64,
     pub static_configs: Vec<StaticConfig>,
+    pub kube_sd: Vec<KubeSdConfig>,
     pub relabel_configs: Vec<RelabelConfig>,
     pub metric_relabel_configs: Vec<RelabelConfig>,
 }
@@ -203,6 +207,15 @@ fn scrape_config(
                 labels: c.labels,
             })
             .collect(),
+        kube_sd: s
+            .kubernetes_sd_configs
+            .into_iter()
+            .enumerate()
+            .map(|(i, k)| {
+                k.compile()
+                    .map_err(|e| ConfigError(format!("{}[{i}]: {e}", at("kubernetes_sd_configs"))))
+            })
+            .collect::<Result<Vec<_>, _>>()?,
         relabel_configs: relabel(s.relabel_configs, "relabel_configs")?,
         metric_relabel_configs: relabel(s.metric_relabel_configs, "metric_relabel_configs")?,
         job_name: job,

@@ -1,11 +1,14 @@
 //! Scraping, as Prometheus does it: the jobs of a Prometheus-shaped configuration
-//! ([`config`]), their targets ([`target`], relabelled by [`relabel`]), one loop per
-//! target ([`run`]) that fetches ([`fetch`]), labels ([`samples`]) and appends through
-//! [`crate::aggregator::model::Appender`]. [`Manager`] starts and stops the loops and
-//! reports their state for `/api/v1/targets`.
+//! ([`config`]), their targets — static or discovered in Kubernetes ([`kube_sd`]) — shaped
+//! by relabelling ([`target`], [`relabel`]), and one loop per target ([`run`]) that
+//! fetches ([`fetch`]), labels ([`samples`]) and appends through
+//! [`crate::aggregator::model::Appender`]. [`Manager`] keeps one loop per live target:
+//! a target that appears gets a loop, one that goes away has its loop stopped (which
+//! marks its series stale).
 
 pub mod config;
 pub mod fetch;
+pub mod kube_sd;
 pub mod relabel;
 pub mod run;
 pub mod samples;
@@ -29,63 +32,181 @@ pub struct ActiveTarget {
 }
 
 struct Running {
-    job: Arc<config::ScrapeConfig>,
     target: Target,
     status: Arc<Mutex<TargetStatus>>,
+    stop: watch::Sender<bool>,
     task: JoinHandle<()>,
 }
 
-/// The running scrape loops.
-pub struct Manager {
-    running: Vec<Running>,
-    stop: watch::Sender<bool>,
+/// One job: its live loops and the task that keeps them in line with discovery.
+struct Job {
+    config: Arc<config::ScrapeConfig>,
+    running: Arc<tokio::sync::Mutex<Vec<Running>>>,
+    tasks: Vec<JoinHandle<()>>,
 }
 
+/// The running scrape loops of every job.
+pub struct Manager {
+    jobs: Vec<Job>,
+}
+
+/// Discovered label sets of one job, as its discovery publishes them.
+type Groups = Vec<Vec<(String, String)>>;
+
 impl Manager {
-    /// Starts a loop for every target of every job (on the current tokio runtime).
+    /// Starts every job (on the current tokio runtime): static targets at once,
+    /// Kubernetes-discovered ones as their watch delivers them.
     pub fn start(config: &config::Config, store: Arc<dyn Appender>) -> Manager {
-        let (stop, stopped) = watch::channel(false);
         let client = reqwest::Client::builder()
             .user_agent(concat!("nodepulse-aggregator/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
-        let mut running = Vec::new();
-        for job in &config.scrape_configs {
-            let job = Arc::new(job.clone());
-            for target in target::targets(&job) {
-                let l = Loop::new(target.clone(), job.clone(), client.clone(), store.clone());
-                let status = l.status.clone();
-                let task = tokio::spawn(l.run(stopped.clone()));
-                running.push(Running {
-                    job: job.clone(),
-                    target,
-                    status,
-                    task,
-                });
-            }
-        }
-        Manager { running, stop }
+        let jobs = config
+            .scrape_configs
+            .iter()
+            .map(|c| start_job(Arc::new(c.clone()), client.clone(), store.clone()))
+            .collect();
+        Manager { jobs }
     }
 
     /// Every target with its last scrape's state.
-    pub fn targets(&self) -> Vec<ActiveTarget> {
-        self.running
-            .iter()
-            .map(|r| ActiveTarget {
-                job: r.job.job_name.clone(),
-                target: r.target.clone(),
-                interval: r.job.interval,
-                timeout: r.job.timeout,
-                status: r.status.lock().unwrap_or_else(|e| e.into_inner()).clone(),
-            })
-            .collect()
+    pub async fn targets(&self) -> Vec<ActiveTarget> {
+        let mut out = Vec::new();
+        for job in &self.jobs {
+            for r in job.running.lock().await.iter() {
+                out.push(ActiveTarget {
+                    job: job.config.job_name.clone(),
+                    target: r.target.clone(),
+                    interval: job.config.interval,
+                    timeout: job.config.timeout,
+                    status: r.status.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+                });
+            }
+        }
+        out
     }
 
-    /// Stops every loop; each marks its series stale before it ends.
+    /// Stops discovery and every loop; each loop marks its series stale before it ends.
     pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        for r in self.running {
-            let _ = r.task.await;
+        for job in self.jobs {
+            for t in &job.tasks {
+                t.abort();
+            }
+            let running = std::mem::take(&mut *job.running.lock().await);
+            stop_all(running).await;
         }
+    }
+}
+
+fn start_job(
+    job: Arc<config::ScrapeConfig>,
+    client: reqwest::Client,
+    store: Arc<dyn Appender>,
+) -> Job {
+    let running = Arc::new(tokio::sync::Mutex::new(Vec::new()));
+    let (publish, groups) = watch::channel::<Vec<Groups>>(vec![Vec::new(); job.kube_sd.len()]);
+    let mut tasks = Vec::new();
+    for (i, sd) in job.kube_sd.iter().cloned().enumerate() {
+        let (tx, mut rx) = watch::channel(Groups::new());
+        let publish = publish.clone();
+        let name = job.job_name.clone();
+        tasks.push(tokio::spawn(async move {
+            match kube_sd::client(&sd).await {
+                Ok(c) => {
+                    tokio::spawn(kube_sd::run(c, sd, tx));
+                    while rx.changed().await.is_ok() {
+                        let g = rx.borrow_and_update().clone();
+                        publish.send_modify(|all| all[i] = g);
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(job = %name, error = %e, "Kubernetes discovery cannot start.")
+                }
+            }
+        }));
+    }
+    let (job2, running2) = (job.clone(), running.clone());
+    tasks.push(tokio::spawn(sync_loop(
+        job2, groups, running2, client, store,
+    )));
+    Job {
+        config: job,
+        running,
+        tasks,
+    }
+}
+
+/// Keeps the job's loops in line with its static targets and discovered groups.
+async fn sync_loop(
+    job: Arc<config::ScrapeConfig>,
+    mut groups: watch::Receiver<Vec<Groups>>,
+    running: Arc<tokio::sync::Mutex<Vec<Running>>>,
+    client: reqwest::Client,
+    store: Arc<dyn Appender>,
+) {
+    loop {
+        let discovered: Groups = groups
+            .borrow_and_update()
+            .iter()
+            .flatten()
+            .cloned()
+            .collect();
+        let mut wanted = target::targets(&job);
+        for t in target::from_discovered(discovered, &job) {
+            if !wanted
+                .iter()
+                .any(|w| w.labels == t.labels && w.url == t.url)
+            {
+                wanted.push(t);
+            }
+        }
+        let mut live = running.lock().await;
+        let (keep, gone): (Vec<Running>, Vec<Running>) =
+            std::mem::take(&mut *live).into_iter().partition(|r| {
+                wanted
+                    .iter()
+                    .any(|w| w.labels == r.target.labels && w.url == r.target.url)
+            });
+        *live = keep;
+        for t in wanted {
+            if !live
+                .iter()
+                .any(|r| r.target.labels == t.labels && r.target.url == t.url)
+            {
+                live.push(spawn(t, &job, &client, &store));
+            }
+        }
+        drop(live);
+        stop_all(gone).await;
+        if groups.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+fn spawn(
+    target: Target,
+    job: &Arc<config::ScrapeConfig>,
+    client: &reqwest::Client,
+    store: &Arc<dyn Appender>,
+) -> Running {
+    let l = Loop::new(target.clone(), job.clone(), client.clone(), store.clone());
+    let status = l.status.clone();
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(l.run(stopped));
+    Running {
+        target,
+        status,
+        stop,
+        task,
+    }
+}
+
+async fn stop_all(running: Vec<Running>) {
+    for r in &running {
+        let _ = r.stop.send(true);
+    }
+    for r in running {
+        let _ = r.task.await;
     }
 }

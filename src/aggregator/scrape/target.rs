@@ -20,35 +20,48 @@ pub struct Target {
     pub url: String,
 }
 
-/// The targets of `job`, in configuration order, duplicates (same labels) once.
+/// The targets of `job`'s static configs, in configuration order, duplicates once.
 pub fn targets(job: &ScrapeConfig) -> Vec<Target> {
-    let mut out: Vec<Target> = Vec::new();
-    for group in &job.static_configs {
-        for address in &group.targets {
-            let mut pairs = vec![
-                ("__address__".to_owned(), address.clone()),
-                ("__scheme__".to_owned(), job.scheme.clone()),
-                ("__metrics_path__".to_owned(), job.metrics_path.clone()),
-                (
-                    "__scrape_interval__".to_owned(),
-                    display_duration(&job.interval),
-                ),
-                (
-                    "__scrape_timeout__".to_owned(),
-                    display_duration(&job.timeout),
-                ),
-                ("job".to_owned(), job.job_name.clone()),
-            ];
-            for (name, values) in &job.params {
-                if let Some(first) = values.first() {
-                    pairs.push((format!("__param_{name}"), first.clone()));
-                }
-            }
+    let groups = job.static_configs.iter().flat_map(|group| {
+        group.targets.iter().map(move |address| {
+            let mut pairs = vec![("__address__".to_owned(), address.clone())];
             pairs.extend(group.labels.iter().map(|(n, v)| (n.clone(), v.clone())));
-            if let Some(t) = target(Labels::new(pairs), job) {
-                if !out.iter().any(|o| o.labels == t.labels && o.url == t.url) {
-                    out.push(t);
-                }
+            pairs
+        })
+    });
+    from_discovered(groups, job)
+}
+
+/// Targets from discovered label sets (`__address__` and meta labels): the job's labels
+/// are added under them, then its relabel_configs run; duplicates once.
+pub fn from_discovered(
+    groups: impl IntoIterator<Item = Vec<(String, String)>>,
+    job: &ScrapeConfig,
+) -> Vec<Target> {
+    let mut out: Vec<Target> = Vec::new();
+    for discovered in groups {
+        let mut pairs = vec![
+            ("__scheme__".to_owned(), job.scheme.clone()),
+            ("__metrics_path__".to_owned(), job.metrics_path.clone()),
+            (
+                "__scrape_interval__".to_owned(),
+                display_duration(&job.interval),
+            ),
+            (
+                "__scrape_timeout__".to_owned(),
+                display_duration(&job.timeout),
+            ),
+            ("job".to_owned(), job.job_name.clone()),
+        ];
+        for (name, values) in &job.params {
+            if let Some(first) = values.first() {
+                pairs.push((format!("__param_{name}"), first.clone()));
+            }
+        }
+        pairs.extend(discovered);
+        if let Some(t) = target(Labels::new(pairs), job) {
+            if !out.iter().any(|o| o.labels == t.labels && o.url == t.url) {
+                out.push(t);
             }
         }
     }
