@@ -1,64 +1,18 @@
 //! The aggregator's scraper against real HTTP targets: a scripted target served by an
 //! axum server in the test (bodies, status codes, gzip, slowness chosen per scrape),
 //! and Debian's real node_exporter. Samples land in `MemStore`, the reference store.
+//! Kubernetes discovery: `aggregator_kube_sd.rs`.
 
 mod common;
 
-use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
-use nodepulse::aggregator::model::{is_stale, Labels, MemStore, Querier, Series};
+use common::scrape_target::{last_value, ok, series, serve, Answer};
+
+use nodepulse::aggregator::model::{is_stale, Labels, MemStore};
 use nodepulse::aggregator::scrape::config::Config;
 use nodepulse::aggregator::scrape::run::Loop;
 use nodepulse::aggregator::scrape::{target, Manager};
-use promql_parser::label::{MatchOp, Matcher};
-use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// What the scripted target answers next.
-#[derive(Clone)]
-struct Answer {
-    status: u16,
-    body: String,
-    gzip: bool,
-    delay: Duration,
-}
-
-fn ok(body: &str) -> Answer {
-    Answer {
-        status: 200,
-        body: body.into(),
-        gzip: false,
-        delay: Duration::ZERO,
-    }
-}
-
-async fn serve(answer: Arc<Mutex<Answer>>) -> u16 {
-    let app = axum::Router::new().route(
-        "/metrics",
-        axum::routing::get(move || {
-            let a = answer.lock().unwrap().clone();
-            async move {
-                tokio::time::sleep(a.delay).await;
-                let status = StatusCode::from_u16(a.status).unwrap();
-                let ctype = (header::CONTENT_TYPE, "text/plain; version=0.0.4");
-                if a.gzip {
-                    let mut gz =
-                        flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-                    gz.write_all(a.body.as_bytes()).unwrap();
-                    let body = gz.finish().unwrap();
-                    (status, [ctype, (header::CONTENT_ENCODING, "gzip")], body).into_response()
-                } else {
-                    (status, [ctype], a.body).into_response()
-                }
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    port
-}
 
 fn config(port: u16, extra: &str) -> Config {
     Config::parse(&format!(
@@ -71,22 +25,6 @@ fn scrape_loop(port: u16, extra: &str, store: &Arc<MemStore>) -> Loop {
     let job = Arc::new(config(port, extra).scrape_configs.remove(0));
     let t = target::targets(&job).remove(0);
     Loop::new(t, job, reqwest::Client::new(), store.clone())
-}
-
-fn series(store: &MemStore, name: &str) -> Vec<Series> {
-    store
-        .select(
-            &[Matcher::new(MatchOp::Equal, "__name__", name)],
-            0,
-            i64::MAX,
-        )
-        .unwrap()
-}
-
-fn last_value(store: &MemStore, name: &str) -> f64 {
-    let s = series(store, name);
-    assert_eq!(s.len(), 1, "{name}: {s:?}");
-    s[0].samples.last().unwrap().v
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -264,85 +202,4 @@ async fn the_manager_scrapes_the_real_node_exporter_and_marks_everything_stale_a
             "{name} not stale after stop"
         );
     }
-}
-
-/// The `prometheus.io/*` annotation convention as relabel rules (as in the README).
-const ANNOTATION_RULES: &str = r#"
-    relabel_configs:
-      - {source_labels: [__meta_kubernetes_pod_annotation_prometheus_io_scrape], action: keep, regex: "true"}
-      - {source_labels: [__meta_kubernetes_pod_annotation_prometheus_io_path], target_label: __metrics_path__, regex: (.+)}
-      - {source_labels: [__address__, __meta_kubernetes_pod_annotation_prometheus_io_port], target_label: __address__, regex: '([^:]+)(?::\d+)?;(\d+)', replacement: '$1:$2'}
-      - {action: labelmap, regex: __meta_kubernetes_pod_label_(.+)}
-      - {source_labels: [__meta_kubernetes_namespace], target_label: namespace}
-      - {source_labels: [__meta_kubernetes_pod_name], target_label: pod}
-"#;
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pods_discovered_through_the_api_server_are_scraped_by_annotation_and_dropped_when_deleted()
-{
-    use common::fake_api::{wait_for, FakeApi, PODS};
-    use common::pods::{pod, uid, with_annotation};
-    let answer = Arc::new(Mutex::new(ok("app_requests_total 7\n")));
-    let port = serve(answer).await;
-    let api = FakeApi::start().await;
-    let annotated = |p: serde_json::Value, path: &str| {
-        let mut p = with_annotation(
-            with_annotation(p, "prometheus.io/scrape", "true"),
-            "prometheus.io/port",
-            &port.to_string(),
-        );
-        p = with_annotation(p, "prometheus.io/path", path);
-        p["status"]["podIP"] = serde_json::json!("127.0.0.1");
-        p
-    };
-    let scraped = annotated(pod("shop", "checkout-a", &uid(1), "node-1"), "/metrics");
-    let mut ignored = pod("shop", "checkout-b", &uid(2), "node-1");
-    ignored["status"]["podIP"] = serde_json::json!("127.0.0.1");
-    api.set_items(PODS, vec![scraped.clone(), ignored]);
-    let yaml = format!(
-        "scrape_configs:\n  - job_name: pods\n    scrape_interval: 200ms\n    kubernetes_sd_configs: [{{role: pod, api_server: '{}'}}]\n{ANNOTATION_RULES}",
-        api.url()
-    );
-    let store = Arc::new(MemStore::new());
-    let manager = Manager::start(&Config::parse(&yaml).unwrap(), store.clone());
-    let s = store.clone();
-    wait_for(
-        move || !series(&s, "app_requests_total").is_empty(),
-        "a discovered pod scraped",
-    )
-    .await;
-    let got = &series(&store, "app_requests_total")[0].labels;
-    let instance = format!("127.0.0.1:{port}");
-    assert_eq!(
-        (got.get("instance"), got.get("job")),
-        (Some(instance.as_str()), Some("pods"))
-    );
-    assert_eq!(
-        (got.get("namespace"), got.get("pod"), got.get("app")),
-        (Some("shop"), Some("checkout-a"), Some("checkout"))
-    );
-    let targets = manager.targets().await;
-    assert_eq!(
-        targets.len(),
-        1,
-        "one target: the annotated pod, its two containers' targets deduplicated"
-    );
-
-    api.event(PODS, "DELETED", scraped);
-    let s = store.clone();
-    wait_for(
-        move || {
-            is_stale(
-                series(&s, "app_requests_total")[0]
-                    .samples
-                    .last()
-                    .unwrap()
-                    .v,
-            )
-        },
-        "the deleted pod's series stale",
-    )
-    .await;
-    assert!(manager.targets().await.is_empty());
-    manager.stop().await;
 }

@@ -1,5 +1,6 @@
-//! A fake Kubernetes API server over real HTTP (hyper 1): `/api/v1/pods` and
-//! `/api/v1/namespaces`, each answering a list (PodList / NamespaceList with
+//! A fake Kubernetes API server over real HTTP (hyper 1): `/api/v1/pods`,
+//! `/api/v1/namespaces`, `/api/v1/endpoints` and `/api/v1/services`, each answering a
+//! list (PodList / NamespaceList / ... with
 //! `metadata.resourceVersion`) or, with `watch=true`, a chunked stream of watch events,
 //! one JSON object per `\n`-terminated line, held open until the test closes it. The
 //! pod `fieldSelector=spec.nodeName=<node>` is honoured on lists and watches. Tests
@@ -23,6 +24,18 @@ mod http;
 
 pub const PODS: &str = "pods";
 pub const NAMESPACES: &str = "namespaces";
+pub const ENDPOINTS: &str = "endpoints";
+pub const SERVICES: &str = "services";
+
+/// The `kind` of a served collection's objects.
+pub fn kind(resource: &str) -> &'static str {
+    match resource {
+        PODS => "Pod",
+        NAMESPACES => "Namespace",
+        ENDPOINTS => "Endpoints",
+        _ => "Service",
+    }
+}
 
 /// One request the server received.
 #[derive(Debug, Clone)]
@@ -44,11 +57,13 @@ impl Logged {
         self.param("watch") == Some("true")
     }
 
-    /// "pods" / "namespaces" for the two served collections, else None.
+    /// The served collection asked for, else None.
     pub fn resource(&self) -> Option<&'static str> {
         match self.path.as_str() {
             "/api/v1/pods" => Some(PODS),
             "/api/v1/namespaces" => Some(NAMESPACES),
+            "/api/v1/endpoints" => Some(ENDPOINTS),
+            "/api/v1/services" => Some(SERVICES),
             _ => None,
         }
     }
@@ -68,8 +83,7 @@ struct Collection {
 #[derive(Default)]
 struct State {
     rv: u64,
-    pods: Collection,
-    namespaces: Collection,
+    collections: std::collections::BTreeMap<String, Collection>,
     log: Vec<Logged>,
     /// Watch requests still to answer with this HTTP error status instead of a stream.
     failing_watches: Option<(u16, usize)>,
@@ -77,11 +91,7 @@ struct State {
 
 impl State {
     fn collection(&mut self, resource: &str) -> &mut Collection {
-        if resource == PODS {
-            &mut self.pods
-        } else {
-            &mut self.namespaces
-        }
+        self.collections.entry(resource.to_owned()).or_default()
     }
 
     fn next_rv(&mut self) -> String {
@@ -101,8 +111,9 @@ impl Drop for FakeApi {
     fn drop(&mut self) {
         self.accept.abort();
         let mut s = self.state.lock().expect("state");
-        s.pods.watches.clear();
-        s.namespaces.watches.clear();
+        for c in s.collections.values_mut() {
+            c.watches.clear();
+        }
     }
 }
 
@@ -181,7 +192,7 @@ impl FakeApi {
                 c.items.push(object.clone());
             }
             let mut typed = object.clone();
-            typed["kind"] = json!(if resource == PODS { "Pod" } else { "Namespace" });
+            typed["kind"] = json!(self::kind(resource));
             typed["apiVersion"] = json!("v1");
             let line = json!({"type": kind, "object": typed});
             broadcast(c, Some(&object), line_bytes(&line));
@@ -198,8 +209,7 @@ impl FakeApi {
     pub fn bookmark(&self, resource: &str) -> String {
         self.with(|s| {
             let rv = s.next_rv();
-            let kind = if resource == PODS { "Pod" } else { "Namespace" };
-            let line = json!({"type": "BOOKMARK", "object": {"kind": kind, "apiVersion": "v1",
+            let line = json!({"type": "BOOKMARK", "object": {"kind": kind(resource), "apiVersion": "v1",
                 "metadata": {"resourceVersion": rv, "creationTimestamp": null}}});
             broadcast(s.collection(resource), None, line_bytes(&line));
             rv

@@ -1,7 +1,7 @@
 //! The fake API server's HTTP side: the request log, list answers (filtered by the
 //! pod field selector), chunked watch responses fed by a channel, Status errors.
 
-use super::{on_node, Logged, State, Watch, PODS};
+use super::{kind, on_node, Logged, State, Watch};
 use bytes::Bytes;
 use http_body_util::{combinators::BoxBody, BodyExt, Full, StreamBody};
 use hyper::body::Frame;
@@ -57,11 +57,7 @@ pub(super) fn handle(state: &Mutex<State>, req: Request<hyper::body::Incoming>) 
         .iter()
         .filter(|o| node.as_deref().is_none_or(|n| on_node(o, n)))
         .collect();
-    let kind = if resource == PODS {
-        "PodList"
-    } else {
-        "NamespaceList"
-    };
+    let kind = format!("{}List", kind(resource));
     let list = json!({"kind": kind, "apiVersion": "v1", "metadata": {"resourceVersion": rv}, "items": items});
     json_response(200, &list)
 }

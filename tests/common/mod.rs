@@ -18,6 +18,7 @@ pub mod pods;
 pub mod promtool;
 pub mod receivers;
 pub mod rng;
+pub mod scrape_target;
 pub mod sleeper;
 
 use nodepulse::exposition::parse::{parse, Parsed};

@@ -9,7 +9,7 @@
 
 use k8s_openapi::api::core::v1::{Container, Pod};
 
-type Pairs = Vec<(String, String)>;
+pub(super) type Pairs = Vec<(String, String)>;
 
 /// Every target of `pod`, as label pairs (`__address__` included).
 pub fn targets(pod: &Pod) -> Vec<Pairs> {
@@ -61,7 +61,7 @@ pub fn targets(pod: &Pod) -> Vec<Pairs> {
 }
 
 /// An IPv6 address in brackets, as Go's net.JoinHostPort writes it.
-fn host(ip: &str) -> String {
+pub(super) fn host(ip: &str) -> String {
     if ip.contains(':') {
         format!("[{ip}]")
     } else {
@@ -69,11 +69,12 @@ fn host(ip: &str) -> String {
     }
 }
 
-fn meta(name: &str, value: String) -> (String, String) {
+pub(super) fn meta(name: &str, value: String) -> (String, String) {
     (format!("__meta_kubernetes_{name}"), value)
 }
 
-fn pod_labels(pod: &Pod, ip: &str) -> Pairs {
+/// The labels every target of `pod` has (namespace, name, ip, labels, annotations, ...).
+pub(super) fn pod_labels(pod: &Pod, ip: &str) -> Pairs {
     let m = &pod.metadata;
     let status = pod.status.as_ref();
     let spec = pod.spec.as_ref();
