@@ -7,7 +7,7 @@ mod error;
 pub mod json;
 mod meta;
 pub mod params;
-// mod query; (wired when the PromQL engine lands on this branch)
+mod query;
 mod write;
 
 use crate::aggregator::model::{Appender, Querier};
@@ -84,6 +84,8 @@ pub fn router(api: Arc<Api>) -> Router {
     let form_limit = DefaultBodyLimit::max(api.max_form_bytes);
     let write_limit = DefaultBodyLimit::max(api.write_limits.max_body_bytes);
     let queries = Router::new()
+        .route("/api/v1/query", get(query::instant).post(query::instant))
+        .route("/api/v1/query_range", get(query::range).post(query::range))
         .route("/api/v1/series", get(meta::series).post(meta::series))
         .route("/api/v1/labels", get(meta::labels).post(meta::labels))
         .route("/api/v1/label/{name}/values", get(meta::label_values))

@@ -83,8 +83,8 @@ fn options(base: &QueryOptions, p: &Params) -> Result<QueryOptions, ApiError> {
     match p.get("timeout") {
         "" => {}
         s => {
-            let ms = parse_duration(s)
-                .map_err(|e| ApiError::bad_data(invalid_param("timeout", &e)))?;
+            let ms =
+                parse_duration(s).map_err(|e| ApiError::bad_data(invalid_param("timeout", &e)))?;
             let asked = Duration::from_millis(ms.max(0) as u64);
             opts.timeout = opts.timeout.min(asked);
         }

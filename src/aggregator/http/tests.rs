@@ -197,3 +197,80 @@ async fn buildinfo_has_prometheus_fields() {
         assert!(v["data"][field].is_string(), "{field}: {body}");
     }
 }
+
+#[tokio::test]
+async fn queries_answer_in_prometheus_shapes() {
+    let store = Arc::new(MemStore::default());
+    let api = start(store, |_| {}).await;
+    assert_eq!(api.write(encode(&batch())).await.0, 204);
+    let (code, body) = api.get("/api/v1/query?query=2").await;
+    assert_eq!(code, 200);
+    assert_eq!(
+        body,
+        r#"{"status":"success","data":{"resultType":"scalar","result":[1435781451.781,"2"]}}"#
+    );
+    let (_, body) = api
+        .post_form("/api/v1/query", "query=up%7Bjob%3D%22b%22%7D&time=16")
+        .await;
+    assert_eq!(
+        body,
+        r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"up","instance":"y:1","job":"b"},"value":[16,"0"]}]}}"#
+    );
+    let (_, body) = api
+        .get("/api/v1/query_range?query=up%7Bjob%3D%22a%22%7D&start=1&end=16&step=15s")
+        .await;
+    assert_eq!(
+        body,
+        r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"up","instance":"x:1","job":"a"},"values":[[1,"1"],[16,"1"]]}]}}"#
+    );
+}
+
+/// Prometheus 2.42's answers to the same bad requests, verbatim.
+#[tokio::test]
+async fn query_errors_match_prometheus() {
+    let api = start(Arc::new(MemStore::default()), |_| {}).await;
+    let cases = [
+        (
+            "/api/v1/query?query=up&time=abc",
+            r#"{"status":"error","errorType":"bad_data","error":"invalid parameter \"time\": Invalid time value for 'time': cannot parse \"abc\" to a valid timestamp"}"#,
+        ),
+        (
+            "/api/v1/query?query=1&timeout=abc",
+            r#"{"status":"error","errorType":"bad_data","error":"invalid parameter \"timeout\": cannot parse \"abc\" to a valid duration"}"#,
+        ),
+        (
+            "/api/v1/query_range?query=1&start=abc&end=1&step=1",
+            r#"{"status":"error","errorType":"bad_data","error":"invalid parameter \"start\": cannot parse \"abc\" to a valid timestamp"}"#,
+        ),
+        (
+            "/api/v1/query_range?query=vector(1)&start=1&end=0&step=15",
+            r#"{"status":"error","errorType":"bad_data","error":"invalid parameter \"end\": end timestamp must not be before start time"}"#,
+        ),
+        (
+            "/api/v1/query_range?query=vector(1)&start=1&end=100000&step=1",
+            r#"{"status":"error","errorType":"bad_data","error":"exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)"}"#,
+        ),
+        (
+            "/api/v1/query_range?query=vector(1)&start=1&end=10&step=0",
+            r#"{"status":"error","errorType":"bad_data","error":"invalid parameter \"step\": zero or negative query resolution step widths are not accepted. Try a positive integer"}"#,
+        ),
+        (
+            "/api/v1/query_range?query=1&start=1&end=2",
+            r#"{"status":"error","errorType":"bad_data","error":"invalid parameter \"step\": cannot parse \"\" to a valid duration"}"#,
+        ),
+    ];
+    for (path, want) in cases {
+        assert_eq!(api.get(path).await, (400, want.to_string()), "{path}");
+    }
+    // Parse errors: Prometheus's type and prefix; the parser's own words follow.
+    for path in ["/api/v1/query?query=up%7B", "/api/v1/query?query="] {
+        let (code, body) = api.get(path).await;
+        assert_eq!(code, 400, "{path}");
+        assert!(
+            body.starts_with(
+                r#"{"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": "#
+            ),
+            "{path}: {body}"
+        );
+    }
+}
