@@ -11,6 +11,10 @@ pub const STEP_MS: i64 = 15_000;
 /// than its head's newest, so the span stays under that).
 pub const POINTS: i64 = 200;
 
+/// The sample index at which the `temperature_celsius` series stop (the "gone" one with
+/// a stale marker at this index, the "quiet" one without).
+pub const STOP: i64 = POINTS * 2 / 3;
+
 pub type Batch = Vec<(Labels, Vec<Sample>)>;
 
 const TARGETS: [(&str, &str); 5] = [
@@ -127,7 +131,7 @@ fn histogram(rng: &mut Rng, job: &str, instance: &str, start: i64) -> Batch {
 /// A series that stops two thirds in with a stale marker, one that stops without, and
 /// a gauge with a NaN sample.
 fn odd_series(rng: &mut Rng, start: i64) -> Batch {
-    let stop = POINTS * 2 / 3;
+    let stop = STOP;
     let mut marked: Vec<Sample> = times(start)
         .take(stop as usize)
         .map(|t| Sample {
