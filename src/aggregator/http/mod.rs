@@ -96,6 +96,7 @@ pub fn router(api: Arc<Api>) -> Router {
         .layer(write_limit);
     queries
         .merge(writes)
+        .route("/metrics", get(write::metrics))
         .route("/-/healthy", get(|| async { "Healthy.\n" }))
         .route("/-/ready", get(|| async { "Ready.\n" }))
         .with_state(api)

@@ -177,6 +177,15 @@ async fn remote_write_refuses_garbage() {
         .await;
     assert_eq!(code, 400, "{body}");
     assert!(body.starts_with("out of order sample"), "{body}");
+    let (_, metrics) = api.get("/metrics").await;
+    assert!(
+        metrics.contains("nodepulse_remote_write_requests_invalid_total 2\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("nodepulse_remote_write_samples_refused_total 1\n"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]

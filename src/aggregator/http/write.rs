@@ -50,3 +50,21 @@ fn store(api: &Api, body: &[u8]) -> Response {
         }
     }
 }
+
+/// `/metrics`: the receiver's drop counters in text format 0.0.4, so that nothing is
+/// lost silently.
+pub async fn metrics(State(api): State<Arc<Api>>) -> Response {
+    let s = &api.stats;
+    let body = format!(
+        "# HELP nodepulse_remote_write_requests_invalid_total remote_write requests refused as malformed (400).\n\
+         # TYPE nodepulse_remote_write_requests_invalid_total counter\n\
+         nodepulse_remote_write_requests_invalid_total {}\n\
+         # HELP nodepulse_remote_write_samples_refused_total Samples refused as out of order or duplicate.\n\
+         # TYPE nodepulse_remote_write_samples_refused_total counter\n\
+         nodepulse_remote_write_samples_refused_total {}\n",
+        s.write_requests_invalid.load(Ordering::Relaxed),
+        s.write_samples_refused.load(Ordering::Relaxed),
+    );
+    let content_type = "text/plain; version=0.0.4; charset=utf-8";
+    ([(axum::http::header::CONTENT_TYPE, content_type)], body).into_response()
+}
