@@ -45,7 +45,7 @@ fn value(rng: &mut Rng, i: u64, prev: f64) -> f64 {
 
 fn step(rng: &mut Rng) -> i64 {
     match rng.next() % 10 {
-        0 => 1 + (rng.next() % 100_000_000) as i64, // a long gap (wide dod buckets)
+        0 => 1 + (rng.next() % 10_000_000) as i64, // a long gap (wide dod buckets)
         1 => 1 + (rng.next() % 3000) as i64,
         2..=5 => 15_000 + (rng.next() % 40) as i64 - 20,
         _ => 15_000,

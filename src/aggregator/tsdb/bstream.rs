@@ -1,5 +1,5 @@
 //! The bit stream under the XOR chunk: bits written most significant first into bytes,
-//! as Prometheus's `tsdb/chunkenc/bstream.go` lays them out, and read back with bounds
+//! byte for byte as Prometheus's `tsdb/chunkenc/bstream.go` lays them out, and read back with bounds
 //! checks (a truncated chunk is an error, never a panic).
 
 /// Why a chunk could not be decoded.
@@ -42,8 +42,39 @@ impl BitWriter {
         self.write_bits(bit as u64, 1);
     }
 
-    /// Writes the `n` (≤ 64) low bits of `u`, most significant first.
-    pub fn write_bits(&mut self, u: u64, mut n: u32) {
+    /// Writes the `n` (≤ 64) low bits of `u`, most significant first: whole bytes as
+    /// Prometheus's `writeByte`, the rest as its `writeBit`, so the bytes match its
+    /// stream exactly (including the empty byte `writeByte` leaves after it).
+    pub fn write_bits(&mut self, u: u64, n: u32) {
+        if n == 0 {
+            return;
+        }
+        let mut u = u << (64 - n);
+        let mut n = n;
+        while n >= 8 {
+            self.write_byte((u >> 56) as u8);
+            u <<= 8;
+            n -= 8;
+        }
+        if n > 0 {
+            self.write_tail_bits(u >> (64 - n), n);
+        }
+    }
+
+    /// Prometheus's `writeByte`: always ends with a fresh byte holding what did not fit
+    /// in the current one, or an empty byte (8 free bits) when it all did.
+    fn write_byte(&mut self, byte: u8) {
+        if self.free == 0 {
+            self.bytes.push(0);
+            self.free = 8;
+        }
+        let last = self.bytes.len() - 1;
+        self.bytes[last] |= byte >> (8 - self.free);
+        self.bytes.push(byte.checked_shl(self.free).unwrap_or(0));
+    }
+
+    /// Up to 7 bits, as Prometheus's `writeBit` writes them one by one.
+    fn write_tail_bits(&mut self, u: u64, mut n: u32) {
         while n > 0 {
             if self.free == 0 {
                 self.bytes.push(0);

@@ -137,3 +137,12 @@ fn the_count_stops_at_u16_max() {
         u16::MAX as usize
     );
 }
+
+#[test]
+fn a_byte_aligned_chunk_ends_with_prometheus_s_empty_byte() {
+    // One sample: varint and value via writeByte leave an empty byte (found by the
+    // promtool oracle in tests/tsdb_chunk_oracle.rs).
+    let bytes = encode(&[(0, 0)]);
+    assert_eq!(bytes, [0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(decode(&bytes), [(0, 0)]);
+}
