@@ -1,10 +1,12 @@
 //! The aggregator: scrape, store and query metrics and logs (see DESIGN.md). So far:
 //! the shared data model and storage interfaces ([`model`]), the types of PromQL results
-//! ([`promql`]), the remote_write receiver ([`remote_write`]), the Prometheus HTTP API
-//! ([`http`]) and the configuration ([`config`]).
+//! ([`promql`]), the on-disk store ([`tsdb`]), the remote_write receiver
+//! ([`remote_write`]), the Prometheus HTTP API ([`http`]) and the configuration
+//! ([`config`]).
 
 pub mod config;
 pub mod http;
 pub mod model;
 pub mod promql;
 pub mod remote_write;
+pub mod tsdb;
