@@ -120,3 +120,38 @@ fn serves_remote_write_and_the_query_api_then_stops_on_sigterm() {
     let status = server.wait_exit(EXIT_TIMEOUT).expect("exit after SIGTERM");
     assert!(status.success(), "{status:?}: {}", server.log());
 }
+
+/// Every sample acknowledged (204) before a SIGKILL is queryable after the restart: the
+/// WAL is synced before the receiver answers.
+#[test]
+fn acknowledged_writes_survive_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = format!("--storage.path={}", dir.path().display());
+    let server = Server::start(Path::new(AGGREGATOR), &[&storage], "/-/ready");
+    let http = reqwest::blocking::Client::new();
+    let labels = Labels::from_pairs(&[("__name__", "acked_total"), ("job", "crash")]);
+    for i in 0..50 {
+        let samples = vec![Sample {
+            t: i * 15_000,
+            v: i as f64,
+        }];
+        let body = encode(&[(labels.clone(), samples)]);
+        let r = http
+            .post(server.url("/api/v1/write"))
+            .body(body)
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 204);
+    }
+    drop(server); // SIGKILL: no shutdown path runs.
+
+    let server = Server::start(Path::new(AGGREGATOR), &[&storage], "/-/ready");
+    let url = server.url("/api/v1/query?query=acked_total[1h]&time=735");
+    let v: Value = serde_json::from_str(&http.get(url).send().unwrap().text().unwrap()).unwrap();
+    let values = v["data"]["result"][0]["values"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(values.len(), 50, "{v}");
+    assert_eq!(values[49], serde_json::json!([735, "49"]));
+}

@@ -1,11 +1,12 @@
-//! `nodepulse-aggregator`: parse flags, load and validate the config, open storage, serve
-//! the Prometheus HTTP API (remote_write included) until SIGTERM or SIGINT.
+//! `nodepulse-aggregator`: parse flags, load and validate the config, open the TSDB
+//! (replaying its WAL), serve the Prometheus HTTP API (remote_write included) until
+//! SIGTERM or SIGINT.
 
 use anyhow::Context;
 use clap::Parser;
 use nodepulse::aggregator::config::{AggregatorConfig, Flags};
 use nodepulse::aggregator::http::{self, Api};
-use nodepulse::aggregator::model::MemStore;
+use nodepulse::aggregator::tsdb::{Tsdb, TsdbOptions};
 use std::sync::Arc;
 
 fn main() {
@@ -26,9 +27,10 @@ fn run() -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(config.listen_address)
             .await
             .with_context(|| format!("binding {}", config.listen_address))?;
-        // The in-memory store until the TSDB lands: then `Tsdb::open(&config.storage_path,
-        // ..)` here, the one line that changes.
-        let store = Arc::new(MemStore::new());
+        let store = Tsdb::open(&config.storage_path, TsdbOptions::default())
+            .with_context(|| format!("opening storage in {}", config.storage_path.display()))?;
+        tracing::info!(replayed = ?store.open_stats(), "Storage opened.");
+        let store = Arc::new(store);
         let mut api = Api::new(store.clone(), store);
         api.query = config.query.clone();
         api.write_limits = config.write_limits.clone();
