@@ -6,8 +6,12 @@
 mod aggregate;
 mod binary;
 mod functions;
-
+mod histogram;
+mod label_fns;
+mod range_fns;
 mod selectors;
+mod stats;
+mod time_fns;
 
 #[cfg(test)]
 mod tests;

@@ -4,15 +4,21 @@
 //! evaluation time, with `offset` and `@`. [`Fetcher`] reads each selector's series
 //! from storage once for the whole query window and slices them per step.
 
+use super::range_fns::RangeCtx;
 use super::{Ctx, Elem, Val, Window, DEFAULT_SUBQUERY_STEP_MS};
 use crate::aggregator::model::{is_stale, Labels, Querier, Sample, Series};
 use crate::aggregator::promql::QueryError;
 use promql_parser::label::{MatchOp, Matcher};
-use promql_parser::parser::{AtModifier, MatrixSelector, Offset, SubqueryExpr, VectorSelector};
+use promql_parser::parser::{
+    AtModifier, Expr, MatrixSelector, Offset, SubqueryExpr, VectorSelector,
+};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 use std::time::{Duration, SystemTime};
+
+/// A subquery's inner vector at one step.
+type StepValue = Rc<Vec<Elem>>;
 
 /// Series fetched for one selector, covering `mint..=maxt`.
 struct Fetched {
@@ -27,7 +33,7 @@ struct Fetched {
 pub(crate) struct Fetcher<'a> {
     q: &'a dyn Querier,
     series: RefCell<HashMap<usize, Fetched>>,
-    steps: RefCell<HashMap<(usize, i64), Rc<Vec<Elem>>>>,
+    steps: RefCell<HashMap<(usize, i64), StepValue>>,
 }
 
 impl<'a> Fetcher<'a> {
@@ -142,6 +148,27 @@ impl Ctx<'_> {
         t: i64,
         w: Window,
     ) -> Result<Val, QueryError> {
+        Ok(Val::Vector(self.select_instant(vs, t, w, |p| p.v)?))
+    }
+
+    /// `timestamp(selector)`: the selected samples' own times, in seconds.
+    pub(super) fn selector_timestamps(
+        &self,
+        vs: &VectorSelector,
+        t: i64,
+        w: Window,
+    ) -> Result<Vec<Elem>, QueryError> {
+        self.select_instant(vs, t, w, |p| p.t as f64 / 1000.0)
+    }
+
+    /// The latest non-stale sample of each series within the lookback, mapped by `f`.
+    fn select_instant(
+        &self,
+        vs: &VectorSelector,
+        t: i64,
+        w: Window,
+        f: impl Fn(&Sample) -> f64,
+    ) -> Result<Vec<Elem>, QueryError> {
         let (t, w) = self.shift(&vs.at, &vs.offset, t, w);
         let lookback = millis(&self.opts.lookback);
         let series = self.fetcher.fetch(vs, w.start - lookback, w.end)?;
@@ -150,10 +177,43 @@ impl Ctx<'_> {
             let p = s.samples[..i].last()?;
             (p.t >= t - lookback && !is_stale(p.v)).then(|| Elem {
                 labels: s.labels.clone(),
-                v: p.v,
+                v: f(p),
             })
         });
-        Ok(Val::Vector(els.collect()))
+        Ok(els.collect())
+    }
+
+    /// A range-vector argument of a function: its series and where its window lies.
+    pub(super) fn range_arg(
+        &self,
+        e: &Expr,
+        t: i64,
+        w: Window,
+    ) -> Result<(Vec<Series>, RangeCtx), QueryError> {
+        let (at, off, range) = match e {
+            Expr::Paren(p) => return self.range_arg(&p.expr, t, w),
+            Expr::MatrixSelector(ms) => (&ms.vs.at, &ms.vs.offset, millis(&ms.range)),
+            Expr::Subquery(sq) => (&sq.at, &sq.offset, millis(&sq.range)),
+            _ => {
+                return Err(QueryError::BadData(
+                    "expected a range vector argument".into(),
+                ))
+            }
+        };
+        let (end, _) = self.shift(at, off, t, w);
+        let rc = RangeCtx {
+            start: end - range,
+            end,
+            range_ms: range,
+            t,
+        };
+        match self.eval(e, t, w)? {
+            Val::Matrix(m) => Ok((m, rc)),
+            other => Err(QueryError::BadData(format!(
+                "expected range vector, got {}",
+                other.type_name()
+            ))),
+        }
     }
 
     pub(super) fn matrix_selector(

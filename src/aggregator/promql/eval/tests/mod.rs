@@ -1,13 +1,19 @@
 //! Evaluator tests over [`MemStore`] with hand-computed expectations, one file per
 //! feature family.
 
+mod aggregate;
+mod binary;
+mod functions;
 mod selectors;
 
 use super::super::{instant_query, range_query, QueryOptions, Value};
 use crate::aggregator::model::{stale_nan, Appender, Labels, MemStore, Sample, Series};
 
 /// A store holding `series`: (labels as `name{a="b"}`-less pairs, (t seconds, v)).
-pub(super) fn store(series: &[(&[(&str, &str)], &[(i64, f64)])]) -> MemStore {
+/// One series for [`store`]: label pairs and `(t seconds, value)` points.
+pub(super) type SeriesDef<'a> = (&'a [(&'a str, &'a str)], &'a [(i64, f64)]);
+
+pub(super) fn store(series: &[SeriesDef]) -> MemStore {
     let s = MemStore::new();
     let batch: Vec<(Labels, Vec<Sample>)> = series
         .iter()

@@ -93,3 +93,90 @@ fn parse_errors_are_bad_data() {
         "{err:?}"
     );
 }
+
+fn gauge() -> MemStore {
+    // g = t/10 every 10 s from 0 to 600 s.
+    let pts: Vec<(i64, f64)> = (0..=60).map(|i| (i * 10, i as f64)).collect();
+    store(&[(&[("__name__", "g")], &pts)])
+}
+
+#[test]
+fn offset_and_at_move_the_reference_time() {
+    let s = gauge();
+    assert_eq!(vector(&s, "g offset 1m", 300)[0].1, 24.0);
+    assert_eq!(vector(&s, "g offset -1m", 300)[0].1, 36.0);
+    assert_eq!(vector(&s, "g @ 100", 300)[0].1, 10.0);
+    assert_eq!(vector(&s, "g @ 100 offset 50s", 300)[0].1, 5.0);
+    let m = matrix(&s, "g @ start()", 100, 200, 50);
+    let vals: Vec<f64> = m[0].samples.iter().map(|p| p.v).collect();
+    assert_eq!(vals, vec![10.0, 10.0, 10.0]);
+    let m = matrix(&s, "g @ end()", 100, 200, 50);
+    assert!(m[0].samples.iter().all(|p| p.v == 20.0));
+}
+
+#[test]
+fn range_selector_includes_both_ends() {
+    let s = gauge();
+    match instant_query(&s, "g[30s]", 300_000, &QueryOptions::default()).unwrap() {
+        Value::Matrix(m) => {
+            let ts: Vec<i64> = m[0].samples.iter().map(|p| p.t / 1000).collect();
+            assert_eq!(ts, vec![270, 280, 290, 300]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(vector(&s, "count_over_time(g[30s])", 300)[0].1, 4.0);
+    assert_eq!(
+        vector(&s, "count_over_time(g[30s] offset 5s)", 300)[0].1,
+        3.0
+    );
+}
+
+#[test]
+fn subquery_steps_align_to_multiples_of_the_step() {
+    let s = gauge();
+    // Steps of 20 s within [245, 305]: 260, 280, 300.
+    assert_eq!(vector(&s, "count_over_time(g[60s:20s])", 305)[0].1, 3.0);
+    assert_eq!(vector(&s, "min_over_time(g[60s:20s])", 305)[0].1, 26.0);
+    // Default step 1 m: [0, 300] holds 0, 60, ..., 300.
+    assert_eq!(vector(&s, "count_over_time(g[5m:])", 300)[0].1, 6.0);
+    assert_eq!(
+        vector(&s, "max_over_time(g[1m:20s] offset 1m)", 300)[0].1,
+        24.0
+    );
+    // Nested: the inner subquery is evaluated at each outer step.
+    assert_eq!(
+        vector(&s, "max_over_time(max_over_time(g[20s:10s])[40s:20s])", 300)[0].1,
+        30.0
+    );
+}
+
+#[test]
+fn limits_fail_the_query() {
+    let s = gauge();
+    let opts = QueryOptions {
+        max_samples: 3,
+        ..Default::default()
+    };
+    let err = range_query(&s, "g", 0, 100_000, 10_000, &opts).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            crate::aggregator::promql::QueryError::TooManySamples(_)
+        ),
+        "{err:?}"
+    );
+    let opts = QueryOptions {
+        timeout: std::time::Duration::ZERO,
+        ..Default::default()
+    };
+    let err = range_query(&s, "g", 0, 100_000, 10_000, &opts).unwrap_err();
+    assert!(
+        matches!(err, crate::aggregator::promql::QueryError::Timeout(_)),
+        "{err:?}"
+    );
+    let opts = QueryOptions {
+        max_points: 5,
+        ..Default::default()
+    };
+    assert!(range_query(&s, "g", 0, 100_000, 10_000, &opts).is_err());
+}
