@@ -1,11 +1,9 @@
 //! The PromQL queries both servers answer. Instant queries run at several times (see
 //! the test); range queries over the last 45 minutes at a 60 s step. `$START` stands
 //! for the data set's first sample time in seconds.
-//!
-//! [`INSTANT`] and [`RANGE`] hold what the engine supports today and must agree;
-//! [`PENDING`] holds queries over features still being built (functions, aggregations,
-//! operators): `cargo test --test aggregator_vs_prometheus -- --ignored` shows which of
-//! them agree, so they can move up.
+//! Selectors (every matcher kind, offset, `@`, subqueries, lookback and staleness edges),
+//! the rate family and `*_over_time`, aggregations with by/without, binary operators with
+//! bool, on/ignoring and group_left/right, set operators, and the common functions.
 
 pub const INSTANT: &[&str] = &[
     "up",
@@ -33,18 +31,6 @@ pub const INSTANT: &[&str] = &[
     "-2.5",
     "Inf",
     "\"a string\"",
-];
-
-pub const RANGE: &[&str] = &[
-    "up",
-    "temperature_celsius",
-    "queue_depth",
-    "http_requests_total{code=\"500\"} offset 3m",
-    "node_memory_free_bytes @ $START",
-    "1",
-];
-
-pub const PENDING: &[&str] = &[
     "rate(http_requests_total[5m])",
     "irate(http_requests_total[5m])",
     "increase(http_requests_total[10m])",
@@ -79,12 +65,85 @@ pub const PENDING: &[&str] = &[
     "label_replace(up, \"host\", \"$1\", \"instance\", \"(.*):.*\")",
     "clamp_max(node_memory_free_bytes, 4e9)",
     "1 + 1",
+    "group by (job) (up)",
+    "count_values(\"value\", up)",
+    "stddev(node_memory_free_bytes)",
+    "stdvar by (job) (node_memory_free_bytes)",
+    "topk by (job) (1, node_memory_free_bytes)",
+    "quantile by (job) (0.9, node_memory_free_bytes)",
+    "sum(http_requests_total) by (job, code)",
+    "http_requests_total and http_requests_total > 1000",
+    "http_requests_total{code=\"500\"} or up",
+    "http_requests_total unless http_requests_total{method=\"POST\"}",
+    "up * on (job, instance) group_left node_memory_free_bytes",
+    "node_memory_free_bytes / ignoring (method, code) group_right http_requests_total",
+    "http_requests_total % 7",
+    "up ^ 2",
+    "node_memory_free_bytes == node_memory_free_bytes",
+    "http_requests_total != 0",
+    "http_requests_total <= 700",
+    "http_requests_total >= bool 700",
+    "2 * 3 + 4 / 2 - 1",
+    "1 < bool 2",
+    "-http_requests_total",
+    "ceil(node_memory_free_bytes / 3e6)",
+    "floor(node_memory_free_bytes / 3e6)",
+    "round(node_memory_free_bytes / 3e6)",
+    "clamp(queue_depth, 10, 50)",
+    "clamp_min(queue_depth, 20)",
+    "exp(up)",
+    "ln(http_requests_total)",
+    "log2(http_requests_total)",
+    "log10(http_requests_total)",
+    "sqrt(http_requests_total)",
+    "sgn(node_memory_free_bytes - 4e9)",
+    "sort(node_memory_free_bytes)",
+    "sort_desc(node_memory_free_bytes)",
+    "label_join(up, \"target\", \"/\", \"job\", \"instance\")",
+    "absent_over_time(nonexistent_metric[5m])",
+    "absent(up{job=\"api\"})",
+    "timestamp(up)",
+    "vector(time())",
+    "scalar(up)",
+    "day_of_month()",
+    "day_of_week(vector(1700000000))",
+    "hour(timestamp(up))",
+    "minute()",
+    "month(vector(1700000000))",
+    "year()",
+    "days_in_month(vector(1709164800))",
+    "idelta(node_memory_free_bytes[5m])",
+    "predict_linear(node_memory_free_bytes[10m], 3600)",
+    "min_over_time(queue_depth[10m])",
+    "sum_over_time(http_requests_total[2m])",
+    "stddev_over_time(node_memory_free_bytes[10m])",
+    "stdvar_over_time(node_memory_free_bytes[10m])",
+    "quantile_over_time(0.75, node_memory_free_bytes[10m])",
+    "last_over_time(temperature_celsius[10m])",
+    "present_over_time(temperature_celsius[10m])",
+    "rate(http_requests_total[5m] offset 5m)",
+    "max_over_time(rate(http_requests_total[2m])[10m:1m])",
+    "rate(http_requests_total[1m])",
+    "increase(http_requests_total[30m])",
+    "histogram_quantile(0.99, sum by (le, job) (rate(request_duration_seconds_bucket[10m])))",
+    "sum(rate(request_duration_seconds_count[5m])) by (job)",
 ];
 
-pub const PENDING_RANGE: &[&str] = &[
+pub const RANGE: &[&str] = &[
+    "up",
+    "temperature_celsius",
+    "queue_depth",
+    "http_requests_total{code=\"500\"} offset 3m",
+    "node_memory_free_bytes @ $START",
+    "1",
     "rate(http_requests_total[5m])",
     "sum by (job) (rate(http_requests_total[5m]))",
     "histogram_quantile(0.9, sum by (le, job) (rate(request_duration_seconds_bucket[5m])))",
     "increase(http_requests_total{code=\"500\"}[2m])",
     "avg_over_time(temperature_celsius[5m])",
+    "sum by (job) (irate(http_requests_total[2m]))",
+    "deriv(node_memory_free_bytes[5m])",
+    "changes(temperature_celsius[10m])",
+    "label_replace(rate(http_requests_total[5m]), \"m\", \"$1\", \"method\", \"(.)\")",
+    "http_requests_total > bool 1000",
 ];
