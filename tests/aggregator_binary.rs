@@ -103,7 +103,12 @@ fn serves_remote_write_and_the_query_api_then_stops_on_sigterm() {
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}: {text}"))
     };
     // Grafana's data-source health check asks a constant query and the build info.
-    assert_eq!(get("/api/v1/query?query=1")["data"]["resultType"], "scalar");
+    let health = get("/api/v1/query?query=1%2B1&time=1");
+    assert_eq!(
+        health["data"]["result"],
+        serde_json::json!([1, "2"]),
+        "{health}"
+    );
     assert_eq!(get("/api/v1/status/buildinfo")["status"], "success");
     let v = get("/api/v1/query?query=up&time=16");
     assert_eq!(
