@@ -1,7 +1,13 @@
 //! The aggregator: scrape, store and query metrics and logs (see DESIGN.md). So far:
-//! the shared data model and storage interfaces ([`model`]), the types of PromQL results
-//! ([`promql`]).
+//! the shared data model and storage interfaces ([`model`]), scraping with static and
+//! Kubernetes targets ([`scrape`]), the remote_write receiver ([`remote_write`]), the
+//! on-disk store ([`tsdb`]), PromQL ([`promql`]), the Prometheus HTTP API ([`http`]) and
+//! the configuration ([`config`]).
 
+pub mod config;
+pub mod http;
 pub mod model;
 pub mod promql;
+pub mod remote_write;
 pub mod scrape;
+pub mod tsdb;

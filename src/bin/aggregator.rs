@@ -1,15 +1,54 @@
-//! `nodepulse-aggregator`: for now it only reports its version.
+//! `nodepulse-aggregator`: parse flags, load and validate the config, open the TSDB
+//! (replaying its WAL), serve the Prometheus HTTP API (remote_write included) until
+//! SIGTERM or SIGINT.
+
+use anyhow::Context;
+use clap::Parser;
+use nodepulse::aggregator::config::{AggregatorConfig, Flags};
+use nodepulse::aggregator::http::{self, Api};
+use nodepulse::aggregator::tsdb::{Tsdb, TsdbOptions};
+use std::sync::Arc;
 
 fn main() {
-    let arg = std::env::args().nth(1);
-    match arg.as_deref() {
-        Some("--version") | Some("-V") => println!("nodepulse-aggregator {}", nodepulse::VERSION),
-        _ => {
-            eprintln!(
-                "nodepulse-aggregator {}: not implemented yet; only --version is supported",
-                nodepulse::VERSION
-            );
-            std::process::exit(2);
-        }
+    if let Err(e) = run() {
+        eprintln!("nodepulse-aggregator: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> anyhow::Result<()> {
+    let config = AggregatorConfig::load(Flags::parse()).context("invalid configuration")?;
+    nodepulse::agent::logging::init(config.log_format, config.log_level);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(config.listen_address)
+            .await
+            .with_context(|| format!("binding {}", config.listen_address))?;
+        let store = Tsdb::open(&config.storage_path, TsdbOptions::default())
+            .with_context(|| format!("opening storage in {}", config.storage_path.display()))?;
+        tracing::info!(replayed = ?store.open_stats(), "Storage opened.");
+        let store = Arc::new(store);
+        let mut api = Api::new(store.clone(), store);
+        api.query = config.query.clone();
+        api.write_limits = config.write_limits.clone();
+        tracing::info!(address = %config.listen_address, path = %config.storage_path.display(),
+            "Serving the Prometheus API.");
+        http::serve(listener, Arc::new(api), shutdown_signal()).await?;
+        tracing::info!("Shut down cleanly.");
+        Ok(())
+    })
+}
+
+/// Completes on the first SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("installing a SIGINT handler");
+    tokio::select! {
+        _ = term.recv() => tracing::info!(signal = "SIGTERM", "Shutting down."),
+        _ = int.recv() => tracing::info!(signal = "SIGINT", "Shutting down."),
     }
 }

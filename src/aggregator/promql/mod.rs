@@ -5,6 +5,9 @@
 use crate::aggregator::model::{Labels, Series, StorageError};
 use std::time::Duration;
 
+mod eval;
+pub use eval::{instant_query, range_query};
+
 /// A query's limits, as Prometheus's flags set them.
 #[derive(Debug, Clone)]
 pub struct QueryOptions {

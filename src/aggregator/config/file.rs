@@ -1,0 +1,77 @@
+//! The aggregator's YAML configuration file, as users write it. Every key is optional
+//! and unknown keys are an error, so a typo fails at start-up instead of being ignored.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    #[serde(default)]
+    pub web: WebFile,
+    #[serde(default)]
+    pub log: LogFile,
+    #[serde(default)]
+    pub storage: StorageFile,
+    #[serde(default)]
+    pub query: QueryFile,
+    #[serde(default)]
+    pub remote_write: RemoteWriteFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebFile {
+    pub listen_address: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogFile {
+    pub format: Option<String>,
+    pub level: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageFile {
+    pub path: Option<PathBuf>,
+    /// A Prometheus duration (`15d`).
+    pub retention: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueryFile {
+    pub timeout: Option<String>,
+    pub max_samples: Option<usize>,
+    pub lookback_delta: Option<String>,
+    pub max_points: Option<usize>,
+}
+
+/// The remote_write receiver's limits (see `remote_write::Limits`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteWriteFile {
+    pub max_body_bytes: Option<usize>,
+    pub max_decompressed_bytes: Option<usize>,
+    pub max_series_per_request: Option<usize>,
+    pub max_labels_per_series: Option<usize>,
+}
+
+impl FileConfig {
+    /// Reads and parses `path`; errors name the file.
+    pub fn read(path: &Path) -> Result<FileConfig, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("reading {}: {e}", path.display()))?;
+        Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Parses YAML text; an empty document is all defaults.
+    pub fn parse(text: &str) -> Result<FileConfig, String> {
+        if text.trim().is_empty() {
+            return Ok(FileConfig::default());
+        }
+        serde_norway::from_str(text).map_err(|e| e.to_string())
+    }
+}

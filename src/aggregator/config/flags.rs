@@ -1,0 +1,51 @@
+//! The aggregator's command line (node_exporter's dotted flag style). Every flag has a
+//! `NODEPULSE_*` environment variable and a config-file key; a flag or variable that is
+//! set wins over the file, the file over the default ([`super::defaults`]).
+
+use clap::Parser;
+use std::path::PathBuf;
+
+#[derive(Debug, Default, Parser)]
+#[command(
+    name = "nodepulse-aggregator",
+    version,
+    about = "The cluster's embedded metrics back end: accepts Prometheus remote_write, \
+             stores samples and answers PromQL through the Prometheus HTTP API."
+)]
+pub struct Flags {
+    /// Address to serve the Prometheus HTTP API on [default: 0.0.0.0:9201].
+    #[arg(long = "web.listen-address", env = "NODEPULSE_WEB_LISTEN_ADDRESS")]
+    pub listen_address: Option<String>,
+
+    /// YAML configuration file; flags and environment variables override its keys.
+    #[arg(long = "config.file", env = "NODEPULSE_CONFIG_FILE")]
+    pub config_file: Option<PathBuf>,
+
+    /// Log format: text or json [default: text].
+    #[arg(long = "log.format", env = "NODEPULSE_LOG_FORMAT")]
+    pub log_format: Option<String>,
+
+    /// Log level: error, warn, info, debug or trace [default: info].
+    #[arg(long = "log.level", env = "NODEPULSE_LOG_LEVEL")]
+    pub log_level: Option<String>,
+
+    /// Directory of the metrics store [default: ./data].
+    #[arg(long = "storage.path", env = "NODEPULSE_STORAGE_PATH")]
+    pub storage_path: Option<PathBuf>,
+
+    /// How long samples are kept, as a Prometheus duration (15d, 12h) [default: 15d].
+    #[arg(long = "storage.retention", env = "NODEPULSE_STORAGE_RETENTION")]
+    pub retention: Option<String>,
+
+    /// Longest a query may run, as a Prometheus duration [default: 2m].
+    #[arg(long = "query.timeout", env = "NODEPULSE_QUERY_TIMEOUT")]
+    pub query_timeout: Option<String>,
+
+    /// Samples a query may hold in memory at once [default: 50000000].
+    #[arg(long = "query.max-samples", env = "NODEPULSE_QUERY_MAX_SAMPLES")]
+    pub query_max_samples: Option<usize>,
+
+    /// How far back an instant selector looks for a sample [default: 5m].
+    #[arg(long = "query.lookback-delta", env = "NODEPULSE_QUERY_LOOKBACK_DELTA")]
+    pub query_lookback_delta: Option<String>,
+}

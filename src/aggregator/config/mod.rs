@@ -1,0 +1,169 @@
+//! The aggregator's configuration in two stages: what users write ([`Flags`],
+//! [`FileConfig`]) merged and validated into [`AggregatorConfig`], the runtime settings.
+//! A bad value fails at start-up with a message naming its file key and flag.
+
+mod file;
+mod flags;
+
+use crate::agent::config::LogFormat;
+use crate::aggregator::http::params::prometheus_duration_ms;
+use crate::aggregator::promql::QueryOptions;
+use crate::aggregator::remote_write::Limits;
+pub use file::FileConfig;
+pub use flags::Flags;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Defaults, shared by `--help`, the file and the runtime config.
+pub mod defaults {
+    pub const LISTEN_ADDRESS: &str = "0.0.0.0:9201";
+    pub const STORAGE_PATH: &str = "./data";
+    pub const RETENTION: &str = "15d";
+}
+
+/// A setting that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    File(String),
+    #[error("invalid {key} (flag {flag}): {msg}")]
+    Invalid {
+        key: &'static str,
+        flag: &'static str,
+        msg: String,
+    },
+}
+
+fn invalid(key: &'static str, flag: &'static str, msg: impl ToString) -> ConfigError {
+    ConfigError::Invalid {
+        key,
+        flag,
+        msg: msg.to_string(),
+    }
+}
+
+/// The validated configuration the aggregator runs with.
+#[derive(Debug, Clone)]
+pub struct AggregatorConfig {
+    pub listen_address: SocketAddr,
+    pub log_format: LogFormat,
+    pub log_level: tracing::Level,
+    pub storage_path: PathBuf,
+    pub retention: Duration,
+    pub query: QueryOptions,
+    pub write_limits: Limits,
+}
+
+impl AggregatorConfig {
+    /// Flags, then the file they name, then defaults.
+    pub fn load(flags: Flags) -> Result<Self, ConfigError> {
+        let file = match &flags.config_file {
+            Some(path) => FileConfig::read(path).map_err(ConfigError::File)?,
+            None => FileConfig::default(),
+        };
+        Self::merge(flags, file)
+    }
+
+    pub fn merge(f: Flags, c: FileConfig) -> Result<Self, ConfigError> {
+        let query = query_options(&f, &c)?;
+        let write_limits = write_limits(&c);
+        let listen = f.listen_address.or(c.web.listen_address);
+        let listen = listen.unwrap_or_else(|| defaults::LISTEN_ADDRESS.into());
+        let listen_address = listen
+            .parse()
+            .map_err(|e| invalid("web.listen_address", "--web.listen-address", e))?;
+        Ok(AggregatorConfig {
+            listen_address,
+            log_format: log_format(f.log_format.or(c.log.format))?,
+            log_level: log_level(f.log_level.or(c.log.level))?,
+            storage_path: f
+                .storage_path
+                .or(c.storage.path)
+                .unwrap_or_else(|| defaults::STORAGE_PATH.into()),
+            retention: duration(
+                f.retention.or(c.storage.retention),
+                defaults::RETENTION,
+                ("storage.retention", "--storage.retention"),
+            )?,
+            query,
+            write_limits,
+        })
+    }
+}
+
+fn query_options(f: &Flags, c: &FileConfig) -> Result<QueryOptions, ConfigError> {
+    let d = QueryOptions::default();
+    let timeout = f.query_timeout.clone().or(c.query.timeout.clone());
+    let lookback = f
+        .query_lookback_delta
+        .clone()
+        .or(c.query.lookback_delta.clone());
+    Ok(QueryOptions {
+        timeout: duration(timeout, "2m", ("query.timeout", "--query.timeout"))?,
+        lookback: duration(
+            lookback,
+            "5m",
+            ("query.lookback_delta", "--query.lookback-delta"),
+        )?,
+        max_samples: f
+            .query_max_samples
+            .or(c.query.max_samples)
+            .unwrap_or(d.max_samples),
+        max_points: c.query.max_points.unwrap_or(d.max_points),
+    })
+}
+
+fn write_limits(c: &FileConfig) -> Limits {
+    let d = Limits::default();
+    let w = &c.remote_write;
+    Limits {
+        max_body_bytes: w.max_body_bytes.unwrap_or(d.max_body_bytes),
+        max_decompressed_bytes: w.max_decompressed_bytes.unwrap_or(d.max_decompressed_bytes),
+        max_series: w.max_series_per_request.unwrap_or(d.max_series),
+        max_labels_per_series: w.max_labels_per_series.unwrap_or(d.max_labels_per_series),
+    }
+}
+
+/// A positive Prometheus duration (`15d`, `2m`).
+fn duration(
+    value: Option<String>,
+    default: &str,
+    (key, flag): (&'static str, &'static str),
+) -> Result<Duration, ConfigError> {
+    let s = value.unwrap_or_else(|| default.into());
+    match prometheus_duration_ms(&s) {
+        Some(ms) if ms > 0 => Ok(Duration::from_millis(ms as u64)),
+        _ => Err(invalid(
+            key,
+            flag,
+            format!("{s:?} is not a positive duration such as 15d or 2m"),
+        )),
+    }
+}
+
+fn log_format(value: Option<String>) -> Result<LogFormat, ConfigError> {
+    match value.as_deref().unwrap_or("text") {
+        "text" => Ok(LogFormat::Text),
+        "json" => Ok(LogFormat::Json),
+        other => Err(invalid(
+            "log.format",
+            "--log.format",
+            format!("{other:?} is not text or json"),
+        )),
+    }
+}
+
+fn log_level(value: Option<String>) -> Result<tracing::Level, ConfigError> {
+    let s = value.unwrap_or_else(|| "info".into());
+    s.parse().map_err(|_| {
+        invalid(
+            "log.level",
+            "--log.level",
+            format!("{s:?} is not error, warn, info, debug or trace"),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,67 @@
+use super::*;
+
+fn flags(args: &[&str]) -> Flags {
+    use clap::Parser;
+    let mut all = vec!["nodepulse-aggregator"];
+    all.extend_from_slice(args);
+    Flags::try_parse_from(all).unwrap()
+}
+
+#[test]
+fn defaults_are_documented_ones() {
+    let c = AggregatorConfig::merge(Flags::default(), FileConfig::default()).unwrap();
+    assert_eq!(c.listen_address.to_string(), "0.0.0.0:9201");
+    assert_eq!(c.storage_path, PathBuf::from("./data"));
+    assert_eq!(c.retention, Duration::from_secs(15 * 86_400));
+    assert_eq!(c.query.timeout, Duration::from_secs(120));
+    assert_eq!(c.query.lookback, Duration::from_secs(300));
+    assert_eq!(c.write_limits, Limits::default());
+    assert_eq!(c.log_level, tracing::Level::INFO);
+}
+
+#[test]
+fn flags_win_over_the_file() {
+    let file = FileConfig::parse(
+        "storage:\n  path: /var/lib/agg\n  retention: 30d\nweb:\n  listen_address: 127.0.0.1:1\n\
+         remote_write:\n  max_series_per_request: 7\nquery:\n  max_points: 50\n",
+    )
+    .unwrap();
+    let c = AggregatorConfig::merge(
+        flags(&["--storage.retention=12h", "--log.level=debug"]),
+        file,
+    )
+    .unwrap();
+    assert_eq!(c.storage_path, PathBuf::from("/var/lib/agg"));
+    assert_eq!(c.retention, Duration::from_secs(12 * 3600));
+    assert_eq!(c.listen_address.to_string(), "127.0.0.1:1");
+    assert_eq!(c.write_limits.max_series, 7);
+    assert_eq!(c.query.max_points, 50);
+    assert_eq!(c.log_level, tracing::Level::DEBUG);
+}
+
+#[test]
+fn bad_values_name_their_key_and_flag() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--storage.retention=forever"],
+            "storage.retention (flag --storage.retention)",
+        ),
+        (&["--storage.retention=0"], "storage.retention"),
+        (&["--web.listen-address=nowhere"], "web.listen_address"),
+        (&["--log.level=loud"], "log.level"),
+        (&["--query.timeout=-1s"], "query.timeout"),
+    ];
+    for (args, want) in cases {
+        let err = AggregatorConfig::merge(flags(args), FileConfig::default()).unwrap_err();
+        assert!(err.to_string().contains(want), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn the_file_refuses_unknown_keys_and_garbage() {
+    assert!(FileConfig::parse("storage:\n  pth: x\n")
+        .unwrap_err()
+        .contains("pth"));
+    assert!(FileConfig::parse("[[[").is_err());
+    assert!(FileConfig::parse("").is_ok());
+}

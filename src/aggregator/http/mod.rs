@@ -1,0 +1,106 @@
+//! The Prometheus HTTP API over the aggregator's storage and PromQL engine: queries
+//! ([`query`]), series and label metadata ([`meta`]), remote_write ([`write`]), with
+//! Prometheus's JSON and error shapes ([`json`]) and parameter parsing ([`params`]).
+//! [`serve`] takes a bound listener and a shutdown future, so tests bind `127.0.0.1:0`.
+
+mod error;
+pub mod json;
+mod meta;
+pub mod params;
+mod query;
+mod write;
+
+use crate::aggregator::model::{Appender, Querier};
+use crate::aggregator::promql::QueryOptions;
+use crate::aggregator::remote_write::Limits;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+pub use error::{ApiError, ErrorType};
+use std::future::Future;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// What the API serves from, and its limits.
+pub struct Api {
+    pub querier: Arc<dyn Querier>,
+    pub appender: Arc<dyn Appender>,
+    pub query: QueryOptions,
+    pub write_limits: Limits,
+    /// Bytes of a form POST body the query endpoints read.
+    pub max_form_bytes: usize,
+    /// The clock a query without `time` evaluates at (ms since the epoch).
+    pub now: fn() -> i64,
+    /// Counters of what the API refused or dropped (exported by the binary).
+    pub stats: Stats,
+}
+
+/// Drops, so that nothing is lost silently.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// remote_write requests refused as malformed (400).
+    pub write_requests_invalid: AtomicU64,
+    /// Samples refused as out of order or duplicate.
+    pub write_samples_refused: AtomicU64,
+}
+
+impl Api {
+    /// An API with Prometheus's default limits over one store.
+    pub fn new(querier: Arc<dyn Querier>, appender: Arc<dyn Appender>) -> Api {
+        Api {
+            querier,
+            appender,
+            query: QueryOptions::default(),
+            write_limits: Limits::default(),
+            max_form_bytes: 4 << 20,
+            now: now_ms,
+            stats: Stats::default(),
+        }
+    }
+}
+
+/// The wall clock in milliseconds since the epoch.
+pub fn now_ms() -> i64 {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    d.as_millis() as i64
+}
+
+/// Serves until `shutdown` completes, then finishes in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    api: Arc<Api>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(api))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Every route; GET and form POST alike where Prometheus takes both.
+pub fn router(api: Arc<Api>) -> Router {
+    let form_limit = DefaultBodyLimit::max(api.max_form_bytes);
+    let write_limit = DefaultBodyLimit::max(api.write_limits.max_body_bytes);
+    let queries = Router::new()
+        .route("/api/v1/query", get(query::instant).post(query::instant))
+        .route("/api/v1/query_range", get(query::range).post(query::range))
+        .route("/api/v1/series", get(meta::series).post(meta::series))
+        .route("/api/v1/labels", get(meta::labels).post(meta::labels))
+        .route("/api/v1/label/{name}/values", get(meta::label_values))
+        .route("/api/v1/status/buildinfo", get(meta::buildinfo))
+        .layer(form_limit);
+    let writes = Router::new()
+        .route("/api/v1/write", post(write::receive))
+        .layer(write_limit);
+    queries
+        .merge(writes)
+        .route("/metrics", get(write::metrics))
+        .route("/-/healthy", get(|| async { "Healthy.\n" }))
+        .route("/-/ready", get(|| async { "Ready.\n" }))
+        .with_state(api)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,311 @@
+//! Selectors and subqueries: which samples an instant selector (5 m lookback, stale
+//! markers end a series), a range selector (`[t - range, t]`, inclusive as in
+//! Prometheus 2.x) or a subquery (steps aligned to multiples of the step) sees at one
+//! evaluation time, with `offset` and `@`. [`Fetcher`] reads each selector's series
+//! from storage once for the whole query window and slices them per step.
+
+use super::range_fns::RangeCtx;
+use super::{Ctx, Elem, Val, Window, DEFAULT_SUBQUERY_STEP_MS};
+use crate::aggregator::model::{is_stale, Labels, Querier, Sample, Series};
+use crate::aggregator::promql::QueryError;
+use promql_parser::label::{MatchOp, Matcher};
+use promql_parser::parser::{
+    AtModifier, Expr, MatrixSelector, Offset, SubqueryExpr, VectorSelector,
+};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+use std::time::{Duration, SystemTime};
+
+/// A subquery's inner vector at one step.
+type StepValue = Rc<Vec<Elem>>;
+
+/// Series fetched for one selector, covering `mint..=maxt`.
+struct Fetched {
+    mint: i64,
+    maxt: i64,
+    series: Rc<Vec<Series>>,
+}
+
+/// Per-query cache of selected series (keyed by the selector node's address) and of
+/// subquery steps (keyed by node and step time), so a range query reads storage once
+/// per selector and evaluates each subquery step once.
+pub(crate) struct Fetcher<'a> {
+    q: &'a dyn Querier,
+    series: RefCell<HashMap<usize, Fetched>>,
+    steps: RefCell<HashMap<(usize, i64), StepValue>>,
+}
+
+impl<'a> Fetcher<'a> {
+    pub fn new(q: &'a dyn Querier) -> Self {
+        Fetcher {
+            q,
+            series: RefCell::new(HashMap::new()),
+            steps: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// The series of `vs` with samples in `mint..=maxt` (possibly more).
+    fn fetch(
+        &self,
+        vs: &VectorSelector,
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Rc<Vec<Series>>, QueryError> {
+        let key = vs as *const VectorSelector as usize;
+        let (mut lo, mut hi) = (mint, maxt);
+        if let Some(f) = self.series.borrow().get(&key) {
+            if f.mint <= mint && f.maxt >= maxt {
+                return Ok(f.series.clone());
+            }
+            lo = lo.min(f.mint);
+            hi = hi.max(f.maxt);
+        }
+        let series = Rc::new(self.q.select(&matchers(vs)?, lo, hi)?);
+        let f = Fetched {
+            mint: lo,
+            maxt: hi,
+            series: series.clone(),
+        };
+        self.series.borrow_mut().insert(key, f);
+        Ok(series)
+    }
+}
+
+/// The selector's matchers, its metric name included.
+fn matchers(vs: &VectorSelector) -> Result<Vec<Matcher>, QueryError> {
+    if !vs.matchers.or_matchers.is_empty() {
+        return Err(QueryError::BadData(
+            "`or` in label matchers is not supported".into(),
+        ));
+    }
+    let mut ms = vs.matchers.matchers.clone();
+    if let Some(name) = &vs.name {
+        ms.push(Matcher::new(MatchOp::Equal, "__name__", name));
+    }
+    Ok(ms)
+}
+
+pub(crate) fn millis(d: &Duration) -> i64 {
+    d.as_millis().min(i64::MAX as u128) as i64
+}
+
+fn offset_ms(o: &Option<Offset>) -> i64 {
+    match o {
+        None => 0,
+        Some(Offset::Pos(d)) => millis(d),
+        Some(Offset::Neg(d)) => -millis(d),
+    }
+}
+
+fn system_time_ms(t: &SystemTime) -> i64 {
+    match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => millis(&d),
+        Err(e) => -millis(&e.duration()),
+    }
+}
+
+impl Ctx<'_> {
+    /// The time `@` pins a selector or subquery to, if any.
+    fn at_ms(&self, at: &Option<AtModifier>) -> Option<i64> {
+        match at.as_ref()? {
+            AtModifier::Start => Some(self.start),
+            AtModifier::End => Some(self.end),
+            AtModifier::At(t) => Some(system_time_ms(t)),
+        }
+    }
+
+    /// The reference times (`t` at this step, and the window) after `@` and `offset`.
+    fn shift(
+        &self,
+        at: &Option<AtModifier>,
+        off: &Option<Offset>,
+        t: i64,
+        w: Window,
+    ) -> (i64, Window) {
+        let off = offset_ms(off);
+        match self.at_ms(at) {
+            Some(a) => (
+                a - off,
+                Window {
+                    start: a - off,
+                    end: a - off,
+                },
+            ),
+            None => (
+                t - off,
+                Window {
+                    start: w.start - off,
+                    end: w.end - off,
+                },
+            ),
+        }
+    }
+
+    pub(super) fn vector_selector(
+        &self,
+        vs: &VectorSelector,
+        t: i64,
+        w: Window,
+    ) -> Result<Val, QueryError> {
+        Ok(Val::Vector(self.select_instant(vs, t, w, |p| p.v)?))
+    }
+
+    /// `timestamp(selector)`: the selected samples' own times, in seconds.
+    pub(super) fn selector_timestamps(
+        &self,
+        vs: &VectorSelector,
+        t: i64,
+        w: Window,
+    ) -> Result<Vec<Elem>, QueryError> {
+        self.select_instant(vs, t, w, |p| p.t as f64 / 1000.0)
+    }
+
+    /// The latest non-stale sample of each series within the lookback, mapped by `f`.
+    fn select_instant(
+        &self,
+        vs: &VectorSelector,
+        t: i64,
+        w: Window,
+        f: impl Fn(&Sample) -> f64,
+    ) -> Result<Vec<Elem>, QueryError> {
+        let (t, w) = self.shift(&vs.at, &vs.offset, t, w);
+        let lookback = millis(&self.opts.lookback);
+        let series = self.fetcher.fetch(vs, w.start - lookback, w.end)?;
+        let els = series.iter().filter_map(|s| {
+            let i = s.samples.partition_point(|p| p.t <= t);
+            let p = s.samples[..i].last()?;
+            (p.t >= t - lookback && !is_stale(p.v)).then(|| Elem {
+                labels: s.labels.clone(),
+                v: f(p),
+            })
+        });
+        Ok(els.collect())
+    }
+
+    /// A range-vector argument of a function: its series and where its window lies.
+    pub(super) fn range_arg(
+        &self,
+        e: &Expr,
+        t: i64,
+        w: Window,
+    ) -> Result<(Vec<Series>, RangeCtx), QueryError> {
+        let (at, off, range) = match e {
+            Expr::Paren(p) => return self.range_arg(&p.expr, t, w),
+            Expr::MatrixSelector(ms) => (&ms.vs.at, &ms.vs.offset, millis(&ms.range)),
+            Expr::Subquery(sq) => (&sq.at, &sq.offset, millis(&sq.range)),
+            _ => {
+                return Err(QueryError::BadData(
+                    "expected a range vector argument".into(),
+                ))
+            }
+        };
+        let (end, _) = self.shift(at, off, t, w);
+        let rc = RangeCtx {
+            start: end - range,
+            end,
+            range_ms: range,
+            t,
+        };
+        match self.eval(e, t, w)? {
+            Val::Matrix(m) => Ok((m, rc)),
+            other => Err(QueryError::BadData(format!(
+                "expected range vector, got {}",
+                other.type_name()
+            ))),
+        }
+    }
+
+    pub(super) fn matrix_selector(
+        &self,
+        ms: &MatrixSelector,
+        t: i64,
+        w: Window,
+    ) -> Result<Val, QueryError> {
+        let vs = &ms.vs;
+        let (t, w) = self.shift(&vs.at, &vs.offset, t, w);
+        let range = millis(&ms.range);
+        let series = self.fetcher.fetch(vs, w.start - range, w.end)?;
+        let out = series.iter().filter_map(|s| {
+            let samples = window_samples(&s.samples, t - range, t);
+            (!samples.is_empty()).then(|| Series {
+                labels: s.labels.clone(),
+                samples,
+            })
+        });
+        Ok(Val::Matrix(out.collect()))
+    }
+
+    pub(super) fn subquery(&self, sq: &SubqueryExpr, t: i64, w: Window) -> Result<Val, QueryError> {
+        let (t, w) = self.shift(&sq.at, &sq.offset, t, w);
+        let range = millis(&sq.range);
+        let step = sq
+            .step
+            .as_ref()
+            .map(millis)
+            .unwrap_or(DEFAULT_SUBQUERY_STEP_MS)
+            .max(1);
+        let inner = Window {
+            start: w.start - range,
+            end: w.end,
+        };
+        let mut out: BTreeMap<Labels, Vec<Sample>> = BTreeMap::new();
+        let mut ts = (t - range).div_euclid(step) * step;
+        if ts < t - range {
+            ts += step;
+        }
+        while ts <= t {
+            self.check_timeout("subquery evaluation")?;
+            for e in self.subquery_step(sq, ts, inner)?.iter() {
+                out.entry(e.labels.clone())
+                    .or_default()
+                    .push(Sample { t: ts, v: e.v });
+            }
+            ts += step;
+        }
+        let series = out
+            .into_iter()
+            .map(|(labels, samples)| Series { labels, samples });
+        Ok(Val::Matrix(series.collect()))
+    }
+
+    /// The subquery's inner expression at `ts`, evaluated once per query.
+    fn subquery_step(
+        &self,
+        sq: &SubqueryExpr,
+        ts: i64,
+        w: Window,
+    ) -> Result<Rc<Vec<Elem>>, QueryError> {
+        let key = (sq as *const SubqueryExpr as usize, ts);
+        if let Some(v) = self.fetcher.steps.borrow().get(&key) {
+            return Ok(v.clone());
+        }
+        let els = match self.eval(&sq.expr, ts, w)? {
+            Val::Vector(els) => els,
+            Val::Scalar(v) => vec![Elem {
+                labels: Labels::default(),
+                v,
+            }],
+            other => {
+                return Err(QueryError::BadData(format!(
+                    "subquery is only allowed on instant vector, got {} instead",
+                    other.type_name()
+                )))
+            }
+        };
+        let els = Rc::new(els);
+        self.fetcher.steps.borrow_mut().insert(key, els.clone());
+        Ok(els)
+    }
+}
+
+/// The non-stale samples with `mint <= t <= maxt`.
+fn window_samples(samples: &[Sample], mint: i64, maxt: i64) -> Vec<Sample> {
+    let lo = samples.partition_point(|p| p.t < mint);
+    let hi = samples.partition_point(|p| p.t <= maxt);
+    samples[lo..hi]
+        .iter()
+        .filter(|p| !is_stale(p.v))
+        .copied()
+        .collect()
+}

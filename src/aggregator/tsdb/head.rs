@@ -1,0 +1,212 @@
+//! The head: every series in memory with a numeric ref (dense: the ref is the index),
+//! a map from labels to ref, the inverted index, and the chunks. Appends are planned
+//! against the head (order and duplicate checks as `MemStore` and Prometheus without an
+//! out-of-order window make them), logged to the WAL, then applied; queries read it.
+
+use super::postings::Postings;
+use super::record::RefSample;
+use super::series::MemSeries;
+use crate::aggregator::model::{AppendOutcome, Labels, Sample, Series, StorageError};
+use promql_parser::label::Matcher;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+/// What an append batch will do once logged.
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub new_series: Vec<(u64, Labels)>,
+    pub samples: Vec<RefSample>,
+    pub outcome: AppendOutcome,
+}
+
+#[derive(Debug)]
+pub struct Head {
+    series: Vec<MemSeries>,
+    by_labels: HashMap<Arc<Labels>, u64>,
+    postings: Postings,
+    chunk_range: i64,
+}
+
+/// Counts of what the head holds.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct HeadStats {
+    pub series: usize,
+    pub chunks: usize,
+    pub samples: usize,
+    pub chunk_bytes: usize,
+}
+
+impl Head {
+    pub fn new(chunk_range: i64) -> Self {
+        Head {
+            series: Vec::new(),
+            by_labels: HashMap::new(),
+            postings: Postings::default(),
+            chunk_range: chunk_range.max(1),
+        }
+    }
+
+    /// The ref the next new series gets.
+    pub fn next_ref(&self) -> u64 {
+        self.series.len() as u64
+    }
+
+    /// Decides which samples of `batch` are taken; new series get the next refs.
+    pub fn plan(&self, batch: &[(Labels, Vec<Sample>)]) -> Plan {
+        let mut plan = Plan::default();
+        let mut seen: HashMap<&Labels, (u64, Option<Sample>)> = HashMap::new();
+        for (labels, samples) in batch.iter().filter(|(_, s)| !s.is_empty()) {
+            let (r, last) =
+                seen.entry(labels)
+                    .or_insert_with(|| match self.by_labels.get(labels) {
+                        Some(&r) => (r, self.series[r as usize].last()),
+                        None => {
+                            let r = self.next_ref() + plan.new_series.len() as u64;
+                            plan.new_series.push((r, labels.clone()));
+                            (r, None)
+                        }
+                    });
+            for &s in samples {
+                if take(last, s, &mut plan.outcome) {
+                    plan.samples.push(RefSample {
+                        r: *r,
+                        t: s.t,
+                        v: s.v,
+                    });
+                    *last = Some(s);
+                }
+            }
+        }
+        plan
+    }
+
+    /// Adds series `r`; refs must come in order (the WAL logs them so).
+    pub fn add_series(&mut self, r: u64, labels: Labels) -> Result<(), StorageError> {
+        if r != self.next_ref() || self.by_labels.contains_key(&labels) {
+            return Err(StorageError::Corrupt(format!(
+                "series ref {r} for {labels} out of sequence (next {}) or repeated",
+                self.next_ref()
+            )));
+        }
+        let labels = Arc::new(labels);
+        self.postings.add(r, &labels);
+        self.by_labels.insert(labels.clone(), r);
+        self.series.push(MemSeries::new(labels));
+        Ok(())
+    }
+
+    /// Appends a planned (or replayed) sample; false when its series is unknown or it
+    /// is out of order after all (a replayed WAL that disagrees).
+    pub fn append(&mut self, s: RefSample) -> bool {
+        let chunk_range = self.chunk_range;
+        let Some(series) = self.series.get_mut(s.r as usize) else {
+            return false;
+        };
+        if series.last().is_some_and(|l| s.t <= l.t) {
+            return false;
+        }
+        series.append(Sample { t: s.t, v: s.v }, chunk_range);
+        true
+    }
+
+    /// The series matching `matchers` with a sample in `mint..=maxt`, sorted by labels.
+    pub fn select(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<Series>, StorageError> {
+        let mut out = Vec::new();
+        for s in self.matching(matchers) {
+            let samples = s.samples(mint, maxt)?;
+            if !samples.is_empty() {
+                out.push(Series {
+                    labels: (*s.labels).clone(),
+                    samples,
+                });
+            }
+        }
+        out.sort_by(|a, b| a.labels.cmp(&b.labels));
+        Ok(out)
+    }
+
+    /// The label sets of the series `select` would return, unsorted.
+    pub fn label_sets<'a>(
+        &'a self,
+        matchers: &'a [Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<&'a Labels>, StorageError> {
+        let mut out = Vec::new();
+        for s in self.matching(matchers) {
+            if s.has_sample_in(mint, maxt)? {
+                out.push(&*s.labels);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn label_names(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<String>, StorageError> {
+        let sets = self.label_sets(matchers, mint, maxt)?;
+        let names: BTreeSet<&str> = sets.iter().flat_map(|l| l.iter().map(|(n, _)| n)).collect();
+        Ok(names.into_iter().map(str::to_owned).collect())
+    }
+
+    pub fn label_values(
+        &self,
+        name: &str,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<String>, StorageError> {
+        let sets = self.label_sets(matchers, mint, maxt)?;
+        let values: BTreeSet<&str> = sets.iter().filter_map(|l| l.get(name)).collect();
+        Ok(values.into_iter().map(str::to_owned).collect())
+    }
+
+    fn matching<'a>(&'a self, matchers: &'a [Matcher]) -> impl Iterator<Item = &'a MemSeries> + 'a {
+        let refs: Box<dyn Iterator<Item = u64>> = match self.postings.candidates(matchers) {
+            Some(refs) => Box::new(refs.into_iter()),
+            None => Box::new(0..self.next_ref()),
+        };
+        refs.map(|r| &self.series[r as usize])
+            .filter(move |s| s.labels.matches(matchers))
+    }
+
+    pub fn stats(&self) -> HeadStats {
+        let mut st = HeadStats {
+            series: self.series.len(),
+            ..Default::default()
+        };
+        for s in &self.series {
+            let (c, n, b) = s.footprint();
+            st.chunks += c;
+            st.samples += n;
+            st.chunk_bytes += b;
+        }
+        st
+    }
+}
+
+/// Whether `s` follows `last`: older is out of order; the same time with other value
+/// bits is a duplicate; the same sample again is silently ignored (as Prometheus does).
+fn take(last: &Option<Sample>, s: Sample, out: &mut AppendOutcome) -> bool {
+    match last {
+        Some(l) if s.t < l.t => out.out_of_order += 1,
+        Some(l) if s.t == l.t => {
+            if s.v.to_bits() != l.v.to_bits() {
+                out.duplicate += 1;
+            }
+        }
+        _ => {
+            out.appended += 1;
+            return true;
+        }
+    }
+    false
+}

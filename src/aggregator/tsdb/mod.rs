@@ -1,0 +1,234 @@
+//! The aggregator's on-disk metric store: [`Tsdb`] implements [`Querier`] and
+//! [`Appender`]. An append batch is checked against the head (order, duplicates),
+//! logged to the write-ahead log ([`wal`], synced per [`SyncPolicy`]: every batch by
+//! default) and only then applied to the in-memory head of XOR chunks ([`chunk`]).
+//! `open` replays the WAL. Appenders are serialised by the WAL's lock; queries hold the
+//! head's read lock and see a batch whole or not at all, and never wait on an fsync.
+//!
+//! Layout: `<dir>/wal/NNNNNNNN`. Not yet: persisted blocks, WAL truncation, retention.
+
+pub mod bstream;
+pub mod chunk;
+mod head;
+mod postings;
+pub mod record;
+mod series;
+pub mod wal;
+
+pub use head::HeadStats;
+pub use wal::{ReplayStats, SyncPolicy, WalOptions};
+
+use crate::aggregator::model::{
+    AppendOutcome, Appender, Labels, Querier, Sample, Series, StorageError,
+};
+use head::{Head, Plan};
+use promql_parser::label::Matcher;
+use record::Record;
+use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use wal::Wal;
+
+/// Settings of the store.
+#[derive(Debug, Clone)]
+pub struct TsdbOptions {
+    pub wal: WalOptions,
+    /// Chunks never straddle a multiple of this (ms; 2 h, Prometheus's block range).
+    pub chunk_range_ms: i64,
+}
+
+impl Default for TsdbOptions {
+    fn default() -> Self {
+        TsdbOptions {
+            wal: WalOptions::default(),
+            chunk_range_ms: 2 * 3600 * 1000,
+        }
+    }
+}
+
+/// What `open` found in the WAL.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct OpenStats {
+    pub replay: ReplayStats,
+    /// Replayed samples of unknown series or out of order, skipped.
+    pub skipped_samples: u64,
+}
+
+pub struct Tsdb {
+    inner: Arc<Inner>,
+    opened: OpenStats,
+}
+
+struct Inner {
+    head: RwLock<Head>,
+    wal: Mutex<Wal>,
+}
+
+impl Tsdb {
+    /// Opens (or creates) the store in `dir`, replaying its WAL.
+    pub fn open(dir: &Path, opts: TsdbOptions) -> Result<Tsdb, StorageError> {
+        let mut head = Head::new(opts.chunk_range_ms);
+        let mut skipped = 0u64;
+        let (wal, replay) = Wal::open(&dir.join("wal"), opts.wal.clone(), |rec| {
+            replay_record(&mut head, rec, &mut skipped)
+        })?;
+        if skipped > 0 {
+            tracing::warn!(
+                skipped,
+                "Skipped WAL samples of unknown series or out of order."
+            );
+        }
+        let inner = Arc::new(Inner {
+            head: RwLock::new(head),
+            wal: Mutex::new(wal),
+        });
+        if let SyncPolicy::Interval(every) = opts.wal.sync {
+            spawn_syncer(Arc::downgrade(&inner), every);
+        }
+        Ok(Tsdb {
+            inner,
+            opened: OpenStats {
+                replay,
+                skipped_samples: skipped,
+            },
+        })
+    }
+
+    /// What `open` replayed.
+    pub fn open_stats(&self) -> &OpenStats {
+        &self.opened
+    }
+
+    pub fn head_stats(&self) -> HeadStats {
+        self.inner.read_head().stats()
+    }
+
+    /// Bytes of WAL on disk.
+    pub fn wal_bytes(&self) -> Result<u64, StorageError> {
+        self.inner.lock_wal().disk_bytes()
+    }
+
+    /// Syncs the WAL now (for `Interval` policies, e.g. at shutdown).
+    pub fn sync(&self) -> Result<(), StorageError> {
+        self.inner.lock_wal().sync()
+    }
+}
+
+fn replay_record(head: &mut Head, rec: Record, skipped: &mut u64) -> Result<(), StorageError> {
+    match rec {
+        Record::Series(list) => list
+            .into_iter()
+            .try_for_each(|(r, l)| head.add_series(r, l)),
+        Record::Samples(samples) => {
+            for s in samples {
+                *skipped += u64::from(!head.append(s));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Syncs a WAL under an `Interval` policy every `every` until the store is dropped.
+fn spawn_syncer(inner: Weak<Inner>, every: std::time::Duration) {
+    std::thread::spawn(move || loop {
+        std::thread::sleep(every);
+        let Some(inner) = inner.upgrade() else { return };
+        let synced = inner.lock_wal().sync_if_due();
+        if let Err(e) = synced {
+            tracing::error!(error = %e, "Could not sync the WAL.");
+        }
+    });
+}
+
+impl Inner {
+    fn read_head(&self) -> std::sync::RwLockReadGuard<'_, Head> {
+        self.head.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn lock_wal(&self) -> std::sync::MutexGuard<'_, Wal> {
+        self.wal.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let wal = self.wal.get_mut().unwrap_or_else(|e| e.into_inner());
+        if let Err(e) = wal.sync() {
+            tracing::error!(error = %e, "Could not sync the WAL at close.");
+        }
+    }
+}
+
+/// The WAL records of a plan: its new series, then its samples.
+fn encode_plan(plan: &Plan) -> (Vec<u8>, Vec<u8>) {
+    let mut series = Vec::new();
+    if !plan.new_series.is_empty() {
+        let list: Vec<(u64, &Labels)> = plan.new_series.iter().map(|(r, l)| (*r, l)).collect();
+        record::encode_series(&list, &mut series);
+    }
+    let mut samples = Vec::new();
+    if !plan.samples.is_empty() {
+        record::encode_samples(&plan.samples, &mut samples);
+    }
+    (series, samples)
+}
+
+impl Appender for Tsdb {
+    fn append(&self, batch: &[(Labels, Vec<Sample>)]) -> Result<AppendOutcome, StorageError> {
+        let mut wal = self.inner.lock_wal(); // one appender at a time: the plan stays valid
+        let plan = self.inner.read_head().plan(batch);
+        let (series, samples) = encode_plan(&plan);
+        let mut records: Vec<(u8, &[u8])> = Vec::with_capacity(2);
+        if !series.is_empty() {
+            records.push((record::KIND_SERIES, &series));
+        }
+        if !samples.is_empty() {
+            records.push((record::KIND_SAMPLES, &samples));
+        }
+        if !records.is_empty() {
+            wal.log(&records)?;
+        }
+        let mut head = self.inner.head.write().unwrap_or_else(|e| e.into_inner());
+        for (r, labels) in plan.new_series {
+            head.add_series(r, labels)?;
+        }
+        for s in plan.samples {
+            head.append(s);
+        }
+        Ok(plan.outcome)
+    }
+}
+
+impl Querier for Tsdb {
+    fn select(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<Series>, StorageError> {
+        self.inner.read_head().select(matchers, mint, maxt)
+    }
+
+    fn label_names(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<String>, StorageError> {
+        self.inner.read_head().label_names(matchers, mint, maxt)
+    }
+
+    fn label_values(
+        &self,
+        name: &str,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<Vec<String>, StorageError> {
+        self.inner
+            .read_head()
+            .label_values(name, matchers, mint, maxt)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,312 @@
+//! The write-ahead log: numbered segment files (`wal/00000000`, 128 MiB by default) of
+//! records framed as kind (u8), payload length (u32 LE), CRC32 of kind and payload (u32
+//! LE), payload. A batch is framed whole and written with one `write_all`.
+//!
+//! Sync policy ([`SyncPolicy`]): by default every batch is `fdatasync`ed before `log`
+//! returns, so an acknowledged sample survives `kill -9` and power loss. With
+//! `Interval(d)` a batch is only in the page cache when `log` returns: it survives
+//! `kill -9` of the process, and power loss once a sync ran (at the latest `d` after
+//! the batch, see [`Wal::sync_if_due`]). Segments are synced before the next is started.
+//!
+//! Replay tolerates one thing: a torn tail in the last segment (a record cut short by a
+//! crash, or followed only by zeros). It is truncated away, counted and logged once. Any
+//! other bad record is refused with [`StorageError::Corrupt`].
+
+use super::record::{self, Record};
+use crate::aggregator::model::StorageError;
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const HEADER: usize = 9;
+
+/// When appended records reach the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncPolicy {
+    EveryBatch,
+    Interval(Duration),
+}
+
+#[derive(Debug, Clone)]
+pub struct WalOptions {
+    /// A segment is closed once it would grow past this (128 MiB).
+    pub segment_bytes: u64,
+    /// A larger record is refused at append and corrupt at replay (64 MiB).
+    pub max_record_bytes: u32,
+    pub sync: SyncPolicy,
+}
+
+impl Default for WalOptions {
+    fn default() -> Self {
+        WalOptions {
+            segment_bytes: 128 << 20,
+            max_record_bytes: 64 << 20,
+            sync: SyncPolicy::EveryBatch,
+        }
+    }
+}
+
+/// What replay found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ReplayStats {
+    pub segments: u64,
+    pub records: u64,
+    /// Bytes of a torn tail truncated away (0: none).
+    pub torn_bytes: u64,
+}
+
+pub struct Wal {
+    dir: PathBuf,
+    opts: WalOptions,
+    file: File,
+    segment: u64,
+    size: u64,
+    dirty: bool,
+    last_sync: Instant,
+    /// A failed write could not be undone: refuse further appends.
+    poisoned: bool,
+}
+
+impl Wal {
+    /// Opens `dir` (created if missing), handing every record to `each` in order.
+    pub fn open(
+        dir: &Path,
+        opts: WalOptions,
+        mut each: impl FnMut(Record) -> Result<(), StorageError>,
+    ) -> Result<(Wal, ReplayStats), StorageError> {
+        fs::create_dir_all(dir)?;
+        let segments = list_segments(dir)?;
+        let mut stats = ReplayStats::default();
+        for (i, &seg) in segments.iter().enumerate() {
+            let last = i + 1 == segments.len();
+            replay_segment(&segment_path(dir, seg), last, &opts, &mut stats, &mut each)?;
+            stats.segments += 1;
+        }
+        let segment = segments.last().copied().unwrap_or(0);
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(segment_path(dir, segment))?;
+        let size = file.metadata()?.len();
+        if segments.is_empty() {
+            sync_dir(dir)?;
+        }
+        let wal = Wal {
+            dir: dir.to_owned(),
+            opts,
+            file,
+            segment,
+            size,
+            dirty: false,
+            last_sync: Instant::now(),
+            poisoned: false,
+        };
+        Ok((wal, stats))
+    }
+
+    /// Appends records `(kind, payload)` as one write; durable as the policy says.
+    pub fn log(&mut self, records: &[(u8, &[u8])]) -> Result<(), StorageError> {
+        if self.poisoned {
+            return Err(StorageError::Corrupt(
+                "WAL poisoned by an earlier failed write".into(),
+            ));
+        }
+        let mut buf = Vec::with_capacity(records.iter().map(|r| r.1.len() + HEADER).sum());
+        for &(kind, payload) in records {
+            if payload.len() > self.opts.max_record_bytes as usize {
+                return Err(StorageError::Limit(format!(
+                    "WAL record of {} bytes over the {}-byte limit",
+                    payload.len(),
+                    self.opts.max_record_bytes
+                )));
+            }
+            frame(kind, payload, &mut buf);
+        }
+        if self.size > 0 && self.size + buf.len() as u64 > self.opts.segment_bytes {
+            self.roll()?;
+        }
+        if let Err(e) = self.file.write_all(&buf) {
+            self.poisoned = self.file.set_len(self.size).is_err();
+            return Err(e.into());
+        }
+        self.size += buf.len() as u64;
+        self.dirty = true;
+        match self.opts.sync {
+            SyncPolicy::EveryBatch => self.sync(),
+            SyncPolicy::Interval(_) => self.sync_if_due(),
+        }
+    }
+
+    /// Syncs unsynced appends.
+    pub fn sync(&mut self) -> Result<(), StorageError> {
+        if self.dirty {
+            self.file.sync_data()?;
+            self.dirty = false;
+        }
+        self.last_sync = Instant::now();
+        Ok(())
+    }
+
+    /// Under `Interval(d)`, syncs when the last sync is `d` old (the store calls this
+    /// from a timer as well as on append).
+    pub fn sync_if_due(&mut self) -> Result<(), StorageError> {
+        let d = match self.opts.sync {
+            SyncPolicy::Interval(d) => d,
+            SyncPolicy::EveryBatch => Duration::ZERO,
+        };
+        if self.last_sync.elapsed() >= d {
+            self.sync()?;
+        }
+        Ok(())
+    }
+
+    /// Bytes in all segments.
+    pub fn disk_bytes(&self) -> Result<u64, StorageError> {
+        let mut total = 0;
+        for seg in list_segments(&self.dir)? {
+            total += fs::metadata(segment_path(&self.dir, seg))?.len();
+        }
+        Ok(total)
+    }
+
+    fn roll(&mut self) -> Result<(), StorageError> {
+        self.file.sync_data()?;
+        self.segment += 1;
+        let path = segment_path(&self.dir, self.segment);
+        self.file = OpenOptions::new().create(true).append(true).open(path)?;
+        sync_dir(&self.dir)?;
+        self.size = 0;
+        self.dirty = false;
+        Ok(())
+    }
+}
+
+fn frame(kind: u8, payload: &[u8], out: &mut Vec<u8>) {
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&[kind]);
+    crc.update(payload);
+    out.push(kind);
+    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    out.extend_from_slice(&crc.finalize().to_le_bytes());
+    out.extend_from_slice(payload);
+}
+
+/// Why the record at an offset could not be read.
+enum Bad {
+    /// Cut short by the end of the file.
+    Short,
+    /// Wrong; the offset from which only zeros may follow for it to count as torn
+    /// (the record's claimed end, or its start when the header itself is wrong).
+    Wrong(String, usize),
+}
+
+/// Parses the record at `at`: `(kind, payload, end)`.
+fn parse_at<'a>(b: &'a [u8], at: usize, opts: &WalOptions) -> Result<(u8, &'a [u8], usize), Bad> {
+    let Some(h) = b.get(at..at + HEADER) else {
+        return Err(Bad::Short);
+    };
+    let kind = h[0];
+    let len = u32::from_le_bytes(h[1..5].try_into().expect("4 bytes"));
+    let want = u32::from_le_bytes(h[5..9].try_into().expect("4 bytes"));
+    if len > opts.max_record_bytes || !matches!(kind, record::KIND_SERIES | record::KIND_SAMPLES) {
+        return Err(Bad::Wrong(
+            format!("bad header (kind {kind}, length {len})"),
+            at,
+        ));
+    }
+    let end = at + HEADER + len as usize;
+    let payload = b.get(at + HEADER..end).ok_or(Bad::Short)?;
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&[kind]);
+    crc.update(payload);
+    if crc.finalize() != want {
+        return Err(Bad::Wrong("CRC mismatch".into(), end));
+    }
+    Ok((kind, payload, end))
+}
+
+fn replay_segment(
+    path: &Path,
+    last: bool,
+    opts: &WalOptions,
+    stats: &mut ReplayStats,
+    each: &mut impl FnMut(Record) -> Result<(), StorageError>,
+) -> Result<(), StorageError> {
+    let mut bytes = Vec::new();
+    File::open(path)?.read_to_end(&mut bytes)?;
+    let mut at = 0;
+    while at < bytes.len() {
+        match parse_at(&bytes, at, opts) {
+            Ok((kind, payload, end)) => {
+                let rec =
+                    record::decode(kind, payload).map_err(|e| corrupt(path, at, &e.to_string()))?;
+                each(rec)?;
+                stats.records += 1;
+                at = end;
+            }
+            Err(bad) => return torn_tail(path, &bytes, at, bad, last, stats),
+        }
+    }
+    Ok(())
+}
+
+/// A bad record at `at`: a torn tail (truncated away) when it is the last segment's and
+/// only zeros follow it; otherwise corruption.
+fn torn_tail(
+    path: &Path,
+    b: &[u8],
+    at: usize,
+    bad: Bad,
+    last: bool,
+    stats: &mut ReplayStats,
+) -> Result<(), StorageError> {
+    let torn = match &bad {
+        Bad::Short => true,
+        Bad::Wrong(_, end) => b[(*end).min(b.len())..].iter().all(|&x| x == 0),
+    };
+    if !(last && torn) {
+        let why = match bad {
+            Bad::Short => "record cut short in a closed segment".to_string(),
+            Bad::Wrong(why, _) => why,
+        };
+        return Err(corrupt(path, at, &why));
+    }
+    stats.torn_bytes = (b.len() - at) as u64;
+    tracing::warn!(path = %path.display(), offset = at, bytes = stats.torn_bytes, "Truncated a torn record at the end of the WAL.");
+    let file = OpenOptions::new().write(true).open(path)?;
+    file.set_len(at as u64)?;
+    file.sync_all()?;
+    Ok(())
+}
+
+fn corrupt(path: &Path, at: usize, why: &str) -> StorageError {
+    StorageError::Corrupt(format!("WAL {} at byte {at}: {why}", path.display()))
+}
+
+fn segment_path(dir: &Path, n: u64) -> PathBuf {
+    dir.join(format!("{n:08}"))
+}
+
+/// The segment numbers in `dir`, ascending; other files are ignored.
+fn list_segments(dir: &Path) -> Result<Vec<u64>, StorageError> {
+    let mut segs = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let name = entry?.file_name();
+        let name = name.to_string_lossy();
+        if name.len() == 8 && name.bytes().all(|c| c.is_ascii_digit()) {
+            segs.push(name.parse().expect("eight digits"));
+        }
+    }
+    segs.sort_unstable();
+    Ok(segs)
+}
+
+fn sync_dir(dir: &Path) -> Result<(), StorageError> {
+    File::open(dir)?.sync_all()?;
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "wal_tests.rs"]
+mod tests;
