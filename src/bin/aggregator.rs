@@ -1,11 +1,13 @@
 //! `nodepulse-aggregator`: parse flags, load and validate the config, open the TSDB
-//! (replaying its WAL), serve the Prometheus HTTP API (remote_write included) until
-//! SIGTERM or SIGINT.
+//! (replaying its WAL), start the scrape loops, serve the Prometheus HTTP API
+//! (remote_write included) until SIGTERM or SIGINT, then stop the loops (their series
+//! marked stale).
 
 use anyhow::Context;
 use clap::Parser;
 use nodepulse::aggregator::config::{AggregatorConfig, Flags};
 use nodepulse::aggregator::http::{self, Api};
+use nodepulse::aggregator::scrape::Manager;
 use nodepulse::aggregator::tsdb::{Tsdb, TsdbOptions};
 use std::sync::Arc;
 
@@ -31,12 +33,16 @@ fn run() -> anyhow::Result<()> {
             .with_context(|| format!("opening storage in {}", config.storage_path.display()))?;
         tracing::info!(replayed = ?store.open_stats(), "Storage opened.");
         let store = Arc::new(store);
+        let scrape = Arc::new(Manager::start(&config.scrape, store.clone()));
         let mut api = Api::new(store.clone(), store);
         api.query = config.query.clone();
         api.write_limits = config.write_limits.clone();
+        api.scrape = Some(scrape.clone());
         tracing::info!(address = %config.listen_address, path = %config.storage_path.display(),
-            "Serving the Prometheus API.");
+            jobs = config.scrape.scrape_configs.len(), "Serving the Prometheus API.");
         http::serve(listener, Arc::new(api), shutdown_signal()).await?;
+        // The targets go away with us: their series end with staleness markers.
+        scrape.stop().await;
         tracing::info!("Shut down cleanly.");
         Ok(())
     })

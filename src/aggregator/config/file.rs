@@ -17,6 +17,12 @@ pub struct FileConfig {
     pub query: QueryFile,
     #[serde(default)]
     pub remote_write: RemoteWriteFile,
+    /// Prometheus's own `global` section (scrape interval, timeout, external labels).
+    #[serde(default)]
+    pub global: crate::aggregator::scrape::config::GlobalFile,
+    /// Prometheus's own `scrape_configs` section.
+    #[serde(default)]
+    pub scrape_configs: Vec<crate::aggregator::scrape::config::ScrapeFile>,
 }
 
 #[derive(Debug, Default, Deserialize)]

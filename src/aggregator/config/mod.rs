@@ -27,6 +27,8 @@ pub mod defaults {
 pub enum ConfigError {
     #[error("{0}")]
     File(String),
+    #[error("invalid scrape configuration: {0}")]
+    Scrape(String),
     #[error("invalid {key} (flag {flag}): {msg}")]
     Invalid {
         key: &'static str,
@@ -53,6 +55,8 @@ pub struct AggregatorConfig {
     pub retention: Duration,
     pub query: QueryOptions,
     pub write_limits: Limits,
+    /// What to scrape (the file's Prometheus-shaped `global` and `scrape_configs`).
+    pub scrape: crate::aggregator::scrape::config::Config,
 }
 
 impl AggregatorConfig {
@@ -65,7 +69,12 @@ impl AggregatorConfig {
         Self::merge(flags, file)
     }
 
-    pub fn merge(f: Flags, c: FileConfig) -> Result<Self, ConfigError> {
+    pub fn merge(f: Flags, mut c: FileConfig) -> Result<Self, ConfigError> {
+        let scrape = crate::aggregator::scrape::config::Config::from_sections(
+            std::mem::take(&mut c.global),
+            std::mem::take(&mut c.scrape_configs),
+        )
+        .map_err(|e| ConfigError::Scrape(e.to_string()))?;
         let query = query_options(&f, &c)?;
         let write_limits = write_limits(&c);
         let listen = f.listen_address.or(c.web.listen_address);
@@ -88,6 +97,7 @@ impl AggregatorConfig {
             )?,
             query,
             write_limits,
+            scrape,
         })
     }
 }

@@ -1,5 +1,6 @@
 //! The Prometheus HTTP API over the aggregator's storage and PromQL engine: queries
-//! ([`query`]), series and label metadata ([`meta`]), remote_write ([`write`]), with
+//! ([`query`]), series and label metadata ([`meta`]), scrape targets ([`targets`]),
+//! remote_write ([`write`]), with
 //! Prometheus's JSON and error shapes ([`json`]) and parameter parsing ([`params`]).
 //! [`serve`] takes a bound listener and a shutdown future, so tests bind `127.0.0.1:0`.
 
@@ -8,6 +9,7 @@ pub mod json;
 mod meta;
 pub mod params;
 mod query;
+mod targets;
 mod write;
 
 use crate::aggregator::model::{Appender, Querier};
@@ -34,6 +36,8 @@ pub struct Api {
     pub now: fn() -> i64,
     /// Counters of what the API refused or dropped (exported by the binary).
     pub stats: Stats,
+    /// The scrape loops, for `/api/v1/targets` (none: an empty list).
+    pub scrape: Option<Arc<crate::aggregator::scrape::Manager>>,
 }
 
 /// Drops, so that nothing is lost silently.
@@ -56,6 +60,7 @@ impl Api {
             max_form_bytes: 4 << 20,
             now: now_ms,
             stats: Stats::default(),
+            scrape: None,
         }
     }
 }
@@ -90,6 +95,7 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/api/v1/labels", get(meta::labels).post(meta::labels))
         .route("/api/v1/label/{name}/values", get(meta::label_values))
         .route("/api/v1/status/buildinfo", get(meta::buildinfo))
+        .route("/api/v1/targets", get(targets::targets))
         .layer(form_limit);
     let writes = Router::new()
         .route("/api/v1/write", post(write::receive))

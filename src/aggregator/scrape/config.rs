@@ -26,9 +26,10 @@ struct File {
     scrape_configs: Vec<ScrapeFile>,
 }
 
+/// The `global` section as written.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct GlobalFile {
+pub struct GlobalFile {
     scrape_interval: Option<String>,
     scrape_timeout: Option<String>,
     evaluation_interval: Option<String>,
@@ -36,9 +37,10 @@ struct GlobalFile {
     external_labels: BTreeMap<String, String>,
 }
 
+/// One `scrape_configs` entry as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ScrapeFile {
+pub struct ScrapeFile {
     job_name: String,
     scrape_interval: Option<String>,
     scrape_timeout: Option<String>,
@@ -115,6 +117,18 @@ impl Config {
     /// Parses and checks a Prometheus-shaped YAML document.
     pub fn parse(yaml: &str) -> Result<Config, ConfigError> {
         let file: File = serde_norway::from_str(yaml).map_err(|e| ConfigError(e.to_string()))?;
+        Config::from_sections(file.global, file.scrape_configs)
+    }
+
+    /// Checks the `global` and `scrape_configs` sections of a configuration file.
+    pub fn from_sections(
+        global: GlobalFile,
+        scrape_configs: Vec<ScrapeFile>,
+    ) -> Result<Config, ConfigError> {
+        let file = File {
+            global,
+            scrape_configs,
+        };
         let g = &file.global;
         let interval = dur(g.scrape_interval.as_deref(), "global.scrape_interval", 60)?;
         let timeout = dur(g.scrape_timeout.as_deref(), "global.scrape_timeout", 10)?;

@@ -87,8 +87,8 @@ impl Manager {
     }
 
     /// Stops discovery and every loop; each loop marks its series stale before it ends.
-    pub async fn stop(self) {
-        for job in self.jobs {
+    pub async fn stop(&self) {
+        for job in &self.jobs {
             for t in &job.tasks {
                 t.abort();
             }
