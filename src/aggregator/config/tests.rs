@@ -65,3 +65,32 @@ fn the_file_refuses_unknown_keys_and_garbage() {
     assert!(FileConfig::parse("[[[").is_err());
     assert!(FileConfig::parse("").is_ok());
 }
+
+#[test]
+fn the_example_files_load_with_their_scrape_jobs() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let jobs = |name: &str| -> Vec<String> {
+        let file = FileConfig::read(&dir.join(name)).unwrap();
+        let c = AggregatorConfig::merge(Flags::default(), file).unwrap();
+        c.scrape
+            .scrape_configs
+            .iter()
+            .map(|j| j.job_name.clone())
+            .collect()
+    };
+    assert_eq!(jobs("aggregator-local.yml"), ["agent", "aggregator"]);
+    assert_eq!(
+        jobs("aggregator-kubernetes.yml"),
+        ["kubernetes-pods", "kubernetes-service-endpoints"]
+    );
+}
+
+#[test]
+fn a_bad_scrape_section_is_refused_with_its_place() {
+    let file =
+        FileConfig::parse("scrape_configs:\n  - job_name: a\n    scrape_interval: 1x\n").unwrap();
+    let err = AggregatorConfig::merge(Flags::default(), file)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("scrape_configs[a].scrape_interval"), "{err}");
+}
