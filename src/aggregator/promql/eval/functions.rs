@@ -103,7 +103,7 @@ impl Ctx<'_> {
             };
             Some(Elem { labels, v })
         });
-        Ok(Val::Vector(label_fns::unique(out.collect())?))
+        Ok(Val::Vector(out.collect()))
     }
 
     fn time_call(&self, name: &str, args: &[&Expr], t: i64, w: Window) -> Result<Val, QueryError> {
