@@ -6,7 +6,8 @@ use super::*;
 use std::fmt::Write as _;
 use std::process::Command;
 
-/// (series in promtool notation, values every 15 s from 0; `_` = none).
+/// Series in label order: promtool's storage returns series in insertion order and
+/// ours in label order, and aggregation sums in that order (last-bit differences).
 /// A series: its promtool notation, its labels, its values.
 type Input = (
     &'static str,
@@ -22,14 +23,14 @@ const SERIES: &[Input] = &[
         "0 10 20 5 15 30 45 60 90 100 130 160 170 200 230 260 290 320 350 380 410",
     ),
     (
-        "c{job=\"a\",i=\"2\"}",
-        &[("__name__", "c"), ("job", "a"), ("i", "2")],
-        "5 6 7 8 _ _ _ 9 10 11 12 13 14 15 16 17 18 19 20 21 22",
-    ),
-    (
         "c{job=\"b\",i=\"1\"}",
         &[("__name__", "c"), ("job", "b"), ("i", "1")],
         "1 2 4 8 16 32 64 128 256 512 1024 2048 4096 8192 16384 32768 65536 1 2 3 4",
+    ),
+    (
+        "c{job=\"a\",i=\"2\"}",
+        &[("__name__", "c"), ("job", "a"), ("i", "2")],
+        "5 6 7 8 _ _ _ 9 10 11 12 13 14 15 16 17 18 19 20 21 22",
     ),
     (
         "s{job=\"a\"}",
@@ -58,7 +59,64 @@ const SERIES: &[Input] = &[
     ),
 ];
 
+/// avg over several series is left out: its rounding depends on the order storage
+/// returns series in, which differs between the two stores.
+/// log10 is left out: Go's math.Log (amd64 assembly) differs from libm in the last bit
+/// for some inputs (e.g. log10(22)); well within the 1e-9 the differential test allows.
 const QUERIES: &[&str] = &[
+    "sum_over_time(g[1m])",
+    "min_over_time(g[2m])",
+    "max_over_time(g[2m])",
+    "present_over_time(g[1m])",
+    "absent_over_time(g[1m])",
+    "absent_over_time(nope{a=\"b\"}[1m])",
+    "timestamp(g)",
+    "timestamp(g @ 100)",
+    "label_join(c, \"x\", \"-\", \"job\", \"i\")",
+    "count by (job) (c)",
+    "avg(g)",
+    "group(c)",
+    "c % 7",
+    "scalar(g) * c",
+    "vector(2) + on() g",
+    "day_of_week()",
+    "hour(g)",
+    "sgn(g - 5)",
+    "exp(g / 10)",
+    "ln(g)",
+    "log2(c)",
+    "sqrt(g)",
+    "round(g / 3, 0.5)",
+    "-g",
+    "g == bool 3",
+    "c != 5",
+    "c{job=~\"a|b\"}",
+    "c{i!=\"1\"}",
+    "c{job!~\"a\"}",
+    "rate(c[1m] offset 30s)",
+    "rate(c[1m] @ 120)",
+    "sum(rate(c[1m])) by (job) > 1",
+    "deriv(g[1m:15s])",
+    "quantile_over_time(0.5, g[1m:15s] offset 15s)",
+    "topk(1, c) by (job)",
+    "increase(c[45s])",
+    "rate(c[20s])",
+    "irate(c[5m])",
+    "delta(c[2m])",
+    "stddev(g)",
+    "max(c) - min(c)",
+    "count_values by (job) (\"x\", c)",
+    "sum without (job) (c)",
+    "c * on(job) group_left g",
+    "g + ignoring(job) vector(1)",
+    "sort(c)",
+    "resets(g[2m])",
+    "changes(c[1m])",
+    "minute(g * 100)",
+    "days_in_month(vector(5097600))",
+    "month(vector(1e9))",
+    "year(vector(-1e9))",
+    "day_of_month(vector(1e9))",
     "rate(c[1m])",
     "increase(c[2m])",
     "delta(g[1m])",
