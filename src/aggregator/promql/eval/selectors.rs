@@ -233,7 +233,10 @@ impl Ctx<'_> {
                 samples,
             })
         });
-        Ok(Val::Matrix(out.collect()))
+        let out: Vec<Series> = out.collect();
+        let loaded = out.iter().map(|s| s.samples.len()).sum();
+        self.check_samples(loaded, "query execution")?;
+        Ok(Val::Matrix(out))
     }
 
     pub(super) fn subquery(&self, sq: &SubqueryExpr, t: i64, w: Window) -> Result<Val, QueryError> {
