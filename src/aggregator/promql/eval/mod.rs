@@ -11,6 +11,7 @@ mod label_fns;
 mod range_fns;
 mod selectors;
 mod stats;
+mod subquery;
 mod time_fns;
 
 #[cfg(test)]
