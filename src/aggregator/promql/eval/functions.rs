@@ -103,7 +103,7 @@ impl Ctx<'_> {
             };
             Some(Elem { labels, v })
         });
-        Ok(Val::Vector(label_fns::unique(out.collect())?))
+        Ok(Val::Vector(out.collect()))
     }
 
     fn time_call(&self, name: &str, args: &[&Expr], t: i64, w: Window) -> Result<Val, QueryError> {
@@ -182,6 +182,32 @@ fn go_min(a: f64, b: f64) -> f64 {
     }
 }
 
+/// Go's `math.Log2` (Prometheus's log2 and, scaled, log10): exact for powers of two,
+/// else `ln(frac) / ln 2 + exp` from `frexp`, so results match to the last bit.
+fn go_log2(x: f64) -> f64 {
+    if !x.is_finite() || x <= 0.0 {
+        return x.log2();
+    }
+    let (frac, exp) = frexp(x);
+    if frac == 0.5 {
+        return f64::from(exp - 1);
+    }
+    frac.ln() * std::f64::consts::LOG2_E + f64::from(exp)
+}
+
+/// `x = frac * 2^exp` with `frac` in `[0.5, 1)`, for finite non-zero `x`.
+fn frexp(x: f64) -> (f64, i32) {
+    let (x, bias) = if x.abs() < f64::MIN_POSITIVE {
+        (x * (1u64 << 52) as f64, -52)
+    } else {
+        (x, 0)
+    };
+    let bits = x.to_bits();
+    let exp = ((bits >> 52) & 0x7ff) as i32 - 1022 + bias;
+    let frac = f64::from_bits((bits & !(0x7ff << 52)) | (1022 << 52));
+    (frac, exp)
+}
+
 /// The element-wise function `name` with its scalar parameters.
 fn math_fn(name: &str, p: &[f64]) -> Option<Box<dyn Fn(f64) -> f64>> {
     let p0 = p.first().copied().unwrap_or(1.0);
@@ -192,8 +218,8 @@ fn math_fn(name: &str, p: &[f64]) -> Option<Box<dyn Fn(f64) -> f64>> {
         "floor" => Box::new(f64::floor),
         "exp" => Box::new(f64::exp),
         "ln" => Box::new(f64::ln),
-        "log2" => Box::new(f64::log2),
-        "log10" => Box::new(f64::log10),
+        "log2" => Box::new(go_log2),
+        "log10" => Box::new(|v| go_log2(v) * std::f64::consts::LOG10_2),
         "sqrt" => Box::new(f64::sqrt),
         "sgn" => Box::new(|v: f64| {
             if v < 0.0 {

@@ -11,6 +11,7 @@ mod label_fns;
 mod range_fns;
 mod selectors;
 mod stats;
+mod subquery;
 mod time_fns;
 
 #[cfg(test)]
@@ -118,11 +119,20 @@ impl<'a> Ctx<'a> {
             Expr::VectorSelector(vs) => self.vector_selector(vs, t, w),
             Expr::MatrixSelector(ms) => self.matrix_selector(ms, t, w),
             Expr::Subquery(sq) => self.subquery(sq, t, w),
-            Expr::Call(c) => self.call(c, t, w),
+            Expr::Call(c) => unique(self.call(c, t, w)?),
             Expr::Aggregate(a) => self.aggregate(a, t, w),
-            Expr::Binary(b) => self.binary(b, t, w),
+            Expr::Binary(b) => unique(self.binary(b, t, w)?),
             Expr::Extension(_) => Err(QueryError::BadData("unsupported expression".into())),
         }
+    }
+}
+
+/// Prometheus refuses a step whose vector has two elements with one label set (e.g.
+/// after a function dropped the metric names that told them apart).
+fn unique(v: Val) -> Result<Val, QueryError> {
+    match v {
+        Val::Vector(els) => Ok(Val::Vector(label_fns::unique(els)?)),
+        other => Ok(other),
     }
 }
 

@@ -1,24 +1,22 @@
-//! Selectors and subqueries: which samples an instant selector (5 m lookback, stale
-//! markers end a series), a range selector (`[t - range, t]`, inclusive as in
-//! Prometheus 2.x) or a subquery (steps aligned to multiples of the step) sees at one
-//! evaluation time, with `offset` and `@`. [`Fetcher`] reads each selector's series
-//! from storage once for the whole query window and slices them per step.
+//! Selectors: which samples an instant selector (5 m lookback, stale markers end a
+//! series) or a range selector (`[t - range, t]`, inclusive as in Prometheus 2.x) sees
+//! at one evaluation time, with `offset` and `@`. [`Fetcher`] reads each selector's
+//! series from storage once for the whole query window and slices them per step; it
+//! also holds the subquery step cache (see `subquery`).
 
 use super::range_fns::RangeCtx;
-use super::{Ctx, Elem, Val, Window, DEFAULT_SUBQUERY_STEP_MS};
-use crate::aggregator::model::{is_stale, Labels, Querier, Sample, Series};
+use super::{Ctx, Elem, Val, Window};
+use crate::aggregator::model::{is_stale, Querier, Sample, Series};
 use crate::aggregator::promql::QueryError;
 use promql_parser::label::{MatchOp, Matcher};
-use promql_parser::parser::{
-    AtModifier, Expr, MatrixSelector, Offset, SubqueryExpr, VectorSelector,
-};
+use promql_parser::parser::{AtModifier, Expr, MatrixSelector, Offset, VectorSelector};
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::{Duration, SystemTime};
 
 /// A subquery's inner vector at one step.
-type StepValue = Rc<Vec<Elem>>;
+pub(super) type StepValue = Rc<Vec<Elem>>;
 
 /// Series fetched for one selector, covering `mint..=maxt`.
 struct Fetched {
@@ -33,7 +31,7 @@ struct Fetched {
 pub(crate) struct Fetcher<'a> {
     q: &'a dyn Querier,
     series: RefCell<HashMap<usize, Fetched>>,
-    steps: RefCell<HashMap<(usize, i64), StepValue>>,
+    pub(super) steps: RefCell<HashMap<(usize, i64), StepValue>>,
 }
 
 impl<'a> Fetcher<'a> {
@@ -116,7 +114,7 @@ impl Ctx<'_> {
     }
 
     /// The reference times (`t` at this step, and the window) after `@` and `offset`.
-    fn shift(
+    pub(super) fn shift(
         &self,
         at: &Option<AtModifier>,
         off: &Option<Offset>,
@@ -233,69 +231,10 @@ impl Ctx<'_> {
                 samples,
             })
         });
-        Ok(Val::Matrix(out.collect()))
-    }
-
-    pub(super) fn subquery(&self, sq: &SubqueryExpr, t: i64, w: Window) -> Result<Val, QueryError> {
-        let (t, w) = self.shift(&sq.at, &sq.offset, t, w);
-        let range = millis(&sq.range);
-        let step = sq
-            .step
-            .as_ref()
-            .map(millis)
-            .unwrap_or(DEFAULT_SUBQUERY_STEP_MS)
-            .max(1);
-        let inner = Window {
-            start: w.start - range,
-            end: w.end,
-        };
-        let mut out: BTreeMap<Labels, Vec<Sample>> = BTreeMap::new();
-        let mut ts = (t - range).div_euclid(step) * step;
-        if ts < t - range {
-            ts += step;
-        }
-        while ts <= t {
-            self.check_timeout("subquery evaluation")?;
-            for e in self.subquery_step(sq, ts, inner)?.iter() {
-                out.entry(e.labels.clone())
-                    .or_default()
-                    .push(Sample { t: ts, v: e.v });
-            }
-            ts += step;
-        }
-        let series = out
-            .into_iter()
-            .map(|(labels, samples)| Series { labels, samples });
-        Ok(Val::Matrix(series.collect()))
-    }
-
-    /// The subquery's inner expression at `ts`, evaluated once per query.
-    fn subquery_step(
-        &self,
-        sq: &SubqueryExpr,
-        ts: i64,
-        w: Window,
-    ) -> Result<Rc<Vec<Elem>>, QueryError> {
-        let key = (sq as *const SubqueryExpr as usize, ts);
-        if let Some(v) = self.fetcher.steps.borrow().get(&key) {
-            return Ok(v.clone());
-        }
-        let els = match self.eval(&sq.expr, ts, w)? {
-            Val::Vector(els) => els,
-            Val::Scalar(v) => vec![Elem {
-                labels: Labels::default(),
-                v,
-            }],
-            other => {
-                return Err(QueryError::BadData(format!(
-                    "subquery is only allowed on instant vector, got {} instead",
-                    other.type_name()
-                )))
-            }
-        };
-        let els = Rc::new(els);
-        self.fetcher.steps.borrow_mut().insert(key, els.clone());
-        Ok(els)
+        let out: Vec<Series> = out.collect();
+        let loaded = out.iter().map(|s| s.samples.len()).sum();
+        self.check_samples(loaded, "query execution")?;
+        Ok(Val::Matrix(out))
     }
 }
 

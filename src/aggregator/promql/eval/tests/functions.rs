@@ -189,3 +189,23 @@ fn histogram_quantile_groups_buckets() {
     assert_eq!(r[0].0, "{}");
     assert!(close(r[0].1, 0.3));
 }
+
+#[test]
+fn same_labelset_after_dropping_names_is_an_error() {
+    let s = store(&[
+        (&[("__name__", "a"), ("x", "1")], &[(0, 1.0)]),
+        (&[("__name__", "b"), ("x", "1")], &[(0, 2.0)]),
+    ]);
+    let err = instant_query(
+        &s,
+        r#"sum(abs({__name__=~"a|b"}))"#,
+        0,
+        &QueryOptions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, crate::aggregator::promql::QueryError::Execution(_)),
+        "{err:?}"
+    );
+    assert_eq!(scalar(&s, r#"scalar(sum({__name__=~"a|b"}))"#, 0), 3.0);
+}

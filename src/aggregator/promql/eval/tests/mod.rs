@@ -4,6 +4,7 @@
 mod aggregate;
 mod binary;
 mod functions;
+mod promtool;
 mod selectors;
 
 use super::super::{instant_query, range_query, QueryOptions, Value};
