@@ -1,5 +1,6 @@
 use super::*;
 use crate::aggregator::model::Labels;
+use crate::aggregator::tsdb::record;
 use crate::aggregator::tsdb::record::{encode_samples, encode_series, RefSample};
 
 fn samples_payload(r: u64, n: i64) -> Vec<u8> {
