@@ -6,6 +6,7 @@ pub mod agent;
 pub mod aggregator;
 pub mod exposition;
 pub mod gzip;
+pub mod shutdown;
 
 /// The package version, as reported by `--version` and the build-info metric.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

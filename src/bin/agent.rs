@@ -31,19 +31,8 @@ fn run() -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(config.listen_address)
             .await
             .with_context(|| format!("binding {}", config.listen_address))?;
-        agent::run(config, listener, shutdown_signal()).await?;
+        agent::run(config, listener, nodepulse::shutdown::signal()).await?;
         tracing::info!("Shut down cleanly.");
         Ok(())
     })
-}
-
-/// Completes on the first SIGTERM or SIGINT.
-async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
-    let mut int = signal(SignalKind::interrupt()).expect("installing a SIGINT handler");
-    tokio::select! {
-        _ = term.recv() => tracing::info!(signal = "SIGTERM", "Shutting down."),
-        _ = int.recv() => tracing::info!(signal = "SIGINT", "Shutting down."),
-    }
 }

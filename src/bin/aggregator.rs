@@ -40,21 +40,10 @@ fn run() -> anyhow::Result<()> {
         api.scrape = Some(scrape.clone());
         tracing::info!(address = %config.listen_address, path = %config.storage_path.display(),
             jobs = config.scrape.scrape_configs.len(), "Serving the Prometheus API.");
-        http::serve(listener, Arc::new(api), shutdown_signal()).await?;
+        http::serve(listener, Arc::new(api), nodepulse::shutdown::signal()).await?;
         // The targets go away with us: their series end with staleness markers.
         scrape.stop().await;
         tracing::info!("Shut down cleanly.");
         Ok(())
     })
-}
-
-/// Completes on the first SIGTERM or SIGINT.
-async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
-    let mut int = signal(SignalKind::interrupt()).expect("installing a SIGINT handler");
-    tokio::select! {
-        _ = term.recv() => tracing::info!(signal = "SIGTERM", "Shutting down."),
-        _ = int.recv() => tracing::info!(signal = "SIGINT", "Shutting down."),
-    }
 }

@@ -5,6 +5,8 @@
 mod collectors;
 mod containers;
 mod file;
+/// The `web` and `log` sections, shared with the aggregator's file.
+pub use file::{LogFile, WebFile};
 mod flags;
 mod logs;
 mod pipeline;

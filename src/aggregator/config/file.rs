@@ -1,6 +1,7 @@
 //! The aggregator's YAML configuration file, as users write it. Every key is optional
 //! and unknown keys are an error, so a typo fails at start-up instead of being ignored.
 
+pub use crate::agent::config::{LogFile, WebFile};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -23,19 +24,6 @@ pub struct FileConfig {
     /// Prometheus's own `scrape_configs` section.
     #[serde(default)]
     pub scrape_configs: Vec<crate::aggregator::scrape::config::ScrapeFile>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WebFile {
-    pub listen_address: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LogFile {
-    pub format: Option<String>,
-    pub level: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -6,7 +6,7 @@
 //! labels and the container whose port is the endpoint port; then one target per
 //! container port of those pods that no endpoint port covered.
 
-use super::pod::{host, meta, pod_labels, sanitize, Pairs};
+use super::pod::{host, meta, pod_labels, port_target, sanitize, Pairs};
 use k8s_openapi::api::core::v1::{Endpoints, Pod, Service};
 use std::collections::BTreeMap;
 
@@ -145,26 +145,11 @@ fn uncovered_ports(group: &Pairs, p: &Pod, covered: &[i32]) -> Vec<Pairs> {
             .filter(|cp| !covered.contains(&cp.container_port))
         {
             let mut t = group.clone();
-            t.push((
-                "__address__".into(),
-                format!("{}:{}", host(pod_ip(p)), cp.container_port),
-            ));
+            t.extend(port_target(pod_ip(p), cp));
             t.push(meta("pod_container_name", c.name.clone()));
             t.push(meta(
                 "pod_container_image",
                 c.image.clone().unwrap_or_default(),
-            ));
-            t.push(meta(
-                "pod_container_port_name",
-                cp.name.clone().unwrap_or_default(),
-            ));
-            t.push(meta(
-                "pod_container_port_number",
-                cp.container_port.to_string(),
-            ));
-            t.push(meta(
-                "pod_container_port_protocol",
-                cp.protocol.clone().unwrap_or_else(|| "TCP".into()),
             ));
             t.extend(pod_labels(p, pod_ip(p)));
             out.push(t);

@@ -7,7 +7,7 @@
 //! (name, id, image, init, port name, number and protocol). A pod without an IP yet has
 //! no targets.
 
-use k8s_openapi::api::core::v1::{Container, Pod};
+use k8s_openapi::api::core::v1::{Container, ContainerPort, Pod};
 
 pub(super) type Pairs = Vec<(String, String)>;
 
@@ -38,26 +38,30 @@ pub fn targets(pod: &Pod) -> Vec<Pairs> {
         }
         for p in ports {
             let mut t = base.clone();
-            t.push((
-                "__address__".into(),
-                format!("{}:{}", host(ip), p.container_port),
-            ));
-            t.push(meta(
-                "pod_container_port_name",
-                p.name.clone().unwrap_or_default(),
-            ));
-            t.push(meta(
-                "pod_container_port_number",
-                p.container_port.to_string(),
-            ));
-            t.push(meta(
-                "pod_container_port_protocol",
-                p.protocol.clone().unwrap_or_else(|| "TCP".into()),
-            ));
+            t.extend(port_target(ip, p));
             out.push(t);
         }
     }
     out
+}
+
+/// `__address__` and the `pod_container_port_*` labels of container port `p` at `ip`.
+pub(super) fn port_target(ip: &str, p: &ContainerPort) -> Pairs {
+    vec![
+        (
+            "__address__".into(),
+            format!("{}:{}", host(ip), p.container_port),
+        ),
+        meta(
+            "pod_container_port_name",
+            p.name.clone().unwrap_or_default(),
+        ),
+        meta("pod_container_port_number", p.container_port.to_string()),
+        meta(
+            "pod_container_port_protocol",
+            p.protocol.clone().unwrap_or_else(|| "TCP".into()),
+        ),
+    ]
 }
 
 /// An IPv6 address in brackets, as Go's net.JoinHostPort writes it.
