@@ -203,3 +203,18 @@ async fn the_manager_scrapes_the_real_node_exporter_and_marks_everything_stale_a
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_series_repeated_in_one_body_keeps_its_first_sample_and_is_counted() {
+    let port = serve(Arc::new(Mutex::new(ok("a 1\na 2\nb 3\n")))).await;
+    let store = Arc::new(MemStore::new());
+    let mut l = scrape_loop(port, "", &store);
+    l.scrape_once().await;
+    assert_eq!(last_value(&store, "a"), 1.0);
+    assert_eq!(
+        last_value(&store, "scrape_samples_post_metric_relabeling"),
+        2.0
+    );
+    let dup = &l.stats.samples_duplicate;
+    assert_eq!(dup.load(std::sync::atomic::Ordering::Relaxed), 1);
+}

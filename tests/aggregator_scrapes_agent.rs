@@ -86,6 +86,17 @@ fn the_aggregator_scrapes_the_agent_and_answers_queries_over_it() {
     assert_eq!(t["discoveredLabels"]["__address__"], instance.as_str());
     assert_eq!(t["scrapeInterval"], "250ms");
 
+    let metrics = http
+        .get(aggregator.url("/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.contains("\nnodepulse_scrape_append_failures_total 0\n"),
+        "{metrics}"
+    );
+
     aggregator.terminate();
     let status = aggregator
         .wait_exit(Duration::from_secs(60))

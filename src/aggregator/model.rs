@@ -159,6 +159,22 @@ pub trait Querier: Send + Sync {
     ) -> Result<Vec<String>, StorageError>;
 }
 
+/// The sorted distinct label names of `sets` (what `Querier::label_names` answers).
+pub fn label_names_of<'a>(sets: impl IntoIterator<Item = &'a Labels>) -> Vec<String> {
+    let names: std::collections::BTreeSet<&str> = sets
+        .into_iter()
+        .flat_map(|l| l.iter().map(|(n, _)| n))
+        .collect();
+    names.into_iter().map(str::to_owned).collect()
+}
+
+/// The sorted distinct values of label `name` in `sets` (`Querier::label_values`).
+pub fn label_values_of<'a>(name: &str, sets: impl IntoIterator<Item = &'a Labels>) -> Vec<String> {
+    let values: std::collections::BTreeSet<&str> =
+        sets.into_iter().filter_map(|l| l.get(name)).collect();
+    values.into_iter().map(str::to_owned).collect()
+}
+
 /// What an append batch did: samples taken, and those refused as Prometheus refuses
 /// them (older than the series' newest sample; same timestamp, another value).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 //! unix seconds with decimals or RFC 3339), durations (`parseDuration`: seconds with
 //! decimals or `1h30m`), and `match[]` selectors. Pure functions over strings.
 
+use crate::aggregator::civil::{days_from_civil, days_in_month};
 use crate::aggregator::model::METRIC_NAME;
 use axum::body::Bytes;
 use axum::http::{header, HeaderMap};
@@ -191,27 +192,6 @@ fn zone_offset_s(z: &str) -> Option<i64> {
     }
     let sign = if b[0] == b'-' { -1 } else { 1 };
     Some(sign * (h * 3600 + m * 60))
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    match m {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// `parseMatchersParam`: each `match[]` a series selector; every set must have one

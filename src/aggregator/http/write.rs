@@ -51,20 +51,36 @@ fn store(api: &Api, body: &[u8]) -> Response {
     }
 }
 
-/// `/metrics`: the receiver's drop counters in text format 0.0.4, so that nothing is
-/// lost silently.
+/// `/metrics`: the receiver's and the scrapers' drop counters in text format 0.0.4,
+/// so that nothing is lost silently.
 pub async fn metrics(State(api): State<Arc<Api>>) -> Response {
     let s = &api.stats;
-    let body = format!(
-        "# HELP nodepulse_remote_write_requests_invalid_total remote_write requests refused as malformed (400).\n\
-         # TYPE nodepulse_remote_write_requests_invalid_total counter\n\
-         nodepulse_remote_write_requests_invalid_total {}\n\
-         # HELP nodepulse_remote_write_samples_refused_total Samples refused as out of order or duplicate.\n\
-         # TYPE nodepulse_remote_write_samples_refused_total counter\n\
-         nodepulse_remote_write_samples_refused_total {}\n",
-        s.write_requests_invalid.load(Ordering::Relaxed),
-        s.write_samples_refused.load(Ordering::Relaxed),
-    );
+    let mut counters = vec![
+        (
+            "nodepulse_remote_write_requests_invalid_total",
+            "remote_write requests refused as malformed (400).",
+            s.write_requests_invalid.load(Ordering::Relaxed),
+        ),
+        (
+            "nodepulse_remote_write_samples_refused_total",
+            "Samples refused as out of order or duplicate.",
+            s.write_samples_refused.load(Ordering::Relaxed),
+        ),
+    ];
+    if let Some(scrape) = &api.scrape {
+        let st = scrape.stats();
+        counters.extend([
+            ("nodepulse_scrape_samples_out_of_order_total", "Scraped samples refused as older than their series' newest sample.", st.samples_out_of_order.load(Ordering::Relaxed)),
+            ("nodepulse_scrape_samples_duplicate_total", "Scraped samples refused as a second value at a timestamp, or repeated in one body.", st.samples_duplicate.load(Ordering::Relaxed)),
+            ("nodepulse_scrape_append_failures_total", "Scrapes whose samples storage failed to take.", st.append_failures.load(Ordering::Relaxed)),
+        ]);
+    }
+    let mut body = String::new();
+    for (name, help, value) in counters {
+        body.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"
+        ));
+    }
     let content_type = "text/plain; version=0.0.4; charset=utf-8";
     ([(axum::http::header::CONTENT_TYPE, content_type)], body).into_response()
 }

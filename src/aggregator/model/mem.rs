@@ -2,9 +2,10 @@
 //! compression: the plain reference that the engine's and the API's tests run on and
 //! that the TSDB is checked against.
 
+use super::{label_names_of, label_values_of};
 use super::{AppendOutcome, Appender, Labels, Querier, Sample, Series, StorageError};
 use promql_parser::label::Matcher;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::RwLock;
 
 #[derive(Default)]
@@ -50,12 +51,8 @@ impl Querier for MemStore {
         mint: i64,
         maxt: i64,
     ) -> Result<Vec<String>, StorageError> {
-        let names: BTreeSet<String> = self
-            .matching(matchers, mint, maxt)
-            .iter()
-            .flat_map(|s| s.labels.iter().map(|(n, _)| n.to_owned()))
-            .collect();
-        Ok(names.into_iter().collect())
+        let series = self.matching(matchers, mint, maxt);
+        Ok(label_names_of(series.iter().map(|s| &s.labels)))
     }
 
     fn label_values(
@@ -65,12 +62,8 @@ impl Querier for MemStore {
         mint: i64,
         maxt: i64,
     ) -> Result<Vec<String>, StorageError> {
-        let values: BTreeSet<String> = self
-            .matching(matchers, mint, maxt)
-            .iter()
-            .filter_map(|s| s.labels.get(name).map(str::to_owned))
-            .collect();
-        Ok(values.into_iter().collect())
+        let series = self.matching(matchers, mint, maxt);
+        Ok(label_values_of(name, series.iter().map(|s| &s.labels)))
     }
 }
 

@@ -48,6 +48,7 @@ struct Job {
 /// The running scrape loops of every job.
 pub struct Manager {
     jobs: Vec<Job>,
+    stats: Arc<run::ScrapeStats>,
 }
 
 /// Discovered label sets of one job, as its discovery publishes them.
@@ -61,12 +62,25 @@ impl Manager {
             .user_agent(concat!("nodepulse-aggregator/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
+        let shared = Shared {
+            client,
+            store,
+            stats: Arc::default(),
+        };
         let jobs = config
             .scrape_configs
             .iter()
-            .map(|c| start_job(Arc::new(c.clone()), client.clone(), store.clone()))
+            .map(|c| start_job(Arc::new(c.clone()), shared.clone()))
             .collect();
-        Manager { jobs }
+        Manager {
+            jobs,
+            stats: shared.stats,
+        }
+    }
+
+    /// What the loops could not store, since start.
+    pub fn stats(&self) -> &run::ScrapeStats {
+        &self.stats
     }
 
     /// Every target with its last scrape's state.
@@ -98,11 +112,15 @@ impl Manager {
     }
 }
 
-fn start_job(
-    job: Arc<config::ScrapeConfig>,
+/// What every loop of the manager uses.
+#[derive(Clone)]
+struct Shared {
     client: reqwest::Client,
     store: Arc<dyn Appender>,
-) -> Job {
+    stats: Arc<run::ScrapeStats>,
+}
+
+fn start_job(job: Arc<config::ScrapeConfig>, shared: Shared) -> Job {
     let running = Arc::new(tokio::sync::Mutex::new(Vec::new()));
     let (publish, groups) = watch::channel::<Vec<Groups>>(vec![Vec::new(); job.kube_sd.len()]);
     let mut tasks = Vec::new();
@@ -126,9 +144,7 @@ fn start_job(
         }));
     }
     let (job2, running2) = (job.clone(), running.clone());
-    tasks.push(tokio::spawn(sync_loop(
-        job2, groups, running2, client, store,
-    )));
+    tasks.push(tokio::spawn(sync_loop(job2, groups, running2, shared)));
     Job {
         config: job,
         running,
@@ -141,8 +157,7 @@ async fn sync_loop(
     job: Arc<config::ScrapeConfig>,
     mut groups: watch::Receiver<Vec<Groups>>,
     running: Arc<tokio::sync::Mutex<Vec<Running>>>,
-    client: reqwest::Client,
-    store: Arc<dyn Appender>,
+    shared: Shared,
 ) {
     loop {
         let discovered: Groups = groups
@@ -151,29 +166,15 @@ async fn sync_loop(
             .flatten()
             .cloned()
             .collect();
-        let mut wanted = target::targets(&job);
-        for t in target::from_discovered(discovered, &job) {
-            if !wanted
-                .iter()
-                .any(|w| w.labels == t.labels && w.url == t.url)
-            {
-                wanted.push(t);
-            }
-        }
+        let wanted = target::from_discovered(target::static_groups(&job).chain(discovered), &job);
         let mut live = running.lock().await;
-        let (keep, gone): (Vec<Running>, Vec<Running>) =
-            std::mem::take(&mut *live).into_iter().partition(|r| {
-                wanted
-                    .iter()
-                    .any(|w| w.labels == r.target.labels && w.url == r.target.url)
-            });
+        let (keep, gone): (Vec<Running>, Vec<Running>) = std::mem::take(&mut *live)
+            .into_iter()
+            .partition(|r| wanted.iter().any(|w| w.same(&r.target)));
         *live = keep;
         for t in wanted {
-            if !live
-                .iter()
-                .any(|r| r.target.labels == t.labels && r.target.url == t.url)
-            {
-                live.push(spawn(t, &job, &client, &store));
+            if !live.iter().any(|r| r.target.same(&t)) {
+                live.push(spawn(t, &job, &shared));
             }
         }
         drop(live);
@@ -184,13 +185,14 @@ async fn sync_loop(
     }
 }
 
-fn spawn(
-    target: Target,
-    job: &Arc<config::ScrapeConfig>,
-    client: &reqwest::Client,
-    store: &Arc<dyn Appender>,
-) -> Running {
-    let l = Loop::new(target.clone(), job.clone(), client.clone(), store.clone());
+fn spawn(target: Target, job: &Arc<config::ScrapeConfig>, shared: &Shared) -> Running {
+    let mut l = Loop::new(
+        target.clone(),
+        job.clone(),
+        shared.client.clone(),
+        shared.store.clone(),
+    );
+    l.stats = shared.stats.clone();
     let status = l.status.clone();
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(l.run(stopped));

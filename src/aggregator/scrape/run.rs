@@ -11,6 +11,7 @@ use super::target::Target;
 use crate::aggregator::model::{stale_nan, Appender, Labels, Sample};
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::watch;
@@ -25,6 +26,18 @@ pub struct TargetStatus {
     pub last_duration: Duration,
 }
 
+/// What scrapes could not store, over every loop sharing it (exported on `/metrics`).
+#[derive(Debug, Default)]
+pub struct ScrapeStats {
+    /// Samples storage refused as older than their series' newest sample.
+    pub samples_out_of_order: AtomicU64,
+    /// Samples refused as a second value at a series' timestamp, and repeated series
+    /// within one body (the first sample kept, as Prometheus does).
+    pub samples_duplicate: AtomicU64,
+    /// Scrape batches storage failed to take (each logged).
+    pub append_failures: AtomicU64,
+}
+
 /// One target's loop and what it needs.
 pub struct Loop {
     pub target: Target,
@@ -32,6 +45,8 @@ pub struct Loop {
     pub client: reqwest::Client,
     pub store: Arc<dyn Appender>,
     pub status: Arc<Mutex<TargetStatus>>,
+    /// Shared by the manager's loops; a loop of its own by default.
+    pub stats: Arc<ScrapeStats>,
     /// The series written by the last scrape (for staleness).
     last: HashSet<Labels>,
 }
@@ -55,6 +70,7 @@ impl Loop {
             client,
             store,
             status: Arc::new(Mutex::new(status)),
+            stats: Arc::default(),
             last: HashSet::new(),
         }
     }
@@ -103,9 +119,8 @@ impl Loop {
             .map_err(|e| e.to_string())
             .and_then(|p| self.samples(p, ts))
         {
-            Ok((batch, scraped)) => {
+            Ok((batch, current, scraped)) => {
                 let post = batch.len() as u64;
-                let current: HashSet<Labels> = batch.iter().map(|(l, _)| l.clone()).collect();
                 let added = current.difference(&self.last).count() as u64;
                 let mut batch = batch;
                 batch.extend(self.last.difference(&current).map(|l| {
@@ -173,12 +188,13 @@ impl Loop {
         };
     }
 
-    /// The labelled samples of a parsed body, and how many the body had.
+    /// The labelled samples of a parsed body, their series, and how many samples the
+    /// body had.
     fn samples(
         &self,
         parsed: crate::exposition::parse::Parsed,
         ts: i64,
-    ) -> Result<(Batch, u64), String> {
+    ) -> Result<(Batch, HashSet<Labels>, u64), String> {
         let job = &self.job;
         let scraped = parsed.samples.len() as u64;
         let mut batch: Batch = Vec::with_capacity(parsed.samples.len());
@@ -193,7 +209,9 @@ impl Loop {
                 continue;
             };
             if !seen.insert(labels.clone()) {
-                continue; // a repeated series within one body: the first sample wins
+                // A repeated series within one body: the first sample wins, counted.
+                self.stats.samples_duplicate.fetch_add(1, Ordering::Relaxed);
+                continue;
             }
             let t = s
                 .timestamp_ms
@@ -204,7 +222,7 @@ impl Loop {
         if job.sample_limit > 0 && batch.len() as u64 > job.sample_limit {
             return Err("sample limit exceeded".into());
         }
-        Ok((batch, scraped))
+        Ok((batch, seen, scraped))
     }
 
     /// Stale markers for the last scrape's series and the synthesized ones.
@@ -231,12 +249,23 @@ impl Loop {
         let store = self.store.clone();
         let url = self.target.url.clone();
         let done = tokio::task::spawn_blocking(move || store.append(&batch)).await;
+        let stats = &self.stats;
         match done {
-            Ok(Ok(_)) => {}
+            Ok(Ok(o)) => {
+                let out_of_order = &stats.samples_out_of_order;
+                out_of_order.fetch_add(o.out_of_order, Ordering::Relaxed);
+                stats
+                    .samples_duplicate
+                    .fetch_add(o.duplicate, Ordering::Relaxed);
+            }
             Ok(Err(e)) => {
+                stats.append_failures.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(target = %url, error = %e, "Cannot store a scrape's samples.")
             }
-            Err(e) => tracing::warn!(target = %url, error = %e, "The storage task failed."),
+            Err(e) => {
+                stats.append_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(target = %url, error = %e, "The storage task failed.")
+            }
         }
     }
 }

@@ -22,14 +22,18 @@ pub struct Target {
 
 /// The targets of `job`'s static configs, in configuration order, duplicates once.
 pub fn targets(job: &ScrapeConfig) -> Vec<Target> {
-    let groups = job.static_configs.iter().flat_map(|group| {
+    from_discovered(static_groups(job), job)
+}
+
+/// The label sets of `job`'s static targets (`__address__` and the group's labels).
+pub fn static_groups(job: &ScrapeConfig) -> impl Iterator<Item = Vec<(String, String)>> + '_ {
+    job.static_configs.iter().flat_map(|group| {
         group.targets.iter().map(move |address| {
             let mut pairs = vec![("__address__".to_owned(), address.clone())];
             pairs.extend(group.labels.iter().map(|(n, v)| (n.clone(), v.clone())));
             pairs
         })
-    });
-    from_discovered(groups, job)
+    })
 }
 
 /// Targets from discovered label sets (`__address__` and meta labels): the job's labels
@@ -60,12 +64,19 @@ pub fn from_discovered(
         }
         pairs.extend(discovered);
         if let Some(t) = target(Labels::new(pairs), job) {
-            if !out.iter().any(|o| o.labels == t.labels && o.url == t.url) {
+            if !out.iter().any(|o| o.same(&t)) {
                 out.push(t);
             }
         }
     }
     out
+}
+
+impl Target {
+    /// The same target: same final labels and URL (as Prometheus hashes targets).
+    pub fn same(&self, other: &Target) -> bool {
+        self.labels == other.labels && self.url == other.url
+    }
 }
 
 fn target(discovered: Labels, job: &ScrapeConfig) -> Option<Target> {

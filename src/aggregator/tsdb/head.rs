@@ -6,9 +6,10 @@
 use super::postings::Postings;
 use super::record::RefSample;
 use super::series::MemSeries;
+use crate::aggregator::model::{label_names_of, label_values_of};
 use crate::aggregator::model::{AppendOutcome, Labels, Sample, Series, StorageError};
 use promql_parser::label::Matcher;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// What an append batch will do once logged.
@@ -152,9 +153,7 @@ impl Head {
         mint: i64,
         maxt: i64,
     ) -> Result<Vec<String>, StorageError> {
-        let sets = self.label_sets(matchers, mint, maxt)?;
-        let names: BTreeSet<&str> = sets.iter().flat_map(|l| l.iter().map(|(n, _)| n)).collect();
-        Ok(names.into_iter().map(str::to_owned).collect())
+        Ok(label_names_of(self.label_sets(matchers, mint, maxt)?))
     }
 
     pub fn label_values(
@@ -164,9 +163,10 @@ impl Head {
         mint: i64,
         maxt: i64,
     ) -> Result<Vec<String>, StorageError> {
-        let sets = self.label_sets(matchers, mint, maxt)?;
-        let values: BTreeSet<&str> = sets.iter().filter_map(|l| l.get(name)).collect();
-        Ok(values.into_iter().map(str::to_owned).collect())
+        Ok(label_values_of(
+            name,
+            self.label_sets(matchers, mint, maxt)?,
+        ))
     }
 
     fn matching<'a>(&'a self, matchers: &'a [Matcher]) -> impl Iterator<Item = &'a MemSeries> + 'a {

@@ -1,6 +1,8 @@
 //! Calendar functions (day_of_month, day_of_week, days_in_month, hour, minute, month,
 //! year) over Unix seconds in UTC, as Go's `time.Unix(int64(v), 0).UTC()` sees them.
 
+use crate::aggregator::civil::{civil, days_from_civil, days_in_month};
+
 /// Whether `name` is a calendar function.
 pub(crate) fn is_time_fn(name: &str) -> bool {
     matches!(
@@ -34,41 +36,6 @@ pub(crate) fn apply(name: &str, secs: f64) -> f64 {
         _ => y,
     };
     v as f64
-}
-
-/// (year, month 1..=12, day 1..=31) of a day count since 1970-01-01 (Hinnant's
-/// `civil_from_days`).
-fn civil(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    match m {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
 }
 
 #[cfg(test)]
