@@ -190,7 +190,8 @@ fn encode_plan(plan: &Plan) -> (Vec<u8>, Vec<u8>) {
         let list: Vec<(u64, &Labels)> = plan.new_series.iter().map(|(r, l)| (*r, l)).collect();
         record::encode_series(&list, &mut series);
     }
-    let mut samples = Vec::new();
+    // At most 28 bytes a sample (ref and time varints, 8 value bytes): sized once.
+    let mut samples = Vec::with_capacity(20 + 28 * plan.samples.len());
     if !plan.samples.is_empty() {
         record::encode_samples(&plan.samples, &mut samples);
     }
