@@ -42,29 +42,51 @@ impl BitWriter {
         self.write_bits(bit as u64, 1);
     }
 
-    /// Writes the `n` (≤ 64) low bits of `u`, most significant first, leaving the bytes
-    /// exactly as Prometheus's stream: whole bytes as its `writeByte` (which always
-    /// ends with a fresh byte holding what did not fit in the current one, or an empty
-    /// byte when it all did), the rest as its `writeBit`. The bytes are sized once, then
-    /// the bits are or-ed in.
+    /// Writes the `n` (≤ 64) low bits of `u`, most significant first: whole bytes as
+    /// Prometheus's `writeByte`, the rest as its `writeBit`, so the bytes match its
+    /// stream exactly (including the empty byte `writeByte` leaves after it).
     pub fn write_bits(&mut self, u: u64, n: u32) {
         if n == 0 {
             return;
         }
-        let start = self.bytes.len() * 8 - self.free as usize;
-        let free = free_after(self.free, n);
-        self.bytes
-            .resize((start + n as usize + free as usize) / 8, 0);
-        let (mut pos, mut left) = (start, n);
-        while left > 0 {
-            let off = (pos % 8) as u32;
-            let k = left.min(8 - off);
-            let chunk = (u >> (left - k)) & low_mask(k);
-            self.bytes[pos / 8] |= (chunk << (8 - off - k)) as u8;
-            pos += k as usize;
-            left -= k;
+        let mut u = u << (64 - n);
+        let mut n = n;
+        while n >= 8 {
+            self.write_byte((u >> 56) as u8);
+            u <<= 8;
+            n -= 8;
         }
-        self.free = free;
+        if n > 0 {
+            self.write_tail_bits(u >> (64 - n), n);
+        }
+    }
+
+    /// Prometheus's `writeByte`: always ends with a fresh byte holding what did not fit
+    /// in the current one, or an empty byte (8 free bits) when it all did.
+    fn write_byte(&mut self, byte: u8) {
+        if self.free == 0 {
+            self.bytes.push(0);
+            self.free = 8;
+        }
+        let last = self.bytes.len() - 1;
+        self.bytes[last] |= byte >> (8 - self.free);
+        self.bytes.push(byte.checked_shl(self.free).unwrap_or(0));
+    }
+
+    /// Up to 7 bits, as Prometheus's `writeBit` writes them one by one.
+    fn write_tail_bits(&mut self, u: u64, mut n: u32) {
+        while n > 0 {
+            if self.free == 0 {
+                self.bytes.push(0);
+                self.free = 8;
+            }
+            let k = n.min(self.free);
+            let chunk = (u >> (n - k)) & low_mask(k);
+            let last = self.bytes.len() - 1;
+            self.bytes[last] |= (chunk << (self.free - k)) as u8;
+            self.free -= k;
+            n -= k;
+        }
     }
 
     /// Go's `binary.PutUvarint`, bit-aligned like every other write.
@@ -83,21 +105,6 @@ impl BitWriter {
 
     pub fn shrink_to_fit(&mut self) {
         self.bytes.shrink_to_fit();
-    }
-}
-
-/// The free bits of the last byte after writing `n` bits with `free` free: whole bytes
-/// keep it (a full byte, 0 free, becomes a fresh empty one: 8), then the tail bits fill
-/// it and, when they do not fit, a new byte.
-fn free_after(free: u32, n: u32) -> u32 {
-    let free = match (n >= 8, free) {
-        (true, 0) => 8,
-        _ => free,
-    };
-    match n % 8 {
-        0 => free,
-        r if r <= free => free - r,
-        r => 8 - (r - free),
     }
 }
 
@@ -174,64 +181,6 @@ impl<'a> BitReader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
-
-    /// The writer as it was, byte by byte as Prometheus's `writeByte`/`writeBit`: the
-    /// reference the sized-once `write_bits` must match byte for byte.
-    #[derive(Default)]
-    struct RefWriter {
-        bytes: Vec<u8>,
-        free: u32,
-    }
-
-    impl RefWriter {
-        fn write_bits(&mut self, u: u64, n: u32) {
-            if n == 0 {
-                return;
-            }
-            let (mut u, mut n) = (u << (64 - n), n);
-            while n >= 8 {
-                self.write_byte((u >> 56) as u8);
-                u <<= 8;
-                n -= 8;
-            }
-            for i in (0..n).rev() {
-                if self.free == 0 {
-                    self.bytes.push(0);
-                    self.free = 8;
-                }
-                let bit = (u >> (64 - n + i)) & 1;
-                let last = self.bytes.len() - 1;
-                self.bytes[last] |= (bit << (self.free - 1)) as u8;
-                self.free -= 1;
-            }
-        }
-
-        fn write_byte(&mut self, byte: u8) {
-            if self.free == 0 {
-                self.bytes.push(0);
-                self.free = 8;
-            }
-            let last = self.bytes.len() - 1;
-            self.bytes[last] |= byte >> (8 - self.free);
-            self.bytes.push(byte.checked_shl(self.free).unwrap_or(0));
-        }
-    }
-
-    proptest! {
-        #[test]
-        fn write_bits_matches_the_byte_by_byte_writer(
-            writes in proptest::collection::vec((any::<u64>(), 0u32..=64), 0..40)
-        ) {
-            let (mut w, mut r) = (BitWriter::default(), RefWriter::default());
-            for (u, n) in writes {
-                w.write_bits(u, n);
-                r.write_bits(u, n);
-                prop_assert_eq!(w.bytes(), &r.bytes[..]);
-                prop_assert_eq!(w.free, r.free);
-            }
-        }
-    }
 
     #[test]
     fn bits_and_varints_round_trip_and_truncation_is_an_error() {
