@@ -7,8 +7,8 @@ use super::stats::quantile;
 use super::{Ctx, Elem, Val, Window};
 use crate::aggregator::model::Labels;
 use crate::aggregator::promql::QueryError;
+use fnv::FnvHashMap;
 use promql_parser::parser::{AggregateExpr, LabelModifier};
-use std::collections::HashMap;
 
 /// Elements grouped by their output label set, groups in order of first appearance.
 struct Groups {
@@ -19,7 +19,8 @@ impl Groups {
     /// Groups by the labels `keep` selects. Keys borrow the elements' pairs, so only
     /// one label set per group is built, not one per element.
     fn build(v: Vec<Elem>, keep: impl Fn(&str) -> bool) -> Self {
-        let mut index: HashMap<Vec<&(String, String)>, usize> = HashMap::new();
+        // FNV: keys are a few short strings; SipHash was most of a grouping's time.
+        let mut index: FnvHashMap<Vec<&(String, String)>, usize> = FnvHashMap::default();
         let mut firsts = Vec::new();
         let mut which = Vec::with_capacity(v.len());
         for (i, e) in v.iter().enumerate() {

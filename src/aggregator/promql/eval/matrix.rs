@@ -6,11 +6,11 @@
 use super::{Elem, Val};
 use crate::aggregator::model::{Labels, Sample, Series};
 use crate::aggregator::promql::QueryError;
-use std::collections::HashMap;
+use fnv::FnvHashMap;
 
 #[derive(Default)]
 pub(super) struct MatrixBuilder {
-    index: HashMap<Labels, usize>,
+    index: FnvHashMap<Labels, usize>,
     series: Vec<Series>,
     /// The series each position of the previous step's vector went to.
     last: Vec<usize>,
