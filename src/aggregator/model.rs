@@ -5,6 +5,7 @@
 
 use promql_parser::label::Matcher;
 use std::fmt;
+use std::sync::Arc;
 
 /// Prometheus's staleness marker (`value.StaleNaN`): a NaN with exactly these bits.
 pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
@@ -23,8 +24,10 @@ pub fn stale_nan() -> f64 {
 pub const METRIC_NAME: &str = "__name__";
 
 /// A label set: sorted by name, names unique, no empty values (Prometheus drops those).
+/// Immutable and shared: a clone is a reference count, not a copy of every string
+/// (PromQL clones label sets per series and step).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Labels(Vec<(String, String)>);
+pub struct Labels(Arc<[(String, String)]>);
 
 impl Labels {
     /// From pairs in any order; an empty value removes the label, the last of
@@ -34,7 +37,7 @@ impl Labels {
         pairs.sort_by(|a, b| a.0.cmp(&b.0)); // stable: the last given comes first
         pairs.dedup_by(|later, first| later.0 == first.0);
         pairs.retain(|(_, v)| !v.is_empty());
-        Labels(pairs)
+        Labels(pairs.into())
     }
 
     /// From `(name, value)` string pairs (tests, literals).
@@ -84,8 +87,12 @@ impl Labels {
         &self.0
     }
 
-    pub fn into_pairs(self) -> Vec<(String, String)> {
-        self.0
+    /// The pairs, moved out when this is the only reference, else copied.
+    pub fn into_pairs(mut self) -> Vec<(String, String)> {
+        match Arc::get_mut(&mut self.0) {
+            Some(pairs) => pairs.iter_mut().map(std::mem::take).collect(),
+            None => self.0.to_vec(),
+        }
     }
 }
 

@@ -11,14 +11,24 @@ use std::fmt::Write;
 /// decimal that round-trips, never in exponent form (Rust's `Display` for f64 is exactly
 /// that, as Go's 'f' with precision -1).
 pub fn format_value(v: f64) -> String {
+    let mut out = String::new();
+    write_value(&mut out, v);
+    out
+}
+
+/// [`format_value`] appended to `out` (no allocation per point in a matrix).
+pub fn write_value(out: &mut String, v: f64) {
     if v.is_nan() {
-        "NaN".into()
+        out.push_str("NaN");
     } else if v == f64::INFINITY {
-        "+Inf".into()
+        out.push_str("+Inf");
     } else if v == f64::NEG_INFINITY {
-        "-Inf".into()
+        out.push_str("-Inf");
+    } else if v.fract() == 0.0 && v.abs() < 1e15 && !(v == 0.0 && v.is_sign_negative()) {
+        // Whole numbers (counters, buckets, byte gauges) through itoa: the same digits.
+        out.push_str(itoa::Buffer::new().format(v as i64));
     } else {
-        v.to_string()
+        let _ = write!(out, "{v}");
     }
 }
 
@@ -28,15 +38,22 @@ pub fn write_timestamp(out: &mut String, t: i64) {
         out.push('-');
     }
     let t = t.unsigned_abs();
-    let _ = write!(out, "{}", t / 1000);
+    out.push_str(itoa::Buffer::new().format(t / 1000));
     if t % 1000 != 0 {
         let _ = write!(out, ".{:03}", t % 1000);
     }
 }
 
-/// A JSON string literal.
+/// A JSON string literal. Label names and values rarely need escaping: those go
+/// through as they are, the others through serde_json.
 pub fn write_str(out: &mut String, s: &str) {
-    out.push_str(&serde_json::to_string(s).expect("a string serializes"));
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        out.push_str(&serde_json::to_string(s).expect("a string serializes"));
+    }
 }
 
 /// `["a","b"]`.
@@ -70,7 +87,7 @@ fn write_point(out: &mut String, t: i64, v: f64) {
     out.push('[');
     write_timestamp(out, t);
     out.push_str(",\"");
-    out.push_str(&format_value(v));
+    write_value(out, v);
     out.push_str("\"]");
 }
 

@@ -7,30 +7,52 @@ use super::stats::quantile;
 use super::{Ctx, Elem, Val, Window};
 use crate::aggregator::model::Labels;
 use crate::aggregator::promql::QueryError;
+use fnv::FnvHashMap;
 use promql_parser::parser::{AggregateExpr, LabelModifier};
-use std::collections::HashMap;
 
 /// Elements grouped by their output label set, groups in order of first appearance.
 struct Groups {
-    index: HashMap<Labels, usize>,
     groups: Vec<(Labels, Vec<Elem>)>,
 }
 
 impl Groups {
-    fn build(v: Vec<Elem>, key: impl Fn(&Labels) -> Labels) -> Self {
-        let mut g = Groups {
-            index: HashMap::new(),
-            groups: Vec::new(),
-        };
-        for e in v {
-            let k = key(&e.labels);
-            let i = *g.index.entry(k.clone()).or_insert_with(|| {
-                g.groups.push((k, Vec::new()));
-                g.groups.len() - 1
-            });
-            g.groups[i].1.push(e);
+    /// Groups by the labels `keep` selects. Keys borrow the elements' pairs, so only
+    /// one label set per group is built, not one per element.
+    fn build(v: Vec<Elem>, keep: impl Fn(&str) -> bool) -> Self {
+        // FNV: keys are a few short strings; SipHash was most of a grouping's time.
+        let mut index: FnvHashMap<Vec<&(String, String)>, usize> = FnvHashMap::default();
+        let mut firsts = Vec::new();
+        let mut which = Vec::with_capacity(v.len());
+        for (i, e) in v.iter().enumerate() {
+            let key: Vec<_> = e.labels.pairs().iter().filter(|(n, _)| keep(n)).collect();
+            let next = index.len();
+            let g = *index.entry(key).or_insert(next);
+            if g == next {
+                firsts.push(i);
+            }
+            which.push(g);
         }
-        g
+        drop(index);
+        let mut groups: Vec<(Labels, Vec<Elem>)> = firsts
+            .iter()
+            .map(|&i| {
+                let pairs = v[i].labels.pairs().iter().filter(|(n, _)| keep(n));
+                (Labels::new(pairs.cloned().collect()), Vec::new())
+            })
+            .collect();
+        for (e, g) in v.into_iter().zip(which) {
+            groups[g].1.push(e);
+        }
+        Groups { groups }
+    }
+}
+
+/// Whether label `n` is in the group key under the `by` / `without` modifier.
+fn kept(m: &Option<LabelModifier>) -> impl Fn(&str) -> bool + '_ {
+    move |n| match m {
+        None => false,
+        Some(LabelModifier::Include(ls)) => ls.labels.iter().any(|l| l == n),
+        Some(LabelModifier::Exclude(ls)) => n != "__name__" && !ls.labels.iter().any(|l| l == n),
     }
 }
 
@@ -64,7 +86,7 @@ impl Ctx<'_> {
         let out = match op.as_str() {
             "topk" | "bottomk" => {
                 let k = self.scalar_arg(param(a)?, t, w)?;
-                let g = Groups::build(v, |l| group_labels(l, m));
+                let g = Groups::build(v, kept(m));
                 g.groups
                     .into_iter()
                     .flat_map(|(_, els)| top(els, k, op == "topk"))
@@ -72,7 +94,7 @@ impl Ctx<'_> {
             }
             "quantile" => {
                 let q = self.scalar_arg(param(a)?, t, w)?;
-                let g = Groups::build(v, |l| group_labels(l, m));
+                let g = Groups::build(v, kept(m));
                 let vals = |els: Vec<Elem>| els.into_iter().map(|e| e.v).collect();
                 g.groups
                     .into_iter()
@@ -91,7 +113,7 @@ impl Ctx<'_> {
                 count_values(v, &label, m)?
             }
             _ => {
-                let g = Groups::build(v, |l| group_labels(l, m));
+                let g = Groups::build(v, kept(m));
                 let f = simple(&op)?;
                 g.groups
                     .into_iter()
@@ -203,7 +225,7 @@ fn count_values(
             v: e.v,
         })
         .collect();
-    let g = Groups::build(keyed, |l| l.clone());
+    let g = Groups::build(keyed, |_| true);
     Ok(g.groups
         .into_iter()
         .map(|(labels, els)| Elem {

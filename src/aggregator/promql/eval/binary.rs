@@ -6,7 +6,8 @@ use super::{drop_name, Ctx, Elem, Val, Window};
 use crate::aggregator::model::Labels;
 use crate::aggregator::promql::QueryError;
 use promql_parser::parser::{BinModifier, BinaryExpr, LabelModifier, VectorMatchCardinality};
-use std::collections::{HashMap, HashSet};
+// FNV: signatures are hashed per element and step; SipHash dominated vector matching.
+use fnv::{FnvHashMap as HashMap, FnvHashSet as HashSet};
 
 /// `lhs op rhs` and whether a comparison holds (arithmetic always "holds").
 fn elem_op(op: &str, l: f64, r: f64) -> Result<(f64, bool), QueryError> {
@@ -153,7 +154,8 @@ fn vector_vector(
 ) -> Result<Vec<Elem>, QueryError> {
     let one_to_many = matches!(m.card, VectorMatchCardinality::OneToMany(_));
     let (many, one) = if one_to_many { (r, l) } else { (l, r) };
-    let mut one_sigs: HashMap<Labels, &Elem> = HashMap::with_capacity(one.len());
+    let mut one_sigs: HashMap<Labels, &Elem> =
+        HashMap::with_capacity_and_hasher(one.len(), Default::default());
     for e in &one {
         let sig = signature(&e.labels, m);
         if let Some(prev) = one_sigs.insert(sig.clone(), e) {
@@ -161,7 +163,7 @@ fn vector_vector(
             return Err(many_to_many(&sig, side, &e.labels, &prev.labels));
         }
     }
-    let mut matched: HashMap<Labels, HashSet<Labels>> = HashMap::new();
+    let mut matched: HashMap<Labels, HashSet<Labels>> = HashMap::default();
     let mut out = Vec::new();
     for e in &many {
         let sig = signature(&e.labels, m);

@@ -4,7 +4,7 @@
 
 use super::{drop_name, histogram, label_fns, range_fns, time_fns, Ctx, Elem, Val, Window};
 use crate::aggregator::promql::QueryError;
-use promql_parser::parser::{Call, Expr};
+use promql_parser::parser::{Call, Expr, MatrixSelector};
 
 fn bad(msg: String) -> QueryError {
     QueryError::BadData(msg)
@@ -89,6 +89,11 @@ impl Ctx<'_> {
             Some(i) => self.scalar_arg(args[i], t, w)?,
             None => 0.0,
         };
+        if let (Expr::MatrixSelector(ms), false) =
+            (unparen(args[m_idx]), name == "absent_over_time")
+        {
+            return self.range_call_in_place(name, ms, param, t, w);
+        }
         let (series, rc) = self.range_arg(args[m_idx], t, w)?;
         if name == "absent_over_time" {
             return Ok(Val::Vector(absent(series.is_empty(), args[m_idx])));
@@ -104,6 +109,30 @@ impl Ctx<'_> {
             Some(Elem { labels, v })
         });
         Ok(Val::Vector(out.collect()))
+    }
+
+    /// A range function over a plain matrix selector (the common case), reading the
+    /// fetched series in place.
+    fn range_call_in_place(
+        &self,
+        name: &str,
+        ms: &MatrixSelector,
+        param: f64,
+        t: i64,
+        w: Window,
+    ) -> Result<Val, QueryError> {
+        let keep_name = name == "last_over_time";
+        let mut out = Vec::new();
+        self.each_in_window(ms, t, w, |s, rc| {
+            if let Some(v) = range_fns::apply(name, s.samples, rc, param) {
+                let labels = if keep_name { s.labels } else { s.unnamed };
+                out.push(Elem {
+                    labels: labels.clone(),
+                    v,
+                });
+            }
+        })?;
+        Ok(Val::Vector(out))
     }
 
     fn time_call(&self, name: &str, args: &[&Expr], t: i64, w: Window) -> Result<Val, QueryError> {
@@ -152,6 +181,14 @@ impl Ctx<'_> {
         let f = math_fn(name, &params).ok_or_else(|| bad(format!("unknown function: {name}")))?;
         let v = self.vector_arg(args[0], t, w)?;
         Ok(Val::Vector(map_values(v, f)))
+    }
+}
+
+/// `e` without the parentheses around it.
+fn unparen(e: &Expr) -> &Expr {
+    match e {
+        Expr::Paren(p) => unparen(&p.expr),
+        other => other,
     }
 }
 

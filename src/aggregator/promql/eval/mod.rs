@@ -8,6 +8,7 @@ mod binary;
 mod functions;
 mod histogram;
 mod label_fns;
+mod matrix;
 mod range_fns;
 mod selectors;
 mod stats;
@@ -18,10 +19,10 @@ mod time_fns;
 mod tests;
 
 use super::{InstantSample, QueryError, QueryOptions, Value};
-use crate::aggregator::model::{Labels, Querier, Sample, Series};
+use crate::aggregator::model::{Labels, Querier, Series};
+use matrix::MatrixBuilder;
 use promql_parser::parser::{self, Expr};
 use selectors::Fetcher;
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 /// The step a subquery without an explicit step uses: Prometheus's default global
@@ -220,20 +221,17 @@ pub fn range_query(
         start: start_ms,
         end: end_ms,
     };
-    let mut out: BTreeMap<Labels, Vec<Sample>> = BTreeMap::new();
+    let mut out = MatrixBuilder::default();
     let mut total = 0usize;
     let mut t = start_ms;
     while t <= end_ms {
         ctx.check_timeout("range evaluation")?;
         let v = ctx.eval(&e, t, w)?;
-        total += add_step(&mut out, v, t)?;
+        total += out.add(v, t)?;
         ctx.check_samples(total, "range evaluation")?;
         t += step_ms;
     }
-    let series = out
-        .into_iter()
-        .map(|(labels, samples)| Series { labels, samples });
-    Ok(Value::Matrix(series.collect()))
+    Ok(Value::Matrix(out.finish()))
 }
 
 fn check_range(start: i64, end: i64, step: i64, opts: &QueryOptions) -> Result<(), QueryError> {
@@ -254,31 +252,4 @@ fn check_range(start: i64, end: i64, step: i64, opts: &QueryOptions) -> Result<(
         )));
     }
     Ok(())
-}
-
-/// Adds one step's value to the range result; returns the samples added.
-fn add_step(out: &mut BTreeMap<Labels, Vec<Sample>>, v: Val, t: i64) -> Result<usize, QueryError> {
-    match v {
-        Val::Scalar(v) => {
-            out.entry(Labels::default()).or_default().push(Sample { t, v });
-            Ok(1)
-        }
-        Val::Vector(els) => {
-            let n = els.len();
-            for e in els {
-                let points = out.entry(e.labels).or_default();
-                if points.last().is_some_and(|p| p.t == t) {
-                    return Err(QueryError::Execution(
-                        "vector cannot contain metrics with the same labelset".into(),
-                    ));
-                }
-                points.push(Sample { t, v: e.v });
-            }
-            Ok(n)
-        }
-        other => Err(QueryError::BadData(format!(
-            "invalid expression type \"range vector\" for range query, must be Scalar or instant Vector, got {}",
-            other.type_name()
-        ))),
-    }
 }

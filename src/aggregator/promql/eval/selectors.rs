@@ -5,8 +5,8 @@
 //! also holds the subquery step cache (see `subquery`).
 
 use super::range_fns::RangeCtx;
-use super::{Ctx, Elem, Val, Window};
-use crate::aggregator::model::{is_stale, Querier, Sample, Series};
+use super::{drop_name, Ctx, Elem, Val, Window};
+use crate::aggregator::model::{is_stale, Labels, Querier, Sample, Series};
 use crate::aggregator::promql::QueryError;
 use promql_parser::label::{MatchOp, Matcher};
 use promql_parser::parser::{AtModifier, Expr, MatrixSelector, Offset, VectorSelector};
@@ -18,11 +18,13 @@ use std::time::{Duration, SystemTime};
 /// A subquery's inner vector at one step.
 pub(super) type StepValue = Rc<Vec<Elem>>;
 
-/// Series fetched for one selector, covering `mint..=maxt`.
+/// Series fetched for one selector, covering `mint..=maxt`, and their label sets
+/// without `__name__` once a range function asked for them.
 struct Fetched {
     mint: i64,
     maxt: i64,
     series: Rc<Vec<Series>>,
+    unnamed: Option<Rc<Vec<Labels>>>,
 }
 
 /// Per-query cache of selected series (keyed by the selector node's address) and of
@@ -64,9 +66,21 @@ impl<'a> Fetcher<'a> {
             mint: lo,
             maxt: hi,
             series: series.clone(),
+            unnamed: None,
         };
         self.series.borrow_mut().insert(key, f);
         Ok(series)
+    }
+
+    /// The label sets of `vs`'s series (just fetched) without `__name__`, worked out
+    /// once per query rather than once per series and step.
+    fn unnamed(&self, vs: &VectorSelector) -> Rc<Vec<Labels>> {
+        let key = vs as *const VectorSelector as usize;
+        let mut cache = self.series.borrow_mut();
+        let f = cache.get_mut(&key).expect("the selector was fetched");
+        f.unnamed
+            .get_or_insert_with(|| Rc::new(f.series.iter().map(|s| drop_name(&s.labels)).collect()))
+            .clone()
     }
 }
 
@@ -235,6 +249,64 @@ impl Ctx<'_> {
         let loaded = out.iter().map(|s| s.samples.len()).sum();
         self.check_samples(loaded, "query execution")?;
         Ok(Val::Matrix(out))
+    }
+}
+
+/// One series of a range function's selector argument, read in place.
+pub(super) struct InWindow<'s> {
+    pub labels: &'s Labels,
+    pub unnamed: &'s Labels,
+    /// The non-stale samples in the window.
+    pub samples: &'s [Sample],
+}
+
+impl Ctx<'_> {
+    /// What `range_arg` yields for a plain matrix selector, without copying samples or
+    /// labels: `f` sees each series with samples in the window at `t`, in label order.
+    pub(super) fn each_in_window(
+        &self,
+        ms: &MatrixSelector,
+        t: i64,
+        w: Window,
+        mut f: impl FnMut(InWindow, RangeCtx),
+    ) -> Result<(), QueryError> {
+        let vs = &ms.vs;
+        let (end, sw) = self.shift(&vs.at, &vs.offset, t, w);
+        let range = millis(&ms.range);
+        let rc = RangeCtx {
+            start: end - range,
+            end,
+            range_ms: range,
+            t,
+        };
+        let series = self.fetcher.fetch(vs, sw.start - range, sw.end)?;
+        let unnamed = self.fetcher.unnamed(vs);
+        let mut loaded = 0;
+        let mut owned = Vec::new();
+        for (s, unnamed) in series.iter().zip(unnamed.iter()) {
+            let lo = s.samples.partition_point(|p| p.t < end - range);
+            let hi = s.samples.partition_point(|p| p.t <= end);
+            let mut samples = &s.samples[lo..hi];
+            if samples.iter().any(|p| is_stale(p.v)) {
+                owned = window_samples(samples, i64::MIN, i64::MAX);
+                samples = &owned;
+            }
+            if samples.is_empty() {
+                continue;
+            }
+            loaded += samples.len();
+            let labels = &s.labels;
+            f(
+                InWindow {
+                    labels,
+                    unnamed,
+                    samples,
+                },
+                rc,
+            );
+        }
+        drop(owned);
+        self.check_samples(loaded, "query execution")
     }
 }
 
