@@ -38,7 +38,13 @@ pub struct Api {
     pub stats: Stats,
     /// The scrape loops, for `/api/v1/targets` (none: an empty list).
     pub scrape: Option<Arc<crate::aggregator::scrape::Manager>>,
+    /// The store's own metrics for `/metrics` (none: not exported).
+    pub storage_metrics: Option<StorageMetrics>,
 }
+
+/// `(name, help, type, value)` of each storage metric (`type`: counter or gauge).
+pub type StorageMetrics =
+    Arc<dyn Fn() -> Vec<(&'static str, &'static str, &'static str, u64)> + Send + Sync>;
 
 /// Drops, so that nothing is lost silently.
 #[derive(Debug, Default)]
@@ -61,6 +67,7 @@ impl Api {
             now: now_ms,
             stats: Stats::default(),
             scrape: None,
+            storage_metrics: None,
         }
     }
 }
