@@ -19,7 +19,13 @@ fn main() {
 }
 
 fn run() -> anyhow::Result<()> {
-    let config = AggregatorConfig::load(Flags::parse()).context("invalid configuration")?;
+    let flags = Flags::parse();
+    let check_only = flags.check_config;
+    let config = AggregatorConfig::load(flags).context("invalid configuration")?;
+    if check_only {
+        print!("{}", nodepulse::aggregator::config::render(&config));
+        return Ok(());
+    }
     nodepulse::agent::logging::init(config.log_format, config.log_level);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -45,6 +51,7 @@ fn run() -> anyhow::Result<()> {
         api.scrape = Some(scrape.clone());
         let metrics_of = store.clone();
         api.storage_metrics = Some(Arc::new(move || metrics_of.metrics().families()));
+        api.config_yaml = nodepulse::aggregator::config::render(&config);
         tracing::info!(address = %config.listen_address, path = %config.storage_path.display(),
             jobs = config.scrape.scrape_configs.len(), "Serving the Prometheus API.");
         http::serve(listener, Arc::new(api), nodepulse::shutdown::signal()).await?;

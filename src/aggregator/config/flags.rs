@@ -56,4 +56,9 @@ pub struct Flags {
     /// How far back an instant selector looks for a sample [default: 5m].
     #[arg(long = "query.lookback-delta", env = "NODEPULSE_QUERY_LOOKBACK_DELTA")]
     pub query_lookback_delta: Option<String>,
+
+    /// Check the configuration (flags, environment and file), print it as it would
+    /// run, and exit: 0 when it is valid, 1 with the reason when it is not.
+    #[arg(long = "check-config")]
+    pub check_config: bool,
 }

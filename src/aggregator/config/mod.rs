@@ -4,6 +4,7 @@
 
 mod file;
 mod flags;
+mod render;
 
 use crate::agent::config::LogFormat;
 use crate::aggregator::http::params::prometheus_duration_ms;
@@ -11,6 +12,7 @@ use crate::aggregator::promql::QueryOptions;
 use crate::aggregator::remote_write::Limits;
 pub use file::FileConfig;
 pub use flags::Flags;
+pub use render::render;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;

@@ -1,5 +1,6 @@
 //! The Prometheus HTTP API over the aggregator's storage and PromQL engine: queries
 //! ([`query`]), series and label metadata ([`meta`]), scrape targets ([`targets`]),
+//! metric metadata and the running configuration ([`status`]),
 //! remote_write ([`write`]), with
 //! Prometheus's JSON and error shapes ([`json`]) and parameter parsing ([`params`]).
 //! [`serve`] takes a bound listener and a shutdown future, so tests bind `127.0.0.1:0`.
@@ -9,6 +10,7 @@ pub mod json;
 mod meta;
 pub mod params;
 mod query;
+mod status;
 mod targets;
 mod write;
 
@@ -40,6 +42,8 @@ pub struct Api {
     pub scrape: Option<Arc<crate::aggregator::scrape::Manager>>,
     /// The store's own metrics for `/metrics` (none: not exported).
     pub storage_metrics: Option<StorageMetrics>,
+    /// What `/api/v1/status/config` shows: the running configuration as YAML.
+    pub config_yaml: String,
 }
 
 /// `(name, help, type, value)` of each storage metric (`type`: counter or gauge).
@@ -68,6 +72,7 @@ impl Api {
             stats: Stats::default(),
             scrape: None,
             storage_metrics: None,
+            config_yaml: String::new(),
         }
     }
 }
@@ -103,6 +108,11 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/api/v1/label/{name}/values", get(meta::label_values))
         .route("/api/v1/status/buildinfo", get(meta::buildinfo))
         .route("/api/v1/targets", get(targets::targets))
+        .route(
+            "/api/v1/metadata",
+            get(status::metadata).post(status::metadata),
+        )
+        .route("/api/v1/status/config", get(status::config))
         .layer(form_limit);
     let writes = Router::new()
         .route("/api/v1/write", post(write::receive))

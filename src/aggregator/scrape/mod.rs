@@ -9,6 +9,7 @@
 pub mod config;
 pub mod fetch;
 pub mod kube_sd;
+pub mod metadata;
 pub mod relabel;
 pub mod run;
 pub mod samples;

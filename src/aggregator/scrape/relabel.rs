@@ -4,7 +4,7 @@
 //! target_label and replacement (`$1`). The same rules serve target relabelling and
 //! metric relabelling.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// One rule as written in YAML.
 #[derive(Debug, Deserialize)]
@@ -119,6 +119,42 @@ fn set(labels: &mut Vec<(String, String)>, name: &str, value: String) {
     labels.retain(|(n, _)| n != name);
     if !value.is_empty() {
         labels.push((name.to_owned(), value));
+    }
+}
+
+/// A rule as Prometheus shows a loaded one: every field with its default, the regex
+/// as written (without the anchors `compile` adds), `modulus` and `target_label` only
+/// when set.
+impl Serialize for RelabelConfig {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Shown<'a> {
+            #[serde(skip_serializing_if = "<[_]>::is_empty")]
+            source_labels: &'a [String],
+            separator: &'a str,
+            regex: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            modulus: Option<u64>,
+            #[serde(skip_serializing_if = "str::is_empty")]
+            target_label: &'a str,
+            replacement: &'a str,
+            action: String,
+        }
+        let anchored = self.regex.as_str();
+        let regex = anchored
+            .strip_prefix("^(?s:")
+            .and_then(|r| r.strip_suffix(")$"))
+            .unwrap_or(anchored);
+        Shown {
+            source_labels: &self.source_labels,
+            separator: &self.separator,
+            regex,
+            modulus: Some(self.modulus).filter(|m| *m != 0),
+            target_label: &self.target_label,
+            replacement: &self.replacement,
+            action: format!("{:?}", self.action).to_lowercase(),
+        }
+        .serialize(s)
     }
 }
 

@@ -6,6 +6,7 @@
 
 use super::config::ScrapeConfig;
 use super::fetch::fetch;
+use super::metadata::{self, Metadata};
 use super::samples::{sample_labels, Report};
 use super::target::Target;
 use crate::aggregator::model::{stale_nan, Appender, Labels, Sample};
@@ -24,6 +25,8 @@ pub struct TargetStatus {
     pub last_error: String,
     pub last_scrape: Option<SystemTime>,
     pub last_duration: Duration,
+    /// TYPE and HELP of the last successful scrape (kept when a scrape fails).
+    pub metadata: Arc<Metadata>,
 }
 
 /// What scrapes could not store, over every loop sharing it (exported on `/metrics`).
@@ -115,10 +118,11 @@ impl Loop {
         )
         .await;
         let duration = started.elapsed();
-        let (mut batch, report, error) = match result
-            .map_err(|e| e.to_string())
-            .and_then(|p| self.samples(p, ts))
-        {
+        let mut meta = None;
+        let (mut batch, report, error) = match result.map_err(|e| e.to_string()).and_then(|p| {
+            meta = Some(metadata::of(&p));
+            self.samples(p, ts)
+        }) {
             Ok((batch, current, scraped)) => {
                 let post = batch.len() as u64;
                 let added = current.difference(&self.last).count() as u64;
@@ -180,11 +184,16 @@ impl Loop {
         );
         self.append(batch).await;
         let mut status = self.status.lock().unwrap_or_else(|e| e.into_inner());
+        let mut metadata = std::mem::take(&mut status.metadata);
+        if let Some(m) = meta.filter(|m| *m != *metadata) {
+            metadata = Arc::new(m);
+        }
         *status = TargetStatus {
             health: if report.up { "up" } else { "down" },
             last_error: error,
             last_scrape: Some(UNIX_EPOCH + Duration::from_millis(ts as u64)),
             last_duration: duration,
+            metadata,
         };
     }
 

@@ -1,11 +1,12 @@
 //! The head: every series in memory with a numeric ref (dense: the ref is the index),
-//! a map from labels to ref, the inverted index, and the chunks. Appends are planned
+//! the labels → ref index ([`SeriesIndex`]), the inverted index, and the chunks. Appends are planned
 //! against the head (order and duplicate checks as `MemStore` and Prometheus without an
 //! out-of-order window make them), logged to the WAL, then applied; queries read it.
 
 use super::postings::Postings;
 use super::record::RefSample;
 use super::series::MemSeries;
+use super::series_index::{BuildMulHasher, IntMap, SeriesIndex};
 use crate::aggregator::model::{AppendOutcome, Labels, Sample, Series, StorageError};
 use promql_parser::label::Matcher;
 use std::collections::HashMap;
@@ -24,7 +25,7 @@ pub struct Plan {
 #[derive(Debug)]
 pub struct Head {
     series: Vec<MemSeries>,
-    by_labels: HashMap<Arc<Labels>, u64>,
+    index: SeriesIndex,
     postings: Postings,
     chunk_range: i64,
     /// Older samples are refused: their range is persisted in a block.
@@ -44,7 +45,7 @@ impl Head {
     pub fn new(chunk_range: i64) -> Self {
         Head {
             series: Vec::new(),
-            by_labels: HashMap::new(),
+            index: SeriesIndex::default(),
             postings: Postings::default(),
             chunk_range: chunk_range.max(1),
             min_valid_t: i64::MIN,
@@ -56,21 +57,27 @@ impl Head {
         self.series.len() as u64
     }
 
-    /// Decides which samples of `batch` are taken; new series get the next refs.
+    /// Decides which samples of `batch` are taken; new series get the next refs. Each
+    /// label set is hashed once; a known series' labels are not cloned.
     pub fn plan(&self, batch: &[(Labels, Vec<Sample>)]) -> Plan {
-        let mut plan = Plan::default();
-        let mut seen: HashMap<&Labels, (u64, Option<Sample>)> = HashMap::new();
+        let mut plan = Plan {
+            samples: Vec::with_capacity(batch.iter().map(|(_, s)| s.len()).sum()),
+            ..Plan::default()
+        };
+        // The newest taken sample of each ref in this batch (a series may repeat).
+        let mut last_of: IntMap<Option<Sample>> =
+            IntMap::with_capacity_and_hasher(batch.len(), BuildMulHasher);
+        let mut fresh: HashMap<&Labels, u64> = HashMap::new();
         for (labels, samples) in batch.iter().filter(|(_, s)| !s.is_empty()) {
-            let (r, last) =
-                seen.entry(labels)
-                    .or_insert_with(|| match self.by_labels.get(labels) {
-                        Some(&r) => (r, self.series[r as usize].last()),
-                        None => {
-                            let r = self.next_ref() + plan.new_series.len() as u64;
-                            plan.new_series.push((r, labels.clone()));
-                            (r, None)
-                        }
-                    });
+            let r = match self.find(labels) {
+                Some(r) => r,
+                None => *fresh.entry(labels).or_insert_with(|| {
+                    let r = self.next_ref() + plan.new_series.len() as u64;
+                    plan.new_series.push((r, labels.clone()));
+                    r
+                }),
+            };
+            let last = last_of.entry(r).or_insert_with(|| self.last(r));
             for &s in samples {
                 if s.t < self.min_valid_t {
                     plan.outcome.out_of_order += 1;
@@ -78,11 +85,7 @@ impl Head {
                     continue;
                 }
                 if take(last, s, &mut plan.outcome) {
-                    plan.samples.push(RefSample {
-                        r: *r,
-                        t: s.t,
-                        v: s.v,
-                    });
+                    plan.samples.push(RefSample { r, t: s.t, v: s.v });
                     *last = Some(s);
                 }
             }
@@ -90,18 +93,33 @@ impl Head {
         plan
     }
 
+    /// The ref of a known series.
+    fn find(&self, labels: &Labels) -> Option<u64> {
+        let h = self.index.hash(labels);
+        self.index
+            .get(h, labels, |r| &self.series[r as usize].labels)
+    }
+
+    /// The newest sample of series `r` (none for a ref not added yet).
+    fn last(&self, r: u64) -> Option<Sample> {
+        self.series.get(r as usize).and_then(MemSeries::last)
+    }
+
     /// Adds series `r`; refs must come in order (the WAL logs them so).
     pub fn add_series(&mut self, r: u64, labels: Labels) -> Result<(), StorageError> {
-        if r != self.next_ref() || self.by_labels.contains_key(&labels) {
+        let h = self.index.hash(&labels);
+        let known = self
+            .index
+            .get(h, &labels, |r| &self.series[r as usize].labels);
+        if r != self.next_ref() || known.is_some() {
             return Err(StorageError::Corrupt(format!(
                 "series ref {r} for {labels} out of sequence (next {}) or repeated",
                 self.next_ref()
             )));
         }
-        let labels = Arc::new(labels);
         self.postings.add(r, &labels);
-        self.by_labels.insert(labels.clone(), r);
-        self.series.push(MemSeries::new(labels));
+        self.index.insert(h, r);
+        self.series.push(MemSeries::new(Arc::new(labels)));
         Ok(())
     }
 

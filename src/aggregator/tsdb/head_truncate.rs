@@ -52,7 +52,7 @@ impl Head {
             let empty = s.truncate_before(mint);
             chunks += before - s.footprint().0;
             if empty {
-                self.by_labels.remove(&s.labels);
+                self.index.remove(self.index.hash(&s.labels), r as u64);
                 s.kill();
                 dropped.push(r as u64);
             }

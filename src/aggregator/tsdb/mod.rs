@@ -1,9 +1,20 @@
 //! The aggregator's on-disk metric store: [`Tsdb`] implements [`Querier`] and
 //! [`Appender`]. An append batch is checked against the head (order, duplicates),
-//! logged to the write-ahead log ([`wal`], synced per [`SyncPolicy`]: every batch by
-//! default) and only then applied to the in-memory head of XOR chunks ([`chunk`]).
-//! `open` replays the WAL. Appenders are serialised by the WAL's lock; queries hold the
-//! head's read lock and see a batch whole or not at all, and never wait on an fsync.
+//! logged to the write-ahead log ([`wal`]) and applied to the in-memory head of XOR
+//! chunks ([`chunk`]). `open` replays the WAL. Appenders plan, write and apply one at a
+//! time under the WAL's lock; queries hold the head's read lock, see a batch whole or
+//! not at all, and never wait on an fsync.
+//!
+//! What an acknowledged batch (`append` returned `Ok`) survives, by [`SyncPolicy`]:
+//! - every policy: `kill -9` of the process — the batch was written to the WAL (the page
+//!   cache) before `append` returned;
+//! - `EveryBatch` (the default): power loss too — `append` returns only once an fsync
+//!   that began after the batch's write has finished. Concurrent appenders share those
+//!   fsyncs (group commit, [`group_commit`]): each writes, leaves the lock, and waits;
+//!   one fsync acknowledges every batch written before it started. A query may see a
+//!   batch while its fsync runs; if that fsync fails, the WAL is cut back to what was
+//!   durable, the waiting appenders get the error and the store refuses later appends;
+//! - `Interval(d)`: power loss only once a sync ran, at most `d` after the batch.
 //!
 //! Persistence, as Prometheus's TSDB: once the head spans 1.5 block ranges, its oldest
 //! whole range is written as an immutable [`block`] and dropped from the head, and the
@@ -19,11 +30,13 @@ pub mod block;
 pub mod bstream;
 pub mod chunk;
 mod compact;
+mod group_commit;
 mod head;
 mod postings;
 mod query;
 pub mod record;
 mod series;
+mod series_index;
 pub mod wal;
 
 pub use compact::{CompactStats, TsdbMetrics};
@@ -33,6 +46,7 @@ pub use wal::{ReplayStats, SyncPolicy, WalOptions};
 use crate::aggregator::model::{AppendOutcome, Appender, Labels, Sample, StorageError};
 use block::Block;
 use compact::Counters;
+use group_commit::GroupCommit;
 use head::{Head, Plan};
 use record::Record;
 use std::path::{Path, PathBuf};
@@ -99,6 +113,9 @@ struct Inner {
     /// One compaction or retention pass at a time.
     compacting: Mutex<()>,
     counters: Counters,
+    /// Syncs the WAL for appenders under `SyncPolicy::EveryBatch`.
+    commit: GroupCommit,
+    group_commit: bool,
 }
 
 impl Tsdb {
@@ -138,6 +155,8 @@ impl Tsdb {
             blocks: RwLock::new(blocks),
             compacting: Mutex::new(()),
             counters: Counters::default(),
+            commit: GroupCommit::default(),
+            group_commit: opts.wal.sync == SyncPolicy::EveryBatch,
         });
         inner
             .counters
@@ -164,6 +183,12 @@ impl Tsdb {
     /// Bytes of WAL on disk.
     pub fn wal_bytes(&self) -> Result<u64, StorageError> {
         self.inner.lock_wal().disk_bytes()
+    }
+
+    /// Fsyncs of the WAL so far (per batch, per group, per segment, on demand).
+    pub fn wal_fsyncs(&self) -> u64 {
+        let own = self.inner.lock_wal().fsyncs();
+        own + self.inner.commit.fsyncs()
     }
 
     /// Syncs the WAL now (for `Interval` policies, e.g. at shutdown).
@@ -239,7 +264,8 @@ fn encode_plan(plan: &Plan) -> (Vec<u8>, Vec<u8>) {
         let list: Vec<(u64, &Labels)> = plan.new_series.iter().map(|(r, l)| (*r, l)).collect();
         record::encode_series(&list, &mut series);
     }
-    let mut samples = Vec::new();
+    // At most 28 bytes a sample (ref and time varints, 8 value bytes): sized once.
+    let mut samples = Vec::with_capacity(20 + 28 * plan.samples.len());
     if !plan.samples.is_empty() {
         record::encode_samples(&plan.samples, &mut samples);
     }
@@ -248,8 +274,28 @@ fn encode_plan(plan: &Plan) -> (Vec<u8>, Vec<u8>) {
 
 impl Appender for Tsdb {
     fn append(&self, batch: &[(Labels, Vec<Sample>)]) -> Result<AppendOutcome, StorageError> {
-        let mut wal = self.inner.lock_wal(); // one appender at a time: the plan stays valid
-        let plan = self.inner.read_head().plan(batch);
+        let (outcome, seq) = self.inner.write_and_apply(batch)?;
+        if let Some(seq) = seq {
+            let inner = &self.inner;
+            inner.commit.wait_durable(
+                seq,
+                || inner.lock_wal().sync_target(),
+                |durable| inner.lock_wal().poison(durable),
+            )?;
+        }
+        Ok(outcome)
+    }
+}
+
+impl Inner {
+    /// Plans `batch`, logs it and applies it to the head, one appender at a time (the
+    /// plan stays valid). Returns the WAL write to wait for under group commit.
+    fn write_and_apply(
+        &self,
+        batch: &[(Labels, Vec<Sample>)],
+    ) -> Result<(AppendOutcome, Option<u64>), StorageError> {
+        let mut wal = self.lock_wal();
+        let plan = self.read_head().plan(batch);
         let (series, samples) = encode_plan(&plan);
         let mut records: Vec<(u8, &[u8])> = Vec::with_capacity(2);
         if !series.is_empty() {
@@ -258,21 +304,23 @@ impl Appender for Tsdb {
         if !samples.is_empty() {
             records.push((record::KIND_SAMPLES, &samples));
         }
-        if !records.is_empty() {
-            wal.log(&records)?;
-        }
+        let seq = match records.is_empty() {
+            true => None,
+            false if self.group_commit => Some(wal.write(&records)?),
+            false => wal.log(&records).map(|()| None)?,
+        };
         if plan.out_of_bounds > 0 {
-            let c = &self.inner.counters.out_of_bounds;
+            let c = &self.counters.out_of_bounds;
             c.fetch_add(plan.out_of_bounds, Ordering::Relaxed);
         }
-        let mut head = self.inner.head.write().unwrap_or_else(|e| e.into_inner());
+        let mut head = self.head.write().unwrap_or_else(|e| e.into_inner());
         for (r, labels) in plan.new_series {
             head.add_series(r, labels)?;
         }
         for s in plan.samples {
             head.append(s);
         }
-        Ok(plan.outcome)
+        Ok((plan.outcome, seq))
     }
 }
 

@@ -2,6 +2,9 @@
 //! records framed as kind (u8), payload length (u32 LE), CRC32 of kind and payload (u32
 //! LE), payload. A batch is framed whole and written with one `write_all`.
 //!
+//! [`Wal::log`] writes and syncs as the policy says; [`Wal::write`] only writes, and the
+//! store's group commit syncs [`Wal::sync_target`] for many writers at once.
+//!
 //! Sync policy ([`SyncPolicy`]): by default every batch is `fdatasync`ed before `log`
 //! returns, so an acknowledged sample survives `kill -9` and power loss. With
 //! `Interval(d)` a batch is only in the page cache when `log` returns: it survives
@@ -12,11 +15,13 @@
 //! crash, or followed only by zeros). It is truncated away, counted and logged once. Any
 //! other bad record is refused with [`StorageError::Corrupt`].
 
+pub use super::group_commit::SyncTarget;
 use super::record::Record;
 use crate::aggregator::model::StorageError;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const HEADER: usize = 9;
@@ -66,9 +71,15 @@ pub struct ReplayStats {
 pub struct Wal {
     dir: PathBuf,
     opts: WalOptions,
-    file: File,
+    /// Shared with a group-commit leader syncing it outside the lock.
+    file: Arc<File>,
     segment: u64,
     size: u64,
+    /// Batches written so far: the sequence number group commit waits for.
+    written: u64,
+    /// The frames of the batch being written (reused).
+    buf: Vec<u8>,
+    fsyncs: u64,
     dirty: bool,
     last_sync: Instant,
     /// A failed write could not be undone: refuse further appends.
@@ -110,9 +121,12 @@ impl Wal {
         let wal = Wal {
             dir: dir.to_owned(),
             opts,
-            file,
+            file: Arc::new(file),
             segment,
             size,
+            written: 0,
+            buf: Vec::new(),
+            fsyncs: 0,
             dirty: false,
             last_sync: Instant::now(),
             poisoned: false,
@@ -122,12 +136,38 @@ impl Wal {
 
     /// Appends records `(kind, payload)` as one write; durable as the policy says.
     pub fn log(&mut self, records: &[(u8, &[u8])]) -> Result<(), StorageError> {
+        let (segment, before) = (self.segment, self.size);
+        self.write(records)?;
+        let synced = match self.opts.sync {
+            SyncPolicy::EveryBatch => self.sync(),
+            SyncPolicy::Interval(_) => self.sync_if_due(),
+        };
+        if synced.is_err() {
+            let start = if self.segment == segment { before } else { 0 };
+            self.poison((self.segment, start));
+        }
+        synced
+    }
+
+    /// Appends records `(kind, payload)` as one write, not synced (see
+    /// [`Self::sync_target`]); returns the write's sequence number.
+    pub fn write(&mut self, records: &[(u8, &[u8])]) -> Result<u64, StorageError> {
         if self.poisoned {
             return Err(StorageError::Corrupt(
                 "WAL poisoned by an earlier failed write".into(),
             ));
         }
-        let mut buf = Vec::with_capacity(records.iter().map(|r| r.1.len() + HEADER).sum());
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        let written = self
+            .frame_all(records, &mut buf)
+            .and_then(|()| self.write_buf(&buf));
+        self.buf = buf;
+        written
+    }
+
+    fn frame_all(&self, records: &[(u8, &[u8])], buf: &mut Vec<u8>) -> Result<(), StorageError> {
+        buf.reserve(records.iter().map(|r| r.1.len() + HEADER).sum());
         for &(kind, payload) in records {
             if payload.len() > self.opts.max_record_bytes as usize {
                 return Err(StorageError::Limit(format!(
@@ -136,35 +176,60 @@ impl Wal {
                     self.opts.max_record_bytes
                 )));
             }
-            frame(kind, payload, &mut buf);
+            frame(kind, payload, buf);
         }
+        Ok(())
+    }
+
+    fn write_buf(&mut self, buf: &[u8]) -> Result<u64, StorageError> {
         if self.size > 0 && self.size + buf.len() as u64 > self.opts.segment_bytes {
             self.roll()?;
         }
-        if let Err(e) = self.file.write_all(&buf) {
+        if let Err(e) = (&*self.file).write_all(buf) {
             self.poisoned = self.file.set_len(self.size).is_err();
             return Err(e.into());
         }
-        let before = self.size;
         self.size += buf.len() as u64;
         self.dirty = true;
-        let synced = match self.opts.sync {
-            SyncPolicy::EveryBatch => self.sync(),
-            SyncPolicy::Interval(_) => self.sync_if_due(),
-        };
-        if synced.is_err() {
-            // What reached the disk is unknown after a failed fsync (Linux may drop the
-            // dirty pages): the batch is refused, so it must not replay later either.
-            self.poisoned = true;
-            let _ = self.file.set_len(before);
-            self.size = before;
+        self.written += 1;
+        Ok(self.written)
+    }
+
+    /// What a group-commit leader syncs to make every write so far durable (earlier
+    /// segments were synced when the next was started).
+    pub fn sync_target(&self) -> SyncTarget {
+        SyncTarget {
+            file: self.file.clone(),
+            upto: self.written,
+            segment: self.segment,
+            size: self.size,
         }
-        synced
+    }
+
+    /// After a failed sync, what reached the disk is unknown (Linux may drop the dirty
+    /// pages): refuse every later write and cut the open segment back to `durable`
+    /// (`(segment, size)`), so refused batches do not replay either.
+    pub fn poison(&mut self, durable: (u64, u64)) {
+        self.poisoned = true;
+        let keep = if durable.0 == self.segment {
+            durable.1
+        } else {
+            0
+        };
+        if keep < self.size && self.file.set_len(keep).is_ok() {
+            self.size = keep;
+        }
+    }
+
+    /// Fsyncs this WAL ran itself (not those of group-commit leaders).
+    pub fn fsyncs(&self) -> u64 {
+        self.fsyncs
     }
 
     /// Syncs unsynced appends.
     pub fn sync(&mut self) -> Result<(), StorageError> {
         if self.dirty {
+            self.fsyncs += 1;
             self.file.sync_data()?;
             self.dirty = false;
         }
@@ -218,10 +283,11 @@ impl Wal {
     }
 
     fn roll(&mut self) -> Result<(), StorageError> {
+        self.fsyncs += 1;
         self.file.sync_data()?;
         self.segment += 1;
         let path = segment_path(&self.dir, self.segment);
-        self.file = OpenOptions::new().create(true).append(true).open(path)?;
+        self.file = Arc::new(OpenOptions::new().create(true).append(true).open(path)?);
         sync_dir(&self.dir)?;
         self.size = 0;
         self.dirty = false;
