@@ -282,3 +282,31 @@ fn a_damaged_block_is_refused_and_counted_and_the_others_open() {
         .collect();
     assert_eq!(all(&tsdb), want);
 }
+
+#[test]
+fn a_series_that_stopped_is_dropped_from_the_head_and_comes_back_under_a_new_ref() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = MemStore::new();
+    let tsdb = Tsdb::open(dir.path(), opts()).unwrap();
+    let gone = Labels::from_pairs(&[("__name__", "gone")]);
+    let early = vec![(gone.clone(), vec![Sample { t: START, v: 1.0 }])];
+    assert_eq!(tsdb.append(&early).unwrap(), mem.append(&early).unwrap());
+    fill(&tsdb, &mem, 8);
+    let st = tsdb.compact().unwrap();
+    assert_eq!(st.head_series_dropped, 1);
+    assert_eq!(tsdb.head_stats().series, 20);
+    let late = vec![(
+        gone.clone(),
+        vec![Sample {
+            t: START + 8 * 3_600_000,
+            v: 2.0,
+        }],
+    )];
+    assert_eq!(tsdb.append(&late).unwrap(), mem.append(&late).unwrap());
+    assert_eq!(tsdb.head_stats().series, 21);
+    assert_eq!(all(&tsdb), all(&mem));
+    drop(tsdb);
+    let tsdb = Tsdb::open(dir.path(), opts()).unwrap();
+    assert_eq!(tsdb.open_stats().skipped_samples, 0);
+    assert_eq!(all(&tsdb), all(&mem));
+}
