@@ -13,6 +13,8 @@
 //!
 //! Then criterion times one whole scrape round (10,000 samples in 100 batches).
 //!
+//! Then, for 8 h of the same scrapes compacted into 2 h blocks: block bytes per sample.
+//!
 //! `cargo bench --bench tsdb`; without `--bench` (`cargo test --benches`) a short run.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -182,8 +184,38 @@ fn report(label: &str, tsdb: &Tsdb, spent: &Spent, cpu: Option<Duration>) {
     );
 }
 
+/// 8 h of scrapes of `n` nodes, compacted: the blocks' bytes per sample on disk.
+fn blocks_8h(n: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = TsdbOptions {
+        wal: WalOptions {
+            sync: SyncPolicy::Interval(Duration::from_secs(1)),
+            ..Default::default()
+        },
+        compact_every: None,
+        ..Default::default()
+    };
+    let tsdb = Tsdb::open(dir.path(), opts).unwrap();
+    let mut nodes: Vec<Target> = targets(100).into_iter().take(n).collect();
+    for k in 0..8 * 240 {
+        for node in nodes.iter_mut() {
+            tsdb.append(&scrape(node, k)).unwrap();
+        }
+    }
+    tsdb.compact().unwrap();
+    let blocks = tsdb.blocks();
+    let samples: u64 = blocks.iter().map(|b| b.stats.num_samples).sum();
+    let bytes = tsdb.metrics().blocks_bytes;
+    println!(
+        "tsdb: {n} nodes x 8 h compacted: {} blocks, {samples} samples, {:.3} bytes/sample on disk",
+        blocks.len(),
+        bytes as f64 / samples as f64
+    );
+}
+
 fn bench(c: &mut Criterion) {
     let full = std::env::args().any(|a| a == "--bench");
+    blocks_8h(if full { SERIES / 100 } else { 10 });
     let (hour, synced) = if full { (240, 10) } else { (8, 2) };
     let second = SyncPolicy::Interval(Duration::from_secs(1));
     one_appender(hour, 100, second);

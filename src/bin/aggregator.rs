@@ -1,5 +1,5 @@
 //! `nodepulse-aggregator`: parse flags, load and validate the config, open the TSDB
-//! (replaying its WAL), start the scrape loops, serve the Prometheus HTTP API
+//! (its blocks, then its WAL replayed; compaction and retention run in the background), start the scrape loops, serve the Prometheus HTTP API
 //! (remote_write included) until SIGTERM or SIGINT, then stop the loops (their series
 //! marked stale).
 
@@ -35,15 +35,22 @@ fn run() -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(config.listen_address)
             .await
             .with_context(|| format!("binding {}", config.listen_address))?;
-        let store = Tsdb::open(&config.storage_path, TsdbOptions::default())
+        let opts = TsdbOptions {
+            retention_ms: i64::try_from(config.retention.as_millis()).unwrap_or(i64::MAX),
+            retention_bytes: config.retention_size,
+            ..TsdbOptions::default()
+        };
+        let store = Tsdb::open(&config.storage_path, opts)
             .with_context(|| format!("opening storage in {}", config.storage_path.display()))?;
         tracing::info!(replayed = ?store.open_stats(), "Storage opened.");
         let store = Arc::new(store);
         let scrape = Arc::new(Manager::start(&config.scrape, store.clone()));
-        let mut api = Api::new(store.clone(), store);
+        let mut api = Api::new(store.clone(), store.clone());
         api.query = config.query.clone();
         api.write_limits = config.write_limits.clone();
         api.scrape = Some(scrape.clone());
+        let metrics_of = store.clone();
+        api.storage_metrics = Some(Arc::new(move || metrics_of.metrics().families()));
         api.config_yaml = nodepulse::aggregator::config::render(&config);
         tracing::info!(address = %config.listen_address, path = %config.storage_path.display(),
             jobs = config.scrape.scrape_configs.len(), "Serving the Prometheus API.");

@@ -32,6 +32,8 @@ pub struct StorageFile {
     pub path: Option<PathBuf>,
     /// A Prometheus duration (`15d`).
     pub retention: Option<String>,
+    /// Bytes with a unit (`512MB`, `10GB`; base 2, as Prometheus's); 0: no limit.
+    pub retention_size: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -37,6 +37,14 @@ pub struct Flags {
     #[arg(long = "storage.retention", env = "NODEPULSE_STORAGE_RETENTION")]
     pub retention: Option<String>,
 
+    /// Most bytes the blocks and WAL may take (512MB, 10GB; 0 = no limit); the oldest
+    /// blocks are deleted first [default: 0].
+    #[arg(
+        long = "storage.retention.size",
+        env = "NODEPULSE_STORAGE_RETENTION_SIZE"
+    )]
+    pub retention_size: Option<String>,
+
     /// Longest a query may run, as a Prometheus duration [default: 2m].
     #[arg(long = "query.timeout", env = "NODEPULSE_QUERY_TIMEOUT")]
     pub query_timeout: Option<String>,

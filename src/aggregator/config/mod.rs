@@ -22,6 +22,7 @@ pub mod defaults {
     pub const LISTEN_ADDRESS: &str = "0.0.0.0:9201";
     pub const STORAGE_PATH: &str = "./data";
     pub const RETENTION: &str = "15d";
+    pub const RETENTION_SIZE: &str = "0";
 }
 
 /// A setting that cannot be used.
@@ -55,6 +56,8 @@ pub struct AggregatorConfig {
     pub log_level: tracing::Level,
     pub storage_path: PathBuf,
     pub retention: Duration,
+    /// Bytes of blocks and WAL kept (0: no limit).
+    pub retention_size: u64,
     pub query: QueryOptions,
     pub write_limits: Limits,
     /// What to scrape (the file's Prometheus-shaped `global` and `scrape_configs`).
@@ -96,6 +99,10 @@ impl AggregatorConfig {
                 f.retention.or(c.storage.retention),
                 defaults::RETENTION,
                 ("storage.retention", "--storage.retention"),
+            )?,
+            retention_size: bytes(
+                f.retention_size.or(c.storage.retention_size),
+                ("storage.retention_size", "--storage.retention.size"),
             )?,
             query,
             write_limits,
@@ -152,6 +159,34 @@ fn duration(
             format!("{s:?} is not a positive duration such as 15d or 2m"),
         )),
     }
+}
+
+/// A byte size as Prometheus writes one (`512MB`, `1GiB`, `0`): base 2 units.
+fn bytes(
+    value: Option<String>,
+    (key, flag): (&'static str, &'static str),
+) -> Result<u64, ConfigError> {
+    let s = value.unwrap_or_else(|| defaults::RETENTION_SIZE.into());
+    parse_bytes(&s).ok_or_else(|| {
+        invalid(
+            key,
+            flag,
+            format!("{s:?} is not a size such as 512MB or 10GB"),
+        )
+    })
+}
+
+fn parse_bytes(s: &str) -> Option<u64> {
+    let digits = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let n: u64 = s[..digits].parse().ok()?;
+    let unit = s[digits..].trim_end_matches("iB").trim_end_matches('B');
+    let power = ["", "K", "M", "G", "T", "P", "E"]
+        .iter()
+        .position(|u| *u == unit)?;
+    if unit.is_empty() && !s[digits..].is_empty() && &s[digits..] != "B" {
+        return None;
+    }
+    n.checked_mul(1u64.checked_shl(10 * power as u32)?)
 }
 
 fn log_format(value: Option<String>) -> Result<LogFormat, ConfigError> {

@@ -17,6 +17,28 @@ fn defaults_are_documented_ones() {
     assert_eq!(c.query.lookback, Duration::from_secs(300));
     assert_eq!(c.write_limits, Limits::default());
     assert_eq!(c.log_level, tracing::Level::INFO);
+    assert_eq!(c.retention_size, 0);
+}
+
+#[test]
+fn retention_size_takes_prometheus_units() {
+    let size = |s: &str| {
+        let file = FileConfig::parse(&format!("storage:\n  retention_size: {s}\n")).unwrap();
+        AggregatorConfig::merge(Flags::default(), file).map(|c| c.retention_size)
+    };
+    assert_eq!(size("512MB").unwrap(), 512 << 20);
+    assert_eq!(size("1GiB").unwrap(), 1 << 30);
+    assert_eq!(size("100").unwrap(), 100);
+    assert_eq!(size("7B").unwrap(), 7);
+    for bad in ["1.5GB", "MB", "10XB", "-1", "99999999999EB", "1iB"] {
+        let e = size(bad).unwrap_err().to_string();
+        assert!(e.contains("storage.retention_size"), "{bad}: {e}");
+    }
+    let c = AggregatorConfig::merge(
+        flags(&["--storage.retention.size=2GB"]),
+        FileConfig::default(),
+    );
+    assert_eq!(c.unwrap().retention_size, 2 << 30);
 }
 
 #[test]

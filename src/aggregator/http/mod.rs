@@ -40,9 +40,15 @@ pub struct Api {
     pub stats: Stats,
     /// The scrape loops, for `/api/v1/targets` (none: an empty list).
     pub scrape: Option<Arc<crate::aggregator::scrape::Manager>>,
+    /// The store's own metrics for `/metrics` (none: not exported).
+    pub storage_metrics: Option<StorageMetrics>,
     /// What `/api/v1/status/config` shows: the running configuration as YAML.
     pub config_yaml: String,
 }
+
+/// `(name, help, type, value)` of each storage metric (`type`: counter or gauge).
+pub type StorageMetrics =
+    Arc<dyn Fn() -> Vec<(&'static str, &'static str, &'static str, u64)> + Send + Sync>;
 
 /// Drops, so that nothing is lost silently.
 #[derive(Debug, Default)]
@@ -65,6 +71,7 @@ impl Api {
             now: now_ms,
             stats: Stats::default(),
             scrape: None,
+            storage_metrics: None,
             config_yaml: String::new(),
         }
     }

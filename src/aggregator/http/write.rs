@@ -75,10 +75,20 @@ pub async fn metrics(State(api): State<Arc<Api>>) -> Response {
             ("nodepulse_scrape_append_failures_total", "Scrapes whose samples storage failed to take.", st.append_failures.load(Ordering::Relaxed)),
         ]);
     }
+    let mut all: Vec<_> = counters
+        .into_iter()
+        .map(|(n, h, v)| (n, h, "counter", v))
+        .collect();
+    all.extend(
+        api.storage_metrics
+            .as_ref()
+            .map(|f| f())
+            .unwrap_or_default(),
+    );
     let mut body = String::new();
-    for (name, help, value) in counters {
+    for (name, help, kind, value) in all {
         body.push_str(&format!(
-            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
         ));
     }
     let content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -7,7 +7,6 @@ use super::postings::Postings;
 use super::record::RefSample;
 use super::series::MemSeries;
 use super::series_index::{BuildMulHasher, IntMap, SeriesIndex};
-use crate::aggregator::model::{label_names_of, label_values_of};
 use crate::aggregator::model::{AppendOutcome, Labels, Sample, Series, StorageError};
 use promql_parser::label::Matcher;
 use std::collections::HashMap;
@@ -19,6 +18,8 @@ pub struct Plan {
     pub new_series: Vec<(u64, Labels)>,
     pub samples: Vec<RefSample>,
     pub outcome: AppendOutcome,
+    /// Of `outcome.out_of_order`: older than the head's min valid time (in blocks).
+    pub out_of_bounds: u64,
 }
 
 #[derive(Debug)]
@@ -27,6 +28,8 @@ pub struct Head {
     index: SeriesIndex,
     postings: Postings,
     chunk_range: i64,
+    /// Older samples are refused: their range is persisted in a block.
+    min_valid_t: i64,
 }
 
 /// Counts of what the head holds.
@@ -45,6 +48,7 @@ impl Head {
             index: SeriesIndex::default(),
             postings: Postings::default(),
             chunk_range: chunk_range.max(1),
+            min_valid_t: i64::MIN,
         }
     }
 
@@ -75,6 +79,11 @@ impl Head {
             };
             let last = last_of.entry(r).or_insert_with(|| self.last(r));
             for &s in samples {
+                if s.t < self.min_valid_t {
+                    plan.outcome.out_of_order += 1;
+                    plan.out_of_bounds += 1;
+                    continue;
+                }
                 if take(last, s, &mut plan.outcome) {
                     plan.samples.push(RefSample { r, t: s.t, v: s.v });
                     *last = Some(s);
@@ -121,7 +130,7 @@ impl Head {
         let Some(series) = self.series.get_mut(s.r as usize) else {
             return false;
         };
-        if series.last().is_some_and(|l| s.t <= l.t) {
+        if series.dead || series.last().is_some_and(|l| s.t <= l.t) {
             return false;
         }
         series.append(Sample { t: s.t, v: s.v }, chunk_range);
@@ -165,28 +174,6 @@ impl Head {
         Ok(out)
     }
 
-    pub fn label_names(
-        &self,
-        matchers: &[Matcher],
-        mint: i64,
-        maxt: i64,
-    ) -> Result<Vec<String>, StorageError> {
-        Ok(label_names_of(self.label_sets(matchers, mint, maxt)?))
-    }
-
-    pub fn label_values(
-        &self,
-        name: &str,
-        matchers: &[Matcher],
-        mint: i64,
-        maxt: i64,
-    ) -> Result<Vec<String>, StorageError> {
-        Ok(label_values_of(
-            name,
-            self.label_sets(matchers, mint, maxt)?,
-        ))
-    }
-
     fn matching<'a>(&'a self, matchers: &'a [Matcher]) -> impl Iterator<Item = &'a MemSeries> + 'a {
         let refs: Box<dyn Iterator<Item = u64>> = match self.postings.candidates(matchers) {
             Some(refs) => Box::new(refs.into_iter()),
@@ -198,7 +185,7 @@ impl Head {
 
     pub fn stats(&self) -> HeadStats {
         let mut st = HeadStats {
-            series: self.series.len(),
+            series: self.series.iter().filter(|s| !s.dead).count(),
             ..Default::default()
         };
         for s in &self.series {
@@ -210,6 +197,10 @@ impl Head {
         st
     }
 }
+
+#[path = "head_truncate.rs"]
+mod truncate;
+pub use truncate::ChunkCopies;
 
 /// Whether `s` follows `last`: older is out of order; the same time with other value
 /// bits is a duplicate; the same sample again is silently ignored (as Prometheus does).

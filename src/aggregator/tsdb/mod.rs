@@ -16,38 +16,61 @@
 //!   durable, the waiting appenders get the error and the store refuses later appends;
 //! - `Interval(d)`: power loss only once a sync ran, at most `d` after the batch.
 //!
-//! Layout: `<dir>/wal/NNNNNNNN`. Not yet: persisted blocks, WAL truncation, retention.
+//! Persistence, as Prometheus's TSDB: once the head spans 1.5 block ranges, its oldest
+//! whole range is written as an immutable [`block`] and dropped from the head, and the
+//! WAL is truncated behind a checkpoint ([`compact`]); blocks past the retention (time
+//! or size) are deleted. Queries merge the blocks and the head ([`query`]).
+//!
+//! Layout: `<dir>/<ULID>/{meta.json,chunks,index}` per block, `<dir>/wal/NNNNNNNN`
+//! segments and `<dir>/wal/checkpoint.NNNNNNNN`. Leftover `*.tmp*` directories (a block
+//! write or deletion cut short) are deleted at `open`; a damaged block is refused, logged
+//! and counted, and the store opens with the others.
 
+pub mod block;
 pub mod bstream;
 pub mod chunk;
+mod compact;
 mod group_commit;
 mod head;
 mod postings;
+mod query;
 pub mod record;
 mod series;
 mod series_index;
 pub mod wal;
 
+pub use compact::{CompactStats, TsdbMetrics};
 pub use head::HeadStats;
 pub use wal::{ReplayStats, SyncPolicy, WalOptions};
 
-use crate::aggregator::model::{
-    AppendOutcome, Appender, Labels, Querier, Sample, Series, StorageError,
-};
+use crate::aggregator::model::{AppendOutcome, Appender, Labels, Sample, StorageError};
+use block::Block;
+use compact::Counters;
 use group_commit::GroupCommit;
 use head::{Head, Plan};
-use promql_parser::label::Matcher;
 use record::Record;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::Duration;
 use wal::Wal;
 
 /// Settings of the store.
 #[derive(Debug, Clone)]
 pub struct TsdbOptions {
     pub wal: WalOptions,
-    /// Chunks never straddle a multiple of this (ms; 2 h, Prometheus's block range).
+    /// Chunks never straddle a multiple of this (ms; 2 h, Prometheus's block range);
+    /// a block holds one such range.
     pub chunk_range_ms: i64,
+    /// Blocks whose newest time is older than the newest sample minus this are
+    /// deleted (ms; 15 d, `--storage.retention`).
+    pub retention_ms: i64,
+    /// Oldest blocks are deleted while blocks and WAL exceed this many bytes (0: no
+    /// limit; `--storage.retention.size`).
+    pub retention_bytes: u64,
+    /// How often a background thread checks whether the head is due for compaction
+    /// (None: only when [`Tsdb::compact`] is called).
+    pub compact_every: Option<Duration>,
 }
 
 impl Default for TsdbOptions {
@@ -55,6 +78,9 @@ impl Default for TsdbOptions {
         TsdbOptions {
             wal: WalOptions::default(),
             chunk_range_ms: 2 * 3600 * 1000,
+            retention_ms: 15 * 24 * 3600 * 1000,
+            retention_bytes: 0,
+            compact_every: Some(Duration::from_secs(60)),
         }
     }
 }
@@ -65,6 +91,11 @@ pub struct OpenStats {
     pub replay: ReplayStats,
     /// Replayed samples of unknown series or out of order, skipped.
     pub skipped_samples: u64,
+    /// Replayed samples older than the newest block's end (already in a block).
+    pub samples_in_blocks: u64,
+    pub blocks_loaded: u64,
+    /// Blocks refused as damaged (logged; left on disk).
+    pub blocks_failed: u64,
 }
 
 pub struct Tsdb {
@@ -73,43 +104,71 @@ pub struct Tsdb {
 }
 
 struct Inner {
+    dir: PathBuf,
+    opts: TsdbOptions,
     head: RwLock<Head>,
     wal: Mutex<Wal>,
+    /// Sorted by min time; replaced whole by compaction and retention.
+    blocks: RwLock<Vec<Arc<Block>>>,
+    /// One compaction or retention pass at a time.
+    compacting: Mutex<()>,
+    counters: Counters,
     /// Syncs the WAL for appenders under `SyncPolicy::EveryBatch`.
     commit: GroupCommit,
     group_commit: bool,
 }
 
 impl Tsdb {
-    /// Opens (or creates) the store in `dir`, replaying its WAL.
+    /// Opens (or creates) the store in `dir`: its blocks, then its WAL replayed.
     pub fn open(dir: &Path, opts: TsdbOptions) -> Result<Tsdb, StorageError> {
+        std::fs::create_dir_all(dir)?;
+        let (blocks, failed) = compact::load_blocks(dir)?;
         let mut head = Head::new(opts.chunk_range_ms);
-        let mut skipped = 0u64;
+        head.set_min_valid(
+            blocks
+                .iter()
+                .map(|b| b.meta.max_time)
+                .max()
+                .unwrap_or(i64::MIN),
+        );
+        let mut opened = OpenStats {
+            blocks_loaded: blocks.len() as u64,
+            blocks_failed: failed,
+            ..Default::default()
+        };
         let (wal, replay) = Wal::open(&dir.join("wal"), opts.wal.clone(), |rec| {
-            replay_record(&mut head, rec, &mut skipped)
+            replay_record(&mut head, rec, &mut opened)
         })?;
-        if skipped > 0 {
+        opened.replay = replay;
+        if opened.skipped_samples > 0 {
             tracing::warn!(
-                skipped,
+                skipped = opened.skipped_samples,
                 "Skipped WAL samples of unknown series or out of order."
             );
         }
+        head.truncate(head.min_valid()); // series replayed with nothing left: gone
         let inner = Arc::new(Inner {
+            dir: dir.to_owned(),
+            opts: opts.clone(),
             head: RwLock::new(head),
             wal: Mutex::new(wal),
+            blocks: RwLock::new(blocks),
+            compacting: Mutex::new(()),
+            counters: Counters::default(),
             commit: GroupCommit::default(),
             group_commit: opts.wal.sync == SyncPolicy::EveryBatch,
         });
+        inner
+            .counters
+            .blocks_failed
+            .store(failed, Ordering::Relaxed);
         if let SyncPolicy::Interval(every) = opts.wal.sync {
             spawn_syncer(Arc::downgrade(&inner), every);
         }
-        Ok(Tsdb {
-            inner,
-            opened: OpenStats {
-                replay,
-                skipped_samples: skipped,
-            },
-        })
+        if let Some(every) = opts.compact_every {
+            compact::spawn_compactor(Arc::downgrade(&inner), every);
+        }
+        Ok(Tsdb { inner, opened })
     }
 
     /// What `open` replayed.
@@ -138,14 +197,18 @@ impl Tsdb {
     }
 }
 
-fn replay_record(head: &mut Head, rec: Record, skipped: &mut u64) -> Result<(), StorageError> {
+fn replay_record(head: &mut Head, rec: Record, st: &mut OpenStats) -> Result<(), StorageError> {
     match rec {
         Record::Series(list) => list
             .into_iter()
-            .try_for_each(|(r, l)| head.add_series(r, l)),
+            .try_for_each(|(r, l)| head.add_replayed_series(r, l)),
         Record::Samples(samples) => {
             for s in samples {
-                *skipped += u64::from(!head.append(s));
+                if s.t < head.min_valid() {
+                    st.samples_in_blocks += 1;
+                } else {
+                    st.skipped_samples += u64::from(!head.append(s));
+                }
             }
             Ok(())
         }
@@ -171,6 +234,17 @@ impl Inner {
 
     fn lock_wal(&self) -> std::sync::MutexGuard<'_, Wal> {
         self.wal.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write_head(&self) -> std::sync::RwLockWriteGuard<'_, Head> {
+        self.head.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn blocks(&self) -> Vec<Arc<Block>> {
+        self.blocks
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 
@@ -235,6 +309,10 @@ impl Inner {
             false if self.group_commit => Some(wal.write(&records)?),
             false => wal.log(&records).map(|()| None)?,
         };
+        if plan.out_of_bounds > 0 {
+            let c = &self.counters.out_of_bounds;
+            c.fetch_add(plan.out_of_bounds, Ordering::Relaxed);
+        }
         let mut head = self.head.write().unwrap_or_else(|e| e.into_inner());
         for (r, labels) in plan.new_series {
             head.add_series(r, labels)?;
@@ -246,37 +324,8 @@ impl Inner {
     }
 }
 
-impl Querier for Tsdb {
-    fn select(
-        &self,
-        matchers: &[Matcher],
-        mint: i64,
-        maxt: i64,
-    ) -> Result<Vec<Series>, StorageError> {
-        self.inner.read_head().select(matchers, mint, maxt)
-    }
-
-    fn label_names(
-        &self,
-        matchers: &[Matcher],
-        mint: i64,
-        maxt: i64,
-    ) -> Result<Vec<String>, StorageError> {
-        self.inner.read_head().label_names(matchers, mint, maxt)
-    }
-
-    fn label_values(
-        &self,
-        name: &str,
-        matchers: &[Matcher],
-        mint: i64,
-        maxt: i64,
-    ) -> Result<Vec<String>, StorageError> {
-        self.inner
-            .read_head()
-            .label_values(name, matchers, mint, maxt)
-    }
-}
-
+#[cfg(test)]
+#[path = "compact_tests.rs"]
+mod compact_tests;
 #[cfg(test)]
 mod tests;

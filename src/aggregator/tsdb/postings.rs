@@ -22,6 +22,32 @@ impl Postings {
         }
     }
 
+    /// Keeps only the refs `keep` holds for (the head's gc), in one pass.
+    pub fn retain(&mut self, keep: impl Fn(u64) -> bool) {
+        for values in self.by_name.values_mut() {
+            values.retain(|_, refs| {
+                refs.retain(|&r| keep(r));
+                !refs.is_empty()
+            });
+        }
+        self.by_name.retain(|_, values| !values.is_empty());
+    }
+
+    /// Sets the sorted refs of `name=value` (a block's index, read back).
+    pub fn set_list(&mut self, name: &str, value: &str, refs: Vec<u64>) {
+        let values = self.by_name.entry(name.to_owned()).or_default();
+        values.insert(value.to_owned(), refs);
+    }
+
+    /// Every `(name, value, refs)`, sorted by name then value.
+    pub fn lists(&self) -> impl Iterator<Item = (&str, &str, &[u64])> {
+        self.by_name.iter().flat_map(|(n, values)| {
+            values
+                .iter()
+                .map(move |(v, refs)| (n.as_str(), v.as_str(), refs.as_slice()))
+        })
+    }
+
     /// The refs that may satisfy all `matchers` (sorted), or `None`: no matcher narrows,
     /// every series is a candidate.
     pub fn candidates(&self, matchers: &[Matcher]) -> Option<Vec<u64>> {

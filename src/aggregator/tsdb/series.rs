@@ -27,6 +27,8 @@ pub struct MemSeries {
     pub labels: Arc<Labels>,
     pub closed: Vec<ClosedChunk>,
     open: Option<OpenChunk>,
+    /// Dropped by the head's gc (its slot keeps the refs dense): takes no samples.
+    pub dead: bool,
 }
 
 impl MemSeries {
@@ -35,6 +37,7 @@ impl MemSeries {
             labels,
             closed: Vec::new(),
             open: None,
+            dead: false,
         }
     }
 
@@ -117,6 +120,35 @@ impl MemSeries {
             }
         }
         Ok(false)
+    }
+
+    /// The oldest sample's time.
+    pub fn min_time(&self) -> Option<i64> {
+        self.chunks().next().map(|(lo, _, _)| lo)
+    }
+
+    /// Copies of the chunks wholly inside `mint..maxt` (`maxt` exclusive), oldest first.
+    pub fn chunks_within(&self, mint: i64, maxt: i64) -> Vec<(i64, i64, Vec<u8>)> {
+        self.chunks()
+            .filter(|&(lo, hi, _)| lo >= mint && hi < maxt)
+            .map(|(lo, hi, b)| (lo, hi, b.to_vec()))
+            .collect()
+    }
+
+    /// Drops the chunks that end before `mint`; true when nothing is left.
+    pub fn truncate_before(&mut self, mint: i64) -> bool {
+        self.closed.retain(|c| c.max_t >= mint);
+        if self.last().is_some_and(|l| l.t < mint) {
+            self.open = None;
+        }
+        self.closed.is_empty() && self.last().is_none()
+    }
+
+    /// Empties a series the gc dropped.
+    pub fn kill(&mut self) {
+        self.closed = Vec::new();
+        self.open = None;
+        self.dead = true;
     }
 
     /// `(chunks, samples, bytes)` held.

@@ -73,6 +73,22 @@ impl SeriesIndex {
     }
 
     /// Indexes ref `r` under `h` (the caller checked `get` found nothing).
+    /// Forgets ref `r` under hash `h` (a series the head's gc dropped).
+    pub fn remove(&mut self, h: u64, r: u64) {
+        let mut more = self.more.remove(&h).unwrap_or_default();
+        if self.first.get(&h) == Some(&r) {
+            match more.pop() {
+                Some(next) => self.first.insert(h, next),
+                None => self.first.remove(&h),
+            };
+        } else {
+            more.retain(|&x| x != r);
+        }
+        if !more.is_empty() {
+            self.more.insert(h, more);
+        }
+    }
+
     pub fn insert(&mut self, h: u64, r: u64) {
         if let Some(&first) = self.first.get(&h) {
             debug_assert_ne!(first, r);

@@ -3,10 +3,11 @@
 //! before and after a reopen that replays the WAL.
 
 use super::*;
-use crate::aggregator::model::{stale_nan, MemStore};
+use crate::aggregator::model::{stale_nan, MemStore, Querier, Series};
+use promql_parser::label::Matcher;
 use promql_parser::parser::token::{T_EQL, T_EQL_REGEX, T_NEQ, T_NEQ_REGEX};
 
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 impl Rng {
     fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
@@ -19,7 +20,7 @@ impl Rng {
     }
 }
 
-fn label_sets() -> Vec<Labels> {
+pub(super) fn label_sets() -> Vec<Labels> {
     let mut out = Vec::new();
     for name in ["up", "node_cpu_seconds_total", "mem"] {
         for job in ["a", "b", "c"] {
@@ -52,7 +53,7 @@ fn value(rng: &mut Rng) -> f64 {
 }
 
 /// Batches over `sets`: mostly in order at ~15 s, with repeats, older and equal times.
-fn batches(rng: &mut Rng, sets: &[Labels], n: usize) -> Vec<Vec<(Labels, Vec<Sample>)>> {
+pub(super) fn batches(rng: &mut Rng, sets: &[Labels], n: usize) -> Vec<Vec<(Labels, Vec<Sample>)>> {
     let mut clock = vec![1_000_000i64; sets.len()];
     (0..n)
         .map(|_| {
@@ -113,7 +114,7 @@ fn bits(series: Vec<Series>) -> Bits {
         .collect()
 }
 
-fn assert_same(tsdb: &Tsdb, mem: &MemStore, ranges: &[(i64, i64)]) {
+pub(super) fn assert_same(tsdb: &Tsdb, mem: &MemStore, ranges: &[(i64, i64)]) {
     for ms in selectors() {
         for &(lo, hi) in ranges {
             let want = bits(mem.select(&ms, lo, hi).unwrap());

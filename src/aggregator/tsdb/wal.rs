@@ -29,6 +29,9 @@ const HEADER: usize = 9;
 #[path = "wal_replay.rs"]
 mod replay;
 use replay::replay_segment;
+#[path = "wal_checkpoint.rs"]
+mod checkpoint;
+pub use checkpoint::{checkpoint, CheckpointStats};
 
 /// When appended records reach the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,14 +94,22 @@ impl Wal {
         mut each: impl FnMut(Record) -> Result<(), StorageError>,
     ) -> Result<(Wal, ReplayStats), StorageError> {
         fs::create_dir_all(dir)?;
-        let segments = list_segments(dir)?;
         let mut stats = ReplayStats::default();
+        let done = checkpoint::latest_checkpoint(dir)?;
+        if let Some(n) = done {
+            let path = checkpoint::checkpoint_path(dir, n);
+            replay_segment(&path, false, &opts, &mut stats, &mut each)?;
+        }
+        // Segments a checkpoint covers may be left by a crash before their deletion.
+        let mut segments = list_segments(dir)?;
+        segments.retain(|&s| done.is_none_or(|n| s > n));
         for (i, &seg) in segments.iter().enumerate() {
             let last = i + 1 == segments.len();
             replay_segment(&segment_path(dir, seg), last, &opts, &mut stats, &mut each)?;
             stats.segments += 1;
         }
-        let segment = segments.last().copied().unwrap_or(0);
+        let after_checkpoint = done.map_or(0, |n| n + 1);
+        let segment = segments.last().copied().unwrap_or(after_checkpoint);
         let file = OpenOptions::new()
             .create(true)
             .append(true)
@@ -239,13 +250,36 @@ impl Wal {
         Ok(())
     }
 
-    /// Bytes in all segments.
+    /// Bytes in all segments and checkpoints (a file deleted meanwhile counts 0).
     pub fn disk_bytes(&self) -> Result<u64, StorageError> {
         let mut total = 0;
-        for seg in list_segments(&self.dir)? {
-            total += fs::metadata(segment_path(&self.dir, seg))?.len();
+        for entry in fs::read_dir(&self.dir)? {
+            match entry?.metadata() {
+                Ok(m) => total += m.len(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            }
         }
         Ok(total)
+    }
+
+    /// The directory of the segments.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The settings the WAL runs with.
+    pub fn options(&self) -> &WalOptions {
+        &self.opts
+    }
+
+    /// Starts a new segment unless the current one is empty; returns the current
+    /// segment's number: every segment before it is closed and may be checkpointed.
+    pub fn cut(&mut self) -> Result<u64, StorageError> {
+        if self.size > 0 {
+            self.roll()?;
+        }
+        Ok(self.segment)
     }
 
     fn roll(&mut self) -> Result<(), StorageError> {
