@@ -96,6 +96,14 @@ fn the_aggregator_scrapes_the_agent_and_answers_queries_over_it() {
         metrics.contains("\nnodepulse_scrape_append_failures_total 0\n"),
         "{metrics}"
     );
+    let value = |name: &str| -> f64 {
+        let line = metrics.lines().find(|l| l.starts_with(&format!("{name} ")));
+        let line = line.unwrap_or_else(|| panic!("no {name}: {metrics}"));
+        line[name.len() + 1..].parse().unwrap()
+    };
+    assert!(value("nodepulse_tsdb_head_series") > 100.0, "{metrics}");
+    assert!(value("nodepulse_tsdb_wal_fsyncs_total") >= 1.0, "{metrics}");
+    assert_eq!(value("nodepulse_tsdb_blocks_failed_total"), 0.0);
 
     aggregator.terminate();
     let status = aggregator

@@ -52,6 +52,7 @@ pub struct TsdbMetrics {
     pub wal_truncations: u64,
     pub head_series: u64,
     pub out_of_bounds_samples: u64,
+    pub wal_fsyncs: u64,
 }
 
 impl TsdbMetrics {
@@ -118,6 +119,12 @@ impl TsdbMetrics {
                 "counter",
                 self.out_of_bounds_samples,
             ),
+            (
+                "nodepulse_tsdb_wal_fsyncs_total",
+                "fsyncs of the WAL (one may acknowledge many append batches).",
+                "counter",
+                self.wal_fsyncs,
+            ),
         ]
     }
 }
@@ -161,6 +168,7 @@ impl Tsdb {
             wal_truncations: c.wal_truncations.load(Ordering::Relaxed),
             head_series: self.head_stats().series as u64,
             out_of_bounds_samples: c.out_of_bounds.load(Ordering::Relaxed),
+            wal_fsyncs: self.wal_fsyncs(),
         }
     }
 
