@@ -101,6 +101,7 @@ pub fn render(c: &AggregatorConfig) -> String {
         storage: [
             ("path", c.storage_path.display().to_string()),
             ("retention", duration(c.retention)),
+            ("retention_size", bytes(c.retention_size)),
         ]
         .into(),
         query: Query {

@@ -121,9 +121,11 @@ fn a_bad_scrape_section_is_refused_with_its_place() {
 fn the_rendered_configuration_loads_back_to_itself() {
     let text = std::fs::read_to_string("examples/aggregator-kubernetes.yml").unwrap();
     let file = FileConfig::parse(&text).unwrap();
-    let c = AggregatorConfig::merge(flags(&["--storage.retention=30d"]), file).unwrap();
+    let args = ["--storage.retention=30d", "--storage.retention.size=2GiB"];
+    let c = AggregatorConfig::merge(flags(&args), file).unwrap();
     let shown = render(&c);
     assert!(shown.contains("retention: 30d\n"), "{shown}");
+    assert!(shown.contains("retention_size: 2GiB\n"), "{shown}");
     assert!(shown.contains("  - role: pod\n"), "{shown}");
     let again = AggregatorConfig::merge(Flags::default(), FileConfig::parse(&shown).unwrap());
     assert_eq!(render(&again.unwrap()), shown);
