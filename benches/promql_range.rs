@@ -18,33 +18,65 @@ fn samples(node: usize, per_s: f64, counter: bool) -> Vec<Sample> {
     let mut v = 0.0;
     (0..SCRAPES)
         .map(|i| {
-            v = if counter { v + per_s * 15.0 } else { per_s * (1.0 + (i % 7) as f64) };
-            Sample { t: T0 + off + i * STEP_MS + (i * 7) % 5, v }
+            v = if counter {
+                v + per_s * 15.0
+            } else {
+                per_s * (1.0 + (i % 7) as f64)
+            };
+            Sample {
+                t: T0 + off + i * STEP_MS + (i * 7) % 5,
+                v,
+            }
         })
         .collect()
 }
 
 fn store() -> MemStore {
     let db = MemStore::new();
-    let modes = ["idle", "user", "system", "iowait", "irq", "softirq", "steal", "nice"];
-    let les = ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf"];
+    let modes = [
+        "idle", "user", "system", "iowait", "irq", "softirq", "steal", "nice",
+    ];
+    let les = [
+        "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf",
+    ];
     for n in 0..NODES {
         let inst = format!("10.0.{}.{}:9100", n / 200, n % 200);
         let mut batch = Vec::new();
         for cpu in 0..4 {
             for (m, mode) in modes.iter().enumerate() {
                 let c = cpu.to_string();
-                let l = [("__name__", "node_cpu_seconds_total"), ("instance", inst.as_str()), ("job", "node"), ("cpu", c.as_str()), ("mode", mode)];
-                batch.push((Labels::from_pairs(&l), samples(n, 0.1 * (m + 1) as f64, true)));
+                let l = [
+                    ("__name__", "node_cpu_seconds_total"),
+                    ("instance", inst.as_str()),
+                    ("job", "node"),
+                    ("cpu", c.as_str()),
+                    ("mode", mode),
+                ];
+                batch.push((
+                    Labels::from_pairs(&l),
+                    samples(n, 0.1 * (m + 1) as f64, true),
+                ));
             }
         }
-        for name in ["node_memory_MemAvailable_bytes", "node_memory_MemTotal_bytes"] {
-            let l = [("__name__", name), ("instance", inst.as_str()), ("job", "node")];
+        for name in [
+            "node_memory_MemAvailable_bytes",
+            "node_memory_MemTotal_bytes",
+        ] {
+            let l = [
+                ("__name__", name),
+                ("instance", inst.as_str()),
+                ("job", "node"),
+            ];
             batch.push((Labels::from_pairs(&l), samples(n, 4096.0, false)));
         }
         for h in ["/api/v1/query", "/metrics"] {
             for (i, le) in les.iter().enumerate() {
-                let l = [("__name__", "http_request_duration_seconds_bucket"), ("instance", inst.as_str()), ("handler", h), ("le", le)];
+                let l = [
+                    ("__name__", "http_request_duration_seconds_bucket"),
+                    ("instance", inst.as_str()),
+                    ("handler", h),
+                    ("le", le),
+                ];
                 batch.push((Labels::from_pairs(&l), samples(n, (i + 1) as f64, true)));
             }
         }
@@ -54,7 +86,10 @@ fn store() -> MemStore {
 }
 
 fn main() {
-    let runs: usize = std::env::var("NODEPULSE_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
+    let runs: usize = std::env::var("NODEPULSE_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
     let db = store();
     let end = T0 + SCRAPES * STEP_MS;
     let queries = [
@@ -78,6 +113,9 @@ fn main() {
             }
         }
         times.sort_by(f64::total_cmp);
-        println!("{:>9.1} ms  {series:>5} series  {hours}h/{step_s}s  {q}", times[times.len() / 2]);
+        println!(
+            "{:>9.1} ms  {series:>5} series  {hours}h/{step_s}s  {q}",
+            times[times.len() / 2]
+        );
     }
 }

@@ -163,9 +163,7 @@ fn set_op(op: &str, l: Vec<Elem>, r: Vec<Elem>, m: &Match) -> Vec<Elem> {
             .collect(),
         _ => {
             let lsigs: HashSet<Labels> = l.iter().map(|e| m.sig(&e.labels)).collect();
-            let extra = r
-                .into_iter()
-                .filter(|e| !lsigs.contains(&m.sig(&e.labels)));
+            let extra = r.into_iter().filter(|e| !lsigs.contains(&m.sig(&e.labels)));
             l.into_iter().chain(extra).collect()
         }
     }

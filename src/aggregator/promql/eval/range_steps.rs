@@ -142,7 +142,10 @@ impl Ctx<'_> {
     fn step_ends(&self, vs: &VectorSelector, w: Window) -> Vec<i64> {
         let steps = (self.end - self.start) / self.step + 1;
         (0..steps)
-            .map(|i| self.shift(&vs.at, &vs.offset, self.start + i * self.step, w).0)
+            .map(|i| {
+                self.shift(&vs.at, &vs.offset, self.start + i * self.step, w)
+                    .0
+            })
             .collect()
     }
 
@@ -180,7 +183,11 @@ impl Ctx<'_> {
                 samples = &clean;
             }
             let (mut lo, mut hi) = (0, 0);
-            for (i, (&end, t)) in ends.iter().zip((0..).map(|i| self.start + i * self.step)).enumerate() {
+            for (i, (&end, t)) in ends
+                .iter()
+                .zip((0..).map(|i| self.start + i * self.step))
+                .enumerate()
+            {
                 while hi < samples.len() && samples[hi].t <= end {
                     hi += 1;
                 }
