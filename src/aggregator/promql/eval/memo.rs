@@ -13,12 +13,15 @@ use std::cell::RefCell;
 /// Which derivation of which source sets: (operator node or kind, ids of the sources).
 type Key = (usize, usize, usize);
 
+/// The sources (held alive) and the derived set.
+type Entry = (Labels, Option<Labels>, Labels);
+
 /// Kinds of derivation that do not depend on an AST node.
 pub(super) const DROP_NAME: usize = 1;
 
 pub(crate) struct LabelMemo {
     cap: usize,
-    map: RefCell<FnvHashMap<Key, (Labels, Option<Labels>, Labels)>>,
+    map: RefCell<FnvHashMap<Key, Entry>>,
     interned: RefCell<FnvHashSet<Labels>>,
 }
 
@@ -71,7 +74,7 @@ impl LabelMemo {
         l
     }
 
-    fn insert(&self, key: Key, entry: (Labels, Option<Labels>, Labels)) {
+    fn insert(&self, key: Key, entry: Entry) {
         let mut map = self.map.borrow_mut();
         if map.len() >= self.cap {
             map.clear();

@@ -1,7 +1,9 @@
 //! The evaluator: walks promql-parser's AST once per evaluation step, reading through a
 //! [`Querier`]. [`instant_query`] evaluates at one time, [`range_query`] at every step
 //! and gathers the steps into series, as Prometheus's `/query` and `/query_range` do.
-//! Selected series are fetched once per selector for the whole query (see `selectors`).
+//! Selected series are fetched once per selector for the whole query (see `selectors`);
+//! in a range query, selectors and range functions over them are worked out for all
+//! steps at once (`range_steps`) and derived label sets once per series (`memo`).
 
 mod aggregate;
 mod binary;
@@ -80,6 +82,9 @@ pub(crate) struct Window {
     pub end: i64,
 }
 
+/// A selector's values at every step, or `None` when they would not fit.
+type StepCache = Option<Rc<StepValues>>;
+
 /// What every step of one query shares: storage, limits, the query's own start, end
 /// (for `@ start()` / `@ end()`) and step (0 for an instant query), the fetched series,
 /// range functions worked out for all steps at once, and derived label sets.
@@ -91,7 +96,7 @@ pub(crate) struct Ctx<'a> {
     began: Instant,
     fetcher: Fetcher<'a>,
     /// Per selector node and kind: values at every step (`None`: too big).
-    range_cache: RefCell<FnvHashMap<(usize, u8), Option<Rc<StepValues>>>>,
+    range_cache: RefCell<FnvHashMap<(usize, u8), StepCache>>,
     /// Set by a call whose result is known to have distinct label sets.
     unique_ok: Cell<bool>,
     memo: LabelMemo,
