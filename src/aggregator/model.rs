@@ -82,6 +82,12 @@ impl Labels {
             .all(|m| m.is_match(self.get(&m.name).unwrap_or("")))
     }
 
+    /// The identity of this label set's shared allocation: equal for clones, so
+    /// derived label sets can be memoised per set (the PromQL evaluator's `memo`).
+    pub fn id(&self) -> usize {
+        Arc::as_ptr(&self.0) as *const u8 as usize
+    }
+
     /// The pairs, sorted by name.
     pub fn pairs(&self) -> &[(String, String)] {
         &self.0

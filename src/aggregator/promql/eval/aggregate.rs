@@ -47,12 +47,21 @@ impl Groups {
     }
 }
 
-/// Whether label `n` is in the group key under the `by` / `without` modifier.
-fn kept(m: &Option<LabelModifier>) -> impl Fn(&str) -> bool + '_ {
-    move |n| match m {
-        None => false,
-        Some(LabelModifier::Include(ls)) => ls.labels.iter().any(|l| l == n),
-        Some(LabelModifier::Exclude(ls)) => n != "__name__" && !ls.labels.iter().any(|l| l == n),
+impl Groups {
+    /// Groups by `key`, whose results are interned (equal sets share one allocation,
+    /// see `memo`), so grouping compares ids and builds no label set.
+    fn by_key(v: Vec<Elem>, key: impl Fn(&Labels) -> Labels) -> Self {
+        let mut index: FnvHashMap<usize, usize> = FnvHashMap::default();
+        let mut groups: Vec<(Labels, Vec<Elem>)> = Vec::new();
+        for e in v {
+            let k = key(&e.labels);
+            let g = *index.entry(k.id()).or_insert(groups.len());
+            if g == groups.len() {
+                groups.push((k, Vec::new()));
+            }
+            groups[g].1.push(e);
+        }
+        Groups { groups }
     }
 }
 
@@ -83,10 +92,12 @@ impl Ctx<'_> {
         let op = a.op.to_string();
         let v = self.vector_arg(&a.expr, t, w)?;
         let m = &a.modifier;
+        let tag = a as *const AggregateExpr as usize;
+        let group = |v| Groups::by_key(v, |l| self.memo.derive(tag, l, |l| group_labels(l, m)));
         let out = match op.as_str() {
             "topk" | "bottomk" => {
                 let k = self.scalar_arg(param(a)?, t, w)?;
-                let g = Groups::build(v, kept(m));
+                let g = group(v);
                 g.groups
                     .into_iter()
                     .flat_map(|(_, els)| top(els, k, op == "topk"))
@@ -94,7 +105,7 @@ impl Ctx<'_> {
             }
             "quantile" => {
                 let q = self.scalar_arg(param(a)?, t, w)?;
-                let g = Groups::build(v, kept(m));
+                let g = group(v);
                 let vals = |els: Vec<Elem>| els.into_iter().map(|e| e.v).collect();
                 g.groups
                     .into_iter()
@@ -113,7 +124,7 @@ impl Ctx<'_> {
                 count_values(v, &label, m)?
             }
             _ => {
-                let g = Groups::build(v, kept(m));
+                let g = group(v);
                 let f = simple(&op)?;
                 g.groups
                     .into_iter()

@@ -2,6 +2,7 @@
 //! set operators, between scalars and vectors, with `on` / `ignoring` and
 //! `group_left` / `group_right` matching as Prometheus 2.42's `VectorBinop`.
 
+use super::memo::{LabelMemo, DROP_NAME};
 use super::{drop_name, Ctx, Elem, Val, Window};
 use crate::aggregator::model::Labels;
 use crate::aggregator::promql::QueryError;
@@ -48,18 +49,21 @@ impl Ctx<'_> {
         let lhs = self.eval(&b.lhs, t, w)?;
         let rhs = self.eval(&b.rhs, t, w)?;
         let bool_ = b.modifier.as_ref().is_some_and(|m| m.return_bool);
+        let memo = &self.memo;
+        let tag = b as *const BinaryExpr as usize;
         match (lhs, rhs) {
             (Val::Scalar(l), Val::Scalar(r)) => {
                 let (v, keep) = elem_op(&op, l, r)?;
                 Ok(Val::Scalar(if is_comparison(&op) { f64::from(u8::from(keep)) } else { v }))
             }
-            (Val::Vector(l), Val::Scalar(r)) => vector_scalar(&op, l, r, false, bool_).map(Val::Vector),
-            (Val::Scalar(l), Val::Vector(r)) => vector_scalar(&op, r, l, true, bool_).map(Val::Vector),
+            (Val::Vector(l), Val::Scalar(r)) => vector_scalar(&op, l, r, false, bool_, memo).map(Val::Vector),
+            (Val::Scalar(l), Val::Vector(r)) => vector_scalar(&op, r, l, true, bool_, memo).map(Val::Vector),
             (Val::Vector(l), Val::Vector(r)) => {
                 let m = b.modifier.clone().unwrap_or_default();
+                let mm = Match { m: &m, memo, tag };
                 match op.as_str() {
-                    "and" | "or" | "unless" => Ok(Val::Vector(set_op(&op, l, r, &m))),
-                    _ => vector_vector(&op, l, r, &m).map(Val::Vector),
+                    "and" | "or" | "unless" => Ok(Val::Vector(set_op(&op, l, r, &mm))),
+                    _ => vector_vector(&op, l, r, &mm).map(Val::Vector),
                 }
             }
             (l, r) => Err(QueryError::BadData(format!(
@@ -78,6 +82,7 @@ fn vector_scalar(
     s: f64,
     swap: bool,
     bool_: bool,
+    memo: &LabelMemo,
 ) -> Result<Vec<Elem>, QueryError> {
     let mut out = Vec::with_capacity(v.len());
     for e in v {
@@ -91,7 +96,7 @@ fn vector_scalar(
         }
         if keep {
             let labels = if drops_name(op) || bool_ {
-                drop_name(&e.labels)
+                memo.derive(DROP_NAME, &e.labels, drop_name)
             } else {
                 e.labels
             };
@@ -99,6 +104,33 @@ fn vector_scalar(
         }
     }
     Ok(out)
+}
+
+/// A vector matching's modifier, and the memo its signatures and result label sets
+/// are worked out through (once per series and query, see `memo`).
+struct Match<'a> {
+    m: &'a BinModifier,
+    memo: &'a LabelMemo,
+    tag: usize,
+}
+
+impl Match<'_> {
+    fn sig(&self, l: &Labels) -> Labels {
+        self.memo.derive(self.tag, l, |l| signature(l, self.m))
+    }
+
+    /// `result_labels`, less the name under `bool`. Tagged `tag + 1`: no other node
+    /// starts one byte into this one.
+    fn result(&self, many: &Labels, one: &Labels, op: &str) -> Labels {
+        self.memo.derive2(self.tag + 1, many, one, |a, b| {
+            let labels = result_labels(a, b, op, self.m);
+            if self.m.return_bool {
+                drop_name(&labels)
+            } else {
+                labels
+            }
+        })
+    }
 }
 
 /// The labels matching compares: `on(...)` only those, else all but `ignoring(...)`
@@ -118,22 +150,20 @@ fn signature(l: &Labels, m: &BinModifier) -> Labels {
     })
 }
 
-fn set_op(op: &str, l: Vec<Elem>, r: Vec<Elem>, m: &BinModifier) -> Vec<Elem> {
-    let rsigs: HashSet<Labels> = r.iter().map(|e| signature(&e.labels, m)).collect();
+fn set_op(op: &str, l: Vec<Elem>, r: Vec<Elem>, m: &Match) -> Vec<Elem> {
+    let rsigs: HashSet<Labels> = r.iter().map(|e| m.sig(&e.labels)).collect();
     match op {
         "and" => l
             .into_iter()
-            .filter(|e| rsigs.contains(&signature(&e.labels, m)))
+            .filter(|e| rsigs.contains(&m.sig(&e.labels)))
             .collect(),
         "unless" => l
             .into_iter()
-            .filter(|e| !rsigs.contains(&signature(&e.labels, m)))
+            .filter(|e| !rsigs.contains(&m.sig(&e.labels)))
             .collect(),
         _ => {
-            let lsigs: HashSet<Labels> = l.iter().map(|e| signature(&e.labels, m)).collect();
-            let extra = r
-                .into_iter()
-                .filter(|e| !lsigs.contains(&signature(&e.labels, m)));
+            let lsigs: HashSet<Labels> = l.iter().map(|e| m.sig(&e.labels)).collect();
+            let extra = r.into_iter().filter(|e| !lsigs.contains(&m.sig(&e.labels)));
             l.into_iter().chain(extra).collect()
         }
     }
@@ -150,14 +180,15 @@ fn vector_vector(
     op: &str,
     l: Vec<Elem>,
     r: Vec<Elem>,
-    m: &BinModifier,
+    mm: &Match,
 ) -> Result<Vec<Elem>, QueryError> {
+    let m = mm.m;
     let one_to_many = matches!(m.card, VectorMatchCardinality::OneToMany(_));
     let (many, one) = if one_to_many { (r, l) } else { (l, r) };
     let mut one_sigs: HashMap<Labels, &Elem> =
         HashMap::with_capacity_and_hasher(one.len(), Default::default());
     for e in &one {
-        let sig = signature(&e.labels, m);
+        let sig = mm.sig(&e.labels);
         if let Some(prev) = one_sigs.insert(sig.clone(), e) {
             let side = if one_to_many { "left" } else { "right" };
             return Err(many_to_many(&sig, side, &e.labels, &prev.labels));
@@ -166,7 +197,7 @@ fn vector_vector(
     let mut matched: HashMap<Labels, HashSet<Labels>> = HashMap::default();
     let mut out = Vec::new();
     for e in &many {
-        let sig = signature(&e.labels, m);
+        let sig = mm.sig(&e.labels);
         let Some(o) = one_sigs.get(&sig) else {
             continue;
         };
@@ -177,10 +208,7 @@ fn vector_vector(
         } else if !keep {
             continue;
         }
-        let mut labels = result_labels(&e.labels, &o.labels, op, m);
-        if m.return_bool {
-            labels = drop_name(&labels);
-        }
+        let labels = mm.result(&e.labels, &o.labels, op);
         check_unique(&mut matched, sig, &labels, m)?;
         out.push(Elem { labels, v: value });
     }

@@ -92,6 +92,12 @@ impl Ctx<'_> {
         if let (Expr::MatrixSelector(ms), false) =
             (unparen(args[m_idx]), name == "absent_over_time")
         {
+            let constant = p_idx.is_none_or(|i| matches!(unparen(args[i]), Expr::NumberLiteral(_)));
+            if let (true, Some(i)) = (constant, self.top_step(t, w)) {
+                if let Some(v) = self.range_steps(name, ms, param, w, i)? {
+                    return Ok(Val::Vector(v));
+                }
+            }
             return self.range_call_in_place(name, ms, param, t, w);
         }
         let (series, rc) = self.range_arg(args[m_idx], t, w)?;

@@ -1,7 +1,9 @@
 //! The evaluator: walks promql-parser's AST once per evaluation step, reading through a
 //! [`Querier`]. [`instant_query`] evaluates at one time, [`range_query`] at every step
 //! and gathers the steps into series, as Prometheus's `/query` and `/query_range` do.
-//! Selected series are fetched once per selector for the whole query (see `selectors`).
+//! Selected series are fetched once per selector for the whole query (see `selectors`);
+//! in a range query, selectors and range functions over them are worked out for all
+//! steps at once (`range_steps`) and derived label sets once per series (`memo`).
 
 mod aggregate;
 mod binary;
@@ -9,7 +11,9 @@ mod functions;
 mod histogram;
 mod label_fns;
 mod matrix;
+mod memo;
 mod range_fns;
+mod range_steps;
 mod selectors;
 mod stats;
 mod subquery;
@@ -20,9 +24,14 @@ mod tests;
 
 use super::{InstantSample, QueryError, QueryOptions, Value};
 use crate::aggregator::model::{Labels, Querier, Series};
+use fnv::FnvHashMap;
 use matrix::MatrixBuilder;
+use memo::LabelMemo;
 use promql_parser::parser::{self, Expr};
+use range_steps::StepValues;
 use selectors::Fetcher;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use std::time::Instant;
 
 /// The step a subquery without an explicit step uses: Prometheus's default global
@@ -73,24 +82,38 @@ pub(crate) struct Window {
     pub end: i64,
 }
 
-/// What every step of one query shares: storage, limits, the query's own start and
-/// end (for `@ start()` / `@ end()`) and the fetched series.
+/// A selector's values at every step, or `None` when they would not fit.
+type StepCache = Option<Rc<StepValues>>;
+
+/// What every step of one query shares: storage, limits, the query's own start, end
+/// (for `@ start()` / `@ end()`) and step (0 for an instant query), the fetched series,
+/// range functions worked out for all steps at once, and derived label sets.
 pub(crate) struct Ctx<'a> {
     pub opts: &'a QueryOptions,
     pub start: i64,
     pub end: i64,
+    step: i64,
     began: Instant,
     fetcher: Fetcher<'a>,
+    /// Per selector node and kind: values at every step (`None`: too big).
+    range_cache: RefCell<FnvHashMap<(usize, u8), StepCache>>,
+    /// Set by a call whose result is known to have distinct label sets.
+    unique_ok: Cell<bool>,
+    memo: LabelMemo,
 }
 
 impl<'a> Ctx<'a> {
-    fn new(q: &'a dyn Querier, opts: &'a QueryOptions, start: i64, end: i64) -> Self {
+    fn new(q: &'a dyn Querier, opts: &'a QueryOptions, start: i64, end: i64, step: i64) -> Self {
         Ctx {
             opts,
             start,
             end,
+            step,
             began: Instant::now(),
             fetcher: Fetcher::new(q),
+            range_cache: RefCell::default(),
+            unique_ok: Cell::new(false),
+            memo: LabelMemo::new(opts.max_samples),
         }
     }
 
@@ -116,11 +139,18 @@ impl<'a> Ctx<'a> {
             Expr::NumberLiteral(n) => Ok(Val::Scalar(n.val)),
             Expr::StringLiteral(s) => Ok(Val::Str(s.val.clone())),
             Expr::Paren(p) => self.eval(&p.expr, t, w),
-            Expr::Unary(u) => negate(self.eval(&u.expr, t, w)?),
+            Expr::Unary(u) => negate(self.eval(&u.expr, t, w)?, &self.memo),
             Expr::VectorSelector(vs) => self.vector_selector(vs, t, w),
             Expr::MatrixSelector(ms) => self.matrix_selector(ms, t, w),
             Expr::Subquery(sq) => self.subquery(sq, t, w),
-            Expr::Call(c) => unique(self.call(c, t, w)?),
+            Expr::Call(c) => {
+                self.unique_ok.set(false);
+                let v = self.call(c, t, w)?;
+                if self.unique_ok.take() {
+                    return Ok(v);
+                }
+                unique(v)
+            }
             Expr::Aggregate(a) => self.aggregate(a, t, w),
             Expr::Binary(b) => unique(self.binary(b, t, w)?),
             Expr::Extension(_) => Err(QueryError::BadData("unsupported expression".into())),
@@ -138,13 +168,13 @@ fn unique(v: Val) -> Result<Val, QueryError> {
 }
 
 /// `-x`: negates a scalar or every element of a vector (dropping the metric name).
-fn negate(v: Val) -> Result<Val, QueryError> {
+fn negate(v: Val, memo: &LabelMemo) -> Result<Val, QueryError> {
     match v {
         Val::Scalar(x) => Ok(Val::Scalar(-x)),
         Val::Vector(els) => Ok(Val::Vector(
             els.into_iter()
                 .map(|e| Elem {
-                    labels: drop_name(&e.labels),
+                    labels: memo.derive(memo::DROP_NAME, &e.labels, drop_name),
                     v: -e.v,
                 })
                 .collect(),
@@ -177,7 +207,7 @@ pub fn instant_query(
     opts: &QueryOptions,
 ) -> Result<Value, QueryError> {
     let e = parse(expr)?;
-    let ctx = Ctx::new(q, opts, t_ms, t_ms);
+    let ctx = Ctx::new(q, opts, t_ms, t_ms, 0);
     let v = ctx.eval(
         &e,
         t_ms,
@@ -216,7 +246,7 @@ pub fn range_query(
 ) -> Result<Value, QueryError> {
     check_range(start_ms, end_ms, step_ms, opts)?;
     let e = parse(expr)?;
-    let ctx = Ctx::new(q, opts, start_ms, end_ms);
+    let ctx = Ctx::new(q, opts, start_ms, end_ms, step_ms);
     let w = Window {
         start: start_ms,
         end: end_ms,

@@ -46,7 +46,7 @@ impl<'a> Fetcher<'a> {
     }
 
     /// The series of `vs` with samples in `mint..=maxt` (possibly more).
-    fn fetch(
+    pub(super) fn fetch(
         &self,
         vs: &VectorSelector,
         mint: i64,
@@ -74,7 +74,7 @@ impl<'a> Fetcher<'a> {
 
     /// The label sets of `vs`'s series (just fetched) without `__name__`, worked out
     /// once per query rather than once per series and step.
-    fn unnamed(&self, vs: &VectorSelector) -> Rc<Vec<Labels>> {
+    pub(super) fn unnamed(&self, vs: &VectorSelector) -> Rc<Vec<Labels>> {
         let key = vs as *const VectorSelector as usize;
         let mut cache = self.series.borrow_mut();
         let f = cache.get_mut(&key).expect("the selector was fetched");
@@ -160,7 +160,7 @@ impl Ctx<'_> {
         t: i64,
         w: Window,
     ) -> Result<Val, QueryError> {
-        Ok(Val::Vector(self.select_instant(vs, t, w, |p| p.v)?))
+        Ok(Val::Vector(self.select_instant(vs, t, w, false)?))
     }
 
     /// `timestamp(selector)`: the selected samples' own times, in seconds.
@@ -170,17 +170,23 @@ impl Ctx<'_> {
         t: i64,
         w: Window,
     ) -> Result<Vec<Elem>, QueryError> {
-        self.select_instant(vs, t, w, |p| p.t as f64 / 1000.0)
+        self.select_instant(vs, t, w, true)
     }
 
-    /// The latest non-stale sample of each series within the lookback, mapped by `f`.
+    /// The latest non-stale sample of each series within the lookback: its value, or
+    /// its time (s) when `times`. In a range query, worked out for all steps at once.
     fn select_instant(
         &self,
         vs: &VectorSelector,
         t: i64,
         w: Window,
-        f: impl Fn(&Sample) -> f64,
+        times: bool,
     ) -> Result<Vec<Elem>, QueryError> {
+        if let Some(i) = self.top_step(t, w) {
+            if let Some(v) = self.instant_steps(vs, times, w, i)? {
+                return Ok(v);
+            }
+        }
         let (t, w) = self.shift(&vs.at, &vs.offset, t, w);
         let lookback = millis(&self.opts.lookback);
         let series = self.fetcher.fetch(vs, w.start - lookback, w.end)?;
@@ -189,7 +195,7 @@ impl Ctx<'_> {
             let p = s.samples[..i].last()?;
             (p.t >= t - lookback && !is_stale(p.v)).then(|| Elem {
                 labels: s.labels.clone(),
-                v: f(p),
+                v: if times { p.t as f64 / 1000.0 } else { p.v },
             })
         });
         Ok(els.collect())

@@ -5,6 +5,7 @@ mod aggregate;
 mod binary;
 mod functions;
 mod promtool;
+mod range_steps;
 mod selectors;
 
 use super::super::{instant_query, range_query, QueryOptions, Value};
