@@ -197,6 +197,7 @@ impl Inner {
         }
         if let Some(maxt) = truncated {
             st.wal_segments_deleted += self.truncate_wal(maxt)?;
+            release_freed_memory();
         }
         st.blocks_deleted = self.apply_retention()?;
         Ok(st)
@@ -290,6 +291,17 @@ pub(super) fn load_blocks(dir: &Path) -> Result<(Vec<Arc<Block>>, u64), StorageE
 }
 
 /// Compacts every `every` until the store is dropped.
+/// Hands the heap pages a compaction freed (the head's persisted chunks, the copies the
+/// block was written from) back to the kernel, as Go's runtime does for Prometheus;
+/// glibc's allocator would otherwise keep them in the process's RSS.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks and trims glibc's own heap arenas.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 pub(super) fn spawn_compactor(inner: Weak<Inner>, every: Duration) {
     std::thread::spawn(move || loop {
         std::thread::sleep(every);
