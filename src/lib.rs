@@ -4,6 +4,7 @@
 
 pub mod agent;
 pub mod aggregator;
+pub mod civil;
 pub mod exposition;
 pub mod gzip;
 pub mod shutdown;

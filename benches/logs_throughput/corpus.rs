@@ -346,7 +346,7 @@ fn filler() -> String {
 /// Appends `<RFC3339Nano UTC> <stream> <P|F> ` for `ns` since the epoch.
 pub fn cri_prefix(out: &mut Vec<u8>, ns: u64, stream: &str, partial: bool) {
     let secs = ns / 1_000_000_000;
-    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+    let (y, m, d) = nodepulse::civil::civil((secs / 86_400) as i64);
     let s = secs % 86_400;
     let tag = if partial { 'P' } else { 'F' };
     let _ = write!(
@@ -357,17 +357,4 @@ pub fn cri_prefix(out: &mut Vec<u8>, ns: u64, stream: &str, partial: bool) {
         s % 60,
         ns % 1_000_000_000
     );
-}
-
-/// Days since 1970-01-01 to (year, month, day): Howard Hinnant's `civil_from_days`.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }

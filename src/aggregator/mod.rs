@@ -4,7 +4,6 @@
 //! on-disk store ([`tsdb`]), PromQL ([`promql`]), the Prometheus HTTP API ([`http`]) and
 //! the configuration ([`config`]).
 
-pub mod civil;
 pub mod config;
 pub mod http;
 pub mod model;

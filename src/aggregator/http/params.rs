@@ -3,8 +3,8 @@
 //! unix seconds with decimals or RFC 3339), durations (`parseDuration`: seconds with
 //! decimals or `1h30m`), and `match[]` selectors. Pure functions over strings.
 
-use crate::aggregator::civil::{days_from_civil, days_in_month};
 use crate::aggregator::model::METRIC_NAME;
+use crate::civil::{days_from_civil, days_in_month};
 use axum::body::Bytes;
 use axum::http::{header, HeaderMap};
 use promql_parser::label::{MatchOp, Matcher};

@@ -5,6 +5,7 @@
 //! accept what it accepts for the years an `i64` of nanoseconds can hold (1678–2261).
 
 use super::DecodeError;
+use crate::civil::{days_from_civil, days_in_month};
 
 /// A log line's timestamp: the instant, and the text it was written as (sinks that
 /// keep the runtime's exact text, and error messages, use it).
@@ -99,26 +100,6 @@ fn offset_seconds(t: &[u8]) -> Result<i64, &'static str> {
         [] => Err("missing UTC offset (Z or ±HH:MM)"),
         _ => Err("bad UTC offset (Z or ±HH:MM expected)"),
     }
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
-/// `days_from_civil`, http://howardhinnant.github.io/date_algorithms.html).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]

@@ -1,8 +1,7 @@
 //! UTC calendar time from Unix nanoseconds: the `@timestamp` text (RFC 3339 with
 //! nanoseconds) and the date a `logs-%Y.%m.%d` index name is built from.
 //!
-//! Hand-written (Howard Hinnant's `civil_from_days`) rather than through chrono: the
-//! crate has no date library, and these twenty lines are all the sink needs.
+//! The calendar arithmetic is the crate's one copy ([`crate::civil`]); no date library.
 
 use std::fmt;
 
@@ -24,32 +23,17 @@ impl Civil {
         let secs = nanos.div_euclid(1_000_000_000);
         let sub = nanos.rem_euclid(1_000_000_000) as u32;
         let (days, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400) as u32);
-        let (year, month, day) = civil_from_days(days);
+        let (year, month, day) = crate::civil::civil(days);
         Civil {
             year,
-            month,
-            day,
+            month: month as u32,
+            day: day as u32,
             hour: sod / 3600,
             minute: sod % 3600 / 60,
             second: sod % 60,
             nanos: sub,
         }
     }
-}
-
-/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar.
-/// <https://howardhinnant.github.io/date_algorithms.html#civil_from_days>
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097); // day of era, 0..=146096
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153; // March-based month, 0..=11
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// RFC 3339 with nine fractional digits and `Z`, as Elasticsearch's `date_nanos` and

@@ -1,7 +1,7 @@
 //! Calendar functions (day_of_month, day_of_week, days_in_month, hour, minute, month,
 //! year) over Unix seconds in UTC, as Go's `time.Unix(int64(v), 0).UTC()` sees them.
 
-use crate::aggregator::civil::{civil, days_from_civil, days_in_month};
+use crate::civil::{civil, days_from_civil, days_in_month};
 
 /// Whether `name` is a calendar function.
 pub(crate) fn is_time_fn(name: &str) -> bool {

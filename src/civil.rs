@@ -1,5 +1,6 @@
-//! Proleptic Gregorian calendar arithmetic in UTC (Howard Hinnant's algorithms), shared
-//! by PromQL's calendar functions and the HTTP API's RFC 3339 parser.
+//! Proleptic Gregorian calendar arithmetic in UTC (Howard Hinnant's algorithms), the
+//! crate's one copy: the agent's log timestamp parser and Elasticsearch dates, PromQL's
+//! calendar functions and the aggregator API's RFC 3339 parser.
 
 /// (year, month 1..=12, day 1..=31) of a day count since 1970-01-01 (Hinnant's
 /// `civil_from_days`).
