@@ -203,6 +203,7 @@ pub trait Appender: Send + Sync {
     fn append(&self, batch: &[(Labels, Vec<Sample>)]) -> Result<AppendOutcome, StorageError>;
 }
 
+pub mod logs;
 mod mem;
 pub use mem::MemStore;
 
