@@ -2,7 +2,8 @@
 //! shapes (rate + aggregation, histogram_quantile, a binary operation) over a MemStore
 //! shaped like it (89 nodes × 4 CPUs × 8 modes of CPU counters, memory gauges, a
 //! 12-bucket histogram per node), 4 h at 15 s. Prints the median of a few runs per query.
-//! `cargo bench --bench promql_range` (`NODEPULSE_BENCH_RUNS`, default 5).
+//! `cargo bench --bench promql_range` (`NODEPULSE_BENCH_RUNS`, default 5;
+//! `NODEPULSE_BENCH_ONLY`: only the queries containing that text).
 
 use nodepulse::aggregator::model::{Appender, Labels, MemStore, Sample};
 use nodepulse::aggregator::promql::{range_query, QueryOptions, Value};
@@ -99,8 +100,9 @@ fn main() {
         ("avg by (mode) (rate(node_cpu_seconds_total[5m]))", 3, 15),
         ("max_over_time(node_cpu_seconds_total[10m]) > 0", 1, 60),
     ];
+    let only = std::env::var("NODEPULSE_BENCH_ONLY").unwrap_or_default();
     let opts = QueryOptions::default();
-    for (q, hours, step_s) in queries {
+    for (q, hours, step_s) in queries.into_iter().filter(|(q, ..)| q.contains(&only)) {
         let start = end - hours * 3_600_000;
         let mut times = Vec::new();
         let mut series = 0;

@@ -108,10 +108,10 @@ fn vector_scalar(
 
 /// A vector matching's modifier, and the memo its signatures and result label sets
 /// are worked out through (once per series and query, see `memo`).
-struct Match<'a> {
-    m: &'a BinModifier,
-    memo: &'a LabelMemo,
-    tag: usize,
+pub(super) struct Match<'a> {
+    pub m: &'a BinModifier,
+    pub memo: &'a LabelMemo,
+    pub tag: usize,
 }
 
 impl Match<'_> {
@@ -150,21 +150,56 @@ fn signature(l: &Labels, m: &BinModifier) -> Labels {
     })
 }
 
-fn set_op(op: &str, l: Vec<Elem>, r: Vec<Elem>, m: &Match) -> Vec<Elem> {
-    let rsigs: HashSet<Labels> = r.iter().map(|e| m.sig(&e.labels)).collect();
+/// A match signature as the step's hash maps compare it: by allocation when the memo
+/// interned every signature of the step in one generation (equal contents are then one
+/// allocation; no content hashing per element and step), else by contents.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum SigKey {
+    Id(usize),
+    Labels(Labels),
+}
+
+/// Both sides' match signatures, element by element.
+struct Sigs {
+    l: Vec<Labels>,
+    r: Vec<Labels>,
+    by_id: bool,
+}
+
+impl Sigs {
+    fn of(mm: &Match, l: &[Elem], r: &[Elem]) -> Sigs {
+        let generation = mm.memo.generation();
+        let l = l.iter().map(|e| mm.sig(&e.labels)).collect();
+        let r = r.iter().map(|e| mm.sig(&e.labels)).collect();
+        let by_id = mm.memo.generation() == generation;
+        Sigs { l, r, by_id }
+    }
+
+    fn key(&self, sig: &Labels) -> SigKey {
+        if self.by_id {
+            SigKey::Id(sig.id())
+        } else {
+            SigKey::Labels(sig.clone())
+        }
+    }
+}
+
+pub(super) fn set_op(op: &str, l: Vec<Elem>, r: Vec<Elem>, m: &Match) -> Vec<Elem> {
+    let sigs = Sigs::of(m, &l, &r);
+    let rkeys: HashSet<SigKey> = sigs.r.iter().map(|s| sigs.key(s)).collect();
+    let in_r = |s: &Labels| rkeys.contains(&sigs.key(s));
+    let l = l.into_iter().zip(&sigs.l);
     match op {
-        "and" => l
-            .into_iter()
-            .filter(|e| rsigs.contains(&m.sig(&e.labels)))
-            .collect(),
-        "unless" => l
-            .into_iter()
-            .filter(|e| !rsigs.contains(&m.sig(&e.labels)))
-            .collect(),
+        "and" => l.filter(|(_, s)| in_r(s)).map(|(e, _)| e).collect(),
+        "unless" => l.filter(|(_, s)| !in_r(s)).map(|(e, _)| e).collect(),
         _ => {
-            let lsigs: HashSet<Labels> = l.iter().map(|e| m.sig(&e.labels)).collect();
-            let extra = r.into_iter().filter(|e| !lsigs.contains(&m.sig(&e.labels)));
-            l.into_iter().chain(extra).collect()
+            let lkeys: HashSet<SigKey> = sigs.l.iter().map(|s| sigs.key(s)).collect();
+            let extra = r
+                .into_iter()
+                .zip(&sigs.r)
+                .filter(|(_, s)| !lkeys.contains(&sigs.key(s)))
+                .map(|(e, _)| e);
+            l.map(|(e, _)| e).chain(extra).collect()
         }
     }
 }
@@ -176,7 +211,7 @@ fn many_to_many(sig: &Labels, side: &str, a: &Labels, b: &Labels) -> QueryError 
 }
 
 /// Arithmetic or comparison between two vectors (one-to-one, many-to-one, one-to-many).
-fn vector_vector(
+pub(super) fn vector_vector(
     op: &str,
     l: Vec<Elem>,
     r: Vec<Elem>,
@@ -185,22 +220,23 @@ fn vector_vector(
     let m = mm.m;
     let one_to_many = matches!(m.card, VectorMatchCardinality::OneToMany(_));
     let (many, one) = if one_to_many { (r, l) } else { (l, r) };
-    let mut one_sigs: HashMap<Labels, &Elem> =
+    let sigs = Sigs::of(mm, &many, &one);
+    let mut one_by_sig: HashMap<SigKey, usize> =
         HashMap::with_capacity_and_hasher(one.len(), Default::default());
-    for e in &one {
-        let sig = mm.sig(&e.labels);
-        if let Some(prev) = one_sigs.insert(sig.clone(), e) {
+    for (i, sig) in sigs.r.iter().enumerate() {
+        if let Some(prev) = one_by_sig.insert(sigs.key(sig), i) {
             let side = if one_to_many { "left" } else { "right" };
-            return Err(many_to_many(&sig, side, &e.labels, &prev.labels));
+            return Err(many_to_many(sig, side, &one[i].labels, &one[prev].labels));
         }
     }
-    let mut matched: HashMap<Labels, HashSet<Labels>> = HashMap::default();
-    let mut out = Vec::new();
-    for e in &many {
-        let sig = mm.sig(&e.labels);
-        let Some(o) = one_sigs.get(&sig) else {
+    let mut matched = Matched::new(m, many.len());
+    let mut out = Vec::with_capacity(many.len().min(one.len()));
+    for (e, sig) in many.iter().zip(&sigs.l) {
+        let key = sigs.key(sig);
+        let Some(&i) = one_by_sig.get(&key) else {
             continue;
         };
+        let o = &one[i];
         let (vl, vr) = if one_to_many { (o.v, e.v) } else { (e.v, o.v) };
         let (mut value, keep) = elem_op(op, vl, vr)?;
         if m.return_bool {
@@ -209,33 +245,45 @@ fn vector_vector(
             continue;
         }
         let labels = mm.result(&e.labels, &o.labels, op);
-        check_unique(&mut matched, sig, &labels, m)?;
+        matched.check(key, &labels)?;
         out.push(Elem { labels, v: value });
     }
     Ok(out)
 }
 
-/// One-to-one: one result per match group; many-to-one: unique result label sets.
-fn check_unique(
-    matched: &mut HashMap<Labels, HashSet<Labels>>,
-    sig: Labels,
-    labels: &Labels,
-    m: &BinModifier,
-) -> Result<(), QueryError> {
-    let one_to_one = matches!(m.card, VectorMatchCardinality::OneToOne);
-    let set = matched.entry(sig).or_default();
-    if one_to_one && !set.is_empty() {
-        return Err(QueryError::Execution(
-            "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)".into(),
-        ));
+/// What a step matched so far. One-to-one: one result per match group; many-to-one:
+/// unique result label sets within a group.
+enum Matched {
+    OneToOne(HashSet<SigKey>),
+    ManyToOne(HashSet<(SigKey, Labels)>),
+}
+
+impl Matched {
+    fn new(m: &BinModifier, n: usize) -> Matched {
+        match m.card {
+            VectorMatchCardinality::OneToOne => {
+                Matched::OneToOne(HashSet::with_capacity_and_hasher(n, Default::default()))
+            }
+            _ => Matched::ManyToOne(HashSet::with_capacity_and_hasher(n, Default::default())),
+        }
     }
-    if !set.insert(labels.clone()) {
-        return Err(QueryError::Execution(
-            "multiple matches for matching labels; many-to-one matching must be explicit (group_left/group_right)"
-                .into(),
-        ));
+
+    fn check(&mut self, sig: SigKey, labels: &Labels) -> Result<(), QueryError> {
+        let fresh = match self {
+            Matched::OneToOne(seen) => seen.insert(sig),
+            Matched::ManyToOne(seen) => seen.insert((sig, labels.clone())),
+        };
+        match (fresh, self) {
+            (true, _) => Ok(()),
+            (false, Matched::OneToOne(_)) => Err(QueryError::Execution(
+                "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)".into(),
+            )),
+            (false, Matched::ManyToOne(_)) => Err(QueryError::Execution(
+                "multiple matches for matching labels; many-to-one matching must be explicit (group_left/group_right)"
+                    .into(),
+            )),
+        }
     }
-    Ok(())
 }
 
 /// The result's labels: the "many" side's, less the name for arithmetic, narrowed to

@@ -4,11 +4,13 @@
 //! set is built once per series and operator node rather than once per step. Results
 //! are interned: equal derived sets share one allocation, so memo hits carry through
 //! nested operators. Keys hold the source sets alive, so an id is never reused while
-//! it is a key. The memo empties itself past `cap` entries (correct, just slower).
+//! it is a key. The memo empties itself past `cap` entries (correct, just slower); each
+//! emptying starts a new [`LabelMemo::generation`]. Within one generation, derived sets
+//! with equal contents are one allocation, so callers may compare them by [`Labels::id`].
 
 use crate::aggregator::model::Labels;
 use fnv::{FnvHashMap, FnvHashSet};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 /// Which derivation of which source sets: (operator node or kind, ids of the sources).
 type Key = (usize, usize, usize);
@@ -23,6 +25,7 @@ pub(crate) struct LabelMemo {
     cap: usize,
     map: RefCell<FnvHashMap<Key, Entry>>,
     interned: RefCell<FnvHashSet<Labels>>,
+    generation: Cell<u64>,
 }
 
 impl LabelMemo {
@@ -31,6 +34,7 @@ impl LabelMemo {
             cap,
             map: RefCell::default(),
             interned: RefCell::default(),
+            generation: Cell::new(0),
         }
     }
 
@@ -62,23 +66,36 @@ impl LabelMemo {
         out
     }
 
+    /// Bumped each time the memo empties itself: derived sets of equal contents got in
+    /// one generation are one allocation (equal [`Labels::id`]).
+    pub fn generation(&self) -> u64 {
+        self.generation.get()
+    }
+
     fn intern(&self, l: Labels) -> Labels {
-        let mut interned = self.interned.borrow_mut();
-        if let Some(found) = interned.get(&l) {
+        if let Some(found) = self.interned.borrow().get(&l) {
             return found.clone();
         }
-        if interned.len() >= self.cap {
-            interned.clear();
+        if self.interned.borrow().len() >= self.cap {
+            self.clear();
         }
-        interned.insert(l.clone());
+        self.interned.borrow_mut().insert(l.clone());
         l
     }
 
+    /// Empties both maps at once, so no derived set outlives its interning.
+    fn clear(&self) {
+        self.map.borrow_mut().clear();
+        self.interned.borrow_mut().clear();
+        self.generation.set(self.generation.get() + 1);
+    }
+
     fn insert(&self, key: Key, entry: Entry) {
-        let mut map = self.map.borrow_mut();
-        if map.len() >= self.cap {
-            map.clear();
+        if self.map.borrow().len() >= self.cap {
+            self.clear();
+            // The derived set now starts the new generation's interning.
+            self.interned.borrow_mut().insert(entry.2.clone());
         }
-        map.insert(key, entry);
+        self.map.borrow_mut().insert(key, entry);
     }
 }

@@ -131,3 +131,58 @@ fn matching_errors() {
         "{err:?}"
     );
 }
+
+/// Vector matching compares a step's signatures by allocation while the label memo
+/// interned them all in one generation, and by contents once the memo emptied itself
+/// mid-step. A memo that empties itself every other derivation must give the same
+/// answers as a roomy one.
+#[test]
+fn matching_survives_the_label_memo_emptying_itself() {
+    use super::super::binary::{set_op, vector_vector, Match};
+    use super::super::memo::LabelMemo;
+    use super::super::Elem;
+    let side = |name: &str| -> Vec<Elem> {
+        (1..=4)
+            .map(|x| Elem {
+                labels: Labels::from_pairs(&[("__name__", name), ("x", &x.to_string())]),
+                v: x as f64,
+            })
+            .collect()
+    };
+    let expr = |q: &str| match promql_parser::parser::parse(q).expect(q) {
+        promql_parser::parser::Expr::Binary(b) => b,
+        other => panic!("{q}: {other:?}"),
+    };
+    let run = |q: &str, cap: usize| {
+        let b = expr(q);
+        let m = b.modifier.clone().unwrap_or_default();
+        let memo = LabelMemo::new(cap);
+        let mm = Match {
+            m: &m,
+            memo: &memo,
+            tag: 8,
+        };
+        let op = b.op.to_string();
+        let got = match op.as_str() {
+            "and" | "or" | "unless" => set_op(&op, side("a"), side("b"), &mm),
+            _ => vector_vector(&op, side("a"), side("b"), &mm).expect(q),
+        };
+        let mut got: Vec<(String, f64)> = got
+            .into_iter()
+            .map(|e| (e.labels.to_string(), e.v))
+            .collect();
+        got.sort_by(|a, b| a.0.cmp(&b.0));
+        got
+    };
+    for q in [
+        "a / b",
+        "a > bool on(x) b",
+        "a and on(x) b",
+        "a unless b",
+        "a or b",
+    ] {
+        let roomy = run(q, 1000);
+        assert_eq!(run(q, 2), roomy, "{q}");
+        assert!(!roomy.is_empty() || q.contains("unless"), "{q}");
+    }
+}
