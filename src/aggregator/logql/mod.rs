@@ -1,0 +1,3 @@
+//! LogQL: evaluation ([`eval`]).
+
+pub mod eval;
