@@ -1,3 +1,15 @@
-//! LogQL: evaluation ([`eval`]).
+//! LogQL: the parser ([`parse()`]), the syntax tree ([`ast`]) and the log pipeline
+//! ([`pipeline::Pipeline`], with [`pipeline::unwrap::Extractor`] for unwrapped metric
+//! queries), and the evaluator over `LogReader` ([`eval`]).
 
+pub mod ast;
 pub mod eval;
+pub mod parse;
+pub mod pipeline;
+#[cfg(test)]
+mod tests_fuzz;
+pub mod units;
+
+pub use ast::Expr;
+pub use parse::{parse, parse_with, ParseError, ParseLimits};
+pub use pipeline::{required_substrings, Pipeline, PipelineError, PipelineLimits};
