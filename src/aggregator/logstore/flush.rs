@@ -10,6 +10,7 @@ use super::stream::ChunkRef;
 use super::{chunk_file, index_file, lock, LogStore};
 use crate::aggregator::model::logs::LogStoreError;
 use crate::aggregator::model::Labels;
+use std::collections::HashSet;
 use std::fs::File;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -55,11 +56,19 @@ impl LogStore {
         }
         let dir = self.dir.join("chunks");
         let (mut done, mut failed, mut error) = (Vec::new(), Vec::new(), None);
+        // A chunk is written only after its stream's earlier ones: its header's WAL
+        // sequence number says every earlier record of the stream is on disk.
+        let mut blocked = HashSet::new();
         for (c, labels) in batch {
+            if blocked.contains(&c.stream) {
+                failed.push(c);
+                continue;
+            }
             match chunk_file::write(&dir, &c, &labels) {
                 Ok(size) => done.push((c, size)),
                 Err(e) => {
                     Counters::add(&self.counters.chunk_flush_failures, 1);
+                    blocked.insert(c.stream);
                     failed.push(c);
                     error = Some(e);
                 }
@@ -76,7 +85,7 @@ impl LogStore {
     }
 
     /// Swaps written chunks for index entries; puts failed ones back in the queue.
-    fn install(&self, done: Vec<(Arc<SealedChunk>, u64)>, failed: Vec<Arc<SealedChunk>>) {
+    fn install(&self, done: Vec<(Arc<SealedChunk>, u64)>, mut failed: Vec<Arc<SealedChunk>>) {
         let mut st = self.write_state();
         for (c, size) in done {
             st.mem_bytes = st.mem_bytes.saturating_sub(c.mem_bytes());
@@ -92,7 +101,8 @@ impl LogStore {
             });
             s.flushed_upto = s.flushed_upto.max(c.upto);
         }
-        st.queue.extend(failed);
+        failed.append(&mut st.queue); // earlier chunks first
+        st.queue = failed;
     }
 
     /// Seals every open chunk, writes them all, persists the index and deletes the WAL

@@ -96,6 +96,7 @@ impl LogStore {
         };
         let h = chunk_file::parse(&file, file.len() as u64)?;
         let origin = path.display().to_string();
+        let mut runs = Vec::new(); // all or nothing: a damaged file serves no block
         for b in h
             .blocks
             .iter()
@@ -103,8 +104,9 @@ impl LogStore {
         {
             chunk_file::block_bytes(&file, b)?;
             let bytes = file.slice(b.offset as usize..b.offset as usize + b.len as usize);
-            out.push(Run::packed(b, h.codec, bytes, origin.clone()));
+            runs.push(Run::packed(b, h.codec, bytes, origin.clone()));
         }
+        out.append(&mut runs);
         Ok(())
     }
 

@@ -142,11 +142,12 @@ impl State {
         let bounds = bounds(opts, now);
         let mut added = 0;
         for e in ps.entries {
+            // Loki's distributor checks bounds and sizes before the ingester's stream.
             let verdict = match stream.judge(&e, replay, opts) {
-                Verdict::Accepted if !replay && !(bounds.0..=bounds.1).contains(&e.ts) => {
+                _ if !replay && !(bounds.0..=bounds.1).contains(&e.ts) => {
                     Verdict::Refused(EntryRefusal::OutOfBounds)
                 }
-                Verdict::Accepted if !replay && e.line.len() > opts.max_line_bytes => {
+                _ if !replay && e.line.len() > opts.max_line_bytes => {
                     let why = format!(
                         "line of {} bytes over the {}-byte limit",
                         e.line.len(),

@@ -8,15 +8,15 @@ use promql_parser::label::Matcher;
 use promql_parser::parser::token::T_EQL;
 use std::time::Duration;
 
-const NOW: i64 = 1_800_000_000_000_000_000;
-const SEC: i64 = 1_000_000_000;
+pub(super) const NOW: i64 = 1_800_000_000_000_000_000;
+pub(super) const SEC: i64 = 1_000_000_000;
 
-fn clock() -> i64 {
+pub(super) fn clock() -> i64 {
     NOW
 }
 
 /// Small blocks and chunks so a few hundred entries cross every boundary.
-fn small() -> LogStoreOptions {
+pub(super) fn small() -> LogStoreOptions {
     LogStoreOptions {
         block_bytes: 2 << 10,
         chunk_target_bytes: 2 << 10,
@@ -25,11 +25,11 @@ fn small() -> LogStoreOptions {
     }
 }
 
-fn labels(app: &str) -> Labels {
+pub(super) fn labels(app: &str) -> Labels {
     Labels::from_pairs(&[("app", app), ("ns", "prod")])
 }
 
-fn entry(ts: i64, line: &str) -> LogEntry {
+pub(super) fn entry(ts: i64, line: &str) -> LogEntry {
     LogEntry {
         ts,
         line: line.into(),
@@ -37,7 +37,7 @@ fn entry(ts: i64, line: &str) -> LogEntry {
     }
 }
 
-fn push(store: &LogStore, app: &str, entries: Vec<LogEntry>) -> PushOutcome {
+pub(super) fn push(store: &LogStore, app: &str, entries: Vec<LogEntry>) -> PushOutcome {
     store
         .push(vec![PushStream {
             labels: labels(app),
@@ -46,12 +46,12 @@ fn push(store: &LogStore, app: &str, entries: Vec<LogEntry>) -> PushOutcome {
         .unwrap()
 }
 
-fn id(store: &LogStore, app: &str) -> u64 {
+pub(super) fn id(store: &LogStore, app: &str) -> u64 {
     let m = Matcher::new_matcher(T_EQL, "app".into(), app.into()).unwrap();
     store.streams(&[m], i64::MIN, i64::MAX)[0].id
 }
 
-fn read(
+pub(super) fn read(
     store: &LogStore,
     app: &str,
     start: i64,
@@ -70,7 +70,7 @@ fn read(
     out
 }
 
-fn all(store: &LogStore, app: &str) -> Vec<(i64, String)> {
+pub(super) fn all(store: &LogStore, app: &str) -> Vec<(i64, String)> {
     read(store, app, i64::MIN, i64::MAX, Direction::Forward, &[])
 }
 
@@ -93,7 +93,7 @@ impl Rng {
 
 /// Pushes `n` entries, some out of order within the window, in batches; returns the
 /// model: every accepted entry sorted by time, ties in push order.
-fn fill(store: &LogStore, app: &str, seed: u64, n: usize) -> Vec<(i64, String)> {
+pub(super) fn fill(store: &LogStore, app: &str, seed: u64, n: usize) -> Vec<(i64, String)> {
     let mut rng = Rng(seed);
     let words = [
         "GET /api",
@@ -295,33 +295,6 @@ fn refusals_are_loki_s_and_named() {
 }
 
 #[test]
-fn a_restart_gives_the_same_answers_from_wal_chunks_and_index() {
-    let dir = tempfile::tempdir().unwrap();
-    let opts = LogStoreOptions {
-        wal_max_bytes: 64 << 10,
-        ..small()
-    };
-    let store = LogStore::open(dir.path(), opts.clone()).unwrap();
-    let a = fill(&store, "a", 4, 3000);
-    let b = fill(&store, "b", 5, 500);
-    store.flush_queue().unwrap();
-    drop(store); // some chunks on disk, some only in the WAL
-    let store = LogStore::open(dir.path(), opts.clone()).unwrap();
-    assert!(store.open_stats().replay.records > 0);
-    assert_eq!((all(&store, "a"), all(&store, "b")), (a.clone(), b.clone()));
-    store.shutdown().unwrap();
-    drop(store);
-    let store = LogStore::open(dir.path(), opts).unwrap();
-    assert_eq!(store.open_stats().replay.records, 0);
-    assert_eq!(
-        store.open_stats().load.headers_read,
-        0,
-        "the index knew every chunk"
-    );
-    assert_eq!((all(&store, "a"), all(&store, "b")), (a, b));
-}
-
-#[test]
 fn memory_stays_under_its_budget() {
     let dir = tempfile::tempdir().unwrap();
     let opts = LogStoreOptions {
@@ -340,3 +313,6 @@ fn memory_stays_under_its_budget() {
     assert!(get("nodepulse_logstore_memory_pressure_flushes_total") > 0);
     assert_eq!(get("nodepulse_logstore_streams"), 200);
 }
+
+#[path = "tests_disk.rs"]
+mod disk;
