@@ -9,24 +9,10 @@ use nodepulse::aggregator::model::logs::{LogEntry, PushStream};
 use nodepulse::aggregator::model::Labels;
 use std::fmt::Write;
 
-/// SplitMix64.
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<'a>(&mut self, pool: &[&'a str]) -> &'a str {
-        pool[self.below(pool.len() as u64) as usize]
-    }
-}
+#[allow(dead_code)] // the bench uses part of it
+#[path = "../../tests/common/rng.rs"]
+mod rng;
+pub use rng::Rng;
 
 const PATHS: &[&str] = &[
     "/",
@@ -193,7 +179,7 @@ pub struct Corpus {
 impl Corpus {
     pub fn new(seed: u64, ts: i64) -> Self {
         Corpus {
-            rng: Rng(seed),
+            rng: Rng::new(seed),
             ts,
             buf: String::new(),
         }

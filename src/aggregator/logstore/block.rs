@@ -1,5 +1,5 @@
-//! A block's raw (uncompressed) bytes, as pure functions: a header of per-entry fields —
-//! count, then for each entry its time (zig-zag delta from the previous), line length and
+//! A block's raw (uncompressed) bytes, as pure functions: the header's length (u32 LE),
+//! a header of per-entry fields — count, then for each entry its time (zig-zag delta from the previous), line length and
 //! structured metadata — followed by every line back to back. Keeping the lines
 //! together lets a line filter search a whole block with one `memmem` pass and decode
 //! only the entries a hit lands in.
@@ -30,6 +30,8 @@ impl HeadEntry {
 /// Encodes entries (already in time order) as a block's raw bytes.
 pub fn encode(entries: &[HeadEntry], out: &mut Vec<u8>) {
     let mut lines = Vec::with_capacity(entries.iter().map(|e| e.line.len()).sum());
+    let at = out.len();
+    out.extend_from_slice(&[0; 4]); // the header's length, set below
     put_uvarint(out, entries.len() as u64);
     let mut prev = 0i64;
     for e in entries {
@@ -43,7 +45,24 @@ pub fn encode(entries: &[HeadEntry], out: &mut Vec<u8>) {
         }
         lines.extend_from_slice(e.line.as_bytes());
     }
+    let header = (out.len() - at - 4) as u32;
+    out[at..at + 4].copy_from_slice(&header.to_le_bytes());
     out.extend_from_slice(&lines);
+}
+
+/// Where a block's header ends and its lines begin.
+fn lines_start(raw: &[u8]) -> Result<usize, String> {
+    let len = raw.get(..4).ok_or("block shorter than its header length")?;
+    let start = 4 + u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
+    if start > raw.len() {
+        return Err(format!("block header of {start} bytes past its end"));
+    }
+    Ok(start)
+}
+
+/// The lines of a block, back to back (to search before decoding any entry).
+pub fn lines(raw: &[u8]) -> Result<&[u8], String> {
+    Ok(&raw[lines_start(raw)?..])
 }
 
 /// An entry of a decoded block: its line is `raw[start..start + len]`.
@@ -57,7 +76,9 @@ pub struct Slot {
 
 /// Parses a block's header: its entries' slots, in order.
 pub fn decode_slots(raw: &[u8]) -> Result<Vec<Slot>, String> {
-    let mut c = Cursor::new(raw);
+    let lines_start = lines_start(raw)?;
+    let mut c = Cursor::new(&raw[..lines_start]);
+    c.at = 4;
     let bad = |e: crate::aggregator::tsdb::record::RecordError| format!("block header: {e}");
     let n = c.count().map_err(bad)?;
     let mut slots = Vec::with_capacity(n);
@@ -79,7 +100,9 @@ pub fn decode_slots(raw: &[u8]) -> Result<Vec<Slot>, String> {
         });
         offset = offset.checked_add(len).ok_or("line lengths overflow")?;
     }
-    let lines_start = c.at;
+    if c.left() != 0 {
+        return Err(format!("{} bytes after the block header", c.left()));
+    }
     if lines_start + offset != raw.len() {
         return Err(format!(
             "block lines take {} bytes, the header says {offset}",

@@ -87,9 +87,9 @@ pub fn scan(
     if q.direction == Direction::Backward {
         groups.reverse();
     }
-    let mut dec = Decompressor::default();
+    let (mut dec, mut spare) = (Decompressor::default(), Vec::new());
     for g in groups {
-        if visit_group(g, q, &mut dec, visit)? == Flow::Stop {
+        if visit_group(g, q, (&mut dec, &mut spare), visit)? == Flow::Stop {
             break;
         }
     }
@@ -113,21 +113,23 @@ fn group(runs: Vec<Run>) -> Vec<Vec<Run>> {
 fn visit_group(
     mut g: Vec<Run>,
     q: &Query<'_>,
-    dec: &mut Decompressor,
+    (dec, spare): (&mut Decompressor, &mut Vec<u8>),
     visit: &mut dyn FnMut(EntryView<'_>) -> Flow,
 ) -> Result<Flow, LogStoreError> {
     if g.len() == 1 {
-        let d = decode(g.pop().expect("one run"), dec)?;
+        let d = decode(g.pop().expect("one run"), q, dec, std::mem::take(spare))?;
         let mut hits = selected(&d, q);
         if q.direction == Direction::Backward {
             hits.reverse();
         }
-        return show(hits.into_iter().map(|i| (&d, i)), visit);
+        let flow = show(hits.into_iter().map(|i| (&d, i)), visit);
+        *spare = d.raw;
+        return flow;
     }
     g.sort_by_key(|r| r.ord);
     let decoded = g
         .into_iter()
-        .map(|r| decode(r, dec))
+        .map(|r| decode(r, q, dec, Vec::new()))
         .collect::<Result<Vec<_>, _>>()?;
     let mut hits: Vec<(i64, usize, usize)> = Vec::new();
     for (r, d) in decoded.iter().enumerate() {
@@ -167,22 +169,38 @@ fn show<'d>(
     Ok(Flow::Continue)
 }
 
-fn decode(r: Run, dec: &mut Decompressor) -> Result<Decoded, LogStoreError> {
-    let (raw, origin) = match r.data {
-        RunData::Raw(raw) => (raw, "head block".to_string()),
+/// Decompresses a run into `raw` (a buffer to reuse) and parses its entries — none when
+/// some needle is nowhere in its lines.
+fn decode(
+    r: Run,
+    q: &Query<'_>,
+    dec: &mut Decompressor,
+    mut raw: Vec<u8>,
+) -> Result<Decoded, LogStoreError> {
+    let origin = match r.data {
+        RunData::Raw(head) => {
+            raw = head;
+            "head block".to_string()
+        }
         RunData::Packed {
             codec,
             bytes,
             raw_len,
             origin,
         } => {
-            let mut raw = Vec::new();
             dec.decompress(codec, &bytes, raw_len, &mut raw)
                 .map_err(|e| LogStoreError::Corrupt(format!("{origin}: {e}")))?;
-            (raw, origin)
+            origin
         }
     };
-    let slots =
-        block::decode_slots(&raw).map_err(|e| LogStoreError::Corrupt(format!("{origin}: {e}")))?;
+    let corrupt = |e: String| LogStoreError::Corrupt(format!("{origin}: {e}"));
+    let lines = block::lines(&raw).map_err(corrupt)?;
+    if !q.needles.iter().all(|f| f.find(lines).is_some()) {
+        return Ok(Decoded {
+            raw,
+            slots: Vec::new(),
+        });
+    }
+    let slots = block::decode_slots(&raw).map_err(corrupt)?;
     Ok(Decoded { raw, slots })
 }

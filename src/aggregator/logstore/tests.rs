@@ -74,27 +74,15 @@ pub(super) fn all(store: &LogStore, app: &str) -> Vec<(i64, String)> {
     read(store, app, i64::MIN, i64::MAX, Direction::Forward, &[])
 }
 
-/// A seeded generator (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+#[allow(dead_code)] // the tests use part of it
+#[path = "../../../tests/common/rng.rs"]
+mod rng;
+use rng::Rng;
 
 /// Pushes `n` entries, some out of order within the window, in batches; returns the
 /// model: every accepted entry sorted by time, ties in push order.
 pub(super) fn fill(store: &LogStore, app: &str, seed: u64, n: usize) -> Vec<(i64, String)> {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let words = [
         "GET /api",
         "POST /login",
