@@ -7,6 +7,7 @@
 pub mod config;
 pub mod http;
 pub mod logql;
+pub mod logstore;
 pub mod model;
 pub mod promql;
 pub mod remote_write;
