@@ -45,3 +45,7 @@ impl EvalError {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "metric_tests.rs"]
+mod metric_tests;
