@@ -89,6 +89,11 @@ async fn a_million_distinct_label_values_hit_the_streams_limit() {
     let new = snappy(&proto(&[(r#"{user_id="fresh"}"#, vec![(t, "x", &[])])]));
     assert_eq!(s.push_proto(new).await.0, 429);
     assert_eq!(s.get("/ready", &[]).await.0, 200);
+    let (_, metrics) = s.get("/metrics", &[]).await;
+    assert!(
+        metrics.contains("\nnodepulse_loki_discarded_stream_limit_total 999001\n"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]

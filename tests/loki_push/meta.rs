@@ -72,7 +72,7 @@ async fn series_with_several_matchers() {
     let old = t - 2 * HOUR;
     let start = "1970-01-01T00:00:00Z";
     let q = format!(
-        "/loki/api/v1/series?match[]={{app=~\".+\"}}&start={start}&end={}",
+        "/loki/api/v1/series?match[]={{app=~\".%2B\"}}&start={start}&end={}",
         old + 1
     );
     assert_eq!(s.get(&q, &[]).await, ok(r#"[{"app":"batch"}]"#));
