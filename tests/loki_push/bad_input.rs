@@ -7,6 +7,8 @@ use flate2::Compression;
 use nodepulse::aggregator::loki::{Reason, Refusal};
 use std::io::Write;
 
+type Headers<'a> = Vec<(&'a str, &'a str)>;
+
 /// A good push still lands after whatever came before.
 async fn still_works(s: &Running) {
     let body = snappy(&proto(&[(r#"{probe="1"}"#, vec![(now(), "alive", &[])])]));
@@ -27,7 +29,7 @@ async fn garbage_bodies_get_400_with_the_reason() {
     bad_utf8[at] = 0xc3; // a lead byte without its continuation
     let pb = ("content-type", "application/x-protobuf");
     let json = ("content-type", "application/json");
-    let cases: Vec<(Vec<(&str, &str)>, Vec<u8>, &str)> = vec![
+    let cases: Vec<(Headers, Vec<u8>, &str)> = vec![
         (vec![pb], snappy(&good[..good.len() / 2]), "protobuf: "),
         (vec![pb], good[..good.len() - 3].to_vec(), "snappy: "),
         (vec![pb], b"\x05\xff\xff\xff".to_vec(), "snappy: "),

@@ -1,6 +1,7 @@
 //! Every push format the receiver reads, end to end through HTTP into the store.
 
 use crate::server::{gzip, now, proto, snappy, start};
+use nodepulse::aggregator::loki::Refusal;
 use nodepulse::aggregator::model::logs::LogEntry;
 use nodepulse::aggregator::model::Labels;
 use std::io::Write;
@@ -163,4 +164,34 @@ async fn entries_the_store_refuses_answer_400_and_the_rest_is_kept() {
     assert!(text.starts_with("entry with timestamp "), "{text}");
     assert!(text.contains("entry too far behind"), "{text}");
     assert_eq!(s.store.lines(&[("a", "1")]), ["new", "in window"]);
+}
+
+#[tokio::test]
+async fn a_failing_store_answers_500_so_the_client_retries() {
+    let s = start(|_| {}).await;
+    let body = || snappy(&proto(&[(r#"{a="1"}"#, vec![(now(), "retry me", &[])])]));
+    s.store
+        .fail
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let (status, text) = s.push_proto(body()).await;
+    assert_eq!(
+        (status, text.as_str()),
+        (500, "log store I/O: disk on fire\n")
+    );
+    assert_eq!(s.loki.stats.refused(Refusal::StoreFailed), 1);
+    s.store
+        .fail
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(s.push_proto(body()).await.0, 204);
+    let accepted = s
+        .loki
+        .stats
+        .entries_accepted
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let bytes = s
+        .loki
+        .stats
+        .bytes_received
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!((accepted, bytes), (1, 8));
 }

@@ -9,6 +9,7 @@ use nodepulse::aggregator::model::logs::{
 };
 use nodepulse::aggregator::model::Labels;
 use promql_parser::label::Matcher;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 const WINDOW_NS: i64 = 3600 * 1_000_000_000;
@@ -16,6 +17,8 @@ const WINDOW_NS: i64 = 3600 * 1_000_000_000;
 #[derive(Default)]
 pub struct MemLogs {
     streams: Mutex<Vec<(Labels, Vec<LogEntry>)>>,
+    /// When set, every push fails as a disk error would.
+    pub fail: AtomicBool,
 }
 
 impl MemLogs {
@@ -43,6 +46,9 @@ impl MemLogs {
 
 impl LogAppender for MemLogs {
     fn push(&self, streams: Vec<PushStream>) -> Result<PushOutcome, LogStoreError> {
+        if self.fail.load(Ordering::SeqCst) {
+            return Err(std::io::Error::other("disk on fire").into());
+        }
         let mut all = self.streams.lock().unwrap();
         let mut out = PushOutcome::default();
         for s in streams {

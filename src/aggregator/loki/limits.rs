@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-/// What the receiver accepts. Zero disables a count or size limit where Loki's does.
+/// What the receiver accepts. As in Loki, zero disables the line-size and the
+/// structured-metadata limits; the others are always in force.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LokiLimits {
     /// Body bytes as sent (compressed); larger bodies get 413.

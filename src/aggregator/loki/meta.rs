@@ -7,7 +7,7 @@
 //! [`LogReader`]: crate::aggregator::model::logs::LogReader
 
 use super::params::bounds;
-use super::push::plain;
+use super::reply::PlainError;
 use super::selector::parse_selector;
 use super::LokiApi;
 use crate::aggregator::http::json;
@@ -35,19 +35,19 @@ fn scope(
     q: Option<String>,
     headers: &HeaderMap,
     body: &Bytes,
-) -> Result<Scope, Response> {
+) -> Result<Scope, PlainError> {
     api.authorize(headers, api.auth.query_token.as_deref())?;
     let params = form(q, headers, body);
     let (start, end) = bounds(&params, (api.now)()).map_err(bad)?;
     Ok(Scope { start, end, params })
 }
 
-fn bad(msg: String) -> Response {
-    plain(StatusCode::BAD_REQUEST, &msg)
+fn bad(msg: String) -> PlainError {
+    PlainError::bad_request(msg)
 }
 
 /// The `query` selector's matchers; none when absent.
-fn optional_selector(s: &Scope) -> Result<Vec<Matcher>, Response> {
+fn optional_selector(s: &Scope) -> Result<Vec<Matcher>, PlainError> {
     match s.params.get("query") {
         "" => Ok(vec![]),
         q => parse_selector(q).map_err(bad),
@@ -59,7 +59,7 @@ async fn streams(
     api: &Arc<LokiApi>,
     sets: Vec<Vec<Matcher>>,
     s: &Scope,
-) -> Result<Vec<StreamRef>, Response> {
+) -> Result<Vec<StreamRef>, PlainError> {
     let (reader, start, end) = (api.reader.clone(), s.start, s.end);
     let task = tokio::task::spawn_blocking(move || {
         let mut seen = BTreeSet::new();
@@ -76,9 +76,9 @@ async fn streams(
     task.await.map_err(read_failed)
 }
 
-fn read_failed(e: tokio::task::JoinError) -> Response {
+fn read_failed(e: tokio::task::JoinError) -> PlainError {
     let msg = format!("log store read failed: {e}");
-    plain(StatusCode::INTERNAL_SERVER_ERROR, &msg)
+    PlainError::new(StatusCode::INTERNAL_SERVER_ERROR, msg)
 }
 
 fn success(data: &str) -> Response {
@@ -102,17 +102,14 @@ pub async fn labels(
     RawQuery(q): RawQuery,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let run = async {
-        let s = scope(&api, q, &headers, &body)?;
-        let matchers = optional_selector(&s)?;
-        let found = streams(&api, vec![matchers], &s).await?;
-        let mut out = String::new();
-        let names = label_names_of(labels_of(&found));
-        json::write_strings(&mut out, names.iter().map(String::as_str));
-        Ok::<_, Response>(success(&out))
-    };
-    run.await.unwrap_or_else(|r| r)
+) -> Result<Response, PlainError> {
+    let s = scope(&api, q, &headers, &body)?;
+    let matchers = optional_selector(&s)?;
+    let found = streams(&api, vec![matchers], &s).await?;
+    let mut out = String::new();
+    let names = label_names_of(labels_of(&found));
+    json::write_strings(&mut out, names.iter().map(String::as_str));
+    Ok(success(&out))
 }
 
 pub async fn label_values(
@@ -120,17 +117,14 @@ pub async fn label_values(
     Path(name): Path<String>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
-) -> Response {
-    let run = async {
-        let s = scope(&api, q, &headers, &Bytes::new())?;
-        let matchers = optional_selector(&s)?;
-        let found = streams(&api, vec![matchers], &s).await?;
-        let mut out = String::new();
-        let values = label_values_of(&name, labels_of(&found));
-        json::write_strings(&mut out, values.iter().map(String::as_str));
-        Ok::<_, Response>(success(&out))
-    };
-    run.await.unwrap_or_else(|r| r)
+) -> Result<Response, PlainError> {
+    let s = scope(&api, q, &headers, &Bytes::new())?;
+    let matchers = optional_selector(&s)?;
+    let found = streams(&api, vec![matchers], &s).await?;
+    let mut out = String::new();
+    let values = label_values_of(&name, labels_of(&found));
+    json::write_strings(&mut out, values.iter().map(String::as_str));
+    Ok(success(&out))
 }
 
 pub async fn series(
@@ -138,24 +132,21 @@ pub async fn series(
     RawQuery(q): RawQuery,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let run = async {
-        let s = scope(&api, q, &headers, &body)?;
-        let selectors = s.params.all("match[]");
-        if selectors.is_empty() {
-            return Err(bad("0 matcher groups supplied".to_string()));
-        }
-        let sets = selectors
-            .iter()
-            .map(|m| parse_selector(m))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(bad)?;
-        let found = streams(&api, sets, &s).await?;
-        let sorted: BTreeSet<&Labels> = labels_of(&found).collect();
-        let sets: Vec<Labels> = sorted.into_iter().cloned().collect();
-        Ok(success(&json::label_sets(&sets)))
-    };
-    run.await.unwrap_or_else(|r| r)
+) -> Result<Response, PlainError> {
+    let s = scope(&api, q, &headers, &body)?;
+    let selectors = s.params.all("match[]");
+    if selectors.is_empty() {
+        return Err(bad("0 matcher groups supplied".to_string()));
+    }
+    let sets = selectors
+        .iter()
+        .map(|m| parse_selector(m))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(bad)?;
+    let found = streams(&api, sets, &s).await?;
+    let sorted: BTreeSet<&Labels> = labels_of(&found).collect();
+    let sets: Vec<Labels> = sorted.into_iter().cloned().collect();
+    Ok(success(&json::label_sets(&sets)))
 }
 
 pub async fn index_stats(
@@ -163,17 +154,14 @@ pub async fn index_stats(
     RawQuery(q): RawQuery,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let run = async {
-        let s = scope(&api, q, &headers, &body)?;
-        let matchers = parse_selector(s.params.get("query")).map_err(bad)?;
-        let (reader, start, end) = (api.reader.clone(), s.start, s.end);
-        let task = tokio::task::spawn_blocking(move || reader.stats(&matchers, start, end));
-        let st = task.await.map_err(read_failed)?;
-        Ok::<_, Response>(json_reply(format!(
-            "{{\"streams\":{},\"chunks\":{},\"bytes\":{},\"entries\":{}}}",
-            st.streams, st.chunks, st.bytes, st.entries
-        )))
-    };
-    run.await.unwrap_or_else(|r| r)
+) -> Result<Response, PlainError> {
+    let s = scope(&api, q, &headers, &body)?;
+    let matchers = parse_selector(s.params.get("query")).map_err(bad)?;
+    let (reader, start, end) = (api.reader.clone(), s.start, s.end);
+    let task = tokio::task::spawn_blocking(move || reader.stats(&matchers, start, end));
+    let st = task.await.map_err(read_failed)?;
+    Ok(json_reply(format!(
+        "{{\"streams\":{},\"chunks\":{},\"bytes\":{},\"entries\":{}}}",
+        st.streams, st.chunks, st.bytes, st.entries
+    )))
 }

@@ -14,6 +14,7 @@ mod limits;
 mod meta;
 pub mod params;
 mod push;
+mod reply;
 pub mod selector;
 mod stats;
 pub mod validate;
@@ -21,10 +22,11 @@ pub mod wire;
 
 use crate::aggregator::model::logs::{LogAppender, LogReader};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 pub use limits::{bearer_matches, LokiAuth, LokiLimits};
+use reply::PlainError;
 pub use stats::{LokiStats, Reason, Refusal};
 use std::sync::{Arc, Mutex};
 
@@ -61,7 +63,7 @@ impl LokiApi {
     }
 
     /// Ok when no token is required or the request carries it; else the 401.
-    fn authorize(&self, headers: &HeaderMap, token: Option<&str>) -> Result<(), Response> {
+    fn authorize(&self, headers: &HeaderMap, token: Option<&str>) -> Result<(), PlainError> {
         let Some(token) = token else {
             return Ok(());
         };
@@ -70,12 +72,7 @@ impl LokiApi {
             return Ok(());
         }
         self.stats.refuse(Refusal::Unauthorized);
-        let mut r = push::plain(StatusCode::UNAUTHORIZED, "unauthorized");
-        r.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            "Bearer".parse().expect("a valid header"),
-        );
-        Err(r)
+        Err(PlainError::new(StatusCode::UNAUTHORIZED, "unauthorized"))
     }
 }
 

@@ -7,6 +7,7 @@
 
 use super::admit::{ActiveStreams, TokenBucket};
 use super::body::{self, BodyError};
+use super::reply::{plain, PlainError};
 use super::stats::{Reason, Refusal};
 use super::validate::{validate, Validated};
 use super::LokiApi;
@@ -40,12 +41,12 @@ pub async fn receive_legacy(
 }
 
 async fn handle(api: Arc<LokiApi>, headers: HeaderMap, body: Body, legacy: bool) -> Response {
-    if let Err(r) = api.authorize(&headers, api.auth.ingest_token.as_deref()) {
-        return r;
+    if let Err(e) = api.authorize(&headers, api.auth.ingest_token.as_deref()) {
+        return e.into_response();
     }
     let bytes = match read_body(&api, &headers, body).await {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(e) => return e.into_response(),
     };
     let task = tokio::task::spawn_blocking(move || ingest(&api, &headers, &bytes, legacy));
     match task.await {
@@ -55,7 +56,7 @@ async fn handle(api: Arc<LokiApi>, headers: HeaderMap, body: Body, legacy: bool)
 }
 
 /// The body, at most `max_body_bytes` of it (413 beyond).
-async fn read_body(api: &LokiApi, headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
+async fn read_body(api: &LokiApi, headers: &HeaderMap, body: Body) -> Result<Bytes, PlainError> {
     let limit = api.limits.max_body_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -63,7 +64,7 @@ async fn read_body(api: &LokiApi, headers: &HeaderMap, body: Body) -> Result<Byt
     let too_large = |size: String| {
         api.stats.refuse(Refusal::TooLarge);
         let msg = format!("request body too large: {size} bytes, limit: {limit} bytes");
-        plain(StatusCode::PAYLOAD_TOO_LARGE, &msg)
+        PlainError::new(StatusCode::PAYLOAD_TOO_LARGE, msg)
     };
     if let Some(n) = declared.filter(|n| *n > limit as u64) {
         return Err(too_large(n.to_string()));
@@ -73,12 +74,12 @@ async fn read_body(api: &LokiApi, headers: &HeaderMap, body: Body) -> Result<Byt
             too_large(format!("over {limit}"))
         } else {
             api.stats.refuse(Refusal::Malformed);
-            plain(StatusCode::BAD_REQUEST, &format!("reading the body: {e}"))
+            PlainError::bad_request(format!("reading the body: {e}"))
         }
     })
 }
 
-fn header_str<'a>(headers: &'a HeaderMap, name: header::HeaderName) -> Option<&'a str> {
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -91,16 +92,18 @@ fn ingest(api: &LokiApi, headers: &HeaderMap, body: &[u8], legacy: bool) -> Resp
     };
     let now = (api.now)();
     let valid = validate(raw, &api.limits, now, &api.stats);
-    let bytes = valid.bytes();
     let invalid = valid.first_error.clone();
-    let (streams, too_many) = match admit(api, valid, now) {
-        Ok(admitted) => admitted,
-        Err(r) => return r,
+    let admitted = match admit(api, valid, now) {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
     };
-    let mut reply = Reply { too_many, invalid };
-    if !streams.is_empty() {
-        match api.appender.push(streams) {
-            Ok(outcome) => reply.store(api, &outcome, bytes),
+    let mut reply = Reply {
+        too_many: admitted.too_many,
+        invalid,
+    };
+    if !admitted.streams.is_empty() {
+        match api.appender.push(admitted.streams) {
+            Ok(outcome) => reply.store(api, &outcome, admitted.bytes),
             Err(e) => {
                 api.stats.refuse(Refusal::StoreFailed);
                 tracing::warn!(error = %e, "The log store refused a push.");
@@ -121,43 +124,64 @@ fn body_error(api: &LokiApi, e: BodyError) -> Response {
     plain(StatusCode::BAD_REQUEST, &e.to_string())
 }
 
-/// The rate limit (all or nothing: 429) and then the streams limit (per stream): the
-/// streams to store, and the first stream-limit message.
-fn admit(
-    api: &LokiApi,
-    valid: Validated,
-    now: i64,
-) -> Result<(Vec<PushStream>, Option<String>), Response> {
+/// What passed admission: the streams to store, their entry bytes, and the first
+/// stream-limit message.
+struct Admitted {
+    streams: Vec<PushStream>,
+    bytes: u64,
+    too_many: Option<String>,
+}
+
+/// The rate limit (all or nothing: 429), then the streams limit (per stream).
+fn admit(api: &LokiApi, valid: Validated, now: i64) -> Result<Admitted, PlainError> {
     let l = &api.limits;
     let mut guard = api.admission.lock().unwrap_or_else(|p| p.into_inner());
     let adm = guard.get_or_insert_with(|| Admission {
         bucket: TokenBucket::new(l.ingestion_rate_bytes, l.ingestion_burst_bytes, now),
         streams: ActiveStreams::new(l.max_streams, l.stream_idle),
     });
+    rate_limit(api, &mut adm.bucket, &valid, now)?;
+    Ok(stream_limit(api, &mut adm.streams, valid, now))
+}
+
+fn rate_limit(
+    api: &LokiApi,
+    bucket: &mut TokenBucket,
+    valid: &Validated,
+    now: i64,
+) -> Result<(), PlainError> {
     let (entries, bytes) = (valid.entries(), valid.bytes());
-    if entries > 0 && !adm.bucket.allow(bytes, now) {
-        api.stats.discard(Reason::RateLimited, entries);
-        let msg = format!(
-            "Ingestion rate limit exceeded for user {TENANT} (limit: {} bytes/sec) while attempting to ingest '{entries}' lines totaling '{bytes}' bytes, reduce log volume or contact your Loki administrator to see if the limit can be increased",
-            adm.bucket.rate()
-        );
-        return Err(plain(StatusCode::TOO_MANY_REQUESTS, &msg));
+    if entries == 0 || bucket.allow(bytes, now) {
+        return Ok(());
     }
-    let mut first = None;
-    let mut out = Vec::with_capacity(valid.streams.len());
+    api.stats.discard(Reason::RateLimited, entries);
+    let msg = format!(
+        "Ingestion rate limit exceeded for user {TENANT} (limit: {} bytes/sec) while attempting to ingest '{entries}' lines totaling '{bytes}' bytes, reduce log volume or contact your Loki administrator to see if the limit can be increased",
+        bucket.rate()
+    );
+    Err(PlainError::new(StatusCode::TOO_MANY_REQUESTS, msg))
+}
+
+fn stream_limit(api: &LokiApi, active: &mut ActiveStreams, valid: Validated, now: i64) -> Admitted {
+    let mut out = Admitted {
+        streams: Vec::with_capacity(valid.streams.len()),
+        bytes: 0,
+        too_many: None,
+    };
     for c in valid.streams {
-        if adm.streams.admit(&c.stream.labels, now) {
-            out.push(c.stream);
+        if active.admit(&c.stream.labels, now) {
+            out.bytes += c.bytes;
+            out.streams.push(c.stream);
             continue;
         }
         api.stats
             .discard(Reason::StreamLimit, c.stream.entries.len() as u64);
-        first.get_or_insert_with(|| format!(
+        out.too_many.get_or_insert_with(|| format!(
             "Maximum active stream limit exceeded when trying to create stream {}, reduce the number of active streams (reduce labels or reduce label values), or contact your Loki administrator to see if the limit can be increased, user: '{TENANT}'",
             c.text
         ));
     }
-    Ok((out, first))
+    out
 }
 
 /// The answer being built: a limit (429) wins over invalid entries (400).
@@ -201,10 +225,4 @@ impl Reply {
             (None, None) => StatusCode::NO_CONTENT.into_response(),
         }
     }
-}
-
-/// A plain-text reply, as Go's `http.Error`.
-pub fn plain(status: StatusCode, msg: &str) -> Response {
-    let ct = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];
-    (status, ct, format!("{msg}\n")).into_response()
 }

@@ -16,7 +16,7 @@ pub const EMPTY_COMPATIBLE: &str = "queries require at least one regexp or equal
 /// The selector's matchers, in text order. Every selector needs one matcher that does
 /// not match the empty string.
 pub fn parse_selector(text: &str) -> Result<Vec<Matcher>, String> {
-    let matchers = matchers(text).map_err(|e| format!("parse error at {e}"))?;
+    let matchers = matchers(text).map_err(|e| e.to_string())?;
     if matchers.iter().all(|m| m.is_match("")) {
         return Err(EMPTY_COMPATIBLE.to_string());
     }
