@@ -2,9 +2,11 @@
 //! through the aggregator's router, into a small in-memory log store (the real store
 //! arrives from another lane): every wire format (hand-built protobuf with structured
 //! metadata, JSON, gzip, the legacy endpoint, payloads from the PyPI client
-//! `python-logging-loki`), bad input, the admission limits, auth, and Loki's metadata
+//! `python-logging-loki`, the agent's own encoder), bad input, the admission limits, auth, and Loki's metadata
 //! answers.
 
+#[path = "loki_push/agent.rs"]
+mod agent;
 #[path = "loki_push/bad_input.rs"]
 mod bad_input;
 #[path = "loki_push/formats.rs"]
