@@ -7,23 +7,21 @@
 use super::labels::{Cursor, LabelsParseError};
 use promql_parser::label::{MatchOp, Matcher};
 
-/// Compiled size bound for one matcher's regex.
-const REGEX_SIZE_LIMIT: usize = 1 << 20;
-
 /// Loki's words when every matcher would also match a missing label.
 pub const EMPTY_COMPATIBLE: &str = "queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~\".*\" does not meet this requirement, but app=~\".+\" will";
 
-/// The selector's matchers, in text order. Every selector needs one matcher that does
-/// not match the empty string.
-pub fn parse_selector(text: &str) -> Result<Vec<Matcher>, String> {
-    let matchers = matchers(text).map_err(|e| e.to_string())?;
+/// The selector's matchers, in text order; each regex compiles to at most
+/// `regex_limit` bytes. Every selector needs one matcher that does not match the empty
+/// string.
+pub fn parse_selector(text: &str, regex_limit: usize) -> Result<Vec<Matcher>, String> {
+    let matchers = matchers(text, regex_limit).map_err(|e| e.to_string())?;
     if matchers.iter().all(|m| m.is_match("")) {
         return Err(EMPTY_COMPATIBLE.to_string());
     }
     Ok(matchers)
 }
 
-fn matchers(text: &str) -> Result<Vec<Matcher>, LabelsParseError> {
+fn matchers(text: &str, regex_limit: usize) -> Result<Vec<Matcher>, LabelsParseError> {
     let mut cur = Cursor::new(text);
     let mut out = Vec::new();
     cur.skip_ws();
@@ -33,7 +31,7 @@ fn matchers(text: &str) -> Result<Vec<Matcher>, LabelsParseError> {
         if cur.eat(b'}') {
             break;
         }
-        out.push(matcher(&mut cur)?);
+        out.push(matcher(&mut cur, regex_limit)?);
         cur.skip_ws();
         if !cur.eat(b',') {
             cur.skip_ws();
@@ -49,7 +47,7 @@ fn matchers(text: &str) -> Result<Vec<Matcher>, LabelsParseError> {
     Ok(out)
 }
 
-fn matcher(cur: &mut Cursor<'_>) -> Result<Matcher, LabelsParseError> {
+fn matcher(cur: &mut Cursor<'_>, regex_limit: usize) -> Result<Matcher, LabelsParseError> {
     let name = cur.name()?;
     cur.skip_ws();
     let op = if cur.eat_str("=~") {
@@ -68,15 +66,15 @@ fn matcher(cur: &mut Cursor<'_>) -> Result<Matcher, LabelsParseError> {
     let op = match op {
         "=" => MatchOp::Equal,
         "!=" => MatchOp::NotEqual,
-        "=~" => MatchOp::Re(regex(&value).map_err(|e| cur.error(e))?),
-        _ => MatchOp::NotRe(regex(&value).map_err(|e| cur.error(e))?),
+        "=~" => MatchOp::Re(regex(&value, regex_limit).map_err(|e| cur.error(e))?),
+        _ => MatchOp::NotRe(regex(&value, regex_limit).map_err(|e| cur.error(e))?),
     };
     Ok(Matcher::new(op, name, &value))
 }
 
-fn regex(re: &str) -> Result<regex::Regex, String> {
+fn regex(re: &str, limit: usize) -> Result<regex::Regex, String> {
     regex::RegexBuilder::new(&format!("^(?:{re})$"))
-        .size_limit(REGEX_SIZE_LIMIT)
+        .size_limit(limit)
         .build()
         .map_err(|e| format!("invalid regex {re:?}: {e}"))
 }
@@ -85,10 +83,15 @@ fn regex(re: &str) -> Result<regex::Regex, String> {
 mod tests {
     use super::*;
 
+    const LIMIT: usize = 1 << 20;
+
     #[test]
     fn every_matcher_kind() {
-        let ms =
-            parse_selector(r#"{app="api", env!="dev", pod=~"api-.*", ns!~`kube-.+`}"#).unwrap();
+        let ms = parse_selector(
+            r#"{app="api", env!="dev", pod=~"api-.*", ns!~`kube-.+`}"#,
+            LIMIT,
+        )
+        .unwrap();
         let shown: Vec<String> = ms.iter().map(|m| m.to_string()).collect();
         assert_eq!(
             shown,
@@ -108,7 +111,7 @@ mod tests {
 
     #[test]
     fn a_pipeline_after_the_selector_is_skipped() {
-        let ms = parse_selector(r#"{app="api"} |= "error" | json"#).unwrap();
+        let ms = parse_selector(r#"{app="api"} |= "error" | json"#, LIMIT).unwrap();
         assert_eq!(ms.len(), 1);
     }
 
@@ -121,12 +124,13 @@ mod tests {
             (r#"{app="a" x}"#, "parse error at char 10"),
             (r#"{app=~"("}"#, "invalid regex"),
             (r#"{app="a"} junk"#, "parse error at char 11"),
+            (r#"{app=~"a{1000}{1000}"}"#, "invalid regex"),
             (r#"{app=~".*"}"#, "at least one regexp or equality matcher"),
             (r#"{app!="a"}"#, "at least one regexp or equality matcher"),
             ("{}", "at least one regexp or equality matcher"),
         ];
         for (text, want) in cases {
-            let e = parse_selector(text).unwrap_err();
+            let e = parse_selector(text, LIMIT).unwrap_err();
             assert!(e.contains(want), "{text}: {e}");
         }
     }
