@@ -155,10 +155,8 @@ impl<'a> Cursor<'a> {
         if quote == b'`' {
             return Ok(body.to_string());
         }
-        unescape(body).map_err(|what| LabelsParseError {
-            at: start + 1,
-            what,
-        })
+        let at = self.text[..start].chars().count() + 1;
+        unescape(body).map_err(|what| LabelsParseError { at, what })
     }
 }
 

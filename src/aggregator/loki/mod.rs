@@ -20,6 +20,9 @@ mod stats;
 pub mod validate;
 pub mod wire;
 
+#[cfg(test)]
+mod robust_tests;
+
 use crate::aggregator::model::logs::{LogAppender, LogReader};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
