@@ -131,3 +131,27 @@ async fn bearer_tokens_guard_ingest_and_queries() {
     assert_eq!(s.loki.stats.refused(Refusal::Unauthorized), 6);
     assert_eq!(s.store.lines(&[("a", "1")]), ["x"]);
 }
+
+/// One push with a stream past the limit, an invalid stream and a known stream: the
+/// limit's 429 wins over the 400, and the known stream is stored.
+#[tokio::test]
+async fn a_limit_wins_over_invalid_entries_and_the_rest_is_stored() {
+    let s = start(|l| l.limits.max_streams = 1).await;
+    let t = now();
+    let first = snappy(&proto(&[(r#"{a="known"}"#, vec![(t, "one", &[])])]));
+    assert_eq!(s.push_proto(first).await.0, 204);
+    let mixed = snappy(&proto(&[
+        (r#"{a="new"}"#, vec![(t, "refused", &[])]),
+        ("{}", vec![(t, "no labels", &[])]),
+        (r#"{a="known"}"#, vec![(t + 1, "two", &[])]),
+    ]));
+    let (status, text) = s.push_proto(mixed).await;
+    assert_eq!(status, 429);
+    assert!(
+        text.contains("when trying to create stream {a=\"new\"}"),
+        "{text}"
+    );
+    assert_eq!(s.store.lines(&[("a", "known")]), ["one", "two"]);
+    assert_eq!(s.store.stream_count(), 1);
+    assert_eq!(s.loki.stats.discarded(Reason::MissingLabels), 1);
+}
