@@ -147,7 +147,17 @@ fn main() {
     let waited = if s.hours > COMPACTION_SPAN_HOURS {
         eprintln!("waiting for blocks (up to {:?}) ...", s.block_wait);
         let dirs = peers.dirs.each_ref().map(PathBuf::as_path);
-        probe::wait_for_blocks(&dirs, s.block_wait, Duration::from_secs(30))
+        let blocks = probe::wait_for_blocks(&dirs, s.block_wait, Duration::from_secs(30));
+        let bases = peers.servers.each_ref().map(|p| p.url(""));
+        // Both truncate the head, then the WAL, after writing the block; ours then
+        // returns freed heap to the kernel. A second's grace covers that last step.
+        let names = [
+            "prometheus_tsdb_wal_truncations_total",
+            "nodepulse_tsdb_wal_truncations_total",
+        ];
+        let settled = probe::wait_for_counters(&bases, &names, Duration::from_secs(60));
+        std::thread::sleep(Duration::from_secs(1));
+        blocks + settled
     } else {
         Duration::ZERO
     };

@@ -7,6 +7,7 @@ pub mod aggregator;
 pub mod civil;
 pub mod exposition;
 pub mod gzip;
+pub mod loki_proto;
 pub mod shutdown;
 
 /// The package version, as reported by `--version` and the build-info metric.

@@ -88,3 +88,33 @@ pub fn wait_for_blocks(dirs: &[&Path], limit: Duration, grace: Duration) -> Dura
     }
     began.elapsed()
 }
+
+/// The value of counter `name` on the server's `/metrics` (0 when absent or down).
+pub fn counter(base_url: &str, name: &str) -> f64 {
+    let body = reqwest::blocking::get(format!("{base_url}/metrics"))
+        .and_then(|r| r.text())
+        .unwrap_or_default();
+    body.lines()
+        .filter_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .find_map(|v| v.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// Waits until each server's compaction has finished, not just written its block: the
+/// head truncated and the WAL truncated behind it (`counters[i]` on server `i` is at
+/// least 1), so resident memory is measured after the compaction let go of what it
+/// freed, on both alike. Returns how long it waited (at most `limit`).
+pub fn wait_for_counters(base_urls: &[String], counters: &[&str], limit: Duration) -> Duration {
+    let began = Instant::now();
+    while began.elapsed() < limit {
+        let done = base_urls
+            .iter()
+            .zip(counters)
+            .all(|(url, name)| counter(url, name) >= 1.0);
+        if done {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    began.elapsed()
+}

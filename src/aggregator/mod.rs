@@ -2,12 +2,13 @@
 //! the shared data model and storage interfaces ([`model`]), scraping with static and
 //! Kubernetes targets ([`scrape`]), the remote_write receiver ([`remote_write`]), the
 //! on-disk store ([`tsdb`]), PromQL ([`promql`]), the Prometheus HTTP API ([`http`]) and
-//! the configuration ([`config`]).
+//! the configuration ([`config`]), and Loki's push API and metadata endpoints ([`loki`]).
 
 pub mod config;
 pub mod http;
 pub mod logql;
 pub mod logstore;
+pub mod loki;
 pub mod model;
 pub mod promql;
 pub mod remote_write;

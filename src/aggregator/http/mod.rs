@@ -44,6 +44,8 @@ pub struct Api {
     pub storage_metrics: Option<StorageMetrics>,
     /// What `/api/v1/status/config` shows: the running configuration as YAML.
     pub config_yaml: String,
+    /// Loki's push API and metadata routes (none: not served).
+    pub loki: Option<Arc<crate::aggregator::loki::LokiApi>>,
 }
 
 /// `(name, help, type, value)` of each storage metric (`type`: counter or gauge).
@@ -73,6 +75,7 @@ impl Api {
             scrape: None,
             storage_metrics: None,
             config_yaml: String::new(),
+            loki: None,
         }
     }
 }
@@ -117,12 +120,17 @@ pub fn router(api: Arc<Api>) -> Router {
     let writes = Router::new()
         .route("/api/v1/write", post(write::receive))
         .layer(write_limit);
-    queries
+    let loki = api.loki.clone().map(crate::aggregator::loki::router);
+    let router = queries
         .merge(writes)
         .route("/metrics", get(write::metrics))
         .route("/-/healthy", get(|| async { "Healthy.\n" }))
         .route("/-/ready", get(|| async { "Ready.\n" }))
-        .with_state(api)
+        .with_state(api);
+    match loki {
+        Some(l) => router.merge(l),
+        None => router,
+    }
 }
 
 #[cfg(test)]

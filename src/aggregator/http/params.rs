@@ -137,6 +137,14 @@ pub fn prometheus_duration_ms(s: &str) -> Option<i64> {
 /// RFC 3339 (`2015-07-01T20:10:51.781Z`, `...+02:00`) to milliseconds; the fraction
 /// is truncated to milliseconds, as `timestamp.FromTime`.
 fn rfc3339_ms(s: &str) -> Option<i64> {
+    let (secs, nanos) = rfc3339(s)?;
+    Some(secs * 1000 + nanos / 1_000_000)
+}
+
+/// RFC 3339 to seconds since the epoch and the nanoseconds (0..1e9) within the second
+/// (digits past the ninth are ignored, as Go's parser). Shared with the Loki API, whose
+/// times are nanoseconds.
+pub fn rfc3339(s: &str) -> Option<(i64, i64)> {
     let b = s.as_bytes();
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't') {
         return None;
@@ -156,14 +164,13 @@ fn rfc3339_ms(s: &str) -> Option<i64> {
     {
         return None;
     }
-    let (frac_ms, zone) = fraction(&s[19..])?;
+    let (nanos, zone) = fraction(&s[19..])?;
     let offset = zone_offset_s(zone)?;
     let days = days_from_civil(y, mo, d);
-    let secs = days * 86_400 + h * 3600 + mi * 60 + sec - offset;
-    Some(secs * 1000 + frac_ms)
+    Some((days * 86_400 + h * 3600 + mi * 60 + sec - offset, nanos))
 }
 
-/// `.123456789` (optional) and what follows it.
+/// `.123456789` (optional) as nanoseconds, and what follows it.
 fn fraction(s: &str) -> Option<(i64, &str)> {
     let Some(rest) = s.strip_prefix('.') else {
         return Some((0, s));
@@ -172,9 +179,9 @@ fn fraction(s: &str) -> Option<(i64, &str)> {
     if digits == 0 {
         return None;
     }
-    let ms_digits = &rest[..digits.min(3)];
-    let ms = ms_digits.parse::<i64>().ok()? * 10i64.pow(3 - ms_digits.len() as u32);
-    Some((ms, &rest[digits..]))
+    let ns_digits = &rest[..digits.min(9)];
+    let ns = ns_digits.parse::<i64>().ok()? * 10i64.pow(9 - ns_digits.len() as u32);
+    Some((ns, &rest[digits..]))
 }
 
 fn zone_offset_s(z: &str) -> Option<i64> {

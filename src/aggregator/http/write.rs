@@ -79,6 +79,9 @@ pub async fn metrics(State(api): State<Arc<Api>>) -> Response {
         .into_iter()
         .map(|(n, h, v)| (n, h, "counter", v))
         .collect();
+    if let Some(loki) = &api.loki {
+        all.extend(loki.metrics());
+    }
     all.extend(
         api.storage_metrics
             .as_ref()

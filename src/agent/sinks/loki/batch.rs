@@ -15,7 +15,7 @@
 //! anyway, so write order is already time order but for clock steps.
 
 use super::labels::{is_valid_name, sanitize_name, StreamLabels};
-use super::proto::{EntryAdapter, LabelPairAdapter, StreamAdapter, Timestamp};
+use crate::loki_proto::{EntryAdapter, LabelPairAdapter, StreamAdapter, Timestamp};
 use prost::encoding::{encoded_len_varint, key_len};
 use prost::Message;
 use std::collections::HashMap;

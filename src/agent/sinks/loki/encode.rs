@@ -9,7 +9,7 @@
 //!   Content-Type `application/json`, optionally gzip with `Content-Encoding: gzip`.
 
 use super::batch::{Batch, Stream};
-use super::proto::{EntryAdapter, LabelPairAdapter};
+use crate::loki_proto::{EntryAdapter, LabelPairAdapter};
 use serde::ser::{SerializeMap, SerializeSeq, SerializeStruct, Serializer};
 use serde::Serialize;
 

@@ -9,9 +9,11 @@
 mod batch;
 mod encode;
 pub mod labels;
-pub mod proto;
 mod send;
 mod wire;
+
+/// The push messages, shared with the aggregator's receiver (`crate::loki_proto`).
+pub use crate::loki_proto as proto;
 
 pub use batch::{Batch, BatchLimits, LokiEntry, Stream};
 pub use encode::{encode, json, protobuf, snappy, EncodeError, EncodedRequest, Format, Snappy};

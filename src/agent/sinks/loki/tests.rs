@@ -3,8 +3,8 @@
 //! on a hand-encoded message, the JSON shape of Loki's API docs, gzip, batching, and the
 //! size accounting (property tests).
 
-use super::proto::{EntryAdapter, LabelPairAdapter, PushRequest, StreamAdapter, Timestamp};
 use super::*;
+use crate::loki_proto::{EntryAdapter, LabelPairAdapter, PushRequest, StreamAdapter, Timestamp};
 use prost::Message;
 use std::collections::BTreeMap;
 use std::io::Read;

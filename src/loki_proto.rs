@@ -1,6 +1,7 @@
 //! Loki's push messages (`logproto`, grafana/loki `pkg/push/push.proto`) as prost derive
-//! structs written by hand, so the build needs no protoc. Field numbers and names are the
-//! wire contract: keep them exactly as upstream.
+//! structs written by hand, so the build needs no protoc. Shared by the agent's Loki sink
+//! (which encodes them) and the aggregator's push receiver (which decodes them). Field
+//! numbers and names are the wire contract: keep them exactly as upstream.
 //!
 //! Upstream generates these with gogoproto (`Stream`/`Entry` custom types, `stdtime`
 //! timestamps); none of that changes the bytes on the wire.

@@ -1,0 +1,23 @@
+//! The Loki push receiver and metadata endpoints over real HTTP on a loopback port,
+//! through the aggregator's router, into a small in-memory log store (the real store
+//! arrives from another lane): every wire format (hand-built protobuf with structured
+//! metadata, JSON, gzip, the legacy endpoint, payloads from the PyPI client
+//! `python-logging-loki`, the agent's own encoder), bad input, the admission limits, auth, and Loki's metadata
+//! answers.
+
+#[path = "loki_push/agent.rs"]
+mod agent;
+#[path = "loki_push/bad_input.rs"]
+mod bad_input;
+#[path = "loki_push/formats.rs"]
+mod formats;
+#[path = "loki_push/limits.rs"]
+mod limits;
+#[path = "loki_push/mem.rs"]
+mod mem;
+#[path = "loki_push/meta.rs"]
+mod meta;
+#[path = "loki_push/python.rs"]
+mod python;
+#[path = "loki_push/server.rs"]
+mod server;
