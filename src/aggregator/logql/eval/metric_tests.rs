@@ -7,6 +7,7 @@ use crate::aggregator::logql::{parse, Expr};
 use crate::aggregator::logstore::{LogStore, LogStoreOptions};
 use crate::aggregator::model::logs::{LogAppender, LogEntry, PushStream};
 use crate::aggregator::promql::Value;
+use windows::Steps;
 
 const S: i64 = 1_000_000_000;
 /// A recent whole minute, so the store's age checks pass.
@@ -32,10 +33,15 @@ fn store(dir: &std::path::Path) -> LogStore {
     let a = (1..=30)
         .map(|i| {
             let level = if i % 2 == 1 { "error" } else { "info" };
-            (t0() + i * S, format!("level={level} latency={i}ms msg=\"req {i}\""))
+            (
+                t0() + i * S,
+                format!("level={level} latency={i}ms msg=\"req {i}\""),
+            )
         })
         .collect();
-    let b = (1..=6).map(|i| (t0() + 5 * i * S, format!("b line {i}"))).collect();
+    let b = (1..=6)
+        .map(|i| (t0() + 5 * i * S, format!("b line {i}")))
+        .collect();
     let c = vec![(t0() + S, "not json".to_string())];
     store
         .push(vec![stream("a", a), stream("b", b), stream("c", c)])
@@ -88,11 +94,21 @@ fn range_aggregations_of_lines() {
             format!("level={level} latency={i}ms msg=\"req {i}\"").len()
         })
         .sum();
-    assert_eq!(one(&s, r#"bytes_over_time({app="a"}[10s])"#, 20), bytes as f64);
-    assert_eq!(one(&s, r#"bytes_rate({app="b"}[10s])"#, 20), 20.0 / 10.0);
+    assert_eq!(
+        one(&s, r#"bytes_over_time({app="a"}[10s])"#, 20),
+        bytes as f64
+    );
+    // "b line 3" and "b line 4": 16 bytes over 10 s.
+    assert_eq!(one(&s, r#"bytes_rate({app="b"}[10s])"#, 20), 1.6);
     // offset 10s: (0, 10].
-    assert_eq!(one(&s, r#"count_over_time({app="a"}[10s] offset 10s)"#, 20), 10.0);
-    assert_eq!(one(&s, r#"count_over_time({app="b"}[10s] offset 10s)"#, 20), 2.0);
+    assert_eq!(
+        one(&s, r#"count_over_time({app="a"}[10s] offset 10s)"#, 20),
+        10.0
+    );
+    assert_eq!(
+        one(&s, r#"count_over_time({app="b"}[10s] offset 10s)"#, 20),
+        2.0
+    );
 }
 
 #[test]
@@ -106,25 +122,44 @@ fn grouping_by_extracted_labels() {
     );
     assert_eq!(
         got,
-        [("{level=\"error\"}".into(), 5.0), ("{level=\"info\"}".into(), 5.0)]
+        [
+            ("{level=\"error\"}".into(), 5.0),
+            ("{level=\"info\"}".into(), 5.0)
+        ]
     );
-    let got = instant(&s, r#"count_over_time({app="a"} | logfmt | level="error" [10s]) by (app)"#, 20);
-    assert_eq!(got, [("{app=\"a\"}".into(), 5.0)]);
+    // Odd seconds are errors: the latest in (10, 20] is 19 ms, the latest info 20 ms.
+    let q = r#"max_over_time({app="a"} | logfmt | unwrap duration(latency) [10s]) by (level)"#;
+    assert_eq!(
+        instant(&s, q, 20),
+        [
+            ("{level=\"error\"}".into(), 0.019),
+            ("{level=\"info\"}".into(), 0.020)
+        ]
+    );
+    // Loki allows no grouping on count_over_time: the parser refuses it.
+    assert!(parse(r#"count_over_time({app="a"}[10s]) by (app)"#).is_err());
 }
 
 #[test]
 fn unwrapped_values() {
     let dir = tempfile::tempdir().unwrap();
     let s = store(dir.path());
-    let q = |f: &str| format!(r#"{f}({{app="a"}} | logfmt | unwrap duration(latency) [10s]) by (app)"#);
+    let q =
+        |f: &str| format!(r#"{f}({{app="a"}} | logfmt | unwrap duration(latency) [10s]) by (app)"#);
     // latency 11..=20 ms.
     assert!((one(&s, &q("avg_over_time"), 20) - 0.0155).abs() < 1e-12);
-    assert!((one(&s, &q("sum_over_time"), 20) - 0.155).abs() < 1e-12);
+    let sum = r#"sum_over_time({app="a"} | logfmt | unwrap duration(latency) [10s])"#;
+    let got = instant(&s, sum, 20);
+    let labels: Vec<&str> = got.iter().map(|(l, _)| l.as_str()).collect();
+    // Without grouping, each line's extracted labels (msg, level) make its own series.
+    assert_eq!(got.len(), 10, "{labels:?}");
+    assert!((got.iter().map(|g| g.1).sum::<f64>() - 0.155).abs() < 1e-12);
     assert_eq!(one(&s, &q("max_over_time"), 20), 0.020);
     assert_eq!(one(&s, &q("min_over_time"), 20), 0.011);
     assert_eq!(one(&s, &q("first_over_time"), 20), 0.011);
     assert_eq!(one(&s, &q("last_over_time"), 20), 0.020);
-    let q50 = r#"quantile_over_time(0.5, {app="a"} | logfmt | unwrap duration(latency) [10s]) by (app)"#;
+    let q50 =
+        r#"quantile_over_time(0.5, {app="a"} | logfmt | unwrap duration(latency) [10s]) by (app)"#;
     assert!((one(&s, q50, 20) - 0.0155).abs() < 1e-12);
 }
 
@@ -155,7 +190,11 @@ fn a_parse_error_in_a_series_fails_the_query_as_loki_does() {
         step: S,
     };
     let err = metric::evaluate(&s, &q, steps, &Default::default()).unwrap_err();
-    assert!(err.to_string().starts_with("pipeline error: 'JSONParserErr'"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("pipeline error: 'JSONParserErr'"),
+        "{err}"
+    );
     let skipped = r#"count_over_time({app="c"} | json | __error__="" [10s])"#;
     assert!(instant(&s, skipped, 5).is_empty());
 }
