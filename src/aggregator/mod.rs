@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod http;
+pub mod logql;
 pub mod loki;
 pub mod model;
 pub mod promql;

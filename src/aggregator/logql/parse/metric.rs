@@ -1,0 +1,376 @@
+//! Metric queries: binary operators by precedence (as Prometheus: `or` < `and unless`
+//! < comparisons < `+ -` < `* / %` < `^`, the last right-associative), range
+//! aggregations over log ranges, vector aggregations, `vector()`, `label_replace()` and
+//! number literals; plus the top-level split between log and metric queries.
+
+use super::lexer::Tok;
+use super::{PResult, Parser};
+use crate::aggregator::logql::ast::*;
+use crate::aggregator::logql::units;
+
+impl Parser<'_> {
+    /// A whole query: a log query, or a metric expression.
+    pub(super) fn query(&mut self) -> PResult<Expr> {
+        if self.is_punct("{") {
+            return Ok(Expr::Log(self.log_expr()?));
+        }
+        Ok(Expr::Metric(self.binary(0)?))
+    }
+
+    /// Binary expressions whose operators bind at least as tight as `min`.
+    fn binary(&mut self, min: u8) -> PResult<MetricExpr> {
+        let mut lhs = self.nested(|p| p.primary())?;
+        while let Some((op, prec)) = self.bin_op().filter(|(_, prec)| *prec >= min) {
+            self.bump();
+            let return_bool = self.eat_word("bool");
+            if return_bool && !op.is_comparison() {
+                return Err(
+                    self.error("bool modifier can only be used on comparison operators".into())
+                );
+            }
+            let matching = self.vector_matching()?;
+            let next = if op == BinOp::Pow { prec } else { prec + 1 };
+            let rhs = self.nested(|p| p.binary(next))?;
+            lhs = MetricExpr::Binary(Box::new(BinaryExpr {
+                op,
+                lhs,
+                rhs,
+                return_bool,
+                matching,
+            }));
+        }
+        Ok(lhs)
+    }
+
+    /// The binary operator next, with its precedence.
+    fn bin_op(&self) -> Option<(BinOp, u8)> {
+        Some(match self.peek() {
+            Tok::Ident(w) if w == "or" => (BinOp::Or, 1),
+            Tok::Ident(w) if w == "and" => (BinOp::And, 2),
+            Tok::Ident(w) if w == "unless" => (BinOp::Unless, 2),
+            Tok::Punct("==") => (BinOp::Eq, 3),
+            Tok::Punct("!=") => (BinOp::Ne, 3),
+            Tok::Punct(">") => (BinOp::Gt, 3),
+            Tok::Punct(">=") => (BinOp::Ge, 3),
+            Tok::Punct("<") => (BinOp::Lt, 3),
+            Tok::Punct("<=") => (BinOp::Le, 3),
+            Tok::Punct("+") => (BinOp::Add, 4),
+            Tok::Punct("-") => (BinOp::Sub, 4),
+            Tok::Punct("*") => (BinOp::Mul, 5),
+            Tok::Punct("/") => (BinOp::Div, 5),
+            Tok::Punct("%") => (BinOp::Mod, 5),
+            Tok::Punct("^") => (BinOp::Pow, 6),
+            _ => return None,
+        })
+    }
+
+    /// Optional `on (...)`/`ignoring (...)` and `group_left/right (...)`.
+    fn vector_matching(&mut self) -> PResult<Option<VectorMatching>> {
+        let on = match self.peek() {
+            Tok::Ident(w) if w == "on" => true,
+            Tok::Ident(w) if w == "ignoring" => false,
+            _ => return Ok(None),
+        };
+        self.bump();
+        let labels = self.label_list()?;
+        let left = self.eat_word("group_left");
+        let group = if left || self.eat_word("group_right") {
+            let extra = if self.is_punct("(") {
+                self.label_list()?
+            } else {
+                Vec::new()
+            };
+            Some(if left {
+                GroupSide::Left(extra)
+            } else {
+                GroupSide::Right(extra)
+            })
+        } else {
+            None
+        };
+        Ok(Some(VectorMatching { on, labels, group }))
+    }
+
+    /// A literal, a parenthesised expression or a function/aggregation call.
+    fn primary(&mut self) -> PResult<MetricExpr> {
+        match self.peek().clone() {
+            Tok::Number(_) | Tok::Punct("-") => Ok(MetricExpr::Number(self.number()?)),
+            Tok::Punct("+") if matches!(self.peek_at(1), Tok::Number(_)) => {
+                self.bump();
+                Ok(MetricExpr::Number(self.number()?))
+            }
+            Tok::Punct("(") => {
+                self.bump();
+                let inner = self.binary(0)?;
+                self.expect(")")?;
+                Ok(inner)
+            }
+            Tok::Ident(w) => self.call(&w),
+            _ => Err(self.unexpected()),
+        }
+    }
+
+    /// `name(...)`: a range or vector aggregation, `vector` or `label_replace`.
+    fn call(&mut self, name: &str) -> PResult<MetricExpr> {
+        if let Some(op) = range_op(name) {
+            self.bump();
+            return Ok(MetricExpr::Range(Box::new(self.range_agg(op)?)));
+        }
+        if let Some(op) = vector_op(name) {
+            self.bump();
+            return Ok(MetricExpr::Vector(Box::new(self.vector_agg(op)?)));
+        }
+        match name {
+            "vector" => {
+                self.bump();
+                self.expect("(")?;
+                let n = self.number()?;
+                self.expect(")")?;
+                Ok(MetricExpr::VectorLit(n))
+            }
+            "label_replace" => {
+                self.bump();
+                self.label_replace()
+            }
+            _ => Err(self.unexpected()),
+        }
+    }
+
+    /// After the operator: `([param,] log-range) [by (...)]`.
+    fn range_agg(&mut self, op: RangeOp) -> PResult<RangeAgg> {
+        self.expect("(")?;
+        let param = if op == RangeOp::QuantileOverTime {
+            let q = self.number()?;
+            self.expect(",")?;
+            Some(q)
+        } else {
+            None
+        };
+        let at = self.pos;
+        let (log, unwrap, range, offset) = self.log_range()?;
+        self.expect(")")?;
+        let grouping = self.grouping()?;
+        check_range_agg(op, unwrap.is_some(), grouping.is_some()).map_err(|msg| {
+            self.pos = at;
+            self.error(msg)
+        })?;
+        Ok(RangeAgg {
+            op,
+            param,
+            log,
+            unwrap,
+            range,
+            offset,
+            grouping,
+        })
+    }
+
+    /// A log range: the selector, `[range] [offset]` after it or after the pipeline,
+    /// optionally in parentheses: (log expr, unwrap, range, offset).
+    fn log_range(&mut self) -> PResult<(LogExpr, Option<Unwrap>, i64, i64)> {
+        let paren = self.eat("(");
+        let matchers = self.selector()?;
+        let mut range = self.range_and_offset()?;
+        let stages = self.stages()?;
+        let unwrap = if self.is_punct("|") {
+            self.bump();
+            self.bump(); // `unwrap`, as `stages` stops only there
+            Some(self.unwrap()?)
+        } else {
+            None
+        };
+        if paren {
+            self.expect(")")?;
+        }
+        if range.is_none() {
+            range = self.range_and_offset()?;
+        }
+        let Some((range, offset)) = range else {
+            return Err(self.expecting("a range such as [5m]"));
+        };
+        Ok((LogExpr { matchers, stages }, unwrap, range, offset))
+    }
+
+    /// `[5m] offset 1h`, if a `[` is next.
+    fn range_and_offset(&mut self) -> PResult<Option<(i64, i64)>> {
+        if !self.eat("[") {
+            return Ok(None);
+        }
+        let range = self.duration()?;
+        self.expect("]")?;
+        let offset = if self.eat_word("offset") {
+            self.duration()?
+        } else {
+            0
+        };
+        Ok(Some((range, offset)))
+    }
+
+    /// A Prometheus duration token (`5m`, `1h30m`), in nanoseconds.
+    fn duration(&mut self) -> PResult<i64> {
+        let d = match self.peek() {
+            Tok::Unit(u) => units::prom_duration(u),
+            _ => None,
+        };
+        match d {
+            Some(d) => {
+                self.bump();
+                Ok(d)
+            }
+            None => Err(self.expecting("DURATION")),
+        }
+    }
+
+    /// After the operator: `[by (...)] ([param,] expr) [by (...)]`.
+    fn vector_agg(&mut self, op: VectorOp) -> PResult<VectorAgg> {
+        let mut grouping = self.grouping()?;
+        self.expect("(")?;
+        let param = if matches!(op, VectorOp::Topk | VectorOp::Bottomk) {
+            let k = self.number()?;
+            if k < 1.0 || k.fract() != 0.0 {
+                return Err(self.error(format!(
+                    "invalid parameter {k}: topk and bottomk need a positive integer"
+                )));
+            }
+            self.expect(",")?;
+            Some(k)
+        } else {
+            None
+        };
+        let inner = self.nested(|p| p.binary(0))?;
+        self.expect(")")?;
+        if grouping.is_none() {
+            grouping = self.grouping()?;
+        }
+        Ok(VectorAgg {
+            op,
+            param,
+            grouping,
+            inner,
+        })
+    }
+
+    /// `by (a, b)` or `without (a)`, if next.
+    fn grouping(&mut self) -> PResult<Option<Grouping>> {
+        let without = match self.peek() {
+            Tok::Ident(w) if w == "by" => false,
+            Tok::Ident(w) if w == "without" => true,
+            _ => return Ok(None),
+        };
+        self.bump();
+        Ok(Some(Grouping {
+            without,
+            labels: self.label_list()?,
+        }))
+    }
+
+    /// `(expr, "dst", "replacement", "src", "regex")`.
+    fn label_replace(&mut self) -> PResult<MetricExpr> {
+        self.expect("(")?;
+        let inner = self.nested(|p| p.binary(0))?;
+        let mut args = Vec::with_capacity(4);
+        for _ in 0..4 {
+            self.expect(",")?;
+            args.push(self.string()?);
+        }
+        self.expect(")")?;
+        let [dst, replacement, src, regex]: [String; 4] = args
+            .try_into()
+            .unwrap_or_else(|_| unreachable!("four arguments read"));
+        if let Err(e) = regex::Regex::new(&format!("^(?:{regex})$")) {
+            return Err(self.error(format!(
+                "invalid regular expression in label_replace(): {e}"
+            )));
+        }
+        Ok(MetricExpr::LabelReplace(Box::new(LabelReplace {
+            inner,
+            dst,
+            replacement,
+            src,
+            regex,
+        })))
+    }
+}
+
+/// Loki's rules: unwrap only (and always) for the value aggregations, grouping only
+/// for those that pick or combine values per series.
+fn check_range_agg(op: RangeOp, unwrapped: bool, grouped: bool) -> Result<(), String> {
+    use RangeOp::*;
+    let name = range_op_name(op);
+    let needs_unwrap = !matches!(
+        op,
+        CountOverTime | Rate | BytesOverTime | BytesRate | AbsentOverTime
+    );
+    let takes_unwrap = needs_unwrap || op == Rate;
+    if needs_unwrap && !unwrapped {
+        return Err(format!("invalid aggregation {name} without unwrap"));
+    }
+    if unwrapped && !takes_unwrap {
+        return Err(format!("invalid aggregation {name} with unwrap"));
+    }
+    let groupable = matches!(
+        op,
+        AvgOverTime
+            | StddevOverTime
+            | StdvarOverTime
+            | QuantileOverTime
+            | MaxOverTime
+            | MinOverTime
+            | FirstOverTime
+            | LastOverTime
+    );
+    if grouped && !groupable {
+        return Err(format!("grouping not allowed for {name} aggregation"));
+    }
+    Ok(())
+}
+
+const RANGE_OPS: &[(&str, RangeOp)] = &[
+    ("count_over_time", RangeOp::CountOverTime),
+    ("rate", RangeOp::Rate),
+    ("rate_counter", RangeOp::RateCounter),
+    ("bytes_over_time", RangeOp::BytesOverTime),
+    ("bytes_rate", RangeOp::BytesRate),
+    ("absent_over_time", RangeOp::AbsentOverTime),
+    ("sum_over_time", RangeOp::SumOverTime),
+    ("avg_over_time", RangeOp::AvgOverTime),
+    ("max_over_time", RangeOp::MaxOverTime),
+    ("min_over_time", RangeOp::MinOverTime),
+    ("first_over_time", RangeOp::FirstOverTime),
+    ("last_over_time", RangeOp::LastOverTime),
+    ("stdvar_over_time", RangeOp::StdvarOverTime),
+    ("stddev_over_time", RangeOp::StddevOverTime),
+    ("quantile_over_time", RangeOp::QuantileOverTime),
+];
+
+fn range_op(name: &str) -> Option<RangeOp> {
+    RANGE_OPS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, op)| *op)
+}
+
+/// The name a range operation is written with.
+pub fn range_op_name(op: RangeOp) -> &'static str {
+    RANGE_OPS
+        .iter()
+        .find(|(_, o)| *o == op)
+        .map_or("?", |(n, _)| n)
+}
+
+fn vector_op(name: &str) -> Option<VectorOp> {
+    Some(match name {
+        "sum" => VectorOp::Sum,
+        "avg" => VectorOp::Avg,
+        "min" => VectorOp::Min,
+        "max" => VectorOp::Max,
+        "count" => VectorOp::Count,
+        "stddev" => VectorOp::Stddev,
+        "stdvar" => VectorOp::Stdvar,
+        "topk" => VectorOp::Topk,
+        "bottomk" => VectorOp::Bottomk,
+        "sort" => VectorOp::Sort,
+        "sort_desc" => VectorOp::SortDesc,
+        _ => return None,
+    })
+}
