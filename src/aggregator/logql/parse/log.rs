@@ -7,7 +7,6 @@ use super::lexer::Tok;
 use super::{PResult, Parser};
 use crate::aggregator::logql::ast::*;
 use crate::aggregator::logql::pipeline::{pattern, template};
-use crate::aggregator::logql::units;
 use promql_parser::label::{MatchOp, Matcher};
 
 impl Parser<'_> {
@@ -49,7 +48,7 @@ impl Parser<'_> {
     }
 
     /// `=`, `!=`, `=~` or `!~`.
-    fn match_op(&mut self) -> PResult<&'static str> {
+    pub(super) fn match_op(&mut self) -> PResult<&'static str> {
         match self.peek() {
             Tok::Punct(p @ ("=" | "!=" | "=~" | "!~")) => {
                 let p = *p;
@@ -61,7 +60,7 @@ impl Parser<'_> {
     }
 
     /// The matcher `name op "value"` (the value token is next); regexes anchored.
-    fn matcher(&mut self, op: &str, name: &str) -> PResult<Matcher> {
+    pub(super) fn matcher(&mut self, op: &str, name: &str) -> PResult<Matcher> {
         let value = self.string()?;
         let anchored = |p: &mut Self| {
             regex::Regex::new(&format!("^(?:{value})$"))
@@ -145,12 +144,7 @@ impl Parser<'_> {
         let stage = match word.as_str() {
             "json" => {
                 self.bump();
-                Stage::Json(
-                    self.extract_params()?
-                        .into_iter()
-                        .map(|(label, path)| JsonParam { label, path })
-                        .collect(),
-                )
+                Stage::Json(self.json_params()?)
             }
             "logfmt" => {
                 self.bump();
@@ -205,193 +199,5 @@ impl Parser<'_> {
             return Err(self.error("at least one named capture must be supplied".into()));
         }
         Ok(())
-    }
-
-    /// `--strict --keep-empty a, b="c"`.
-    fn logfmt(&mut self) -> PResult<LogfmtParams> {
-        let mut out = LogfmtParams::default();
-        loop {
-            if self.eat_word("--strict") {
-                out.strict = true;
-            } else if self.eat_word("--keep-empty") {
-                out.keep_empty = true;
-            } else {
-                break;
-            }
-        }
-        out.params = self.extract_params()?;
-        Ok(out)
-    }
-
-    /// Optional `a, b="path"` after json/logfmt: (label, path or key).
-    fn extract_params(&mut self) -> PResult<Vec<(String, String)>> {
-        let mut out = Vec::new();
-        while let Tok::Ident(_) = self.peek() {
-            let label = self.ident()?;
-            let path = if self.eat("=") {
-                self.string()?
-            } else {
-                label.clone()
-            };
-            out.push((label, path));
-            if !self.eat(",") {
-                break;
-            }
-        }
-        Ok(out)
-    }
-
-    /// `dst=src, dst2="{{.x}}"`: each label at most once.
-    fn label_formats(&mut self) -> PResult<Vec<LabelFmt>> {
-        let mut out: Vec<LabelFmt> = Vec::new();
-        loop {
-            let dst = self.ident()?;
-            self.expect("=")?;
-            let item = match self.peek().clone() {
-                Tok::Ident(src) => LabelFmt::Rename {
-                    dst: dst.clone(),
-                    src,
-                },
-                Tok::Str(t) => {
-                    template::Template::new(&t).map_err(|e| self.error(e.to_string()))?;
-                    LabelFmt::Template {
-                        dst: dst.clone(),
-                        template: t,
-                    }
-                }
-                _ => return Err(self.expecting("IDENTIFIER or STRING")),
-            };
-            self.bump();
-            let dup = out.iter().any(|f| matches!(f, LabelFmt::Rename { dst: d, .. } | LabelFmt::Template { dst: d, .. } if *d == dst));
-            if dup {
-                return Err(self.error(format!(
-                    "multiple label name '{dst}' not allowed in a single format operation"
-                )));
-            }
-            out.push(item);
-            if !self.eat(",") {
-                return Ok(out);
-            }
-        }
-    }
-
-    /// `a, b="v", c=~"re"` for drop and keep.
-    fn label_sels(&mut self) -> PResult<Vec<LabelSel>> {
-        let mut out = Vec::new();
-        loop {
-            let name = self.ident()?;
-            if let Tok::Punct("=" | "!=" | "=~" | "!~") = self.peek() {
-                let op = self.match_op()?;
-                out.push(LabelSel::Matcher(self.matcher(op, &name)?));
-            } else {
-                out.push(LabelSel::Name(name));
-            }
-            if !self.eat(",") {
-                return Ok(out);
-            }
-        }
-    }
-
-    /// Label filters joined by `or`, `and`, `,` or juxtaposition (`and` binds tighter).
-    pub(super) fn label_filter(&mut self) -> PResult<LabelFilter> {
-        let mut lhs = self.label_filter_and()?;
-        while self.eat_word("or") {
-            let rhs = self.label_filter_and()?;
-            lhs = LabelFilter::Or(Box::new(lhs), Box::new(rhs));
-        }
-        Ok(lhs)
-    }
-
-    fn label_filter_and(&mut self) -> PResult<LabelFilter> {
-        let mut lhs = self.label_filter_atom()?;
-        loop {
-            let joined = self.eat_word("and") || self.eat(",");
-            let juxtaposed = matches!(self.peek(), Tok::Ident(w) if w != "or" && w != "offset")
-                || self.is_punct("(");
-            if !joined && !juxtaposed {
-                return Ok(lhs);
-            }
-            let rhs = self.label_filter_atom()?;
-            lhs = LabelFilter::And(Box::new(lhs), Box::new(rhs));
-        }
-    }
-
-    fn label_filter_atom(&mut self) -> PResult<LabelFilter> {
-        if self.eat("(") {
-            let inner = self.nested(|p| p.label_filter())?;
-            self.expect(")")?;
-            return Ok(inner);
-        }
-        if self.is_word("ip") {
-            return Err(self.error("ip() label filters are not supported".into()));
-        }
-        let name = self.ident()?;
-        let op = match self.peek() {
-            Tok::Punct(p @ ("=" | "!=" | "=~" | "!~" | "==" | ">" | ">=" | "<" | "<=")) => *p,
-            _ => return Err(self.expecting("a comparison operator")),
-        };
-        self.bump();
-        if let Tok::Str(_) = self.peek() {
-            if matches!(op, "=" | "!=" | "=~" | "!~") {
-                return Ok(LabelFilter::Str(self.matcher(op, &name)?));
-            }
-            return Err(self.expecting("NUMBER or DURATION"));
-        }
-        let cmp = match op {
-            "=" | "==" => CmpOp::Eq,
-            "!=" => CmpOp::Ne,
-            ">" => CmpOp::Gt,
-            ">=" => CmpOp::Ge,
-            "<" => CmpOp::Lt,
-            "<=" => CmpOp::Le,
-            _ => return Err(self.expecting("STRING")),
-        };
-        self.numeric_filter(name, cmp)
-    }
-
-    /// The value of `name > 5`, `name > 10s` or `name > 20MB`.
-    fn numeric_filter(&mut self, name: String, op: CmpOp) -> PResult<LabelFilter> {
-        if let Tok::Unit(u) = self.peek() {
-            let u = u.clone();
-            if let Some(value) = units::go_duration_secs(&u) {
-                self.bump();
-                return Ok(LabelFilter::Duration { name, op, value });
-            }
-            if let Some(value) = units::bytes(&u) {
-                self.bump();
-                return Ok(LabelFilter::Bytes { name, op, value });
-            }
-            return Err(self.error(format!("syntax error: invalid duration or byte size {u:?}")));
-        }
-        let value = self.number()?;
-        Ok(LabelFilter::Number { name, op, value })
-    }
-
-    /// `unwrap x`, `unwrap duration(x)`, `unwrap bytes(x)`, then `| filter`s.
-    pub(super) fn unwrap(&mut self) -> PResult<Unwrap> {
-        let label = self.ident()?;
-        let (label, conv) = match label.as_str() {
-            "duration" | "duration_seconds" | "bytes" if self.eat("(") => {
-                let inner = self.ident()?;
-                self.expect(")")?;
-                let conv = if label == "bytes" {
-                    UnwrapConv::Bytes
-                } else {
-                    UnwrapConv::Duration
-                };
-                (inner, conv)
-            }
-            _ => (label, UnwrapConv::Number),
-        };
-        let mut post_filters = Vec::new();
-        while self.is_punct("|") {
-            self.bump();
-            post_filters.push(self.label_filter()?);
-        }
-        Ok(Unwrap {
-            label,
-            conv,
-            post_filters,
-        })
     }
 }

@@ -4,9 +4,12 @@
 //! which the HTTP API answers with 400. Log queries live in [`log`], metric queries in
 //! [`metric`].
 
+mod label_filter;
 pub mod lexer;
 mod log;
 mod metric;
+mod range;
+mod stage_args;
 #[cfg(test)]
 mod tests_log;
 #[cfg(test)]

@@ -298,3 +298,12 @@ fn comments_and_whitespace() {
     let s = stages("{a=\"b\"} # the app\n |= \"x\" # only x\n");
     assert_eq!(s.len(), 1);
 }
+
+#[test]
+fn json_paths_are_checked_at_parse_time() {
+    for bad in [r#"a[x]"#, r#"a..b"#, r#"["open"#, r#".a"#, r#"a["#] {
+        let q = format!(r#"{{a="b"}} | json x="{}""#, bad.replace('"', "\\\""));
+        assert!(err(&q).contains("invalid JSON path"), "{q}");
+    }
+    stages(r#"{a="b"} | json x="a.b[2].c", y="[\"k\"][0]""#);
+}

@@ -4,9 +4,11 @@
 //! [`labels::LabelSet`]; the result's [`Labels`] is rebuilt only when it differs from
 //! the previous line's. [`unwrap::Extractor`] adds `| unwrap` for metric queries.
 
+mod compile;
 pub mod filter;
 mod format;
 mod json;
+pub mod json_path;
 mod json_scan;
 pub mod label_filter;
 pub mod labels;
@@ -15,11 +17,15 @@ pub mod pattern;
 pub mod template;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_format;
+#[cfg(test)]
+mod tests_more;
 pub mod unwrap;
 
 pub use filter::required_substrings;
 
-use super::ast::{LabelFilter, LabelFmt, LabelSel, LogfmtParams, Stage};
+use super::ast::{LabelFilter, LabelSel, LogfmtParams, Stage};
 use crate::aggregator::model::Labels;
 use filter::CompiledLineFilter;
 use format::LabelFmtStep;
@@ -63,9 +69,9 @@ pub enum PipelineError {
 enum Step {
     Line(CompiledLineFilter),
     JsonAll,
-    JsonPaths(Vec<(String, Vec<json::Seg>)>),
+    JsonPaths(Vec<(String, Vec<json_path::Seg>)>),
     Logfmt(LogfmtParams),
-    Regexp(regex::Regex),
+    Regexp(regex::Regex, regex::CaptureLocations),
     Pattern(pattern::Pattern),
     Unpack,
     Filter(LabelFilter),
@@ -97,7 +103,10 @@ impl Pipeline {
     }
 
     pub fn with_limits(stages: &[Stage], limits: PipelineLimits) -> Result<Self, PipelineError> {
-        let steps = stages.iter().map(compile).collect::<Result<Vec<_>, _>>()?;
+        let steps = stages
+            .iter()
+            .map(compile::compile)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Pipeline {
             labelled: steps.iter().any(|s| !matches!(s, Step::Line(_))),
             steps,
@@ -143,7 +152,7 @@ impl Pipeline {
         }
         self.labels.reset(stream, metadata);
         let mut rewritten = false;
-        for step in &self.steps {
+        for step in &mut self.steps {
             let cur: &str = if rewritten { &self.line } else { line };
             let lim = &self.limits;
             let labels = &mut self.labels;
@@ -156,11 +165,16 @@ impl Pipeline {
                 Step::JsonAll => {
                     json::extract_all(cur, stream, labels, &mut self.json, lim.max_json_depth)
                 }
-                Step::JsonPaths(p) => {
-                    json::extract_paths(cur, p, stream, labels, &mut self.json, lim.max_json_depth)
-                }
+                Step::JsonPaths(p) => json_path::extract_paths(
+                    cur,
+                    p,
+                    stream,
+                    labels,
+                    &mut self.json,
+                    lim.max_json_depth,
+                ),
                 Step::Logfmt(p) => logfmt::extract(cur, p, stream, labels, &mut self.logfmt),
-                Step::Regexp(re) => regexp(re, cur, stream, labels),
+                Step::Regexp(re, locs) => regexp(re, locs, cur, stream, labels),
                 Step::Pattern(p) => p.apply(cur, stream, labels),
                 Step::Filter(f) => {
                     if !label_filter::keep(f, labels) {
@@ -238,57 +252,19 @@ impl Pipeline {
 }
 
 /// `| regexp`: each named group that took part in the match becomes a label.
-fn regexp(re: &regex::Regex, line: &str, stream: &Labels, labels: &mut LabelSet) {
-    let Some(caps) = re.captures(line) else {
+fn regexp(
+    re: &regex::Regex,
+    locs: &mut regex::CaptureLocations,
+    line: &str,
+    stream: &Labels,
+    labels: &mut LabelSet,
+) {
+    if re.captures_read(locs, line).is_none() {
         return;
-    };
+    }
     for (i, name) in re.capture_names().enumerate() {
-        if let (Some(name), Some(m)) = (name, caps.get(i)) {
-            labels.set_extracted(stream, name, m.as_str());
+        if let (Some(name), Some((s, e))) = (name, locs.get(i)) {
+            labels.set_extracted(stream, name, &line[s..e]);
         }
     }
-}
-
-fn compile(stage: &Stage) -> Result<Step, PipelineError> {
-    Ok(match stage {
-        Stage::LineFilter(f) => Step::Line(CompiledLineFilter::new(f)?),
-        Stage::Json(params) if params.is_empty() => Step::JsonAll,
-        Stage::Json(params) => Step::JsonPaths(
-            params
-                .iter()
-                .map(|p| {
-                    Ok((
-                        p.label.clone(),
-                        json::parse_path(&p.path).map_err(PipelineError::JsonPath)?,
-                    ))
-                })
-                .collect::<Result<_, PipelineError>>()?,
-        ),
-        Stage::Logfmt(p) => Step::Logfmt(p.clone()),
-        Stage::Regexp(re) => Step::Regexp(regex::Regex::new(re)?),
-        Stage::Pattern(p) => Step::Pattern(pattern::Pattern::new(p)?),
-        Stage::Unpack => Step::Unpack,
-        Stage::LabelFilter(f) => Step::Filter(f.clone()),
-        Stage::LineFormat(t) => Step::LineFormat(Template::new(t)?),
-        Stage::LabelFormat(items) => Step::LabelFormat(
-            items
-                .iter()
-                .map(|i| {
-                    Ok(match i {
-                        LabelFmt::Rename { dst, src } => LabelFmtStep::Rename {
-                            dst: dst.clone(),
-                            src: src.clone(),
-                        },
-                        LabelFmt::Template { dst, template } => LabelFmtStep::Template {
-                            dst: dst.clone(),
-                            template: Template::new(template)?,
-                        },
-                    })
-                })
-                .collect::<Result<_, PipelineError>>()?,
-        ),
-        Stage::Drop(s) => Step::Drop(s.clone()),
-        Stage::Keep(s) => Step::Keep(s.clone()),
-        Stage::Decolorize => Step::Decolorize,
-    })
 }
