@@ -5,6 +5,8 @@
 pub mod ast;
 pub mod parse;
 pub mod pipeline;
+#[cfg(test)]
+mod tests_fuzz;
 pub mod units;
 
 pub use ast::Expr;

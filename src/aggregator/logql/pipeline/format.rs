@@ -16,15 +16,18 @@ pub enum LabelFmtStep {
     Template { dst: String, template: Template },
 }
 
-/// Runs `label_format` (items in order; templates see earlier items' results).
+/// Runs `label_format`: items in order; every template sees the labels as they were
+/// at the first template (Loki builds its template data once per line).
 pub fn label_format(
     steps: &[LabelFmtStep],
+    snapshot: &mut LabelSet,
     line: &str,
     ts: i64,
     labels: &mut LabelSet,
     buf: &mut String,
     max_len: usize,
 ) {
+    let mut taken = false;
     for step in steps {
         match step {
             LabelFmtStep::Rename { dst, src } => {
@@ -36,8 +39,16 @@ pub fn label_format(
                 }
             }
             LabelFmtStep::Template { dst, template } => {
+                if !taken {
+                    snapshot.copy_from(labels);
+                    taken = true;
+                }
                 buf.clear();
-                let ctx = Ctx { line, ts, labels };
+                let ctx = Ctx {
+                    line,
+                    ts,
+                    labels: snapshot,
+                };
                 match template.render(&ctx, buf, max_len) {
                     Ok(()) => labels.set(dst, buf),
                     Err(e) => labels.set_error(TEMPLATE_ERR, &e.to_string()),

@@ -1,6 +1,7 @@
 //! `| json label="path"`: Loki's JSON expressions (`a.b[0]`, `["key with spaces"]`),
 //! parsed once, then walked over each line without building a tree. Strings yield
-//! their unescaped value, objects and arrays their raw JSON, `null` an empty value.
+//! their unescaped value, objects and arrays their raw JSON, `null` and a missing
+//! path an empty value (so an earlier parser's value is cleared).
 
 use super::json::{JsonBufs, JSON_ERR};
 use super::json_scan::{unescape, JResult, Kind, Scanner};
@@ -71,6 +72,9 @@ pub fn extract_paths(
     bufs: &mut JsonBufs,
     max_depth: usize,
 ) {
+    if line.is_empty() {
+        return; // as Loki: nothing to extract, no error
+    }
     if !line.trim_start().starts_with('{') {
         labels.set_error(JSON_ERR, "line is not a JSON object");
         return;
@@ -89,7 +93,8 @@ pub fn extract_paths(
                 }
                 labels.set_extracted(stream, &bufs.key, &bufs.value);
             }
-            Ok(None) => {}
+            // A path that leads nowhere empties the label, as in Loki.
+            Ok(None) => labels.set_extracted(stream, label, ""),
             Err(e) => return labels.set_error(JSON_ERR, &e.to_string()),
         }
     }

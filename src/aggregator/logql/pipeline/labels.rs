@@ -29,6 +29,14 @@ impl LabelSet {
         }
     }
 
+    /// Makes this set a copy of `other`, reusing its slots.
+    pub fn copy_from(&mut self, other: &LabelSet) {
+        self.len = 0;
+        for (n, v) in other.iter() {
+            self.push(n, v);
+        }
+    }
+
     pub fn get(&self, name: &str) -> Option<&str> {
         self.active()
             .iter()

@@ -90,6 +90,8 @@ pub struct Pipeline {
     labelled: bool,
     limits: PipelineLimits,
     pub(super) labels: LabelSet,
+    /// label_format's view of the labels (reused).
+    snapshot: LabelSet,
     line: String,
     scratch: String,
     json: json::JsonBufs,
@@ -112,6 +114,7 @@ impl Pipeline {
             steps,
             limits,
             labels: LabelSet::default(),
+            snapshot: LabelSet::default(),
             line: String::new(),
             scratch: String::new(),
             json: Default::default(),
@@ -183,6 +186,7 @@ impl Pipeline {
                 }
                 Step::LabelFormat(steps) => format::label_format(
                     steps,
+                    &mut self.snapshot,
                     cur,
                     ts,
                     labels,

@@ -99,6 +99,14 @@ const CASES: &[Case] = &[
         &[],
         Some(("level=warn", r#"{app="api", lvl="warn", up="WARN"}"#)),
     ),
+    // Templates read the labels as of the first template: a swap works, and a
+    // rename after it is not seen by later templates.
+    (
+        r#"| logfmt | label_format a="{{.b}}", b="{{.a}}", c=a, d="[{{.c}}]""#,
+        "a=1 b=2",
+        &[],
+        Some(("a=1 b=2", r#"{app="api", b="1", c="2", d="[]"}"#)),
+    ),
     (
         r#"| label_format app="{{.app}}-x""#,
         "l",

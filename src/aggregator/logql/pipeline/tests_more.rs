@@ -170,3 +170,15 @@ fn invalid_utf8_free_and_odd_lines_never_panic() {
         }
     }
 }
+
+#[test]
+fn json_paths_that_lead_nowhere_clear_the_label() {
+    let stream = Labels::from_pairs(&[("app", "api")]);
+    let q = r#"{app="api"} | logfmt | json a="x.y""#;
+    let mut p = Pipeline::new(&log_expr(q).stages).unwrap();
+    let (_, labels) = p.process(0, r#"{"x":{}} a=1"#, &stream, &[]).unwrap();
+    assert_eq!(labels.get("a"), None, "{labels}");
+    // An empty line has nothing to extract and is no error (Loki's behaviour).
+    let (_, labels) = p.process(0, "", &stream, &[]).unwrap();
+    assert_eq!(labels.to_string(), r#"{app="api"}"#);
+}
