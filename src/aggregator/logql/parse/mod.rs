@@ -10,6 +10,8 @@ mod log;
 mod metric;
 mod range;
 mod stage_args;
+
+pub use range::range_op_name;
 #[cfg(test)]
 mod tests_log;
 #[cfg(test)]
