@@ -249,19 +249,19 @@ fn bad_templates_and_label_format_duplicates() {
 
 #[test]
 fn errors_name_position_and_token() {
-    assert_eq!(err(r#"{app="foo"} | foo bar"#), "parse error at line 1, col 19: syntax error: unexpected IDENTIFIER bar, expecting a comparison operator");
+    assert_eq!(err(r#"{app="foo"} | foo bar"#), "parse error at line 1, col 19: syntax error: unexpected IDENTIFIER, expecting a comparison operator");
     assert_eq!(
         err(r#"{app="foo""#),
-        r#"parse error at line 1, col 11: syntax error: unexpected end of input, expecting "}""#
+        r#"parse error at line 1, col 11: syntax error: unexpected $end, expecting "}""#
     );
     assert_eq!(
         err("{app=\"foo\"}\n  |= 3"),
-        "parse error at line 2, col 6: syntax error: unexpected NUMBER 3, expecting STRING"
+        "parse error at line 2, col 6: syntax error: unexpected NUMBER, expecting STRING"
     );
     assert!(err(r#"{app="foo"} |= "unterminated"#)
         .starts_with("parse error at line 1, col 16: unterminated string"));
     assert!(err(r#"{app="foo"} | unwrap x"#).contains("unwrap outside a range aggregation"));
-    assert!(err("").contains("unexpected end of input"));
+    assert!(err("").contains("unexpected $end"));
     assert!(err(r#"{app="foo"} ?"#).contains("unexpected character '?'"));
 }
 
