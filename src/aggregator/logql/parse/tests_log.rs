@@ -294,6 +294,24 @@ fn limits_refuse_huge_and_deep_queries() {
 }
 
 #[test]
+fn operator_chains_count_toward_the_depth_limit() {
+    let chain = |n: usize, op: &str| vec!["x=\"1\""; n].join(op);
+    for op in [" or ", " and ", ", ", " "] {
+        parse(&format!(r#"{{a="b"}} | {}"#, chain(100, op))).unwrap();
+        let e = err(&format!(r#"{{a="b"}} | {}"#, chain(5000, op)));
+        assert!(e.contains("deeper than the limit"), "{op:?}: {e}");
+    }
+    parse(&vec!["1"; 100].join(" + ")).unwrap();
+    assert!(err(&vec!["1"; 10_000].join(" + ")).contains("deeper than the limit"));
+    // Deep but allowed trees parse, print and drop on a test thread's stack.
+    let nested = format!("{}vector(1){}", "sum(".repeat(60), ")".repeat(60));
+    let e = parse(&nested).unwrap();
+    assert!(e.to_string().starts_with("sum(sum("));
+    let parens = format!("{}1{}", "(".repeat(120), ")".repeat(120));
+    parse(&parens).unwrap();
+}
+
+#[test]
 fn comments_and_whitespace() {
     let s = stages("{a=\"b\"} # the app\n |= \"x\" # only x\n");
     assert_eq!(s.len(), 1);
