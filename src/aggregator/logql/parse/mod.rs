@@ -13,6 +13,8 @@ mod stage_args;
 
 pub use range::range_op_name;
 #[cfg(test)]
+mod tests_errors;
+#[cfg(test)]
 mod tests_log;
 #[cfg(test)]
 mod tests_metric;
