@@ -160,6 +160,9 @@ impl Parser<'_> {
         if grouping.is_none() {
             grouping = self.grouping()?;
         }
+        if grouping.is_some() && matches!(op, VectorOp::Sort | VectorOp::SortDesc) {
+            return Err(self.error("sort and sort_desc doesn't allow grouping by".into()));
+        }
         Ok(VectorAgg {
             op,
             param,
