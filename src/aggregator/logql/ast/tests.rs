@@ -52,3 +52,25 @@ fn printed_forms() {
         r#"sum by (x) (rate({a="b"} [1m]))"#
     );
 }
+
+#[test]
+fn range_aggs_in_order() {
+    use crate::aggregator::logql::ast::{Expr, RangeOp};
+    let q = r#"sum(rate({a="1"}[1m])) / label_replace(count_over_time({a="2"}[5m]), "d", "", "s", "") + vector(1) * bytes_rate({a="3"}[1m])"#;
+    let Ok(Expr::Metric(m)) = parse(q) else {
+        panic!()
+    };
+    let ops: Vec<(RangeOp, String)> = m
+        .range_aggs()
+        .iter()
+        .map(|r| (r.op, r.log.matchers[0].value.clone()))
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            (RangeOp::Rate, "1".to_string()),
+            (RangeOp::CountOverTime, "2".to_string()),
+            (RangeOp::BytesRate, "3".to_string())
+        ]
+    );
+}
