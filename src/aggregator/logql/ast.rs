@@ -6,7 +6,12 @@
 
 use promql_parser::label::Matcher;
 
+mod display;
+mod display_metric;
 mod metric;
+pub use display::{duration as format_duration, quote};
+#[cfg(test)]
+mod tests;
 pub use metric::*;
 
 /// A whole query.

@@ -1,6 +1,7 @@
-//! Property tests: no query text makes the parser panic, and no line makes a parsed
-//! pipeline panic. Queries are random text and random sequences of LogQL fragments
-//! (which reach deep into the grammar far more often than random text does).
+//! Property tests: no query text makes the parser panic, every parsed query prints
+//! back to itself, and no line makes a parsed pipeline panic. Queries are random text
+//! and random sequences of LogQL fragments (which reach deep into the grammar far more
+//! often than random text does).
 
 use super::ast::{Expr, MetricExpr};
 use super::pipeline::unwrap::Extractor;
@@ -148,6 +149,9 @@ proptest! {
     #[test]
     fn fragment_queries_never_panic(q in fragments(), lines in lines()) {
         if let Ok(expr) = parse(&q) {
+            let printed = expr.to_string();
+            let again = parse(&printed);
+            prop_assert_eq!(again.as_ref(), Ok(&expr), "printed: {}", printed);
             exercise(&expr, &lines);
         }
     }

@@ -167,3 +167,25 @@ pub struct LabelReplace {
     pub src: String,
     pub regex: String,
 }
+
+impl MetricExpr {
+    /// Every range aggregation in the expression, left to right: what the evaluator
+    /// must read from the store.
+    pub fn range_aggs(&self) -> Vec<&RangeAgg> {
+        let mut out = Vec::new();
+        let mut stack = vec![self];
+        while let Some(e) = stack.pop() {
+            match e {
+                MetricExpr::Range(r) => out.push(&**r),
+                MetricExpr::Vector(v) => stack.push(&v.inner),
+                MetricExpr::Binary(b) => {
+                    stack.push(&b.rhs);
+                    stack.push(&b.lhs);
+                }
+                MetricExpr::LabelReplace(l) => stack.push(&l.inner),
+                MetricExpr::Number(_) | MetricExpr::VectorLit(_) => {}
+            }
+        }
+        out
+    }
+}

@@ -10,23 +10,29 @@ use crate::aggregator::logql::units;
 impl Parser<'_> {
     /// Label filters joined by `or`, `and`, `,` or juxtaposition (`and` binds tighter).
     pub(super) fn label_filter(&mut self) -> PResult<LabelFilter> {
+        let base = self.depth;
         let mut lhs = self.label_filter_and()?;
         while self.eat_word("or") {
+            self.link()?;
             let rhs = self.label_filter_and()?;
             lhs = LabelFilter::Or(Box::new(lhs), Box::new(rhs));
         }
+        self.depth = base;
         Ok(lhs)
     }
 
     fn label_filter_and(&mut self) -> PResult<LabelFilter> {
+        let base = self.depth;
         let mut lhs = self.label_filter_atom()?;
         loop {
             let joined = self.eat_word("and") || self.eat(",");
             let juxtaposed = matches!(self.peek(), Tok::Ident(w) if w != "or" && w != "offset")
                 || self.is_punct("(");
             if !joined && !juxtaposed {
+                self.depth = base;
                 return Ok(lhs);
             }
+            self.link()?;
             let rhs = self.label_filter_atom()?;
             lhs = LabelFilter::And(Box::new(lhs), Box::new(rhs));
         }

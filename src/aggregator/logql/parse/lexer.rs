@@ -20,15 +20,16 @@ pub enum Tok {
 }
 
 impl Tok {
-    /// How an error message names this token (Loki's style: kind, then text).
+    /// How an error message names this token: its kind, as Loki's goyacc parser does
+    /// (`IDENTIFIER`, `STRING`, `$end`; punctuation as written).
     pub fn describe(&self) -> String {
         match self {
-            Tok::Ident(s) => format!("IDENTIFIER {s}"),
-            Tok::Str(s) => format!("STRING {s:?}"),
-            Tok::Number(n) => format!("NUMBER {n}"),
-            Tok::Unit(s) => format!("DURATION {s}"),
+            Tok::Ident(_) => "IDENTIFIER".to_string(),
+            Tok::Str(_) => "STRING".to_string(),
+            Tok::Number(_) => "NUMBER".to_string(),
+            Tok::Unit(_) => "DURATION".to_string(),
             Tok::Punct(p) => format!("{p:?}"),
-            Tok::Eof => "end of input".to_string(),
+            Tok::Eof => "$end".to_string(),
         }
     }
 }

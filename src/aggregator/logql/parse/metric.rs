@@ -19,8 +19,10 @@ impl Parser<'_> {
 
     /// Binary expressions whose operators bind at least as tight as `min`.
     fn binary(&mut self, min: u8) -> PResult<MetricExpr> {
+        let base = self.depth;
         let mut lhs = self.nested(|p| p.primary())?;
         while let Some((op, prec)) = self.bin_op().filter(|(_, prec)| *prec >= min) {
+            self.link()?;
             self.bump();
             let return_bool = self.eat_word("bool");
             if return_bool && !op.is_comparison() {
@@ -39,6 +41,7 @@ impl Parser<'_> {
                 matching,
             }));
         }
+        self.depth = base;
         Ok(lhs)
     }
 
@@ -156,6 +159,9 @@ impl Parser<'_> {
         self.expect(")")?;
         if grouping.is_none() {
             grouping = self.grouping()?;
+        }
+        if grouping.is_some() && matches!(op, VectorOp::Sort | VectorOp::SortDesc) {
+            return Err(self.error("sort and sort_desc doesn't allow grouping by".into()));
         }
         Ok(VectorAgg {
             op,

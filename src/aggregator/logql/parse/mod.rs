@@ -10,6 +10,10 @@ mod log;
 mod metric;
 mod range;
 mod stage_args;
+
+pub use range::range_op_name;
+#[cfg(test)]
+mod tests_errors;
 #[cfg(test)]
 mod tests_log;
 #[cfg(test)]
@@ -23,7 +27,8 @@ use lexer::{Spanned, Tok};
 pub struct ParseLimits {
     /// Maximum query length in bytes.
     pub max_len: usize,
-    /// Maximum nesting of parentheses and aggregations.
+    /// Maximum nesting of parentheses, aggregations and operator chains (the depth of
+    /// the syntax tree, which evaluation and dropping walk recursively).
     pub max_depth: usize,
 }
 
@@ -31,7 +36,7 @@ impl Default for ParseLimits {
     fn default() -> Self {
         ParseLimits {
             max_len: 128 * 1024,
-            max_depth: 64,
+            max_depth: 128,
         }
     }
 }
@@ -230,6 +235,20 @@ impl Parser<'_> {
         let out = f(self);
         self.depth -= 1;
         out
+    }
+
+    /// One more link in an operator chain (`a or b or c`, `1 + 2 + 3`): chains build
+    /// trees as deep as they are long, so each link counts as a nesting level. The
+    /// caller restores `depth` when the chain ends.
+    fn link(&mut self) -> PResult<()> {
+        self.depth += 1;
+        if self.depth > self.max_depth {
+            return Err(self.error(format!(
+                "query nests deeper than the limit of {} (operator chains count)",
+                self.max_depth
+            )));
+        }
+        Ok(())
     }
 
     /// A comma-separated list of label names in parentheses: `(a, b)`.

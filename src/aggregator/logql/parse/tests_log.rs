@@ -248,52 +248,6 @@ fn bad_templates_and_label_format_duplicates() {
 }
 
 #[test]
-fn errors_name_position_and_token() {
-    assert_eq!(err(r#"{app="foo"} | foo bar"#), "parse error at line 1, col 19: syntax error: unexpected IDENTIFIER bar, expecting a comparison operator");
-    assert_eq!(
-        err(r#"{app="foo""#),
-        r#"parse error at line 1, col 11: syntax error: unexpected end of input, expecting "}""#
-    );
-    assert_eq!(
-        err("{app=\"foo\"}\n  |= 3"),
-        "parse error at line 2, col 6: syntax error: unexpected NUMBER 3, expecting STRING"
-    );
-    assert!(err(r#"{app="foo"} |= "unterminated"#)
-        .starts_with("parse error at line 1, col 16: unterminated string"));
-    assert!(err(r#"{app="foo"} | unwrap x"#).contains("unwrap outside a range aggregation"));
-    assert!(err("").contains("unexpected end of input"));
-    assert!(err(r#"{app="foo"} ?"#).contains("unexpected character '?'"));
-}
-
-#[test]
-fn limits_refuse_huge_and_deep_queries() {
-    use super::{parse_with, ParseLimits};
-    let long = format!(r#"{{a="{}"}}"#, "x".repeat(200));
-    let limits = ParseLimits {
-        max_len: 100,
-        ..Default::default()
-    };
-    assert!(parse_with(&long, limits)
-        .unwrap_err()
-        .to_string()
-        .contains("over the limit"));
-    let deep = format!("{}1{}", "(".repeat(10_000), ")".repeat(10_000));
-    assert!(parse(&deep)
-        .unwrap_err()
-        .to_string()
-        .contains("deeper than the limit"));
-    let deep_filter = format!(
-        r#"{{a="b"}} | {}x="1"{}"#,
-        "(".repeat(10_000),
-        ")".repeat(10_000)
-    );
-    assert!(parse(&deep_filter)
-        .unwrap_err()
-        .to_string()
-        .contains("deeper than the limit"));
-}
-
-#[test]
 fn comments_and_whitespace() {
     let s = stages("{a=\"b\"} # the app\n |= \"x\" # only x\n");
     assert_eq!(s.len(), 1);

@@ -14,6 +14,8 @@ pub const ERROR_DETAILS: &str = "__error_details__";
 pub struct LabelSet {
     slots: Vec<(String, String)>,
     len: usize,
+    /// Reused to build `name_extracted`.
+    name_buf: String,
 }
 
 impl LabelSet {
@@ -57,10 +59,12 @@ impl LabelSet {
     /// Sets a label a parser extracted: `name_extracted` when the stream has `name`.
     pub fn set_extracted(&mut self, stream: &Labels, name: &str, value: &str) {
         if stream.get(name).is_some() {
-            let mut n = String::with_capacity(name.len() + 10);
+            let mut n = std::mem::take(&mut self.name_buf);
+            n.clear();
             n.push_str(name);
             n.push_str("_extracted");
             self.set(&n, value);
+            self.name_buf = n;
         } else {
             self.set(name, value);
         }
