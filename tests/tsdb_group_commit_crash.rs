@@ -7,8 +7,9 @@
 use nodepulse::aggregator::model::{Appender, Labels, Querier, Sample};
 use nodepulse::aggregator::tsdb::{Tsdb, TsdbOptions};
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+
+#[path = "common/crash.rs"]
+mod crash;
 
 const DIR_ENV: &str = "NODEPULSE_TSDB_GROUP_CRASH_DIR";
 const THREADS: u64 = 8;
@@ -44,9 +45,7 @@ fn concurrent_crash_child() {
             s.spawn(move || {
                 for i in 0..100_000 {
                     tsdb.append(&batch(t, i)).unwrap();
-                    let mut out = std::io::stdout().lock();
-                    writeln!(out, "ack {t} {i}").unwrap();
-                    out.flush().unwrap();
+                    crash::ack(t, i);
                 }
             });
         }
@@ -56,35 +55,7 @@ fn concurrent_crash_child() {
 #[test]
 fn concurrently_acknowledged_samples_survive_sigkill() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--ignored",
-            "--exact",
-            "concurrent_crash_child",
-            "--nocapture",
-        ])
-        .env(DIR_ENV, dir.path())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut acked = HashSet::new();
-    for line in stdout.lines() {
-        let line = line.unwrap();
-        let Some(ack) = line.strip_prefix("ack ") else {
-            continue;
-        };
-        let (t, i) = ack.split_once(' ').unwrap();
-        acked.insert((t.parse::<u64>().unwrap(), i.parse::<u64>().unwrap()));
-        if acked.len() == KILL_AFTER {
-            child.kill().unwrap(); // SIGKILL; acks already in the pipe are still read
-        }
-    }
-    let status = child.wait().unwrap();
-    assert!(
-        acked.len() >= KILL_AFTER && !status.success(),
-        "child ended on its own: {status}"
-    );
+    let acked = crash::acks_until_killed("concurrent_crash_child", DIR_ENV, dir.path(), KILL_AFTER);
 
     let tsdb = Tsdb::open(dir.path(), TsdbOptions::default()).unwrap();
     let mut stored = HashSet::new();

@@ -100,11 +100,11 @@ fn decode_samples(c: &mut Cursor) -> Result<Vec<RefSample>, RecordError> {
     Ok(out)
 }
 
-fn zigzag(x: i64) -> u64 {
+pub(crate) fn zigzag(x: i64) -> u64 {
     ((x << 1) ^ (x >> 63)) as u64
 }
 
-fn unzigzag(u: u64) -> i64 {
+pub(crate) fn unzigzag(u: u64) -> i64 {
     ((u >> 1) as i64) ^ -((u & 1) as i64)
 }
 
@@ -116,18 +116,28 @@ pub fn put_uvarint(out: &mut Vec<u8>, mut x: u64) {
     out.push(x as u8);
 }
 
-fn put_str(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn put_str(out: &mut Vec<u8>, s: &str) {
     put_uvarint(out, s.len() as u64);
     out.extend_from_slice(s.as_bytes());
 }
 
-struct Cursor<'a> {
-    b: &'a [u8],
-    at: usize,
+/// A reader of the varint encoding (the log store's records and chunks use it too).
+pub(crate) struct Cursor<'a> {
+    pub(crate) b: &'a [u8],
+    pub(crate) at: usize,
 }
 
 impl<'a> Cursor<'a> {
-    fn uvarint(&mut self) -> Result<u64, RecordError> {
+    pub(crate) fn new(b: &'a [u8]) -> Self {
+        Cursor { b, at: 0 }
+    }
+
+    /// Bytes not read yet.
+    pub(crate) fn left(&self) -> usize {
+        self.b.len() - self.at
+    }
+
+    pub(crate) fn uvarint(&mut self) -> Result<u64, RecordError> {
         let start = self.at;
         let mut x = 0u64;
         for i in 0..10 {
@@ -146,7 +156,7 @@ impl<'a> Cursor<'a> {
 
     /// A count of items that follow: each takes at least one byte, so a count beyond
     /// the bytes left is corrupt (and never sizes an allocation).
-    fn count(&mut self) -> Result<usize, RecordError> {
+    pub(crate) fn count(&mut self) -> Result<usize, RecordError> {
         let n = self.uvarint()?;
         let left = (self.b.len() - self.at) as u64;
         if n > left {
@@ -155,7 +165,7 @@ impl<'a> Cursor<'a> {
         Ok(n as usize)
     }
 
-    fn take(&mut self, n: usize) -> Result<&'a [u8], RecordError> {
+    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], RecordError> {
         let end = self.at.checked_add(n).filter(|&e| e <= self.b.len());
         let end = end.ok_or(RecordError::Short(self.at))?;
         let s = &self.b[self.at..end];
@@ -163,7 +173,7 @@ impl<'a> Cursor<'a> {
         Ok(s)
     }
 
-    fn string(&mut self) -> Result<String, RecordError> {
+    pub(crate) fn string(&mut self) -> Result<String, RecordError> {
         let at = self.at;
         let n = self.uvarint()?;
         let bytes = self.take(usize::try_from(n).map_err(|_| RecordError::Short(at))?)?;

@@ -11,12 +11,16 @@
 //! `kill -9` of the process, and power loss once a sync ran (at the latest `d` after
 //! the batch, see [`Wal::sync_if_due`]). Segments are synced before the next is started.
 //!
+//! The framing is generic over record bytes: [`Wal::open_raw`] hands back `(kind,
+//! payload)` and takes the record kinds it accepts from [`WalOptions::kinds`] (the log
+//! store frames its push records with it); [`Wal::open`] decodes the TSDB's records.
+//!
 //! Replay tolerates one thing: a torn tail in the last segment (a record cut short by a
 //! crash, or followed only by zeros). It is truncated away, counted and logged once. Any
 //! other bad record is refused with [`StorageError::Corrupt`].
 
 pub use super::group_commit::SyncTarget;
-use super::record::Record;
+use super::record::{self, Record};
 use crate::aggregator::model::StorageError;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -47,6 +51,8 @@ pub struct WalOptions {
     /// A larger record is refused at append and corrupt at replay (64 MiB).
     pub max_record_bytes: u32,
     pub sync: SyncPolicy,
+    /// The record kinds replay accepts (another kind in a header is corruption).
+    pub kinds: &'static [u8],
 }
 
 impl Default for WalOptions {
@@ -55,6 +61,7 @@ impl Default for WalOptions {
             segment_bytes: 128 << 20,
             max_record_bytes: 64 << 20,
             sync: SyncPolicy::EveryBatch,
+            kinds: &[record::KIND_SERIES, record::KIND_SAMPLES],
         }
     }
 }
@@ -87,11 +94,21 @@ pub struct Wal {
 }
 
 impl Wal {
-    /// Opens `dir` (created if missing), handing every record to `each` in order.
+    /// Opens `dir` (created if missing), handing every TSDB record to `each` in order.
     pub fn open(
         dir: &Path,
         opts: WalOptions,
         mut each: impl FnMut(Record) -> Result<(), StorageError>,
+    ) -> Result<(Wal, ReplayStats), StorageError> {
+        Self::open_raw(dir, opts, |kind, payload| each(decode(kind, payload)?))
+    }
+
+    /// Opens `dir` (created if missing), handing every record's `(kind, payload)` to
+    /// `each` in order (a `Corrupt` error from `each` is refused with its location).
+    pub fn open_raw(
+        dir: &Path,
+        opts: WalOptions,
+        mut each: impl FnMut(u8, &[u8]) -> Result<(), StorageError>,
     ) -> Result<(Wal, ReplayStats), StorageError> {
         fs::create_dir_all(dir)?;
         let mut stats = ReplayStats::default();
@@ -282,6 +299,22 @@ impl Wal {
         Ok(self.segment)
     }
 
+    /// Deletes every segment numbered below `n` (their records are no longer needed);
+    /// returns how many.
+    pub fn remove_segments_before(&self, n: u64) -> Result<u64, StorageError> {
+        let old: Vec<u64> = list_segments(&self.dir)?
+            .into_iter()
+            .filter(|&s| s < n.min(self.segment))
+            .collect();
+        for &s in &old {
+            fs::remove_file(segment_path(&self.dir, s))?;
+        }
+        if !old.is_empty() {
+            sync_dir(&self.dir)?;
+        }
+        Ok(old.len() as u64)
+    }
+
     fn roll(&mut self) -> Result<(), StorageError> {
         self.fsyncs += 1;
         self.file.sync_data()?;
@@ -293,6 +326,11 @@ impl Wal {
         self.dirty = false;
         Ok(())
     }
+}
+
+/// A TSDB record from its frame (a bad one is corruption).
+fn decode(kind: u8, payload: &[u8]) -> Result<Record, StorageError> {
+    record::decode(kind, payload).map_err(|e| StorageError::Corrupt(e.to_string()))
 }
 
 fn frame(kind: u8, payload: &[u8], out: &mut Vec<u8>) {

@@ -5,7 +5,7 @@
 //! `.tmp` file that is fsynced and renamed; only then are those segments and older
 //! checkpoints deleted. Replay reads the newest checkpoint, then the segments after it.
 
-use super::{frame, list_segments, replay_segment, segment_path, sync_dir, WalOptions};
+use super::{decode, frame, list_segments, replay_segment, segment_path, sync_dir, WalOptions};
 use crate::aggregator::model::{Labels, StorageError};
 use crate::aggregator::tsdb::record::{self, Record, RefSample};
 use std::fs::{self, File};
@@ -71,8 +71,8 @@ pub fn checkpoint(
     let mut out = Rewriter::new(File::create(&tmp)?);
     for path in &sources {
         let mut replay = Default::default();
-        replay_segment(path, false, opts, &mut replay, &mut |rec| {
-            out.keep(rec, &keep_series, min_t)
+        replay_segment(path, false, opts, &mut replay, &mut |kind, payload| {
+            out.keep(decode(kind, payload)?, &keep_series, min_t)
         })?;
     }
     let stats = out.finish()?;

@@ -3,7 +3,6 @@
 
 use super::{ReplayStats, WalOptions, HEADER};
 use crate::aggregator::model::StorageError;
-use crate::aggregator::tsdb::record::{self, Record};
 use std::fs::{File, OpenOptions};
 use std::io::Read;
 use std::path::Path;
@@ -25,7 +24,7 @@ fn parse_at<'a>(b: &'a [u8], at: usize, opts: &WalOptions) -> Result<(u8, &'a [u
     let kind = h[0];
     let len = u32::from_le_bytes(h[1..5].try_into().expect("4 bytes"));
     let want = u32::from_le_bytes(h[5..9].try_into().expect("4 bytes"));
-    if len > opts.max_record_bytes || !matches!(kind, record::KIND_SERIES | record::KIND_SAMPLES) {
+    if len > opts.max_record_bytes || !opts.kinds.contains(&kind) {
         return Err(Bad::Wrong(
             format!("bad header (kind {kind}, length {len})"),
             at,
@@ -47,7 +46,7 @@ pub(super) fn replay_segment(
     last: bool,
     opts: &WalOptions,
     stats: &mut ReplayStats,
-    each: &mut impl FnMut(Record) -> Result<(), StorageError>,
+    each: &mut impl FnMut(u8, &[u8]) -> Result<(), StorageError>,
 ) -> Result<(), StorageError> {
     let mut bytes = Vec::new();
     File::open(path)?.read_to_end(&mut bytes)?;
@@ -55,9 +54,10 @@ pub(super) fn replay_segment(
     while at < bytes.len() {
         match parse_at(&bytes, at, opts) {
             Ok((kind, payload, end)) => {
-                let rec =
-                    record::decode(kind, payload).map_err(|e| corrupt(path, at, &e.to_string()))?;
-                each(rec)?;
+                each(kind, payload).map_err(|e| match e {
+                    StorageError::Corrupt(why) => corrupt(path, at, &why),
+                    e => e,
+                })?;
                 stats.records += 1;
                 at = end;
             }

@@ -1,0 +1,240 @@
+//! The log store on a realistic Kubernetes corpus ([`corpus`]). Each phase runs in its
+//! own child process (so RSS is its own):
+//!
+//! - `codecs`: the corpus cut into 256 KiB blocks as the store encodes them; for zstd
+//!   and deflate at two levels each, compressed/raw, compress and decompress MiB/s;
+//! - `ingest`: 1 GiB of raw log pushed into a store (100 streams, 100 lines each a
+//!   push, WAL fsynced per push), timed by wall clock and by the pushing thread's CPU;
+//!   then shutdown (every chunk written), stored bytes / raw bytes; then line-filter
+//!   scans of every stream (`must_contain`) over the whole 1 GiB, in GiB/s of raw log;
+//! - `rss`: 10,000 streams pushed 200 lines each, then VmRSS and VmHWM.
+//!
+//! `cargo bench --bench logstore` (1 GiB; `LOGSTORE_BENCH_MIB=n` for another size);
+//! without `--bench` (`cargo test --benches`) a 16 MiB run.
+
+mod corpus;
+
+use corpus::Corpus;
+use nodepulse::aggregator::logstore::block::{self, HeadEntry};
+use nodepulse::aggregator::logstore::codec::Decompressor;
+use nodepulse::aggregator::logstore::{Codec, LogStore, LogStoreOptions};
+use nodepulse::aggregator::model::logs::{Direction, Flow, LogAppender, LogReader};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const START: i64 = 1_800_000_000_000_000_000;
+const MIB: f64 = (1 << 20) as f64;
+
+fn far_future() -> i64 {
+    START + 100 * 86_400 * 1_000_000_000
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let full = args.iter().any(|a| a == "--bench");
+    let mib: u64 = std::env::var("LOGSTORE_BENCH_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if full { 1024 } else { 16 });
+    if let Some(i) = args.iter().position(|a| a == "--phase") {
+        match args[i + 1].as_str() {
+            "codecs" => {
+                codecs(mib.min(64), 1200);
+                codecs(mib.min(64), 4800); // ~1 MiB blocks
+            }
+            "ingest" => ingest(mib),
+            _ => rss(if full { 10_000 } else { 500 }),
+        }
+        return;
+    }
+    for phase in ["codecs", "ingest", "rss"] {
+        let status = Command::new(std::env::current_exe().unwrap())
+            .args(["--phase", phase])
+            .env("LOGSTORE_BENCH_MIB", mib.to_string())
+            .args(full.then_some("--bench"))
+            .status()
+            .unwrap();
+        assert!(status.success(), "phase {phase}: {status}");
+    }
+}
+
+/// The pushing thread's user + system time.
+fn thread_cpu() -> Duration {
+    // SAFETY: `ru` is a valid, writable rusage; RUSAGE_THREAD is Linux's.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut ru) };
+    assert_eq!(rc, 0, "getrusage");
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
+fn codecs(mib: u64, lines: usize) {
+    let mut c = Corpus::new(1, START);
+    let (mut blocks, mut raw_total) = (Vec::new(), 0u64);
+    while raw_total < mib << 20 {
+        let (push, _) = c.push(0..100, lines);
+        for s in push {
+            let entries: Vec<HeadEntry> = s
+                .entries
+                .into_iter()
+                .map(|e| HeadEntry {
+                    ts: e.ts,
+                    line: e.line,
+                    metadata: e.metadata,
+                })
+                .collect();
+            let mut raw = Vec::new();
+            block::encode(&entries, &mut raw);
+            raw_total += raw.len() as u64;
+            blocks.push(raw);
+        }
+    }
+    println!(
+        "codecs: {} blocks of {lines} lines, {:.1} MiB raw (block encoding)",
+        blocks.len(),
+        raw_total as f64 / MIB
+    );
+    for codec in [
+        Codec::Zstd(1),
+        Codec::Zstd(3),
+        Codec::Zstd(9),
+        Codec::Deflate(1),
+        Codec::Deflate(6),
+    ] {
+        let t = Instant::now();
+        let packed: Vec<Vec<u8>> = blocks.iter().map(|b| codec.compress(b)).collect();
+        let comp = t.elapsed();
+        let (mut d, mut out) = (Decompressor::default(), Vec::new());
+        let t = Instant::now();
+        for (p, b) in packed.iter().zip(&blocks) {
+            d.decompress(codec, p, b.len(), &mut out).unwrap();
+        }
+        let dec = t.elapsed();
+        let size: usize = packed.iter().map(|p| p.len()).sum();
+        let mibs = |d: Duration| raw_total as f64 / MIB / d.as_secs_f64();
+        println!(
+            "  {codec:?}: ratio {:.4}, compress {:.0} MiB/s, decompress {:.0} MiB/s",
+            size as f64 / raw_total as f64,
+            mibs(comp),
+            mibs(dec)
+        );
+    }
+}
+
+fn ingest(mib: u64) {
+    let dir = tempfile::tempdir_in(
+        std::env::var("LOGSTORE_BENCH_DIR")
+            .unwrap_or_else(|_| std::env::temp_dir().display().to_string()),
+    )
+    .unwrap();
+    let opts = LogStoreOptions {
+        now: far_future,
+        ..Default::default()
+    };
+    let store = LogStore::open(dir.path(), opts.clone()).unwrap();
+    let mut c = Corpus::new(2, START);
+    let (mut raw, mut wall, mut cpu, mut pushes) = (0u64, Duration::ZERO, Duration::ZERO, 0);
+    while raw < mib << 20 {
+        let (push, bytes) = c.push(0..100, 100);
+        let (t, u) = (Instant::now(), thread_cpu());
+        let out = store.push(push).unwrap();
+        (wall, cpu) = (wall + t.elapsed(), cpu + (thread_cpu() - u));
+        assert_eq!(out.refused, 0);
+        raw += bytes;
+        pushes += 1;
+    }
+    let t = Instant::now();
+    store.shutdown().unwrap();
+    let shut = t.elapsed();
+    let mibs = |d: Duration| raw as f64 / MIB / d.as_secs_f64();
+    println!("ingest: {:.1} MiB raw in {pushes} pushes: wall {:.1} MiB/s, thread CPU {:.1} MiB/s; shutdown flush {:.2} s", raw as f64 / MIB, mibs(wall), mibs(cpu), shut.as_secs_f64());
+    let stored = dir_bytes(&dir.path().join("chunks"))
+        + std::fs::metadata(dir.path().join("index")).unwrap().len();
+    println!(
+        "stored: {:.1} MiB chunks + index = {:.4} of raw",
+        stored as f64 / MIB,
+        stored as f64 / raw as f64
+    );
+    drop(store);
+    let store = LogStore::open(dir.path(), opts).unwrap();
+    for needle in ["payment declined", "orderId=999999 ", "kube-probe/1.29"] {
+        scan(&store, needle, raw);
+    }
+}
+
+fn scan(store: &LogStore, needle: &str, raw: u64) {
+    let streams = store.streams(&[], i64::MIN, i64::MAX);
+    let (t, u) = (Instant::now(), thread_cpu());
+    let mut hits = 0u64;
+    for s in &streams {
+        store
+            .scan(
+                s.id,
+                i64::MIN,
+                i64::MAX,
+                Direction::Forward,
+                &[needle.as_bytes()],
+                &mut |e| {
+                    hits += e.line.contains(needle) as u64;
+                    Flow::Continue
+                },
+            )
+            .unwrap();
+    }
+    let (wall, cpu) = (t.elapsed(), thread_cpu() - u);
+    let gibs = |d: Duration| raw as f64 / MIB / 1024.0 / d.as_secs_f64();
+    println!(
+        "scan |= {needle:?}: {hits} lines; wall {:.2} GiB/s, thread CPU {:.2} GiB/s",
+        gibs(wall),
+        gibs(cpu)
+    );
+}
+
+fn rss(streams: u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LogStore::open(
+        dir.path(),
+        LogStoreOptions {
+            now: far_future,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let mut c = Corpus::new(3, START);
+    let mut raw = 0;
+    for _ in 0..10 {
+        for first in (0..streams).step_by(1000) {
+            let (push, bytes) = c.push(first..(first + 1000).min(streams), 20);
+            store.push(push).unwrap();
+            raw += bytes;
+        }
+    }
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or("")
+            .to_string()
+    };
+    let mem = store
+        .metrics()
+        .into_iter()
+        .find(|r| r.0 == "nodepulse_logstore_memory_bytes")
+        .unwrap()
+        .3;
+    println!(
+        "rss: {streams} streams, {:.1} MiB raw pushed, {:.1} MiB of chunks in memory; {}; {}",
+        raw as f64 / MIB,
+        mem as f64 / MIB,
+        field("VmRSS"),
+        field("VmHWM")
+    );
+}
+
+fn dir_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum()
+}

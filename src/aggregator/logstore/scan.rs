@@ -1,0 +1,206 @@
+//! Reading a stream: its blocks (on disk, sealed, open) and head that overlap the range
+//! become time-sorted runs; runs whose times overlap (out-of-order pushes, chunks cut
+//! while late entries still came) are merged by a stable sort (ties in push order),
+//! the others are visited one after the other, so each block is decompressed only when
+//! reached. With `must_contain`, a block's lines are searched with `memmem` first and
+//! only entries holding every needle are decoded and shown.
+
+use super::block::{self, HeadEntry, Slot};
+use super::chunk::BlockMeta;
+use super::codec::{Codec, Decompressor};
+use crate::aggregator::model::logs::{Direction, EntryView, Flow, LogStoreError};
+use bytes::Bytes;
+use memchr::memmem::Finder;
+
+/// Sorted entries of one block or of the head.
+pub struct Run {
+    pub min_ts: i64,
+    pub max_ts: i64,
+    /// Creation order: ties between runs go in this order.
+    pub ord: usize,
+    pub data: RunData,
+}
+
+pub enum RunData {
+    Packed {
+        codec: Codec,
+        bytes: Bytes,
+        raw_len: usize,
+        origin: String,
+    },
+    Raw(Vec<u8>),
+}
+
+impl Run {
+    pub fn packed(meta: &BlockMeta, codec: Codec, bytes: Bytes, origin: String) -> Run {
+        let data = RunData::Packed {
+            codec,
+            bytes,
+            raw_len: meta.raw_len as usize,
+            origin,
+        };
+        Run {
+            min_ts: meta.min_ts,
+            max_ts: meta.max_ts,
+            ord: 0,
+            data,
+        }
+    }
+
+    /// The head's entries (in time order) as a run.
+    pub fn head(entries: &[HeadEntry]) -> Option<Run> {
+        let (first, last) = (entries.first()?, entries.last()?);
+        let mut raw = Vec::new();
+        block::encode(entries, &mut raw);
+        Some(Run {
+            min_ts: first.ts,
+            max_ts: last.ts,
+            ord: 0,
+            data: RunData::Raw(raw),
+        })
+    }
+}
+
+/// What one scan asks for.
+pub struct Query<'a> {
+    pub start: i64,
+    pub end: i64,
+    pub direction: Direction,
+    pub needles: Vec<Finder<'a>>,
+}
+
+/// A decoded run.
+struct Decoded {
+    raw: Vec<u8>,
+    slots: Vec<Slot>,
+}
+
+/// Visits the runs' entries in the query's range and order.
+pub fn scan(
+    mut runs: Vec<Run>,
+    q: &Query<'_>,
+    visit: &mut dyn FnMut(EntryView<'_>) -> Flow,
+) -> Result<(), LogStoreError> {
+    runs.iter_mut().enumerate().for_each(|(i, r)| r.ord = i);
+    runs.sort_by_key(|r| r.min_ts);
+    let mut groups = group(runs);
+    if q.direction == Direction::Backward {
+        groups.reverse();
+    }
+    let (mut dec, mut spare) = (Decompressor::default(), Vec::new());
+    for g in groups {
+        if visit_group(g, q, (&mut dec, &mut spare), visit)? == Flow::Stop {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Splits runs (sorted by min time) into groups whose time spans overlap.
+fn group(runs: Vec<Run>) -> Vec<Vec<Run>> {
+    let mut out: Vec<Vec<Run>> = Vec::new();
+    let mut hi = i64::MIN;
+    for r in runs {
+        match out.last_mut() {
+            Some(g) if r.min_ts <= hi => g.push(r),
+            _ => out.push(vec![r]),
+        }
+        hi = hi.max(out.last().expect("pushed").last().expect("pushed").max_ts);
+    }
+    out
+}
+
+fn visit_group(
+    mut g: Vec<Run>,
+    q: &Query<'_>,
+    (dec, spare): (&mut Decompressor, &mut Vec<u8>),
+    visit: &mut dyn FnMut(EntryView<'_>) -> Flow,
+) -> Result<Flow, LogStoreError> {
+    if g.len() == 1 {
+        let d = decode(g.pop().expect("one run"), q, dec, std::mem::take(spare))?;
+        let mut hits = selected(&d, q);
+        if q.direction == Direction::Backward {
+            hits.reverse();
+        }
+        let flow = show(hits.into_iter().map(|i| (&d, i)), visit);
+        *spare = d.raw;
+        return flow;
+    }
+    g.sort_by_key(|r| r.ord);
+    let decoded = g
+        .into_iter()
+        .map(|r| decode(r, q, dec, Vec::new()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut hits: Vec<(i64, usize, usize)> = Vec::new();
+    for (r, d) in decoded.iter().enumerate() {
+        hits.extend(selected(d, q).into_iter().map(|i| (d.slots[i].ts, r, i)));
+    }
+    hits.sort_by_key(|h| h.0); // stable: ties stay in creation, then push, order
+    if q.direction == Direction::Backward {
+        hits.reverse();
+    }
+    show(hits.into_iter().map(|(_, r, i)| (&decoded[r], i)), visit)
+}
+
+/// The slots in range holding every needle, in time order.
+fn selected(d: &Decoded, q: &Query<'_>) -> Vec<usize> {
+    let mut hits = block::matching(&d.raw, &d.slots, &q.needles);
+    hits.retain(|&i| (q.start..q.end).contains(&d.slots[i].ts));
+    hits
+}
+
+fn show<'d>(
+    hits: impl Iterator<Item = (&'d Decoded, usize)>,
+    visit: &mut dyn FnMut(EntryView<'_>) -> Flow,
+) -> Result<Flow, LogStoreError> {
+    for (d, i) in hits {
+        let s = &d.slots[i];
+        let line = simdutf8::basic::from_utf8(&d.raw[s.start..s.start + s.len])
+            .map_err(|_| LogStoreError::Corrupt("a stored line is not UTF-8".into()))?;
+        let view = EntryView {
+            ts: s.ts,
+            line,
+            metadata: &s.metadata,
+        };
+        if visit(view) == Flow::Stop {
+            return Ok(Flow::Stop);
+        }
+    }
+    Ok(Flow::Continue)
+}
+
+/// Decompresses a run into `raw` (a buffer to reuse) and parses its entries — none when
+/// some needle is nowhere in its lines.
+fn decode(
+    r: Run,
+    q: &Query<'_>,
+    dec: &mut Decompressor,
+    mut raw: Vec<u8>,
+) -> Result<Decoded, LogStoreError> {
+    let origin = match r.data {
+        RunData::Raw(head) => {
+            raw = head;
+            "head block".to_string()
+        }
+        RunData::Packed {
+            codec,
+            bytes,
+            raw_len,
+            origin,
+        } => {
+            dec.decompress(codec, &bytes, raw_len, &mut raw)
+                .map_err(|e| LogStoreError::Corrupt(format!("{origin}: {e}")))?;
+            origin
+        }
+    };
+    let corrupt = |e: String| LogStoreError::Corrupt(format!("{origin}: {e}"));
+    let lines = block::lines(&raw).map_err(corrupt)?;
+    if !q.needles.iter().all(|f| f.find(lines).is_some()) {
+        return Ok(Decoded {
+            raw,
+            slots: Vec::new(),
+        });
+    }
+    let slots = block::decode_slots(&raw).map_err(corrupt)?;
+    Ok(Decoded { raw, slots })
+}
