@@ -38,7 +38,10 @@ fn main() {
         .unwrap_or(if full { 1024 } else { 16 });
     if let Some(i) = args.iter().position(|a| a == "--phase") {
         match args[i + 1].as_str() {
-            "codecs" => codecs(mib.min(64)),
+            "codecs" => {
+                codecs(mib.min(64), 1200);
+                codecs(mib.min(64), 4800); // ~1 MiB blocks
+            }
             "ingest" => ingest(mib),
             _ => rss(if full { 10_000 } else { 500 }),
         }
@@ -65,11 +68,11 @@ fn thread_cpu() -> Duration {
     tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
-fn codecs(mib: u64) {
+fn codecs(mib: u64, lines: usize) {
     let mut c = Corpus::new(1, START);
     let (mut blocks, mut raw_total) = (Vec::new(), 0u64);
     while raw_total < mib << 20 {
-        let (push, _) = c.push(0..100, 1200);
+        let (push, _) = c.push(0..100, lines);
         for s in push {
             let entries: Vec<HeadEntry> = s
                 .entries
@@ -87,13 +90,14 @@ fn codecs(mib: u64) {
         }
     }
     println!(
-        "codecs: {} blocks, {:.1} MiB raw (block encoding)",
+        "codecs: {} blocks of {lines} lines, {:.1} MiB raw (block encoding)",
         blocks.len(),
         raw_total as f64 / MIB
     );
     for codec in [
         Codec::Zstd(1),
         Codec::Zstd(3),
+        Codec::Zstd(9),
         Codec::Deflate(1),
         Codec::Deflate(6),
     ] {

@@ -1,8 +1,9 @@
 //! The aggregator: scrape, store and query metrics and logs (see DESIGN.md). So far:
 //! the shared data model and storage interfaces ([`model`]), scraping with static and
 //! Kubernetes targets ([`scrape`]), the remote_write receiver ([`remote_write`]), the
-//! on-disk store ([`tsdb`]), PromQL ([`promql`]), the Prometheus HTTP API ([`http`]) and
-//! the configuration ([`config`]), and Loki's push API and metadata endpoints ([`loki`]).
+//! on-disk store ([`tsdb`]), PromQL ([`promql`]), the Prometheus HTTP API ([`http`]),
+//! the configuration ([`config`]); for logs, Loki's push API and metadata endpoints
+//! ([`loki`]), the log store ([`logstore`]) and LogQL ([`logql`]).
 
 pub mod config;
 pub mod http;

@@ -1,15 +1,20 @@
 //! `nodepulse-aggregator`: parse flags, load and validate the config, open the TSDB
-//! (its blocks, then its WAL replayed; compaction and retention run in the background), start the scrape loops, serve the Prometheus HTTP API
-//! (remote_write included) until SIGTERM or SIGINT, then stop the loops (their series
-//! marked stale).
+//! (its blocks, then its WAL replayed; compaction and retention run in the background)
+//! and the log store (`<storage.path>/logs`; chunk cutting and retention on a timer),
+//! start the scrape loops, serve the Prometheus HTTP API (remote_write included) and
+//! Loki's push API until SIGTERM or SIGINT, then stop the loops (their series marked
+//! stale) and write the log store's open chunks.
 
 use anyhow::Context;
 use clap::Parser;
 use nodepulse::aggregator::config::{AggregatorConfig, Flags};
 use nodepulse::aggregator::http::{self, Api};
+use nodepulse::aggregator::logstore::{LogStore, LogStoreOptions};
+use nodepulse::aggregator::loki::LokiApi;
 use nodepulse::aggregator::scrape::Manager;
 use nodepulse::aggregator::tsdb::{Tsdb, TsdbOptions};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 fn main() {
     if let Err(e) = run() {
@@ -49,15 +54,43 @@ fn run() -> anyhow::Result<()> {
         api.query = config.query.clone();
         api.write_limits = config.write_limits.clone();
         api.scrape = Some(scrape.clone());
-        let metrics_of = store.clone();
-        api.storage_metrics = Some(Arc::new(move || metrics_of.metrics().families()));
+        let logs = open_logs(&config.storage_path.join("logs"))?;
+        api.loki = Some(Arc::new(LokiApi::new(logs.clone(), logs.clone())));
+        let (metrics_of, logs_of) = (store.clone(), logs.clone());
+        api.storage_metrics = Some(Arc::new(move || {
+            let mut rows = metrics_of.metrics().families();
+            rows.extend(logs_of.metrics());
+            rows
+        }));
         api.config_yaml = nodepulse::aggregator::config::render(&config);
         tracing::info!(address = %config.listen_address, path = %config.storage_path.display(),
             jobs = config.scrape.scrape_configs.len(), "Serving the Prometheus API.");
         http::serve(listener, Arc::new(api), nodepulse::shutdown::signal()).await?;
         // The targets go away with us: their series end with staleness markers.
         scrape.stop().await;
+        logs.shutdown().context("writing the log store's open chunks")?;
         tracing::info!("Shut down cleanly.");
         Ok(())
     })
+}
+
+/// How often the log store cuts idle chunks and applies retention.
+const LOG_MAINTENANCE_EVERY: Duration = Duration::from_secs(30);
+
+/// Opens the log store (its WAL replayed) and starts its maintenance timer, which ends
+/// when the store is dropped.
+fn open_logs(dir: &std::path::Path) -> anyhow::Result<Arc<LogStore>> {
+    let logs = LogStore::open(dir, LogStoreOptions::default())
+        .with_context(|| format!("opening the log store in {}", dir.display()))?;
+    tracing::info!(opened = ?logs.open_stats(), "Log store opened.");
+    let logs = Arc::new(logs);
+    let weak: Weak<LogStore> = Arc::downgrade(&logs);
+    std::thread::spawn(move || loop {
+        std::thread::sleep(LOG_MAINTENANCE_EVERY);
+        let Some(logs) = weak.upgrade() else { return };
+        if let Err(e) = logs.maintain() {
+            tracing::error!(error = %e, "Log store maintenance failed.");
+        }
+    });
+    Ok(logs)
 }

@@ -13,7 +13,7 @@ pub struct LogStoreOptions {
     /// Once the WAL holds more than this, every open chunk is flushed and the WAL is
     /// truncated behind them (1 GiB).
     pub wal_max_bytes: u64,
-    /// Block compression (zstd level 3: see BENCHMARKS.md).
+    /// Block compression (zstd level 1: see BENCHMARKS.md).
     pub codec: Codec,
     /// A head block is compressed once it holds this many raw bytes (Loki's
     /// `chunk_block_size`, 256 KiB).
@@ -53,7 +53,7 @@ impl Default for LogStoreOptions {
         LogStoreOptions {
             wal: WalOptions::default(),
             wal_max_bytes: 1 << 30,
-            codec: Codec::Zstd(3),
+            codec: Codec::Zstd(1),
             block_bytes: 256 << 10,
             chunk_target_bytes: 1536 << 10,
             max_chunk_age: Duration::from_secs(2 * 3600),

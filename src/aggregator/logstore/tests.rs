@@ -70,6 +70,11 @@ pub(super) fn read(
     out
 }
 
+/// The value of the store's metric `name`.
+pub(super) fn metric(store: &LogStore, name: &str) -> u64 {
+    store.metrics().into_iter().find(|r| r.0 == name).unwrap().3
+}
+
 pub(super) fn all(store: &LogStore, app: &str) -> Vec<(i64, String)> {
     read(store, app, i64::MIN, i64::MAX, Direction::Forward, &[])
 }
@@ -274,8 +279,7 @@ fn refusals_are_loki_s_and_named() {
     assert!(
         matches!(out.first_refusal.unwrap().2, EntryRefusal::Limit(w) if w.contains("maximum of 1 streams"))
     );
-    let m = store.metrics();
-    let get = |name: &str| m.iter().find(|r| r.0 == name).unwrap().3;
+    let get = |name: &str| metric(&store, name);
     assert_eq!(get("nodepulse_logstore_refused_too_far_behind_total"), 1);
     assert_eq!(get("nodepulse_logstore_refused_out_of_bounds_total"), 1);
     assert_eq!(get("nodepulse_logstore_refused_line_too_long_total"), 1);
@@ -295,9 +299,8 @@ fn memory_stays_under_its_budget() {
     for i in 0..200 {
         fill(&store, &format!("s{i}"), i, 30);
     }
-    let m = store.metrics();
-    let get = |name: &str| m.iter().find(|r| r.0 == name).unwrap().3;
-    assert!(get("nodepulse_logstore_memory_bytes") <= 64 << 10, "{m:?}");
+    let get = |name: &str| metric(&store, name);
+    assert!(get("nodepulse_logstore_memory_bytes") <= 64 << 10);
     assert!(get("nodepulse_logstore_memory_pressure_flushes_total") > 0);
     assert_eq!(get("nodepulse_logstore_streams"), 200);
 }

@@ -51,14 +51,7 @@ fn a_torn_wal_tail_is_cut_counted_and_the_rest_replayed() {
     let store = LogStore::open(dir.path(), small()).unwrap();
     assert_eq!(store.open_stats().replay.torn_bytes, 7);
     assert_eq!(all(&store, "a"), model);
-    let m = store.metrics();
-    assert_eq!(
-        m.iter()
-            .find(|r| r.0 == "nodepulse_logstore_wal_torn_bytes_total")
-            .unwrap()
-            .3,
-        7
-    );
+    assert_eq!(metric(&store, "nodepulse_logstore_wal_torn_bytes_total"), 7);
 }
 
 fn chunk_of(dir: &Path, app: &str) -> std::path::PathBuf {
@@ -117,14 +110,7 @@ fn a_damaged_chunk_file_is_set_aside_by_name_and_the_rest_served() {
     );
     assert!(all(&store, "b") == b);
     assert!(!victim.exists() && victim.with_extension("corrupt").exists());
-    let m = store.metrics();
-    assert_eq!(
-        m.iter()
-            .find(|r| r.0 == "nodepulse_logstore_chunks_corrupt_total")
-            .unwrap()
-            .3,
-        1
-    );
+    assert_eq!(metric(&store, "nodepulse_logstore_chunks_corrupt_total"), 1);
     // A garbage file the index does not know is refused at open; the rest loads.
     fs::write(
         chunk_file::path(&dir.path().join("chunks"), 1 << 40),
@@ -168,12 +154,8 @@ fn retention_deletes_whole_chunks_by_age_then_by_size() {
         vec![labels("new")]
     );
     assert_eq!(fs::read_dir(dir.path().join("chunks")).unwrap().count(), 1);
-    let m = store.metrics();
     assert_eq!(
-        m.iter()
-            .find(|r| r.0 == "nodepulse_logstore_chunks_deleted_age_total")
-            .unwrap()
-            .3,
+        metric(&store, "nodepulse_logstore_chunks_deleted_age_total"),
         1
     );
     drop(store);
@@ -187,12 +169,7 @@ fn retention_deletes_whole_chunks_by_age_then_by_size() {
     let model = fill(&store, "a", 9, 3000);
     store.shutdown().unwrap();
     store.apply_retention(NOW).unwrap();
-    let disk = store
-        .metrics()
-        .into_iter()
-        .find(|r| r.0 == "nodepulse_logstore_disk_bytes")
-        .unwrap()
-        .3;
+    let disk = metric(&store, "nodepulse_logstore_disk_bytes");
     assert!(disk <= 20 << 10 && disk > 10 << 10, "{disk}");
     let kept = all(&store, "a");
     assert!(!kept.is_empty() && kept.len() < model.len());

@@ -270,12 +270,13 @@ pub(super) fn load_blocks(dir: &Path) -> Result<(Vec<Arc<Block>>, u64), StorageE
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if !entry.file_type()?.is_dir() || name == "wal" {
-            continue;
-        }
-        if name.contains(".tmp") {
+        let unfinished = name.strip_suffix(".tmp").is_some_and(block::is_ulid);
+        if unfinished && entry.file_type()?.is_dir() {
             tracing::info!(dir = %entry.path().display(), "Deleted an unfinished block directory.");
             fs::remove_dir_all(entry.path())?;
+            continue;
+        }
+        if !entry.file_type()?.is_dir() || !block::is_ulid(&name) {
             continue;
         }
         match Block::open(&entry.path()) {

@@ -181,13 +181,19 @@ fn a_crash_after_the_checkpoint_before_segment_deletion_replays_nothing_twice() 
     let o = tsdb.open_stats();
     assert_eq!((o.skipped_samples, o.samples_in_blocks), (0, 0));
     assert_eq!(all(&tsdb), all(&mem));
-    // Unfinished block directories and checkpoints are cleaned up at open.
-    std::fs::create_dir_all(dir.path().join("01ABC.tmp")).unwrap();
+    // Unfinished block directories and checkpoints are cleaned up at open; directories
+    // that are not blocks (the log store's, a user's `x.tmp`) are left alone, uncounted.
+    let unfinished = dir.path().join("01ARZ3NDEKTSV4RRFFQ69G5FAV.tmp");
+    std::fs::create_dir_all(&unfinished).unwrap();
+    std::fs::create_dir_all(dir.path().join("logs/chunks")).unwrap();
+    std::fs::create_dir_all(dir.path().join("x.tmp")).unwrap();
     std::fs::write(dir.path().join("wal/checkpoint.00000009.tmp"), b"x").unwrap();
     drop(tsdb);
     let tsdb = Tsdb::open(dir.path(), opts()).unwrap();
-    assert!(!dir.path().join("01ABC.tmp").exists());
+    assert!(!unfinished.exists());
     assert!(!dir.path().join("wal/checkpoint.00000009.tmp").exists());
+    assert!(dir.path().join("logs/chunks").exists() && dir.path().join("x.tmp").exists());
+    assert_eq!(tsdb.metrics().blocks_failed, 0);
     assert_eq!(all(&tsdb), all(&mem));
 }
 

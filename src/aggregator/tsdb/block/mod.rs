@@ -17,7 +17,7 @@
 pub mod index;
 mod write;
 
-pub use write::write;
+pub use write::{is_ulid, write};
 
 use crate::aggregator::model::{Labels, Sample, Series, StorageError};
 use crate::aggregator::tsdb::chunk::XorIter;

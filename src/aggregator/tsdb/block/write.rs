@@ -98,10 +98,18 @@ fn sync_dir(dir: &Path) -> Result<(), StorageError> {
     Ok(())
 }
 
+/// Crockford's base32, as ULIDs are written.
+const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// Whether a directory name is a block id (a ULID, as Prometheus's `isBlockDir` asks),
+/// so other directories beside the blocks (the WAL, the log store) are left alone.
+pub fn is_ulid(name: &str) -> bool {
+    name.len() == 26 && name.as_bytes()[0] <= b'7' && name.bytes().all(|b| ALPHABET.contains(&b))
+}
+
 /// A ULID: 48 bits of milliseconds since the epoch, 80 random bits, Crockford base32.
 fn ulid() -> String {
     use rand::RngExt;
-    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
