@@ -4,7 +4,7 @@
 //! and the stand-in metric names are taken off the result.
 
 use super::materialize::{ns_to_ms, to_samples};
-use super::promql_text::{leaf_name, leaves, render};
+use super::promql_text::{leaf_name, render};
 use super::windows::Steps;
 use super::{leaf, EvalError};
 use crate::aggregator::logql::ast::MetricExpr;
@@ -31,7 +31,7 @@ pub fn evaluate(
 ) -> Result<Value, EvalError> {
     let steps = whole_ms(steps);
     let store = MemStore::new();
-    for (i, agg) in leaves(e).into_iter().enumerate() {
+    for (i, agg) in e.range_aggs().into_iter().enumerate() {
         let batch: Vec<(Labels, Vec<Sample>)> = leaf::evaluate(reader, agg, steps, opts.pipeline)?
             .into_iter()
             .map(|(labels, values)| (named(labels, i), to_samples(&values, steps)))

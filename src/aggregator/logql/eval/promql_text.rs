@@ -6,36 +6,17 @@
 //! the tree's.
 
 use crate::aggregator::logql::ast::{
-    BinOp, BinaryExpr, GroupSide, Grouping, MetricExpr, RangeAgg, VectorAgg, VectorOp,
+    BinOp, BinaryExpr, GroupSide, Grouping, MetricExpr, VectorAgg, VectorOp,
 };
 use std::fmt::Write;
 
-/// The metric name standing for the `i`-th range aggregation (in [`leaves`] order).
+/// The metric name standing for the `i`-th range aggregation (in
+/// [`MetricExpr::range_aggs`] order, left to right).
 pub fn leaf_name(i: usize) -> String {
     format!("__logql_leaf_{i}")
 }
 
-/// The range aggregations of `e`, left to right.
-pub fn leaves(e: &MetricExpr) -> Vec<&RangeAgg> {
-    let mut out = Vec::new();
-    collect(e, &mut out);
-    out
-}
-
-fn collect<'a>(e: &'a MetricExpr, out: &mut Vec<&'a RangeAgg>) {
-    match e {
-        MetricExpr::Range(r) => out.push(r),
-        MetricExpr::Vector(v) => collect(&v.inner, out),
-        MetricExpr::Binary(b) => {
-            collect(&b.lhs, out);
-            collect(&b.rhs, out);
-        }
-        MetricExpr::LabelReplace(l) => collect(&l.inner, out),
-        MetricExpr::Number(_) | MetricExpr::VectorLit(_) => {}
-    }
-}
-
-/// `e` as PromQL, its leaves numbered as [`leaves`] returns them.
+/// `e` as PromQL, its leaves numbered as [`MetricExpr::range_aggs`] lists them.
 pub fn render(e: &MetricExpr) -> String {
     let mut out = String::new();
     let mut next = 0;
@@ -224,7 +205,8 @@ mod tests {
         let crate::aggregator::logql::Expr::Metric(m) = parse(q).unwrap() else {
             panic!()
         };
-        let ranges: Vec<i64> = leaves(&m)
+        let ranges: Vec<i64> = m
+            .range_aggs()
             .iter()
             .map(|r| r.range / 60_000_000_000)
             .collect();
