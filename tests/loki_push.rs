@@ -1,9 +1,8 @@
 //! The Loki push receiver and metadata endpoints over real HTTP on a loopback port,
-//! through the aggregator's router, into a small in-memory log store (the real store
-//! arrives from another lane): every wire format (hand-built protobuf with structured
-//! metadata, JSON, gzip, the legacy endpoint, payloads from the PyPI client
-//! `python-logging-loki`, the agent's own encoder), bad input, the admission limits, auth, and Loki's metadata
-//! answers.
+//! through the aggregator's router, into the real log store in a temp directory: every
+//! wire format (hand-built protobuf with structured metadata, JSON, gzip, the legacy
+//! endpoint, payloads from the PyPI client `python-logging-loki`, the agent's own
+//! encoder), bad input, the admission limits, auth, and Loki's metadata answers.
 
 #[path = "loki_push/agent.rs"]
 mod agent;
@@ -13,11 +12,11 @@ mod bad_input;
 mod formats;
 #[path = "loki_push/limits.rs"]
 mod limits;
-#[path = "loki_push/mem.rs"]
-mod mem;
 #[path = "loki_push/meta.rs"]
 mod meta;
 #[path = "loki_push/python.rs"]
 mod python;
 #[path = "loki_push/server.rs"]
 mod server;
+#[path = "loki_push/store.rs"]
+mod store;

@@ -68,7 +68,8 @@ fn run() -> anyhow::Result<()> {
         http::serve(listener, Arc::new(api), nodepulse::shutdown::signal()).await?;
         // The targets go away with us: their series end with staleness markers.
         scrape.stop().await;
-        logs.shutdown().context("writing the log store's open chunks")?;
+        logs.shutdown()
+            .context("writing the log store's open chunks")?;
         tracing::info!("Shut down cleanly.");
         Ok(())
     })

@@ -1,7 +1,7 @@
-//! The aggregator's HTTP API with the Loki routes on a loopback port, over [`MemLogs`],
+//! The aggregator's HTTP API with the Loki routes on a loopback port, over [`TestLogs`] (the real log store),
 //! and the bodies clients send: snappy protobuf built with prost, Loki's JSON, gzip.
 
-use crate::mem::MemLogs;
+use crate::store::TestLogs;
 use nodepulse::aggregator::http::{serve, Api};
 use nodepulse::aggregator::loki::LokiApi;
 use nodepulse::aggregator::model::MemStore;
@@ -16,16 +16,19 @@ use tokio::net::TcpListener;
 pub struct Running {
     pub base: String,
     pub client: reqwest::Client,
-    pub store: Arc<MemLogs>,
+    pub store: Arc<TestLogs>,
     pub loki: Arc<LokiApi>,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 /// Serves the whole API (metrics side over an empty `MemStore`) with Loki's routes.
 pub async fn start(tweak: impl FnOnce(&mut LokiApi)) -> Running {
-    let store = Arc::new(MemLogs::default());
-    let mut loki = LokiApi::new(store.clone(), store.clone());
+    let first = Arc::new(TestLogs::default());
+    let mut loki = LokiApi::new(first.clone(), first);
     tweak(&mut loki);
+    // The store refuses entries too far in the future as the receiver does: one grace.
+    let store = Arc::new(TestLogs::with_creation_grace(loki.limits.creation_grace));
+    (loki.appender, loki.reader) = (store.clone(), store.clone());
     let loki = Arc::new(loki);
     let metrics = Arc::new(MemStore::default());
     let mut api = Api::new(metrics.clone(), metrics);
