@@ -16,6 +16,8 @@ mod limits;
 mod meta;
 #[path = "loki_push/python.rs"]
 mod python;
+#[path = "loki_push/query.rs"]
+mod query;
 #[path = "loki_push/server.rs"]
 mod server;
 #[path = "loki_push/store.rs"]

@@ -3,7 +3,8 @@
 //! formats ([`wire`]), label text ([`labels`]), Loki's validation ([`validate`]) and
 //! admission limits ([`admit`]) under [`LokiLimits`], counted in [`LokiStats`] — and
 //! `/ready`, `/loki/api/v1/labels`, `/label/<name>/values`, `/series`, `/index/stats`
-//! ([`meta`], with [`params`] and a stream-selector parser, [`selector`]). The store
+//! ([`meta`], with [`params`] and a stream-selector parser, [`selector`]); LogQL
+//! through `/loki/api/v1/query` and `/query_range` ([`query`]). The store
 //! sits behind [`LogAppender`] and [`LogReader`]. Single tenant: `X-Scope-OrgID` is
 //! accepted and ignored.
 
@@ -14,6 +15,7 @@ mod limits;
 mod meta;
 pub mod params;
 mod push;
+mod query;
 mod reply;
 pub mod selector;
 mod stats;
@@ -94,6 +96,11 @@ pub fn router(api: Arc<LokiApi>) -> Router {
         .route("/loki/api/v1/push", post(push::receive))
         .route("/api/prom/push", post(push::receive_legacy))
         .route("/ready", get(|| async { "ready\n".into_response() }))
+        .route("/loki/api/v1/query", get(query::query).post(query::query))
+        .route(
+            "/loki/api/v1/query_range",
+            get(query::query_range).post(query::query_range),
+        )
         .route("/loki/api/v1/labels", get(meta::labels).post(meta::labels))
         .route("/loki/api/v1/label", get(meta::labels).post(meta::labels))
         .route("/loki/api/v1/label/{name}/values", get(meta::label_values))
