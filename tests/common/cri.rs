@@ -53,6 +53,8 @@ pub struct Container {
     pub name: &'static str,
     dir: PathBuf,
     pub written: Vec<Line>,
+    /// The day every line is stamped on (`YYYY-MM-DD`).
+    day: String,
 }
 
 impl Container {
@@ -71,7 +73,19 @@ impl Container {
             name,
             dir,
             written: Vec::new(),
+            day: "2024-01-01".into(),
         }
+    }
+
+    /// Stamps lines on yesterday (UTC) instead of 2024-01-01: recent enough for a
+    /// receiver that refuses old entries, as Loki's does (a week by default).
+    pub fn stamped_yesterday(mut self) -> Container {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        let (y, m, d) = nodepulse::civil::civil(now.as_secs() as i64 / 86_400 - 1);
+        self.day = format!("{y:04}-{m:02}-{d:02}");
+        self
     }
 
     /// Appends `n` lines "<name> line <i>", alternating stdout and stderr; every
@@ -93,9 +107,10 @@ impl Container {
         self.append(vec![line]);
     }
 
-    /// Line `i`: a distinct timestamp on 2024-01-01 (nanoseconds = i).
+    /// Line `i`: a distinct timestamp on the container's day (nanoseconds = i).
     fn line(&self, i: usize, stream: &'static str, message: String) -> Line {
-        let timestamp = format!("2024-01-01T00:{:02}:{:02}.{i:09}Z", (i / 60) % 60, i % 60);
+        let (day, m, s) = (&self.day, (i / 60) % 60, i % 60);
+        let timestamp = format!("{day}T00:{m:02}:{s:02}.{i:09}Z");
         Line {
             timestamp,
             stream,

@@ -13,14 +13,15 @@ use crate::aggregator::tsdb::postings::Postings;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct State {
     pub streams: HashMap<u64, Stream>,
     pub by_labels: HashMap<Labels, u64>,
     pub postings: Postings,
     pub next_stream: u64,
     pub next_chunk: u64,
-    /// The sequence number the next WAL record gets.
+    /// The sequence number the next WAL record gets: from 1, since a stream's
+    /// `flushed_upto` of 0 means "nothing on disk yet".
     pub next_seq: u64,
     /// Bytes of open chunks and sealed chunks not yet on disk.
     pub mem_bytes: usize,
@@ -28,6 +29,22 @@ pub struct State {
     pub queue: Vec<Arc<SealedChunk>>,
     /// Bytes of chunk files.
     pub disk_bytes: u64,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            streams: HashMap::default(),
+            by_labels: HashMap::default(),
+            postings: Postings::default(),
+            next_stream: 0,
+            next_chunk: 0,
+            next_seq: 1,
+            mem_bytes: 0,
+            queue: Vec::new(),
+            disk_bytes: 0,
+        }
+    }
 }
 
 /// How a push is applied: judged (a push) or taken as logged (replay).
