@@ -128,7 +128,14 @@ async fn a_partial_line_at_the_end_of_a_rotated_file_is_flushed_when_it_is_drain
         "app",
         "2024-01-01T00:00:10Z stdout P left open \n",
     );
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The agent reads the open piece from the live file before it is rotated (a fixed
+    // 500 ms once lost that race under CI's load: the file was then found only as a
+    // rotated one).
+    let deadline = Instant::now() + ARRIVAL_TIMEOUT;
+    while metric(&server, "nodepulse_log_read_lines_total").await < 1.0 {
+        assert!(Instant::now() < deadline, "the open piece was never read");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let dir = d.pods.join(pod_dir).join("app");
     fs::rename(dir.join("0.log"), dir.join("0.log.20240101-000001")).unwrap();
     File::create(dir.join("0.log")).unwrap();

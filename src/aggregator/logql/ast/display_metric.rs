@@ -50,20 +50,7 @@ impl Display for RangeAgg {
 
 impl Display for VectorAgg {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        let name = match self.op {
-            VectorOp::Sum => "sum",
-            VectorOp::Avg => "avg",
-            VectorOp::Min => "min",
-            VectorOp::Max => "max",
-            VectorOp::Count => "count",
-            VectorOp::Stddev => "stddev",
-            VectorOp::Stdvar => "stdvar",
-            VectorOp::Topk => "topk",
-            VectorOp::Bottomk => "bottomk",
-            VectorOp::Sort => "sort",
-            VectorOp::SortDesc => "sort_desc",
-        };
-        f.write_str(name)?;
+        f.write_str(self.op.name())?;
         if let Some(g) = &self.grouping {
             write!(f, " {g} ")?;
         }
@@ -82,7 +69,7 @@ impl Display for BinaryExpr {
             MetricExpr::Number(n) if *n < 0.0 => format!("({e})"),
             _ => e.to_string(),
         };
-        write!(f, "{} {}", side(&self.lhs), bin_op(self.op))?;
+        write!(f, "{} {}", side(&self.lhs), self.op.symbol())?;
         if self.return_bool {
             f.write_str(" bool")?;
         }
@@ -100,25 +87,5 @@ impl Display for BinaryExpr {
             }
         }
         write!(f, " {}", side(&self.rhs))
-    }
-}
-
-fn bin_op(op: BinOp) -> &'static str {
-    match op {
-        BinOp::Add => "+",
-        BinOp::Sub => "-",
-        BinOp::Mul => "*",
-        BinOp::Div => "/",
-        BinOp::Mod => "%",
-        BinOp::Pow => "^",
-        BinOp::Eq => "==",
-        BinOp::Ne => "!=",
-        BinOp::Gt => ">",
-        BinOp::Ge => ">=",
-        BinOp::Lt => "<",
-        BinOp::Le => "<=",
-        BinOp::And => "and",
-        BinOp::Or => "or",
-        BinOp::Unless => "unless",
     }
 }

@@ -93,6 +93,25 @@ pub enum VectorOp {
     SortDesc,
 }
 
+impl VectorOp {
+    /// The aggregation's name as written (`sum`, `topk`, `sort_desc`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            VectorOp::Sum => "sum",
+            VectorOp::Avg => "avg",
+            VectorOp::Min => "min",
+            VectorOp::Max => "max",
+            VectorOp::Count => "count",
+            VectorOp::Stddev => "stddev",
+            VectorOp::Stdvar => "stdvar",
+            VectorOp::Topk => "topk",
+            VectorOp::Bottomk => "bottomk",
+            VectorOp::Sort => "sort",
+            VectorOp::SortDesc => "sort_desc",
+        }
+    }
+}
+
 /// `by (a, b)` or `without (a)`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Grouping {
@@ -131,6 +150,27 @@ pub enum BinOp {
 }
 
 impl BinOp {
+    /// The operator as written (`+`, `==`, `and`, ...).
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Mod => "%",
+            BinOp::Pow => "^",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::And => "and",
+            BinOp::Or => "or",
+            BinOp::Unless => "unless",
+        }
+    }
+
     pub fn is_comparison(self) -> bool {
         matches!(
             self,

@@ -6,7 +6,7 @@
 //! the tree's.
 
 use crate::aggregator::logql::ast::{
-    BinOp, BinaryExpr, GroupSide, Grouping, MetricExpr, VectorAgg, VectorOp,
+    BinaryExpr, GroupSide, Grouping, MetricExpr, VectorAgg, VectorOp,
 };
 use std::fmt::Write;
 
@@ -48,20 +48,7 @@ fn write_expr(e: &MetricExpr, out: &mut String, next: &mut usize) {
 }
 
 fn write_vector(v: &VectorAgg, out: &mut String, next: &mut usize) {
-    let name = match v.op {
-        VectorOp::Sum => "sum",
-        VectorOp::Avg => "avg",
-        VectorOp::Min => "min",
-        VectorOp::Max => "max",
-        VectorOp::Count => "count",
-        VectorOp::Stddev => "stddev",
-        VectorOp::Stdvar => "stdvar",
-        VectorOp::Topk => "topk",
-        VectorOp::Bottomk => "bottomk",
-        VectorOp::Sort => "sort",
-        VectorOp::SortDesc => "sort_desc",
-    };
-    out.push_str(name);
+    out.push_str(v.op.name());
     let function = matches!(v.op, VectorOp::Sort | VectorOp::SortDesc);
     if let (Some(g), false) = (&v.grouping, function) {
         write_grouping(g, out);
@@ -86,7 +73,7 @@ fn write_grouping(g: &Grouping, out: &mut String) {
 fn write_binary(b: &BinaryExpr, out: &mut String, next: &mut usize) {
     out.push('(');
     write_expr(&b.lhs, out, next);
-    let _ = write!(out, ") {}", op(b.op));
+    let _ = write!(out, ") {}", b.op.symbol());
     if b.return_bool {
         out.push_str(" bool");
     }
@@ -106,26 +93,6 @@ fn write_binary(b: &BinaryExpr, out: &mut String, next: &mut usize) {
     out.push_str(" (");
     write_expr(&b.rhs, out, next);
     out.push(')');
-}
-
-fn op(op: BinOp) -> &'static str {
-    match op {
-        BinOp::Add => "+",
-        BinOp::Sub => "-",
-        BinOp::Mul => "*",
-        BinOp::Div => "/",
-        BinOp::Mod => "%",
-        BinOp::Pow => "^",
-        BinOp::Eq => "==",
-        BinOp::Ne => "!=",
-        BinOp::Gt => ">",
-        BinOp::Ge => ">=",
-        BinOp::Lt => "<",
-        BinOp::Le => "<=",
-        BinOp::And => "and",
-        BinOp::Or => "or",
-        BinOp::Unless => "unless",
-    }
 }
 
 /// A number as PromQL reads it back exactly (`NaN`, `Inf`, `-Inf` included).
