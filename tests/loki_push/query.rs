@@ -31,6 +31,15 @@ fn json(body: &str) -> serde_json::Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
 }
 
+/// The second element of each `values` pair of one result (a line, or a sample value).
+fn values_of(result: &serde_json::Value) -> Vec<String> {
+    let values = result["values"].as_array().unwrap();
+    values
+        .iter()
+        .map(|p| p[1].as_str().unwrap().to_string())
+        .collect()
+}
+
 fn url(path: &str, query: &str, extra: &str) -> String {
     let q: String = form_urlencoded::byte_serialize(query.as_bytes()).collect();
     format!("{path}?query={q}{extra}")
@@ -54,14 +63,7 @@ async fn a_log_query_returns_streams_newest_first_within_the_limit() {
     let v = json(&body);
     assert_eq!(v["data"]["resultType"], "streams");
     let result = v["data"]["result"].as_array().unwrap();
-    let lines = |i: usize| -> Vec<String> {
-        result[i]["values"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p[1].as_str().unwrap().to_string())
-            .collect()
-    };
+    let lines = |i: usize| values_of(&result[i]);
     assert_eq!(result[0]["stream"], json(r#"{"app":"api"}"#));
     assert_eq!(lines(0), ["error req 5", "error req 3", "error req 1"]);
     assert_eq!(lines(1), ["error db"]);
@@ -94,14 +96,7 @@ async fn metric_queries_range_and_instant() {
     assert_eq!(v["data"]["resultType"], "matrix");
     // (t-2s, t] at t0+2, +4, +6: api has one odd second in each; db its line at +3.
     let result = v["data"]["result"].as_array().unwrap();
-    let points = |i: usize| -> Vec<String> {
-        result[i]["values"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p[1].as_str().unwrap().to_string())
-            .collect()
-    };
+    let points = |i: usize| values_of(&result[i]);
     assert_eq!(result[0]["metric"], json(r#"{"app":"api"}"#));
     assert_eq!(points(0), ["1", "1", "1"]);
     assert_eq!(result[1]["metric"], json(r#"{"app":"db"}"#));
