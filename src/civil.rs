@@ -1,6 +1,7 @@
 //! Proleptic Gregorian calendar arithmetic in UTC (Howard Hinnant's algorithms), the
 //! crate's one copy: the agent's log timestamp parser and Elasticsearch dates, PromQL's
-//! calendar functions and the aggregator API's RFC 3339 parser.
+//! calendar functions, the aggregator API's RFC 3339 parser and LogQL templates'
+//! `__timestamp__`.
 
 /// (year, month 1..=12, day 1..=31) of a day count since 1970-01-01 (Hinnant's
 /// `civil_from_days`).
