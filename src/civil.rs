@@ -1,7 +1,7 @@
 //! Proleptic Gregorian calendar arithmetic in UTC (Howard Hinnant's algorithms), the
 //! crate's one copy: the agent's log timestamp parser and Elasticsearch dates, PromQL's
-//! calendar functions, the aggregator API's RFC 3339 parser and LogQL templates'
-//! `__timestamp__`.
+//! calendar functions, the aggregator API's RFC 3339 parser, and Go's `time.Time`
+//! text ([`go_time`]: Loki's error messages, LogQL templates' `__timestamp__`).
 
 /// (year, month 1..=12, day 1..=31) of a day count since 1970-01-01 (Hinnant's
 /// `civil_from_days`).
@@ -38,4 +38,25 @@ pub fn days_in_month(y: i64, m: i64) -> i64 {
         4 | 6 | 9 | 11 => 30,
         _ => 31,
     }
+}
+
+/// A time as Go's `time.Time.String()` prints it in UTC:
+/// `2023-11-14 22:13:20.123456789 +0000 UTC`, trailing fraction zeros dropped.
+pub fn go_time(ns: i64) -> String {
+    let (secs, frac) = (ns.div_euclid(1_000_000_000), ns.rem_euclid(1_000_000_000));
+    let (y, mo, d) = civil(secs.div_euclid(86_400));
+    let sod = secs.rem_euclid(86_400);
+    let mut s = format!(
+        "{y:04}-{mo:02}-{d:02} {:02}:{:02}:{:02}",
+        sod / 3600,
+        sod / 60 % 60,
+        sod % 60
+    );
+    if frac != 0 {
+        let digits = format!("{frac:09}");
+        s.push('.');
+        s.push_str(digits.trim_end_matches('0'));
+    }
+    s.push_str(" +0000 UTC");
+    s
 }

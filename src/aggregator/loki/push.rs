@@ -202,7 +202,7 @@ impl Reply {
         let Some((labels, ts, why)) = &o.first_refusal else {
             return;
         };
-        let t = super::validate::go_time(*ts);
+        let t = crate::civil::go_time(*ts);
         match why {
             EntryRefusal::Limit(msg) => {
                 self.too_many.get_or_insert_with(|| msg.clone());

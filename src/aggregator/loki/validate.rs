@@ -10,6 +10,7 @@ use super::stats::{LokiStats, Reason};
 use super::wire::{LabelSource, RawStream};
 use crate::aggregator::model::logs::{LogEntry, PushStream};
 use crate::aggregator::model::Labels;
+use crate::civil::go_time;
 
 /// A stream that passed, with its label text for later messages and its entry bytes
 /// (lines and metadata, what the rate limit counts).
@@ -246,27 +247,6 @@ fn floor_char_boundary(s: &str, at: usize) -> usize {
 
 fn duration_ns(d: std::time::Duration) -> i64 {
     i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
-}
-
-/// A time as Go's `time.Time.String()` prints it in UTC:
-/// `2023-11-14 22:13:20.123456789 +0000 UTC`, trailing fraction zeros dropped.
-pub fn go_time(ns: i64) -> String {
-    let (secs, frac) = (ns.div_euclid(1_000_000_000), ns.rem_euclid(1_000_000_000));
-    let (y, mo, d) = crate::civil::civil(secs.div_euclid(86_400));
-    let sod = secs.rem_euclid(86_400);
-    let mut s = format!(
-        "{y:04}-{mo:02}-{d:02} {:02}:{:02}:{:02}",
-        sod / 3600,
-        sod / 60 % 60,
-        sod % 60
-    );
-    if frac != 0 {
-        let digits = format!("{frac:09}");
-        s.push('.');
-        s.push_str(digits.trim_end_matches('0'));
-    }
-    s.push_str(" +0000 UTC");
-    s
 }
 
 #[cfg(test)]

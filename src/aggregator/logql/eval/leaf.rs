@@ -83,52 +83,50 @@ fn samples(
 ) -> Result<FnvHashMap<Labels, Vec<(i64, f64)>>, EvalError> {
     let streams = reader.streams(&agg.log.matchers, start, end);
     let hint = required_substrings(&agg.log.stages);
-    let bytes = matches!(
-        agg.op,
-        ast::RangeOp::BytesOverTime | ast::RangeOp::BytesRate
-    );
+    let mut sampler = Sampler::new(agg, limits)?;
     let mut sink = Sink::new(agg.grouping.as_ref());
-    match &agg.unwrap {
-        Some(u) => {
-            let mut x = Extractor::new(&agg.log, u, limits)?;
-            for s in &streams {
-                reader.scan(
-                    s.id,
-                    start,
-                    end,
-                    Direction::Forward,
-                    &hint,
-                    &mut |e: EntryView| {
-                        if let Some((v, labels)) = x.extract(e.ts, e.line, &s.labels, e.metadata) {
-                            sink.push(labels, e.ts, v);
-                        }
-                        Flow::Continue
-                    },
-                )?;
+    for s in &streams {
+        let mut visit = |e: EntryView| {
+            if let Some((v, labels)) = sampler.sample(e, &s.labels) {
+                sink.push(labels, e.ts, v);
             }
-        }
-        None => {
-            let mut p = Pipeline::with_limits(&agg.log.stages, limits)?;
-            for s in &streams {
-                reader.scan(
-                    s.id,
-                    start,
-                    end,
-                    Direction::Forward,
-                    &hint,
-                    &mut |e: EntryView| {
-                        if let Some((line, labels)) = p.process(e.ts, e.line, &s.labels, e.metadata)
-                        {
-                            let v = if bytes { line.len() as f64 } else { 1.0 };
-                            sink.push(labels, e.ts, v);
-                        }
-                        Flow::Continue
-                    },
-                )?;
+            Flow::Continue
+        };
+        reader.scan(s.id, start, end, Direction::Forward, &hint, &mut visit)?;
+    }
+    Ok(sink.finish())
+}
+
+/// An entry ─▶ its sample and result labels: 1 per line, the line's bytes, or the
+/// unwrapped value.
+enum Sampler {
+    Lines { pipeline: Pipeline, bytes: bool },
+    Unwrap(Extractor),
+}
+
+impl Sampler {
+    fn new(agg: &RangeAgg, limits: PipelineLimits) -> Result<Sampler, EvalError> {
+        Ok(match &agg.unwrap {
+            Some(u) => Sampler::Unwrap(Extractor::new(&agg.log, u, limits)?),
+            None => Sampler::Lines {
+                pipeline: Pipeline::with_limits(&agg.log.stages, limits)?,
+                bytes: matches!(
+                    agg.op,
+                    ast::RangeOp::BytesOverTime | ast::RangeOp::BytesRate
+                ),
+            },
+        })
+    }
+
+    fn sample<'s>(&'s mut self, e: EntryView<'s>, stream: &Labels) -> Option<(f64, &'s Labels)> {
+        match self {
+            Sampler::Unwrap(x) => x.extract(e.ts, e.line, stream, e.metadata),
+            Sampler::Lines { pipeline, bytes } => {
+                let (line, labels) = pipeline.process(e.ts, e.line, stream, e.metadata)?;
+                Some((if *bytes { line.len() as f64 } else { 1.0 }, labels))
             }
         }
     }
-    Ok(sink.finish())
 }
 
 /// Label allocations whose grouping [`Sink`] remembers at once.

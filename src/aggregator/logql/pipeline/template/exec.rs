@@ -3,8 +3,8 @@
 
 use super::{Arg, Cmd, Node, Pipe, Template, TemplateError};
 use crate::aggregator::logql::pipeline::labels::LabelSet;
+use crate::civil::go_time;
 use std::borrow::Cow;
-use std::fmt::Write;
 
 /// What a template reads: the line, its time (ns) and the current labels.
 pub struct Ctx<'a> {
@@ -264,24 +264,4 @@ fn replace_n(s: &str, old: &str, new: &str, n: i64) -> String {
     } else {
         s.replacen(old, new, n as usize)
     }
-}
-
-/// A time as Go prints a `time.Time` in UTC: `2006-01-02 15:04:05.999999999 +0000 UTC`.
-pub fn go_time(ns: i64) -> String {
-    let secs = ns.div_euclid(1_000_000_000);
-    let nanos = ns.rem_euclid(1_000_000_000);
-    let (y, m, d) = crate::civil::civil(secs.div_euclid(86_400));
-    let sod = secs.rem_euclid(86_400);
-    let mut out = format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        sod / 3600,
-        sod / 60 % 60,
-        sod % 60
-    );
-    if nanos != 0 {
-        let frac = format!("{nanos:09}");
-        let _ = write!(out, ".{}", frac.trim_end_matches('0'));
-    }
-    out.push_str(" +0000 UTC");
-    out
 }

@@ -1,9 +1,10 @@
 //! Template tests: rendering against labels, functions, pipes, trims, and errors.
 
-use super::exec::{go_time, Ctx};
+use super::exec::Ctx;
 use super::Template;
 use crate::aggregator::logql::pipeline::labels::LabelSet;
 use crate::aggregator::model::Labels;
+use crate::civil::go_time;
 
 fn render(src: &str, labels: &[(&str, &str)], line: &str) -> Result<String, String> {
     let t = Template::new(src).map_err(|e| e.to_string())?;
