@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::fake_api::{wait_for, FakeApi, PODS};
+use common::fake_api::{wait_for, FakeApi, NAMESPACES, PODS};
 use common::kube_cache::{live, start_cache, three_pods, wait_cache, GRACE};
 use common::pods::{self, container_id, pod, uid, NODE};
 use nodepulse::agent::kube::{Resource, Snapshot};
@@ -185,8 +185,14 @@ async fn late_delete_and_relist_never_remove_a_recreated_pod() {
 async fn bookmark_moves_the_resource_version_without_a_change() {
     let api = three_pods().await;
     let kube = start_cache(&api, GRACE).await;
-    wait_cache(&kube, "3 pods", |s| live(s) == 3).await;
+    // Both lists published (pods and namespaces publish separately) and both watches
+    // open, so nothing but the bookmark can move the generation from here on.
+    wait_cache(&kube, "3 pods and 2 namespaces", |s| {
+        live(s) == 3 && s.namespace("quiet").is_some()
+    })
+    .await;
     api.wait_watches(PODS, 1).await;
+    api.wait_watches(NAMESPACES, 1).await;
     let generation = kube.cache().generation();
     let rv = api.bookmark(PODS);
     api.close_watches(PODS); // as at timeoutSeconds: re-watch from the last RV
