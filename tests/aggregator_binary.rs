@@ -160,3 +160,60 @@ fn acknowledged_writes_survive_sigkill() {
     assert_eq!(values.len(), 50, "{v}");
     assert_eq!(values[49], serde_json::json!([735, "49"]));
 }
+
+/// The `logs` section reaches the running Loki routes: a token file guards push and
+/// query, and `max_line_size` refuses a longer line with Loki's 400.
+#[test]
+fn the_logs_section_sets_the_loki_limits_and_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let (token, config) = (dir.path().join("token"), dir.path().join("agg.yml"));
+    std::fs::write(&token, "s3cret\n").unwrap();
+    let yaml = format!(
+        "logs:\n  limits:\n    max_line_size: 64B\n  auth:\n    ingest_token_file: {0}\n    \
+         query_token_file: {0}\n",
+        token.display()
+    );
+    std::fs::write(&config, yaml).unwrap();
+    let storage = format!("--storage.path={}", dir.path().join("data").display());
+    let config = format!("--config.file={}", config.display());
+    let mut server = Server::start(Path::new(AGGREGATOR), &[&storage, &config], "/-/ready");
+    let http = reqwest::blocking::Client::new();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let push = |line: &str, auth: Option<&str>| {
+        let body = serde_json::json!({"streams": [{"stream": {"app": "a"},
+            "values": [[now.to_string(), line]]}]});
+        let mut r = http
+            .post(server.url("/loki/api/v1/push"))
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        if let Some(t) = auth {
+            r = r.bearer_auth(t);
+        }
+        let r = r.send().unwrap();
+        (r.status().as_u16(), r.text().unwrap())
+    };
+    assert_eq!(push("short", None).0, 401);
+    assert_eq!(push("short", Some("s3cret")).0, 204);
+    let (status, text) = push(&"x".repeat(65), Some("s3cret"));
+    assert_eq!(status, 400, "{text}");
+    assert!(
+        text.contains("Max entry size '64' bytes exceeded"),
+        "{text}"
+    );
+    let query = server.url("/loki/api/v1/query_range?query=%7Bapp%3D%22a%22%7D");
+    assert_eq!(http.get(&query).send().unwrap().status().as_u16(), 401);
+    let v = http
+        .get(&query)
+        .bearer_auth("s3cret")
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let v: Value = serde_json::from_str(&v).unwrap_or_else(|e| panic!("{e}: {v}"));
+    assert_eq!(v["data"]["result"][0]["values"][0][1], "short", "{v}");
+    server.terminate();
+    assert!(server.wait_exit(EXIT_TIMEOUT).expect("exit").success());
+}

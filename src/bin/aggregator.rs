@@ -54,8 +54,11 @@ fn run() -> anyhow::Result<()> {
         api.query = config.query.clone();
         api.write_limits = config.write_limits.clone();
         api.scrape = Some(scrape.clone());
-        let logs = open_logs(&config.storage_path.join("logs"))?;
-        api.loki = Some(Arc::new(LokiApi::new(logs.clone(), logs.clone())));
+        let logs = open_logs(&config.storage_path.join("logs"), &config.logs.store)?;
+        let mut loki = LokiApi::new(logs.clone(), logs.clone());
+        loki.limits = config.logs.limits.clone();
+        loki.auth = config.logs.auth.clone();
+        api.loki = Some(Arc::new(loki));
         let (metrics_of, logs_of) = (store.clone(), logs.clone());
         api.storage_metrics = Some(Arc::new(move || {
             let mut rows = metrics_of.metrics().families();
@@ -80,8 +83,8 @@ const LOG_MAINTENANCE_EVERY: Duration = Duration::from_secs(30);
 
 /// Opens the log store (its WAL replayed) and starts its maintenance timer, which ends
 /// when the store is dropped.
-fn open_logs(dir: &std::path::Path) -> anyhow::Result<Arc<LogStore>> {
-    let logs = LogStore::open(dir, LogStoreOptions::default())
+fn open_logs(dir: &std::path::Path, opts: &LogStoreOptions) -> anyhow::Result<Arc<LogStore>> {
+    let logs = LogStore::open(dir, opts.clone())
         .with_context(|| format!("opening the log store in {}", dir.display()))?;
     tracing::info!(opened = ?logs.open_stats(), "Log store opened.");
     let logs = Arc::new(logs);

@@ -18,6 +18,9 @@ pub struct FileConfig {
     pub query: QueryFile,
     #[serde(default)]
     pub remote_write: RemoteWriteFile,
+    /// The log store, the Loki push receiver's limits and the Loki API's tokens.
+    #[serde(default)]
+    pub logs: super::logs::LogsFile,
     /// Prometheus's own `global` section (scrape interval, timeout, external labels).
     #[serde(default)]
     pub global: crate::aggregator::scrape::config::GlobalFile,

@@ -45,6 +45,16 @@ pub struct Flags {
     )]
     pub retention_size: Option<String>,
 
+    /// How long log chunks are kept (a Prometheus duration; 0s: no age limit)
+    /// [default: --storage.retention].
+    #[arg(long = "logs.retention", env = "NODEPULSE_LOGS_RETENTION")]
+    pub logs_retention: Option<String>,
+
+    /// Most bytes the log chunks may take (512MB, 10GB; 0 = no limit); the oldest
+    /// chunks are deleted first [default: 0].
+    #[arg(long = "logs.retention.size", env = "NODEPULSE_LOGS_RETENTION_SIZE")]
+    pub logs_retention_size: Option<String>,
+
     /// Longest a query may run, as a Prometheus duration [default: 2m].
     #[arg(long = "query.timeout", env = "NODEPULSE_QUERY_TIMEOUT")]
     pub query_timeout: Option<String>,

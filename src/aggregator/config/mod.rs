@@ -4,6 +4,7 @@
 
 mod file;
 mod flags;
+pub mod logs;
 mod render;
 
 use crate::agent::config::LogFormat;
@@ -60,6 +61,8 @@ pub struct AggregatorConfig {
     pub retention_size: u64,
     pub query: QueryOptions,
     pub write_limits: Limits,
+    /// The log store and the Loki API.
+    pub logs: logs::LogsConfig,
     /// What to scrape (the file's Prometheus-shaped `global` and `scrape_configs`).
     pub scrape: crate::aggregator::scrape::config::Config,
 }
@@ -82,6 +85,12 @@ impl AggregatorConfig {
         .map_err(|e| ConfigError::Scrape(e.to_string()))?;
         let query = query_options(&f, &c)?;
         let write_limits = write_limits(&c);
+        let retention = duration(
+            f.retention.clone().or(c.storage.retention),
+            defaults::RETENTION,
+            ("storage.retention", "--storage.retention"),
+        )?;
+        let logs = logs::merge(&f, std::mem::take(&mut c.logs), retention)?;
         let listen = f.listen_address.or(c.web.listen_address);
         let listen = listen.unwrap_or_else(|| defaults::LISTEN_ADDRESS.into());
         let listen_address = listen
@@ -95,17 +104,14 @@ impl AggregatorConfig {
                 .storage_path
                 .or(c.storage.path)
                 .unwrap_or_else(|| defaults::STORAGE_PATH.into()),
-            retention: duration(
-                f.retention.or(c.storage.retention),
-                defaults::RETENTION,
-                ("storage.retention", "--storage.retention"),
-            )?,
+            retention,
             retention_size: bytes(
                 f.retention_size.or(c.storage.retention_size),
                 ("storage.retention_size", "--storage.retention.size"),
             )?,
             query,
             write_limits,
+            logs,
             scrape,
         })
     }

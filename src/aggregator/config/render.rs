@@ -20,6 +20,7 @@ struct Shown<'a> {
     storage: BTreeMap<&'static str, String>,
     query: Query,
     remote_write: BTreeMap<&'static str, usize>,
+    logs: super::logs::LogsFile,
     global: Global<'a>,
     scrape_configs: Vec<Job<'a>>,
 }
@@ -117,6 +118,7 @@ pub fn render(c: &AggregatorConfig) -> String {
             ("max_labels_per_series", w.max_labels_per_series),
         ]
         .into(),
+        logs: super::logs::shown(&c.logs),
         global: Global {
             evaluation_interval: duration(c.scrape.evaluation_interval),
             external_labels: &c.scrape.external_labels,
@@ -170,7 +172,7 @@ fn duration(d: Duration) -> String {
 }
 
 /// Bytes as Prometheus's `units.Base2Bytes` prints them (`64MiB`, `0B`).
-fn bytes(n: u64) -> String {
+pub(super) fn bytes(n: u64) -> String {
     let units = [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
     match units.iter().find(|(_, size)| n > 0 && n % size == 0) {
         Some((unit, size)) => format!("{}{unit}", n / size),

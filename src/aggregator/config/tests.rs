@@ -130,3 +130,128 @@ fn the_rendered_configuration_loads_back_to_itself() {
     let again = AggregatorConfig::merge(Flags::default(), FileConfig::parse(&shown).unwrap());
     assert_eq!(render(&again.unwrap()), shown);
 }
+
+fn logs_of(yaml: &str, args: &[&str]) -> Result<logs::LogsConfig, ConfigError> {
+    let file = FileConfig::parse(yaml).map_err(ConfigError::File)?;
+    AggregatorConfig::merge(flags(args), file).map(|c| c.logs)
+}
+
+#[test]
+fn logs_default_to_lokis_limits_and_the_storage_retention() {
+    let c = logs_of("storage:\n  retention: 30d\n", &[]).unwrap();
+    assert_eq!(c.limits, crate::aggregator::loki::LokiLimits::default());
+    assert_eq!(c.store.retention, Duration::from_secs(30 * 86_400));
+    assert_eq!(c.store.retention_bytes, 0);
+    assert_eq!(c.store.creation_grace, c.limits.creation_grace);
+    assert_eq!(c.store.max_line_bytes, c.limits.max_line_size);
+    assert_eq!(c.auth, crate::aggregator::loki::LokiAuth::default());
+}
+
+#[test]
+fn logs_keys_reach_the_store_and_the_receiver() {
+    let yaml = "logs:\n  retention: 0s\n  retention_size: 1GB\n  max_streams_held: 9\n  \
+                max_memory: 32MiB\n  limits:\n    max_line_size: 1KB\n    \
+                max_line_size_truncate: true\n    max_label_names_per_series: 3\n    \
+                max_global_streams_per_user: 7\n    ingestion_rate_mb: 0.5\n    \
+                reject_old_samples: false\n    creation_grace_period: 1m\n";
+    let c = logs_of(yaml, &["--logs.retention=2d"]).unwrap();
+    assert_eq!(
+        c.store.retention,
+        Duration::from_secs(2 * 86_400),
+        "flag wins"
+    );
+    assert_eq!(c.store.retention_bytes, 1 << 30);
+    assert_eq!(c.store.max_streams, 9);
+    assert_eq!(c.store.max_memory_bytes, 32 << 20);
+    assert_eq!(
+        (c.limits.max_line_size, c.store.max_line_bytes),
+        (1024, 1024)
+    );
+    assert!(c.limits.truncate_long_lines);
+    assert_eq!(c.limits.max_label_names, 3);
+    assert_eq!(c.limits.max_streams, 7);
+    assert_eq!(c.limits.ingestion_rate_bytes, 512 << 10);
+    assert_eq!(c.limits.reject_older_than, None);
+    let minute = Duration::from_secs(60);
+    assert_eq!(
+        (c.limits.creation_grace, c.store.creation_grace),
+        (minute, minute)
+    );
+    let c = logs_of("logs:\n  retention: 0s\n", &[]).unwrap();
+    assert_eq!(
+        c.store.retention,
+        Duration::ZERO,
+        "0s keeps logs by age forever"
+    );
+}
+
+#[test]
+fn logs_line_size_zero_is_unlimited_up_to_the_body() {
+    let c = logs_of("logs:\n  limits:\n    max_line_size: 0\n", &[]).unwrap();
+    assert_eq!(c.limits.max_line_size, 0);
+    assert_eq!(c.store.max_line_bytes, c.limits.max_decompressed_bytes);
+}
+
+#[test]
+fn bad_logs_values_name_their_key() {
+    let cases = [
+        ("logs:\n  retention: forever\n", "logs.retention"),
+        ("logs:\n  retention_size: lots\n", "logs.retention_size"),
+        ("logs:\n  max_memory: 0\n", "max_memory_bytes"),
+        (
+            "logs:\n  limits:\n    max_line_size: 1x\n",
+            "logs.limits.max_line_size",
+        ),
+        (
+            "logs:\n  limits:\n    ingestion_rate_mb: -1\n",
+            "logs.limits.ingestion_rate_mb",
+        ),
+        (
+            "logs:\n  limits:\n    creation_grace_period: soon\n",
+            "creation_grace_period",
+        ),
+        ("logs:\n  limits:\n    max_lines: 1\n", "max_lines"),
+        (
+            "logs:\n  auth:\n    ingest_token_file: /nonexistent/t\n",
+            "logs.auth.ingest_token_file",
+        ),
+    ];
+    for (yaml, want) in cases {
+        let err = logs_of(yaml, &[]).map(|_| ()).unwrap_err().to_string();
+        assert!(err.contains(want), "{yaml}: {err}");
+    }
+}
+
+#[test]
+fn tokens_come_from_files_and_are_never_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ingest, query, empty) = (
+        dir.path().join("i"),
+        dir.path().join("q"),
+        dir.path().join("e"),
+    );
+    std::fs::write(&ingest, "push-secret\n").unwrap();
+    std::fs::write(&query, "read-secret").unwrap();
+    std::fs::write(&empty, "\n").unwrap();
+    let yaml = format!(
+        "logs:\n  auth:\n    ingest_token_file: {}\n    query_token_file: {}\n",
+        ingest.display(),
+        query.display()
+    );
+    let file = FileConfig::parse(&yaml).unwrap();
+    let c = AggregatorConfig::merge(Flags::default(), file).unwrap();
+    assert_eq!(c.logs.auth.ingest_token.as_deref(), Some("push-secret"));
+    assert_eq!(c.logs.auth.query_token.as_deref(), Some("read-secret"));
+    let shown = render(&c);
+    assert!(!shown.contains("secret"), "{shown}");
+    assert!(
+        shown.contains(&format!("ingest_token_file: {}", ingest.display())),
+        "{shown}"
+    );
+    let yaml = format!(
+        "logs:\n  auth:\n    query_token_file: {}\n",
+        empty.display()
+    );
+    let err = logs_of(&yaml, &[]).map(|_| ()).unwrap_err().to_string();
+    assert!(err.contains("holds no token"), "{err}");
+}
