@@ -108,13 +108,23 @@ async fn bad_parameters_get_400_in_plain_text() {
             "/loki/api/v1/series?match[]={app=~\".*\"}",
             "at least one regexp or equality matcher",
         ),
-        ("/loki/api/v1/series?match[]=app", "parse error at char 1"),
-        ("/loki/api/v1/index/stats", "parse error at char 1"),
+        (
+            "/loki/api/v1/series?match[]=app",
+            "parse error at line 1, col 1",
+        ),
+        ("/loki/api/v1/index/stats", "parse error"),
+        (
+            "/loki/api/v1/series?match[]=rate({app=\"a\"}[1m])",
+            "only label matchers are supported",
+        ),
         (
             "/loki/api/v1/labels?start=yesterday",
             "invalid start: cannot parse \"yesterday\"",
         ),
-        ("/loki/api/v1/labels?query={a=~\"(\"}", "invalid regex"),
+        (
+            "/loki/api/v1/labels?query={a=~\"(\"}",
+            "error parsing regexp",
+        ),
     ];
     for (path, want) in cases {
         let (status, text) = s.get(path, &[]).await;

@@ -40,8 +40,6 @@ pub struct LokiLimits {
     pub reject_older_than: Option<Duration>,
     /// Refuse entries newer than now plus this (`creation_grace_period`).
     pub creation_grace: Duration,
-    /// Compiled size of one regex in a metadata request's selector.
-    pub max_regex_bytes: usize,
 }
 
 impl Default for LokiLimits {
@@ -63,7 +61,6 @@ impl Default for LokiLimits {
             ingestion_burst_bytes: 6 * MIB,
             reject_older_than: Some(Duration::from_secs(7 * 24 * 3600)),
             creation_grace: Duration::from_secs(10 * 60),
-            max_regex_bytes: 1 << 20,
         }
     }
 }

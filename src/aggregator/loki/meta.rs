@@ -27,7 +27,6 @@ struct Scope {
     start: i64,
     end: i64,
     params: Params,
-    regex_limit: usize,
 }
 
 /// Authorizes and reads the form; a refusal is the response.
@@ -40,12 +39,7 @@ fn scope(
     api.authorize(headers, api.auth.query_token.as_deref())?;
     let params = form(q, headers, body);
     let (start, end) = bounds(&params, (api.now)()).map_err(bad)?;
-    Ok(Scope {
-        start,
-        end,
-        params,
-        regex_limit: api.limits.max_regex_bytes,
-    })
+    Ok(Scope { start, end, params })
 }
 
 fn bad(msg: String) -> PlainError {
@@ -56,7 +50,7 @@ fn bad(msg: String) -> PlainError {
 fn optional_selector(s: &Scope) -> Result<Vec<Matcher>, PlainError> {
     match s.params.get("query") {
         "" => Ok(vec![]),
-        q => parse_selector(q, s.regex_limit).map_err(bad),
+        q => parse_selector(q).map_err(bad),
     }
 }
 
@@ -146,7 +140,7 @@ pub async fn series(
     }
     let sets = selectors
         .iter()
-        .map(|m| parse_selector(m, s.regex_limit))
+        .map(|m| parse_selector(m))
         .collect::<Result<Vec<_>, _>>()
         .map_err(bad)?;
     let found = streams(&api, sets, &s).await?;
@@ -162,7 +156,7 @@ pub async fn index_stats(
     body: Bytes,
 ) -> Result<Response, PlainError> {
     let s = scope(&api, q, &headers, &body)?;
-    let matchers = parse_selector(s.params.get("query"), s.regex_limit).map_err(bad)?;
+    let matchers = parse_selector(s.params.get("query")).map_err(bad)?;
     let (reader, start, end) = (api.reader.clone(), s.start, s.end);
     let task = tokio::task::spawn_blocking(move || reader.stats(&matchers, start, end));
     let st = task.await.map_err(read_failed)?;

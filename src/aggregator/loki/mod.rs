@@ -3,7 +3,7 @@
 //! formats ([`wire`]), label text ([`labels`]), Loki's validation ([`validate`]) and
 //! admission limits ([`admit`]) under [`LokiLimits`], counted in [`LokiStats`] — and
 //! `/ready`, `/loki/api/v1/labels`, `/label/<name>/values`, `/series`, `/index/stats`
-//! ([`meta`], with [`params`] and a stream-selector parser, [`selector`]); LogQL
+//! ([`meta`], with [`params`] and [`selector`], the LogQL parser's matchers); LogQL
 //! through `/loki/api/v1/query` and `/query_range` ([`query`]). The store
 //! sits behind [`LogAppender`] and [`LogReader`]. Single tenant: `X-Scope-OrgID` is
 //! accepted and ignored.

@@ -1,97 +1,32 @@
 //! Loki's stream selector, `{a="b", c=~"d.*", e!="f", g!~"h"}`, as the metadata
-//! endpoints take it (`match[]`, `query`). Only the selector: a pipeline after it
-//! (`| json`, `|= "x"`) is skipped, as the metadata endpoints use only the matchers.
-//! The LogQL lane owns the full grammar; this small parser is to be replaced by it.
-//! Regexes are anchored as Prometheus's and bounded in compiled size.
+//! endpoints take it (`match[]`, `query`), parsed by the LogQL parser so the grammar,
+//! the anchoring of regexes and the error wording are the query endpoints' own. A log
+//! query's pipeline after the selector (`| json`, `|= "x"`) is accepted and ignored, as
+//! the metadata endpoints use only the matchers; a metric query is refused.
 
-use super::labels::{Cursor, LabelsParseError};
-use promql_parser::label::{MatchOp, Matcher};
+use crate::aggregator::logql::{self, ast::Expr};
+use promql_parser::label::Matcher;
 
-/// Loki's words when every matcher would also match a missing label.
-pub const EMPTY_COMPATIBLE: &str = "queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~\".*\" does not meet this requirement, but app=~\".+\" will";
+/// Loki's words for a query that is not a selector.
+pub const ONLY_MATCHERS: &str = "only label matchers are supported";
 
-/// The selector's matchers, in text order; each regex compiles to at most
-/// `regex_limit` bytes. Every selector needs one matcher that does not match the empty
-/// string.
-pub fn parse_selector(text: &str, regex_limit: usize) -> Result<Vec<Matcher>, String> {
-    let matchers = matchers(text, regex_limit).map_err(|e| e.to_string())?;
-    if matchers.iter().all(|m| m.is_match("")) {
-        return Err(EMPTY_COMPATIBLE.to_string());
+/// The selector's matchers, in text order. Every selector needs one matcher that does
+/// not match the empty string (the parser says so in Loki's words).
+pub fn parse_selector(text: &str) -> Result<Vec<Matcher>, String> {
+    match logql::parse(text).map_err(|e| e.to_string())? {
+        Expr::Log(log) => Ok(log.matchers),
+        Expr::Metric(_) => Err(ONLY_MATCHERS.into()),
     }
-    Ok(matchers)
-}
-
-fn matchers(text: &str, regex_limit: usize) -> Result<Vec<Matcher>, LabelsParseError> {
-    let mut cur = Cursor::new(text);
-    let mut out = Vec::new();
-    cur.skip_ws();
-    cur.expect(b'{')?;
-    loop {
-        cur.skip_ws();
-        if cur.eat(b'}') {
-            break;
-        }
-        out.push(matcher(&mut cur, regex_limit)?);
-        cur.skip_ws();
-        if !cur.eat(b',') {
-            cur.skip_ws();
-            cur.expect(b'}')?;
-            break;
-        }
-    }
-    cur.skip_ws();
-    if cur.peek() == Some(b'|') {
-        return Ok(out); // a pipeline: not the metadata endpoints' business
-    }
-    cur.end()?;
-    Ok(out)
-}
-
-fn matcher(cur: &mut Cursor<'_>, regex_limit: usize) -> Result<Matcher, LabelsParseError> {
-    let name = cur.name()?;
-    cur.skip_ws();
-    let op = if cur.eat_str("=~") {
-        "=~"
-    } else if cur.eat_str("!~") {
-        "!~"
-    } else if cur.eat_str("!=") {
-        "!="
-    } else if cur.eat_str("=") {
-        "="
-    } else {
-        return Err(cur.error("expected one of = != =~ !~".to_string()));
-    };
-    cur.skip_ws();
-    let value = cur.string()?;
-    let op = match op {
-        "=" => MatchOp::Equal,
-        "!=" => MatchOp::NotEqual,
-        "=~" => MatchOp::Re(regex(&value, regex_limit).map_err(|e| cur.error(e))?),
-        _ => MatchOp::NotRe(regex(&value, regex_limit).map_err(|e| cur.error(e))?),
-    };
-    Ok(Matcher::new(op, name, &value))
-}
-
-fn regex(re: &str, limit: usize) -> Result<regex::Regex, String> {
-    regex::RegexBuilder::new(&format!("^(?:{re})$"))
-        .size_limit(limit)
-        .build()
-        .map_err(|e| format!("invalid regex {re:?}: {e}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const LIMIT: usize = 1 << 20;
-
     #[test]
     fn every_matcher_kind() {
-        let ms = parse_selector(
-            r#"{app="api", env!="dev", pod=~"api-.*", ns!~`kube-.+`}"#,
-            LIMIT,
-        )
-        .unwrap();
+        let ms =
+            parse_selector(r#"{app="api", env!="dev", pod=~"api-.*", ns!~`kube-.+`}"#).unwrap();
         let shown: Vec<String> = ms.iter().map(|m| m.to_string()).collect();
         assert_eq!(
             shown,
@@ -111,26 +46,27 @@ mod tests {
 
     #[test]
     fn a_pipeline_after_the_selector_is_skipped() {
-        let ms = parse_selector(r#"{app="api"} |= "error" | json"#, LIMIT).unwrap();
+        let ms = parse_selector(r#"{app="api"} |= "error" | json"#).unwrap();
         assert_eq!(ms.len(), 1);
     }
 
     #[test]
     fn refusals() {
         let cases = [
-            ("", "parse error at char 1"),
-            ("app", "parse error at char 1"),
-            (r#"{app}"#, "parse error at char 5: expected one of"),
-            (r#"{app="a" x}"#, "parse error at char 10"),
-            (r#"{app=~"("}"#, "invalid regex"),
-            (r#"{app="a"} junk"#, "parse error at char 11"),
-            (r#"{app=~"a{1000}{1000}"}"#, "invalid regex"),
+            ("", "parse error"),
+            ("app", "parse error at line 1, col 1"),
+            (r#"{app}"#, "parse error at line 1, col 5"),
+            (r#"{app="a" x}"#, "parse error at line 1, col 10"),
+            (r#"{app=~"("}"#, "error parsing regexp"),
+            (r#"{app="a"} junk"#, "parse error at line 1, col 11"),
+            (r#"{app=~"a{1000}{1000}"}"#, "error parsing regexp"),
             (r#"{app=~".*"}"#, "at least one regexp or equality matcher"),
             (r#"{app!="a"}"#, "at least one regexp or equality matcher"),
             ("{}", "at least one regexp or equality matcher"),
+            (r#"count_over_time({app="a"}[1m])"#, ONLY_MATCHERS),
         ];
         for (text, want) in cases {
-            let e = parse_selector(text, LIMIT).unwrap_err();
+            let e = parse_selector(text).unwrap_err();
             assert!(e.contains(want), "{text}: {e}");
         }
     }
