@@ -17,6 +17,8 @@ mod reference;
 mod row;
 #[path = "logql_corpus/rows_agg.rs"]
 mod rows_agg;
+#[path = "logql_corpus/rows_binary.rs"]
+mod rows_binary;
 #[path = "logql_corpus/rows_format.rs"]
 mod rows_format;
 #[path = "logql_corpus/rows_metric.rs"]
@@ -57,6 +59,7 @@ const FEATURES: &[&str] = &[
     "count_over_time(", "rate(", "bytes_over_time(", "bytes_rate(", "sum by (", "sum without (",
     "avg by (", "min by (", "max(", "max without (", "count by (", "topk(", "quantile_over_time(",
     "unwrap duration(", "unwrap bytes(", "vector(1)+vector(1)", " / ", " > bool ", "or vector(0)",
+    "group_left", " and sum", "label_replace(",
 ];
 
 #[tokio::test]
@@ -73,6 +76,7 @@ async fn the_corpus_matches_the_reference() {
         rows_metric::rows(&data),
         rows_unwrap::rows(&data),
         rows_agg::rows(&data),
+        rows_binary::rows(&data),
     ]
     .into_iter()
     .flatten()

@@ -87,12 +87,13 @@ pub enum Over {
     Max,
     First,
     Last,
+    /// The population standard deviation.
+    StdDev,
     /// Prometheus's `quantile`: rank φ·(n − 1), linear between neighbours.
     Quantile(f64),
 }
 
-/// A range aggregation: each sample is `(labels, ts, value)`; `None` as the value
-/// (an unwrap that did not convert) is a pipeline error the caller handles first.
+/// A range aggregation over samples `(labels, ts, value)`: per series, per step.
 pub fn over_time(samples: &[(Labels, i64, f64)], op: Over, range: i64, steps: Steps) -> Series {
     let mut by_series: BTreeMap<&Labels, Vec<(i64, f64)>> = BTreeMap::new();
     for (l, ts, v) in samples {
@@ -127,6 +128,11 @@ fn window_value(op: Over, w: &[f64], range: i64) -> f64 {
         Over::Max => w.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
         Over::First => w[0],
         Over::Last => w[w.len() - 1],
+        Over::StdDev => {
+            let mean = sum / w.len() as f64;
+            let var = w.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / w.len() as f64;
+            var.sqrt()
+        }
         Over::Quantile(phi) => {
             let mut s = w.to_vec();
             s.sort_by(f64::total_cmp);

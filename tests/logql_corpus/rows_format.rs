@@ -93,5 +93,16 @@ pub fn rows(d: &Data) -> Vec<Row> {
                 })
                 .collect(),
         ),
+        // A line filter after line_format reads the new line.
+        log(
+            r#"{app="api"} | logfmt | line_format "{{.method}} {{.path}}" |= "GET /cart""#,
+            api()
+                .map(|l| {
+                    let t = format!("{} {}", l.get("method"), l.get("path"));
+                    line(l, t)
+                })
+                .filter(|l| l.line.contains("GET /cart"))
+                .collect(),
+        ),
     ]
 }

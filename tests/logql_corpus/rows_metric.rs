@@ -190,5 +190,28 @@ pub fn rows(d: &Data) -> Vec<Row> {
                 STEPS,
             ),
         ),
+        // bytes_* count the line as the pipeline left it.
+        range(
+            r#"sum(bytes_over_time({app="api"} | logfmt | line_format "{{.method}}" [10m]))"#,
+            aggregate(
+                &over_time(
+                    &line_bytes(
+                        &api()
+                            .into_iter()
+                            .map(|mut l| {
+                                l.line = l.get("method").to_string();
+                                l
+                            })
+                            .collect::<Vec<_>>(),
+                    ),
+                    Over::Sum,
+                    M10,
+                    STEPS,
+                ),
+                Agg::Sum,
+                &[],
+                false,
+            ),
+        ),
     ]
 }

@@ -239,6 +239,14 @@ pub fn rows(d: &Data) -> Vec<Row> {
                 .map(|l| keep(l, &["pod", "path"]))
                 .collect(),
         ),
+        log(
+            r#"{app="api"} | logfmt | status != 200"#,
+            api()
+                .filter_map(|l| num(l, "status", |v| v != 200.0))
+                .collect(),
+        ),
+        // Label regexes are anchored, as stream matchers: "/c" matches no path.
+        log(r#"{app="api"} | logfmt | path=~"/c""#, Vec::new()),
     ];
     rows
 }

@@ -156,6 +156,15 @@ pub fn rows(d: &Data) -> Vec<Row> {
                 STEPS,
             ),
         ),
+        range(
+            r#"stddev_over_time({app="checkout"} | json | __error__="" | unwrap amount [10m]) by (pod)"#,
+            over_time(
+                &regroup(unwrap_ok(&checkout_ok(d), "amount", float), &["pod"], false),
+                Over::StdDev,
+                M10,
+                STEPS,
+            ),
+        ),
     ]
 }
 

@@ -77,9 +77,20 @@ pub fn map(inner: &Series, f: impl Fn(f64) -> Option<f64>) -> Series {
 
 /// `lhs op rhs` between series with identical labels, at steps both have.
 pub fn zip(lhs: &Series, rhs: &Series, f: impl Fn(f64, f64) -> Option<f64>) -> Series {
+    zip_by(lhs, rhs, Labels::clone, f)
+}
+
+/// `lhs op ignoring (..) group_left rhs`-like matching: each lhs series meets the rhs
+/// series whose labels are `key(lhs labels)`; the result keeps the lhs labels.
+pub fn zip_by(
+    lhs: &Series,
+    rhs: &Series,
+    key: impl Fn(&Labels) -> Labels,
+    f: impl Fn(f64, f64) -> Option<f64>,
+) -> Series {
     let mut out = Series::new();
     for (labels, points) in lhs {
-        let Some(other) = rhs.get(labels) else {
+        let Some(other) = rhs.get(&key(labels)) else {
             continue;
         };
         let kept: BTreeMap<i64, f64> = points
@@ -91,6 +102,11 @@ pub fn zip(lhs: &Series, rhs: &Series, f: impl Fn(f64, f64) -> Option<f64>) -> S
         }
     }
     out
+}
+
+/// Every series' labels rewritten (`label_replace`).
+pub fn relabel(inner: &Series, f: impl Fn(&Labels) -> Labels) -> Series {
+    inner.iter().map(|(l, p)| (f(l), p.clone())).collect()
 }
 
 pub fn matrix(s: Series) -> Expected {
