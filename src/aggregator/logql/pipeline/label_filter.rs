@@ -1,7 +1,8 @@
-//! Label filters as Loki runs them (`pkg/logql/log/label_filter.go`): string matchers
-//! compare the label's value ("" when absent); numeric, duration and byte filters
-//! drop a line without the label, pass a line that already failed a stage, and mark
-//! a value that does not convert with `__error__="LabelFilterErr"` (keeping the line).
+//! Label filters as Loki 3 runs them (grafana/loki v3 `pkg/logql/log/label_filter.go`):
+//! string matchers compare the label's value ("" when absent); numeric, duration and
+//! byte filters drop a line without the label — also one that already failed a stage
+//! (Loki 2 let those through) — and keep a line whose value does not convert, marked
+//! `__error__="LabelFilterErr"` unless an earlier stage's error is already there.
 
 use super::labels::LabelSet;
 use crate::aggregator::logql::ast::LabelFilter;
@@ -41,9 +42,6 @@ fn numeric(
     kind: &str,
     test: impl Fn(f64) -> bool,
 ) -> bool {
-    if labels.has_error() {
-        return true;
-    }
     let Some(raw) = labels.get(name) else {
         return false;
     };

@@ -29,6 +29,18 @@ const CASES: &[Case] = &[
             r#"{__error__="LabelFilterErr", __error_details__="cannot convert \"abc\" to float", app="api", status="abc"}"#,
         )),
     ),
+    // A line that failed its parser: dropped without the label (Loki 3), kept with the
+    // parser's error when the label is there but does not convert.
+    ("| json | status >= 500", "nope", &[], None),
+    (
+        "| logfmt | json | status >= 500",
+        "status=abc",
+        &[],
+        Some((
+            "status=abc",
+            r#"{__error__="JSONParserErr", __error_details__="expected object at offset 0", app="api", status="abc"}"#,
+        )),
+    ),
     (
         "| logfmt | dur > 1s",
         "dur=1500ms",
