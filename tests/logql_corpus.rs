@@ -59,7 +59,7 @@ const FEATURES: &[&str] = &[
     "count_over_time(", "rate(", "bytes_over_time(", "bytes_rate(", "sum by (", "sum without (",
     "avg by (", "min by (", "max(", "max without (", "count by (", "topk(", "quantile_over_time(",
     "unwrap duration(", "unwrap bytes(", "vector(1)+vector(1)", " / ", " > bool ", "or vector(0)",
-    "group_left", " and sum", "label_replace(",
+    "group_left", " and sum", "label_replace(", "rate_counter(",
 ];
 
 #[tokio::test]

@@ -210,3 +210,70 @@ pub fn regroup(
         .map(|(l, t, v)| (group(&l, names, without), t, v))
         .collect()
 }
+
+/// `rate_counter`, per series and step over `(t − range, t]`: Loki's
+/// `extrapolatedRate(samples, selRange, isCounter, isRate)` (pkg/logql/range_vector.go),
+/// written out here from its definition: the window starts `range` before its first
+/// sample and ends at its last, with sample times in ns and the range in ms (Loki's own
+/// mix, so the number is Loki's); fewer than two samples give 0.
+pub fn rate_counter(samples: &[(Labels, i64, f64)], range: i64, steps: Steps) -> Series {
+    let mut by_series: BTreeMap<&Labels, Vec<(i64, f64)>> = BTreeMap::new();
+    for (l, ts, v) in samples {
+        by_series.entry(l).or_default().push((*ts, *v));
+    }
+    let mut out = Series::new();
+    for (labels, points) in by_series {
+        for t in steps.times() {
+            let w: Vec<(i64, f64)> = points
+                .iter()
+                .copied()
+                .filter(|(ts, _)| t - range < *ts && *ts <= t)
+                .collect();
+            if !w.is_empty() {
+                let v = loki_extrapolated_rate(&w, range);
+                out.entry(labels.clone()).or_default().insert(t, v);
+            }
+        }
+    }
+    out
+}
+
+fn loki_extrapolated_rate(w: &[(i64, f64)], range_ns: i64) -> f64 {
+    if w.len() < 2 {
+        return 0.0;
+    }
+    let (first, last) = (w[0], w[w.len() - 1]);
+    let range_start = first.0 - range_ns / 1_000_000;
+    let range_end = last.0;
+    let mut result = last.1 - first.1;
+    let mut previous = 0.0;
+    for &(_, v) in w {
+        if v < previous {
+            result += previous;
+        }
+        previous = v;
+    }
+    let mut duration_to_start = (first.0 - range_start) as f64 / 1000.0;
+    let duration_to_end = (range_end - last.0) as f64 / 1000.0;
+    let sampled_interval = (last.0 - first.0) as f64 / 1000.0;
+    let average_between = sampled_interval / (w.len() - 1) as f64;
+    if result > 0.0 && first.1 >= 0.0 {
+        let duration_to_zero = sampled_interval * (first.1 / result);
+        if duration_to_zero < duration_to_start {
+            duration_to_start = duration_to_zero;
+        }
+    }
+    let threshold = average_between * 1.1;
+    let mut extrapolate_to = sampled_interval;
+    if duration_to_start < threshold {
+        extrapolate_to += duration_to_start;
+    } else {
+        extrapolate_to += average_between / 2.0;
+    }
+    if duration_to_end < threshold {
+        extrapolate_to += duration_to_end;
+    } else {
+        extrapolate_to += average_between / 2.0;
+    }
+    result * (extrapolate_to / sampled_interval) / (range_ns as f64 / 1e9)
+}

@@ -3,7 +3,7 @@
 //! `SampleExtractionErr` Loki refuses a query with unless `__error__=""` drops it.
 
 use crate::parsers::{bytes, go_duration, json, logfmt, Line};
-use crate::reference::{over_time, regroup, unwrap_ok, Data, Over, Series};
+use crate::reference::{over_time, rate_counter, regroup, unwrap_ok, Data, Over, Series};
 use crate::row::{app, float, range, refused, Row, MIN, STEPS};
 use crate::rows_parse::{DNS_PAT, NGINX_PAT};
 use crate::stages::{dns_pattern, nginx_pattern};
@@ -165,7 +165,32 @@ pub fn rows(d: &Data) -> Vec<Row> {
                 STEPS,
             ),
         ),
+        // A counter that only rises (the cron ticks) and values that fall (items,
+        // each fall a reset): the series keep the stream's labels alone.
+        range(
+            r#"rate_counter({app="cron"} | logfmt | unwrap n [15m])"#,
+            rate_counter(
+                &regroup(unwrap_ok(&cron(d), "n", float), STREAM, false),
+                15 * MIN,
+                STEPS,
+            ),
+        ),
+        range(
+            r#"rate_counter({app="checkout"} | json items="items" | __error__="" | unwrap items [10m])"#,
+            rate_counter(
+                &regroup(unwrap_ok(&checkout_ok(d), "items", float), STREAM, false),
+                M10,
+                STEPS,
+            ),
+        ),
     ]
+}
+
+/// The stream labels of the data set's streams.
+const STREAM: &[&str] = &["namespace", "app", "pod", "container"];
+
+fn cron(d: &Data) -> Vec<Line> {
+    d.select(app("cron")).into_iter().map(logfmt).collect()
 }
 
 fn checkout_ok(d: &Data) -> Vec<Line> {

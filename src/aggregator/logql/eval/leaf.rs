@@ -67,9 +67,7 @@ fn window_op(agg: &RangeAgg) -> Result<RangeOp, EvalError> {
         A::StddevOverTime => RangeOp::StdDev,
         A::QuantileOverTime => RangeOp::Quantile(agg.param.unwrap_or(f64::NAN)),
         A::AbsentOverTime => RangeOp::Count,
-        A::RateCounter => {
-            return Err(EvalError::Unsupported("rate_counter".into()));
-        }
+        A::RateCounter => RangeOp::RateCounter,
     })
 }
 

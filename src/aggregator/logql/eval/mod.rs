@@ -8,6 +8,7 @@ pub mod lines;
 pub mod materialize;
 pub mod metric;
 pub mod promql_text;
+pub mod rate_counter;
 pub mod windows;
 
 use crate::aggregator::logql::pipeline::PipelineError;

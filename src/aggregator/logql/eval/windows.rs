@@ -22,6 +22,8 @@ pub enum RangeOp {
     StdDev,
     /// `quantile_over_time(φ, ...)`, interpolated as Prometheus's `quantile`.
     Quantile(f64),
+    /// `rate_counter`: the values as a counter ([`super::rate_counter`]).
+    RateCounter,
 }
 
 /// The evaluation steps `start, start + step, ..., ≤ end` (ns; `step > 0`).
@@ -99,6 +101,7 @@ fn aggregate(op: RangeOp, window: &[(i64, f64)], range: i64, buf: &mut Vec<f64>)
         RangeOp::Last => window[window.len() - 1].1,
         RangeOp::StdVar => stdvar(values),
         RangeOp::StdDev => stdvar(values).sqrt(),
+        RangeOp::RateCounter => super::rate_counter::rate_counter(window, range),
         RangeOp::Quantile(phi) => {
             buf.clear();
             buf.extend(values);

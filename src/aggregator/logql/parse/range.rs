@@ -104,7 +104,7 @@ fn check_range_agg(op: RangeOp, unwrapped: bool, grouped: bool) -> Result<(), St
         op,
         CountOverTime | Rate | BytesOverTime | BytesRate | AbsentOverTime
     );
-    let takes_unwrap = needs_unwrap || op == Rate;
+    let takes_unwrap = needs_unwrap || matches!(op, Rate | AbsentOverTime);
     if needs_unwrap && !unwrapped {
         return Err(format!("invalid aggregation {name} without unwrap"));
     }
