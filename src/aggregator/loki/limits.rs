@@ -42,6 +42,9 @@ pub struct LokiLimits {
     pub creation_grace: Duration,
     /// Compiled size of one regex in a metadata request's selector.
     pub max_regex_bytes: usize,
+    /// Open `/loki/api/v1/tail` websockets (`max_concurrent_tail_requests`); one more
+    /// gets 400.
+    pub max_tailers: usize,
 }
 
 impl Default for LokiLimits {
@@ -64,6 +67,7 @@ impl Default for LokiLimits {
             reject_older_than: Some(Duration::from_secs(7 * 24 * 3600)),
             creation_grace: Duration::from_secs(10 * 60),
             max_regex_bytes: 1 << 20,
+            max_tailers: 10,
         }
     }
 }

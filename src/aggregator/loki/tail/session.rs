@@ -1,0 +1,152 @@
+//! One open tail: the backlog, then a pass over the store on every push (and every
+//! second, for lines held back by `delay_for` or stamped in the future), each pass's
+//! lines handed to the [`Outbox`]. A writer task owns the socket's sending half, so a
+//! client that stops reading fills the outbox's queue and later lines are dropped and
+//! counted; pushes never wait for a tail. The session ends when the client closes or
+//! goes away, or at shutdown (a close frame, 1001); either way the writer ends too and
+//! the permit is given back.
+
+use super::follow::Follow;
+use super::frame::{Closed, Outbox, QUEUE_FRAMES};
+use super::hub::TailPermit;
+use crate::aggregator::loki::LokiApi;
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures::stream::{SplitSink, SplitStream};
+use futures::{SinkExt, StreamExt};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// How often a tail looks for lines whose delay has passed without a push.
+const TICK: Duration = Duration::from_secs(1);
+/// How long the writer gets to send the close frame before it is stopped.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+/// WebSocket close codes (RFC 6455): the server is going away; it failed.
+const GOING_AWAY: u16 = 1001;
+const INTERNAL_ERROR: u16 = 1011;
+
+/// Why a session ended.
+#[derive(Debug, PartialEq, Eq)]
+enum End {
+    Shutdown,
+    ClientGone,
+    StoreFailed,
+}
+
+/// Runs one tail until it ends; `permit` is given back when it returns.
+pub async fn run(
+    api: Arc<LokiApi>,
+    socket: WebSocket,
+    follow: Follow,
+    delay_ns: i64,
+    permit: TailPermit,
+) {
+    let (sink, incoming) = socket.split();
+    let (tx, rx) = mpsc::channel(QUEUE_FRAMES);
+    let mut writer = tokio::spawn(write(sink, rx));
+    let end = follow_until_end(&api, incoming, tx.clone(), follow, delay_ns).await;
+    tracing::debug!(?end, "A Loki tail ended.");
+    let close = match end {
+        End::Shutdown => Some((GOING_AWAY, "server shutting down")),
+        End::StoreFailed => Some((INTERNAL_ERROR, "reading the log store failed")),
+        End::ClientGone => None,
+    };
+    if let Some((code, reason)) = close {
+        let frame = CloseFrame {
+            code,
+            reason: reason.into(),
+        };
+        let _ = tx.try_send(Message::Close(Some(frame)));
+    }
+    drop(tx);
+    if tokio::time::timeout(CLOSE_GRACE, &mut writer)
+        .await
+        .is_err()
+    {
+        writer.abort();
+    }
+    drop(permit);
+}
+
+/// Sends queued messages until the session drops its sender or the client fails.
+async fn write(mut sink: SplitSink<WebSocket, Message>, mut rx: mpsc::Receiver<Message>) {
+    while let Some(m) = rx.recv().await {
+        if sink.send(m).await.is_err() {
+            return;
+        }
+    }
+    let _ = sink.close().await;
+}
+
+/// The backlog, then passes until the session ends.
+async fn follow_until_end(
+    api: &Arc<LokiApi>,
+    mut incoming: SplitStream<WebSocket>,
+    tx: mpsc::Sender<Message>,
+    follow: Follow,
+    delay_ns: i64,
+) -> End {
+    let mut outbox = Outbox::new(tx, &api.stats.tail_dropped_entries);
+    let mut appended = api.tail.subscribe();
+    let mut tick = tokio::time::interval(TICK);
+    let mut state = Some(follow);
+    let backlog = Step::Backlog((api.now)());
+    if let Err(end) = step(api, &mut state, &mut outbox, backlog).await {
+        return end;
+    }
+    loop {
+        tokio::select! {
+            _ = api.tail.stopped() => return End::Shutdown,
+            m = incoming.next() => match m {
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return End::ClientGone,
+                Some(Ok(_)) => continue,
+            },
+            r = appended.changed() => if r.is_err() { return End::Shutdown },
+            _ = tick.tick() => {}
+        }
+        let end = (api.now)().saturating_sub(delay_ns);
+        if let Err(end) = step(api, &mut state, &mut outbox, Step::Pass(end)).await {
+            return end;
+        }
+    }
+}
+
+/// What one blocking step reads.
+#[derive(Clone, Copy)]
+enum Step {
+    /// The backlog up to this time.
+    Backlog(i64),
+    /// New entries before this time.
+    Pass(i64),
+}
+
+/// Runs `what` on the blocking pool (passes again while one stops at its bound) and
+/// queues what it found.
+async fn step(
+    api: &Arc<LokiApi>,
+    state: &mut Option<Follow>,
+    outbox: &mut Outbox<'_>,
+    what: Step,
+) -> Result<(), End> {
+    loop {
+        let mut follow = state.take().ok_or(End::StoreFailed)?;
+        let reader = api.reader.clone();
+        let task = tokio::task::spawn_blocking(move || {
+            let found = match what {
+                Step::Backlog(end) => follow.backlog(&*reader, end).map(|l| (l, false)),
+                Step::Pass(end) => follow.pass(&*reader, end).map(|p| (p.lines, p.more)),
+            };
+            (follow, found)
+        });
+        let (follow, found) = task.await.map_err(|_| End::StoreFailed)?;
+        *state = Some(follow);
+        let (lines, more) = found.map_err(|e| {
+            tracing::warn!(error = %e, "A Loki tail could not read the log store.");
+            End::StoreFailed
+        })?;
+        outbox.offer(lines).map_err(|Closed| End::ClientGone)?;
+        if !more {
+            return Ok(());
+        }
+    }
+}
