@@ -5,7 +5,7 @@
 //! ends when its client goes away and at shutdown, leaving nothing running.
 
 use crate::server::{now, proto, snappy, start, Running};
-use futures::{SinkExt, StreamExt};
+use futures::StreamExt;
 use serde_json::Value;
 use std::time::Duration;
 use tokio::net::TcpStream;
