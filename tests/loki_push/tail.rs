@@ -1,8 +1,8 @@
 //! `/loki/api/v1/tail` with a real websocket client (tokio-tungstenite): the backlog,
 //! then lines pushed afterwards, filtered as `/query_range` filters; refusals before
-//! the upgrade (metric or bad query, token, too many tails); a client that stops
-//! reading does not stall pushes and what it missed is counted and reported; a tail
-//! ends when its client goes away and at shutdown, leaving nothing running.
+//! the upgrade (metric or bad query, token, too many tails); a tail ends when its
+//! client goes away, at shutdown and after `tail_max_duration`, leaving nothing
+//! running. A client that stops reading: tail_slow.rs.
 
 use crate::server::{now, proto, snappy, start, Running};
 use futures::StreamExt;
@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderName;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -276,6 +277,28 @@ async fn tails_over_max_tailers_are_refused_until_one_closes() {
     assert!(connect(&url, &[]).await.is_ok());
 }
 
+/// The close frame the server sends next (other frames skipped).
+async fn close_frame(ws: &mut Ws) -> CloseFrame {
+    let wait = async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Close(frame))) => return frame.expect("a close code"),
+                Some(Ok(_)) => continue,
+                other => panic!("no close frame: {other:?}"),
+            }
+        }
+    };
+    tokio::time::timeout(HANG, wait)
+        .await
+        .expect("never closed")
+}
+
+async fn nothing_left_running(s: &Running) {
+    tokio::time::timeout(HANG, s.loki.tail.idle())
+        .await
+        .expect("tail left running");
+}
+
 #[tokio::test]
 async fn a_client_gone_or_a_shutdown_ends_its_tail() {
     let mut s = start(|_| {}).await;
@@ -283,25 +306,26 @@ async fn a_client_gone_or_a_shutdown_ends_its_tail() {
     let ws = connect(&url, &[]).await.unwrap();
     assert_eq!(s.loki.tail.active(), 1);
     drop(ws); // the TCP connection closes without a close frame
-    tokio::time::timeout(HANG, s.loki.tail.idle())
-        .await
-        .expect("tail left running");
+    nothing_left_running(&s).await;
 
     let mut ws = connect(&url, &[]).await.unwrap();
     s.stop();
-    let close = tokio::time::timeout(HANG, async {
-        loop {
-            match ws.next().await {
-                Some(Ok(Message::Close(frame))) => return frame,
-                Some(Ok(_)) => continue,
-                other => panic!("no close frame: {other:?}"),
-            }
-        }
-    })
-    .await
-    .expect("no close at shutdown");
-    assert_eq!(u16::from(close.expect("a close frame").code), 1001);
-    tokio::time::timeout(HANG, s.loki.tail.idle())
+    let close = close_frame(&mut ws).await;
+    assert_eq!(
+        (u16::from(close.code), close.reason.as_str()),
+        (1001, "server shutting down")
+    );
+    nothing_left_running(&s).await;
+}
+
+#[tokio::test]
+async fn a_tail_is_closed_after_tail_max_duration() {
+    let s = start(|l| l.limits.tail_max_duration = Duration::from_millis(200)).await;
+    let mut ws = connect(&tail_url(&s, r#"{app="api"}"#, ""), &[])
         .await
-        .expect("tail left running");
+        .unwrap();
+    let close = close_frame(&mut ws).await;
+    let want = (1011, "reached tail max duration limit");
+    assert_eq!((u16::from(close.code), close.reason.as_str()), want);
+    nothing_left_running(&s).await;
 }

@@ -45,6 +45,8 @@ pub struct LokiLimits {
     /// Open `/loki/api/v1/tail` websockets (`max_concurrent_tail_requests`); one more
     /// gets 400.
     pub max_tailers: usize,
+    /// A tail is closed after this long (Loki's `tail_max_duration`, 1 h).
+    pub tail_max_duration: Duration,
 }
 
 impl Default for LokiLimits {
@@ -68,6 +70,7 @@ impl Default for LokiLimits {
             creation_grace: Duration::from_secs(10 * 60),
             max_regex_bytes: 1 << 20,
             max_tailers: 10,
+            tail_max_duration: Duration::from_secs(3600),
         }
     }
 }

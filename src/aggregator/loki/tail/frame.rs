@@ -60,6 +60,16 @@ impl<'s> Outbox<'s> {
         Ok(())
     }
 
+    /// Queues a ping if there is room (a busy queue needs none).
+    pub fn ping(&self) {
+        let _ = self.tx.try_send(Message::Ping(Default::default()));
+    }
+
+    /// Completes when the writer has gone (its client failed).
+    pub async fn closed(&self) {
+        self.tx.closed().await
+    }
+
     fn send(&mut self, frame: &mut Vec<Kept>) -> Result<(), Closed> {
         let full = match self.tx.try_reserve() {
             Ok(slot) => {

@@ -3,8 +3,9 @@
 //! lines handed to the [`Outbox`]. A writer task owns the socket's sending half, so a
 //! client that stops reading fills the outbox's queue and later lines are dropped and
 //! counted; pushes never wait for a tail. The session ends when the client closes or
-//! goes away, or at shutdown (a close frame, 1001); either way the writer ends too and
-//! the permit is given back.
+//! goes away (an idle tail pings every minute, as Loki does, so a dead peer shows), at
+//! shutdown (a close frame, 1001), or after `tail_max_duration` (1011, Loki's words);
+//! either way the writer ends too and the permit is given back.
 
 use super::follow::Follow;
 use super::frame::{Closed, Outbox, QUEUE_FRAMES};
@@ -16,9 +17,13 @@ use futures::{SinkExt, StreamExt};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior};
 
 /// How often a tail looks for lines whose delay has passed without a push.
 const TICK: Duration = Duration::from_secs(1);
+/// How often an idle tail pings its client (Loki's `wsPingPeriod`), so a dead peer
+/// shows as a failed write.
+const PING: Duration = Duration::from_secs(60);
 /// How long the writer gets to send the close frame before it is stopped.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// WebSocket close codes (RFC 6455): the server is going away; it failed.
@@ -31,6 +36,8 @@ enum End {
     Shutdown,
     ClientGone,
     StoreFailed,
+    /// Open for `tail_max_duration` (Loki closes it then too).
+    MaxDuration,
 }
 
 /// Runs one tail until it ends; `permit` is given back when it returns.
@@ -49,6 +56,7 @@ pub async fn run(
     let close = match end {
         End::Shutdown => Some((GOING_AWAY, "server shutting down")),
         End::StoreFailed => Some((INTERNAL_ERROR, "reading the log store failed")),
+        End::MaxDuration => Some((INTERNAL_ERROR, "reached tail max duration limit")),
         End::ClientGone => None,
     };
     if let Some((code, reason)) = close {
@@ -89,6 +97,10 @@ async fn follow_until_end(
     let mut outbox = Outbox::new(tx, &api.stats.tail_dropped_entries);
     let mut appended = api.tail.subscribe();
     let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut ping = tokio::time::interval_at(Instant::now() + PING, PING);
+    let expire = tokio::time::sleep(api.limits.tail_max_duration);
+    tokio::pin!(expire);
     let mut state = Some(follow);
     let backlog = Step::Backlog((api.now)());
     if let Err(end) = step(api, &mut state, &mut outbox, backlog).await {
@@ -97,6 +109,12 @@ async fn follow_until_end(
     loop {
         tokio::select! {
             _ = api.tail.stopped() => return End::Shutdown,
+            _ = &mut expire => return End::MaxDuration,
+            _ = outbox.closed() => return End::ClientGone,
+            _ = ping.tick() => {
+                outbox.ping();
+                continue;
+            }
             m = incoming.next() => match m {
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return End::ClientGone,
                 Some(Ok(_)) => continue,
