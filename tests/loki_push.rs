@@ -24,5 +24,7 @@ mod server;
 mod store;
 #[path = "loki_push/tail.rs"]
 mod tail;
+#[path = "loki_push/tail_ends.rs"]
+mod tail_ends;
 #[path = "loki_push/tail_slow.rs"]
 mod tail_slow;

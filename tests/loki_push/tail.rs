@@ -1,8 +1,7 @@
 //! `/loki/api/v1/tail` with a real websocket client (tokio-tungstenite): the backlog,
 //! then lines pushed afterwards, filtered as `/query_range` filters; refusals before
-//! the upgrade (metric or bad query, token, too many tails); a tail ends when its
-//! client goes away, at shutdown and after `tail_max_duration`, leaving nothing
-//! running. A client that stops reading: tail_slow.rs.
+//! the upgrade (metric or bad query, token). How tails end and their limit:
+//! tail_ends.rs; a client that stops reading: tail_slow.rs.
 
 use crate::server::{now, proto, snappy, start, Running};
 use futures::StreamExt;
@@ -11,7 +10,6 @@ use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderName;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -40,7 +38,7 @@ pub async fn connect(url: &str, headers: &[(&str, &str)]) -> Result<Ws, WsError>
 }
 
 /// The refusal's status and body.
-async fn refused(url: &str, headers: &[(&str, &str)]) -> (u16, String) {
+pub async fn refused(url: &str, headers: &[(&str, &str)]) -> (u16, String) {
     match connect(url, headers).await {
         Err(WsError::Http(r)) => {
             let body = String::from_utf8_lossy(r.body().as_deref().unwrap_or_default());
@@ -261,71 +259,15 @@ async fn the_query_token_is_required() {
 }
 
 #[tokio::test]
-async fn tails_over_max_tailers_are_refused_until_one_closes() {
-    let s = start(|l| l.limits.max_tailers = 2).await;
-    let url = tail_url(&s, r#"{app="api"}"#, "");
-    let mut first = connect(&url, &[]).await.unwrap();
-    let _second = connect(&url, &[]).await.unwrap();
-    let (status, body) = refused(&url, &[]).await;
-    assert_eq!(status, 400);
-    assert_eq!(
-        body,
-        "max concurrent tail requests limit exceeded, count > limit (3 > 2)\n"
-    );
-    first.close(None).await.unwrap();
-    eventually("the first tail ended", || s.loki.tail.active() == 1).await;
-    assert!(connect(&url, &[]).await.is_ok());
-}
-
-/// The close frame the server sends next (other frames skipped).
-async fn close_frame(ws: &mut Ws) -> CloseFrame {
-    let wait = async {
-        loop {
-            match ws.next().await {
-                Some(Ok(Message::Close(frame))) => return frame.expect("a close code"),
-                Some(Ok(_)) => continue,
-                other => panic!("no close frame: {other:?}"),
-            }
-        }
-    };
-    tokio::time::timeout(HANG, wait)
-        .await
-        .expect("never closed")
-}
-
-async fn nothing_left_running(s: &Running) {
-    tokio::time::timeout(HANG, s.loki.tail.idle())
-        .await
-        .expect("tail left running");
-}
-
-#[tokio::test]
-async fn a_client_gone_or_a_shutdown_ends_its_tail() {
-    let mut s = start(|_| {}).await;
-    let url = tail_url(&s, r#"{app="api"}"#, "");
-    let ws = connect(&url, &[]).await.unwrap();
-    assert_eq!(s.loki.tail.active(), 1);
-    drop(ws); // the TCP connection closes without a close frame
-    nothing_left_running(&s).await;
-
-    let mut ws = connect(&url, &[]).await.unwrap();
-    s.stop();
-    let close = close_frame(&mut ws).await;
-    assert_eq!(
-        (u16::from(close.code), close.reason.as_str()),
-        (1001, "server shutting down")
-    );
-    nothing_left_running(&s).await;
-}
-
-#[tokio::test]
-async fn a_tail_is_closed_after_tail_max_duration() {
-    let s = start(|l| l.limits.tail_max_duration = Duration::from_millis(200)).await;
-    let mut ws = connect(&tail_url(&s, r#"{app="api"}"#, ""), &[])
+async fn a_line_stamped_ahead_is_sent_when_its_time_comes_held_by_delay_for() {
+    let s = start(|_| {}).await;
+    let mut ws = connect(&tail_url(&s, r#"{app="api"}"#, "&delay_for=1"), &[])
         .await
         .unwrap();
-    let close = close_frame(&mut ws).await;
-    let want = (1011, "reached tail max duration limit");
-    assert_eq!((u16::from(close.code), close.reason.as_str()), want);
-    nothing_left_running(&s).await;
+    let ahead = now() + S;
+    push(&s, &[(r#"{app="api"}"#, vec![(ahead, "from the future")])]).await;
+    let read = read_until(&mut ws, "from the future").await;
+    assert_eq!(read.lines[0].ts, ahead);
+    // Not before its time plus the delay (no push woke the tail then: its timer did).
+    assert!(now() >= ahead + S);
 }
