@@ -102,11 +102,12 @@ fn ingest(api: &LokiApi, headers: &HeaderMap, body: &[u8], legacy: bool) -> Resp
         invalid,
     };
     if !admitted.streams.is_empty() {
+        let labels: Vec<_> = admitted.streams.iter().map(|s| s.labels.clone()).collect();
         match api.appender.push(admitted.streams) {
             Ok(outcome) => {
                 reply.store(api, &outcome, admitted.bytes);
                 if outcome.accepted > 0 {
-                    api.tail.appended(); // durable now: the tails may read it
+                    api.tail.appended(&labels); // durable now: the tails may read it
                 }
             }
             Err(e) => {

@@ -61,16 +61,16 @@ fn backlog_then_each_new_entry_once_in_time_order() {
     let mut f = follow(r#"{app=~".+"}"#, t0 - S, 2);
     // Ties rank streams in label order: "d1" loses to "a2".
     assert_eq!(lines(&f.backlog(&st, NOW).unwrap()), ["a2", "a3"]);
-    assert!(f.pass(&st, NOW).unwrap().lines.is_empty());
+    assert!(f.pass(&st, NOW, None).unwrap().lines.is_empty());
 
     // A tie with the newest entry read, a later one, and one in another stream.
     push(&st, "api", &[(t0 + 2 * S, "a3bis"), (t0 + 3 * S, "a4")]);
     push(&st, "db", &[(t0 + 2 * S + 1, "d2")]);
     assert_eq!(
-        lines(&f.pass(&st, NOW).unwrap().lines),
+        lines(&f.pass(&st, NOW, None).unwrap().lines),
         ["a3bis", "d2", "a4"]
     );
-    assert!(f.pass(&st, NOW).unwrap().lines.is_empty());
+    assert!(f.pass(&st, NOW, None).unwrap().lines.is_empty());
 }
 
 #[test]
@@ -93,7 +93,7 @@ fn cursors_cross_block_cuts_without_repeats_or_gaps() {
         let refs: Vec<(i64, &str)> = batch.iter().map(|(t, l)| (*t, l.as_str())).collect();
         push(&st, "api", &refs);
         want.extend(batch.into_iter().map(|(_, l)| l));
-        got.extend(lines(&f.pass(&st, NOW).unwrap().lines));
+        got.extend(lines(&f.pass(&st, NOW, None).unwrap().lines));
     }
     assert_eq!(got, want);
 }
@@ -105,11 +105,14 @@ fn a_pass_holds_back_entries_at_or_after_its_end() {
     let mut f = follow(r#"{app="api"}"#, t0, 10);
     f.backlog(&st, t0).unwrap();
     push(&st, "api", &[(t0 + S, "early"), (t0 + 5 * S, "late")]);
-    assert_eq!(lines(&f.pass(&st, t0 + 5 * S).unwrap().lines), ["early"]);
+    assert_eq!(
+        lines(&f.pass(&st, t0 + 5 * S, None).unwrap().lines),
+        ["early"]
+    );
     // Arrived late, but within the delay: still shown, in order.
     push(&st, "api", &[(t0 + 3 * S, "delayed")]);
     assert_eq!(
-        lines(&f.pass(&st, t0 + 6 * S).unwrap().lines),
+        lines(&f.pass(&st, t0 + 6 * S, None).unwrap().lines),
         ["delayed", "late"]
     );
 }
@@ -138,7 +141,7 @@ fn new_streams_and_the_pipeline_apply() {
         ],
     );
     push(&st, "other", &[(t0 + 3 * S, "error level=high other")]);
-    let pass = f.pass(&st, NOW).unwrap();
+    let pass = f.pass(&st, NOW, None).unwrap();
     assert_eq!(lines(&pass.lines), ["error level=high web"]);
     let labels = &pass.lines[0].labels;
     assert_eq!(labels.get("app"), Some("web"));
@@ -156,13 +159,41 @@ fn a_pass_stops_at_its_bound_and_the_next_goes_on() {
         .collect();
     let refs: Vec<(i64, &str)> = batch.iter().map(|(t, l)| (*t, l.as_str())).collect();
     push(&st, "api", &refs);
-    let first = f.pass(&st, NOW).unwrap();
+    let first = f.pass(&st, NOW, None).unwrap();
     assert!(first.more);
     assert_eq!(first.lines.len(), PASS_ENTRIES);
-    let second = f.pass(&st, NOW).unwrap();
+    let second = f.pass(&st, NOW, None).unwrap();
     assert!(!second.more);
     assert_eq!(
         lines(&second.lines),
         ["10000", "10001", "10002", "10003", "10004"]
+    );
+}
+
+#[test]
+fn only_streams_pushed_to_or_holding_entries_not_yet_due_are_read() {
+    let (st, _dir) = store();
+    let t0 = NOW - 60 * S;
+    let mut f = follow(r#"{app=~".+"}"#, t0, 10);
+    push(&st, "api", &[(t0 + S, "a1")]);
+    push(&st, "db", &[(t0 + S, "d1"), (NOW + 10 * S, "d-future")]);
+    assert_eq!(lines(&f.backlog(&st, NOW).unwrap()), ["a1", "d1"]);
+    let nothing = Touched::default();
+    assert!(f.pass(&st, NOW, Some(&nothing)).unwrap().lines.is_empty());
+
+    push(&st, "api", &[(t0 + 2 * S, "a2")]);
+    push(&st, "db", &[(t0 + 2 * S, "d2")]);
+    let db: Touched = [Labels::from_pairs(&[("app", "db")])].into_iter().collect();
+    assert_eq!(lines(&f.pass(&st, NOW, Some(&db)).unwrap().lines), ["d2"]);
+    // db holds an entry not yet due: read when due, without a push.
+    let later = NOW + 11 * S;
+    let due = f.pass(&st, later, Some(&nothing)).unwrap();
+    assert_eq!(lines(&due.lines), ["d-future"]);
+    let api: Touched = [Labels::from_pairs(&[("app", "api")])]
+        .into_iter()
+        .collect();
+    assert_eq!(
+        lines(&f.pass(&st, later, Some(&api)).unwrap().lines),
+        ["a2"]
     );
 }

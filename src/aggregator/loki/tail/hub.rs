@@ -1,15 +1,33 @@
-//! What the push path and the tails share: a generation bumped after each push the store
-//! made durable (a `watch`: the push never waits, and a busy tail sees one change for
-//! many pushes), the count of open tails with its limit (Loki's
-//! `max_concurrent_tail_requests`), and the stop signal that closes every tail at
+//! What the push path and the tails share: the streams each push the store made durable
+//! went to (the last 4096, by generation) and a wake-up (a `watch` of the generation:
+//! the push never waits, and a busy tail sees one change for many pushes), so a tail
+//! reads only the streams pushed to; the count of open tails with its limit (Loki's
+//! `max_concurrent_tail_requests`); and the stop signal that closes every tail at
 //! shutdown.
 
-use std::sync::Arc;
+use crate::aggregator::model::Labels;
+use fnv::FnvHashSet;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+/// Pushed-to streams remembered; a tail further behind reads every stream.
+const TOUCHED_KEEP: usize = 4096;
+
+/// The streams pushed to since a generation.
+pub type Touched = FnvHashSet<Labels>;
+
+/// Each pushed-to stream with its generation, oldest first.
+#[derive(Default)]
+struct TouchLog {
+    generation: u64,
+    recent: VecDeque<(u64, Labels)>,
+}
+
 /// The tails' side of the Loki API.
 pub struct TailHub {
+    touched: Mutex<TouchLog>,
     appended: watch::Sender<u64>,
     active: Arc<watch::Sender<usize>>,
     stop: CancellationToken,
@@ -18,6 +36,7 @@ pub struct TailHub {
 impl Default for TailHub {
     fn default() -> Self {
         TailHub {
+            touched: Mutex::default(),
             appended: watch::Sender::new(0),
             active: Arc::new(watch::Sender::new(0)),
             stop: CancellationToken::new(),
@@ -37,9 +56,43 @@ impl Drop for TailPermit {
 }
 
 impl TailHub {
-    /// Called by the push path once the store took entries (durably).
-    pub fn appended(&self) {
-        self.appended.send_modify(|g| *g = g.wrapping_add(1));
+    /// Called by the push path once the store took entries (durably) for `streams`.
+    pub fn appended<'a>(&self, streams: impl IntoIterator<Item = &'a Labels>) {
+        let generation = {
+            let mut log = self.log();
+            for labels in streams {
+                log.generation += 1;
+                let g = log.generation;
+                log.recent.push_back((g, labels.clone()));
+                if log.recent.len() > TOUCHED_KEEP {
+                    log.recent.pop_front();
+                }
+            }
+            log.generation
+        };
+        self.appended.send_replace(generation);
+    }
+
+    /// The generation now: [`touched_since`](Self::touched_since) starts from it.
+    pub fn generation(&self) -> u64 {
+        self.log().generation
+    }
+
+    /// The streams pushed to after generation `since`, and the generation now; `None`
+    /// when some of them are no longer remembered (the caller reads every stream).
+    pub fn touched_since(&self, since: u64) -> (u64, Option<Touched>) {
+        let log = self.log();
+        let oldest = log.recent.front().map_or(log.generation + 1, |(g, _)| *g);
+        if since + 1 < oldest {
+            return (log.generation, None);
+        }
+        let after = log.recent.iter().filter(|(g, _)| *g > since);
+        let set = after.map(|(_, labels)| labels.clone()).collect();
+        (log.generation, Some(set))
+    }
+
+    fn log(&self) -> std::sync::MutexGuard<'_, TouchLog> {
+        self.touched.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Wakes on every push after this call.
@@ -104,12 +157,34 @@ mod tests {
         assert!(hub.admit(2).is_ok());
     }
 
+    fn app(name: &str) -> Labels {
+        Labels::from_pairs(&[("app", name)])
+    }
+
     #[tokio::test]
-    async fn a_push_wakes_a_subscriber() {
+    async fn a_push_wakes_a_subscriber_and_names_its_streams() {
         let hub = TailHub::default();
         let mut rx = hub.subscribe();
-        hub.appended();
+        let since = hub.generation();
+        hub.appended(&[app("a"), app("b")]);
         rx.changed().await.unwrap();
-        assert_eq!(*rx.borrow_and_update(), 1);
+        assert_eq!(*rx.borrow_and_update(), 2);
+        let (now, touched) = hub.touched_since(since);
+        assert_eq!(now, 2);
+        assert_eq!(touched, Some([app("a"), app("b")].into_iter().collect()));
+        hub.appended(&[app("c")]);
+        let (_, touched) = hub.touched_since(now);
+        assert_eq!(touched, Some([app("c")].into_iter().collect()));
+        assert_eq!(hub.touched_since(3), (3, Some(Touched::default())));
+    }
+
+    #[test]
+    fn a_tail_too_far_behind_is_told_to_read_everything() {
+        let hub = TailHub::default();
+        let many: Vec<Labels> = (0..TOUCHED_KEEP + 1).map(|i| app(&i.to_string())).collect();
+        hub.appended(&many);
+        assert_eq!(hub.touched_since(0).1, None);
+        let (_, recent) = hub.touched_since(1);
+        assert_eq!(recent.map(|s| s.len()), Some(TOUCHED_KEEP));
     }
 }

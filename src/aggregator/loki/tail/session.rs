@@ -1,6 +1,6 @@
-//! One open tail: the backlog, then a pass over the store on every push (and every
-//! second, for lines held back by `delay_for` or stamped in the future), each pass's
-//! lines handed to the [`Outbox`]. A writer task owns the socket's sending half, so a
+//! One open tail: the backlog, then a pass over the store on every push (over the streams
+//! pushed to) and every second (for lines held back by `delay_for` or stamped in the
+//! future), each pass's lines handed to the [`Outbox`]. A writer task owns the socket's sending half, so a
 //! client that stops reading fills the outbox's queue and later lines are dropped and
 //! counted; pushes never wait for a tail. The session ends when the client closes or
 //! goes away (an idle tail pings every minute, as Loki does, so a dead peer shows), at
@@ -9,7 +9,7 @@
 
 use super::follow::Follow;
 use super::frame::{Closed, Outbox, QUEUE_FRAMES};
-use super::hub::TailPermit;
+use super::hub::{TailPermit, Touched};
 use crate::aggregator::loki::LokiApi;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures::stream::{SplitSink, SplitStream};
@@ -102,6 +102,8 @@ async fn follow_until_end(
     let expire = tokio::time::sleep(api.limits.tail_max_duration);
     tokio::pin!(expire);
     let mut state = Some(follow);
+    // Pushes from here on are named to the passes; the backlog sees the earlier ones.
+    let mut generation = api.tail.generation();
     let backlog = Step::Backlog((api.now)());
     if let Err(end) = step(api, &mut state, &mut outbox, backlog).await {
         return end;
@@ -123,19 +125,22 @@ async fn follow_until_end(
             _ = tick.tick() => {}
         }
         let end = (api.now)().saturating_sub(delay_ns);
-        if let Err(end) = step(api, &mut state, &mut outbox, Step::Pass(end)).await {
+        let touched;
+        (generation, touched) = api.tail.touched_since(generation);
+        let pass = Step::Pass(end, touched.map(Arc::new));
+        if let Err(end) = step(api, &mut state, &mut outbox, pass).await {
             return end;
         }
     }
 }
 
 /// What one blocking step reads.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum Step {
     /// The backlog up to this time.
     Backlog(i64),
-    /// New entries before this time.
-    Pass(i64),
+    /// New entries before this time, in these streams (none: in every stream).
+    Pass(i64, Option<Arc<Touched>>),
 }
 
 /// Runs `what` on the blocking pool (passes again while one stops at its bound) and
@@ -149,10 +154,13 @@ async fn step(
     loop {
         let mut follow = state.take().ok_or(End::StoreFailed)?;
         let reader = api.reader.clone();
+        let what = what.clone();
         let task = tokio::task::spawn_blocking(move || {
             let found = match what {
                 Step::Backlog(end) => follow.backlog(&*reader, end).map(|l| (l, false)),
-                Step::Pass(end) => follow.pass(&*reader, end).map(|p| (p.lines, p.more)),
+                Step::Pass(end, touched) => follow
+                    .pass(&*reader, end, touched.as_deref())
+                    .map(|p| (p.lines, p.more)),
             };
             (follow, found)
         });
