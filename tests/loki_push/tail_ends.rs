@@ -53,7 +53,9 @@ async fn a_client_gone_or_a_shutdown_ends_its_tail() {
     let mut s = start(|_| {}).await;
     let url = tail_url(&s, r#"{app="api"}"#, "");
     let ws = connect(&url, &[]).await.unwrap();
-    assert_eq!(s.loki.tail.active(), 1);
+    let rows = s.loki.metrics();
+    let active = rows.iter().find(|r| r.0 == "nodepulse_loki_tails_active");
+    assert_eq!(active.map(|r| (r.2, r.3)), Some(("gauge", 1)));
     drop(ws); // the TCP connection closes without a close frame
     nothing_left_running(&s).await;
 
