@@ -1,11 +1,12 @@
 //! One open tail: the backlog, then a pass over the store on every push (over the streams
 //! pushed to) and every second (for lines held back by `delay_for` or stamped in the
-//! future), each pass's lines handed to the [`Outbox`]. A writer task owns the socket's sending half, so a
-//! client that stops reading fills the outbox's queue and later lines are dropped and
-//! counted; pushes never wait for a tail. The session ends when the client closes or
-//! goes away (an idle tail pings every minute, as Loki does, so a dead peer shows), at
-//! shutdown (a close frame, 1001), or after `tail_max_duration` (1011, Loki's words);
-//! either way the writer ends too and the permit is given back.
+//! future), each pass's lines handed to the [`Outbox`]. A writer task owns the socket's
+//! sending half, so a client that stops reading fills the outbox's queue and later
+//! lines are dropped and counted; pushes never wait for a tail. The session ends when
+//! the client closes or goes away (a tail pings every minute, as Loki does, so a dead
+//! peer shows as a failed write), at shutdown (a close frame, 1001), or after
+//! `tail_max_duration` (1011, Loki's words); either way the writer ends too and the
+//! permit is given back.
 
 use super::follow::Follow;
 use super::frame::{Closed, Outbox, QUEUE_FRAMES};
@@ -21,8 +22,8 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 /// How often a tail looks for lines whose delay has passed without a push.
 const TICK: Duration = Duration::from_secs(1);
-/// How often an idle tail pings its client (Loki's `wsPingPeriod`), so a dead peer
-/// shows as a failed write.
+/// How often a tail pings its client (Loki's `wsPingPeriod`), so a dead peer shows as
+/// a failed write.
 const PING: Duration = Duration::from_secs(60);
 /// How long the writer gets to send the close frame before it is stopped.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
