@@ -1,7 +1,7 @@
 //! `nodepulse-aggregator` as users run it: flags and `--help`, a bad configuration
 //! refused at start-up naming the field, remote_write in and the Prometheus API out on a
 //! loopback port, Grafana's health check (`/api/v1/query` and buildinfo), and a clean
-//! exit on SIGTERM.
+//! exit on SIGTERM (an open Loki tail told so).
 
 mod common;
 
@@ -122,6 +122,40 @@ fn serves_remote_write_and_the_query_api_then_stops_on_sigterm() {
     );
 
     server.terminate();
+    let status = server.wait_exit(EXIT_TIMEOUT).expect("exit after SIGTERM");
+    assert!(status.success(), "{status:?}: {}", server.log());
+}
+
+/// A Loki tail open at SIGTERM is told the server is going away (1001), and the
+/// binary still exits cleanly: upgraded connections are not the HTTP server's to wait for.
+#[test]
+fn an_open_tail_is_closed_at_sigterm() {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let dir = tempfile::tempdir().unwrap();
+    let storage = format!("--storage.path={}", dir.path().display());
+    let mut server = Server::start(Path::new(AGGREGATOR), &[&storage], "/-/ready");
+    let url = server
+        .url("/loki/api/v1/tail?query=%7Bapp%3D%22api%22%7D")
+        .replacen("http://", "ws://", 1);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let close = rt.block_on(async {
+        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("tail");
+        server.terminate();
+        let read = async {
+            loop {
+                match ws.next().await {
+                    Some(Ok(Message::Close(frame))) => return frame,
+                    Some(Ok(_)) => continue,
+                    other => panic!("no close frame: {other:?}"),
+                }
+            }
+        };
+        tokio::time::timeout(EXIT_TIMEOUT, read)
+            .await
+            .expect("no close frame")
+    });
+    assert_eq!(close.map(|c| u16::from(c.code)), Some(1001));
     let status = server.wait_exit(EXIT_TIMEOUT).expect("exit after SIGTERM");
     assert!(status.success(), "{status:?}: {}", server.log());
 }

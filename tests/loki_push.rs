@@ -2,7 +2,7 @@
 //! through the aggregator's router, into the real log store in a temp directory: every
 //! wire format (hand-built protobuf with structured metadata, JSON, gzip, the legacy
 //! endpoint, payloads from the PyPI client `python-logging-loki`, the agent's own
-//! encoder), bad input, the admission limits, auth, and Loki's metadata answers.
+//! encoder), bad input, the admission limits, auth, Loki's metadata answers, and `/loki/api/v1/tail` over a real websocket client.
 
 #[path = "loki_push/agent.rs"]
 mod agent;
@@ -22,3 +22,9 @@ mod query;
 mod server;
 #[path = "loki_push/store.rs"]
 mod store;
+#[path = "loki_push/tail.rs"]
+mod tail;
+#[path = "loki_push/tail_ends.rs"]
+mod tail_ends;
+#[path = "loki_push/tail_slow.rs"]
+mod tail_slow;

@@ -18,7 +18,7 @@ pub struct Running {
     pub client: reqwest::Client,
     pub store: Arc<TestLogs>,
     pub loki: Arc<LokiApi>,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 /// Serves the whole API (metrics side over an empty `MemStore`) with Loki's routes.
@@ -44,11 +44,16 @@ pub async fn start(tweak: impl FnOnce(&mut LokiApi)) -> Running {
         client: reqwest::Client::new(),
         store,
         loki,
-        _stop: tx,
+        stop: Some(tx),
     }
 }
 
 impl Running {
+    /// Shuts the server down as SIGTERM would (the store stays open).
+    pub fn stop(&mut self) {
+        self.stop.take();
+    }
+
     /// POSTs `body` with these headers; (status, body text).
     pub async fn post(&self, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> (u16, String) {
         let mut req = self.client.post(format!("{}{path}", self.base)).body(body);

@@ -50,6 +50,10 @@ pub struct LimitsFile {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reject_old_samples_max_age: Option<String>,
     pub creation_grace_period: Option<String>,
+    /// Open `/loki/api/v1/tail` websockets (10).
+    pub max_concurrent_tail_requests: Option<usize>,
+    /// A tail is closed after this long (Loki's querier `tail_max_duration`, 1h).
+    pub tail_max_duration: Option<String>,
 }
 
 /// Files holding the bearer tokens (one line each); unset: that side is open.
@@ -144,6 +148,10 @@ fn limits(l: LimitsFile) -> Result<LokiLimits, ConfigError> {
         Some(s) => age(&s, ("logs.limits.creation_grace_period", "--config.file"))?,
         None => d.creation_grace,
     };
+    let tail = match l.tail_max_duration {
+        Some(s) => age(&s, ("logs.limits.tail_max_duration", "--config.file"))?,
+        None => d.tail_max_duration,
+    };
     Ok(LokiLimits {
         max_body_bytes: size(
             l.max_body_size,
@@ -185,6 +193,8 @@ fn limits(l: LimitsFile) -> Result<LokiLimits, ConfigError> {
         )?,
         reject_older_than: older,
         creation_grace: grace,
+        max_tailers: l.max_concurrent_tail_requests.unwrap_or(d.max_tailers),
+        tail_max_duration: tail,
         ..d
     })
 }
@@ -255,6 +265,8 @@ pub fn shown(c: &LogsConfig) -> LogsFile {
             reject_old_samples: Some(l.reject_older_than.is_some()),
             reject_old_samples_max_age: l.reject_older_than.and_then(dur),
             creation_grace_period: dur(l.creation_grace),
+            max_concurrent_tail_requests: Some(l.max_tailers),
+            tail_max_duration: dur(l.tail_max_duration),
         },
         auth: c.auth_files.clone(),
     }

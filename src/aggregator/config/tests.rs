@@ -153,7 +153,8 @@ fn logs_keys_reach_the_store_and_the_receiver() {
                 max_memory: 32MiB\n  limits:\n    max_line_size: 1KB\n    \
                 max_line_size_truncate: true\n    max_label_names_per_series: 3\n    \
                 max_global_streams_per_user: 7\n    ingestion_rate_mb: 0.5\n    \
-                reject_old_samples: false\n    creation_grace_period: 1m\n";
+                reject_old_samples: false\n    creation_grace_period: 1m\n    \
+                max_concurrent_tail_requests: 2\n    tail_max_duration: 10m\n";
     let c = logs_of(yaml, &["--logs.retention=2d"]).unwrap();
     assert_eq!(
         c.store.retention,
@@ -172,6 +173,8 @@ fn logs_keys_reach_the_store_and_the_receiver() {
     assert_eq!(c.limits.max_streams, 7);
     assert_eq!(c.limits.ingestion_rate_bytes, 512 << 10);
     assert_eq!(c.limits.reject_older_than, None);
+    assert_eq!(c.limits.max_tailers, 2);
+    assert_eq!(c.limits.tail_max_duration, Duration::from_secs(600));
     let minute = Duration::from_secs(60);
     assert_eq!(
         (c.limits.creation_grace, c.store.creation_grace),

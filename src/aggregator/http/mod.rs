@@ -88,12 +88,21 @@ pub fn now_ms() -> i64 {
     d.as_millis() as i64
 }
 
-/// Serves until `shutdown` completes, then finishes in-flight requests.
+/// Serves until `shutdown` completes, then finishes in-flight requests. Upgraded
+/// connections (Loki's tail websockets) are no longer the server's: they are told to
+/// close when `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,
     api: Arc<Api>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let loki = api.loki.clone();
+    let shutdown = async move {
+        shutdown.await;
+        if let Some(loki) = loki {
+            loki.tail.shutdown();
+        }
+    };
     axum::serve(listener, router(api))
         .with_graceful_shutdown(shutdown)
         .await

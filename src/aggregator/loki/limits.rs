@@ -40,6 +40,11 @@ pub struct LokiLimits {
     pub reject_older_than: Option<Duration>,
     /// Refuse entries newer than now plus this (`creation_grace_period`).
     pub creation_grace: Duration,
+    /// Open `/loki/api/v1/tail` websockets (`max_concurrent_tail_requests`); one more
+    /// gets 400.
+    pub max_tailers: usize,
+    /// A tail is closed after this long (Loki's `tail_max_duration`, 1 h).
+    pub tail_max_duration: Duration,
 }
 
 impl Default for LokiLimits {
@@ -61,6 +66,8 @@ impl Default for LokiLimits {
             ingestion_burst_bytes: 6 * MIB,
             reject_older_than: Some(Duration::from_secs(7 * 24 * 3600)),
             creation_grace: Duration::from_secs(10 * 60),
+            max_tailers: 10,
+            tail_max_duration: Duration::from_secs(3600),
         }
     }
 }

@@ -4,7 +4,9 @@
 //! admission limits ([`admit`]) under [`LokiLimits`], counted in [`LokiStats`] — and
 //! `/ready`, `/loki/api/v1/labels`, `/label/<name>/values`, `/series`, `/index/stats`
 //! ([`meta`], with [`params`] and [`selector`], the LogQL parser's matchers); LogQL
-//! through `/loki/api/v1/query` and `/query_range` ([`query`]). The store
+//! through `/loki/api/v1/query` and `/query_range` ([`query`]); `/loki/api/v1/tail`, a
+//! websocket that follows a log query live ([`tail`]: woken by the push path, reading
+//! back through the store and the pipeline, bounded, drops counted). The store
 //! sits behind [`LogAppender`] and [`LogReader`]. Single tenant: `X-Scope-OrgID` is
 //! accepted and ignored.
 
@@ -19,6 +21,7 @@ mod query;
 mod reply;
 pub mod selector;
 mod stats;
+mod tail;
 pub mod validate;
 pub mod wire;
 
@@ -34,6 +37,7 @@ pub use limits::{bearer_matches, LokiAuth, LokiLimits};
 use reply::PlainError;
 pub use stats::{LokiStats, Reason, Refusal};
 use std::sync::{Arc, Mutex};
+pub use tail::TailHub;
 
 /// What the Loki routes serve from.
 pub struct LokiApi {
@@ -44,6 +48,8 @@ pub struct LokiApi {
     /// The clock (ns since the epoch): entry age checks, rate limiting, default ranges.
     pub now: fn() -> i64,
     pub stats: LokiStats,
+    /// The open tails: woken after each push, limited, closed at shutdown.
+    pub tail: TailHub,
     /// Built on the first push from `limits` and `now` then in force.
     admission: Mutex<Option<push::Admission>>,
 }
@@ -58,13 +64,21 @@ impl LokiApi {
             auth: LokiAuth::default(),
             now: now_ns,
             stats: LokiStats::default(),
+            tail: TailHub::default(),
             admission: Mutex::new(None),
         }
     }
 
     /// `/metrics` rows of the receiver's counters.
     pub fn metrics(&self) -> Vec<(&'static str, &'static str, &'static str, u64)> {
-        self.stats.rows()
+        let mut rows = self.stats.rows();
+        rows.push((
+            "nodepulse_loki_tails_active",
+            "Open /loki/api/v1/tail websockets.",
+            "gauge",
+            self.tail.active() as u64,
+        ));
+        rows
     }
 
     /// Ok when no token is required or the request carries it; else the 401.
@@ -101,6 +115,7 @@ pub fn router(api: Arc<LokiApi>) -> Router {
             "/loki/api/v1/query_range",
             get(query::query_range).post(query::query_range),
         )
+        .route("/loki/api/v1/tail", get(tail::tail))
         .route("/loki/api/v1/labels", get(meta::labels).post(meta::labels))
         .route("/loki/api/v1/label", get(meta::labels).post(meta::labels))
         .route("/loki/api/v1/label/{name}/values", get(meta::label_values))

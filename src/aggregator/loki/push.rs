@@ -3,7 +3,7 @@
 //! ingest token; 413 over a size limit; 400 with the first reason when the body or some
 //! entries are invalid (valid entries are still stored); 429 when the ingestion rate
 //! (nothing stored) or the active-streams limit (other streams stored) is hit; 500 when
-//! the store fails, so the client retries.
+//! the store fails, so the client retries. A push the store took wakes the open tails.
 
 use super::admit::{ActiveStreams, TokenBucket};
 use super::body::{self, BodyError};
@@ -102,8 +102,14 @@ fn ingest(api: &LokiApi, headers: &HeaderMap, body: &[u8], legacy: bool) -> Resp
         invalid,
     };
     if !admitted.streams.is_empty() {
+        let labels: Vec<_> = admitted.streams.iter().map(|s| s.labels.clone()).collect();
         match api.appender.push(admitted.streams) {
-            Ok(outcome) => reply.store(api, &outcome, admitted.bytes),
+            Ok(outcome) => {
+                reply.store(api, &outcome, admitted.bytes);
+                if outcome.accepted > 0 {
+                    api.tail.appended(&labels); // durable now: the tails may read it
+                }
+            }
             Err(e) => {
                 api.stats.refuse(Refusal::StoreFailed);
                 tracing::warn!(error = %e, "The log store refused a push.");

@@ -115,6 +115,8 @@ pub struct LokiStats {
     pub bytes_received: AtomicU64,
     /// Lines cut to the line-size limit (`truncate_long_lines`).
     pub lines_truncated: AtomicU64,
+    /// Lines a tail did not send because its client read too slowly.
+    pub tail_dropped_entries: AtomicU64,
 }
 
 impl LokiStats {
@@ -159,6 +161,12 @@ impl LokiStats {
                 "Lines cut to the line-size limit.",
                 "counter",
                 load(&self.lines_truncated),
+            ),
+            (
+                "nodepulse_loki_tail_dropped_entries_total",
+                "Lines /loki/api/v1/tail dropped because the client read too slowly.",
+                "counter",
+                load(&self.tail_dropped_entries),
             ),
         ];
         for (r, n) in Reason::ALL.iter().zip(&self.discarded) {
