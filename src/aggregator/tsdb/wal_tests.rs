@@ -127,3 +127,47 @@ fn an_oversized_record_is_refused_at_append() {
     ));
     assert_eq!(wal.disk_bytes().unwrap(), 0);
 }
+
+/// Replay reads a segment a window at a time: records larger than the window and
+/// records across its edges come back whole, and a tail of zeros longer than the window
+/// with one stray byte far past it is still corruption, not a torn tail.
+#[test]
+fn records_across_the_read_window_and_a_long_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut wal, _) = Wal::open(dir.path(), WalOptions::default(), |_| Ok(())).unwrap();
+    let sizes = [100_000, 200_000, 10, 70_000, 150_000, 3, 90_000];
+    for n in sizes {
+        wal.log(&[(record::KIND_SAMPLES, &samples_payload(1, n))])
+            .unwrap();
+    }
+    drop(wal);
+    let seg = segment_path(dir.path(), 0);
+    let whole = fs::read(&seg).unwrap();
+    assert!(
+        whole.len() > 3 * (1 << 20),
+        "spans several windows: {}",
+        whole.len()
+    );
+    let (got, stats) = replay(dir.path(), WalOptions::default()).unwrap();
+    let lens: Vec<usize> = got
+        .iter()
+        .map(|r| match r {
+            Record::Samples(s) => s.len(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(lens, sizes.map(|n| n as usize));
+    assert_eq!(stats.torn_bytes, 0);
+
+    let mut tail = whole.clone();
+    tail.extend(std::iter::repeat_n(0u8, 3 << 20));
+    tail.push(1);
+    tail.extend_from_slice(&[0; 100]);
+    fs::write(&seg, &tail).unwrap();
+    let err = replay(dir.path(), WalOptions::default()).unwrap_err();
+    assert!(matches!(err, StorageError::Corrupt(_)), "{err}");
+    tail.truncate(tail.len() - 101);
+    fs::write(&seg, &tail).unwrap();
+    let (got, stats) = replay(dir.path(), WalOptions::default()).unwrap();
+    assert_eq!((got.len(), stats.torn_bytes), (sizes.len(), 3 << 20));
+}
