@@ -216,7 +216,8 @@ impl Inner {
         let copies = self.read_head().snapshot(mint, maxt);
         if !copies.is_empty() {
             let dir = block::write(&self.dir, mint, maxt, &copies)?;
-            let b = Block::open(&dir)?;
+            let mut b = Block::open(&dir)?;
+            b.share_labels(copies.iter().map(|(labels, _)| &**labels));
             tracing::info!(block = %b.meta.ulid, mint, maxt, series = b.meta.stats.num_series,
                 samples = b.meta.stats.num_samples, "Wrote a block of the head.");
             let mut blocks = self.blocks.write().unwrap_or_else(|e| e.into_inner());

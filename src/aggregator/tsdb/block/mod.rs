@@ -104,6 +104,22 @@ impl Block {
         })
     }
 
+    /// Takes each series' labels from an equal set in `sorted` (ascending, as the
+    /// block's series are), so a block cut from the head shares the head's label
+    /// strings instead of holding a second copy of every one. Returns how many did.
+    pub fn share_labels<'a>(&mut self, sorted: impl IntoIterator<Item = &'a Labels>) -> usize {
+        let mut theirs = sorted.into_iter().peekable();
+        let mut shared = 0;
+        for s in &mut self.series {
+            while theirs.next_if(|l| **l < s.labels).is_some() {}
+            if let Some(l) = theirs.next_if(|l| **l == s.labels) {
+                s.labels = l.clone();
+                shared += 1;
+            }
+        }
+        shared
+    }
+
     /// Whether the block holds times in `mint..=maxt`.
     pub fn overlaps(&self, mint: i64, maxt: i64) -> bool {
         self.meta.min_time <= maxt && self.meta.max_time > mint

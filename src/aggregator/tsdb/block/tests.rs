@@ -120,3 +120,35 @@ fn garbage_indexes_are_errors_not_panics() {
     body.extend_from_slice(&crc.to_le_bytes());
     assert!(index::decode(&body, 0).is_err());
 }
+
+#[test]
+fn a_block_shares_equal_label_sets_and_keeps_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = Block::open(&written(dir.path())).unwrap();
+    let before = b.select(&[], i64::MIN, i64::MAX).unwrap();
+    // Sorted as the block's series: an extra set before, between and after; 1 and 3 absent.
+    let mut theirs = vec![
+        labels(0),
+        labels(2),
+        Labels::from_pairs(&[("__name__", "aaa")]),
+        Labels::from_pairs(&[("__name__", "up"), ("job", "a"), ("i", "10")]),
+        Labels::from_pairs(&[("__name__", "zzz")]),
+    ];
+    theirs.sort();
+    assert_eq!(b.share_labels(&theirs), 2);
+    for s in &b.series {
+        let found = theirs.iter().find(|l| **l == s.labels);
+        assert_eq!(
+            found.map(Labels::id),
+            found.map(|_| s.labels.id()),
+            "{:?}",
+            s.labels
+        );
+    }
+    let shared = b
+        .series
+        .iter()
+        .filter(|s| theirs.iter().any(|l| l.id() == s.labels.id()));
+    assert_eq!(shared.count(), 2);
+    assert_eq!(b.select(&[], i64::MIN, i64::MAX).unwrap(), before);
+}
