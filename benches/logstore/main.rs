@@ -16,6 +16,7 @@ mod corpus;
 
 use corpus::Corpus;
 use nodepulse::aggregator::logstore::block::{self, HeadEntry};
+use nodepulse::aggregator::logstore::chunk_file;
 use nodepulse::aggregator::logstore::codec::Decompressor;
 use nodepulse::aggregator::logstore::{Codec, LogStore, LogStoreOptions};
 use nodepulse::aggregator::model::logs::{Direction, Flow, LogAppender, LogReader};
@@ -94,6 +95,7 @@ fn codecs(mib: u64, lines: usize) {
         blocks.len(),
         raw_total as f64 / MIB
     );
+    anatomy(&blocks, raw_total);
     for codec in [
         Codec::Zstd(1),
         Codec::Zstd(3),
@@ -119,6 +121,53 @@ fn codecs(mib: u64, lines: usize) {
             mibs(dec)
         );
     }
+}
+
+/// Where a block's bytes go: its header (times, lengths) and its lines, raw and each
+/// compressed alone by zstd 1; distinct trigrams per block (what a bloom must hold);
+/// and the previous block of the stream as a raw-content dictionary (an upper bound on
+/// what a trained dictionary can give).
+fn anatomy(blocks: &[Vec<u8>], raw_total: u64) {
+    let (mut head, mut head_z, mut lines_z, mut dict_z) = (0usize, 0usize, 0usize, 0usize);
+    let (mut trigrams, mut entries) = (Vec::new(), 0);
+    for (i, b) in blocks.iter().enumerate() {
+        entries += block::decode_slots(b, block::Layout::Columns)
+            .unwrap()
+            .len();
+        let lines = block::lines(b).unwrap();
+        let h = &b[..b.len() - lines.len()];
+        head += h.len();
+        head_z += Codec::Zstd(1).compress(h).len();
+        lines_z += Codec::Zstd(1).compress(lines).len();
+        // blocks go round the 100 streams: the stream's previous block is 100 back
+        let prev = if i >= 100 {
+            &blocks[i - 100][..]
+        } else {
+            &[][..]
+        };
+        let dict = &prev[prev.len().saturating_sub(64 << 10)..];
+        let mut z = zstd::bulk::Compressor::with_dictionary(1, dict).unwrap();
+        dict_z += z.compress(b).unwrap().len();
+        if i < 500 {
+            let set: std::collections::HashSet<&[u8]> = lines.windows(3).collect();
+            trigrams.push(set.len());
+        }
+    }
+    let r = |x: usize| x as f64 / raw_total as f64;
+    println!(
+        "  anatomy: header {:.4} of raw ({:.4} zstd-1 alone), lines {:.4} ({:.4} zstd-1 alone); with the previous 64 KiB as dictionary zstd-1 {:.4}",
+        r(head), r(head_z), 1.0 - r(head), r(lines_z), r(dict_z)
+    );
+    println!(
+        "  {entries} entries, {:.1} raw bytes each",
+        raw_total as f64 / entries as f64
+    );
+    trigrams.sort_unstable();
+    println!(
+        "  distinct trigrams per block: median {}, max {}",
+        trigrams[trigrams.len() / 2],
+        trigrams[trigrams.len() - 1]
+    );
 }
 
 fn ingest(mib: u64) {
@@ -155,9 +204,15 @@ fn ingest(mib: u64) {
         stored as f64 / MIB,
         stored as f64 / raw as f64
     );
+    framing(dir.path(), raw);
     drop(store);
     let store = LogStore::open(dir.path(), opts).unwrap();
-    for needle in ["payment declined", "orderId=999999 ", "kube-probe/1.29"] {
+    for needle in [
+        "payment declined",
+        "orderId=999999 ",
+        "kube-probe/1.29",
+        "500",
+    ] {
         scan(&store, needle, raw);
     }
 }
@@ -229,6 +284,25 @@ fn rss(streams: u64) {
         mem as f64 / MIB,
         field("VmRSS"),
         field("VmHWM")
+    );
+}
+
+/// How the stored bytes split: compressed blocks, chunk-file headers, the index.
+fn framing(dir: &std::path::Path, raw: u64) {
+    let (mut files, mut blocks, mut total) = (0, 0u64, 0u64);
+    for e in std::fs::read_dir(dir.join("chunks")).unwrap() {
+        let (h, size) = chunk_file::read_header(&e.unwrap().path()).unwrap();
+        files += 1;
+        total += size;
+        blocks += h.blocks.iter().map(|b| u64::from(b.len)).sum::<u64>();
+    }
+    let index = std::fs::metadata(dir.join("index")).unwrap().len();
+    let r = |x: u64| x as f64 / raw as f64;
+    println!(
+        "  {files} chunk files: blocks {:.4} of raw, chunk headers {:.4}, index {:.4}",
+        r(blocks),
+        r(total - blocks),
+        r(index)
     );
 }
 
