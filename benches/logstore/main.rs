@@ -9,15 +9,16 @@
 //!   scans of every stream (`must_contain`) over the whole 1 GiB, in GiB/s of raw log;
 //! - `rss`: 10,000 streams pushed 200 lines each, then VmRSS and VmHWM.
 //!
-//! `cargo bench --bench logstore` (1 GiB; `LOGSTORE_BENCH_MIB=n` for another size);
+//! `cargo bench --bench logstore` (1 GiB; `LOGSTORE_BENCH_MIB=n` for another size,
+//! `LOGSTORE_BENCH_BLOCK_KIB=n` for another block size than the store's default);
 //! without `--bench` (`cargo test --benches`) a 16 MiB run.
 
 mod corpus;
 
 use corpus::Corpus;
 use nodepulse::aggregator::logstore::block::{self, HeadEntry};
-use nodepulse::aggregator::logstore::chunk_file;
 use nodepulse::aggregator::logstore::codec::Decompressor;
+use nodepulse::aggregator::logstore::{bloom, chunk_file};
 use nodepulse::aggregator::logstore::{Codec, LogStore, LogStoreOptions};
 use nodepulse::aggregator::model::logs::{Direction, Flow, LogAppender, LogReader};
 use std::process::Command;
@@ -41,6 +42,7 @@ fn main() {
         match args[i + 1].as_str() {
             "codecs" => {
                 codecs(mib.min(64), 1200);
+                codecs(mib.min(64), 2400); // ~512 KiB blocks
                 codecs(mib.min(64), 4800); // ~1 MiB blocks
             }
             "ingest" => ingest(mib),
@@ -103,24 +105,52 @@ fn codecs(mib: u64, lines: usize) {
         Codec::Deflate(1),
         Codec::Deflate(6),
     ] {
-        let t = Instant::now();
-        let packed: Vec<Vec<u8>> = blocks.iter().map(|b| codec.compress(b)).collect();
-        let comp = t.elapsed();
-        let (mut d, mut out) = (Decompressor::default(), Vec::new());
-        let t = Instant::now();
-        for (p, b) in packed.iter().zip(&blocks) {
-            d.decompress(codec, p, b.len(), &mut out).unwrap();
-        }
-        let dec = t.elapsed();
-        let size: usize = packed.iter().map(|p| p.len()).sum();
-        let mibs = |d: Duration| raw_total as f64 / MIB / d.as_secs_f64();
-        println!(
-            "  {codec:?}: ratio {:.4}, compress {:.0} MiB/s, decompress {:.0} MiB/s",
-            size as f64 / raw_total as f64,
-            mibs(comp),
-            mibs(dec)
-        );
+        let packed = measure(&format!("{codec:?}"), raw_total, &blocks, |b| {
+            codec.compress(b)
+        });
+        decompress_speed(codec, &packed, &blocks, raw_total);
     }
+    use zstd::zstd_safe::CParameter;
+    for (name, p) in [
+        ("zstd 1, min match 4", CParameter::MinMatch(4)),
+        ("zstd 1, hash log 17", CParameter::HashLog(17)),
+    ] {
+        let mut z = zstd::bulk::Compressor::new(1).unwrap();
+        z.set_parameter(p).unwrap();
+        measure(name, raw_total, &blocks, |b| z.compress(b).unwrap());
+    }
+}
+
+/// Compresses every block with `f`; prints the ratio and speed; returns the blocks.
+fn measure(
+    name: &str,
+    raw_total: u64,
+    blocks: &[Vec<u8>],
+    mut f: impl FnMut(&[u8]) -> Vec<u8>,
+) -> Vec<Vec<u8>> {
+    let t = Instant::now();
+    let packed: Vec<Vec<u8>> = blocks.iter().map(|b| f(b)).collect();
+    let comp = t.elapsed();
+    let size: usize = packed.iter().map(|p| p.len()).sum();
+    println!(
+        "  {name}: ratio {:.4}, compress {:.0} MiB/s",
+        size as f64 / raw_total as f64,
+        raw_total as f64 / MIB / comp.as_secs_f64()
+    );
+    packed
+}
+
+fn decompress_speed(codec: Codec, packed: &[Vec<u8>], blocks: &[Vec<u8>], raw_total: u64) {
+    let (mut d, mut out) = (Decompressor::default(), Vec::new());
+    let t = Instant::now();
+    for (p, b) in packed.iter().zip(blocks) {
+        d.decompress(codec, p, b.len(), &mut out).unwrap();
+    }
+    let dec = t.elapsed();
+    println!(
+        "    decompress {:.0} MiB/s",
+        raw_total as f64 / MIB / dec.as_secs_f64()
+    );
 }
 
 /// Where a block's bytes go: its header (times, lengths) and its lines, raw and each
@@ -130,10 +160,15 @@ fn codecs(mib: u64, lines: usize) {
 fn anatomy(blocks: &[Vec<u8>], raw_total: u64) {
     let (mut head, mut head_z, mut lines_z, mut dict_z) = (0usize, 0usize, 0usize, 0usize);
     let (mut trigrams, mut entries) = (Vec::new(), 0);
+    let mut kinds = [(0usize, 0usize, 0usize); 5]; // raw, zstd-1, entries by log kind
     for (i, b) in blocks.iter().enumerate() {
-        entries += block::decode_slots(b, block::Layout::Columns)
+        let n = block::decode_slots(b, block::Layout::Columns)
             .unwrap()
             .len();
+        entries += n;
+        let k = &mut kinds[i % 5]; // stream i % 100 is of kind i % 5
+        let z = Codec::Zstd(1).compress(b).len();
+        (k.0, k.1, k.2) = (k.0 + b.len(), k.1 + z, k.2 + n);
         let lines = block::lines(b).unwrap();
         let h = &b[..b.len() - lines.len()];
         head += h.len();
@@ -162,6 +197,26 @@ fn anatomy(blocks: &[Vec<u8>], raw_total: u64) {
         "  {entries} entries, {:.1} raw bytes each",
         raw_total as f64 / entries as f64
     );
+    for (kind, (raw, z, n)) in kinds.iter().enumerate() {
+        println!(
+            "  kind {kind}: {:.1} raw bytes an entry, zstd-1 {:.4} ({:.1} bytes an entry)",
+            *raw as f64 / *n as f64,
+            *z as f64 / *raw as f64,
+            *z as f64 / *n as f64
+        );
+    }
+    let t = Instant::now();
+    let mut filters = 0;
+    for b in blocks {
+        let slots = block::decode_slots(b, block::Layout::Columns).unwrap();
+        let lines = slots.iter().map(|s| &b[s.start..s.start + s.len]);
+        filters += bloom::build(lines).len();
+    }
+    println!(
+        "  trigram filters: {:.4} of raw, built at {:.0} MiB/s",
+        filters as f64 / raw_total as f64,
+        raw_total as f64 / MIB / t.elapsed().as_secs_f64()
+    );
     trigrams.sort_unstable();
     println!(
         "  distinct trigrams per block: median {}, max {}",
@@ -176,10 +231,13 @@ fn ingest(mib: u64) {
             .unwrap_or_else(|_| std::env::temp_dir().display().to_string()),
     )
     .unwrap();
-    let opts = LogStoreOptions {
+    let mut opts = LogStoreOptions {
         now: far_future,
         ..Default::default()
     };
+    if let Some(kib) = std::env::var("LOGSTORE_BENCH_BLOCK_KIB").ok() {
+        opts.block_bytes = kib.parse::<usize>().unwrap() << 10; // to compare block sizes
+    }
     let store = LogStore::open(dir.path(), opts.clone()).unwrap();
     let mut c = Corpus::new(2, START);
     let (mut raw, mut wall, mut cpu, mut pushes) = (0u64, Duration::ZERO, Duration::ZERO, 0);
@@ -205,6 +263,13 @@ fn ingest(mib: u64) {
         stored as f64 / raw as f64
     );
     framing(dir.path(), raw);
+    let pressure = store
+        .metrics()
+        .into_iter()
+        .find(|r| r.0 == "nodepulse_logstore_memory_pressure_flushes_total")
+        .unwrap()
+        .3;
+    println!("  chunks sealed by memory pressure: {pressure}");
     drop(store);
     let store = LogStore::open(dir.path(), opts).unwrap();
     for needle in [
