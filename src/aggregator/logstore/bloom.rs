@@ -3,11 +3,15 @@
 //! whose bitmap lacks a trigram of the needle without decompressing it — the idea of
 //! Loki 3's n-gram blooms, kept next to the block rather than in a separate store.
 //!
-//! It is built at the largest size and folded in halves (the bit of a hash is its low
-//! bits, so folding keeps every set bit findable) while the folded bitmap stays at most
-//! half full: a trigram the block lacks then passes with probability ≤ 1/2, a needle
-//! with `k` such trigrams with ≤ 2^-k. An empty bitmap means "no filter": every needle
+//! It is built with twice as many bits as the block has line bytes (at most 2^17) and
+//! folded in halves (a trigram's bit is the low bits of its hash, so folding keeps
+//! every set bit findable) while the folded bitmap stays at most half full: a trigram
+//! the block lacks then passes with probability about 1/2 or less, a needle with `k`
+//! such trigrams with about 2^-k. An empty bitmap means "no filter": every needle
 //! may be there (blocks written before filters existed; tiny blocks).
+//!
+//! The hash and the folding are part of chunk format 2: changing either needs a new
+//! format version (old filters would refuse blocks that hold the needle).
 //!
 //! Only false positives: a trigram of a line always has its bit set, so a block holding
 //! the needle is never skipped (tested, including against random lines and needles).
@@ -18,28 +22,31 @@ const MAX_BITS: usize = 1 << 17;
 /// many bytes get no filter.
 const MIN_BITS: usize = 512;
 
-/// The hash of the trigram at the start of `w` (high half of a 64-bit multiply: well
-/// mixed in its low bits, which pick the bit).
+/// The bit (before masking to the bitmap's size) of trigram `t` (its three bytes, the
+/// first lowest): the top 17 bits of a 32-bit multiplicative hash, well mixed in the
+/// low bits the mask keeps.
 #[inline]
-fn hash(w: &[u8]) -> u32 {
-    let t = u64::from(w[0]) | u64::from(w[1]) << 8 | u64::from(w[2]) << 16;
-    (t.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as u32
+fn bit(t: u32) -> u32 {
+    t.wrapping_mul(0x9e37_79b1) >> 15
 }
 
 /// Builds a filter over `lines` (each searched on its own: no trigram spans two).
-pub fn build<'a>(lines: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
-    let mut words = vec![0u64; MAX_BITS / 64];
-    let (mut bytes, mask) = (0usize, (MAX_BITS - 1) as u32);
-    for line in lines {
-        bytes += line.len();
-        for w in line.windows(3) {
-            let bit = hash(w) & mask;
-            words[(bit / 64) as usize] |= 1 << (bit % 64);
-        }
-    }
+pub fn build<'a, I>(lines: I) -> Vec<u8>
+where
+    I: Iterator<Item = &'a [u8]> + Clone,
+{
+    let bytes: usize = lines.clone().map(<[u8]>::len).sum();
     if bytes < MIN_BITS {
         return Vec::new();
     }
+    // One byte a bit while building: a plain store per trigram, no read-modify-write
+    // (twice as fast); at least twice as many bits as bytes, so at most half full.
+    let mut seen = vec![0u8; (bytes * 2).next_power_of_two().clamp(MIN_BITS, MAX_BITS)];
+    let mask = seen.len() - 1;
+    for line in lines {
+        mark(line, &mut seen, mask);
+    }
+    let mut words: Vec<u64> = seen.chunks_exact(64).map(pack).collect();
     while words.len() * 64 > MIN_BITS && folded_fill(&words) <= 0.5 {
         let half = words.len() / 2;
         let (lo, hi) = words.split_at_mut(half);
@@ -47,6 +54,37 @@ pub fn build<'a>(lines: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
         words.truncate(half);
     }
     words.iter().flat_map(|w| w.to_le_bytes()).collect()
+}
+
+/// Marks the trigrams of `line` in `seen`: six from each 8-byte load (independent of
+/// each other, unlike a rolling window), the tail one by one.
+fn mark(line: &[u8], seen: &mut [u8], mask: usize) {
+    let mut i = 0;
+    while let Some(c) = line.get(i..i + 8) {
+        let x = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+        for k in 0..6 {
+            seen[bit((x >> (8 * k)) as u32 & 0xff_ffff) as usize & mask] = 1;
+        }
+        i += 6;
+    }
+    for w in line[i..].windows(3) {
+        seen[bit(trigram(w)) as usize & mask] = 1;
+    }
+}
+
+/// The trigram at the start of `w`, first byte lowest.
+#[inline]
+fn trigram(w: &[u8]) -> u32 {
+    u32::from(w[0]) | u32::from(w[1]) << 8 | u32::from(w[2]) << 16
+}
+
+/// 64 bytes of 0 or 1 as the bits of a word (byte `j` as bit `j`): each 8 gathered
+/// into one byte by a multiply.
+fn pack(bytes: &[u8]) -> u64 {
+    bytes.chunks_exact(8).enumerate().fold(0, |w, (k, c)| {
+        let x = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+        w | (x.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k)
+    })
 }
 
 /// The share of bits set once the bitmap is folded in half.
@@ -63,10 +101,10 @@ pub fn may_contain(bloom: &[u8], needle: &[u8]) -> bool {
     if bits == 0 || !bits.is_power_of_two() || needle.len() < 3 {
         return true;
     }
-    let mask = (bits - 1) as u32;
+    let mask = bits - 1;
     needle.windows(3).all(|w| {
-        let bit = hash(w) & mask;
-        bloom[(bit / 8) as usize] & (1 << (bit % 8)) != 0
+        let i = bit(trigram(w)) as usize & mask;
+        bloom[i / 8] & (1 << (i % 8)) != 0
     })
 }
 
