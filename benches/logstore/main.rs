@@ -238,7 +238,7 @@ fn ingest(mib: u64) {
         now: far_future,
         ..Default::default()
     };
-    if let Some(kib) = std::env::var("LOGSTORE_BENCH_BLOCK_KIB").ok() {
+    if let Ok(kib) = std::env::var("LOGSTORE_BENCH_BLOCK_KIB") {
         opts.block_bytes = kib.parse::<usize>().unwrap() << 10; // to compare block sizes
     }
     let store = LogStore::open(dir.path(), opts.clone()).unwrap();
