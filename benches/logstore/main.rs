@@ -9,7 +9,8 @@
 //!   scans of every stream (`must_contain`) over the whole 1 GiB, in GiB/s of raw log;
 //! - `rss`: 10,000 streams pushed 200 lines each, then VmRSS and VmHWM.
 //!
-//! `cargo bench --bench logstore` (1 GiB; `LOGSTORE_BENCH_MIB=n` for another size);
+//! `cargo bench --bench logstore` (1 GiB; `LOGSTORE_BENCH_MIB=n` for another size,
+//! `LOGSTORE_BENCH_BLOCK_KIB=n` for another block size than the store's default);
 //! without `--bench` (`cargo test --benches`) a 16 MiB run.
 
 mod corpus;
@@ -17,6 +18,7 @@ mod corpus;
 use corpus::Corpus;
 use nodepulse::aggregator::logstore::block::{self, HeadEntry};
 use nodepulse::aggregator::logstore::codec::Decompressor;
+use nodepulse::aggregator::logstore::{bloom, chunk_file};
 use nodepulse::aggregator::logstore::{Codec, LogStore, LogStoreOptions};
 use nodepulse::aggregator::model::logs::{Direction, Flow, LogAppender, LogReader};
 use std::process::Command;
@@ -40,6 +42,7 @@ fn main() {
         match args[i + 1].as_str() {
             "codecs" => {
                 codecs(mib.min(64), 1200);
+                codecs(mib.min(64), 2400); // ~512 KiB blocks
                 codecs(mib.min(64), 4800); // ~1 MiB blocks
             }
             "ingest" => ingest(mib),
@@ -94,6 +97,7 @@ fn codecs(mib: u64, lines: usize) {
         blocks.len(),
         raw_total as f64 / MIB
     );
+    anatomy(&blocks, raw_total);
     for codec in [
         Codec::Zstd(1),
         Codec::Zstd(3),
@@ -101,24 +105,127 @@ fn codecs(mib: u64, lines: usize) {
         Codec::Deflate(1),
         Codec::Deflate(6),
     ] {
-        let t = Instant::now();
-        let packed: Vec<Vec<u8>> = blocks.iter().map(|b| codec.compress(b)).collect();
-        let comp = t.elapsed();
-        let (mut d, mut out) = (Decompressor::default(), Vec::new());
-        let t = Instant::now();
-        for (p, b) in packed.iter().zip(&blocks) {
-            d.decompress(codec, p, b.len(), &mut out).unwrap();
+        let packed = measure(&format!("{codec:?}"), raw_total, &blocks, |b| {
+            codec.compress(b)
+        });
+        decompress_speed(codec, &packed, &blocks, raw_total);
+    }
+    use zstd::zstd_safe::CParameter;
+    for (name, p) in [
+        ("zstd 1, min match 4", CParameter::MinMatch(4)),
+        ("zstd 1, hash log 17", CParameter::HashLog(17)),
+    ] {
+        let mut z = zstd::bulk::Compressor::new(1).unwrap();
+        z.set_parameter(p).unwrap();
+        measure(name, raw_total, &blocks, |b| z.compress(b).unwrap());
+    }
+}
+
+/// Compresses every block with `f`; prints the ratio and speed; returns the blocks.
+fn measure(
+    name: &str,
+    raw_total: u64,
+    blocks: &[Vec<u8>],
+    mut f: impl FnMut(&[u8]) -> Vec<u8>,
+) -> Vec<Vec<u8>> {
+    let t = Instant::now();
+    let packed: Vec<Vec<u8>> = blocks.iter().map(|b| f(b)).collect();
+    let comp = t.elapsed();
+    let size: usize = packed.iter().map(|p| p.len()).sum();
+    println!(
+        "  {name}: ratio {:.4}, compress {:.0} MiB/s",
+        size as f64 / raw_total as f64,
+        raw_total as f64 / MIB / comp.as_secs_f64()
+    );
+    packed
+}
+
+fn decompress_speed(codec: Codec, packed: &[Vec<u8>], blocks: &[Vec<u8>], raw_total: u64) {
+    let (mut d, mut out) = (Decompressor::default(), Vec::new());
+    let t = Instant::now();
+    for (p, b) in packed.iter().zip(blocks) {
+        d.decompress(codec, p, b.len(), &mut out).unwrap();
+    }
+    let dec = t.elapsed();
+    println!(
+        "    decompress {:.0} MiB/s",
+        raw_total as f64 / MIB / dec.as_secs_f64()
+    );
+}
+
+/// Where a block's bytes go: its header (times, lengths) and its lines, raw and each
+/// compressed alone by zstd 1; distinct trigrams per block (what a bloom must hold);
+/// and the previous block of the stream as a raw-content dictionary (an upper bound on
+/// what a trained dictionary can give).
+fn anatomy(blocks: &[Vec<u8>], raw_total: u64) {
+    let (mut head, mut head_z, mut lines_z, mut dict_z) = (0usize, 0usize, 0usize, 0usize);
+    let (mut trigrams, mut entries) = (Vec::new(), 0);
+    let mut kinds = [(0usize, 0usize, 0usize); 5]; // raw, zstd-1, entries by log kind
+    for (i, b) in blocks.iter().enumerate() {
+        let n = block::decode_slots(b, block::Layout::Columns)
+            .unwrap()
+            .len();
+        entries += n;
+        let k = &mut kinds[i % 5]; // stream i % 100 is of kind i % 5
+        let z = Codec::Zstd(1).compress(b).len();
+        (k.0, k.1, k.2) = (k.0 + b.len(), k.1 + z, k.2 + n);
+        let lines = block::lines(b).unwrap();
+        let h = &b[..b.len() - lines.len()];
+        head += h.len();
+        head_z += Codec::Zstd(1).compress(h).len();
+        lines_z += Codec::Zstd(1).compress(lines).len();
+        // blocks go round the 100 streams: the stream's previous block is 100 back
+        let prev = if i >= 100 {
+            &blocks[i - 100][..]
+        } else {
+            &[][..]
+        };
+        let dict = &prev[prev.len().saturating_sub(64 << 10)..];
+        let mut z = zstd::bulk::Compressor::with_dictionary(1, dict).unwrap();
+        dict_z += z.compress(b).unwrap().len();
+        if i < 500 {
+            let set: std::collections::HashSet<&[u8]> = lines.windows(3).collect();
+            trigrams.push(set.len());
         }
-        let dec = t.elapsed();
-        let size: usize = packed.iter().map(|p| p.len()).sum();
-        let mibs = |d: Duration| raw_total as f64 / MIB / d.as_secs_f64();
+    }
+    let r = |x: usize| x as f64 / raw_total as f64;
+    println!(
+        "  anatomy: header {:.4} of raw ({:.4} zstd-1 alone), lines {:.4} ({:.4} zstd-1 alone); with the previous 64 KiB as dictionary zstd-1 {:.4}",
+        r(head), r(head_z), 1.0 - r(head), r(lines_z), r(dict_z)
+    );
+    println!(
+        "  {entries} entries, {:.1} raw bytes each",
+        raw_total as f64 / entries as f64
+    );
+    for (kind, (raw, z, n)) in kinds.iter().enumerate() {
         println!(
-            "  {codec:?}: ratio {:.4}, compress {:.0} MiB/s, decompress {:.0} MiB/s",
-            size as f64 / raw_total as f64,
-            mibs(comp),
-            mibs(dec)
+            "  kind {kind}: {:.1} raw bytes an entry, zstd-1 {:.4} ({:.1} bytes an entry)",
+            *raw as f64 / *n as f64,
+            *z as f64 / *raw as f64,
+            *z as f64 / *n as f64
         );
     }
+    let slots: Vec<Vec<block::Slot>> = blocks
+        .iter()
+        .map(|b| block::decode_slots(b, block::Layout::Columns).unwrap())
+        .collect();
+    let cpu = thread_cpu();
+    let mut filters = 0;
+    for (b, slots) in blocks.iter().zip(&slots) {
+        let lines = slots.iter().map(|s| &b[s.start..s.start + s.len]);
+        filters += bloom::build(lines).len();
+    }
+    println!(
+        "  trigram filters: {:.4} of raw, built at {:.0} MiB/s (thread CPU)",
+        filters as f64 / raw_total as f64,
+        raw_total as f64 / MIB / (thread_cpu() - cpu).as_secs_f64()
+    );
+    trigrams.sort_unstable();
+    println!(
+        "  distinct trigrams per block: median {}, max {}",
+        trigrams[trigrams.len() / 2],
+        trigrams[trigrams.len() - 1]
+    );
 }
 
 fn ingest(mib: u64) {
@@ -127,10 +234,13 @@ fn ingest(mib: u64) {
             .unwrap_or_else(|_| std::env::temp_dir().display().to_string()),
     )
     .unwrap();
-    let opts = LogStoreOptions {
+    let mut opts = LogStoreOptions {
         now: far_future,
         ..Default::default()
     };
+    if let Ok(kib) = std::env::var("LOGSTORE_BENCH_BLOCK_KIB") {
+        opts.block_bytes = kib.parse::<usize>().unwrap() << 10; // to compare block sizes
+    }
     let store = LogStore::open(dir.path(), opts.clone()).unwrap();
     let mut c = Corpus::new(2, START);
     let (mut raw, mut wall, mut cpu, mut pushes) = (0u64, Duration::ZERO, Duration::ZERO, 0);
@@ -155,9 +265,22 @@ fn ingest(mib: u64) {
         stored as f64 / MIB,
         stored as f64 / raw as f64
     );
+    framing(dir.path(), raw);
+    let pressure = store
+        .metrics()
+        .into_iter()
+        .find(|r| r.0 == "nodepulse_logstore_memory_pressure_flushes_total")
+        .unwrap()
+        .3;
+    println!("  chunks sealed by memory pressure: {pressure}");
     drop(store);
     let store = LogStore::open(dir.path(), opts).unwrap();
-    for needle in ["payment declined", "orderId=999999 ", "kube-probe/1.29"] {
+    for needle in [
+        "payment declined",
+        "orderId=999999 ",
+        "kube-probe/1.29",
+        "500",
+    ] {
         scan(&store, needle, raw);
     }
 }
@@ -229,6 +352,25 @@ fn rss(streams: u64) {
         mem as f64 / MIB,
         field("VmRSS"),
         field("VmHWM")
+    );
+}
+
+/// How the stored bytes split: compressed blocks, chunk-file headers, the index.
+fn framing(dir: &std::path::Path, raw: u64) {
+    let (mut files, mut blocks, mut total) = (0, 0u64, 0u64);
+    for e in std::fs::read_dir(dir.join("chunks")).unwrap() {
+        let (h, size) = chunk_file::read_header(&e.unwrap().path()).unwrap();
+        files += 1;
+        total += size;
+        blocks += h.blocks.iter().map(|b| u64::from(b.len)).sum::<u64>();
+    }
+    let index = std::fs::metadata(dir.join("index")).unwrap().len();
+    let r = |x: u64| x as f64 / raw as f64;
+    println!(
+        "  {files} chunk files: blocks {:.4} of raw, chunk headers {:.4}, index {:.4}",
+        r(blocks),
+        r(total - blocks),
+        r(index)
     );
 }
 

@@ -1,10 +1,17 @@
 //! A block's raw (uncompressed) bytes, as pure functions: the header's length (u32 LE),
-//! a header of per-entry fields — count, then for each entry its time (zig-zag delta from the previous), line length and
-//! structured metadata — followed by every line back to back. Keeping the lines
+//! a header of per-entry fields, then every line back to back. Keeping the lines
 //! together lets a line filter search a whole block with one `memmem` pass and decode
 //! only the entries a hit lands in.
+//!
+//! The header is laid out by column ([`Layout::Columns`], what is written): the entry
+//! count, every time (zig-zag delta from the previous), every line length, every
+//! metadata count, then the metadata pairs — so the compressor sees like next to like.
+//! Chunk files of the first format ([`Layout::Rows`]) hold each entry's fields together
+//! (time, length, metadata); they are still read.
 
-use crate::aggregator::tsdb::record::{put_str, put_uvarint, unzigzag, zigzag, Cursor};
+use crate::aggregator::tsdb::record::{
+    put_str, put_uvarint, unzigzag, zigzag, Cursor, RecordError,
+};
 use memchr::memmem::Finder;
 
 /// One entry of a head block (owned: the head is mutable).
@@ -27,9 +34,17 @@ impl HeadEntry {
     }
 }
 
-/// Encodes entries (already in time order) as a block's raw bytes.
+/// How a block's header is laid out (chunk files name it by their format version).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Each entry's time, length and metadata together (chunk format 1).
+    Rows,
+    /// Times, then lengths, then metadata counts, then metadata (chunk format 2).
+    Columns,
+}
+
+/// Encodes entries (already in time order) as a block's raw bytes, by column.
 pub fn encode(entries: &[HeadEntry], out: &mut Vec<u8>) {
-    let mut lines = Vec::with_capacity(entries.iter().map(|e| e.line.len()).sum());
     let at = out.len();
     out.extend_from_slice(&[0; 4]); // the header's length, set below
     put_uvarint(out, entries.len() as u64);
@@ -37,17 +52,22 @@ pub fn encode(entries: &[HeadEntry], out: &mut Vec<u8>) {
     for e in entries {
         put_uvarint(out, zigzag(e.ts.wrapping_sub(prev)));
         prev = e.ts;
-        put_uvarint(out, e.line.len() as u64);
-        put_uvarint(out, e.metadata.len() as u64);
-        for (n, v) in &e.metadata {
-            put_str(out, n);
-            put_str(out, v);
-        }
-        lines.extend_from_slice(e.line.as_bytes());
+    }
+    entries
+        .iter()
+        .for_each(|e| put_uvarint(out, e.line.len() as u64));
+    entries
+        .iter()
+        .for_each(|e| put_uvarint(out, e.metadata.len() as u64));
+    for (n, v) in entries.iter().flat_map(|e| &e.metadata) {
+        put_str(out, n);
+        put_str(out, v);
     }
     let header = (out.len() - at - 4) as u32;
     out[at..at + 4].copy_from_slice(&header.to_le_bytes());
-    out.extend_from_slice(&lines);
+    entries
+        .iter()
+        .for_each(|e| out.extend_from_slice(e.line.as_bytes()));
 }
 
 /// Where a block's header ends and its lines begin.
@@ -75,42 +95,84 @@ pub struct Slot {
 }
 
 /// Parses a block's header: its entries' slots, in order.
-pub fn decode_slots(raw: &[u8]) -> Result<Vec<Slot>, String> {
+pub fn decode_slots(raw: &[u8], layout: Layout) -> Result<Vec<Slot>, String> {
     let lines_start = lines_start(raw)?;
     let mut c = Cursor::new(&raw[..lines_start]);
     c.at = 4;
-    let bad = |e: crate::aggregator::tsdb::record::RecordError| format!("block header: {e}");
-    let n = c.count().map_err(bad)?;
-    let mut slots = Vec::with_capacity(n);
-    let (mut prev, mut offset) = (0i64, 0usize);
-    for _ in 0..n {
-        let ts = prev.wrapping_add(unzigzag(c.uvarint().map_err(bad)?));
-        prev = ts;
-        let len = usize::try_from(c.uvarint().map_err(bad)?).map_err(|_| "line length")?;
-        let metas = c.count().map_err(bad)?;
-        let mut metadata = Vec::with_capacity(metas);
-        for _ in 0..metas {
-            metadata.push((c.string().map_err(bad)?, c.string().map_err(bad)?));
-        }
-        slots.push(Slot {
-            ts,
-            start: offset,
-            len,
-            metadata,
-        });
-        offset = offset.checked_add(len).ok_or("line lengths overflow")?;
+    let mut slots = match layout {
+        Layout::Rows => rows(&mut c),
+        Layout::Columns => columns(&mut c),
     }
+    .map_err(|e| format!("block header: {e}"))?;
     if c.left() != 0 {
         return Err(format!("{} bytes after the block header", c.left()));
     }
-    if lines_start + offset != raw.len() {
+    let mut offset = lines_start;
+    for s in &mut slots {
+        s.start = offset;
+        offset = offset.checked_add(s.len).ok_or("line lengths overflow")?;
+    }
+    if offset != raw.len() {
         return Err(format!(
-            "block lines take {} bytes, the header says {offset}",
-            raw.len() - lines_start
+            "block lines take {} bytes, the header says {}",
+            raw.len() - lines_start,
+            offset - lines_start
         ));
     }
-    slots.iter_mut().for_each(|s| s.start += lines_start);
     Ok(slots)
+}
+
+type Parsed = Result<Vec<Slot>, RecordError>;
+
+/// Format 1: per entry its time delta, line length, metadata.
+fn rows(c: &mut Cursor<'_>) -> Parsed {
+    let n = c.count()?;
+    let mut slots = Vec::with_capacity(n);
+    let mut prev = 0i64;
+    for _ in 0..n {
+        prev = prev.wrapping_add(unzigzag(c.uvarint()?));
+        let len = length(c)?;
+        let k = c.count()?;
+        slots.push(slot(prev, len, pairs(c, k)?));
+    }
+    Ok(slots)
+}
+
+/// Format 2: the times, the lengths, the metadata counts, the metadata.
+fn columns(c: &mut Cursor<'_>) -> Parsed {
+    let n = c.count()?;
+    let mut slots = Vec::with_capacity(n);
+    let mut prev = 0i64;
+    for _ in 0..n {
+        prev = prev.wrapping_add(unzigzag(c.uvarint()?));
+        slots.push(slot(prev, 0, Vec::new()));
+    }
+    for s in &mut slots {
+        s.len = length(c)?;
+    }
+    let counts = (0..n).map(|_| c.count()).collect::<Result<Vec<_>, _>>()?;
+    for (s, k) in slots.iter_mut().zip(counts) {
+        s.metadata = pairs(c, k)?;
+    }
+    Ok(slots)
+}
+
+fn slot(ts: i64, len: usize, metadata: Vec<(String, String)>) -> Slot {
+    Slot {
+        ts,
+        start: 0,
+        len,
+        metadata,
+    }
+}
+
+fn length(c: &mut Cursor<'_>) -> Result<usize, RecordError> {
+    let at = c.at;
+    usize::try_from(c.uvarint()?).map_err(|_| RecordError::Varint(at))
+}
+
+fn pairs(c: &mut Cursor<'_>, n: usize) -> Result<Vec<(String, String)>, RecordError> {
+    (0..n).map(|_| Ok((c.string()?, c.string()?))).collect()
 }
 
 /// The indexes of the slots whose line holds every needle (all of them when there are
@@ -163,7 +225,7 @@ mod tests {
     fn lines_matching(entries: &[HeadEntry], needles: &[&str]) -> Vec<String> {
         let mut raw = Vec::new();
         encode(entries, &mut raw);
-        let slots = decode_slots(&raw).unwrap();
+        let slots = decode_slots(&raw, Layout::Columns).unwrap();
         let finders: Vec<Finder> = needles.iter().map(|n| Finder::new(n.as_bytes())).collect();
         matching(&raw, &slots, &finders)
             .into_iter()
@@ -177,7 +239,7 @@ mod tests {
         es[1].metadata = vec![("trace_id".into(), "abc".into()), ("k".into(), "".into())];
         let mut raw = Vec::new();
         encode(&es, &mut raw);
-        let slots = decode_slots(&raw).unwrap();
+        let slots = decode_slots(&raw, Layout::Columns).unwrap();
         let got: Vec<HeadEntry> = slots
             .iter()
             .map(|s| HeadEntry {
@@ -187,6 +249,47 @@ mod tests {
             })
             .collect();
         assert_eq!(got, es);
+    }
+
+    /// The first format's encoder (rows), to check it still decodes.
+    fn encode_rows(entries: &[HeadEntry]) -> Vec<u8> {
+        let mut out = vec![0; 4];
+        put_uvarint(&mut out, entries.len() as u64);
+        let mut prev = 0i64;
+        for e in entries {
+            put_uvarint(&mut out, zigzag(e.ts.wrapping_sub(prev)));
+            prev = e.ts;
+            put_uvarint(&mut out, e.line.len() as u64);
+            put_uvarint(&mut out, e.metadata.len() as u64);
+            for (n, v) in &e.metadata {
+                put_str(&mut out, n);
+                put_str(&mut out, v);
+            }
+        }
+        let header = (out.len() - 4) as u32;
+        out[..4].copy_from_slice(&header.to_le_bytes());
+        entries
+            .iter()
+            .for_each(|e| out.extend_from_slice(e.line.as_bytes()));
+        out
+    }
+
+    #[test]
+    fn both_layouts_decode_to_the_same_slots_and_not_as_each_other() {
+        let mut es = vec![entry(5, "abc"), entry(9, "de"), entry(12, "")];
+        es[1].metadata = vec![("k".into(), "v".into())];
+        let mut cols = Vec::new();
+        encode(&es, &mut cols);
+        let rows = encode_rows(&es);
+        let a = decode_slots(&cols, Layout::Columns).unwrap();
+        let b = decode_slots(&rows, Layout::Rows).unwrap();
+        let key = |s: &Slot| (s.ts, s.start, s.len, s.metadata.clone());
+        assert_eq!(
+            a.iter().map(key).collect::<Vec<_>>(),
+            b.iter().map(key).collect::<Vec<_>>()
+        );
+        assert_eq!(a[1].metadata, es[1].metadata);
+        assert!(decode_slots(&rows, Layout::Columns).is_err());
     }
 
     #[test]
@@ -220,8 +323,11 @@ mod tests {
         es[0].metadata = vec![("a".into(), "b".into())];
         encode(&es, &mut raw);
         for cut in 0..raw.len() {
-            assert!(decode_slots(&raw[..cut]).is_err(), "cut {cut}");
+            assert!(
+                decode_slots(&raw[..cut], Layout::Columns).is_err(),
+                "cut {cut}"
+            );
         }
-        assert!(decode_slots(&[0xff; 12]).is_err());
+        assert!(decode_slots(&[0xff; 12], Layout::Columns).is_err());
     }
 }

@@ -1,9 +1,10 @@
 //! A stream's chunk in memory, as Loki's `MemChunk` is: an uncompressed head block that
 //! takes entries in any order, cut (sorted, encoded, compressed) into an immutable block
-//! once it holds `block_bytes`; the chunk itself is sealed by the store (size, age,
+//! once it holds `block_bytes`, with its trigram filter ([`bloom`]); the chunk itself is sealed by the store (size, age,
 //! idleness, memory pressure) and then written to disk whole.
 
 use super::block::{self, HeadEntry};
+use super::bloom;
 use super::codec::Codec;
 use bytes::Bytes;
 
@@ -17,14 +18,19 @@ pub struct BlockMeta {
     pub max_ts: i64,
     pub entries: u32,
     pub raw_len: u32,
-    /// Offset of its compressed bytes in the chunk file (0 while in memory).
+    /// Offset of its bytes (trigram filter, then compressed lines) in the chunk file
+    /// (0 while in memory).
     pub offset: u64,
+    /// Its bytes: filter and compressed block.
     pub len: u32,
-    /// CRC32 of the compressed bytes.
+    /// The filter's share of `len` (0: none; chunk format 1 has none).
+    pub bloom_len: u32,
+    /// CRC32 of its bytes (filter and compressed block).
     pub crc: u32,
 }
 
-/// A compressed block held in memory (shared with scans running outside the lock).
+/// A block held in memory, filter then compressed bytes (shared with scans running
+/// outside the lock).
 #[derive(Debug, Clone)]
 pub struct MemBlock {
     pub meta: BlockMeta,
@@ -106,7 +112,9 @@ impl OpenChunk {
         head.sort_by_key(|e| e.ts);
         let mut raw = Vec::with_capacity(self.head_bytes);
         block::encode(&head, &mut raw);
-        let data = Bytes::from(codec.compress(&raw));
+        let mut data = bloom::build(head.iter().map(|e| e.line.as_bytes()));
+        let bloom_len = data.len() as u32;
+        data.extend_from_slice(&codec.compress(&raw));
         let meta = BlockMeta {
             min_ts: head[0].ts,
             max_ts: head[head.len() - 1].ts,
@@ -114,8 +122,10 @@ impl OpenChunk {
             raw_len: raw.len() as u32,
             offset: 0,
             len: data.len() as u32,
+            bloom_len,
             crc: crc32fast::hash(&data),
         };
+        let data = Bytes::from(data);
         self.compressed += data.len();
         self.head_bytes = 0;
         self.blocks.push(MemBlock { meta, data });

@@ -1,10 +1,16 @@
 //! A chunk on disk, one file per chunk (`chunks/<id as 16 hex digits>`), self-describing
-//! so the index can be rebuilt from the files: `"NPL1"`, the codec's byte, the header's
+//! so the index can be rebuilt from the files: `"NPL2"`, the codec's byte, the header's
 //! length (u32 LE) and CRC32 (u32 LE), the header — stream id, labels, the WAL sequence
 //! number it covers, time span, entry and raw byte counts, and a table of blocks (time
-//! span, entries, raw and compressed lengths, CRC32) — then the compressed blocks back
-//! to back. Written to a `.tmp` file, fsynced and renamed.
+//! span, entries, raw length, stored length, CRC32, filter length) — then the blocks
+//! back to back, each its trigram filter then its compressed bytes (block header by
+//! column). Written to a `.tmp` file, fsynced and renamed.
+//!
+//! Format 1 (`"NPL1"`: no filters, block headers by row, no filter length in the table)
+//! is still read, so a store written before format 2 opens as it was; it is rewritten
+//! only as retention deletes it.
 
+use super::block::Layout;
 use super::chunk::{BlockMeta, ChunkSpan, SealedChunk};
 use super::codec::Codec;
 use crate::aggregator::model::Labels;
@@ -13,7 +19,9 @@ use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-const MAGIC: &[u8; 4] = b"NPL1";
+const MAGIC: &[u8; 4] = b"NPL2";
+/// The first format, still read.
+const MAGIC_V1: &[u8; 4] = b"NPL1";
 /// Magic, codec, header length, header CRC.
 const PREAMBLE: usize = 13;
 /// A header claiming more is corrupt (a chunk has at most a few hundred blocks).
@@ -26,6 +34,8 @@ pub struct ChunkHeader {
     pub labels: Labels,
     pub upto: u64,
     pub codec: Codec,
+    /// How its blocks' headers are laid out (by its format version).
+    pub layout: Layout,
     pub span: ChunkSpan,
     pub blocks: Vec<BlockMeta>,
 }
@@ -59,7 +69,8 @@ pub fn write(dir: &Path, c: &SealedChunk, labels: &Labels) -> std::io::Result<u6
     for b in &c.blocks {
         put_uvarint(&mut header, zigzag(b.meta.min_ts));
         put_uvarint(&mut header, zigzag(b.meta.max_ts));
-        for x in [b.meta.entries, b.meta.raw_len, b.meta.len, b.meta.crc] {
+        let m = &b.meta;
+        for x in [m.entries, m.raw_len, m.len, m.crc, m.bloom_len] {
             put_uvarint(&mut header, u64::from(x));
         }
     }
@@ -88,7 +99,7 @@ pub fn read_header(path: &Path) -> Result<(ChunkHeader, u64), String> {
     let mut pre = [0u8; PREAMBLE];
     f.read_exact(&mut pre)
         .map_err(|_| "shorter than its preamble".to_string())?;
-    let len = preamble_len(&pre)?;
+    let (len, _) = preamble_len(&pre)?;
     let mut rest = vec![0u8; len];
     f.read_exact(&mut rest)
         .map_err(|_| "header cut short".to_string())?;
@@ -100,7 +111,7 @@ pub fn read_header(path: &Path) -> Result<(ChunkHeader, u64), String> {
 /// Parses a whole chunk file's header (the blocks follow it).
 pub fn parse(file: &[u8], size: u64) -> Result<ChunkHeader, String> {
     let pre = file.get(..PREAMBLE).ok_or("shorter than its preamble")?;
-    let len = preamble_len(pre)?;
+    let (len, layout) = preamble_len(pre)?;
     let header = file
         .get(PREAMBLE..PREAMBLE + len)
         .ok_or("header cut short")?;
@@ -109,8 +120,8 @@ pub fn parse(file: &[u8], size: u64) -> Result<ChunkHeader, String> {
         return Err("header CRC mismatch".into());
     }
     let codec = Codec::from_id(pre[4]).ok_or_else(|| format!("unknown codec {}", pre[4]))?;
-    let h =
-        parse_header(header, codec, (PREAMBLE + len) as u64).map_err(|e| format!("header: {e}"))?;
+    let h = parse_header(header, codec, layout, (PREAMBLE + len) as u64)
+        .map_err(|e| format!("header: {e}"))?;
     let end = h
         .blocks
         .last()
@@ -121,18 +132,26 @@ pub fn parse(file: &[u8], size: u64) -> Result<ChunkHeader, String> {
     Ok(h)
 }
 
-fn preamble_len(pre: &[u8]) -> Result<usize, String> {
-    if &pre[..4] != MAGIC {
-        return Err("not a chunk file (bad magic)".into());
-    }
+/// The header's length and the blocks' layout the preamble's magic stands for.
+fn preamble_len(pre: &[u8]) -> Result<(usize, Layout), String> {
+    let layout = match &pre[..4] {
+        m if m == MAGIC => Layout::Columns,
+        m if m == MAGIC_V1 => Layout::Rows,
+        _ => return Err("not a chunk file (bad magic)".into()),
+    };
     let len = u32::from_le_bytes(pre[5..9].try_into().expect("4 bytes")) as usize;
     if len > MAX_HEADER {
         return Err(format!("header length {len} too large"));
     }
-    Ok(len)
+    Ok((len, layout))
 }
 
-fn parse_header(b: &[u8], codec: Codec, mut offset: u64) -> Result<ChunkHeader, String> {
+fn parse_header(
+    b: &[u8],
+    codec: Codec,
+    layout: Layout,
+    mut offset: u64,
+) -> Result<ChunkHeader, String> {
     let mut c = Cursor::new(b);
     let e = |e: crate::aggregator::tsdb::record::RecordError| e.to_string();
     let stream = c.uvarint().map_err(e)?;
@@ -154,11 +173,15 @@ fn parse_header(b: &[u8], codec: Codec, mut offset: u64) -> Result<ChunkHeader, 
             unzigzag(c.uvarint().map_err(e)?),
             unzigzag(c.uvarint().map_err(e)?),
         );
-        let mut x = [0u32; 4];
-        for v in &mut x {
+        let mut x = [0u32; 5];
+        let fields = if layout == Layout::Rows { 4 } else { 5 }; // format 1: no filter
+        for v in &mut x[..fields] {
             *v = u32::try_from(c.uvarint().map_err(e)?).map_err(|_| "block field too large")?;
         }
-        let [entries, raw_len, len, crc] = x;
+        let [entries, raw_len, len, crc, bloom_len] = x;
+        if bloom_len > len {
+            return Err(format!("block filter of {bloom_len} bytes in {len}"));
+        }
         blocks.push(BlockMeta {
             min_ts: min,
             max_ts: max,
@@ -166,6 +189,7 @@ fn parse_header(b: &[u8], codec: Codec, mut offset: u64) -> Result<ChunkHeader, 
             raw_len,
             offset,
             len,
+            bloom_len,
             crc,
         });
         offset += u64::from(len);
@@ -184,12 +208,13 @@ fn parse_header(b: &[u8], codec: Codec, mut offset: u64) -> Result<ChunkHeader, 
         labels: Labels::new(pairs),
         upto,
         codec,
+        layout,
         span,
         blocks,
     })
 }
 
-/// The compressed bytes of `b` in a chunk file, CRC checked.
+/// The bytes of `b` (filter, then compressed block) in a chunk file, CRC checked.
 pub fn block_bytes<'a>(file: &'a [u8], b: &BlockMeta) -> Result<&'a [u8], String> {
     let start = usize::try_from(b.offset).map_err(|_| "offset")?;
     let data = file

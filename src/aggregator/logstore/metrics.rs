@@ -19,6 +19,8 @@ pub struct Counters {
     pub wal_truncations: AtomicU64,
     pub wal_torn_bytes: AtomicU64,
     pub memory_pressure_flushes: AtomicU64,
+    pub blocks_read: AtomicU64,
+    pub blocks_skipped: AtomicU64,
 }
 
 impl Counters {
@@ -95,6 +97,18 @@ pub fn rows(c: &Counters, g: Gauges) -> Vec<Row> {
             "Chunk files refused as corrupt and set aside.",
             counter,
             v(&c.chunks_corrupt),
+        ),
+        (
+            "nodepulse_logstore_scan_blocks_read_total",
+            "Compressed blocks decompressed by scans.",
+            counter,
+            v(&c.blocks_read),
+        ),
+        (
+            "nodepulse_logstore_scan_blocks_skipped_total",
+            "Compressed blocks a line filter skipped by the block's trigram filter.",
+            counter,
+            v(&c.blocks_skipped),
         ),
         (
             "nodepulse_logstore_chunks_deleted_age_total",

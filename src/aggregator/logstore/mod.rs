@@ -15,6 +15,7 @@
 //! Layout: `<dir>/wal/` (segments), `<dir>/chunks/<id>` and `<dir>/index`.
 
 pub mod block;
+pub mod bloom;
 pub mod chunk;
 pub mod chunk_file;
 pub mod codec;

@@ -15,8 +15,9 @@ pub struct LogStoreOptions {
     pub wal_max_bytes: u64,
     /// Block compression (zstd level 1: see BENCHMARKS.md).
     pub codec: Codec,
-    /// A head block is compressed once it holds this many raw bytes (Loki's
-    /// `chunk_block_size`, 256 KiB).
+    /// A head block is compressed once it holds this many bytes, raw plus 64 a line of
+    /// bookkeeping (1 MiB: 4× Loki's `chunk_block_size`, for a 4 % smaller store and
+    /// faster compression; see BENCHMARKS.md).
     pub block_bytes: usize,
     /// A chunk is cut once its compressed blocks reach this (Loki's
     /// `chunk_target_size`, 1.5 MiB).
@@ -54,7 +55,7 @@ impl Default for LogStoreOptions {
             wal: WalOptions::default(),
             wal_max_bytes: 1 << 30,
             codec: Codec::Zstd(1),
-            block_bytes: 256 << 10,
+            block_bytes: 1 << 20,
             chunk_target_bytes: 1536 << 10,
             max_chunk_age: Duration::from_secs(2 * 3600),
             chunk_idle_period: Duration::from_secs(30 * 60),

@@ -4,10 +4,12 @@
 //! files and decode outside it. A chunk file that fails its checks is set aside by
 //! name and counted, and the rest is served.
 
+use super::block::Layout;
 use super::chunk::ChunkSpan;
 use super::chunk_file;
 use super::index_file::set_aside;
-use super::scan::{self, Query, Run};
+use super::metrics::Counters;
+use super::scan::{self, Query, Run, ScanStats};
 use super::stream::{ChunkRef, Stream};
 use super::LogStore;
 use crate::aggregator::model::logs::{
@@ -56,6 +58,7 @@ impl LogStore {
                 Source::Run(Run::packed(
                     &b.meta,
                     c.codec,
+                    Layout::Columns,
                     b.data.clone(),
                     origin.clone(),
                 ))
@@ -71,6 +74,7 @@ impl LogStore {
                 Source::Run(Run::packed(
                     &b.meta,
                     self.opts.codec,
+                    Layout::Columns,
                     b.data.clone(),
                     origin.clone(),
                 ))
@@ -104,7 +108,7 @@ impl LogStore {
         {
             chunk_file::block_bytes(&file, b)?;
             let bytes = file.slice(b.offset as usize..b.offset as usize + b.len as usize);
-            runs.push(Run::packed(b, h.codec, bytes, origin.clone()));
+            runs.push(Run::packed(b, h.codec, h.layout, bytes, origin.clone()));
         }
         out.append(&mut runs);
         Ok(())
@@ -181,7 +185,11 @@ impl LogReader for LogStore {
             direction,
             needles,
         };
-        scan::scan(runs, &q, visit)
+        let mut stats = ScanStats::default();
+        let done = scan::scan(runs, &q, &mut stats, visit);
+        Counters::add(&self.counters.blocks_read, stats.blocks_read);
+        Counters::add(&self.counters.blocks_skipped, stats.blocks_skipped);
+        done
     }
 
     fn stats(&self, matchers: &[Matcher], start: i64, end: i64) -> IndexStats {

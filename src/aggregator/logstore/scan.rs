@@ -2,10 +2,12 @@
 //! become time-sorted runs; runs whose times overlap (out-of-order pushes, chunks cut
 //! while late entries still came) are merged by a stable sort (ties in push order),
 //! the others are visited one after the other, so each block is decompressed only when
-//! reached. With `must_contain`, a block's lines are searched with `memmem` first and
-//! only entries holding every needle are decoded and shown.
+//! reached. With `must_contain`, a block whose trigram filter lacks a needle is not
+//! decompressed at all ([`bloom`]); the others' lines are searched with `memmem` first
+//! and only entries holding every needle are decoded and shown.
 
-use super::block::{self, HeadEntry, Slot};
+use super::block::{self, HeadEntry, Layout, Slot};
+use super::bloom;
 use super::chunk::BlockMeta;
 use super::codec::{Codec, Decompressor};
 use crate::aggregator::model::logs::{Direction, EntryView, Flow, LogStoreError};
@@ -18,24 +20,42 @@ pub struct Run {
     pub max_ts: i64,
     /// Creation order: ties between runs go in this order.
     pub ord: usize,
+    pub layout: Layout,
     pub data: RunData,
 }
 
 pub enum RunData {
     Packed {
         codec: Codec,
+        /// The block's filter and compressed bytes.
         bytes: Bytes,
+        bloom_len: usize,
         raw_len: usize,
         origin: String,
     },
     Raw(Vec<u8>),
 }
 
+/// Blocks a scan decompressed and blocks its filters let it skip.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ScanStats {
+    pub blocks_read: u64,
+    pub blocks_skipped: u64,
+}
+
 impl Run {
-    pub fn packed(meta: &BlockMeta, codec: Codec, bytes: Bytes, origin: String) -> Run {
+    /// A stored block: `bytes` are its filter then its compressed bytes.
+    pub fn packed(
+        meta: &BlockMeta,
+        codec: Codec,
+        layout: Layout,
+        bytes: Bytes,
+        origin: String,
+    ) -> Run {
         let data = RunData::Packed {
             codec,
             bytes,
+            bloom_len: meta.bloom_len as usize,
             raw_len: meta.raw_len as usize,
             origin,
         };
@@ -43,6 +63,7 @@ impl Run {
             min_ts: meta.min_ts,
             max_ts: meta.max_ts,
             ord: 0,
+            layout,
             data,
         }
     }
@@ -56,6 +77,7 @@ impl Run {
             min_ts: first.ts,
             max_ts: last.ts,
             ord: 0,
+            layout: Layout::Columns,
             data: RunData::Raw(raw),
         })
     }
@@ -75,10 +97,11 @@ struct Decoded {
     slots: Vec<Slot>,
 }
 
-/// Visits the runs' entries in the query's range and order.
+/// Visits the runs' entries in the query's range and order; `stats` counts blocks.
 pub fn scan(
     mut runs: Vec<Run>,
     q: &Query<'_>,
+    stats: &mut ScanStats,
     visit: &mut dyn FnMut(EntryView<'_>) -> Flow,
 ) -> Result<(), LogStoreError> {
     runs.iter_mut().enumerate().for_each(|(i, r)| r.ord = i);
@@ -87,13 +110,24 @@ pub fn scan(
     if q.direction == Direction::Backward {
         groups.reverse();
     }
-    let (mut dec, mut spare) = (Decompressor::default(), Vec::new());
+    let mut ctx = Ctx {
+        dec: Decompressor::default(),
+        spare: Vec::new(),
+        stats,
+    };
     for g in groups {
-        if visit_group(g, q, (&mut dec, &mut spare), visit)? == Flow::Stop {
+        if visit_group(g, q, &mut ctx, visit)? == Flow::Stop {
             break;
         }
     }
     Ok(())
+}
+
+/// What a scan reuses from block to block.
+struct Ctx<'s> {
+    dec: Decompressor,
+    spare: Vec<u8>,
+    stats: &'s mut ScanStats,
 }
 
 /// Splits runs (sorted by min time) into groups whose time spans overlap.
@@ -113,23 +147,24 @@ fn group(runs: Vec<Run>) -> Vec<Vec<Run>> {
 fn visit_group(
     mut g: Vec<Run>,
     q: &Query<'_>,
-    (dec, spare): (&mut Decompressor, &mut Vec<u8>),
+    ctx: &mut Ctx<'_>,
     visit: &mut dyn FnMut(EntryView<'_>) -> Flow,
 ) -> Result<Flow, LogStoreError> {
     if g.len() == 1 {
-        let d = decode(g.pop().expect("one run"), q, dec, std::mem::take(spare))?;
+        let spare = std::mem::take(&mut ctx.spare);
+        let d = decode(g.pop().expect("one run"), q, ctx, spare)?;
         let mut hits = selected(&d, q);
         if q.direction == Direction::Backward {
             hits.reverse();
         }
         let flow = show(hits.into_iter().map(|i| (&d, i)), visit);
-        *spare = d.raw;
+        ctx.spare = d.raw;
         return flow;
     }
     g.sort_by_key(|r| r.ord);
     let decoded = g
         .into_iter()
-        .map(|r| decode(r, q, dec, Vec::new()))
+        .map(|r| decode(r, q, ctx, Vec::new()))
         .collect::<Result<Vec<_>, _>>()?;
     let mut hits: Vec<(i64, usize, usize)> = Vec::new();
     for (r, d) in decoded.iter().enumerate() {
@@ -170,13 +205,18 @@ fn show<'d>(
 }
 
 /// Decompresses a run into `raw` (a buffer to reuse) and parses its entries — none when
-/// some needle is nowhere in its lines.
+/// some needle is surely not in its lines (by its filter, before decompressing, or by
+/// a search of its lines).
 fn decode(
     r: Run,
     q: &Query<'_>,
-    dec: &mut Decompressor,
+    ctx: &mut Ctx<'_>,
     mut raw: Vec<u8>,
 ) -> Result<Decoded, LogStoreError> {
+    let none = |raw| Decoded {
+        raw,
+        slots: Vec::new(),
+    };
     let origin = match r.data {
         RunData::Raw(head) => {
             raw = head;
@@ -185,10 +225,22 @@ fn decode(
         RunData::Packed {
             codec,
             bytes,
+            bloom_len,
             raw_len,
             origin,
         } => {
-            dec.decompress(codec, &bytes, raw_len, &mut raw)
+            let (filter, packed) = bytes.split_at(bloom_len.min(bytes.len()));
+            if !q
+                .needles
+                .iter()
+                .all(|f| bloom::may_contain(filter, f.needle()))
+            {
+                ctx.stats.blocks_skipped += 1;
+                return Ok(none(raw));
+            }
+            ctx.stats.blocks_read += 1;
+            ctx.dec
+                .decompress(codec, packed, raw_len, &mut raw)
                 .map_err(|e| LogStoreError::Corrupt(format!("{origin}: {e}")))?;
             origin
         }
@@ -196,11 +248,8 @@ fn decode(
     let corrupt = |e: String| LogStoreError::Corrupt(format!("{origin}: {e}"));
     let lines = block::lines(&raw).map_err(corrupt)?;
     if !q.needles.iter().all(|f| f.find(lines).is_some()) {
-        return Ok(Decoded {
-            raw,
-            slots: Vec::new(),
-        });
+        return Ok(none(raw));
     }
-    let slots = block::decode_slots(&raw).map_err(corrupt)?;
+    let slots = block::decode_slots(&raw, r.layout).map_err(corrupt)?;
     Ok(Decoded { raw, slots })
 }

@@ -307,3 +307,6 @@ fn memory_stays_under_its_budget() {
 
 #[path = "tests_disk.rs"]
 mod disk;
+
+#[path = "tests_format.rs"]
+mod format;

@@ -72,10 +72,10 @@ fn chunk_lines(path: &Path) -> Vec<(i64, String)> {
     let h = chunk_file::parse(&file, file.len() as u64).unwrap();
     let (mut dec, mut raw, mut out) = (codec::Decompressor::default(), Vec::new(), Vec::new());
     for b in &h.blocks {
-        let data = chunk_file::block_bytes(&file, b).unwrap();
+        let data = &chunk_file::block_bytes(&file, b).unwrap()[b.bloom_len as usize..];
         dec.decompress(h.codec, data, b.raw_len as usize, &mut raw)
             .unwrap();
-        for s in block::decode_slots(&raw).unwrap() {
+        for s in block::decode_slots(&raw, h.layout).unwrap() {
             out.push((
                 s.ts,
                 String::from_utf8(raw[s.start..s.start + s.len].to_vec()).unwrap(),

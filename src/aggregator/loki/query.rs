@@ -174,7 +174,8 @@ fn log_lines(
     req: &Request,
 ) -> Result<Vec<LogStream>, EvalError> {
     let mut pipeline = Pipeline::new(&log.stages)?;
-    let hint = required_substrings(&log.stages);
+    let owned = required_substrings(&log.stages);
+    let hint: Vec<&[u8]> = owned.iter().map(|c| c.as_ref()).collect();
     let q = LineQuery {
         start: req.steps.start,
         end: req.steps.end,

@@ -80,7 +80,8 @@ fn samples(
     limits: PipelineLimits,
 ) -> Result<FnvHashMap<Labels, Vec<(i64, f64)>>, EvalError> {
     let streams = reader.streams(&agg.log.matchers, start, end);
-    let hint = required_substrings(&agg.log.stages);
+    let owned = required_substrings(&agg.log.stages);
+    let hint: Vec<&[u8]> = owned.iter().map(|c| c.as_ref()).collect();
     let mut sampler = Sampler::new(agg, limits)?;
     let mut sink = Sink::new(agg.grouping.as_ref());
     for s in &streams {

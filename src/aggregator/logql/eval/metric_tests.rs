@@ -223,3 +223,56 @@ fn a_range_query_has_a_point_per_step_with_lines_and_none_elsewhere() {
     let want: Vec<(i64, f64)> = (1..=6).map(|i| (5 * i, 1.0)).collect();
     assert_eq!(points, want);
 }
+
+/// A store of small blocks: `web` logs requests, `pay` logs payments, one in ten
+/// declined; 600 lines each over 60 s.
+fn blocks_store(dir: &std::path::Path) -> LogStore {
+    let opts = LogStoreOptions {
+        block_bytes: 2 << 10,
+        ..Default::default()
+    };
+    let store = LogStore::open(dir, opts).expect("open");
+    let lines = |f: &dyn Fn(i64) -> String| -> Vec<LogEntry> {
+        (0..600)
+            .map(|i| LogEntry {
+                ts: t0() + i * S / 10,
+                line: f(i),
+                metadata: Vec::new(),
+            })
+            .collect()
+    };
+    let web = lines(&|i| format!("GET /api/v1/orders/{i} 200 {}ms", i % 50));
+    let pay = lines(&|i| match i % 10 {
+        0 => format!("payment declined for order {i}"),
+        _ => format!("payment authorized for order {i}"),
+    });
+    let stream = |app: &str, entries| PushStream {
+        labels: Labels::from_pairs(&[("app", app), ("env", "prod")]),
+        entries,
+    };
+    store
+        .push(vec![stream("web", web), stream("pay", pay)])
+        .expect("push");
+    store
+}
+
+#[test]
+fn a_regex_line_filter_hands_its_literals_to_the_store_which_skips_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = blocks_store(dir.path());
+    let skipped = |s: &LogStore| {
+        s.metrics()
+            .into_iter()
+            .find(|r| r.0 == "nodepulse_logstore_scan_blocks_skipped_total")
+            .expect("counter")
+            .3
+    };
+    let q = r#"sum(count_over_time({env="prod"} |~ "payment (declined|refused) for" [2m]))"#;
+    assert_eq!(one(&s, q, 100), 60.0);
+    let after_regex = skipped(&s);
+    assert!(after_regex > 0, "the web blocks lack \"payment \"");
+    // Without a literal (case-insensitive), nothing is skipped and the answer holds.
+    let q = r#"sum(count_over_time({env="prod"} |~ "(?i)PAYMENT DECLINED" [2m]))"#;
+    assert_eq!(one(&s, q, 100), 60.0);
+    assert_eq!(skipped(&s), after_regex);
+}

@@ -1,9 +1,7 @@
 //! Line filters (`|= "a" or "b"`, `!=`, `|~`, `!~`): substrings through memchr's
-//! `memmem` finders, regexes through the `regex` crate (unanchored, as Loki's), and
-//! [`required_substrings`], the byte strings every line a pipeline keeps contains (the
-//! store's `must_contain` hint).
+//! `memmem` finders, regexes through the `regex` crate (unanchored, as Loki's).
 
-use crate::aggregator::logql::ast::{LineFilter, LineOp, Stage};
+use crate::aggregator::logql::ast::{LineFilter, LineOp};
 use memchr::memmem::Finder;
 
 /// One compiled line filter.
@@ -52,23 +50,4 @@ impl CompiledLineFilter {
         });
         any != self.negate
     }
-}
-
-/// The byte strings every line kept by `stages` contains: each single-pattern `|=`
-/// filter before the first stage that rewrites the line.
-pub fn required_substrings(stages: &[Stage]) -> Vec<&[u8]> {
-    let mut out = Vec::new();
-    for stage in stages {
-        match stage {
-            Stage::LineFilter(LineFilter {
-                op: LineOp::Contains,
-                patterns,
-            }) if patterns.len() == 1 && !patterns[0].is_empty() => {
-                out.push(patterns[0].as_bytes());
-            }
-            Stage::LineFormat(_) | Stage::Decolorize | Stage::Unpack => break,
-            _ => {}
-        }
-    }
-    out
 }

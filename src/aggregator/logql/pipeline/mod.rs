@@ -14,6 +14,7 @@ pub mod label_filter;
 pub mod labels;
 mod logfmt;
 pub mod pattern;
+mod required;
 pub mod template;
 #[cfg(test)]
 mod tests;
@@ -23,7 +24,7 @@ mod tests_format;
 mod tests_more;
 pub mod unwrap;
 
-pub use filter::required_substrings;
+pub use required::required_substrings;
 
 use super::ast::{LabelFilter, LabelSel, LogfmtParams, Stage};
 use crate::aggregator::model::Labels;
@@ -250,8 +251,8 @@ impl Pipeline {
     }
 
     /// The byte strings every kept line contains (for `LogReader::scan`).
-    pub fn required_substrings(stages: &[Stage]) -> Vec<&[u8]> {
-        filter::required_substrings(stages)
+    pub fn required_substrings(stages: &[Stage]) -> Vec<std::borrow::Cow<'_, [u8]>> {
+        required::required_substrings(stages)
     }
 }
 

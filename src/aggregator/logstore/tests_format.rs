@@ -1,0 +1,144 @@
+//! On-disk format versions and block filters: a store written by chunk format 1
+//! (`NPL1`, kept as a fixture) still opens and answers the same, with and without its
+//! index; line filters skip blocks by their trigram filters and never lose a line.
+
+use super::*;
+use crate::aggregator::model::logs::{Direction, LogEntry};
+use std::path::Path;
+
+/// What the fixture store holds: stream `{app="a", ns="prod"}`, 3,000 entries a
+/// millisecond apart, every fifth with structured metadata.
+fn fixture_entries() -> Vec<LogEntry> {
+    (0..3000i64)
+        .map(|i| LogEntry {
+            ts: NOW - 3600 * SEC + i * 1_000_000,
+            line: format!(
+                "GET /api/v1/orders/{} status={} took={}ms",
+                i * 7919 % 10007,
+                200 + i % 5,
+                i % 97
+            ),
+            metadata: if i % 5 == 0 {
+                vec![("trace_id".into(), format!("{:016x}", i * 0x9e37_79b9))]
+            } else {
+                vec![]
+            },
+        })
+        .collect()
+}
+
+/// A copy of the fixture store in a temp dir (the store writes to its directory).
+fn npl1_store(keep_index: bool) -> tempfile::TempDir {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/logstore_npl1");
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["chunks", "wal"] {
+        std::fs::create_dir(dir.path().join(sub)).unwrap();
+        for f in std::fs::read_dir(src.join(sub)).unwrap() {
+            let f = f.unwrap();
+            std::fs::copy(f.path(), dir.path().join(sub).join(f.file_name())).unwrap();
+        }
+    }
+    if keep_index {
+        std::fs::copy(src.join("index"), dir.path().join("index")).unwrap();
+    }
+    dir
+}
+
+/// Every entry of stream `app` with its metadata, in time order.
+fn entries(store: &LogStore, app: &str, needles: &[&[u8]]) -> Vec<LogEntry> {
+    let id = store.streams(&[], i64::MIN, i64::MAX);
+    let id = id.iter().find(|s| s.labels == labels(app)).unwrap().id;
+    let mut out = Vec::new();
+    store
+        .scan(
+            id,
+            i64::MIN,
+            i64::MAX,
+            Direction::Forward,
+            needles,
+            &mut |e| {
+                out.push(LogEntry {
+                    ts: e.ts,
+                    line: e.line.to_string(),
+                    metadata: e.metadata.to_vec(),
+                });
+                Flow::Continue
+            },
+        )
+        .unwrap();
+    out
+}
+
+#[test]
+fn a_store_of_chunk_format_1_reads_as_written_with_or_without_its_index() {
+    let want = fixture_entries();
+    for keep_index in [true, false] {
+        let dir = npl1_store(keep_index);
+        let store = LogStore::open(dir.path(), small()).unwrap();
+        assert_eq!(store.open_stats().load.corrupt, 0);
+        assert_eq!(entries(&store, "a", &[]), want, "index kept: {keep_index}");
+        let hits = entries(&store, "a", &[b"status=203 took=1ms"]);
+        let model: Vec<_> = want
+            .iter()
+            .filter(|e| e.line.contains("status=203 took=1ms"))
+            .cloned()
+            .collect();
+        assert!(!model.is_empty());
+        assert_eq!(hits, model);
+        // New pushes go to format 2 chunks beside the old ones.
+        let late = LogEntry {
+            ts: NOW - 60 * SEC,
+            line: "after the upgrade".into(),
+            metadata: vec![],
+        };
+        push(&store, "a", vec![late.clone()]);
+        store.shutdown().unwrap();
+        drop(store);
+        let store = LogStore::open(dir.path(), small()).unwrap();
+        let mut all = want.clone();
+        all.push(late);
+        assert_eq!(entries(&store, "a", &[]), all);
+    }
+}
+
+/// Pushes `n` lines of 40 kinds to stream `app` (each kind in a run of lines, so
+/// blocks hold few kinds); returns them.
+fn kinds(store: &LogStore, app: &str, n: i64) -> Vec<LogEntry> {
+    let es: Vec<LogEntry> = (0..n)
+        .map(|i| LogEntry {
+            ts: NOW - 3600 * SEC + i * SEC,
+            line: format!("kind-{:02} request {} done in {}ms", i / 50 % 40, i, i % 13),
+            metadata: vec![],
+        })
+        .collect();
+    for part in es.chunks(100) {
+        assert_eq!(push(store, app, part.to_vec()).refused, 0);
+    }
+    es
+}
+
+#[test]
+fn a_line_filter_skips_blocks_by_their_filters_and_finds_every_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LogStore::open(dir.path(), small()).unwrap();
+    let es = kinds(&store, "a", 4000);
+    for on_disk in [false, true] {
+        if on_disk {
+            store.shutdown().unwrap();
+        }
+        for needle in ["kind-17 ", "kind-17 request 3", "in 12ms", "absent!"] {
+            let before = metric(&store, "nodepulse_logstore_scan_blocks_skipped_total");
+            let want: Vec<_> = es
+                .iter()
+                .filter(|e| e.line.contains(needle))
+                .cloned()
+                .collect();
+            assert_eq!(entries(&store, "a", &[needle.as_bytes()]), want, "{needle}");
+            let skipped = metric(&store, "nodepulse_logstore_scan_blocks_skipped_total");
+            if needle != "in 12ms" {
+                assert!(skipped > before, "{needle}: no block skipped");
+            }
+        }
+    }
+    assert!(metric(&store, "nodepulse_logstore_scan_blocks_read_total") > 0);
+}
