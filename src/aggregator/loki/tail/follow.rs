@@ -78,7 +78,8 @@ impl Follow {
         reader: &dyn LogReader,
         end: i64,
     ) -> Result<Vec<Kept>, LogStoreError> {
-        let hint = required_substrings(&self.log.stages);
+        let owned = required_substrings(&self.log.stages);
+        let hint: Vec<&[u8]> = owned.iter().map(|c| c.as_ref()).collect();
         let q = LineQuery {
             start: self.start,
             end,
