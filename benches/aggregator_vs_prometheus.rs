@@ -162,6 +162,9 @@ fn main() {
         Duration::ZERO
     };
     let rss_after = peers.servers.each_ref().map(|p| probe::rss_bytes(p.pid()));
+    for (name, p) in ["Prometheus", "ours"].iter().zip(&peers.servers) {
+        eprintln!("{name}: RSS after ingest {}", probe::rss_parts(p.pid()));
+    }
     let query_end = sent.last_round_ms / 60_000 * 60_000;
     let http = queries::client();
     let targets = [0, 1].map(|i| queries::Target {

@@ -13,6 +13,9 @@ mod expect;
 mod parsers;
 #[path = "logql_corpus/reference.rs"]
 mod reference;
+#[allow(dead_code)]
+#[path = "common/rng.rs"]
+mod rng;
 #[path = "logql_corpus/row.rs"]
 mod row;
 #[path = "logql_corpus/rows_agg.rs"]

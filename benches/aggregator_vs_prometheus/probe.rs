@@ -7,6 +7,21 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// Resident memory of `pid` in bytes.
+/// VmRSS split as the kernel counts it: anonymous (heap, stacks), file-backed (mapped
+/// files, the binary) and shared memory, in MiB.
+pub fn rss_parts(pid: u32) -> String {
+    let s = procfs::process::Process::new(pid as i32)
+        .and_then(|p| p.status())
+        .expect("/proc/<pid>/status");
+    let mib = |kib: Option<u64>| kib.unwrap_or(0) as f64 / 1024.0;
+    format!(
+        "anon {:.1} MiB, file {:.1} MiB, shmem {:.1} MiB",
+        mib(s.rssanon),
+        mib(s.rssfile),
+        mib(s.rssshmem)
+    )
+}
+
 pub fn rss_bytes(pid: u32) -> u64 {
     let status = procfs::process::Process::new(pid as i32)
         .and_then(|p| p.status())

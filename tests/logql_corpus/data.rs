@@ -7,6 +7,7 @@
 //! 5 minutes (T0 to T0+1h inclusive), where the steps of metric rows fall, so the
 //! `(t − range, t]` window bounds are tested too.
 
+use crate::rng::Rng;
 use std::collections::BTreeMap;
 
 pub type Labels = BTreeMap<String, String>;
@@ -98,7 +99,7 @@ const SPECS: [Spec; 11] = [
 
 /// The whole data set (same seed, same lines).
 pub fn dataset() -> Vec<Stream> {
-    let mut rng = Rng(0x5eed_1065);
+    let mut rng = Rng::new(0x5eed_1065);
     SPECS
         .iter()
         .enumerate()
@@ -178,7 +179,7 @@ fn size(rng: &mut Rng) -> String {
 /// `level=... method=... path=... status=... duration=... size=... msg="..."`; one
 /// line in ten has no `duration` (an unwrap of it fails there).
 fn logfmt_line(rng: &mut Rng) -> String {
-    let msg = *rng.pick(&["request done", "upstream slow", "cache miss"]);
+    let msg = rng.pick(&["request done", "upstream slow", "cache miss"]);
     let mut l = format!(
         "level={} method={} path={} status={}",
         level(rng),
@@ -258,26 +259,5 @@ fn batch_line(rng: &mut Rng) -> String {
             rng.below(10),
             rng.below(500)
         ),
-    }
-}
-
-/// splitmix64: a few lines, seeded, the same sequence everywhere.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[self.below(xs.len() as u64) as usize]
     }
 }

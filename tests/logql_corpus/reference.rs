@@ -95,6 +95,19 @@ pub enum Over {
 
 /// A range aggregation over samples `(labels, ts, value)`: per series, per step.
 pub fn over_time(samples: &[(Labels, i64, f64)], op: Over, range: i64, steps: Steps) -> Series {
+    per_window(samples, range, steps, |w| {
+        let values: Vec<f64> = w.iter().map(|p| p.1).collect();
+        window_value(op, &values, range)
+    })
+}
+
+/// `f` of each series' non-empty window `(t − range, t]` at each step.
+fn per_window(
+    samples: &[(Labels, i64, f64)],
+    range: i64,
+    steps: Steps,
+    f: impl Fn(&[(i64, f64)]) -> f64,
+) -> Series {
     let mut by_series: BTreeMap<&Labels, Vec<(i64, f64)>> = BTreeMap::new();
     for (l, ts, v) in samples {
         by_series.entry(l).or_default().push((*ts, *v));
@@ -102,15 +115,13 @@ pub fn over_time(samples: &[(Labels, i64, f64)], op: Over, range: i64, steps: St
     let mut out = Series::new();
     for (labels, points) in by_series {
         for t in steps.times() {
-            let window: Vec<f64> = points
+            let window: Vec<(i64, f64)> = points
                 .iter()
+                .copied()
                 .filter(|(ts, _)| t - range < *ts && *ts <= t)
-                .map(|p| p.1)
                 .collect();
             if !window.is_empty() {
-                out.entry(labels.clone())
-                    .or_default()
-                    .insert(t, window_value(op, &window, range));
+                out.entry(labels.clone()).or_default().insert(t, f(&window));
             }
         }
     }
@@ -217,25 +228,7 @@ pub fn regroup(
 /// sample and ends at its last, with sample times in ns and the range in ms (Loki's own
 /// mix, so the number is Loki's); fewer than two samples give 0.
 pub fn rate_counter(samples: &[(Labels, i64, f64)], range: i64, steps: Steps) -> Series {
-    let mut by_series: BTreeMap<&Labels, Vec<(i64, f64)>> = BTreeMap::new();
-    for (l, ts, v) in samples {
-        by_series.entry(l).or_default().push((*ts, *v));
-    }
-    let mut out = Series::new();
-    for (labels, points) in by_series {
-        for t in steps.times() {
-            let w: Vec<(i64, f64)> = points
-                .iter()
-                .copied()
-                .filter(|(ts, _)| t - range < *ts && *ts <= t)
-                .collect();
-            if !w.is_empty() {
-                let v = loki_extrapolated_rate(&w, range);
-                out.entry(labels.clone()).or_default().insert(t, v);
-            }
-        }
-    }
-    out
+    per_window(samples, range, steps, |w| loki_extrapolated_rate(w, range))
 }
 
 fn loki_extrapolated_rate(w: &[(i64, f64)], range_ns: i64) -> f64 {
