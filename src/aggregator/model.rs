@@ -4,8 +4,6 @@
 //! plain in-memory implementation of both: the reference the TSDB is tested against.
 
 use promql_parser::label::Matcher;
-use std::fmt;
-use std::sync::Arc;
 
 /// Prometheus's staleness marker (`value.StaleNaN`): a NaN with exactly these bits.
 pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
@@ -22,99 +20,6 @@ pub fn stale_nan() -> f64 {
 
 /// The metric name's label.
 pub const METRIC_NAME: &str = "__name__";
-
-/// A label set: sorted by name, names unique, no empty values (Prometheus drops those).
-/// Immutable and shared: a clone is a reference count, not a copy of every string
-/// (PromQL clones label sets per series and step).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Labels(Arc<[(String, String)]>);
-
-impl Labels {
-    /// From pairs in any order; an empty value removes the label, the last of
-    /// repeated names wins.
-    pub fn new(mut pairs: Vec<(String, String)>) -> Self {
-        pairs.reverse();
-        pairs.sort_by(|a, b| a.0.cmp(&b.0)); // stable: the last given comes first
-        pairs.dedup_by(|later, first| later.0 == first.0);
-        pairs.retain(|(_, v)| !v.is_empty());
-        Labels(pairs.into())
-    }
-
-    /// From `(name, value)` string pairs (tests, literals).
-    pub fn from_pairs(pairs: &[(&str, &str)]) -> Self {
-        Self::new(
-            pairs
-                .iter()
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect(),
-        )
-    }
-
-    /// The value of `name`, if set.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .binary_search_by(|(n, _)| n.as_str().cmp(name))
-            .ok()
-            .map(|i| self.0[i].1.as_str())
-    }
-
-    /// The metric name, if set.
-    pub fn name(&self) -> Option<&str> {
-        self.get(METRIC_NAME)
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// Whether every matcher holds (an absent label matches as "", as in Prometheus).
-    pub fn matches(&self, matchers: &[Matcher]) -> bool {
-        matchers
-            .iter()
-            .all(|m| m.is_match(self.get(&m.name).unwrap_or("")))
-    }
-
-    /// The identity of this label set's shared allocation: equal for clones, so
-    /// derived label sets can be memoised per set (the PromQL evaluator's `memo`).
-    pub fn id(&self) -> usize {
-        Arc::as_ptr(&self.0) as *const u8 as usize
-    }
-
-    /// The pairs, sorted by name.
-    pub fn pairs(&self) -> &[(String, String)] {
-        &self.0
-    }
-
-    /// The pairs, moved out when this is the only reference, else copied.
-    pub fn into_pairs(mut self) -> Vec<(String, String)> {
-        match Arc::get_mut(&mut self.0) {
-            Some(pairs) => pairs.iter_mut().map(std::mem::take).collect(),
-            None => self.0.to_vec(),
-        }
-    }
-}
-
-impl fmt::Display for Labels {
-    /// `{a="1", b="2"}`, as Prometheus prints a label set.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("{")?;
-        for (i, (n, v)) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            write!(f, "{n}={v:?}")?;
-        }
-        f.write_str("}")
-    }
-}
 
 /// One sample: milliseconds since the epoch and a value (stale markers included).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -203,6 +108,8 @@ pub trait Appender: Send + Sync {
     fn append(&self, batch: &[(Labels, Vec<Sample>)]) -> Result<AppendOutcome, StorageError>;
 }
 
+mod labels;
+pub use labels::Labels;
 pub mod logs;
 mod mem;
 pub use mem::MemStore;

@@ -70,3 +70,47 @@ fn mem_store_selects_in_range_and_refuses_out_of_order_and_changed_duplicates() 
     assert_eq!(store.label_names(&[], 0, 100).unwrap(), ["__name__", "job"]);
     assert_eq!(store.label_values("job", &[], 0, 100).unwrap(), ["a"]);
 }
+
+/// The packed form orders, compares and hashes as the sorted `(name, value)` pairs do,
+/// whatever the text's boundaries (`a`+`bc` and `ab`+`c` pack to the same text).
+#[test]
+fn packed_labels_order_and_compare_as_their_pairs() {
+    use std::collections::HashSet;
+    let sets: Vec<Vec<(&str, &str)>> = vec![
+        vec![],
+        vec![("a", "bc")],
+        vec![("ab", "c")],
+        vec![("a", "b"), ("c", "d")],
+        vec![("a", "b")],
+        vec![("a", "b"), ("cd", "")],
+        vec![("a", "bb")],
+        vec![("__name__", "up"), ("job", "x")],
+    ];
+    let labels: Vec<Labels> = sets.iter().map(|p| Labels::from_pairs(p)).collect();
+    for (i, a) in labels.iter().enumerate() {
+        for (j, b) in labels.iter().enumerate() {
+            let pa: Vec<(&str, &str)> = a.iter().collect();
+            let pb: Vec<(&str, &str)> = b.iter().collect();
+            assert_eq!(a.cmp(b), pa.cmp(&pb), "{a} vs {b}");
+            assert_eq!(a == b, pa == pb, "{i} {j}");
+        }
+    }
+    let distinct: HashSet<&Labels> = labels.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        7,
+        "`cd` with an empty value is dropped: two sets equal"
+    );
+    let l = Labels::from_pairs(&[("job", "x"), ("__name__", "up"), ("i", "7")]);
+    assert_eq!(
+        (l.get("i"), l.get("job"), l.get("j")),
+        (Some("7"), Some("x"), None)
+    );
+    assert_eq!(l.name(), Some("up"));
+    assert_eq!(
+        l.filtered(|n| n != "i"),
+        Labels::from_pairs(&[("__name__", "up"), ("job", "x")])
+    );
+    assert_eq!(Labels::new(l.to_pairs()), l);
+    assert_eq!(l.to_string(), r#"{__name__="up", i="7", job="x"}"#);
+}

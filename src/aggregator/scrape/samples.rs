@@ -89,7 +89,7 @@ impl Report {
 
 /// The labels of synthesized series `name` on `target`.
 pub fn report_labels(name: &str, target: &Labels) -> Labels {
-    let mut pairs = target.pairs().to_vec();
+    let mut pairs = target.to_pairs();
     pairs.push((METRIC_NAME.to_owned(), name.to_owned()));
     Labels::new(pairs)
 }

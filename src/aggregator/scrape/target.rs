@@ -80,7 +80,7 @@ impl Target {
 }
 
 fn target(discovered: Labels, job: &ScrapeConfig) -> Option<Target> {
-    let relabelled = relabel::process(discovered.pairs().to_vec(), &job.relabel_configs)?;
+    let relabelled = relabel::process(discovered.to_pairs(), &job.relabel_configs)?;
     let labels = Labels::new(relabelled);
     let address = labels.get("__address__")?.to_owned();
     let scheme = labels.get("__scheme__").unwrap_or("http");

@@ -183,14 +183,7 @@ fn group(labels: &Labels, g: Option<&Grouping>) -> Labels {
         return labels.clone();
     };
     let keep = |n: &str| n == ERROR || (g.labels.iter().any(|l| l == n) != g.without);
-    Labels::new(
-        labels
-            .pairs()
-            .iter()
-            .filter(|(n, _)| keep(n))
-            .cloned()
-            .collect(),
-    )
+    labels.filtered(keep)
 }
 
 /// `absent_over_time`: 1 at each step whose window held no line of any series, with

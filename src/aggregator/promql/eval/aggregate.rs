@@ -20,11 +20,11 @@ impl Groups {
     /// one label set per group is built, not one per element.
     fn build(v: Vec<Elem>, keep: impl Fn(&str) -> bool) -> Self {
         // FNV: keys are a few short strings; SipHash was most of a grouping's time.
-        let mut index: FnvHashMap<Vec<&(String, String)>, usize> = FnvHashMap::default();
+        let mut index: FnvHashMap<Vec<(&str, &str)>, usize> = FnvHashMap::default();
         let mut firsts = Vec::new();
         let mut which = Vec::with_capacity(v.len());
         for (i, e) in v.iter().enumerate() {
-            let key: Vec<_> = e.labels.pairs().iter().filter(|(n, _)| keep(n)).collect();
+            let key: Vec<_> = e.labels.iter().filter(|(n, _)| keep(n)).collect();
             let next = index.len();
             let g = *index.entry(key).or_insert(next);
             if g == next {
@@ -35,10 +35,7 @@ impl Groups {
         drop(index);
         let mut groups: Vec<(Labels, Vec<Elem>)> = firsts
             .iter()
-            .map(|&i| {
-                let pairs = v[i].labels.pairs().iter().filter(|(n, _)| keep(n));
-                (Labels::new(pairs.cloned().collect()), Vec::new())
-            })
+            .map(|&i| (v[i].labels.filtered(&keep), Vec::new()))
             .collect();
         for (e, g) in v.into_iter().zip(which) {
             groups[g].1.push(e);
@@ -67,19 +64,13 @@ impl Groups {
 
 /// The output label set of `l` under the `by` / `without` modifier.
 fn group_labels(l: &Labels, m: &Option<LabelModifier>) -> Labels {
-    let pairs = l.pairs().iter();
-    let kept = match m {
-        None => return Labels::default(),
-        Some(LabelModifier::Include(ls)) => pairs
-            .filter(|(n, _)| ls.labels.contains(n))
-            .cloned()
-            .collect(),
-        Some(LabelModifier::Exclude(ls)) => pairs
-            .filter(|(n, _)| n != "__name__" && !ls.labels.contains(n))
-            .cloned()
-            .collect(),
-    };
-    Labels::new(kept)
+    match m {
+        None => Labels::default(),
+        Some(LabelModifier::Include(ls)) => l.filtered(|n| ls.labels.iter().any(|k| k == n)),
+        Some(LabelModifier::Exclude(ls)) => {
+            l.filtered(|n| n != "__name__" && !ls.labels.iter().any(|k| k == n))
+        }
+    }
 }
 
 impl Ctx<'_> {

@@ -136,18 +136,13 @@ impl Match<'_> {
 /// The labels matching compares: `on(...)` only those, else all but `ignoring(...)`
 /// and the metric name.
 fn signature(l: &Labels, m: &BinModifier) -> Labels {
-    let pairs = l.pairs().iter();
-    Labels::new(match &m.matching {
-        Some(LabelModifier::Include(ls)) => pairs
-            .filter(|(n, _)| ls.labels.contains(n))
-            .cloned()
-            .collect(),
-        Some(LabelModifier::Exclude(ls)) => pairs
-            .filter(|(n, _)| n != "__name__" && !ls.labels.contains(n))
-            .cloned()
-            .collect(),
-        None => pairs.filter(|(n, _)| n != "__name__").cloned().collect(),
-    })
+    match &m.matching {
+        Some(LabelModifier::Include(ls)) => l.filtered(|n| ls.labels.iter().any(|k| k == n)),
+        Some(LabelModifier::Exclude(ls)) => {
+            l.filtered(|n| n != "__name__" && !ls.labels.iter().any(|k| k == n))
+        }
+        None => l.filtered(|n| n != "__name__"),
+    }
 }
 
 /// A match signature as the step's hash maps compare it: by allocation when the memo
@@ -289,7 +284,7 @@ impl Matched {
 /// The result's labels: the "many" side's, less the name for arithmetic, narrowed to
 /// the matching labels for one-to-one, plus `group_x(...)` labels from the "one" side.
 fn result_labels(many: &Labels, one: &Labels, op: &str, m: &BinModifier) -> Labels {
-    let mut pairs = many.pairs().to_vec();
+    let mut pairs = many.to_pairs();
     if drops_name(op) {
         pairs.retain(|(n, _)| n != "__name__");
     }

@@ -18,7 +18,7 @@ fn valid_label_name(n: &str) -> bool {
 
 /// `labels` with `name` set to `value` (removed when empty).
 fn with_label(labels: &Labels, name: &str, value: String) -> Labels {
-    let mut pairs = labels.pairs().to_vec();
+    let mut pairs = labels.to_pairs();
     pairs.push((name.to_string(), value));
     Labels::new(pairs)
 }

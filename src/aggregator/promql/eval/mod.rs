@@ -191,8 +191,7 @@ pub(crate) fn drop_name(l: &Labels) -> Labels {
     if l.name().is_none() {
         return l.clone();
     }
-    let pairs = l.pairs().iter().filter(|(n, _)| n != "__name__").cloned();
-    Labels::new(pairs.collect())
+    l.filtered(|n| n != "__name__")
 }
 
 fn parse(expr: &str) -> Result<Expr, QueryError> {
