@@ -7,8 +7,8 @@ use crate::data::{Labels, HOUR, T0};
 use crate::expect::Expected;
 use crate::parsers::{json, logfmt, Line};
 use crate::reference::{is, line_bytes, ones, over_time, unwrap_ok, Data, Over, Series, Steps};
-use crate::row::{app, at, float, grep, instant, range, refused, At, Row, MIN, STEPS};
-use crate::vectors::{aggregate, map, matrix, topk, zip, Agg};
+use crate::row::{app, at, float, grep, instant, range, range_at, refused, At, Row, MIN, STEPS};
+use crate::vectors::{aggregate, map, topk, zip, Agg};
 
 const M5: i64 = 5 * MIN;
 const M10: i64 = 10 * MIN;
@@ -280,15 +280,5 @@ fn range_matrix_check(d: &Data) -> Row {
         7 * MIN,
         steps,
     );
-    Row {
-        query: r#"count_over_time({app="coredns"}[7m])"#.into(),
-        at: At::Range {
-            start: steps.start,
-            end: steps.end,
-            step: steps.step,
-            limit: 100,
-            backward: true,
-        },
-        expect: matrix(s).sorted(),
-    }
+    range_at(r#"count_over_time({app="coredns"}[7m])"#, steps, s)
 }

@@ -21,6 +21,11 @@ async fn tails_over_max_tailers_are_refused_until_one_closes() {
         body,
         "max concurrent tail requests limit exceeded, count > limit (3 > 2)\n"
     );
+    let refusals = s
+        .loki
+        .stats
+        .refused(nodepulse::aggregator::loki::Refusal::TooManyTails);
+    assert_eq!(refusals, 1, "counted");
     first.close(None).await.unwrap();
     eventually("the first tail ended", || s.loki.tail.active() == 1).await;
     assert!(connect(&url, &[]).await.is_ok());

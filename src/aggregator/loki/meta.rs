@@ -11,7 +11,7 @@ use super::reply::PlainError;
 use super::selector::parse_selector;
 use super::LokiApi;
 use crate::aggregator::http::json;
-use crate::aggregator::http::params::{form, Params};
+use crate::aggregator::http::params::Params;
 use crate::aggregator::model::logs::StreamRef;
 use crate::aggregator::model::{label_names_of, label_values_of, Labels};
 use axum::body::Bytes;
@@ -36,8 +36,7 @@ fn scope(
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<Scope, PlainError> {
-    api.authorize(headers, api.auth.query_token.as_deref())?;
-    let params = form(q, headers, body);
+    let params = api.query_params(q, headers, body)?;
     let (start, end) = bounds(&params, (api.now)()).map_err(bad)?;
     Ok(Scope { start, end, params })
 }

@@ -81,6 +81,18 @@ impl LokiApi {
         rows
     }
 
+    /// A query or metadata request's parameters (URL and form body), once its bearer
+    /// token is checked; the 401 otherwise.
+    fn query_params(
+        &self,
+        q: Option<String>,
+        headers: &HeaderMap,
+        body: &axum::body::Bytes,
+    ) -> Result<crate::aggregator::http::params::Params, PlainError> {
+        self.authorize(headers, self.auth.query_token.as_deref())?;
+        Ok(crate::aggregator::http::params::form(q, headers, body))
+    }
+
     /// Ok when no token is required or the request carries it; else the 401.
     fn authorize(&self, headers: &HeaderMap, token: Option<&str>) -> Result<(), PlainError> {
         let Some(token) = token else {

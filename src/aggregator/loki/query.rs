@@ -9,7 +9,7 @@ use super::params::{bounds, parse_timestamp};
 use super::reply::PlainError;
 use super::LokiApi;
 use crate::aggregator::http::json;
-use crate::aggregator::http::params::{form, prometheus_duration_ms, Params};
+use crate::aggregator::http::params::{prometheus_duration_ms, Params};
 use crate::aggregator::logql::ast::LogExpr;
 use crate::aggregator::logql::eval::lines::{select_lines, Kept, LineQuery, LogStream};
 use crate::aggregator::logql::eval::metric::{self, MetricOptions};
@@ -42,8 +42,7 @@ pub async fn query_range(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, PlainError> {
-    api.authorize(&headers, api.auth.query_token.as_deref())?;
-    let p = form(q, &headers, &body);
+    let p = api.query_params(q, &headers, &body)?;
     let (start, end) = bounds(&p, (api.now)()).map_err(PlainError::bad_request)?;
     let step = step(&p, start, end)?;
     if (end - start) / step > MAX_POINTS {
@@ -61,8 +60,7 @@ pub async fn query(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, PlainError> {
-    api.authorize(&headers, api.auth.query_token.as_deref())?;
-    let p = form(q, &headers, &body);
+    let p = api.query_params(q, &headers, &body)?;
     let t = match p.get("time") {
         "" => (api.now)(),
         v => {

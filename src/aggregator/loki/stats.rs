@@ -79,9 +79,11 @@ pub enum Refusal {
     Malformed,
     /// 500: the store failed.
     StoreFailed,
+    /// 400: a tail over `max_tailers`.
+    TooManyTails,
 }
 
-const REFUSALS: [(Refusal, &str, &str); 4] = [
+const REFUSALS: [(Refusal, &str, &str); 5] = [
     (
         Refusal::Unauthorized,
         "nodepulse_loki_requests_unauthorized_total",
@@ -101,6 +103,11 @@ const REFUSALS: [(Refusal, &str, &str); 4] = [
         Refusal::StoreFailed,
         "nodepulse_loki_push_requests_store_failed_total",
         "Push requests the log store failed to take (500).",
+    ),
+    (
+        Refusal::TooManyTails,
+        "nodepulse_loki_tail_requests_refused_total",
+        "Tail requests refused over the concurrent-tail limit (400).",
     ),
 ];
 

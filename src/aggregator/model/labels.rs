@@ -118,11 +118,6 @@ impl Labels {
         Arc::as_ptr(&self.0) as usize
     }
 
-    /// The pairs as owned strings.
-    pub fn into_pairs(self) -> Vec<(String, String)> {
-        self.to_pairs()
-    }
-
     /// The pairs as owned strings, to edit into another set.
     pub fn to_pairs(&self) -> Vec<(String, String)> {
         self.iter()

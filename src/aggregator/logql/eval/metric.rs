@@ -66,7 +66,7 @@ fn whole_ms(s: Steps) -> Steps {
 }
 
 fn named(labels: Labels, leaf: usize) -> Labels {
-    let mut pairs = labels.into_pairs();
+    let mut pairs = labels.to_pairs();
     pairs.retain(|(n, _)| n != "__name__");
     pairs.push(("__name__".into(), leaf_name(leaf)));
     Labels::new(pairs)
@@ -75,7 +75,7 @@ fn named(labels: Labels, leaf: usize) -> Labels {
 /// The result without the stand-in names (LogQL results carry no metric name).
 fn unnamed(v: Value) -> Value {
     let strip = |l: Labels| {
-        let mut pairs = l.into_pairs();
+        let mut pairs = l.to_pairs();
         pairs.retain(|(n, _)| n != "__name__");
         Labels::new(pairs)
     };

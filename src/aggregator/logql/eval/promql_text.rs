@@ -6,7 +6,7 @@
 //! the tree's.
 
 use crate::aggregator::logql::ast::{
-    BinaryExpr, GroupSide, Grouping, MetricExpr, VectorAgg, VectorOp,
+    quote, BinaryExpr, GroupSide, Grouping, MetricExpr, VectorAgg, VectorOp,
 };
 use std::fmt::Write;
 
@@ -40,7 +40,7 @@ fn write_expr(e: &MetricExpr, out: &mut String, next: &mut usize) {
             out.push_str("label_replace(");
             write_expr(&l.inner, out, next);
             for s in [&l.dst, &l.replacement, &l.src, &l.regex] {
-                let _ = write!(out, ", {}", quoted(s));
+                let _ = write!(out, ", {}", quote(s));
             }
             out.push(')');
         }
@@ -104,24 +104,6 @@ fn number(v: f64) -> String {
     } else {
         format!("{v:?}")
     }
-}
-
-/// A PromQL double-quoted string.
-fn quoted(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]

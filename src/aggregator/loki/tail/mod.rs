@@ -14,7 +14,6 @@ mod session;
 
 use super::reply::PlainError;
 use super::LokiApi;
-use crate::aggregator::http::params::form;
 use axum::body::Bytes;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
@@ -33,14 +32,14 @@ pub async fn tail(
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, PlainError> {
-    api.authorize(&headers, api.auth.query_token.as_deref())?;
-    let p = form(q, &headers, &Bytes::new());
+    let p = api.query_params(q, &headers, &Bytes::new())?;
     let req = request::TailRequest::parse(&p, (api.now)()).map_err(PlainError::bad_request)?;
     let follow = follow::Follow::new(req.log, req.start, req.limit)
         .map_err(|e| PlainError::bad_request(e.to_string()))?;
     let upgrade = upgrade.map_err(|e| PlainError::new(e.status(), e.body_text()))?;
     let max = api.limits.max_tailers;
     let permit = api.tail.admit(max).map_err(|count| {
+        api.stats.refuse(super::Refusal::TooManyTails);
         PlainError::bad_request(format!(
             "max concurrent tail requests limit exceeded, count > limit ({count} > {max})"
         ))

@@ -216,7 +216,7 @@ fn count_values(
         return Err(QueryError::BadData(format!("invalid label name {label:?}")));
     }
     let key = |e: &Elem| {
-        let mut pairs = group_labels(&e.labels, m).into_pairs();
+        let mut pairs = group_labels(&e.labels, m).to_pairs();
         pairs.push((label.to_string(), format_value(e.v)));
         Labels::new(pairs)
     };

@@ -15,7 +15,7 @@ pub(crate) fn histogram_quantile(q: f64, v: &[Elem]) -> Vec<Elem> {
             continue;
         };
         let pairs = drop_name(&e.labels)
-            .into_pairs()
+            .to_pairs()
             .into_iter()
             .filter(|(n, _)| n != "le");
         groups
