@@ -1,7 +1,7 @@
 //! The Prometheus HTTP API over the aggregator's storage and PromQL engine: queries
 //! ([`query`]), series and label metadata ([`meta`]), scrape targets ([`targets`]),
 //! metric metadata and the running configuration ([`status`]),
-//! remote_write ([`write`]), with
+//! remote_write ([`write`]), rules, alerts and reload ([`rules`]), with
 //! Prometheus's JSON and error shapes ([`json`]) and parameter parsing ([`params`]).
 //! [`serve`] takes a bound listener and a shutdown future, so tests bind `127.0.0.1:0`.
 
@@ -10,6 +10,7 @@ pub mod json;
 mod meta;
 pub mod params;
 mod query;
+pub mod rules;
 mod status;
 mod targets;
 mod write;
@@ -46,6 +47,9 @@ pub struct Api {
     pub config_yaml: String,
     /// Loki's push API and metadata routes (none: not served).
     pub loki: Option<Arc<crate::aggregator::loki::LokiApi>>,
+    /// The rule manager, for `/api/v1/rules`, `/api/v1/alerts` and `/-/reload` (none:
+    /// no rules, and a reload does nothing).
+    pub rules: Option<Arc<dyn rules::RuleSource>>,
 }
 
 /// `(name, help, type, value)` of each storage metric (`type`: counter or gauge).
@@ -76,6 +80,7 @@ impl Api {
             storage_metrics: None,
             config_yaml: String::new(),
             loki: None,
+            rules: None,
         }
     }
 }
@@ -125,6 +130,8 @@ pub fn router(api: Arc<Api>) -> Router {
             get(status::metadata).post(status::metadata),
         )
         .route("/api/v1/status/config", get(status::config))
+        .route("/api/v1/rules", get(rules::rules))
+        .route("/api/v1/alerts", get(rules::alerts))
         .layer(form_limit);
     let writes = Router::new()
         .route("/api/v1/write", post(write::receive))
@@ -135,6 +142,7 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/metrics", get(write::metrics))
         .route("/-/healthy", get(|| async { "Healthy.\n" }))
         .route("/-/ready", get(|| async { "Ready.\n" }))
+        .route("/-/reload", post(rules::reload).put(rules::reload))
         .with_state(api);
     match loki {
         Some(l) => router.merge(l),

@@ -5,13 +5,13 @@ use super::*;
 use crate::aggregator::model::{Labels, MemStore, Sample};
 use crate::aggregator::remote_write::encode;
 
-struct Running {
-    base: String,
-    client: reqwest::Client,
+pub(super) struct Running {
+    pub(super) base: String,
+    pub(super) client: reqwest::Client,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
-async fn start(store: Arc<MemStore>, tweak: impl FnOnce(&mut Api)) -> Running {
+pub(super) async fn start(store: Arc<MemStore>, tweak: impl FnOnce(&mut Api)) -> Running {
     let mut api = Api::new(store.clone(), store);
     api.now = || 1_435_781_451_781;
     tweak(&mut api);
@@ -29,7 +29,7 @@ async fn start(store: Arc<MemStore>, tweak: impl FnOnce(&mut Api)) -> Running {
 }
 
 impl Running {
-    async fn get(&self, path: &str) -> (u16, String) {
+    pub(super) async fn get(&self, path: &str) -> (u16, String) {
         let r = self
             .client
             .get(format!("{}{path}", self.base))
