@@ -24,6 +24,9 @@ pub struct FileConfig {
     /// Prometheus's own `global` section (scrape interval, timeout, external labels).
     #[serde(default)]
     pub global: crate::aggregator::scrape::config::GlobalFile,
+    /// Prometheus's `rule_files`: globs, relative to this file's directory.
+    #[serde(default)]
+    pub rule_files: Vec<String>,
     /// Prometheus's own `scrape_configs` section.
     #[serde(default)]
     pub scrape_configs: Vec<crate::aggregator::scrape::config::ScrapeFile>,

@@ -65,6 +65,9 @@ pub struct AggregatorConfig {
     pub logs: logs::LogsConfig,
     /// What to scrape (the file's Prometheus-shaped `global` and `scrape_configs`).
     pub scrape: crate::aggregator::scrape::config::Config,
+    /// Rule file globs, as Prometheus's `rule_files`, resolved against the config
+    /// file's directory.
+    pub rule_files: Vec<String>,
 }
 
 impl AggregatorConfig {
@@ -91,6 +94,7 @@ impl AggregatorConfig {
             ("storage.retention", "--storage.retention"),
         )?;
         let logs = logs::merge(&f, std::mem::take(&mut c.logs), retention)?;
+        let rule_files = rule_files(f.config_file.as_deref(), std::mem::take(&mut c.rule_files))?;
         let listen = f.listen_address.or(c.web.listen_address);
         let listen = listen.unwrap_or_else(|| defaults::LISTEN_ADDRESS.into());
         let listen_address = listen
@@ -113,8 +117,34 @@ impl AggregatorConfig {
             write_limits,
             logs,
             scrape,
+            rule_files,
         })
     }
+}
+
+/// `rule_files` relative to the config file's directory (as Prometheus resolves them);
+/// a pattern that is not a valid glob fails here rather than at the first reload.
+fn rule_files(
+    config: Option<&std::path::Path>,
+    files: Vec<String>,
+) -> Result<Vec<String>, ConfigError> {
+    let dir = config
+        .and_then(|p| p.parent())
+        .filter(|d| !d.as_os_str().is_empty());
+    files
+        .into_iter()
+        .map(|f| {
+            let path = match dir {
+                Some(d) if !std::path::Path::new(&f).is_absolute() => {
+                    d.join(&f).display().to_string()
+                }
+                _ => f,
+            };
+            globset::Glob::new(&path)
+                .map(|_| path.clone())
+                .map_err(|e| ConfigError::File(format!("rule_files: {path:?}: {e}")))
+        })
+        .collect()
 }
 
 fn query_options(f: &Flags, c: &FileConfig) -> Result<QueryOptions, ConfigError> {

@@ -22,6 +22,8 @@ struct Shown<'a> {
     remote_write: BTreeMap<&'static str, usize>,
     logs: super::logs::LogsFile,
     global: Global<'a>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    rule_files: &'a [String],
     scrape_configs: Vec<Job<'a>>,
 }
 
@@ -123,6 +125,7 @@ pub fn render(c: &AggregatorConfig) -> String {
             evaluation_interval: duration(c.scrape.evaluation_interval),
             external_labels: &c.scrape.external_labels,
         },
+        rule_files: &c.rule_files,
         scrape_configs: c.scrape.scrape_configs.iter().map(job).collect(),
     };
     serde_norway::to_string(&shown).unwrap_or_else(|e| format!("# cannot render: {e}\n"))

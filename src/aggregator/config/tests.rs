@@ -258,3 +258,24 @@ fn tokens_come_from_files_and_are_never_shown() {
     let err = logs_of(&yaml, &[]).map(|_| ()).unwrap_err().to_string();
     assert!(err.contains("holds no token"), "{err}");
 }
+
+#[test]
+fn rule_files_resolve_against_the_config_files_directory() {
+    let file = || FileConfig::parse("rule_files: [rules/*.yml, /etc/np/alerts.yml]\n").unwrap();
+    let with_config = flags(&["--config.file=/etc/nodepulse/aggregator.yml"]);
+    let c = AggregatorConfig::merge(with_config, file()).unwrap();
+    assert_eq!(
+        c.rule_files,
+        ["/etc/nodepulse/rules/*.yml", "/etc/np/alerts.yml"]
+    );
+    let shown = render(&c);
+    assert!(
+        shown.contains("rule_files:\n- /etc/nodepulse/rules/*.yml\n"),
+        "{shown}"
+    );
+    let c = AggregatorConfig::merge(Flags::default(), file()).unwrap();
+    assert_eq!(c.rule_files, ["rules/*.yml", "/etc/np/alerts.yml"]);
+    let bad = FileConfig::parse("rule_files: ['a/[b.yml']\n").unwrap();
+    let e = AggregatorConfig::merge(Flags::default(), bad).unwrap_err();
+    assert!(e.to_string().contains("rule_files"), "{e}");
+}
