@@ -35,7 +35,9 @@ async fn samples_get_target_labels_synthesized_series_and_staleness() {
     let port = serve(answer.clone()).await;
     let store = Arc::new(MemStore::new());
     let mut l = scrape_loop(port, "", &store);
+    let stored = l.stats.scrapes_stored.subscribe();
     l.scrape_once().await;
+    assert_eq!(*stored.borrow(), 1, "the stored scrape is announced");
 
     let a = series(&store, "a_total");
     let instance = format!("127.0.0.1:{port}");

@@ -39,6 +39,10 @@ pub struct ScrapeStats {
     pub samples_duplicate: AtomicU64,
     /// Scrape batches storage failed to take (each logged).
     pub append_failures: AtomicU64,
+    /// Batches stored (scrapes, and the staleness markers at stop), counted up after
+    /// each append returns: the rule manager watches it to evaluate right after fresh
+    /// samples land, not a tick later.
+    pub scrapes_stored: watch::Sender<u64>,
 }
 
 /// One target's loop and what it needs.
@@ -261,6 +265,7 @@ impl Loop {
         let stats = &self.stats;
         match done {
             Ok(Ok(o)) => {
+                stats.scrapes_stored.send_modify(|n| *n += 1);
                 let out_of_order = &stats.samples_out_of_order;
                 out_of_order.fetch_add(o.out_of_order, Ordering::Relaxed);
                 stats
