@@ -24,6 +24,12 @@ pub struct FileConfig {
     /// Prometheus's own `global` section (scrape interval, timeout, external labels).
     #[serde(default)]
     pub global: crate::aggregator::scrape::config::GlobalFile,
+    /// Webhooks, the notification queue's capacity, the payloads' external URL.
+    #[serde(default)]
+    pub notifications: super::alerting::NotificationsFile,
+    /// Prometheus's own `alerting` section (Alertmanagers).
+    #[serde(default)]
+    pub alerting: super::alerting::AlertingFile,
     /// Prometheus's own `scrape_configs` section.
     #[serde(default)]
     pub scrape_configs: Vec<crate::aggregator::scrape::config::ScrapeFile>,

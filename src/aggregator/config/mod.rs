@@ -2,6 +2,7 @@
 //! [`FileConfig`]) merged and validated into [`AggregatorConfig`], the runtime settings.
 //! A bad value fails at start-up with a message naming its file key and flag.
 
+pub mod alerting;
 mod file;
 mod flags;
 pub mod logs;
@@ -65,6 +66,9 @@ pub struct AggregatorConfig {
     pub logs: logs::LogsConfig,
     /// What to scrape (the file's Prometheus-shaped `global` and `scrape_configs`).
     pub scrape: crate::aggregator::scrape::config::Config,
+    /// Where alerts are sent (the file's `alerting` and `notifications` sections,
+    /// `--alertmanager.*`).
+    pub alerting: alerting::AlertingConfig,
 }
 
 impl AggregatorConfig {
@@ -91,11 +95,21 @@ impl AggregatorConfig {
             ("storage.retention", "--storage.retention"),
         )?;
         let logs = logs::merge(&f, std::mem::take(&mut c.logs), retention)?;
-        let listen = f.listen_address.or(c.web.listen_address);
+        let listen = f.listen_address.clone().or(c.web.listen_address);
         let listen = listen.unwrap_or_else(|| defaults::LISTEN_ADDRESS.into());
-        let listen_address = listen
+        let listen_address: SocketAddr = listen
             .parse()
             .map_err(|e| invalid("web.listen_address", "--web.listen-address", e))?;
+        let external_labels = scrape.external_labels.clone().into_iter().collect();
+        let alerting = alerting::merge(
+            &f,
+            (
+                std::mem::take(&mut c.alerting),
+                std::mem::take(&mut c.notifications),
+            ),
+            external_labels,
+            default_external_url(listen_address),
+        )?;
         Ok(AggregatorConfig {
             listen_address,
             log_format: log_format(f.log_format.or(c.log.format))?,
@@ -113,8 +127,16 @@ impl AggregatorConfig {
             write_limits,
             logs,
             scrape,
+            alerting,
         })
     }
+}
+
+/// Prometheus's default `--web.external-url`: this host's name and the listen port.
+fn default_external_url(listen: SocketAddr) -> String {
+    let uname = rustix::system::uname();
+    let host = uname.nodename().to_string_lossy();
+    format!("http://{host}:{}", listen.port())
 }
 
 fn query_options(f: &Flags, c: &FileConfig) -> Result<QueryOptions, ConfigError> {
