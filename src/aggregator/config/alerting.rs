@@ -52,6 +52,7 @@ pub struct AlertmanagerFile {
     pub path_prefix: Option<String>,
     pub timeout: Option<String>,
     pub api_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub authorization: Option<AuthorizationFile>,
 }
 
@@ -84,6 +85,7 @@ pub struct WebhookFile {
     pub timeout: Option<String>,
     /// Labels that group alerts into one payload ([alertname]; `...`: all labels).
     pub group_by: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub authorization: Option<AuthorizationFile>,
 }
 
@@ -119,7 +121,7 @@ pub fn merge(
         ));
     }
     for url in &f.alertmanager_urls {
-        notify.alertmanagers.push(flag_target(url)?);
+        a.alertmanagers.push(flag_entry(url)?);
     }
     for am in &mut a.alertmanagers {
         notify.alertmanagers.extend(alertmanager(am)?);
@@ -137,25 +139,24 @@ pub fn merge(
     })
 }
 
-/// `--alertmanager.url=http://am:9093` (its path a prefix): API v2, default timeout.
-fn flag_target(url: &str) -> Result<Target, ConfigError> {
-    let key = ("alerting", "--alertmanager.url");
-    let parsed =
-        reqwest::Url::parse(url).map_err(|e| invalid(key.0, key.1, format!("{url:?}: {e}")))?;
+/// `--alertmanager.url=http://am:9093/prefix` as the `alertmanagers` entry it stands
+/// for (so that it is shown with the rest).
+fn flag_entry(url: &str) -> Result<AlertmanagerFile, ConfigError> {
+    let bad = |msg: String| invalid("alerting.alertmanagers", "--alertmanager.url", msg);
+    let parsed = reqwest::Url::parse(url).map_err(|e| bad(format!("{url:?}: {e}")))?;
     if !matches!(parsed.scheme(), "http" | "https") || !parsed.has_host() {
-        return Err(invalid(
-            key.0,
-            key.1,
-            format!("{url:?} is not an http(s) URL"),
-        ));
+        return Err(bad(format!("{url:?} is not an http(s) URL")));
     }
-    let host = &url[parsed.scheme().len() + 3..];
-    let (authority, prefix) = host.split_at(host.find('/').unwrap_or(host.len()));
-    Ok(Target::new(alertmanager_url(
-        parsed.scheme(),
-        authority,
-        prefix,
-    )))
+    let rest = &url[parsed.scheme().len() + 3..];
+    let (authority, prefix) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    Ok(AlertmanagerFile {
+        static_configs: vec![StaticFile {
+            targets: vec![authority.to_owned()],
+        }],
+        scheme: Some(parsed.scheme().to_owned()),
+        path_prefix: Some(if prefix.is_empty() { "/" } else { prefix }.to_owned()),
+        ..AlertmanagerFile::default()
+    })
 }
 
 /// One `alertmanagers` entry: a target per `static_configs` target. Fills its defaults

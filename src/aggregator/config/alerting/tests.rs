@@ -95,6 +95,16 @@ fn flags_add_alertmanagers_and_set_the_capacity() {
         ]
     );
     assert_eq!(n.queue_capacity, 7);
+    // Shown as the alertmanagers entries they stand for.
+    let yaml = super::super::render(&c);
+    for want in [
+        "- am:9093",
+        "- am.example",
+        "path_prefix: /prefix/",
+        "scheme: https",
+    ] {
+        assert!(yaml.contains(want), "{want} not in\n{yaml}");
+    }
 }
 
 #[test]
@@ -180,6 +190,7 @@ fn shown_with_defaults_and_without_secrets() {
     .unwrap();
     let yaml = super::super::render(&c);
     assert!(!yaml.contains("hunter2"), "{yaml}");
+    assert!(!yaml.contains("null"), "{yaml}");
     for want in [
         "alerting:",
         "api_version: v2",
