@@ -2,7 +2,7 @@
 //! a webhook that fails 3 times then succeeds gets the notification once; a 4xx is not
 //! retried; batches of 64 to an Alertmanager endpoint; webhook groups; the bearer token;
 //! per-request timeouts; a full queue drops the oldest and counts them; a hung
-//! destination does not hold the others up.
+//! destination does not hold the others up; stopping sends what is still queued.
 
 mod common;
 mod notify_support;
@@ -48,9 +48,10 @@ fn ok_bodies(r: &Receiver) -> Vec<Value> {
 #[tokio::test]
 async fn a_webhook_failing_three_times_then_succeeding_gets_it_once() {
     let hook = Receiver::json().await;
-    for _ in 0..3 {
-        hook.script.push(Reply::Status(503, None));
-    }
+    // 429 (with a Retry-After, capped by the policy) and 5xx are worth retrying.
+    hook.script.push(Reply::Status(503, None));
+    hook.script.push(Reply::Status(429, Some("1")));
+    hook.script.push(Reply::Status(500, None));
     let url = format!("{}/alerts", hook.url());
     let n = start(config(
         vec![],
@@ -64,7 +65,7 @@ async fn a_webhook_failing_three_times_then_succeeding_gets_it_once() {
     wait_until("the second notification", || ok_bodies(&hook).len() == 2).await;
     let received = hook.script.received();
     let statuses: Vec<u16> = received.iter().map(|r| r.status).collect();
-    assert_eq!(statuses, [503, 503, 503, 200, 200]);
+    assert_eq!(statuses, [503, 429, 500, 200, 200]);
     let firsts = ok_bodies(&hook)
         .iter()
         .filter(|b| b["groupKey"] == r#"{}:{alertname="First"}"#)
@@ -247,4 +248,21 @@ async fn a_hung_alertmanager_does_not_hold_up_the_others() {
         metric(&n, "nodepulse_notifications_sent_total", &silent.url),
         0.0
     );
+}
+
+#[tokio::test]
+async fn stopping_sends_what_is_still_queued() {
+    let am = Receiver::json().await;
+    let n = start(config(vec![Target::new(am.url())], vec![]));
+    n.send(
+        (0..100)
+            .map(|i| alert("Late", &[("i", &i.to_string())], None))
+            .collect(),
+    );
+    n.stop().await;
+    let sent: usize = ok_bodies(&am)
+        .iter()
+        .map(|b| b.as_array().unwrap().len())
+        .sum();
+    assert_eq!(sent, 100);
 }
