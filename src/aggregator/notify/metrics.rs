@@ -1,7 +1,7 @@
 //! The notifier's metrics under `nodepulse_notifications_*`, mirroring Prometheus's
 //! `prometheus_notifications_*` (`notifier/metric.go`): per destination, alerts sent,
 //! alerts affected by errors, alerts dropped, the queue's length, and the latency of
-//! successful sends as a summary; the queue's capacity. Rows are
+//! successful sends as a summary; the queue's capacity and the Alertmanagers known. Rows are
 //! `(name, help, type, rows)` and [`text`] writes them in text format 0.0.4.
 
 use crate::exposition::write_value;
@@ -102,6 +102,17 @@ pub fn families(destinations: &[Snapshot], capacity: usize) -> Vec<Family> {
         destinations.iter().map(|d| row(d, f(d))).collect()
     };
     let load = |c: &AtomicU64| c.load(Relaxed) as f64;
+    let single = |value: f64| {
+        vec![Row {
+            suffix: "",
+            labels: Vec::new(),
+            value,
+        }]
+    };
+    let alertmanagers = destinations
+        .iter()
+        .filter(|d| d.label == "alertmanager")
+        .count();
     vec![
         ("nodepulse_notifications_sent_total", "Total number of alerts sent.", "counter",
             per(&|d| load(&d.counters.sent))),
@@ -112,9 +123,11 @@ pub fn families(destinations: &[Snapshot], capacity: usize) -> Vec<Family> {
         ("nodepulse_notifications_queue_length", "The number of alert notifications in the queue.", "gauge",
             per(&|d| d.queue_length as f64)),
         ("nodepulse_notifications_queue_capacity", "The capacity of the alert notifications queue.", "gauge",
-            vec![Row { suffix: "", labels: Vec::new(), value: capacity as f64 }]),
+            single(capacity as f64)),
         ("nodepulse_notifications_latency_seconds", "Latency quantiles for sending alert notifications (the last 256 sends).", "summary",
             destinations.iter().flat_map(summary_rows).collect()),
+        ("nodepulse_notifications_alertmanagers_discovered", "The number of alertmanagers discovered and active.", "gauge",
+            single(alertmanagers as f64)),
     ]
 }
 
@@ -218,6 +231,7 @@ mod tests {
             format!("nodepulse_notifications_dropped_total{am} 5"),
             format!("nodepulse_notifications_queue_length{am} 2"),
             "nodepulse_notifications_queue_capacity 10000".to_owned(),
+            "nodepulse_notifications_alertmanagers_discovered 1".to_owned(),
             "# TYPE nodepulse_notifications_latency_seconds summary".to_owned(),
             r#"nodepulse_notifications_latency_seconds{alertmanager="http://am:9093/api/v2/alerts",quantile="0.99"} 0.25"#.to_owned(),
             format!("nodepulse_notifications_latency_seconds_count{am} 1"),
