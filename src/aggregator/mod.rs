@@ -3,7 +3,8 @@
 //! Kubernetes targets ([`scrape`]), the remote_write receiver ([`remote_write`]), the
 //! on-disk store ([`tsdb`]), PromQL ([`promql`]), the Prometheus HTTP API ([`http`]),
 //! the configuration ([`config`]); for logs, Loki's push API and metadata endpoints
-//! ([`loki`]), the log store ([`logstore`]) and LogQL ([`logql`]).
+//! ([`loki`]), the log store ([`logstore`]) and LogQL ([`logql`]); alert notifications
+//! to Alertmanagers and webhooks ([`notify`]).
 
 pub mod config;
 pub mod http;
@@ -11,6 +12,7 @@ pub mod logql;
 pub mod logstore;
 pub mod loki;
 pub mod model;
+pub mod notify;
 pub mod promql;
 pub mod remote_write;
 pub mod scrape;

@@ -65,6 +65,7 @@ pub fn peer(name: &str) -> Option<PathBuf> {
     }
     let package = match name {
         "prometheus-node-exporter" => "prometheus-node-exporter",
+        "prometheus-alertmanager" => "prometheus-alertmanager",
         _ => "prometheus",
     };
     let msg = format!(

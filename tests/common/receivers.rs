@@ -3,7 +3,7 @@
 //! `logproto.PushRequest`, JSON optionally gzipped; `_bulk` NDJSON line by line), answer
 //! from a script (statuses, `Retry-After`, per-item bulk statuses, 413 above a size),
 //! record everything, and can be stopped (connections refused) and restarted on the same
-//! port.
+//! port. Also a plain JSON endpoint for webhooks and Alertmanager's API.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -108,6 +108,14 @@ impl Receiver {
         Receiver::start(router, script).await
     }
 
+    /// A JSON endpoint (any path): a webhook, or Alertmanager's `/api/v2/alerts`.
+    /// Answers 200 unless scripted otherwise.
+    pub async fn json() -> Receiver {
+        let script = Arc::new(Script::default());
+        let router = Router::new().fallback(json_post).with_state(script.clone());
+        Receiver::start(router, script).await
+    }
+
     async fn start(router: Router, script: Arc<Script>) -> Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -203,6 +211,21 @@ async fn loki(State(script): State<Arc<Script>>, headers: HeaderMap, body: Bytes
         headers,
         push,
         json,
+        actions: Vec::new(),
+        docs: Vec::new(),
+        status: response.status().as_u16(),
+    });
+    response
+}
+
+async fn json_post(State(script): State<Arc<Script>>, headers: HeaderMap, body: Bytes) -> Response {
+    assert_eq!(header(&headers, "content-type"), "application/json");
+    let json = serde_json::from_slice(&body).unwrap();
+    let response = scripted(&script, 200);
+    script.received.lock().unwrap().push(Received {
+        headers,
+        push: None,
+        json: Some(json),
         actions: Vec::new(),
         docs: Vec::new(),
         status: response.status().as_u16(),

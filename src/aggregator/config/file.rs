@@ -27,6 +27,12 @@ pub struct FileConfig {
     /// Prometheus's `rule_files`: globs, relative to this file's directory.
     #[serde(default)]
     pub rule_files: Vec<String>,
+    /// Webhooks, the notification queue's capacity, the payloads' external URL.
+    #[serde(default)]
+    pub notifications: super::alerting::NotificationsFile,
+    /// Prometheus's own `alerting` section (Alertmanagers).
+    #[serde(default)]
+    pub alerting: super::alerting::AlertingFile,
     /// Prometheus's own `scrape_configs` section.
     #[serde(default)]
     pub scrape_configs: Vec<crate::aggregator::scrape::config::ScrapeFile>,

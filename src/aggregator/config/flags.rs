@@ -67,6 +67,23 @@ pub struct Flags {
     #[arg(long = "query.lookback-delta", env = "NODEPULSE_QUERY_LOOKBACK_DELTA")]
     pub query_lookback_delta: Option<String>,
 
+    /// An Alertmanager to send alerts to (its API v2 under this URL's path); repeat
+    /// the flag for several. Adds to the file's `alerting.alertmanagers`.
+    #[arg(
+        long = "alertmanager.url",
+        env = "NODEPULSE_ALERTMANAGER_URL",
+        value_delimiter = ','
+    )]
+    pub alertmanager_urls: Vec<String>,
+
+    /// Alerts each notification destination's queue holds; beyond it the oldest are
+    /// dropped and counted [default: 10000].
+    #[arg(
+        long = "alertmanager.notification-queue-capacity",
+        env = "NODEPULSE_ALERTMANAGER_NOTIFICATION_QUEUE_CAPACITY"
+    )]
+    pub notification_queue_capacity: Option<usize>,
+
     /// Check the configuration (flags, environment and file), print it as it would
     /// run, and exit: 0 when it is valid, 1 with the reason when it is not.
     #[arg(long = "check-config")]

@@ -2,6 +2,7 @@
 //! [`FileConfig`]) merged and validated into [`AggregatorConfig`], the runtime settings.
 //! A bad value fails at start-up with a message naming its file key and flag.
 
+pub mod alerting;
 mod file;
 mod flags;
 pub mod logs;
@@ -68,6 +69,9 @@ pub struct AggregatorConfig {
     /// Rule file globs, as Prometheus's `rule_files`, resolved against the config
     /// file's directory.
     pub rule_files: Vec<String>,
+    /// Where alerts are sent (the file's `alerting` and `notifications` sections,
+    /// `--alertmanager.*`).
+    pub alerting: alerting::AlertingConfig,
 }
 
 impl AggregatorConfig {
@@ -95,11 +99,21 @@ impl AggregatorConfig {
         )?;
         let logs = logs::merge(&f, std::mem::take(&mut c.logs), retention)?;
         let rule_files = rule_files(f.config_file.as_deref(), std::mem::take(&mut c.rule_files))?;
-        let listen = f.listen_address.or(c.web.listen_address);
+        let listen = f.listen_address.clone().or(c.web.listen_address);
         let listen = listen.unwrap_or_else(|| defaults::LISTEN_ADDRESS.into());
-        let listen_address = listen
+        let listen_address: SocketAddr = listen
             .parse()
             .map_err(|e| invalid("web.listen_address", "--web.listen-address", e))?;
+        let external_labels = scrape.external_labels.clone().into_iter().collect();
+        let alerting = alerting::merge(
+            &f,
+            (
+                std::mem::take(&mut c.alerting),
+                std::mem::take(&mut c.notifications),
+            ),
+            external_labels,
+            default_external_url(listen_address),
+        )?;
         Ok(AggregatorConfig {
             listen_address,
             log_format: log_format(f.log_format.or(c.log.format))?,
@@ -118,6 +132,7 @@ impl AggregatorConfig {
             logs,
             scrape,
             rule_files,
+            alerting,
         })
     }
 }
@@ -145,6 +160,13 @@ fn rule_files(
                 .map_err(|e| ConfigError::File(format!("rule_files: {path:?}: {e}")))
         })
         .collect()
+}
+
+/// Prometheus's default `--web.external-url`: this host's name and the listen port.
+fn default_external_url(listen: SocketAddr) -> String {
+    let uname = rustix::system::uname();
+    let host = uname.nodename().to_string_lossy();
+    format!("http://{host}:{}", listen.port())
 }
 
 fn query_options(f: &Flags, c: &FileConfig) -> Result<QueryOptions, ConfigError> {

@@ -1,6 +1,6 @@
 //! The running configuration as YAML, every default filled in, for
 //! `/api/v1/status/config` (Prometheus shows its loaded configuration the same way):
-//! our sections first, then Prometheus's `global` and `scrape_configs` with its key
+//! our sections first, then Prometheus's `global`, `alerting` and `scrape_configs` with its key
 //! names and durations written as Prometheus writes them (`1m`, `15d`).
 
 use super::AggregatorConfig;
@@ -21,7 +21,9 @@ struct Shown<'a> {
     query: Query,
     remote_write: BTreeMap<&'static str, usize>,
     logs: super::logs::LogsFile,
+    notifications: &'a super::alerting::NotificationsFile,
     global: Global<'a>,
+    alerting: &'a super::alerting::AlertingFile,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     rule_files: &'a [String],
     scrape_configs: Vec<Job<'a>>,
@@ -121,10 +123,12 @@ pub fn render(c: &AggregatorConfig) -> String {
         ]
         .into(),
         logs: super::logs::shown(&c.logs),
+        notifications: &c.alerting.notifications,
         global: Global {
             evaluation_interval: duration(c.scrape.evaluation_interval),
             external_labels: &c.scrape.external_labels,
         },
+        alerting: &c.alerting.alerting,
         rule_files: &c.rule_files,
         scrape_configs: c.scrape.scrape_configs.iter().map(job).collect(),
     };

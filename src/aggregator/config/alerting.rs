@@ -1,0 +1,305 @@
+//! Where alerts go, validated into the notifier's [`NotifyConfig`]: Prometheus's own
+//! `alerting` section (`alertmanagers[]` with `static_configs`, `scheme`,
+//! `path_prefix`, `timeout`, `api_version`, `authorization`) and our `notifications`
+//! section (`webhooks[]` with Alertmanager's webhook payload, the queue's capacity as
+//! Prometheus's `--alertmanager.notification-queue-capacity`, the payloads'
+//! `external_url`). Ours is a section of its own so that the rendered Prometheus part
+//! (`global` onwards) still passes `promtool check config`. Prometheus's
+//! `alert_relabel_configs`, `relabel_configs` and service discovery of Alertmanagers
+//! are not supported: those keys are refused as unknown. Credentials are read from
+//! their files here; what is shown keeps them out.
+
+use super::{invalid, ConfigError, Flags};
+use crate::aggregator::http::params::prometheus_duration_ms;
+use crate::aggregator::notify::alertmanager::url as alertmanager_url;
+use crate::aggregator::notify::config::DEFAULT_TIMEOUT;
+use crate::aggregator::notify::queue::DEFAULT_CAPACITY;
+use crate::aggregator::notify::{Authorization, GroupBy, NotifyConfig, Receiver, Target, Webhook};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::time::Duration;
+
+const FILE: &str = "--config.file";
+
+/// Prometheus's `alerting` section as written.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertingFile {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alertmanagers: Vec<AlertmanagerFile>,
+}
+
+/// Our `notifications` section as written; every key optional.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationsFile {
+    /// Alerts each destination's queue holds (10000).
+    pub queue_capacity: Option<usize>,
+    /// The `externalURL` of webhook payloads (default `http://<host name>:<port>`,
+    /// as Prometheus's default external URL).
+    pub external_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub webhooks: Vec<WebhookFile>,
+}
+
+/// One `alertmanagers` entry, as Prometheus's `alertmanager_config`.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertmanagerFile {
+    #[serde(default)]
+    pub static_configs: Vec<StaticFile>,
+    pub scheme: Option<String>,
+    pub path_prefix: Option<String>,
+    pub timeout: Option<String>,
+    pub api_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<AuthorizationFile>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaticFile {
+    #[serde(default)]
+    pub targets: Vec<String>,
+}
+
+/// Prometheus's `authorization`: a type (Bearer) and credentials, inline or in a file.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorizationFile {
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credentials_file: Option<PathBuf>,
+}
+
+/// One of our `webhooks`.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookFile {
+    pub url: String,
+    /// The payload's `receiver` (webhook).
+    pub name: Option<String>,
+    pub timeout: Option<String>,
+    /// Labels that group alerts into one payload ([alertname]; `...`: all labels).
+    pub group_by: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<AuthorizationFile>,
+}
+
+/// What the notifier runs with, and both sections as shown (defaults filled, no
+/// secrets).
+#[derive(Debug, Clone, Default)]
+pub struct AlertingConfig {
+    pub notify: NotifyConfig,
+    pub alerting: AlertingFile,
+    pub notifications: NotificationsFile,
+}
+
+/// Flags' `--alertmanager.url`s and queue capacity over the file's two sections.
+pub fn merge(
+    f: &Flags,
+    (mut a, mut n): (AlertingFile, NotificationsFile),
+    external_labels: Vec<(String, String)>,
+    default_external_url: String,
+) -> Result<AlertingConfig, ConfigError> {
+    let mut notify = NotifyConfig {
+        queue_capacity: f
+            .notification_queue_capacity
+            .or(n.queue_capacity)
+            .unwrap_or(DEFAULT_CAPACITY),
+        external_labels,
+        ..NotifyConfig::default()
+    };
+    if notify.queue_capacity == 0 {
+        return Err(invalid(
+            "notifications.queue_capacity",
+            "--alertmanager.notification-queue-capacity",
+            "must be at least 1",
+        ));
+    }
+    for url in &f.alertmanager_urls {
+        a.alertmanagers.push(flag_entry(url)?);
+    }
+    for am in &mut a.alertmanagers {
+        notify.alertmanagers.extend(alertmanager(am)?);
+    }
+    let external_url = n.external_url.clone().unwrap_or(default_external_url);
+    for hook in &mut n.webhooks {
+        notify.webhooks.push(webhook(hook, &external_url)?);
+    }
+    n.queue_capacity = Some(notify.queue_capacity);
+    n.external_url = Some(external_url);
+    Ok(AlertingConfig {
+        notify,
+        alerting: a,
+        notifications: n,
+    })
+}
+
+/// `--alertmanager.url=http://am:9093/prefix` as the `alertmanagers` entry it stands
+/// for (so that it is shown with the rest).
+fn flag_entry(url: &str) -> Result<AlertmanagerFile, ConfigError> {
+    let bad = |msg: String| invalid("alerting.alertmanagers", "--alertmanager.url", msg);
+    let parsed = reqwest::Url::parse(url).map_err(|e| bad(format!("{url:?}: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || !parsed.has_host() {
+        return Err(bad(format!("{url:?} is not an http(s) URL")));
+    }
+    let rest = &url[parsed.scheme().len() + 3..];
+    let (authority, prefix) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    Ok(AlertmanagerFile {
+        static_configs: vec![StaticFile {
+            targets: vec![authority.to_owned()],
+        }],
+        scheme: Some(parsed.scheme().to_owned()),
+        path_prefix: Some(if prefix.is_empty() { "/" } else { prefix }.to_owned()),
+        ..AlertmanagerFile::default()
+    })
+}
+
+/// One `alertmanagers` entry: a target per `static_configs` target. Fills its defaults
+/// in and hides its credentials for display.
+fn alertmanager(am: &mut AlertmanagerFile) -> Result<Vec<Target>, ConfigError> {
+    const KEY: &str = "alerting.alertmanagers";
+    match am.api_version.get_or_insert_with(|| "v2".into()).as_str() {
+        "v2" => {}
+        "v1" => {
+            return Err(invalid(
+                KEY,
+                FILE,
+                "api_version v1 is not supported: Alertmanager removed API v1 (0.27); use v2",
+            ))
+        }
+        other => {
+            return Err(invalid(
+                KEY,
+                FILE,
+                format!("expected Alertmanager api version to be one of [v2] but got {other}"),
+            ))
+        }
+    }
+    let scheme = am.scheme.get_or_insert_with(|| "http".into()).clone();
+    if scheme != "http" && scheme != "https" {
+        return Err(invalid(
+            KEY,
+            FILE,
+            format!("scheme {scheme:?} is not http or https"),
+        ));
+    }
+    let prefix = am.path_prefix.get_or_insert_with(|| "/".into()).clone();
+    let timeout = timeout(&mut am.timeout, "alerting.alertmanagers.timeout")?;
+    let authorization = authorization(
+        am.authorization.as_mut(),
+        "alerting.alertmanagers.authorization",
+    )?;
+    let mut targets = Vec::new();
+    for t in am.static_configs.iter().flat_map(|s| &s.targets) {
+        if t.is_empty() || t.contains('/') {
+            return Err(invalid(KEY, FILE, format!("target {t:?} is not host:port")));
+        }
+        let url = alertmanager_url(&scheme, t, &prefix);
+        reqwest::Url::parse(&url).map_err(|e| invalid(KEY, FILE, format!("target {t:?}: {e}")))?;
+        targets.push(Target {
+            url,
+            timeout,
+            authorization: authorization.clone(),
+        });
+    }
+    Ok(targets)
+}
+
+fn webhook(w: &mut WebhookFile, external_url: &str) -> Result<Webhook, ConfigError> {
+    const KEY: &str = "notifications.webhooks.url";
+    let parsed =
+        reqwest::Url::parse(&w.url).map_err(|e| invalid(KEY, FILE, format!("{:?}: {e}", w.url)))?;
+    if !matches!(parsed.scheme(), "http" | "https") || !parsed.has_host() {
+        return Err(invalid(
+            KEY,
+            FILE,
+            format!("{:?} is not an http(s) URL", w.url),
+        ));
+    }
+    let group_by = w.group_by.get_or_insert_with(|| vec!["alertname".into()]);
+    let group_by = if group_by.iter().any(|g| g == "...") {
+        if group_by.len() > 1 {
+            return Err(invalid(
+                "notifications.webhooks.group_by",
+                FILE,
+                "'...' must be the only label",
+            ));
+        }
+        GroupBy::All
+    } else {
+        GroupBy::Labels(group_by.clone())
+    };
+    let target = Target {
+        url: w.url.clone(),
+        timeout: timeout(&mut w.timeout, "notifications.webhooks.timeout")?,
+        authorization: authorization(
+            w.authorization.as_mut(),
+            "notifications.webhooks.authorization",
+        )?,
+    };
+    let receiver = Receiver {
+        name: w.name.get_or_insert_with(|| "webhook".into()).clone(),
+        external_url: external_url.to_owned(),
+        group_by,
+    };
+    Ok(Webhook { target, receiver })
+}
+
+/// A positive Prometheus duration, 10s when unset (and written back for display).
+fn timeout(value: &mut Option<String>, key: &'static str) -> Result<Duration, ConfigError> {
+    let s = value.get_or_insert_with(|| promql_parser::util::display_duration(&DEFAULT_TIMEOUT));
+    match prometheus_duration_ms(s) {
+        Some(ms) if ms > 0 => Ok(Duration::from_millis(ms as u64)),
+        _ => Err(invalid(
+            key,
+            FILE,
+            format!("{s:?} is not a positive duration such as 10s"),
+        )),
+    }
+}
+
+/// The header's type and credentials; inline credentials become `<secret>` for display.
+fn authorization(
+    a: Option<&mut AuthorizationFile>,
+    key: &'static str,
+) -> Result<Option<Authorization>, ConfigError> {
+    let Some(a) = a else { return Ok(None) };
+    let kind = a.kind.get_or_insert_with(|| "Bearer".into()).clone();
+    if kind.eq_ignore_ascii_case("basic") {
+        return Err(invalid(
+            key,
+            FILE,
+            "authorization type cannot be set to \"basic\"",
+        ));
+    }
+    let credentials = match (&a.credentials, &a.credentials_file) {
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                key,
+                FILE,
+                "at most one of credentials and credentials_file must be configured",
+            ))
+        }
+        (Some(c), None) => c.trim().to_owned(),
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .map_err(|e| invalid(key, FILE, format!("reading {}: {e}", path.display())))?
+            .trim()
+            .to_owned(),
+        (None, None) => return Err(invalid(key, FILE, "set credentials_file or credentials")),
+    };
+    if credentials.is_empty() {
+        return Err(invalid(key, FILE, "the credentials are empty"));
+    }
+    if a.credentials.is_some() {
+        a.credentials = Some("<secret>".into());
+    }
+    Ok(Some(Authorization { kind, credentials }))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,107 @@
+//! The notifier's runtime settings, validated from the aggregator's `alerting`
+//! section (`config/alerting.rs`): the destinations (Alertmanagers and webhooks, each
+//! a URL, a per-request timeout and optional credentials), the queue's capacity, the
+//! external labels, and how failed requests are retried.
+
+use super::queue::DEFAULT_CAPACITY;
+use super::webhook::Receiver;
+use crate::agent::sinks::backoff::{Backoff, BackoffConfig};
+use std::time::Duration;
+
+/// Prometheus's default Alertmanager timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Attempts per request by default: the first and four retries.
+pub const DEFAULT_ATTEMPTS: u32 = 5;
+
+/// Everything the notifier runs with.
+#[derive(Debug, Clone)]
+pub struct NotifyConfig {
+    /// Alerts each destination's queue holds (the oldest are dropped beyond it).
+    pub queue_capacity: usize,
+    /// Added to every alert that does not set the label itself.
+    pub external_labels: Vec<(String, String)>,
+    pub alertmanagers: Vec<Target>,
+    pub webhooks: Vec<Webhook>,
+    pub retry: RetryPolicy,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        NotifyConfig {
+            queue_capacity: DEFAULT_CAPACITY,
+            external_labels: Vec::new(),
+            alertmanagers: Vec::new(),
+            webhooks: Vec::new(),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// How one request is retried: at most `attempts` tries in all, waiting by `backoff`
+/// (exponential with full jitter, honouring `Retry-After`) between them. Connection
+/// errors, timeouts, 429 and 5xx are retried; other statuses are not.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    pub attempts: u32,
+    pub backoff: Backoff,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        let backoff = BackoffConfig {
+            min: Duration::from_millis(250),
+            max: Duration::from_secs(4),
+            jitter_ratio: None,
+            retry_after_cap: Duration::from_secs(30),
+        };
+        RetryPolicy {
+            attempts: DEFAULT_ATTEMPTS,
+            // The constants above satisfy the backoff's checks.
+            backoff: Backoff::new(&backoff).unwrap_or_else(|e| unreachable!("{e}")),
+        }
+    }
+}
+
+/// Where requests go.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    /// The full URL POSTed to (for an Alertmanager, ending in `/api/v2/alerts`).
+    pub url: String,
+    pub timeout: Duration,
+    pub authorization: Option<Authorization>,
+}
+
+impl Target {
+    pub fn new(url: impl Into<String>) -> Target {
+        Target {
+            url: url.into(),
+            timeout: DEFAULT_TIMEOUT,
+            authorization: None,
+        }
+    }
+}
+
+/// An `Authorization` header: its type (`Bearer`) and credentials.
+#[derive(Clone, PartialEq)]
+pub struct Authorization {
+    pub kind: String,
+    pub credentials: String,
+}
+
+/// The credentials stay out of debug output and logs.
+impl std::fmt::Debug for Authorization {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authorization")
+            .field("kind", &self.kind)
+            .field("credentials", &"<secret>")
+            .finish()
+    }
+}
+
+/// A webhook: where, and the payload's receiver, external URL and grouping.
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    pub target: Target,
+    pub receiver: Receiver,
+}
