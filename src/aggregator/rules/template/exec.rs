@@ -22,7 +22,10 @@ impl<'d, 'a> State<'d, 'a> {
             (String::new(), Val::Data),
             ("labels".into(), Val::Map(data.labels)),
             ("externalLabels".into(), Val::Map(data.external_labels)),
-            ("externalURL".into(), Val::Str(data.external_url.to_string())),
+            (
+                "externalURL".into(),
+                Val::Str(data.external_url.to_string()),
+            ),
             ("value".into(), Val::Float(data.value)),
         ];
         State {
@@ -81,7 +84,12 @@ impl<'d, 'a> State<'d, 'a> {
         let v = self.pipe(&decl, dot)?;
         let map = match v {
             Val::Map(m) => m,
-            other => return Err(format!("range can't iterate over {}", fmt_v(&other, self.data))),
+            other => {
+                return Err(format!(
+                    "range can't iterate over {}",
+                    fmt_v(&other, self.data)
+                ))
+            }
         };
         if map.is_empty() {
             return self.run(&b.otherwise, dot);
@@ -127,13 +135,26 @@ impl<'d, 'a> State<'d, 'a> {
             return self.call(*f, rest, dot, last);
         }
         if !rest.is_empty() || last.is_some() {
-            let what = if rest.is_empty() { "pipeline" } else { "argument" };
-            return Err(format!("can't give {what} to non-function {}", describe(first)));
+            let what = if rest.is_empty() {
+                "pipeline"
+            } else {
+                "argument"
+            };
+            return Err(format!(
+                "can't give {what} to non-function {}",
+                describe(first)
+            ));
         }
         self.arg(first, dot)
     }
 
-    fn call(&mut self, f: Func, args: &[Arg], dot: &Val<'d>, last: Option<Val<'d>>) -> Result<Val<'d>, String> {
+    fn call(
+        &mut self,
+        f: Func,
+        args: &[Arg],
+        dot: &Val<'d>,
+        last: Option<Val<'d>>,
+    ) -> Result<Val<'d>, String> {
         let name = f.name();
         let wrap = |e: String| format!("error calling {name}: {e}");
         if matches!(f, Func::And | Func::Or) {
@@ -145,15 +166,28 @@ impl<'d, 'a> State<'d, 'a> {
         }
         vals.extend(last);
         call(f, vals, self.data).map_err(|e| {
-            if e.starts_with("wrong number of args") { e } else { wrap(e) }
+            if e.starts_with("wrong number of args") {
+                e
+            } else {
+                wrap(e)
+            }
         })
     }
 
     /// `and`: the first false argument or the last; `or`: the first true one or the
     /// last. Later arguments are not evaluated (Go 1.18).
-    fn logic(&mut self, f: Func, args: &[Arg], dot: &Val<'d>, last: Option<Val<'d>>) -> Result<Val<'d>, String> {
+    fn logic(
+        &mut self,
+        f: Func,
+        args: &[Arg],
+        dot: &Val<'d>,
+        last: Option<Val<'d>>,
+    ) -> Result<Val<'d>, String> {
         if args.len() + usize::from(last.is_some()) < 1 {
-            return Err(format!("wrong number of args for {}: want at least 1 got 0", f.name()));
+            return Err(format!(
+                "wrong number of args for {}: want at least 1 got 0",
+                f.name()
+            ));
         }
         let stop_on = f == Func::Or;
         let mut v = Val::Nil;
@@ -172,8 +206,16 @@ impl<'d, 'a> State<'d, 'a> {
             Arg::Dot => dot.clone(),
             Arg::Field(path) => self.path(dot.clone(), path)?,
             Arg::Var(name, path) => {
-                let v = self.vars.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.clone());
-                self.path(v.ok_or_else(|| format!("undefined variable: ${name}"))?, path)?
+                let v = self
+                    .vars
+                    .iter()
+                    .rev()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.clone());
+                self.path(
+                    v.ok_or_else(|| format!("undefined variable: ${name}"))?,
+                    path,
+                )?
             }
             Arg::Str(s) => Val::Str(s.clone()),
             Arg::Int(n) => Val::Int(*n),

@@ -130,7 +130,11 @@ struct Spec {
 }
 
 /// Go's `fmt.Sprintf`.
-pub(super) fn sprintf(format: &str, args: &[Val<'_>], data: &TemplateData<'_>) -> Result<String, String> {
+pub(super) fn sprintf(
+    format: &str,
+    args: &[Val<'_>],
+    data: &TemplateData<'_>,
+) -> Result<String, String> {
     let mut out = String::new();
     let mut next = 0;
     let mut chars = format.chars().peekable();
@@ -198,7 +202,12 @@ fn number(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Result<Option
 }
 
 /// One directive applied to one argument, padded to the width.
-fn directive(s: &Spec, verb: char, arg: &Val<'_>, data: &TemplateData<'_>) -> Result<String, String> {
+fn directive(
+    s: &Spec,
+    verb: char,
+    arg: &Val<'_>,
+    data: &TemplateData<'_>,
+) -> Result<String, String> {
     let num = |f: f64, text: String| signed(s, f.is_sign_negative() || text.starts_with('-'), text);
     let body = match (verb, arg) {
         ('v', Val::Float(f)) => num(*f, fmt_g(*f, s.prec, false)),

@@ -87,8 +87,19 @@ const FUNCS: &[(&str, Func)] = &[
 
 /// Defined by Go's text/template or Prometheus, refused when run.
 const REFUSED: &[&str] = &[
-    "query", "first", "label", "value", "strvalue", "sortByLabel", "args", "tmpl",
-    "graphLink", "tableLink", "js", "call", "slice",
+    "query",
+    "first",
+    "label",
+    "value",
+    "strvalue",
+    "sortByLabel",
+    "args",
+    "tmpl",
+    "graphLink",
+    "tableLink",
+    "js",
+    "call",
+    "slice",
 ];
 
 impl Func {
@@ -97,7 +108,12 @@ impl Func {
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, f)| *f)
-            .or_else(|| REFUSED.iter().find(|n| **n == name).map(|n| Func::Refused(n)))
+            .or_else(|| {
+                REFUSED
+                    .iter()
+                    .find(|n| **n == name)
+                    .map(|n| Func::Refused(n))
+            })
     }
 
     pub fn name(self) -> &'static str {
@@ -121,7 +137,11 @@ impl Func {
 }
 
 /// Calls `f` (not `and`/`or`, which the executor short-circuits) on evaluated `args`.
-pub(super) fn call<'d>(f: Func, args: Vec<Val<'d>>, data: &TemplateData<'d>) -> Result<Val<'d>, String> {
+pub(super) fn call<'d>(
+    f: Func,
+    args: Vec<Val<'d>>,
+    data: &TemplateData<'d>,
+) -> Result<Val<'d>, String> {
     if let Some(n) = f.arity() {
         if args.len() != n {
             return Err(format!(
@@ -137,10 +157,11 @@ pub(super) fn call<'d>(f: Func, args: Vec<Val<'d>>, data: &TemplateData<'d>) -> 
         Func::Not => Ok(Val::Bool(!args[0].truth())),
         Func::Eq => eq(&args).map(Val::Bool),
         Func::Ne => eq(&args).map(|e| Val::Bool(!e)),
-        Func::Lt => order(&args, |o| o == Ordering::Less),
-        Func::Le => order(&args, |o| o != Ordering::Greater),
-        Func::Gt => order(&args, |o| o == Ordering::Greater),
-        Func::Ge => order(&args, |o| o != Ordering::Less),
+        // Go derives le, gt and ge from lt and eq, so NaN is gt and ge anything.
+        Func::Lt => order(&args).map(|(lt, _)| Val::Bool(lt)),
+        Func::Le => order(&args).map(|(lt, eq)| Val::Bool(lt || eq)),
+        Func::Gt => order(&args).map(|(lt, eq)| Val::Bool(!(lt || eq))),
+        Func::Ge => order(&args).map(|(lt, _)| Val::Bool(!lt)),
         Func::Len => len(&args[0]),
         Func::Index => index(&args[0], &args[1]),
         Func::Print => text(sprint(&args, data)),
@@ -155,7 +176,10 @@ pub(super) fn call<'d>(f: Func, args: Vec<Val<'d>>, data: &TemplateData<'d>) -> 
         Func::Humanize => text(humanize::si(to_float(&args[0])?)),
         Func::Humanize1024 => text(humanize::iec(to_float(&args[0])?)),
         Func::HumanizeDuration => text(humanize::duration(to_float(&args[0])?)),
-        Func::HumanizePercentage => text(format!("{}%", fmt_g(to_float(&args[0])? * 100.0, Some(4), false))),
+        Func::HumanizePercentage => text(format!(
+            "{}%",
+            fmt_g(to_float(&args[0])? * 100.0, Some(4), false)
+        )),
         Func::HumanizeTimestamp => humanize::timestamp(to_float(&args[0])?).map(Val::Str),
         Func::ToTime => humanize::to_time(to_float(&args[0])?).map(Val::Str),
         Func::ToUpper => text(s(0)?.to_uppercase()),
@@ -181,7 +205,10 @@ fn unreachable_logic<'d>(f: Func) -> Result<Val<'d>, String> {
 }
 
 fn wrong_type(want: &str, got: &Val<'_>) -> String {
-    format!("wrong type for value; expected {want}; got {}", got.type_name())
+    format!(
+        "wrong type for value; expected {want}; got {}",
+        got.type_name()
+    )
 }
 
 fn want_str<'a>(v: &'a Val<'_>) -> Result<&'a str, String> {
@@ -235,7 +262,8 @@ fn eq(args: &[Val<'_>]) -> Result<bool, String> {
     Ok(false)
 }
 
-fn order<'d>(args: &[Val<'d>], want: impl Fn(Ordering) -> bool) -> Result<Val<'d>, String> {
+/// Go's `lt` and `eq` of two ordered values.
+fn order(args: &[Val<'_>]) -> Result<(bool, bool), String> {
     let (a, b) = (&args[0], &args[1]);
     let (ka, kb) = (kind(a)?, kind(b)?);
     if ka == 0 || kb == 0 {
@@ -244,8 +272,8 @@ fn order<'d>(args: &[Val<'d>], want: impl Fn(Ordering) -> bool) -> Result<Val<'d
     if ka != kb {
         return Err("incompatible types for comparison".into());
     }
-    // NaN compares false both ways, as in Go.
-    Ok(Val::Bool(compare(a, b).is_some_and(want)))
+    let o = compare(a, b);
+    Ok((o == Some(Ordering::Less), o == Some(Ordering::Equal)))
 }
 
 fn compare(a: &Val<'_>, b: &Val<'_>) -> Option<Ordering> {

@@ -64,7 +64,7 @@ pub(super) fn duration(mut v: f64) -> String {
     if v.abs() >= 1.0 {
         let sign = if v < 0.0 { "-" } else { "" };
         v = v.abs();
-        let whole = v as i64;
+        let whole = go_int64(v);
         let (secs, mins) = (whole % 60, (whole / 60) % 60);
         let (hours, days) = ((whole / 3600) % 24, whole / 86_400);
         return match () {
@@ -83,6 +83,15 @@ pub(super) fn duration(mut v: f64) -> String {
         v *= 1000.0;
     }
     format!("{}{prefix}s", g4(v))
+}
+
+/// Go's `int64(v)` on amd64: out of range gives the minimum (Rust saturates).
+fn go_int64(v: f64) -> i64 {
+    if v.is_nan() || v >= 9.223_372_036_854_775_807e18 || v < -9.223_372_036_854_775_808e18 {
+        i64::MIN
+    } else {
+        v as i64
+    }
 }
 
 /// Prometheus's `floatToTime`: seconds to nanoseconds, cut to milliseconds (its

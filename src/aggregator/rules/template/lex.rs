@@ -131,7 +131,14 @@ fn token(s: &str) -> Result<(Tok, usize), String> {
         b'.' if b.get(1).is_some_and(u8::is_ascii_digit) => number(s),
         b'.' => {
             let (path, n) = fields(s);
-            Ok((if path.is_empty() { Tok::Dot } else { Tok::Field(path) }, n))
+            Ok((
+                if path.is_empty() {
+                    Tok::Dot
+                } else {
+                    Tok::Field(path)
+                },
+                n,
+            ))
         }
         b'$' => {
             let n = 1 + word_len(&s[1..]);
@@ -199,9 +206,16 @@ fn number(s: &str) -> Result<(Tok, usize), String> {
         Some(b'+') => (false, &clean[1..]),
         _ => (false, &clean[..]),
     };
-    let radix = [("0x", 16), ("0X", 16), ("0o", 8), ("0O", 8), ("0b", 2), ("0B", 2)]
-        .iter()
-        .find_map(|(p, r)| digits.strip_prefix(p).map(|d| (d, *r)));
+    let radix = [
+        ("0x", 16),
+        ("0X", 16),
+        ("0o", 8),
+        ("0O", 8),
+        ("0b", 2),
+        ("0B", 2),
+    ]
+    .iter()
+    .find_map(|(p, r)| digits.strip_prefix(p).map(|d| (d, *r)));
     let tok = if let Some((d, r)) = radix {
         let v = i64::from_str_radix(d, r).map_err(|_| bad())?;
         Tok::Int(if neg { -v } else { v })

@@ -94,7 +94,10 @@ impl Parser {
             match item {
                 Item::Text(t) => nodes.push(Node::Text(t)),
                 Item::Action(toks, at) => {
-                    match self.action(toks).map_err(|e| format!("at byte {at}: {e}"))? {
+                    match self
+                        .action(toks)
+                        .map_err(|e| format!("at byte {at}: {e}"))?
+                    {
                         Ok(node) => nodes.push(node),
                         Err(end) => return Ok((nodes, end)),
                     }
@@ -118,7 +121,9 @@ impl Parser {
             "with" => Node::With(self.branch("with", &toks[1..])?),
             "range" => Node::Range(self.branch("range", &toks[1..])?),
             "define" | "template" | "block" | "break" | "continue" => {
-                return Err(format!("{{{{{keyword}}}}} is not supported in alert templates"))
+                return Err(format!(
+                    "{{{{{keyword}}}}} is not supported in alert templates"
+                ))
             }
             _ => Node::Action(self.pipe_decl(&toks, 0)?),
         }))
@@ -135,7 +140,11 @@ impl Parser {
         let pipe = self.pipe_decl(toks, max_vars)?;
         let (then, end) = self.list()?;
         let otherwise = match end {
-            End::Eof => return Err(format!("unexpected EOF: {{{{{kind}}}}} without {{{{end}}}}")),
+            End::Eof => {
+                return Err(format!(
+                    "unexpected EOF: {{{{{kind}}}}} without {{{{end}}}}"
+                ))
+            }
             End::End => Vec::new(),
             End::Else(rest) if rest.is_empty() => match self.list()? {
                 (nodes, End::End) => nodes,
@@ -144,7 +153,11 @@ impl Parser {
             End::Else(rest) => match rest.first() {
                 Some(Tok::Ident(w)) if (w == "if" || w == "with") && kind != "range" => {
                     let nested = self.branch(w, &rest[1..])?;
-                    vec![if w == "if" { Node::If(nested) } else { Node::With(nested) }]
+                    vec![if w == "if" {
+                        Node::If(nested)
+                    } else {
+                        Node::With(nested)
+                    }]
                 }
                 _ => return Err("unexpected tokens after else".into()),
             },
@@ -187,8 +200,14 @@ impl Parser {
             cmds.push(self.cmd(toks, i)?);
         }
         for (n, cmd) in cmds.iter().enumerate().skip(1) {
-            if !matches!(cmd.0[0], Arg::Func(_) | Arg::Field(_) | Arg::Var(..) | Arg::Sub(_)) {
-                return Err(format!("non executable command in pipeline stage {}", n + 1));
+            if !matches!(
+                cmd.0[0],
+                Arg::Func(_) | Arg::Field(_) | Arg::Var(..) | Arg::Sub(_)
+            ) {
+                return Err(format!(
+                    "non executable command in pipeline stage {}",
+                    n + 1
+                ));
             }
         }
         Ok(Pipe {
@@ -221,9 +240,9 @@ impl Parser {
             Some(Tok::Float(f)) => Arg::Float(*f),
             Some(Tok::Bool(b)) => Arg::Bool(*b),
             Some(Tok::Nil) => Arg::Nil,
-            Some(Tok::Ident(w)) => Arg::Func(
-                Func::named(w).ok_or_else(|| format!("function \"{w}\" not defined"))?,
-            ),
+            Some(Tok::Ident(w)) => {
+                Arg::Func(Func::named(w).ok_or_else(|| format!("function \"{w}\" not defined"))?)
+            }
             Some(Tok::Open) => return self.sub(toks, i).map(Some),
             Some(t) => return Err(format!("unexpected {t:?} in operand")),
         };

@@ -46,16 +46,31 @@ fn prometheus_functions() {
 fn data_variables_and_printing() {
     let cases = [
         ("{{ $value }}|{{ .Value }}", "1.2345675e+06|1.2345675e+06"),
-        ("{{ $labels.instance }}/{{ .Labels.job }}/[{{ $labels.nope }}]", "h:1/node/[]"),
-        ("{{ $externalLabels.cluster }} {{ .ExternalLabels.cluster }} {{ $externalURL }}", "eu1 eu1 http://prom.example:9090/sub/path"),
+        (
+            "{{ $labels.instance }}/{{ .Labels.job }}/[{{ $labels.nope }}]",
+            "h:1/node/[]",
+        ),
+        (
+            "{{ $externalLabels.cluster }} {{ .ExternalLabels.cluster }} {{ $externalURL }}",
+            "eu1 eu1 http://prom.example:9090/sub/path",
+        ),
         ("{{ $labels }}", "map[__name__:m instance:h:1 job:node]"),
-        ("{{ print 1 2 \"a\" \"b\" 3.5 }}|{{ len $labels }}|{{ index $labels \"job\" }}", "1 2ab3.5|3|node"),
-        ("{{ 1e6 }}|{{ 1.0 }}|{{ 100000.0 }}|{{ 0.00001 }}|{{ 0x10 }}|{{ -3 }}", "1e+06|1|100000|1e-05|16|-3"),
+        (
+            "{{ print 1 2 \"a\" \"b\" 3.5 }}|{{ len $labels }}|{{ index $labels \"job\" }}",
+            "1 2ab3.5|3|node",
+        ),
+        (
+            "{{ 1e6 }}|{{ 1.0 }}|{{ 100000.0 }}|{{ 0.00001 }}|{{ 0x10 }}|{{ -3 }}",
+            "1e+06|1|100000|1e-05|16|-3",
+        ),
         ("{{ $x := 5 }}{{ $x }}{{ $x = \"s\" }}{{ $x }}", "5s"),
         ("a {{- /* note */ -}} b {{- \" c \" -}} d", "ab c d"),
         ("{{ `raw}}` }}", "raw}}"),
         ("{{ \"a\" | printf \"%s-%s\" \"b\" }}", "b-a"),
-        ("{{ html \"<a&b>\" }}|{{ urlquery \"a b&c\" }}", "&lt;a&amp;b&gt;|a+b%26c"),
+        (
+            "{{ html \"<a&b>\" }}|{{ urlquery \"a b&c\" }}",
+            "&lt;a&amp;b&gt;|a+b%26c",
+        ),
     ];
     for (src, want) in cases {
         assert_eq!(run(src, 1_234_567.5).as_deref(), Ok(want), "{src}");
@@ -132,7 +147,10 @@ fn parse_errors() {
         ("{{ 1x }}", "bad number syntax"),
         ("{{/* open }}", "unclosed comment"),
         ("{{ /* x */ }}", "unexpected '/'"),
-        ("{{ if true }}{{ $y := 1 }}{{ end }}{{ $y }}", "undefined variable \"$y\""),
+        (
+            "{{ if true }}{{ $y := 1 }}{{ end }}{{ $y }}",
+            "undefined variable \"$y\"",
+        ),
         ("{{ # }}", "unexpected '#'"),
     ] {
         let e = check(src).unwrap_err();
@@ -146,13 +164,28 @@ fn parse_errors() {
 #[test]
 fn execution_errors() {
     for (src, want) in [
-        ("{{ if gt $value 80 }}x{{ end }}", "error calling gt: incompatible types for comparison"),
-        ("{{ humanize \"x\" }}", "strconv.ParseFloat: parsing \"x\": invalid syntax"),
+        (
+            "{{ if gt $value 80 }}x{{ end }}",
+            "error calling gt: incompatible types for comparison",
+        ),
+        (
+            "{{ humanize \"x\" }}",
+            "strconv.ParseFloat: parsing \"x\": invalid syntax",
+        ),
         ("{{ humanize true }}", "can't convert bool to float"),
-        ("{{ toUpper 1.5 }}", "wrong type for value; expected string; got float64"),
-        ("{{ humanize 1 2 }}", "wrong number of args for humanize: want 1 got 2"),
+        (
+            "{{ toUpper 1.5 }}",
+            "wrong type for value; expected string; got float64",
+        ),
+        (
+            "{{ humanize 1 2 }}",
+            "wrong number of args for humanize: want 1 got 2",
+        ),
         ("{{ query \"up\" }}", "\"query\" is not supported"),
-        ("{{ $labels.job.x }}", "can't evaluate field x in type string"),
+        (
+            "{{ $labels.job.x }}",
+            "can't evaluate field x in type string",
+        ),
         ("{{ .Nope }}", "can't evaluate field Nope"),
         ("{{ range $value }}{{ end }}", "range can't iterate over 1"),
         ("{{ reReplaceAll \"(\" \"\" \"a\" }}", "regexp: Compile"),
@@ -164,4 +197,17 @@ fn execution_errors() {
         assert!(e.contains(want), "{src}: {e}");
         assert_eq!(check(src), Ok(()), "{src} parses");
     }
+}
+
+/// Go derives gt/ge from lt and eq, so NaN is "greater" than anything; its int64
+/// conversion of a huge duration wraps to the minimum (both seen with promtool).
+#[test]
+fn go_quirks_kept() {
+    let out = run(
+        "{{ gt $value 80.0 }} {{ ge $value 1.0 }} {{ lt $value 1.0 }} {{ eq $value $value }}",
+        f64::NAN,
+    );
+    assert_eq!(out.as_deref(), Ok("true true false false"));
+    let out = run("{{ humanizeDuration $value }}", 1e21);
+    assert_eq!(out.as_deref(), Ok("-106751991167300d -15h -30m -8s"));
 }

@@ -74,17 +74,27 @@ fn fmt_map(m: &Labels) -> String {
 
 /// A field of a value: the data struct's fields, a map's keys (missing: empty, as
 /// Prometheus runs templates with `missingkey=zero`).
-pub(super) fn field<'d>(v: &Val<'d>, name: &str, data: &TemplateData<'d>) -> Result<Val<'d>, String> {
+pub(super) fn field<'d>(
+    v: &Val<'d>,
+    name: &str,
+    data: &TemplateData<'d>,
+) -> Result<Val<'d>, String> {
     match v {
         Val::Data => match name {
             "Labels" => Ok(Val::Map(data.labels)),
             "ExternalLabels" => Ok(Val::Map(data.external_labels)),
             "ExternalURL" => Ok(Val::Str(data.external_url.to_string())),
             "Value" => Ok(Val::Float(data.value)),
-            _ => Err(format!("can't evaluate field {name} in type {}", v.type_name())),
+            _ => Err(format!(
+                "can't evaluate field {name} in type {}",
+                v.type_name()
+            )),
         },
         Val::Map(m) => Ok(Val::Str(m.get(name).unwrap_or("").to_string())),
         Val::Nil => Err(format!("nil pointer evaluating interface {{}}.{name}")),
-        _ => Err(format!("can't evaluate field {name} in type {}", v.type_name())),
+        _ => Err(format!(
+            "can't evaluate field {name} in type {}",
+            v.type_name()
+        )),
     }
 }
