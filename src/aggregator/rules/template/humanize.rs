@@ -85,9 +85,12 @@ pub(super) fn duration(mut v: f64) -> String {
     format!("{}{prefix}s", g4(v))
 }
 
+/// 2^63: the first float64 out of int64's range.
+const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
+
 /// Go's `int64(v)` on amd64: out of range gives the minimum (Rust saturates).
 fn go_int64(v: f64) -> i64 {
-    if v.is_nan() || v >= 9.223_372_036_854_775_807e18 || v < -9.223_372_036_854_775_808e18 {
+    if !(-TWO_POW_63..TWO_POW_63).contains(&v) {
         i64::MIN
     } else {
         v as i64
@@ -101,7 +104,7 @@ fn float_to_ns(v: f64) -> Result<Option<i64>, String> {
         return Ok(None);
     }
     let ns = v * 1e9;
-    if ns >= 9.223_372_036_854_775_807e18 || ns < -9.223_372_036_854_775_808e18 {
+    if !(-TWO_POW_63..TWO_POW_63).contains(&ns) {
         return Err(format!(
             "{} cannot be represented as a nanoseconds timestamp since it overflows int64",
             fmt_g(v, None, false)

@@ -9,6 +9,7 @@
 //! burdened both. Lexing: [`lex`]; the tree: [`parse`]; running it: [`exec`], over the
 //! values of [`value`]; functions: [`funcs`], [`humanize`], Go's `fmt` in [`fmt`].
 
+mod compare;
 mod exec;
 mod fmt;
 mod funcs;

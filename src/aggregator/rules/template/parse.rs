@@ -53,7 +53,7 @@ pub(super) enum Arg {
 pub(super) const PREDEFINED: [&str; 5] = ["", "labels", "externalLabels", "externalURL", "value"];
 
 /// Nesting bound for blocks and parentheses.
-const MAX_DEPTH: usize = 50;
+const MAX_DEPTH: usize = 100;
 
 pub(super) fn parse(src: &str) -> Result<Vec<Node>, String> {
     let items = super::lex::items(src)?;
@@ -65,14 +65,14 @@ pub(super) fn parse(src: &str) -> Result<Vec<Node>, String> {
     };
     let (nodes, end) = p.list()?;
     match end {
-        End::Eof => Ok(nodes),
-        End::End => Err("unexpected {{end}}".into()),
-        End::Else(_) => Err("unexpected {{else}}".into()),
+        Stop::Eof => Ok(nodes),
+        Stop::End => Err("unexpected {{end}}".into()),
+        Stop::Else(_) => Err("unexpected {{else}}".into()),
     }
 }
 
 /// What ended a list of nodes.
-enum End {
+enum Stop {
     Eof,
     End,
     /// `{{else}}`, with the tokens after `else` (`if x` for `else if x`).
@@ -87,7 +87,7 @@ struct Parser {
 }
 
 impl Parser {
-    fn list(&mut self) -> Result<(Vec<Node>, End), String> {
+    fn list(&mut self) -> Result<(Vec<Node>, Stop), String> {
         let mut nodes = Vec::new();
         while let Some(item) = self.items.get(self.next).cloned() {
             self.next += 1;
@@ -104,19 +104,19 @@ impl Parser {
                 }
             }
         }
-        Ok((nodes, End::Eof))
+        Ok((nodes, Stop::Eof))
     }
 
     /// A node, or the `end`/`else` that closes the current list.
-    fn action(&mut self, toks: Vec<Tok>) -> Result<Result<Node, End>, String> {
+    fn action(&mut self, toks: Vec<Tok>) -> Result<Result<Node, Stop>, String> {
         let keyword = match toks.first() {
             Some(Tok::Ident(w)) => w.as_str(),
             _ => "",
         };
         Ok(Ok(match keyword {
-            "end" if toks.len() == 1 => return Ok(Err(End::End)),
+            "end" if toks.len() == 1 => return Ok(Err(Stop::End)),
             "end" => return Err("unexpected tokens after end".into()),
-            "else" => return Ok(Err(End::Else(toks[1..].to_vec()))),
+            "else" => return Ok(Err(Stop::Else(toks[1..].to_vec()))),
             "if" => Node::If(self.branch("if", &toks[1..])?),
             "with" => Node::With(self.branch("with", &toks[1..])?),
             "range" => Node::Range(self.branch("range", &toks[1..])?),
@@ -140,17 +140,17 @@ impl Parser {
         let pipe = self.pipe_decl(toks, max_vars)?;
         let (then, end) = self.list()?;
         let otherwise = match end {
-            End::Eof => {
+            Stop::Eof => {
                 return Err(format!(
                     "unexpected EOF: {{{{{kind}}}}} without {{{{end}}}}"
                 ))
             }
-            End::End => Vec::new(),
-            End::Else(rest) if rest.is_empty() => match self.list()? {
-                (nodes, End::End) => nodes,
+            Stop::End => Vec::new(),
+            Stop::Else(rest) if rest.is_empty() => match self.list()? {
+                (nodes, Stop::End) => nodes,
                 _ => return Err(format!("expected {{{{end}}}} after {{{{else}}}} of {kind}")),
             },
-            End::Else(rest) => match rest.first() {
+            Stop::Else(rest) => match rest.first() {
                 Some(Tok::Ident(w)) if (w == "if" || w == "with") && kind != "range" => {
                     let nested = self.branch(w, &rest[1..])?;
                     vec![if w == "if" {

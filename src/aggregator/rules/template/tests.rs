@@ -157,7 +157,9 @@ fn parse_errors() {
         assert!(e.contains(want), "{src}: {e}");
         assert_eq!(run(src, 1.0).unwrap_err(), e, "{src}");
     }
-    let deep = "{{ ".to_string() + &"(".repeat(200) + "1" + &")".repeat(200) + " }}";
+    let deep = "{{ ".to_string() + &"(".repeat(300) + "1" + &")".repeat(300) + " }}";
+    assert!(check(&deep).unwrap_err().contains("nested too deeply"));
+    let deep = "{{ if true }}".repeat(300) + &"{{ end }}".repeat(300);
     assert!(check(&deep).unwrap_err().contains("nested too deeply"));
 }
 
@@ -210,4 +212,25 @@ fn go_quirks_kept() {
     assert_eq!(out.as_deref(), Ok("true true false false"));
     let out = run("{{ humanizeDuration $value }}", 1e21);
     assert_eq!(out.as_deref(), Ok("-106751991167300d -15h -30m -8s"));
+}
+
+proptest::proptest! {
+    /// Any text, and any mix of template pieces, parses or fails with a message:
+    /// never a panic (rule files are read at start-up and on reload).
+    #[test]
+    fn never_panics(
+        text in "\\PC{0,40}",
+        pieces in proptest::collection::vec(proptest::sample::select(vec![
+            "{{", "}}", "{{- ", " -}}", "if ", "else ", "end", "range ", "with ", "$labels",
+            ".Labels.x", "$value", "$x := ", "|", "(", ")", "\"s\"", "`r`", "1.5", "-3", "0x",
+            "1e", "printf \"%5.2f%d%!\" ", "humanize ", "eq ", "and ", "/*", "*/", ",", "=",
+        ]), 0..24),
+    ) {
+        let joined: String = pieces.concat();
+        for src in [text.as_str(), joined.as_str()] {
+            let _ = check(src);
+            let _ = run(src, f64::NAN);
+            let _ = run(src, -1e300);
+        }
+    }
 }
