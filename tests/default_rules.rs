@@ -1,8 +1,8 @@
 //! The default rule set under manifests/rules/: `promtool check rules` accepts every
 //! metric rule file; `promtool test rules` passes the unit tests in
 //! manifests/rules/tests/, which cover every alert and severity both firing and not;
-//! every template parses and expands with our engine; the LogQL group parses with our
-//! LogQL parser; and every metric a rule reads is one nodepulse really exposes.
+//! every template parses and expands with our engine; and every metric a rule reads is
+//! one nodepulse really exposes. The LogQL group: tests/default_rules_logql.rs.
 
 mod common;
 
@@ -179,22 +179,6 @@ fn every_template_parses_and_expands_with_our_engine() {
             for k in ["summary", "description"] {
                 assert!(annotations.contains_key(k), "{name}: no {k}");
             }
-        }
-    }
-}
-
-#[test]
-fn logql_rules_parse_with_our_logql_parser() {
-    let logql: Vec<_> = rule_files()
-        .into_iter()
-        .filter(|(_, logql)| *logql)
-        .collect();
-    assert!(!logql.is_empty());
-    for (path, _) in logql {
-        for rule in rules(&path) {
-            let expr = rule["expr"].as_str().expect("an expr");
-            nodepulse::aggregator::logql::parse(expr)
-                .unwrap_or_else(|e| panic!("{}: {expr}: {e}", path.display()));
         }
     }
 }
