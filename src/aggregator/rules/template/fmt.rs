@@ -223,6 +223,13 @@ fn directive(
         ('f' | 'F', Val::Float(f)) => num(*f, fmt_f(*f, s.prec)),
         ('q', Val::Str(x)) => quote(x),
         ('x' | 'X', Val::Int(n)) => hex(*n, verb == 'X'),
+        ('o', Val::Int(n)) => radix(*n, format!("{:o}", n.unsigned_abs())),
+        ('b', Val::Int(n)) => radix(*n, format!("{:b}", n.unsigned_abs())),
+        ('c', Val::Int(n)) => u32::try_from(*n)
+            .ok()
+            .and_then(char::from_u32)
+            .unwrap_or('\u{FFFD}')
+            .to_string(),
         ('x', Val::Str(x)) => x.bytes().map(|b| format!("{b:02x}")).collect(),
         ('X', Val::Str(x)) => x.bytes().map(|b| format!("{b:02X}")).collect(),
         _ => return Ok(bad(verb, arg, data)),
@@ -232,11 +239,15 @@ fn directive(
 
 fn hex(n: i64, upper: bool) -> String {
     let s = format!("{:x}", n.unsigned_abs());
-    let s = if upper { s.to_uppercase() } else { s };
+    radix(n, if upper { s.to_uppercase() } else { s })
+}
+
+/// Digits of `|n|` with `n`'s sign.
+fn radix(n: i64, digits: String) -> String {
     if n < 0 {
-        format!("-{s}")
+        format!("-{digits}")
     } else {
-        s
+        digits
     }
 }
 

@@ -1,7 +1,8 @@
 //! Prometheus's formatting functions for alert templates, with its exact outputs
 //! (prometheus/prometheus `template/template.go`): `humanize` (SI prefixes, four
 //! significant digits), `humanize1024`, `humanizeDuration`, `humanizeTimestamp`
-//! (millisecond precision, Go's time format), and the host name helpers.
+//! (millisecond precision, Go's time format), the host name helpers, and Go's
+//! one-to-one case mappings (`toUpper`, `toLower`, `title`).
 
 use super::fmt::fmt_g;
 use crate::civil::go_time;
@@ -125,6 +126,25 @@ pub(super) fn to_time(v: f64) -> Result<String, String> {
         .ok_or_else(|| format!("{} cannot be represented as a time", fmt_g(v, None, false)))
 }
 
+/// Go's `strings.ToUpper`: each character's simple (one-to-one) mapping, so `ß`
+/// stays `ß` where Rust's full mapping writes `SS`.
+pub(super) fn upper(s: &str) -> String {
+    s.chars().map(|c| one_char(c, c.to_uppercase())).collect()
+}
+
+/// Go's `strings.ToLower`, by simple mappings as [`upper`].
+pub(super) fn lower(s: &str) -> String {
+    s.chars().map(|c| one_char(c, c.to_lowercase())).collect()
+}
+
+/// The mapping when it is one character, else `c` unchanged.
+fn one_char(c: char, mut mapped: impl Iterator<Item = char>) -> char {
+    match (mapped.next(), mapped.next()) {
+        (Some(m), None) => m,
+        _ => c,
+    }
+}
+
 /// Go's `strings.Title`: upper-cases each letter that follows a separator (anything
 /// but a letter, digit or `_` in ASCII; white space beyond it).
 pub(super) fn title(s: &str) -> String {
@@ -132,7 +152,7 @@ pub(super) fn title(s: &str) -> String {
     let mut after_sep = true;
     for c in s.chars() {
         if after_sep {
-            out.extend(c.to_uppercase());
+            out.push(one_char(c, c.to_uppercase()));
         } else {
             out.push(c);
         }

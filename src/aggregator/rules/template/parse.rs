@@ -150,15 +150,12 @@ impl Parser {
                 (nodes, Stop::End) => nodes,
                 _ => return Err(format!("expected {{{{end}}}} after {{{{else}}}} of {kind}")),
             },
+            // Go before 1.23 (Prometheus 2.42's) knows `else if` in an `if` only.
             Stop::Else(rest) => match rest.first() {
-                Some(Tok::Ident(w)) if (w == "if" || w == "with") && kind != "range" => {
-                    let nested = self.branch(w, &rest[1..])?;
-                    vec![if w == "if" {
-                        Node::If(nested)
-                    } else {
-                        Node::With(nested)
-                    }]
+                Some(Tok::Ident(w)) if w == "if" && kind == "if" => {
+                    vec![Node::If(self.branch("if", &rest[1..])?)]
                 }
+                Some(Tok::Ident(w)) => return Err(format!("unexpected <{w}> in else")),
                 _ => return Err("unexpected tokens after else".into()),
             },
         };

@@ -152,6 +152,14 @@ fn parse_errors() {
             "undefined variable \"$y\"",
         ),
         ("{{ # }}", "unexpected '#'"),
+        (
+            "{{ with 1 }}{{ else with 2 }}{{ end }}",
+            "unexpected <with> in else",
+        ),
+        (
+            "{{ with 1 }}{{ else if 2 }}{{ end }}",
+            "unexpected <if> in else",
+        ),
     ] {
         let e = check(src).unwrap_err();
         assert!(e.contains(want), "{src}: {e}");
