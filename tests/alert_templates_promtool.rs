@@ -300,3 +300,52 @@ fn go_unquote(s: &str) -> (String, usize) {
     }
     (out, s.len())
 }
+
+/// Refused when the rule file is read, by `promtool check rules` and by our `check`.
+const UNPARSABLE: &[&str] = &[
+    "{{ $labels.x",
+    "{{ nope }}",
+    "{{ $nope }}",
+    "{{ if true }}x",
+    "x{{ end }}",
+    "{{ else }}",
+    "{{ 1 | 2 }}",
+    "{{ \"open }}",
+    "{{ (toUpper \"a\" }}",
+    "{{ }}",
+    "{{ 1x }}",
+    "{{/* open }}",
+    "{{ if true }}{{ $y := 1 }}{{ end }}{{ $y }}",
+    "{{ with 1 }}{{ else with 2 }}{{ end }}",
+    "{{ range $labels }}{{ else if true }}{{ end }}",
+    "{{ $a, $b := 1 }}",
+];
+
+#[test]
+fn promtool_and_check_refuse_the_same_unparsable_templates() {
+    if peer("promtool").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("rules.yml");
+    for t in UNPARSABLE {
+        let rules = json!({"groups": [{"name": "g", "rules": [
+            {"alert": "A", "expr": "m", "annotations": {"a": t}}
+        ]}]});
+        std::fs::write(&path, rules.to_string()).expect("writing rules");
+        let out = Command::new(peer("promtool").expect("checked above"))
+            .args(["check", "rules"])
+            .arg(&path)
+            .output()
+            .expect("running promtool");
+        let text = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && text.contains("template"),
+            "promtool accepts {t}:\n{text}"
+        );
+        assert!(
+            nodepulse::aggregator::rules::template::check(t).is_err(),
+            "we accept {t}"
+        );
+    }
+}
