@@ -136,7 +136,7 @@ impl Func {
     }
 }
 
-/// Calls `f` (not `and`/`or`, which the executor short-circuits) on evaluated `args`.
+/// Calls `f` on evaluated `args`.
 pub(super) fn call<'d>(
     f: Func,
     args: Vec<Val<'d>>,
@@ -193,15 +193,22 @@ pub(super) fn call<'d>(
         Func::ExternalUrl => text(data.external_url.to_string()),
         Func::PathPrefix => text(humanize::path_prefix(data.external_url)),
         Func::ParseDuration => humanize::parse_duration(s(0)?).map(Val::Float),
-        Func::And | Func::Or => unreachable_logic(f),
+        // The executor short-circuits these; over evaluated values they are the same.
+        Func::And => Ok(pick(args, false)),
+        Func::Or => Ok(pick(args, true)),
         Func::Refused(name) => Err(format!(
             "function \"{name}\" is not supported in nodepulse's alert templates"
         )),
     }
 }
 
-fn unreachable_logic<'d>(f: Func) -> Result<Val<'d>, String> {
-    Err(format!("internal error: {} is evaluated lazily", f.name()))
+/// The first value whose truth is `stop_on`, else the last (Go's `and`/`or`).
+fn pick(args: Vec<Val<'_>>, stop_on: bool) -> Val<'_> {
+    let last = args.len().saturating_sub(1);
+    args.into_iter()
+        .enumerate()
+        .find(|(i, v)| v.truth() == stop_on || *i == last)
+        .map_or(Val::Nil, |(_, v)| v)
 }
 
 fn wrong_type(want: &str, got: &Val<'_>) -> String {
