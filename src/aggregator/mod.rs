@@ -15,5 +15,6 @@ pub mod model;
 pub mod notify;
 pub mod promql;
 pub mod remote_write;
+pub mod rules;
 pub mod scrape;
 pub mod tsdb;
