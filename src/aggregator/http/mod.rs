@@ -50,7 +50,13 @@ pub struct Api {
     /// The rule manager, for `/api/v1/rules`, `/api/v1/alerts` and `/-/reload` (none:
     /// no rules, and a reload does nothing).
     pub rules: Option<Arc<dyn rules::RuleSource>>,
+    /// More of `/metrics`, already in the text format (labelled families such as the
+    /// notifier's and the rule manager's); appended after the counters above.
+    pub extra_metrics: Vec<ExtraMetrics>,
 }
+
+/// A part of `/metrics` written by its owner.
+pub type ExtraMetrics = Arc<dyn Fn() -> String + Send + Sync>;
 
 /// `(name, help, type, value)` of each storage metric (`type`: counter or gauge).
 pub type StorageMetrics =
@@ -81,6 +87,7 @@ impl Api {
             config_yaml: String::new(),
             loki: None,
             rules: None,
+            extra_metrics: Vec::new(),
         }
     }
 }

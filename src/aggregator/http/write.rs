@@ -94,6 +94,9 @@ pub async fn metrics(State(api): State<Arc<Api>>) -> Response {
             "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
         ));
     }
+    for extra in &api.extra_metrics {
+        body.push_str(&extra());
+    }
     let content_type = "text/plain; version=0.0.4; charset=utf-8";
     ([(axum::http::header::CONTENT_TYPE, content_type)], body).into_response()
 }
