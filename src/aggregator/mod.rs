@@ -13,5 +13,6 @@ pub mod loki;
 pub mod model;
 pub mod promql;
 pub mod remote_write;
+pub mod rules;
 pub mod scrape;
 pub mod tsdb;
