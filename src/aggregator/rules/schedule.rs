@@ -105,6 +105,14 @@ mod tests {
         assert_ne!(xxh64(&long), xxh64(&long[..44]));
     }
 
+    /// Prometheus 2.42 evaluated a 10 s group `offset-check` of `/tmp/rl/p/rules.yml`
+    /// at 1796572413.115, 1796572423.115, ... (its API's sample timestamps).
+    #[test]
+    fn the_offset_is_prometheuss() {
+        let at = eval_timestamp_ns("/tmp/rl/p/rules.yml", "offset-check", 10_000_000_000, 1_796_572_428_000_000_000);
+        assert_eq!(at / 1_000_000, 1_796_572_423_115);
+    }
+
     #[test]
     fn evaluation_times_keep_the_groups_offset() {
         let i = 60_000_000_000;
