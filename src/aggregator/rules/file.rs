@@ -120,15 +120,33 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<GroupDef>, FileErrors> {
         .map_err(|errs| FileErrors(errs.into_iter().map(|e| format!("{file}: {e}")).collect()))
 }
 
-/// serde's message with the line and column first, as rulefmt's other errors have it.
+/// serde's message with the line and column first, as rulefmt's other errors have it;
+/// an unknown key in yaml.v3's words (`field x not found in type rulefmt.RuleNode`).
 fn yaml_error(e: &serde_norway::Error) -> String {
     let msg = e.to_string();
-    match e.location() {
-        Some(at) => {
-            let suffix = format!(" at line {} column {}", at.line(), at.column());
-            let msg = msg.strip_suffix(&suffix).unwrap_or(&msg);
-            format!("{}:{}: {msg}", at.line(), at.column())
-        }
-        None => msg,
+    let Some(at) = e.location() else { return msg };
+    let suffix = format!(" at line {} column {}", at.line(), at.column());
+    let msg = msg.strip_suffix(&suffix).unwrap_or(&msg);
+    match unknown_field(msg) {
+        Some((field, ty)) => format!(
+            "yaml: unmarshal errors:\n  line {}: field {field} not found in type rulefmt.{ty}",
+            at.line()
+        ),
+        None => format!("{}:{}: {msg}", at.line(), at.column()),
     }
+}
+
+/// The key and rulefmt's type name from serde's "path: unknown field `x`, ...".
+fn unknown_field(msg: &str) -> Option<(&str, &'static str)> {
+    let (path, rest) = match msg.split_once(": unknown field `") {
+        Some((path, rest)) => (path, rest),
+        None => ("", msg.strip_prefix("unknown field `")?),
+    };
+    let field = &rest[..rest.find('`')?];
+    let ty = match path.matches('[').count() {
+        0 => "RuleGroups",
+        1 => "RuleGroup",
+        _ => "RuleNode",
+    };
+    Some((field, ty))
 }

@@ -109,7 +109,12 @@ mod tests {
     /// at 1796572413.115, 1796572423.115, ... (its API's sample timestamps).
     #[test]
     fn the_offset_is_prometheuss() {
-        let at = eval_timestamp_ns("/tmp/rl/p/rules.yml", "offset-check", 10_000_000_000, 1_796_572_428_000_000_000);
+        let at = eval_timestamp_ns(
+            "/tmp/rl/p/rules.yml",
+            "offset-check",
+            10_000_000_000,
+            1_796_572_428_000_000_000,
+        );
         assert_eq!(at / 1_000_000, 1_796_572_423_115);
     }
 

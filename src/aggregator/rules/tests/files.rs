@@ -67,8 +67,19 @@ fn recording_rules_refuse_alert_fields_and_bad_names() {
 fn unknown_keys_bad_durations_and_bad_templates_are_refused() {
     let unknown = "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up\n    bar: 2\n";
     let e = parse("d.yml", unknown).unwrap_err().0;
+    let want =
+        "d.yml: yaml: unmarshal errors:\n  line 6: field bar not found in type rulefmt.RuleNode";
+    assert_eq!(e, [want]);
+    let e = parse("d.yml", "groups:\n- name: g\n  foo: 1\n")
+        .unwrap_err()
+        .0;
     assert!(
-        e[0].starts_with("d.yml: 6:5: ") && e[0].contains("unknown field `bar`"),
+        e[0].ends_with("line 3: field foo not found in type rulefmt.RuleGroup"),
+        "{e:?}"
+    );
+    let e = parse("d.yml", "group: []\n").unwrap_err().0;
+    assert!(
+        e[0].ends_with("line 1: field group not found in type rulefmt.RuleGroups"),
         "{e:?}"
     );
     let dur = "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up\n    for: 5x\n";
