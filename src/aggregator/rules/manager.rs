@@ -56,26 +56,36 @@ impl Manager {
     pub async fn reload(&self) -> Result<(), ReloadError> {
         let defs = load_all(&self.patterns)?;
         let mut state = self.state.lock().await;
-        let restored = state.loaded;
-        let mut old = std::mem::take(&mut state.groups);
-        let mut next = BTreeMap::new();
+        // Every new group is built before anything running is touched.
+        let mut built = Vec::new();
         for ((file, name), def) in defs {
             let key = (file.clone(), name);
+            let unchanged = state.groups.get(&key).filter(|h| lock(&h.group).def == def);
+            let new = match unchanged {
+                Some(_) => None,
+                None => Some(
+                    Group::new(&file, def, Arc::clone(&self.ctx), state.loaded)
+                        .map_err(|e| ReloadError(vec![format!("{file}: {e}")]))?,
+                ),
+            };
+            built.push((key, new));
+        }
+        let mut old = std::mem::take(&mut state.groups);
+        let mut next = BTreeMap::new();
+        for (key, new) in built {
             let prev = old.remove(&key);
-            if let Some(h) = prev.as_ref().filter(|h| lock(&h.group).def == def) {
-                next.insert(key, Arc::clone(h));
-                continue;
-            }
-            let mut group = Group::new(&file, def, Arc::clone(&self.ctx), restored)
-                .map_err(|e| ReloadError(vec![format!("{file}: {e}")]))?;
-            if let Some(h) = prev {
-                h.stop().await;
-                copy_state(&mut group, &mut lock(&h.group));
-            }
-            next.insert(
-                key,
-                Arc::new(GroupHandle::start(group, Arc::clone(&self.clock))),
-            );
+            let handle = match (new, prev) {
+                (None, Some(running)) => running,
+                (Some(mut group), prev) => {
+                    if let Some(h) = prev {
+                        h.stop().await;
+                        copy_state(&mut group, &mut lock(&h.group));
+                    }
+                    Arc::new(GroupHandle::start(group, Arc::clone(&self.clock)))
+                }
+                (None, None) => unreachable!("an unchanged group is a running one"),
+            };
+            next.insert(key, handle);
         }
         for (_, h) in old {
             h.stop().await;

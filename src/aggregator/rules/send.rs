@@ -20,7 +20,8 @@ pub struct Alert {
     pub generator_url: String,
 }
 
-/// Where a group's alerts go (the notifier's queue).
+/// Where a group's alerts go (the notifier's queue). Called during an evaluation, with
+/// the group locked: it must not block (queue and return).
 pub trait AlertSink: Send + Sync {
     fn send(&self, alerts: Vec<Alert>);
 }

@@ -5,6 +5,7 @@ mod eval;
 mod files;
 mod logql;
 mod manager;
+mod manager_restart;
 mod restore;
 
 use super::send::{Alert, AlertSink};
