@@ -84,117 +84,142 @@ impl GroupCtx<'_> {
     }
 
     fn rule_def(&self, ri: usize, r: &RuleDoc, errs: &mut Vec<String>) -> Option<RuleDef> {
-        let node = |key: &'static str| {
-            move |s: &Self| s.at(&[Step::Key("rules"), Step::Index(ri), Step::Key(key)])
+        let path = |key| [Step::Key("rules"), Step::Index(ri), Step::Key(key)];
+        let before = errs.len();
+        let for_ms = self.duration(r.for_.as_deref(), &path("for"), errs);
+        let kff_ms = self.duration(r.keep_firing_for.as_deref(), &path("keep_firing_for"), errs);
+        let mut c = RuleCheck {
+            group: self,
+            ri,
+            r,
+            record: r.record.as_deref().unwrap_or_default(),
+            alert: r.alert.as_deref().unwrap_or_default(),
+            found: Vec::new(),
         };
-        let record = r.record.as_deref().unwrap_or_default();
-        let alert = r.alert.as_deref().unwrap_or_default();
-        let head = format!(
-            "group {:?}, rule {}, {:?}: ",
-            self.group.name,
-            ri + 1,
-            if alert.is_empty() { record } else { alert }
-        );
-        let mut found: Vec<String> = Vec::new();
-        let mut add = |pos: String, msg: String| found.push(format!("{pos}{head}{msg}"));
-        if !record.is_empty() && !alert.is_empty() {
-            let both = format!("{}{}", node("record")(self), node("alert")(self));
-            add(both, "only one of 'record' and 'alert' must be set".into());
-        }
-        if record.is_empty() && alert.is_empty() {
-            add(
-                node("record")(self),
-                "one of 'record' or 'alert' must be set".into(),
-            );
-        }
-        let expr = r.expr.as_deref().unwrap_or_default();
-        if expr.is_empty() {
-            add(
-                node("expr")(self),
-                "field 'expr' must be set in rule".into(),
-            );
-        } else if let Err(e) = parse_expr(self.group.query_language.unwrap_or_default(), expr) {
-            add(
-                node("expr")(self),
-                format!("could not parse expression: {e}"),
-            );
-        }
-        let rpath = [Step::Key("rules"), Step::Index(ri)];
-        let mut dur_errs = Vec::new();
-        let for_ms = self.duration(
-            r.for_.as_deref(),
-            &[rpath[0], rpath[1], Step::Key("for")],
-            &mut dur_errs,
-        );
-        let kff_path = [rpath[0], rpath[1], Step::Key("keep_firing_for")];
-        let kff_ms = self.duration(r.keep_firing_for.as_deref(), &kff_path, &mut dur_errs);
-        if !record.is_empty() {
-            if !r.annotations.is_empty() {
-                add(
-                    node("record")(self),
-                    "invalid field 'annotations' in recording rule".into(),
-                );
-            }
-            if for_ms.unwrap_or(0) != 0 {
-                add(
-                    node("record")(self),
-                    "invalid field 'for' in recording rule".into(),
-                );
-            }
-            if kff_ms.unwrap_or(0) != 0 {
-                add(
-                    node("record")(self),
-                    "invalid field 'keep_firing_for' in recording rule".into(),
-                );
-            }
-            if !is_metric_name(record) {
-                add(
-                    node("record")(self),
-                    format!("invalid recording rule name: {record}"),
-                );
-            }
-        }
-        for name in r.labels.keys() {
-            if !is_label_name(name) || name == "__name__" {
-                add(String::new(), format!("invalid label name: {name}"));
-            }
-        }
-        for name in r.annotations.keys() {
-            if !is_label_name(name) {
-                add(String::new(), format!("invalid annotation name: {name}"));
-            }
-        }
-        if !alert.is_empty() {
-            for (what, set) in [("label", &r.labels), ("annotation", &r.annotations)] {
-                for (k, v) in set {
-                    if let Err(e) = super::template::check(v) {
-                        add(
-                            String::new(),
-                            format!("{what} {k:?}: template: __alert_{alert}:1: {e}"),
-                        );
-                    }
-                }
-            }
-        }
-        let ok = found.is_empty() && dur_errs.is_empty();
-        errs.append(&mut dur_errs);
-        errs.append(&mut found);
-        ok.then(|| RuleDef {
-            kind: if record.is_empty() {
+        c.kind_and_expr();
+        c.recording(for_ms.unwrap_or(0), kff_ms.unwrap_or(0));
+        c.names();
+        c.templates();
+        errs.append(&mut c.found);
+        (errs.len() == before).then(|| RuleDef {
+            kind: if c.record.is_empty() {
                 RuleKind::Alert {
-                    name: alert.to_string(),
+                    name: c.alert.to_string(),
                     for_ms: for_ms.unwrap_or(0),
                     keep_firing_for_ms: kff_ms.unwrap_or(0),
                     annotations: r.annotations.clone(),
                 }
             } else {
                 RuleKind::Record {
-                    name: record.to_string(),
+                    name: c.record.to_string(),
                 }
             },
-            expr: expr.to_string(),
+            expr: r.expr.clone().unwrap_or_default(),
             labels: r.labels.clone(),
         })
+    }
+}
+
+/// rulefmt's `RuleNode.Validate` for one rule: messages in its order.
+struct RuleCheck<'a> {
+    group: &'a GroupCtx<'a>,
+    ri: usize,
+    r: &'a RuleDoc,
+    record: &'a str,
+    alert: &'a str,
+    found: Vec<String>,
+}
+
+impl RuleCheck<'_> {
+    /// A message about the nodes of `keys` (their positions first; none: no position).
+    fn add(&mut self, keys: &[&'static str], msg: impl std::fmt::Display) {
+        let pos: String = keys
+            .iter()
+            .map(|k| {
+                self.group
+                    .at(&[Step::Key("rules"), Step::Index(self.ri), Step::Key(k)])
+            })
+            .collect();
+        let name = if self.alert.is_empty() {
+            self.record
+        } else {
+            self.alert
+        };
+        let head = format!(
+            "group {:?}, rule {}, {name:?}",
+            self.group.group.name,
+            self.ri + 1
+        );
+        self.found.push(format!("{pos}{head}: {msg}"));
+    }
+
+    fn kind_and_expr(&mut self) {
+        if !self.record.is_empty() && !self.alert.is_empty() {
+            self.add(
+                &["record", "alert"],
+                "only one of 'record' and 'alert' must be set",
+            );
+        }
+        if self.record.is_empty() && self.alert.is_empty() {
+            self.add(&["record"], "one of 'record' or 'alert' must be set");
+        }
+        let expr = self.r.expr.as_deref().unwrap_or_default();
+        let lang = self.group.group.query_language.unwrap_or_default();
+        if expr.is_empty() {
+            self.add(&["expr"], "field 'expr' must be set in rule");
+        } else if let Err(e) = parse_expr(lang, expr) {
+            self.add(&["expr"], format!("could not parse expression: {e}"));
+        }
+    }
+
+    fn recording(&mut self, for_ms: i64, keep_firing_for_ms: i64) {
+        if self.record.is_empty() {
+            return;
+        }
+        if !self.r.annotations.is_empty() {
+            self.add(&["record"], "invalid field 'annotations' in recording rule");
+        }
+        if for_ms != 0 {
+            self.add(&["record"], "invalid field 'for' in recording rule");
+        }
+        if keep_firing_for_ms != 0 {
+            self.add(
+                &["record"],
+                "invalid field 'keep_firing_for' in recording rule",
+            );
+        }
+        if !is_metric_name(self.record) {
+            let msg = format!("invalid recording rule name: {}", self.record);
+            self.add(&["record"], msg);
+        }
+    }
+
+    fn names(&mut self) {
+        let r = self.r;
+        for name in r.labels.keys() {
+            if !is_label_name(name) || name == "__name__" {
+                self.add(&[], format!("invalid label name: {name}"));
+            }
+        }
+        for name in r.annotations.keys().filter(|n| !is_label_name(n)) {
+            self.add(&[], format!("invalid annotation name: {name}"));
+        }
+    }
+
+    /// An alert's label and annotation templates must parse.
+    fn templates(&mut self) {
+        if self.alert.is_empty() {
+            return;
+        }
+        let r = self.r;
+        for (what, set) in [("label", &r.labels), ("annotation", &r.annotations)] {
+            for (k, v) in set {
+                if let Err(e) = super::template::check(v) {
+                    let msg = format!("{what} {k:?}: template: __alert_{}:1: {e}", self.alert);
+                    self.add(&[], msg);
+                }
+            }
+        }
     }
 }
 
