@@ -14,6 +14,7 @@ use super::run::{lock, Clock, GroupHandle};
 use super::snapshot::GroupSnapshot;
 use crate::aggregator::model::{stale_nan, Labels, Sample};
 use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -115,7 +116,12 @@ impl Manager {
         let running = self.running.read().unwrap_or_else(|e| e.into_inner());
         running
             .iter()
-            .map(|h| GroupSnapshot::of(&lock(&h.group)))
+            .map(|h| {
+                let mut s = GroupSnapshot::of(&lock(&h.group));
+                s.iterations_scheduled = h.stats.scheduled.load(Ordering::Relaxed);
+                s.iterations_missed = h.stats.missed.load(Ordering::Relaxed);
+                s
+            })
             .collect()
     }
 

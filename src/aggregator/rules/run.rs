@@ -120,7 +120,7 @@ impl Loop {
         if !self.sleep_until(ts).await {
             return;
         }
-        self.iter(ts).await;
+        self.scheduled(ts).await;
         let mut restore_pending = restore;
         loop {
             tokio::select! {
@@ -136,7 +136,7 @@ impl Loop {
                     self.stats.missed.fetch_add(n as u64, Ordering::Relaxed);
                     self.stats.scheduled.fetch_add(n as u64, Ordering::Relaxed);
                     ts += (n + 1) * interval;
-                    self.iter(ts).await;
+                    self.scheduled(ts).await;
                     if restore_pending {
                         self.restore().await;
                         restore_pending = false;
@@ -154,9 +154,14 @@ impl Loop {
         }
     }
 
+    /// A regular (counted) evaluation at `ns`.
+    async fn scheduled(&self, ns: i64) {
+        self.stats.scheduled.fetch_add(1, Ordering::Relaxed);
+        self.iter(ns).await;
+    }
+
     /// One evaluation at `ns` (off the async workers: PromQL is CPU work).
     async fn iter(&self, ns: i64) {
-        self.stats.scheduled.fetch_add(1, Ordering::Relaxed);
         let group = Arc::clone(&self.group);
         let ms = ns.div_euclid(1_000_000);
         let _ = tokio::task::spawn_blocking(move || {

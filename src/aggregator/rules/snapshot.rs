@@ -17,6 +17,10 @@ pub struct GroupSnapshot {
     pub rules: Vec<RuleSnapshot>,
     pub evaluation_time: Duration,
     pub last_evaluation: Option<SystemTime>,
+    /// Evaluations due so far, and those skipped because the loop was late
+    /// (`prometheus_rule_group_iterations_total` / `_missed_total`); 0 outside a manager.
+    pub iterations_scheduled: u64,
+    pub iterations_missed: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -65,6 +69,8 @@ impl GroupSnapshot {
             rules: g.rules().map(|(r, s)| rule(r, s)).collect(),
             evaluation_time: g.evaluation_time,
             last_evaluation: g.last_evaluation,
+            iterations_scheduled: 0,
+            iterations_missed: 0,
         }
     }
 }

@@ -103,3 +103,57 @@ async fn a_removed_groups_series_go_stale_two_intervals_later() {
     assert!(!f.samples("new_one", &[]).is_empty());
     m.stop().await;
 }
+
+/// Tokio's clock plus a jump the test sets (a suspended VM, a stalled process).
+struct JumpClock {
+    inner: TokioClock,
+    jump_ns: std::sync::atomic::AtomicI64,
+}
+
+impl crate::aggregator::rules::run::Clock for JumpClock {
+    fn now_ns(&self) -> i64 {
+        self.inner.now_ns() + self.jump_ns.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_late_tick_counts_the_missed_iterations_and_stays_on_the_slots() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.yml");
+    let text =
+        "groups:\n- name: g\n  interval: 10s\n  rules:\n  - record: one\n    expr: vector(1)\n";
+    std::fs::write(&path, text).unwrap();
+    let f = fixture();
+    let inner = TokioClock {
+        base_ns: BASE_NS,
+        start: tokio::time::Instant::now(),
+    };
+    let clock = Arc::new(JumpClock {
+        inner,
+        jump_ns: Default::default(),
+    });
+    let m = Manager::new(
+        f.ctx.clone(),
+        clock.clone(),
+        vec![path.display().to_string()],
+    );
+    m.reload().await.unwrap();
+    tokio::time::sleep(Duration::from_secs(25)).await;
+    let before = f.samples("one", &[]).len();
+    clock
+        .jump_ns
+        .store(35_000_000_000, std::sync::atomic::Ordering::Relaxed);
+    // Until just after the next tick (the one after it comes 5 s later).
+    let now = BASE_NS + 25_000_000_000;
+    let next =
+        eval_timestamp_ns(&path.display().to_string(), "g", 10_000_000_000, now) + 10_000_000_000;
+    tokio::time::sleep(Duration::from_nanos((next - now) as u64 + 1_000_000)).await;
+    let ts: Vec<i64> = f.samples("one", &[]).iter().map(|s| s.0).collect();
+    assert_eq!(ts.len(), before + 1);
+    let gap = ts[before] - ts[before - 1];
+    assert_eq!(gap, 40, "three slots skipped: {ts:?}");
+    let g = &m.snapshot()[0];
+    assert_eq!(g.iterations_missed, 3);
+    assert_eq!(g.iterations_scheduled, before as u64 + 1 + 3);
+    m.stop().await;
+}
