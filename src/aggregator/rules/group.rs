@@ -57,6 +57,15 @@ pub enum Rule {
     Recording(RecordingRule),
 }
 
+impl Rule {
+    pub fn expr(&self) -> &RuleExpr {
+        match self {
+            Rule::Alerting(r) => &r.expr,
+            Rule::Recording(r) => &r.expr,
+        }
+    }
+}
+
 /// A rule's health, as the rules API reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Health {

@@ -111,6 +111,15 @@ impl Manager {
         }
     }
 
+    /// An extra evaluation now of the groups that read a metric for which `wrote` is
+    /// true (call it right after a scrape is appended, with that scrape's names).
+    pub fn eval_now_reading(&self, wrote: &dyn Fn(&str) -> bool) {
+        let running = self.running.read().unwrap_or_else(|e| e.into_inner());
+        for h in running.iter().filter(|h| h.reads.affected_by(wrote)) {
+            h.eval_now();
+        }
+    }
+
     /// The groups, rules and alerts as they are now.
     pub fn snapshot(&self) -> Vec<GroupSnapshot> {
         let running = self.running.read().unwrap_or_else(|e| e.into_inner());

@@ -16,6 +16,7 @@ mod locate;
 pub mod manager;
 pub mod paths;
 pub mod query;
+pub mod reads;
 pub mod recording;
 pub mod restore;
 pub mod run;

@@ -6,6 +6,7 @@
 //! skipped when it would not be later than the last one, so timestamps only grow.
 
 use super::group::Group;
+use super::reads::Reads;
 use super::schedule::{eval_timestamp_ns, missed};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -52,6 +53,8 @@ pub struct LoopStats {
 /// A running group: the group itself (for snapshots), and its loop's controls.
 pub struct GroupHandle {
     pub group: Arc<Mutex<Group>>,
+    /// The metrics the group's rules read (fixed for the handle's life).
+    pub reads: Reads,
     pub stats: Arc<LoopStats>,
     wake: Arc<Notify>,
     stop: watch::Sender<bool>,
@@ -61,6 +64,7 @@ pub struct GroupHandle {
 impl GroupHandle {
     /// Starts `group`'s loop.
     pub fn start(group: Group, clock: Arc<dyn Clock>) -> GroupHandle {
+        let reads = Reads::of(group.rules().map(|(r, _)| r.expr()));
         let group = Arc::new(Mutex::new(group));
         let (stop, stopped) = watch::channel(false);
         let l = Loop {
@@ -74,6 +78,7 @@ impl GroupHandle {
         let task = tokio::spawn(l.run());
         GroupHandle {
             group,
+            reads,
             stats,
             wake,
             stop,

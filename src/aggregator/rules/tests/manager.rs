@@ -107,3 +107,29 @@ async fn groups_run_on_their_slots_reload_keeps_state_and_a_bad_file_is_refused(
     assert_eq!(last.0, now_s);
     m.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_scrape_triggers_only_the_groups_that_read_its_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "groups:\n- name: ups\n  interval: 1m\n  rules:\n  - record: ups\n    expr: count(up) or vector(0)\n- name: loads\n  interval: 1m\n  rules:\n  - record: loads\n    expr: count(node_load1) or vector(0)\n";
+    std::fs::write(dir.path().join("r.yml"), text).unwrap();
+    let f = fixture();
+    let clock = Arc::new(TokioClock {
+        base_ns: BASE_NS,
+        start: tokio::time::Instant::now(),
+    });
+    let m = Manager::new(
+        f.ctx.clone(),
+        clock,
+        vec![format!("{}/r.yml", dir.path().display())],
+    );
+    m.reload().await.expect("load");
+    advance(61).await;
+    advance(2).await;
+    let (ups, loads) = (f.samples("ups", &[]).len(), f.samples("loads", &[]).len());
+    m.eval_now_reading(&|name| name == "up");
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    assert_eq!(f.samples("ups", &[]).len(), ups + 1);
+    assert_eq!(f.samples("loads", &[]).len(), loads);
+    m.stop().await;
+}
