@@ -29,7 +29,8 @@ pub struct ReloadError(pub Vec<String>);
 pub struct Manager {
     ctx: Arc<RuleContext>,
     clock: Arc<dyn Clock>,
-    patterns: Vec<String>,
+    /// The `rule_files` patterns; a config reload may change them.
+    patterns: std::sync::Mutex<Vec<String>>,
     state: tokio::sync::Mutex<State>,
     /// The running groups' handles for `eval_now` and snapshots without the reload lock.
     running: std::sync::RwLock<Vec<Arc<GroupHandle>>>,
@@ -47,15 +48,32 @@ impl Manager {
         Manager {
             ctx,
             clock,
-            patterns,
+            patterns: std::sync::Mutex::new(patterns),
             state: Default::default(),
             running: Default::default(),
         }
     }
 
+    /// Loads the files of new `patterns` (a reloaded configuration's `rule_files`);
+    /// on error the old patterns and rules stay.
+    pub async fn update(&self, patterns: Vec<String>) -> Result<(), ReloadError> {
+        self.load(&patterns).await?;
+        *self.patterns.lock().unwrap_or_else(|e| e.into_inner()) = patterns;
+        Ok(())
+    }
+
     /// Loads (or reloads) the rule files; see the module comment.
     pub async fn reload(&self) -> Result<(), ReloadError> {
-        let defs = load_all(&self.patterns)?;
+        let patterns = self
+            .patterns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        self.load(&patterns).await
+    }
+
+    async fn load(&self, patterns: &[String]) -> Result<(), ReloadError> {
+        let defs = load_all(patterns)?;
         let mut state = self.state.lock().await;
         // Every new group is built before anything running is touched.
         let mut built = Vec::new();

@@ -133,3 +133,27 @@ async fn a_scrape_triggers_only_the_groups_that_read_its_metrics() {
     assert_eq!(f.samples("loads", &[]).len(), loads);
     m.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn new_patterns_with_a_bad_file_keep_the_old_patterns() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.yml"), V1).unwrap();
+    std::fs::write(dir.path().join("bad.yaml"), BAD).unwrap();
+    let f = fixture();
+    let clock = Arc::new(TokioClock {
+        base_ns: BASE_NS,
+        start: tokio::time::Instant::now(),
+    });
+    let d = dir.path().display();
+    let m = Manager::new(f.ctx.clone(), clock, vec![format!("{d}/*.yml")]);
+    m.reload().await.expect("load");
+    let err = m.update(vec![format!("{d}/*.yaml")]).await.unwrap_err();
+    assert!(err.to_string().contains("bad.yaml: 5:11: "), "{err}");
+    m.reload().await.expect("the old patterns stay");
+    assert_eq!(m.snapshot()[0].file, format!("{d}/a.yml"));
+    m.update(vec![format!("{d}/none/*.yml")])
+        .await
+        .expect("no files: no rules");
+    assert!(m.snapshot().is_empty());
+    m.stop().await;
+}
