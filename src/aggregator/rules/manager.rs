@@ -185,7 +185,7 @@ impl Manager {
 }
 
 /// Every group of every file, or every file's errors.
-fn load_all(patterns: &[String]) -> Result<Vec<((String, String), GroupDef)>, ReloadError> {
+fn load_all(patterns: &[String]) -> Result<Vec<(Key, GroupDef)>, ReloadError> {
     let files = paths::expand(patterns).map_err(|e| ReloadError(vec![e]))?;
     let mut errs = Vec::new();
     let mut out = Vec::new();
