@@ -5,14 +5,17 @@
 //! - `test rules`: seeded random series, rules with `for`, `keep_firing_for`, templates
 //!   and a recording rule read by an alert; our group is evaluated every minute as
 //!   promtool does, and the alerts it has firing at each minute become promtool's
-//!   `exp_alerts` for that minute: promtool passes only if Prometheus's evaluation
-//!   gives the same alerts, labels and annotations at every one of them.
+//!   `exp_alerts` for that minute, and what it wrote (`ALERTS`, `ALERTS_FOR_STATE`, the
+//!   recording rule's series, stale markers included) its `exp_samples` at each minute:
+//!   promtool passes only if Prometheus's evaluation gives the same alerts, labels,
+//!   annotations and series at every one of them.
 
 mod common;
 
 use common::peer;
 use common::rng::Rng;
 use nodepulse::aggregator::model::{Appender, Labels, MemStore, Sample};
+use nodepulse::aggregator::promql::{instant_query, QueryOptions, Value as PromValue};
 use nodepulse::aggregator::rules::group::Rule;
 use nodepulse::aggregator::rules::{
     file, Alert, AlertSink, AlertState, Group, RuleContext, RuleOptions,
@@ -131,8 +134,10 @@ fn series() -> Vec<Vec<f64>> {
         .collect()
 }
 
-/// Our firing alerts, per minute and alert name, as promtool's `exp_alerts`.
-fn our_firing(values: &[Vec<f64>]) -> Vec<Value> {
+/// Our firing alerts, per minute and alert name, as promtool's `exp_alerts`; and
+/// what the rules wrote (ALERTS, ALERTS_FOR_STATE, the recording rule) as promtool's
+/// `promql_expr_test`s at every minute.
+fn our_results(values: &[Vec<f64>]) -> (Vec<Value>, Vec<Value>) {
     let store = Arc::new(MemStore::new());
     for (inst, vals) in INSTANCES.iter().zip(values) {
         let samples = vals
@@ -152,7 +157,7 @@ fn our_firing(values: &[Vec<f64>]) -> Vec<Value> {
     }
     let ctx = Arc::new(RuleContext {
         metrics: store.clone(),
-        appender: store,
+        appender: store.clone(),
         logs: None,
         sink: Arc::new(Discard),
         opts: RuleOptions::default(),
@@ -175,7 +180,42 @@ fn our_firing(values: &[Vec<f64>]) -> Vec<Value> {
             );
         }
     }
-    tests
+    (tests, written(&store))
+}
+
+/// Each written series' instant value at every minute, read after all evaluations
+/// (as promtool runs its expression tests).
+fn written(store: &MemStore) -> Vec<Value> {
+    let mut out = Vec::new();
+    for minute in 0..=MINUTES {
+        for expr in ["ALERTS", "ALERTS_FOR_STATE", "m:sum"] {
+            let t = minute as i64 * 60_000;
+            let Ok(PromValue::Vector(v)) = instant_query(store, expr, t, &QueryOptions::default())
+            else {
+                panic!("{expr} at {t}");
+            };
+            let exp: Vec<Value> = v
+                .iter()
+                .map(|s| json!({"labels": series_text(&s.labels), "value": s.v}))
+                .collect();
+            out.push(json!({"expr": expr, "eval_time": format!("{minute}m"), "exp_samples": exp}));
+        }
+    }
+    out
+}
+
+/// `name{a="b", ...}`, promtool's series notation.
+fn series_text(l: &Labels) -> String {
+    let rest: Vec<String> = l
+        .iter()
+        .filter(|(n, _)| *n != "__name__")
+        .map(|(n, v)| format!("{n}={v:?}"))
+        .collect();
+    format!(
+        "{}{{{}}}",
+        l.get("__name__").unwrap_or_default(),
+        rest.join(", ")
+    )
 }
 
 fn map(l: &Labels) -> Value {
@@ -188,7 +228,7 @@ fn alert_states_match_promtool_test_rules() {
         return;
     };
     let values = series();
-    let tests = our_firing(&values);
+    let (tests, exprs) = our_results(&values);
     let firing = tests
         .iter()
         .filter(|t| t["exp_alerts"].as_array().is_some_and(|a| !a.is_empty()))
@@ -208,7 +248,7 @@ fn alert_states_match_promtool_test_rules() {
     let unit = json!({
         "rule_files": ["rules.yml"],
         "evaluation_interval": "1m",
-        "tests": [{"interval": "1m", "input_series": input, "alert_rule_test": tests}],
+        "tests": [{"interval": "1m", "input_series": input, "alert_rule_test": tests, "promql_expr_test": exprs}],
     });
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("rules.yml"), RULES).unwrap();
