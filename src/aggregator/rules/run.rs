@@ -1,0 +1,195 @@
+//! A group's evaluation loop on tokio timers, as Prometheus's `Group.run`: the first
+//! evaluation at the group's next slot (interval-aligned with its offset), then one per
+//! interval; a late tick counts the iterations it missed and skips them. At start-up,
+//! `for` state is restored after the second evaluation. [`GroupHandle::eval_now`] asks
+//! for an extra evaluation at the current time (right after a scrape, say); it is
+//! skipped when it would not be later than the last one, so timestamps only grow.
+
+use super::group::Group;
+use super::reads::Reads;
+use super::schedule::{eval_timestamp_ns, missed};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{watch, Notify};
+
+/// Wall-clock time in ns since the epoch; a trait so tests can run on tokio's paused clock.
+pub trait Clock: Send + Sync {
+    fn now_ns(&self) -> i64;
+}
+
+/// The system clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ns(&self) -> i64 {
+        let d = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
+    }
+}
+
+/// Wall time that moves with tokio's clock (paused in tests) from `base_ns`.
+pub struct TokioClock {
+    pub base_ns: i64,
+    pub start: tokio::time::Instant,
+}
+
+impl Clock for TokioClock {
+    fn now_ns(&self) -> i64 {
+        self.base_ns + self.start.elapsed().as_nanos() as i64
+    }
+}
+
+/// Counters of a group's loop (Prometheus's `rule_group_iterations_*`).
+#[derive(Default, Debug)]
+pub struct LoopStats {
+    pub scheduled: AtomicU64,
+    pub missed: AtomicU64,
+    pub extra: AtomicU64,
+}
+
+/// A running group: the group itself (for snapshots), and its loop's controls.
+pub struct GroupHandle {
+    pub group: Arc<Mutex<Group>>,
+    /// The metrics the group's rules read (fixed for the handle's life).
+    pub reads: Reads,
+    pub stats: Arc<LoopStats>,
+    wake: Arc<Notify>,
+    stop: watch::Sender<bool>,
+    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl GroupHandle {
+    /// Starts `group`'s loop.
+    pub fn start(group: Group, clock: Arc<dyn Clock>) -> GroupHandle {
+        let reads = Reads::of(group.rules().map(|(r, _)| r.expr()));
+        let group = Arc::new(Mutex::new(group));
+        let (stop, stopped) = watch::channel(false);
+        let l = Loop {
+            group: Arc::clone(&group),
+            clock,
+            stats: Arc::default(),
+            wake: Arc::default(),
+            stopped,
+        };
+        let (stats, wake) = (Arc::clone(&l.stats), Arc::clone(&l.wake));
+        let task = tokio::spawn(l.run());
+        GroupHandle {
+            group,
+            reads,
+            stats,
+            wake,
+            stop,
+            task: Mutex::new(Some(task)),
+        }
+    }
+
+    /// Asks for an evaluation now, besides the regular ones.
+    pub fn eval_now(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Stops the loop after its current evaluation (the group stays readable).
+    pub async fn stop(&self) {
+        let _ = self.stop.send(true);
+        let task = self.task.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+    }
+}
+
+struct Loop {
+    group: Arc<Mutex<Group>>,
+    clock: Arc<dyn Clock>,
+    stats: Arc<LoopStats>,
+    wake: Arc<Notify>,
+    stopped: watch::Receiver<bool>,
+}
+
+impl Loop {
+    async fn run(mut self) {
+        let (file, name, interval_ms, restore) = {
+            let g = lock(&self.group);
+            (
+                g.file.clone(),
+                g.name().to_string(),
+                g.interval_ms,
+                g.should_restore,
+            )
+        };
+        let interval = interval_ms.max(1) * 1_000_000;
+        let mut ts = eval_timestamp_ns(&file, &name, interval, self.clock.now_ns()) + interval;
+        if !self.sleep_until(ts).await {
+            return;
+        }
+        self.scheduled(ts).await;
+        let mut restore_pending = restore;
+        loop {
+            tokio::select! {
+                biased;
+                _ = self.stopped.changed() => return,
+                _ = self.wake.notified() => {
+                    let now = self.clock.now_ns();
+                    self.stats.extra.fetch_add(1, Ordering::Relaxed);
+                    self.iter(now).await;
+                }
+                _ = sleep_for(self.clock.as_ref(), ts + interval) => {
+                    let n = missed(ts, self.clock.now_ns(), interval);
+                    self.stats.missed.fetch_add(n as u64, Ordering::Relaxed);
+                    self.stats.scheduled.fetch_add(n as u64, Ordering::Relaxed);
+                    ts += (n + 1) * interval;
+                    self.scheduled(ts).await;
+                    if restore_pending {
+                        self.restore().await;
+                        restore_pending = false;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sleeps until wall time `ns`; false when stopped first.
+    async fn sleep_until(&mut self, ns: i64) -> bool {
+        tokio::select! {
+            _ = self.stopped.changed() => false,
+            _ = sleep_for(self.clock.as_ref(), ns) => true,
+        }
+    }
+
+    /// A regular (counted) evaluation at `ns`.
+    async fn scheduled(&self, ns: i64) {
+        self.stats.scheduled.fetch_add(1, Ordering::Relaxed);
+        self.iter(ns).await;
+    }
+
+    /// One evaluation at `ns` (off the async workers: PromQL is CPU work).
+    async fn iter(&self, ns: i64) {
+        let group = Arc::clone(&self.group);
+        let ms = ns.div_euclid(1_000_000);
+        let _ = tokio::task::spawn_blocking(move || {
+            let mut g = lock(&group);
+            if g.last_eval_ts.is_none_or(|last| ms > last) {
+                g.eval(ms);
+            }
+        })
+        .await;
+    }
+
+    async fn restore(&self) {
+        let group = Arc::clone(&self.group);
+        let now_ms = self.clock.now_ns().div_euclid(1_000_000);
+        let _ = tokio::task::spawn_blocking(move || lock(&group).restore_for_state(now_ms)).await;
+    }
+}
+
+fn sleep_for(clock: &dyn Clock, until_ns: i64) -> tokio::time::Sleep {
+    let wait = (until_ns - clock.now_ns()).max(0);
+    tokio::time::sleep(Duration::from_nanos(wait as u64))
+}
+
+pub(super) fn lock(g: &Mutex<Group>) -> std::sync::MutexGuard<'_, Group> {
+    g.lock().unwrap_or_else(|e| e.into_inner())
+}
