@@ -1,9 +1,12 @@
 //! `nodepulse-aggregator`: parse flags, load and validate the config, open the TSDB
 //! (its blocks, then its WAL replayed; compaction and retention run in the background)
 //! and the log store (`<storage.path>/logs`; chunk cutting and retention on a timer),
-//! start the scrape loops, serve the Prometheus HTTP API (remote_write included) and
+//! start the scrape loops, the notifier and the rule groups (evaluated on their ticks
+//! and right after each stored scrape; SIGHUP or `POST /-/reload` re-reads the rule
+//! files), serve the Prometheus HTTP API (remote_write, rules and alerts included) and
 //! Loki's push API until SIGTERM or SIGINT, then stop the loops (their series marked
-//! stale) and write the log store's open chunks.
+//! stale), the rules and the notifier (what it holds is sent once more) and write the
+//! log store's open chunks.
 
 use anyhow::Context;
 use clap::Parser;
@@ -11,6 +14,9 @@ use nodepulse::aggregator::config::{AggregatorConfig, Flags};
 use nodepulse::aggregator::http::{self, Api};
 use nodepulse::aggregator::logstore::{LogStore, LogStoreOptions};
 use nodepulse::aggregator::loki::LokiApi;
+use nodepulse::aggregator::model::Labels;
+use nodepulse::aggregator::notify::{metrics, Notifier};
+use nodepulse::aggregator::rules;
 use nodepulse::aggregator::scrape::Manager;
 use nodepulse::aggregator::tsdb::{Tsdb, TsdbOptions};
 use std::sync::{Arc, Weak};
@@ -65,17 +71,99 @@ fn run() -> anyhow::Result<()> {
             rows.extend(logs_of.metrics());
             rows
         }));
+        let notifier =
+            Arc::new(Notifier::start(&config.alerting.notify).context("starting the notifier")?);
+        let rules = start_rules(&config, &store, &logs, &notifier).await?;
+        api.rules = Some(rules.clone());
+        let shown = notifier.clone();
+        api.extra_metrics
+            .push(Arc::new(move || metrics::text(&shown.metrics())));
+        tokio::spawn(reload_on_sighup(rules.clone()));
+        tokio::spawn(eval_after_scrapes(scrape.clone(), rules.clone()));
         api.config_yaml = nodepulse::aggregator::config::render(&config);
         tracing::info!(address = %config.listen_address, path = %config.storage_path.display(),
             jobs = config.scrape.scrape_configs.len(), "Serving the Prometheus API.");
         http::serve(listener, Arc::new(api), nodepulse::shutdown::signal()).await?;
         // The targets go away with us: their series end with staleness markers.
         scrape.stop().await;
+        rules.stop().await;
+        notifier.stop().await;
         logs.shutdown()
             .context("writing the log store's open chunks")?;
         tracing::info!("Shut down cleanly.");
         Ok(())
     })
+}
+
+/// Loads the rule files (a bad one fails the start, as in Prometheus) and starts every
+/// group's loop; alerts go to the notifier.
+async fn start_rules(
+    config: &AggregatorConfig,
+    store: &Arc<Tsdb>,
+    logs: &Arc<LogStore>,
+    notifier: &Arc<Notifier>,
+) -> anyhow::Result<Arc<rules::Manager>> {
+    let external_labels: Vec<(&str, &str)> = config
+        .scrape
+        .external_labels
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let opts = rules::RuleOptions {
+        query: config.query.clone(),
+        env: rules::TemplateEnv {
+            external_labels: Labels::from_pairs(&external_labels),
+            external_url: config
+                .alerting
+                .notifications
+                .external_url
+                .clone()
+                .unwrap_or_default(),
+        },
+        default_interval_ms: config.scrape.evaluation_interval.as_millis() as i64,
+        ..rules::RuleOptions::default()
+    };
+    let ctx = Arc::new(rules::RuleContext {
+        metrics: store.clone(),
+        appender: store.clone(),
+        logs: Some(logs.clone()),
+        sink: notifier.clone(),
+        opts,
+    });
+    let clock = Arc::new(rules::run::SystemClock);
+    let manager = Arc::new(rules::Manager::new(ctx, clock, config.rule_files.clone()));
+    manager.reload().await.context("loading the rule files")?;
+    tracing::info!(groups = manager.snapshot().len(), "Rules loaded.");
+    Ok(manager)
+}
+
+/// SIGHUP re-reads the rule files; a bad file is logged and the old rules keep running.
+async fn reload_on_sighup(rules: Arc<rules::Manager>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+        tracing::warn!("Cannot listen for SIGHUP: rules reload only on POST /-/reload.");
+        return;
+    };
+    while hangups.recv().await.is_some() {
+        match rules.reload().await {
+            Ok(()) => tracing::info!(groups = rules.snapshot().len(), "Rules reloaded."),
+            Err(e) => tracing::error!(error = %e, "Rules not reloaded."),
+        }
+    }
+}
+
+/// At most one evaluation of every group after stored scrapes per this gap: many
+/// targets must not turn into back-to-back evaluations.
+const EXTRA_EVAL_GAP: Duration = Duration::from_secs(1);
+
+/// Evaluates the rules right after a stored scrape as well as on their ticks, so an
+/// alert is not a whole interval late (issue 7's time to detect).
+async fn eval_after_scrapes(scrape: Arc<Manager>, rules: Arc<rules::Manager>) {
+    let mut stored = scrape.stats().scrapes_stored.subscribe();
+    while stored.changed().await.is_ok() {
+        rules.eval_now();
+        tokio::time::sleep(EXTRA_EVAL_GAP).await;
+    }
 }
 
 /// How often the log store cuts idle chunks and applies retention.

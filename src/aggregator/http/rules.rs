@@ -20,8 +20,12 @@ pub trait RuleSource: Send + Sync {
     /// Every loaded group, in file order.
     fn groups(&self) -> Vec<GroupView>;
     /// Re-reads the rule files; on error the old rules keep running.
-    fn reload(&self) -> Result<(), String>;
+    fn reload(&self) -> ReloadFuture<'_>;
 }
+
+/// What [`RuleSource::reload`] returns: done when the new rules run (or were refused).
+pub type ReloadFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>>;
 
 /// One rule group.
 #[derive(Debug, Clone)]
@@ -113,13 +117,12 @@ pub async fn reload(State(api): State<Arc<Api>>) -> Response {
     let Some(source) = api.rules.clone() else {
         return text(StatusCode::OK, String::new());
     };
-    match tokio::task::spawn_blocking(move || source.reload()).await {
-        Ok(Ok(())) => text(StatusCode::OK, String::new()),
-        Ok(Err(e)) => text(
+    match source.reload().await {
+        Ok(()) => text(StatusCode::OK, String::new()),
+        Err(e) => text(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("failed to reload config: {e}\n"),
         ),
-        Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")),
     }
 }
 

@@ -34,7 +34,7 @@ pub struct Notifier {
     external_labels: Vec<(String, String)>,
     capacity: usize,
     stop: CancellationToken,
-    loops: Vec<JoinHandle<()>>,
+    loops: std::sync::Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl Notifier {
@@ -60,7 +60,7 @@ impl Notifier {
             external_labels: config.external_labels.clone(),
             capacity,
             stop,
-            loops,
+            loops: std::sync::Mutex::new(loops),
         })
     }
 
@@ -86,10 +86,29 @@ impl Notifier {
 
     /// Stops the loops; what is still queued is sent once more (no retries), each
     /// request bounded by its timeout.
-    pub async fn stop(self) {
+    pub async fn stop(&self) {
         self.stop.cancel();
-        for l in self.loops {
+        let loops = std::mem::take(&mut *self.loops.lock().unwrap_or_else(|e| e.into_inner()));
+        for l in loops {
             let _ = l.await;
         }
+    }
+}
+
+/// The rule engine's alerts (times in ms) as the notifier sends them: Prometheus always
+/// sends `endsAt` (a firing alert's is its valid-until time).
+impl crate::aggregator::rules::AlertSink for Notifier {
+    fn send(&self, alerts: Vec<crate::aggregator::rules::Alert>) {
+        let alerts = alerts
+            .into_iter()
+            .map(|a| Alert {
+                labels: a.labels,
+                annotations: a.annotations,
+                starts_at: alert::from_millis(a.starts_at),
+                ends_at: Some(alert::from_millis(a.ends_at)),
+                generator_url: a.generator_url,
+            })
+            .collect();
+        Notifier::send(self, alerts);
     }
 }

@@ -9,6 +9,7 @@
 //! ([`query`]).
 
 pub mod alerting;
+mod api;
 pub mod carry;
 pub mod file;
 pub mod group;

@@ -17,8 +17,9 @@ impl RuleSource for Fixed {
     fn groups(&self) -> Vec<GroupView> {
         self.groups.clone()
     }
-    fn reload(&self) -> Result<(), String> {
-        self.reloads.lock().unwrap().pop().unwrap_or(Ok(()))
+    fn reload(&self) -> ReloadFuture<'_> {
+        let next = self.reloads.lock().unwrap().pop().unwrap_or(Ok(()));
+        Box::pin(async move { next })
     }
 }
 
