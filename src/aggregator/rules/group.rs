@@ -98,6 +98,10 @@ pub struct Group {
     pub evaluation_time: Duration,
     /// The timestamp (ms) of the last evaluation.
     pub last_eval_ts: Option<i64>,
+    /// Rule evaluations, and those that failed (query or append), since the group
+    /// started (Prometheus's `rule_evaluations_total` / `rule_evaluation_failures_total`).
+    pub evaluations: u64,
+    pub failures: u64,
 }
 
 impl Group {
@@ -131,6 +135,8 @@ impl Group {
             last_evaluation: None,
             evaluation_time: Duration::ZERO,
             last_eval_ts: None,
+            evaluations: 0,
+            failures: 0,
         })
     }
 
@@ -164,6 +170,7 @@ impl Group {
         };
         let limit = self.def.limit;
         let started = (Instant::now(), SystemTime::now());
+        self.evaluations += 1;
         let (rule, status) = &mut self.rules[i];
         let result = match rule {
             Rule::Alerting(r) => r.eval(src, ts, &ctx.opts.env, limit),
@@ -174,6 +181,7 @@ impl Group {
             Ok(v) => v,
             Err(e) => {
                 tracing::warn!(group = %self.def.name, rule = i, error = %e, "Evaluating rule failed.");
+                self.failures += 1;
                 status.health = Health::Bad;
                 status.last_error = Some(e);
                 status.evaluation_time = started.0.elapsed();
@@ -216,9 +224,11 @@ impl Group {
                 };
                 status.health = Health::Bad;
                 status.last_error = Some(what.to_string());
+                self.failures += 1;
             }
             Ok(_) => {}
             Err(e) => {
+                self.failures += 1;
                 status.health = Health::Bad;
                 status.last_error = Some(e.to_string());
                 return;

@@ -21,6 +21,9 @@ pub struct GroupSnapshot {
     /// (`prometheus_rule_group_iterations_total` / `_missed_total`); 0 outside a manager.
     pub iterations_scheduled: u64,
     pub iterations_missed: u64,
+    /// Rule evaluations and failures since the group started.
+    pub evaluations: u64,
+    pub failures: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -71,6 +74,8 @@ impl GroupSnapshot {
             last_evaluation: g.last_evaluation,
             iterations_scheduled: 0,
             iterations_missed: 0,
+            evaluations: g.evaluations,
+            failures: g.failures,
         }
     }
 }
