@@ -38,6 +38,12 @@ async fn samples_get_target_labels_synthesized_series_and_staleness() {
     let stored = l.stats.scrapes_stored.subscribe();
     l.scrape_once().await;
     assert_eq!(*stored.borrow(), 1, "the stored scrape is announced");
+    let names = l.stats.take_names_stored();
+    assert!(
+        names.contains("a_total") && names.contains("up"),
+        "{names:?}"
+    );
+    assert!(l.stats.take_names_stored().is_empty(), "taken once");
 
     let a = series(&store, "a_total");
     let instance = format!("127.0.0.1:{port}");

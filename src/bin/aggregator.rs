@@ -152,16 +152,18 @@ async fn reload_on_sighup(rules: Arc<rules::Manager>) {
     }
 }
 
-/// At most one evaluation of every group after stored scrapes per this gap: many
-/// targets must not turn into back-to-back evaluations.
-const EXTRA_EVAL_GAP: Duration = Duration::from_secs(1);
+/// The least time between two rounds of evaluations after stored scrapes: scrapes
+/// that land meanwhile are taken together in the next round.
+const EXTRA_EVAL_GAP: Duration = Duration::from_millis(100);
 
-/// Evaluates the rules right after a stored scrape as well as on their ticks, so an
-/// alert is not a whole interval late (issue 7's time to detect).
+/// Evaluates the groups that read what a scrape stored right after it is stored, as
+/// well as on their ticks, so a crossing is not a whole interval late (issue 7's time
+/// to detect). A group already being evaluated is woken once more at most.
 async fn eval_after_scrapes(scrape: Arc<Manager>, rules: Arc<rules::Manager>) {
     let mut stored = scrape.stats().scrapes_stored.subscribe();
     while stored.changed().await.is_ok() {
-        rules.eval_now();
+        let names = scrape.stats().take_names_stored();
+        rules.eval_now_reading(&|name| names.contains(name));
         tokio::time::sleep(EXTRA_EVAL_GAP).await;
     }
 }

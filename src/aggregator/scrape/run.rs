@@ -9,7 +9,7 @@ use super::fetch::fetch;
 use super::metadata::{self, Metadata};
 use super::samples::{sample_labels, Report};
 use super::target::Target;
-use crate::aggregator::model::{stale_nan, Appender, Labels, Sample};
+use crate::aggregator::model::{stale_nan, Appender, Labels, Sample, METRIC_NAME};
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -43,6 +43,29 @@ pub struct ScrapeStats {
     /// each append returns: the rule manager watches it to evaluate right after fresh
     /// samples land, not a tick later.
     pub scrapes_stored: watch::Sender<u64>,
+    /// The metric names those batches held, since the rule manager last took them.
+    pub names_stored: Mutex<HashSet<String>>,
+}
+
+impl ScrapeStats {
+    /// Takes the metric names stored since the last call.
+    pub fn take_names_stored(&self) -> HashSet<String> {
+        std::mem::take(&mut *self.names_stored.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Records a stored batch: its names, then the announcement.
+    fn stored(&self, batch: &Batch) {
+        {
+            let mut names = self.names_stored.lock().unwrap_or_else(|e| e.into_inner());
+            for (labels, _) in batch {
+                let name = labels.get(METRIC_NAME).unwrap_or_default();
+                if !names.contains(name) {
+                    names.insert(name.to_owned());
+                }
+            }
+        }
+        self.scrapes_stored.send_modify(|n| *n += 1);
+    }
 }
 
 /// One target's loop and what it needs.
@@ -261,11 +284,12 @@ impl Loop {
     async fn append(&self, batch: Batch) {
         let store = self.store.clone();
         let url = self.target.url.clone();
-        let done = tokio::task::spawn_blocking(move || store.append(&batch)).await;
+        let done =
+            tokio::task::spawn_blocking(move || store.append(&batch).map(|o| (o, batch))).await;
         let stats = &self.stats;
         match done {
-            Ok(Ok(o)) => {
-                stats.scrapes_stored.send_modify(|n| *n += 1);
+            Ok(Ok((o, batch))) => {
+                stats.stored(&batch);
                 let out_of_order = &stats.samples_out_of_order;
                 out_of_order.fetch_add(o.out_of_order, Ordering::Relaxed);
                 stats
