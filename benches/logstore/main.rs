@@ -3,6 +3,7 @@
 //!
 //! - `codecs`: the corpus cut into 256 KiB blocks as the store encodes them; for zstd
 //!   and deflate at two levels each, compressed/raw, compress and decompress MiB/s;
+//!   then block format 3 (templates and variable columns, [`fields`]) beside format 2;
 //! - `ingest`: 1 GiB of raw log pushed into a store (100 streams, 100 lines each a
 //!   push, WAL fsynced per push), timed by wall clock and by the pushing thread's CPU;
 //!   then shutdown (every chunk written), stored bytes / raw bytes; then line-filter
@@ -10,10 +11,12 @@
 //! - `rss`: 10,000 streams pushed 200 lines each, then VmRSS and VmHWM.
 //!
 //! `cargo bench --bench logstore` (1 GiB; `LOGSTORE_BENCH_MIB=n` for another size,
-//! `LOGSTORE_BENCH_BLOCK_KIB=n` for another block size than the store's default);
+//! `LOGSTORE_BENCH_BLOCK_KIB=n` for another block size than the store's default,
+//! `LOGSTORE_BENCH_FORMAT=2` to ingest in chunk format 2 instead of the default);
 //! without `--bench` (`cargo test --benches`) a 16 MiB run.
 
 mod corpus;
+mod fields;
 
 use corpus::Corpus;
 use nodepulse::aggregator::logstore::block::{self, HeadEntry};
@@ -74,6 +77,7 @@ fn thread_cpu() -> Duration {
 fn codecs(mib: u64, lines: usize) {
     let mut c = Corpus::new(1, START);
     let (mut blocks, mut raw_total) = (Vec::new(), 0u64);
+    let mut entry_blocks = Vec::new();
     while raw_total < mib << 20 {
         let (push, _) = c.push(0..100, lines);
         for s in push {
@@ -90,6 +94,7 @@ fn codecs(mib: u64, lines: usize) {
             block::encode(&entries, &mut raw);
             raw_total += raw.len() as u64;
             blocks.push(raw);
+            entry_blocks.push(entries);
         }
     }
     println!(
@@ -119,6 +124,7 @@ fn codecs(mib: u64, lines: usize) {
         z.set_parameter(p).unwrap();
         measure(name, raw_total, &blocks, |b| z.compress(b).unwrap());
     }
+    fields::measure(&entry_blocks);
 }
 
 /// Compresses every block with `f`; prints the ratio and speed; returns the blocks.
@@ -238,6 +244,9 @@ fn ingest(mib: u64) {
         now: far_future,
         ..Default::default()
     };
+    if std::env::var("LOGSTORE_BENCH_FORMAT").is_ok_and(|f| f == "2") {
+        opts.block_layout = block::Layout::Columns; // to compare with chunk format 2
+    }
     if let Ok(kib) = std::env::var("LOGSTORE_BENCH_BLOCK_KIB") {
         opts.block_bytes = kib.parse::<usize>().unwrap() << 10; // to compare block sizes
     }
