@@ -12,7 +12,8 @@
 //!
 //! `cargo bench --bench logstore` (1 GiB; `LOGSTORE_BENCH_MIB=n` for another size,
 //! `LOGSTORE_BENCH_BLOCK_KIB=n` for another block size than the store's default,
-//! `LOGSTORE_BENCH_FORMAT=2` to ingest in chunk format 2 instead of the default);
+//! `LOGSTORE_BENCH_FORMAT=2` to ingest in chunk format 2 instead of the default,
+//! `LOGSTORE_BENCH_CODECS=fields` for only format 3's rows at 1 MiB blocks);
 //! without `--bench` (`cargo test --benches`) a 16 MiB run.
 
 mod corpus;
@@ -43,6 +44,9 @@ fn main() {
         .unwrap_or(if full { 1024 } else { 16 });
     if let Some(i) = args.iter().position(|a| a == "--phase") {
         match args[i + 1].as_str() {
+            "codecs" if std::env::var("LOGSTORE_BENCH_CODECS").is_ok_and(|c| c == "fields") => {
+                fields::measure(&corpus_blocks(mib.min(64), 4800).0);
+            }
             "codecs" => {
                 codecs(mib.min(64), 1200);
                 codecs(mib.min(64), 2400); // ~512 KiB blocks
@@ -74,7 +78,8 @@ fn thread_cpu() -> Duration {
     tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
-fn codecs(mib: u64, lines: usize) {
+/// The corpus cut into blocks of `lines` entries, as entries and as format-2 blocks.
+fn corpus_blocks(mib: u64, lines: usize) -> (Vec<Vec<HeadEntry>>, Vec<Vec<u8>>, u64) {
     let mut c = Corpus::new(1, START);
     let (mut blocks, mut raw_total) = (Vec::new(), 0u64);
     let mut entry_blocks = Vec::new();
@@ -97,6 +102,11 @@ fn codecs(mib: u64, lines: usize) {
             entry_blocks.push(entries);
         }
     }
+    (entry_blocks, blocks, raw_total)
+}
+
+fn codecs(mib: u64, lines: usize) {
+    let (entry_blocks, blocks, raw_total) = corpus_blocks(mib, lines);
     println!(
         "codecs: {} blocks of {lines} lines, {:.1} MiB raw (block encoding)",
         blocks.len(),

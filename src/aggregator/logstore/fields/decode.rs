@@ -1,10 +1,11 @@
 //! Reading a format-3 block (see [`super`]): its lines are rebuilt back to back into a
 //! reusable buffer, each template's static text copied and each placeholder filled from
-//! the next value of its column, with [`Slot`]s pointing into that buffer as format 2's
+//! the next value of its column (numbered from the templates as the encoder numbered
+//! them), with [`Slot`]s pointing into that buffer as format 2's
 //! point into its block. No allocation per line; bad input is an error, never a panic.
 
 use super::tokens::{DICT, HEX, INT};
-use super::KINDS;
+use super::ColumnKeys;
 use crate::aggregator::logstore::block::Slot;
 use crate::aggregator::tsdb::record::{unzigzag, Cursor, RecordError};
 use std::ops::Range;
@@ -18,9 +19,13 @@ struct Col {
 }
 
 /// What decoding reuses from block to block (tables of byte ranges into the block).
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Decoder {
     templates: Vec<Range<usize>>,
+    /// Each template's placeholders' columns: `slots[spans[id]]`.
+    spans: Vec<Range<usize>>,
+    slots: Vec<u32>,
+    keys: ColumnKeys,
     dict: Vec<Range<usize>>,
     ids: Vec<u32>,
     cols: Vec<Col>,
@@ -57,9 +62,10 @@ impl Decoder {
         }
         lines.reserve(raw.len() * 4);
         for (i, s) in slots.iter_mut().enumerate() {
-            let tpl = self.templates[self.ids[i] as usize].clone();
+            let id = self.ids[i] as usize;
+            let tpl = self.templates[id].clone();
             s.start = lines.len();
-            self.line(raw, &raw[tpl], lines)?;
+            self.line(raw, &raw[tpl], self.spans[id].clone(), lines)?;
             s.len = lines.len() - s.start;
         }
         match self.cols.iter().any(|c| !c.bytes.is_empty()) {
@@ -71,8 +77,15 @@ impl Decoder {
     /// The templates, template ids and dictionary.
     fn tables(&mut self, c: &mut Cursor<'_>, n: usize) -> Result<(), String> {
         self.templates.clear();
+        self.spans.clear();
+        self.slots.clear();
+        self.keys.clear();
         for _ in 0..c.count().map_err(rec)? {
-            self.templates.push(range(c)?);
+            let r = range(c)?;
+            let start = self.slots.len();
+            self.keys.of_template(&c.b[r.clone()], &mut self.slots);
+            self.spans.push(start..self.slots.len());
+            self.templates.push(r);
         }
         self.ids.clear();
         for _ in 0..n {
@@ -91,48 +104,55 @@ impl Decoder {
 
     fn columns(&mut self, c: &mut Cursor<'_>) -> Result<(), String> {
         self.cols.clear();
-        for _ in 0..c.count().map_err(rec)? {
-            let at = c.uvarint().map_err(rec)?;
+        let n = c.count().map_err(rec)?;
+        if n != self.keys.len() {
+            return Err(format!(
+                "{n} columns, the templates use {}",
+                self.keys.len()
+            ));
+        }
+        for _ in 0..n {
             let delta = match c.take(1).map_err(rec)?[0] {
                 0 => false,
                 1 => true,
                 f => return Err(format!("column flag {f}")),
             };
             let bytes = range(c)?;
-            let at = usize::try_from(at)
-                .ok()
-                .filter(|&a| a < bytes.end.max(64) * KINDS)
-                .ok_or_else(|| format!("column index {at} too large"))?;
-            if at >= self.cols.len() {
-                self.cols.resize_with(at + 1, Col::default);
-            }
-            self.cols[at] = Col {
+            self.cols.push(Col {
                 bytes,
                 delta,
                 prev: 0,
-            };
+            });
         }
         Ok(())
     }
 
-    /// Appends the line of template `tpl` to `out`.
-    fn line(&mut self, raw: &[u8], mut tpl: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
-        let mut slot = 0;
-        while let Some(p) = memchr::memchr3(INT, HEX, DICT, tpl) {
+    /// Appends the line of template `tpl` (its placeholders' columns: `slots[cols]`)
+    /// to `out`.
+    fn line(
+        &mut self,
+        raw: &[u8],
+        mut tpl: &[u8],
+        cols: Range<usize>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), String> {
+        for at in cols {
+            let at = self.slots[at] as usize;
+            let p = memchr::memchr3(INT, HEX, DICT, tpl).ok_or("template and columns disagree")?;
             out.extend_from_slice(&tpl[..p]);
             let param = tpl.get(p + 1).copied();
             tpl = match (tpl[p], param) {
                 (INT, Some(width)) => {
-                    let v = self.next_int(raw, slot * KINDS)?;
+                    let v = self.next_int(raw, at)?;
                     put_int(v, width, out)?;
                     &tpl[p + 2..]
                 }
                 (HEX, Some(len)) => {
-                    self.next_hex(raw, slot * KINDS + 1, len as usize, out)?;
+                    self.next_hex(raw, at, len as usize, out)?;
                     &tpl[p + 2..]
                 }
                 (DICT, _) => {
-                    let id = self.next_int(raw, slot * KINDS + 2)?;
+                    let id = self.next_int(raw, at)?;
                     let r = usize::try_from(id).ok().and_then(|i| self.dict.get(i));
                     let r = r.ok_or_else(|| format!("dictionary entry {id} missing"))?;
                     out.extend_from_slice(&raw[r.clone()]);
@@ -140,7 +160,6 @@ impl Decoder {
                 }
                 _ => return Err("a template ends inside a placeholder".into()),
             };
-            slot += 1;
         }
         out.extend_from_slice(tpl);
         Ok(())

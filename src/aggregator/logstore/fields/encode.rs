@@ -1,10 +1,11 @@
 //! Writing a block in format 3 (see [`super`] for the layout): each line is tokenized
-//! ([`tokens`]) into a template (looked up in the block's template table) and variables,
-//! which go to the column of their slot and kind. Buffers are reused line to line, so a
-//! line costs no allocation unless its template or dictionary value is new.
+//! ([`tokens`]) into a template (looked up in the block's template table, which knows
+//! each placeholder's column) and variables, which go to those columns. Buffers are
+//! reused line to line, so a line costs no allocation unless its template or
+//! dictionary value is new.
 
 use super::tokens::{tokenize, Var};
-use super::{Sections, KINDS};
+use super::{ColumnKeys, Sections};
 use crate::aggregator::logstore::block::HeadEntry;
 use crate::aggregator::tsdb::record::{put_str, put_uvarint, zigzag};
 use std::collections::HashMap;
@@ -24,9 +25,12 @@ type Map<K> = HashMap<K, u32, foldhash::fast::FixedState>;
 #[derive(Default)]
 struct Tables<'a> {
     templates: Map<Vec<u8>>,
+    /// Each template's placeholders' columns: `slots[spans[id]]`.
+    spans: Vec<std::ops::Range<usize>>,
+    slots: Vec<u32>,
+    keys: ColumnKeys,
     ids: Vec<u64>,
     dict: Map<&'a [u8]>,
-    /// By `slot * KINDS + kind`.
     columns: Vec<Column>,
 }
 
@@ -103,19 +107,15 @@ fn tables(entries: &[HeadEntry]) -> Tables<'_> {
         tpl.clear();
         vars.clear();
         tokenize(e.line.as_bytes(), &mut tpl, &mut vars);
-        let next = t.templates.len() as u32;
         let id = match t.templates.get(tpl.as_slice()) {
             Some(&id) => id,
-            None => *t.templates.entry(tpl.clone()).or_insert(next),
+            None => t.add_template(&tpl),
         };
         t.ids.push(u64::from(id));
-        for (slot, v) in vars.iter().enumerate() {
-            let at = slot * KINDS + v.kind();
-            if at >= t.columns.len() {
-                t.columns.resize_with(at + 1, Column::default);
-            }
+        let span = t.spans[id as usize].clone();
+        for (&at, v) in t.slots[span].iter().zip(&vars) {
             let next = t.dict.len() as u32;
-            let col = &mut t.columns[at];
+            let col = &mut t.columns[at as usize];
             match *v {
                 Var::Int(x) => col.ints.push(x),
                 Var::Dict(s) => col.ints.push(u64::from(*t.dict.entry(s).or_insert(next))),
@@ -124,6 +124,19 @@ fn tables(entries: &[HeadEntry]) -> Tables<'_> {
         }
     }
     t
+}
+
+impl Tables<'_> {
+    /// Adds a template (and any new column of its placeholders); returns its id.
+    fn add_template(&mut self, tpl: &[u8]) -> u32 {
+        let id = self.templates.len() as u32;
+        self.templates.insert(tpl.to_vec(), id);
+        let start = self.slots.len();
+        self.keys.of_template(tpl, &mut self.slots);
+        self.spans.push(start..self.slots.len());
+        self.columns.resize_with(self.keys.len(), Column::default);
+        id
+    }
 }
 
 /// Two hex characters a byte, the first in the high nibble; an odd last one alone.
@@ -135,18 +148,12 @@ fn pack_nibbles(hex: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-/// The non-empty columns, each: its index, whether it holds deltas, its byte length,
-/// its bytes. An integer column is written as deltas when that takes fewer bytes.
+/// The columns, each: whether it holds deltas, its byte length, its bytes. An integer
+/// column is written as deltas when that takes fewer bytes.
 fn columns(columns: &[Column], out: &mut Vec<u8>) {
-    let used = || {
-        columns
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| !c.ints.is_empty() || !c.nibbles.is_empty())
-    };
-    put_uvarint(out, used().count() as u64);
+    put_uvarint(out, columns.len() as u64);
     let mut body = Vec::new();
-    for (at, c) in used() {
+    for c in columns {
         body.clear();
         let delta = !c.ints.is_empty() && delta_is_smaller(&c.ints);
         if delta {
@@ -159,7 +166,6 @@ fn columns(columns: &[Column], out: &mut Vec<u8>) {
             c.ints.iter().for_each(|&x| put_uvarint(&mut body, x));
             body.extend_from_slice(&c.nibbles);
         }
-        put_uvarint(out, at as u64);
         out.push(u8::from(delta));
         put_uvarint(out, body.len() as u64);
         out.extend_from_slice(&body);

@@ -10,13 +10,18 @@
 //!    placeholders);
 //! 5. every entry's template id (varint);
 //! 6. the dictionary: a count, then each value as a length and bytes;
-//! 7. columns: a count, then each as its index (`slot * 3 + kind`: the slot is the
-//!    variable's place in its line, the kind integer / hex / dictionary), a delta flag,
-//!    a byte length and its values — integers and dictionary ids as varints (zig-zag
-//!    deltas from the previous value when flagged), hex as packed nibbles.
+//! 7. columns: a count, then each as a delta flag, a byte length and its values —
+//!    integers and dictionary ids as varints (zig-zag deltas from the previous value
+//!    when flagged), hex as packed nibbles.
 //!
-//! Columns are keyed by slot and kind, not by template, so lines of different
-//! templates share them (keyed by template they fragment into many tiny columns).
+//! A variable's column is named by its placeholder's *context*: the placeholder and
+//! the [`CONTEXT`] template bytes before it (placeholders included). Columns are
+//! numbered in order of first use, templates in id order, so the decoder derives the
+//! same numbering from the templates alone. Lines of different templates share a
+//! column when the text before the field is the same (`status=`, `" ` after
+//! `HTTP/#.#`): keyed by template, columns fragment into many tiny ones; keyed by the
+//! variable's place in its line, one field more early in a line (a number in a path)
+//! shifts every later field into another field's column.
 //! Line lengths are not stored: a line is as long as its template and variables make
 //! it. The trigram filter is still built from the lines themselves.
 
@@ -30,8 +35,45 @@ mod tests;
 pub use decode::{decode, Decoder};
 pub use encode::encode;
 
-/// Column families: integers, hex, dictionary.
-const KINDS: usize = 3;
+/// Template bytes before a placeholder that name its column.
+pub const CONTEXT: usize = 8;
+
+/// A column's name: its placeholder byte and up to [`CONTEXT`] bytes before it.
+type Key = (u8, u8, [u8; CONTEXT]);
+
+/// Numbers columns by their keys, in order of first use.
+#[derive(Default)]
+struct ColumnKeys {
+    ids: std::collections::HashMap<Key, u32, foldhash::fast::FixedState>,
+}
+
+impl ColumnKeys {
+    fn clear(&mut self) {
+        self.ids.clear();
+    }
+
+    fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Appends to `out` the column of each of `tpl`'s placeholders, in order (it stops
+    /// at a placeholder cut short: decoding that template fails anyway).
+    fn of_template(&mut self, tpl: &[u8], out: &mut Vec<u32>) {
+        let mut at = 0;
+        while let Some(p) = memchr::memchr3(tokens::INT, tokens::HEX, tokens::DICT, &tpl[at..]) {
+            let p = at + p;
+            let ctx = &tpl[p.saturating_sub(CONTEXT)..p];
+            let mut key = (tpl[p], ctx.len() as u8, [0; CONTEXT]);
+            key.2[..ctx.len()].copy_from_slice(ctx);
+            let next = self.ids.len() as u32;
+            out.push(*self.ids.entry(key).or_insert(next));
+            at = p + if tpl[p] == tokens::DICT { 1 } else { 2 };
+            if at > tpl.len() {
+                return;
+            }
+        }
+    }
+}
 
 /// Where each section of an encoded block ends (bytes from its start), to measure
 /// where the bytes go.

@@ -33,17 +33,6 @@ pub enum Var<'a> {
     Dict(&'a [u8]),
 }
 
-impl Var<'_> {
-    /// The column family it goes to: integers 0, hex 1, dictionary 2.
-    pub fn kind(&self) -> usize {
-        match self {
-            Var::Int(_) => 0,
-            Var::Hex(_) => 1,
-            Var::Dict(_) => 2,
-        }
-    }
-}
-
 /// Appends `line`'s template to `tpl` and its variables to `vars`.
 pub fn tokenize<'a>(line: &'a [u8], tpl: &mut Vec<u8>, vars: &mut Vec<Var<'a>>) {
     let (mut i, mut lit) = (0, 0); // lit: where the static text not yet copied starts
