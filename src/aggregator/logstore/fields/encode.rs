@@ -44,15 +44,16 @@ pub fn encode(entries: &[HeadEntry], out: &mut Vec<u8>) -> Sections {
     metadata(entries, out);
     let metadata = out.len() - start;
     let t = tables(entries);
-    let mut templates: Vec<(&Vec<u8>, u32)> = t.templates.iter().map(|(k, &v)| (k, v)).collect();
-    templates.sort_unstable_by_key(|t| t.1);
-    put_uvarint(out, templates.len() as u64);
-    for (tpl, _) in templates {
+    let sorted = t.sorted();
+    put_uvarint(out, sorted.templates.len() as u64);
+    for tpl in &sorted.templates {
         put_uvarint(out, tpl.len() as u64);
         out.extend_from_slice(tpl);
     }
     let templates = out.len() - start;
-    t.ids.iter().for_each(|&id| put_uvarint(out, id));
+    t.ids
+        .iter()
+        .for_each(|&id| put_uvarint(out, u64::from(sorted.rank[id as usize])));
     let ids = out.len() - start;
     let mut dict: Vec<(&[u8], u32)> = t.dict.iter().map(|(k, &v)| (*k, v)).collect();
     dict.sort_unstable_by_key(|d| d.1);
@@ -62,7 +63,7 @@ pub fn encode(entries: &[HeadEntry], out: &mut Vec<u8>) -> Sections {
         out.extend_from_slice(value);
     }
     let dict = out.len() - start;
-    columns(&t.columns, out);
+    columns(sorted.columns.iter().map(|&c| &t.columns[c as usize]), out);
     Sections {
         times,
         metadata,
@@ -126,7 +127,45 @@ fn tables(entries: &[HeadEntry]) -> Tables<'_> {
     t
 }
 
+/// The order a block's tables are written in.
+struct Sorted<'t> {
+    /// Templates in byte order (neighbours share prefixes, which the compressor finds).
+    templates: Vec<&'t [u8]>,
+    /// A template's place in that order, by its id.
+    rank: Vec<u32>,
+    /// Columns in the order the decoder numbers them from the sorted templates.
+    columns: Vec<u32>,
+}
+
 impl Tables<'_> {
+    fn sorted(&self) -> Sorted<'_> {
+        let mut by_id: Vec<(&[u8], u32)> = self
+            .templates
+            .iter()
+            .map(|(k, &v)| (k.as_slice(), v))
+            .collect();
+        by_id.sort_unstable();
+        let mut rank = vec![0; by_id.len()];
+        let (mut keys, mut slots) = (ColumnKeys::default(), Vec::new());
+        let mut columns = vec![0; self.columns.len()];
+        for (new, &(tpl, old)) in by_id.iter().enumerate() {
+            rank[old as usize] = new as u32;
+            slots.clear();
+            keys.of_template(tpl, &mut slots);
+            for (&to, &from) in slots
+                .iter()
+                .zip(&self.slots[self.spans[old as usize].clone()])
+            {
+                columns[to as usize] = from;
+            }
+        }
+        Sorted {
+            templates: by_id.into_iter().map(|t| t.0).collect(),
+            rank,
+            columns,
+        }
+    }
+
     /// Adds a template (and any new column of its placeholders); returns its id.
     fn add_template(&mut self, tpl: &[u8]) -> u32 {
         let id = self.templates.len() as u32;
@@ -150,7 +189,7 @@ fn pack_nibbles(hex: &[u8], out: &mut Vec<u8>) {
 
 /// The columns, each: whether it holds deltas, its byte length, its bytes. An integer
 /// column is written as deltas when that takes fewer bytes.
-fn columns(columns: &[Column], out: &mut Vec<u8>) {
+fn columns<'c>(columns: impl ExactSizeIterator<Item = &'c Column>, out: &mut Vec<u8>) {
     put_uvarint(out, columns.len() as u64);
     let mut body = Vec::new();
     for c in columns {
