@@ -145,7 +145,7 @@ fn a_store_of_format_2_chunks_takes_format_3_ones_and_reads_both() {
         block_layout: block::Layout::Fields,
         ..small()
     };
-    let store = LogStore::open(dir.path(), v3).unwrap();
+    let store = LogStore::open(dir.path(), v3.clone()).unwrap();
     let late: Vec<LogEntry> = (0..1500)
         .map(|i| LogEntry {
             ts: NOW - 60 * SEC + i * 1000,
@@ -165,7 +165,7 @@ fn a_store_of_format_2_chunks_takes_format_3_ones_and_reads_both() {
     store.shutdown().unwrap();
     drop(store);
     assert_eq!(magics(dir.path()), vec![b"NPL2".to_vec(), b"NPL3".to_vec()]);
-    for opts in [v2, small()] {
+    for opts in [v2, v3] {
         let store = LogStore::open(dir.path(), opts).unwrap();
         assert_eq!(store.open_stats().load.corrupt, 0);
         assert_eq!(entries(&store, "a", &[]), want);
