@@ -18,12 +18,28 @@ struct Col {
     prev: u64,
 }
 
+/// One step of rebuilding a line: copy `raw[lit]`, then fill a placeholder of `kind`
+/// (with its width or length byte) from column `col`.
+#[derive(Debug, Clone)]
+struct Op {
+    lit: Range<usize>,
+    kind: u8,
+    param: u8,
+    col: usize,
+}
+
+/// A template, compiled: its steps `ops[steps]`, then the static text `raw[tail]`.
+#[derive(Debug, Clone)]
+struct Program {
+    steps: Range<usize>,
+    tail: Range<usize>,
+}
+
 /// What decoding reuses from block to block (tables of byte ranges into the block).
 #[derive(Default)]
 pub struct Decoder {
-    templates: Vec<Range<usize>>,
-    /// Each template's placeholders' columns: `slots[spans[id]]`.
-    spans: Vec<Range<usize>>,
+    programs: Vec<Program>,
+    ops: Vec<Op>,
     slots: Vec<u32>,
     keys: ColumnKeys,
     dict: Vec<Range<usize>>,
@@ -62,10 +78,9 @@ impl Decoder {
         }
         lines.reserve(raw.len() * 4);
         for (i, s) in slots.iter_mut().enumerate() {
-            let id = self.ids[i] as usize;
-            let tpl = self.templates[id].clone();
             s.start = lines.len();
-            self.line(raw, &raw[tpl], self.spans[id].clone(), lines)?;
+            let p = self.programs[self.ids[i] as usize].clone();
+            self.line(raw, &p, lines)?;
             s.len = lines.len() - s.start;
         }
         match self.cols.iter().any(|c| !c.bytes.is_empty()) {
@@ -74,24 +89,20 @@ impl Decoder {
         }
     }
 
-    /// The templates, template ids and dictionary.
+    /// The templates (compiled), template ids and dictionary.
     fn tables(&mut self, c: &mut Cursor<'_>, n: usize) -> Result<(), String> {
-        self.templates.clear();
-        self.spans.clear();
-        self.slots.clear();
+        self.programs.clear();
+        self.ops.clear();
         self.keys.clear();
         for _ in 0..c.count().map_err(rec)? {
             let r = range(c)?;
-            let start = self.slots.len();
-            self.keys.of_template(&c.b[r.clone()], &mut self.slots);
-            self.spans.push(start..self.slots.len());
-            self.templates.push(r);
+            self.compile(c.b, r)?;
         }
         self.ids.clear();
         for _ in 0..n {
             let id = c.uvarint().map_err(rec)?;
-            if id >= self.templates.len() as u64 {
-                return Err(format!("template {id} of {}", self.templates.len()));
+            if id >= self.programs.len() as u64 {
+                return Err(format!("template {id} of {}", self.programs.len()));
             }
             self.ids.push(id as u32);
         }
@@ -102,14 +113,40 @@ impl Decoder {
         Ok(())
     }
 
+    /// Compiles the template `raw[tpl]` into steps (numbering any new column).
+    fn compile(&mut self, raw: &[u8], tpl: Range<usize>) -> Result<(), String> {
+        self.slots.clear();
+        self.keys.of_template(&raw[tpl.clone()], &mut self.slots);
+        let first = self.ops.len();
+        let mut at = tpl.start;
+        for &col in &self.slots {
+            let p = memchr::memchr3(INT, HEX, DICT, &raw[at..tpl.end]).map(|p| at + p);
+            let p = p.ok_or("template and its placeholders disagree")?;
+            let (param, next) = match raw[p] {
+                DICT => (0, p + 1),
+                _ if p + 1 < tpl.end => (raw[p + 1], p + 2),
+                _ => return Err("a template ends inside a placeholder".into()),
+            };
+            self.ops.push(Op {
+                lit: at..p,
+                kind: raw[p],
+                param,
+                col: col as usize,
+            });
+            at = next;
+        }
+        self.programs.push(Program {
+            steps: first..self.ops.len(),
+            tail: at..tpl.end,
+        });
+        Ok(())
+    }
+
     fn columns(&mut self, c: &mut Cursor<'_>) -> Result<(), String> {
         self.cols.clear();
         let n = c.count().map_err(rec)?;
         if n != self.keys.len() {
-            return Err(format!(
-                "{n} columns, the templates use {}",
-                self.keys.len()
-            ));
+            return Err(format!("{n} columns, the templates use {}", self.keys.len()));
         }
         for _ in 0..n {
             let delta = match c.take(1).map_err(rec)?[0] {
@@ -127,85 +164,62 @@ impl Decoder {
         Ok(())
     }
 
-    /// Appends the line of template `tpl` (its placeholders' columns: `slots[cols]`)
-    /// to `out`.
-    fn line(
-        &mut self,
-        raw: &[u8],
-        mut tpl: &[u8],
-        cols: Range<usize>,
-        out: &mut Vec<u8>,
-    ) -> Result<(), String> {
-        for at in cols {
-            let at = self.slots[at] as usize;
-            let p = memchr::memchr3(INT, HEX, DICT, tpl).ok_or("template and columns disagree")?;
-            out.extend_from_slice(&tpl[..p]);
-            let param = tpl.get(p + 1).copied();
-            tpl = match (tpl[p], param) {
-                (INT, Some(width)) => {
-                    let v = self.next_int(raw, at)?;
-                    put_int(v, width, out)?;
-                    &tpl[p + 2..]
-                }
-                (HEX, Some(len)) => {
-                    self.next_hex(raw, at, len as usize, out)?;
-                    &tpl[p + 2..]
-                }
-                (DICT, _) => {
-                    let id = self.next_int(raw, at)?;
+    /// Appends the line of program `p` to `out`.
+    fn line(&mut self, raw: &[u8], p: &Program, out: &mut Vec<u8>) -> Result<(), String> {
+        for op in &self.ops[p.steps.clone()] {
+            out.extend_from_slice(&raw[op.lit.clone()]);
+            let col = self.cols.get_mut(op.col).ok_or("column missing")?;
+            match op.kind {
+                INT => put_int(next_int(col, raw)?, op.param, out)?,
+                HEX => next_hex(col, raw, op.param as usize, out)?,
+                _ => {
+                    let id = next_int(col, raw)?;
                     let r = usize::try_from(id).ok().and_then(|i| self.dict.get(i));
                     let r = r.ok_or_else(|| format!("dictionary entry {id} missing"))?;
                     out.extend_from_slice(&raw[r.clone()]);
-                    &tpl[p + 1..]
                 }
-                _ => return Err("a template ends inside a placeholder".into()),
-            };
+            }
         }
-        out.extend_from_slice(tpl);
+        out.extend_from_slice(&raw[p.tail.clone()]);
         Ok(())
     }
+}
 
-    fn col(&mut self, at: usize) -> Result<&mut Col, String> {
-        self.cols
-            .get_mut(at)
-            .filter(|c| !c.bytes.is_empty())
-            .ok_or_else(|| format!("column {at} runs out of values"))
-    }
+const RAN_OUT: &str = "a column runs out of values";
 
-    fn next_int(&mut self, raw: &[u8], at: usize) -> Result<u64, String> {
-        let col = self.col(at)?;
-        let mut c = Cursor::new(&raw[..col.bytes.end]);
-        c.at = col.bytes.start;
-        let v = c.uvarint().map_err(rec)?;
-        col.bytes.start = c.at;
-        if col.delta {
-            col.prev = col.prev.wrapping_add(unzigzag(v) as u64);
-            return Ok(col.prev);
+/// The next value of an integer or dictionary column.
+#[inline]
+fn next_int(col: &mut Col, raw: &[u8]) -> Result<u64, &'static str> {
+    let bytes = &raw[col.bytes.clone()];
+    let mut v = 0u64;
+    for (i, &b) in bytes.iter().take(10).enumerate() {
+        v |= u64::from(b & 0x7f) << (7 * i);
+        if b < 0x80 {
+            col.bytes.start += i + 1;
+            if col.delta {
+                col.prev = col.prev.wrapping_add(unzigzag(v) as u64);
+                return Ok(col.prev);
+            }
+            return Ok(v);
         }
-        Ok(v)
     }
+    Err(RAN_OUT)
+}
 
-    fn next_hex(
-        &mut self,
-        raw: &[u8],
-        at: usize,
-        len: usize,
-        out: &mut Vec<u8>,
-    ) -> Result<(), String> {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        let col = self.col(at)?;
-        let bytes = len.div_ceil(2);
-        if col.bytes.len() < bytes {
-            return Err(format!("column {at} runs out of values"));
-        }
-        let packed = &raw[col.bytes.start..col.bytes.start + bytes];
-        col.bytes.start += bytes;
-        for &b in packed {
-            out.extend_from_slice(&[DIGITS[(b >> 4) as usize], DIGITS[(b & 15) as usize]]);
-        }
-        out.truncate(out.len() - (bytes * 2 - len));
-        Ok(())
+/// The next `len` characters of a hex column.
+fn next_hex(col: &mut Col, raw: &[u8], len: usize, out: &mut Vec<u8>) -> Result<(), &'static str> {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let bytes = len.div_ceil(2);
+    if col.bytes.len() < bytes {
+        return Err(RAN_OUT);
     }
+    let packed = &raw[col.bytes.start..col.bytes.start + bytes];
+    col.bytes.start += bytes;
+    for &b in packed {
+        out.extend_from_slice(&[DIGITS[(b >> 4) as usize], DIGITS[(b & 15) as usize]]);
+    }
+    out.truncate(out.len() - (bytes * 2 - len));
+    Ok(())
 }
 
 /// A byte range of the block: a length, then that many bytes.
