@@ -146,7 +146,10 @@ impl Decoder {
         self.cols.clear();
         let n = c.count().map_err(rec)?;
         if n != self.keys.len() {
-            return Err(format!("{n} columns, the templates use {}", self.keys.len()));
+            return Err(format!(
+                "{n} columns, the templates use {}",
+                self.keys.len()
+            ));
         }
         for _ in 0..n {
             let delta = match c.take(1).map_err(rec)?[0] {
