@@ -306,6 +306,15 @@ fn ingest(mib: u64) {
 
 fn scan(store: &LogStore, needle: &str, raw: u64) {
     let streams = store.streams(&[], i64::MIN, i64::MAX);
+    let blocks = || {
+        let m = store.metrics();
+        let get = |name: &str| m.iter().find(|r| r.0 == name).map_or(0, |r| r.3);
+        (
+            get("nodepulse_logstore_scan_blocks_read_total"),
+            get("nodepulse_logstore_scan_blocks_skipped_total"),
+        )
+    };
+    let before = blocks();
     let (t, u) = (Instant::now(), thread_cpu());
     let mut hits = 0u64;
     for s in &streams {
@@ -324,11 +333,14 @@ fn scan(store: &LogStore, needle: &str, raw: u64) {
             .unwrap();
     }
     let (wall, cpu) = (t.elapsed(), thread_cpu() - u);
+    let after = blocks();
     let gibs = |d: Duration| raw as f64 / MIB / 1024.0 / d.as_secs_f64();
     println!(
-        "scan |= {needle:?}: {hits} lines; wall {:.2} GiB/s, thread CPU {:.2} GiB/s",
+        "scan |= {needle:?}: {hits} lines; wall {:.2} GiB/s, thread CPU {:.2} GiB/s; blocks read {}, skipped {}",
         gibs(wall),
-        gibs(cpu)
+        gibs(cpu),
+        after.0 - before.0,
+        after.1 - before.1
     );
 }
 
