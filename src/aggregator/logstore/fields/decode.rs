@@ -47,6 +47,10 @@ pub struct Decoder {
     cols: Vec<Col>,
 }
 
+/// A damaged block could repeat a long template for every entry: past this, it is
+/// refused instead of filling memory (a block is cut at `block_bytes` of lines, 1 MiB).
+const MAX_LINES_BYTES: usize = 1 << 30;
+
 /// Decodes a format-3 block with a fresh [`Decoder`].
 pub fn decode(raw: &[u8], lines: &mut Vec<u8>, slots: &mut Vec<Slot>) -> Result<(), String> {
     Decoder::default().decode(raw, lines, slots)
@@ -82,6 +86,9 @@ impl Decoder {
             let p = self.programs[self.ids[i] as usize].clone();
             self.line(raw, &p, lines)?;
             s.len = lines.len() - s.start;
+            if lines.len() > MAX_LINES_BYTES {
+                return Err(format!("block rebuilds past {MAX_LINES_BYTES} bytes"));
+            }
         }
         match self.cols.iter().any(|c| !c.bytes.is_empty()) {
             true => Err("a column holds more values than the lines use".into()),
