@@ -38,8 +38,9 @@ pub use encode::encode;
 /// Template bytes before a placeholder that name its column.
 pub const CONTEXT: usize = 8;
 
-/// A column's name: its placeholder byte and up to [`CONTEXT`] bytes before it.
-type Key = (u8, u8, [u8; CONTEXT]);
+/// A column's name: its placeholder byte, how many context bytes there are and up to
+/// [`CONTEXT`] bytes before it, packed in one integer (cheap to hash).
+type Key = u128;
 
 /// Numbers columns by their keys, in order of first use.
 #[derive(Default)]
@@ -63,8 +64,10 @@ impl ColumnKeys {
         while let Some(p) = memchr::memchr3(tokens::INT, tokens::HEX, tokens::DICT, &tpl[at..]) {
             let p = at + p;
             let ctx = &tpl[p.saturating_sub(CONTEXT)..p];
-            let mut key = (tpl[p], ctx.len() as u8, [0; CONTEXT]);
-            key.2[..ctx.len()].copy_from_slice(ctx);
+            let mut bytes = [0u8; 16];
+            bytes[..2].copy_from_slice(&[tpl[p], ctx.len() as u8]);
+            bytes[2..2 + ctx.len()].copy_from_slice(ctx);
+            let key = Key::from_le_bytes(bytes);
             let next = self.ids.len() as u32;
             out.push(*self.ids.entry(key).or_insert(next));
             at = p + if tpl[p] == tokens::DICT { 1 } else { 2 };
