@@ -2,14 +2,17 @@
 //! run the ignored `logstore_crash_child`) pushes from 4 threads at once — small blocks,
 //! chunks and WAL limit, so chunks are written and the WAL truncated while it runs —
 //! printing `ack T I` after each `push` returns; the parent SIGKILLs it mid-stream,
-//! reopens the store and finds every line of every acknowledged push, once.
+//! reopens the store and finds every line of every acknowledged push, once — with
+//! blocks of chunk format 2 (the default) and of format 3 (templates and columns).
 
+use nodepulse::aggregator::logstore::block::Layout;
 use nodepulse::aggregator::logstore::{LogStore, LogStoreOptions};
 use nodepulse::aggregator::model::logs::{
     Direction, Flow, LogAppender, LogEntry, LogReader, PushStream,
 };
 use nodepulse::aggregator::model::Labels;
 use std::collections::HashMap;
+use std::path::Path;
 
 #[path = "common/crash.rs"]
 mod crash;
@@ -25,8 +28,16 @@ fn now() -> i64 {
     START + 86_400_000_000_000
 }
 
-fn opts() -> LogStoreOptions {
+/// The store lives in `<dir>/store`; a file `<dir>/format3` asks for format 3 blocks
+/// (the child learns its directory from the environment only).
+fn opts(store: &Path) -> LogStoreOptions {
+    let fields = store.parent().is_some_and(|d| d.join("format3").exists());
     LogStoreOptions {
+        block_layout: if fields {
+            Layout::Fields
+        } else {
+            Layout::Columns
+        },
         block_bytes: 4 << 10,
         chunk_target_bytes: 4 << 10,
         wal_max_bytes: 256 << 10,
@@ -57,7 +68,7 @@ fn push(t: u64, i: u64) -> Vec<PushStream> {
 #[ignore = "the child half of acknowledged_lines_survive_sigkill"]
 fn logstore_crash_child() {
     let dir = std::env::var(DIR_ENV).expect("run by the parent test");
-    let store = LogStore::open(dir.as_ref(), opts()).unwrap();
+    let store = LogStore::open(dir.as_ref(), opts(dir.as_ref())).unwrap();
     std::thread::scope(|s| {
         for t in 0..THREADS {
             let store = &store;
@@ -73,9 +84,33 @@ fn logstore_crash_child() {
 
 #[test]
 fn acknowledged_lines_survive_sigkill() {
-    let dir = tempfile::tempdir().unwrap();
-    let acked = crash::acks_until_killed("logstore_crash_child", DIR_ENV, dir.path(), KILL_AFTER);
-    let store = LogStore::open(dir.path(), opts()).unwrap();
+    survive_sigkill(false);
+}
+
+#[test]
+fn acknowledged_lines_survive_sigkill_in_block_format_3() {
+    survive_sigkill(true);
+}
+
+fn survive_sigkill(format3: bool) {
+    let top = tempfile::tempdir().unwrap();
+    if format3 {
+        std::fs::write(top.path().join("format3"), b"").unwrap();
+    }
+    let dir = top.path().join("store");
+    std::fs::create_dir(&dir).unwrap();
+    let acked = crash::acks_until_killed("logstore_crash_child", DIR_ENV, &dir, KILL_AFTER);
+    let magics: Vec<Vec<u8>> = std::fs::read_dir(dir.join("chunks"))
+        .unwrap()
+        .filter_map(|f| std::fs::read(f.unwrap().path()).ok())
+        .filter_map(|b| b.get(..4).map(<[u8]>::to_vec))
+        .collect();
+    let want = if format3 { b"NPL3" } else { b"NPL2" };
+    assert!(
+        magics.iter().any(|m| m == want),
+        "no chunk file of that format"
+    );
+    let store = LogStore::open(&dir, opts(&dir)).unwrap();
     let mut stored: HashMap<(Labels, String), u32> = HashMap::new();
     for s in store.streams(&[], i64::MIN, i64::MAX) {
         store

@@ -3,6 +3,7 @@
 //!
 //! - `codecs`: the corpus cut into 256 KiB blocks as the store encodes them; for zstd
 //!   and deflate at two levels each, compressed/raw, compress and decompress MiB/s;
+//!   then block format 3 (templates and variable columns, [`fields`]) beside format 2;
 //! - `ingest`: 1 GiB of raw log pushed into a store (100 streams, 100 lines each a
 //!   push, WAL fsynced per push), timed by wall clock and by the pushing thread's CPU;
 //!   then shutdown (every chunk written), stored bytes / raw bytes; then line-filter
@@ -10,10 +11,13 @@
 //! - `rss`: 10,000 streams pushed 200 lines each, then VmRSS and VmHWM.
 //!
 //! `cargo bench --bench logstore` (1 GiB; `LOGSTORE_BENCH_MIB=n` for another size,
-//! `LOGSTORE_BENCH_BLOCK_KIB=n` for another block size than the store's default);
+//! `LOGSTORE_BENCH_BLOCK_KIB=n` for another block size than the store's default,
+//! `LOGSTORE_BENCH_FORMAT=3` to ingest in chunk format 3 instead of the default 2,
+//! `LOGSTORE_BENCH_CODECS=fields` for only format 3's rows at 1 MiB blocks);
 //! without `--bench` (`cargo test --benches`) a 16 MiB run.
 
 mod corpus;
+mod fields;
 
 use corpus::Corpus;
 use nodepulse::aggregator::logstore::block::{self, HeadEntry};
@@ -40,6 +44,9 @@ fn main() {
         .unwrap_or(if full { 1024 } else { 16 });
     if let Some(i) = args.iter().position(|a| a == "--phase") {
         match args[i + 1].as_str() {
+            "codecs" if std::env::var("LOGSTORE_BENCH_CODECS").is_ok_and(|c| c == "fields") => {
+                fields::measure(&corpus_blocks(mib.min(64), 4800).0);
+            }
             "codecs" => {
                 codecs(mib.min(64), 1200);
                 codecs(mib.min(64), 2400); // ~512 KiB blocks
@@ -71,9 +78,11 @@ fn thread_cpu() -> Duration {
     tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
-fn codecs(mib: u64, lines: usize) {
+/// The corpus cut into blocks of `lines` entries, as entries and as format-2 blocks.
+fn corpus_blocks(mib: u64, lines: usize) -> (Vec<Vec<HeadEntry>>, Vec<Vec<u8>>, u64) {
     let mut c = Corpus::new(1, START);
     let (mut blocks, mut raw_total) = (Vec::new(), 0u64);
+    let mut entry_blocks = Vec::new();
     while raw_total < mib << 20 {
         let (push, _) = c.push(0..100, lines);
         for s in push {
@@ -90,8 +99,14 @@ fn codecs(mib: u64, lines: usize) {
             block::encode(&entries, &mut raw);
             raw_total += raw.len() as u64;
             blocks.push(raw);
+            entry_blocks.push(entries);
         }
     }
+    (entry_blocks, blocks, raw_total)
+}
+
+fn codecs(mib: u64, lines: usize) {
+    let (entry_blocks, blocks, raw_total) = corpus_blocks(mib, lines);
     println!(
         "codecs: {} blocks of {lines} lines, {:.1} MiB raw (block encoding)",
         blocks.len(),
@@ -119,6 +134,7 @@ fn codecs(mib: u64, lines: usize) {
         z.set_parameter(p).unwrap();
         measure(name, raw_total, &blocks, |b| z.compress(b).unwrap());
     }
+    fields::measure(&entry_blocks);
 }
 
 /// Compresses every block with `f`; prints the ratio and speed; returns the blocks.
@@ -238,6 +254,9 @@ fn ingest(mib: u64) {
         now: far_future,
         ..Default::default()
     };
+    if std::env::var("LOGSTORE_BENCH_FORMAT").is_ok_and(|f| f == "3") {
+        opts.block_layout = block::Layout::Fields; // to compare with chunk format 2
+    }
     if let Ok(kib) = std::env::var("LOGSTORE_BENCH_BLOCK_KIB") {
         opts.block_bytes = kib.parse::<usize>().unwrap() << 10; // to compare block sizes
     }
@@ -287,6 +306,15 @@ fn ingest(mib: u64) {
 
 fn scan(store: &LogStore, needle: &str, raw: u64) {
     let streams = store.streams(&[], i64::MIN, i64::MAX);
+    let blocks = || {
+        let m = store.metrics();
+        let get = |name: &str| m.iter().find(|r| r.0 == name).map_or(0, |r| r.3);
+        (
+            get("nodepulse_logstore_scan_blocks_read_total"),
+            get("nodepulse_logstore_scan_blocks_skipped_total"),
+        )
+    };
+    let before = blocks();
     let (t, u) = (Instant::now(), thread_cpu());
     let mut hits = 0u64;
     for s in &streams {
@@ -305,11 +333,14 @@ fn scan(store: &LogStore, needle: &str, raw: u64) {
             .unwrap();
     }
     let (wall, cpu) = (t.elapsed(), thread_cpu() - u);
+    let after = blocks();
     let gibs = |d: Duration| raw as f64 / MIB / 1024.0 / d.as_secs_f64();
     println!(
-        "scan |= {needle:?}: {hits} lines; wall {:.2} GiB/s, thread CPU {:.2} GiB/s",
+        "scan |= {needle:?}: {hits} lines; wall {:.2} GiB/s, thread CPU {:.2} GiB/s; blocks read {}, skipped {}",
         gibs(wall),
-        gibs(cpu)
+        gibs(cpu),
+        after.0 - before.0,
+        after.1 - before.1
     );
 }
 

@@ -7,7 +7,8 @@
 //! count, every time (zig-zag delta from the previous), every line length, every
 //! metadata count, then the metadata pairs — so the compressor sees like next to like.
 //! Chunk files of the first format ([`Layout::Rows`]) hold each entry's fields together
-//! (time, length, metadata); they are still read.
+//! (time, length, metadata); they are still read. Format 3 ([`Layout::Fields`]) stores
+//! lines as templates and variable columns instead ([`super::fields`]).
 
 use crate::aggregator::tsdb::record::{
     put_str, put_uvarint, unzigzag, zigzag, Cursor, RecordError,
@@ -41,6 +42,21 @@ pub enum Layout {
     Rows,
     /// Times, then lengths, then metadata counts, then metadata (chunk format 2).
     Columns,
+    /// Templates and variable columns (chunk format 3, [`super::fields`]).
+    Fields,
+}
+
+impl Layout {
+    /// Encodes entries (already in time order) as a block's raw bytes in this layout
+    /// (format 1 is never written: its blocks are written by column).
+    pub fn encode(self, entries: &[HeadEntry], out: &mut Vec<u8>) {
+        match self {
+            Layout::Rows | Layout::Columns => encode(entries, out),
+            Layout::Fields => {
+                super::fields::encode(entries, out);
+            }
+        }
+    }
 }
 
 /// Encodes entries (already in time order) as a block's raw bytes, by column.
@@ -102,6 +118,7 @@ pub fn decode_slots(raw: &[u8], layout: Layout) -> Result<Vec<Slot>, String> {
     let mut slots = match layout {
         Layout::Rows => rows(&mut c),
         Layout::Columns => columns(&mut c),
+        Layout::Fields => return Err("format 3 blocks are decoded by fields::decode".into()),
     }
     .map_err(|e| format!("block header: {e}"))?;
     if c.left() != 0 {
@@ -120,6 +137,17 @@ pub fn decode_slots(raw: &[u8], layout: Layout) -> Result<Vec<Slot>, String> {
         ));
     }
     Ok(slots)
+}
+
+/// A block of any layout decoded into its lines (back to back) and its entries' slots
+/// into them: for tests and tools; scans reuse their buffers instead.
+pub fn decode_lines(raw: &[u8], layout: Layout) -> Result<(Vec<u8>, Vec<Slot>), String> {
+    if layout == Layout::Fields {
+        let (mut lines, mut slots) = (Vec::new(), Vec::new());
+        super::fields::decode(raw, &mut lines, &mut slots)?;
+        return Ok((lines, slots));
+    }
+    Ok((raw.to_vec(), decode_slots(raw, layout)?))
 }
 
 type Parsed = Result<Vec<Slot>, RecordError>;

@@ -3,7 +3,7 @@
 //! once it holds `block_bytes`, with its trigram filter ([`bloom`]); the chunk itself is sealed by the store (size, age,
 //! idleness, memory pressure) and then written to disk whole.
 
-use super::block::{self, HeadEntry};
+use super::block::{HeadEntry, Layout};
 use super::bloom;
 use super::codec::Codec;
 use bytes::Bytes;
@@ -92,26 +92,27 @@ impl OpenChunk {
     }
 
     /// Adds an entry; cuts the head block once it holds `block_bytes`.
-    pub fn push(&mut self, e: HeadEntry, now: i64, block_bytes: usize, codec: Codec) {
+    pub fn push(&mut self, e: HeadEntry, now: i64, block_bytes: usize, coding: (Codec, Layout)) {
         let raw = e.raw_size();
         self.span.add(e.ts, raw);
         self.head_bytes += raw + HEAD_ENTRY_OVERHEAD;
         self.head.push(e);
         self.last_append = now;
         if self.head_bytes >= block_bytes {
-            self.cut_head(codec);
+            self.cut_head(coding);
         }
     }
 
-    /// Sorts the head by time (ties keep push order), encodes and compresses it.
-    pub fn cut_head(&mut self, codec: Codec) {
+    /// Sorts the head by time (ties keep push order), encodes (in `layout`) and
+    /// compresses (with `codec`) it.
+    pub fn cut_head(&mut self, (codec, layout): (Codec, Layout)) {
         if self.head.is_empty() {
             return;
         }
         let mut head = std::mem::take(&mut self.head);
         head.sort_by_key(|e| e.ts);
         let mut raw = Vec::with_capacity(self.head_bytes);
-        block::encode(&head, &mut raw);
+        layout.encode(&head, &mut raw);
         let mut data = bloom::build(head.iter().map(|e| e.line.as_bytes()));
         let bloom_len = data.len() as u32;
         data.extend_from_slice(&codec.compress(&raw));
@@ -163,13 +164,14 @@ impl OpenChunk {
     }
 
     /// Cuts the head and hands the chunk over for writing.
-    pub fn seal(mut self, codec: Codec, id: u64, stream: u64, upto: u64) -> SealedChunk {
-        self.cut_head(codec);
+    pub fn seal(mut self, coding: (Codec, Layout), id: u64, stream: u64, upto: u64) -> SealedChunk {
+        self.cut_head(coding);
         SealedChunk {
             id,
             stream,
             upto,
-            codec,
+            codec: coding.0,
+            layout: coding.1,
             span: self.span,
             blocks: self.blocks,
         }
@@ -185,6 +187,8 @@ pub struct SealedChunk {
     /// chunk or an earlier one.
     pub upto: u64,
     pub codec: Codec,
+    /// How its blocks are encoded (the chunk file's format follows).
+    pub layout: Layout,
     pub span: ChunkSpan,
     pub blocks: Vec<MemBlock>,
 }

@@ -19,6 +19,7 @@ pub mod bloom;
 pub mod chunk;
 pub mod chunk_file;
 pub mod codec;
+pub mod fields;
 mod flush;
 pub mod index_file;
 mod metrics;

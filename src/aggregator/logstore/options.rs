@@ -1,6 +1,7 @@
 //! The log store's settings, each a limit with a documented default (Loki's where Loki
 //! has one), and the clock it reads.
 
+use super::block::Layout;
 use super::codec::Codec;
 use crate::aggregator::tsdb::wal::WalOptions;
 use std::time::Duration;
@@ -15,6 +16,12 @@ pub struct LogStoreOptions {
     pub wal_max_bytes: u64,
     /// Block compression (zstd level 1: see BENCHMARKS.md).
     pub codec: Codec,
+    /// How blocks are encoded before compression: [`Layout::Columns`] (chunk format 2,
+    /// the default) or [`Layout::Fields`] (format 3, templates and variable columns:
+    /// 0.11 of raw instead of 0.18, but ingest and scans of needles found in most
+    /// blocks slower than their budgets; see BENCHMARKS.md). Files of every format are
+    /// read whatever this is.
+    pub block_layout: Layout,
     /// A head block is compressed once it holds this many bytes, raw plus 64 a line of
     /// bookkeeping (1 MiB: 4× Loki's `chunk_block_size`, for a 4 % smaller store and
     /// faster compression; see BENCHMARKS.md).
@@ -55,6 +62,7 @@ impl Default for LogStoreOptions {
             wal: WalOptions::default(),
             wal_max_bytes: 1 << 30,
             codec: Codec::Zstd(1),
+            block_layout: Layout::Columns,
             block_bytes: 1 << 20,
             chunk_target_bytes: 1536 << 10,
             max_chunk_age: Duration::from_secs(2 * 3600),
@@ -87,7 +95,17 @@ impl LogStoreOptions {
         if self.max_chunk_age.is_zero() {
             return Err("log store setting max_chunk_age must be positive".into());
         }
+        if self.block_layout == Layout::Rows {
+            return Err(
+                "log store setting block_layout: format 1 (rows) is read, not written".into(),
+            );
+        }
         self.codec.validate()
+    }
+
+    /// The codec and block layout chunks are cut with.
+    pub(crate) fn coding(&self) -> (Codec, Layout) {
+        (self.codec, self.block_layout)
     }
 }
 

@@ -4,7 +4,6 @@
 //! files and decode outside it. A chunk file that fails its checks is set aside by
 //! name and counted, and the rest is served.
 
-use super::block::Layout;
 use super::chunk::ChunkSpan;
 use super::chunk_file;
 use super::index_file::set_aside;
@@ -58,7 +57,7 @@ impl LogStore {
                 Source::Run(Run::packed(
                     &b.meta,
                     c.codec,
-                    Layout::Columns,
+                    c.layout,
                     b.data.clone(),
                     origin.clone(),
                 ))
@@ -74,7 +73,7 @@ impl LogStore {
                 Source::Run(Run::packed(
                     &b.meta,
                     self.opts.codec,
-                    Layout::Columns,
+                    self.opts.block_layout,
                     b.data.clone(),
                     origin.clone(),
                 ))

@@ -4,12 +4,14 @@
 //! the others are visited one after the other, so each block is decompressed only when
 //! reached. With `must_contain`, a block whose trigram filter lacks a needle is not
 //! decompressed at all ([`bloom`]); the others' lines are searched with `memmem` first
-//! and only entries holding every needle are decoded and shown.
+//! and only entries holding every needle are decoded and shown. Format-3 blocks
+//! ([`fields`]) have their lines rebuilt into a reused buffer before that search.
 
 use super::block::{self, HeadEntry, Layout, Slot};
 use super::bloom;
 use super::chunk::BlockMeta;
 use super::codec::{Codec, Decompressor};
+use super::fields;
 use crate::aggregator::model::logs::{Direction, EntryView, Flow, LogStoreError};
 use bytes::Bytes;
 use memchr::memmem::Finder;
@@ -113,6 +115,8 @@ pub fn scan(
     let mut ctx = Ctx {
         dec: Decompressor::default(),
         spare: Vec::new(),
+        unpacked: Vec::new(),
+        fields: fields::Decoder::default(),
         stats,
     };
     for g in groups {
@@ -127,6 +131,9 @@ pub fn scan(
 struct Ctx<'s> {
     dec: Decompressor,
     spare: Vec<u8>,
+    /// A format-3 block's decompressed bytes (its lines are rebuilt into a run's buffer).
+    unpacked: Vec<u8>,
+    fields: fields::Decoder,
     stats: &'s mut ScanStats,
 }
 
@@ -239,13 +246,27 @@ fn decode(
                 return Ok(none(raw));
             }
             ctx.stats.blocks_read += 1;
+            let into = match r.layout {
+                Layout::Fields => &mut ctx.unpacked,
+                Layout::Rows | Layout::Columns => &mut raw,
+            };
             ctx.dec
-                .decompress(codec, packed, raw_len, &mut raw)
+                .decompress(codec, packed, raw_len, into)
                 .map_err(|e| LogStoreError::Corrupt(format!("{origin}: {e}")))?;
             origin
         }
     };
     let corrupt = |e: String| LogStoreError::Corrupt(format!("{origin}: {e}"));
+    if r.layout == Layout::Fields {
+        let mut slots = Vec::new();
+        ctx.fields
+            .decode(&ctx.unpacked, &mut raw, &mut slots)
+            .map_err(corrupt)?;
+        if !q.needles.iter().all(|f| f.find(&raw).is_some()) {
+            return Ok(none(raw));
+        }
+        return Ok(Decoded { raw, slots });
+    }
     let lines = block::lines(&raw).map_err(corrupt)?;
     if !q.needles.iter().all(|f| f.find(lines).is_some()) {
         return Ok(none(raw));

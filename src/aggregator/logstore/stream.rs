@@ -97,7 +97,7 @@ impl Stream {
     /// Cuts the open chunk (if it holds anything) as chunk `id`.
     pub fn seal(&mut self, id: u64, opts: &LogStoreOptions) -> Option<Arc<SealedChunk>> {
         let open = self.open.take().filter(|c| !c.is_empty())?;
-        let sealed = Arc::new(open.seal(opts.codec, id, self.id, self.applied_seq));
+        let sealed = Arc::new(open.seal(opts.coding(), id, self.id, self.applied_seq));
         self.sealed.push(sealed.clone());
         Some(sealed)
     }
@@ -131,7 +131,7 @@ impl Stream {
             line: e.line,
             metadata: e.metadata,
         };
-        open.push(entry, now, opts.block_bytes, opts.codec);
+        open.push(entry, now, opts.block_bytes, opts.coding());
     }
 
     fn is_duplicate(&self, e: &LogEntry) -> bool {

@@ -75,10 +75,11 @@ fn chunk_lines(path: &Path) -> Vec<(i64, String)> {
         let data = &chunk_file::block_bytes(&file, b).unwrap()[b.bloom_len as usize..];
         dec.decompress(h.codec, data, b.raw_len as usize, &mut raw)
             .unwrap();
-        for s in block::decode_slots(&raw, h.layout).unwrap() {
+        let (lines, slots) = block::decode_lines(&raw, h.layout).unwrap();
+        for s in slots {
             out.push((
                 s.ts,
-                String::from_utf8(raw[s.start..s.start + s.len].to_vec()).unwrap(),
+                String::from_utf8(lines[s.start..s.start + s.len].to_vec()).unwrap(),
             ));
         }
     }

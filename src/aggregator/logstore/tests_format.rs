@@ -1,6 +1,7 @@
 //! On-disk format versions and block filters: a store written by chunk format 1
 //! (`NPL1`, kept as a fixture) still opens and answers the same, with and without its
-//! index; line filters skip blocks by their trigram filters and never lose a line.
+//! index; a store of format 2 chunks takes format 3 ones beside them; line filters skip
+//! blocks by their trigram filters and never lose a line, in either block layout.
 
 use super::*;
 use crate::aggregator::model::logs::{Direction, LogEntry};
@@ -117,10 +118,81 @@ fn kinds(store: &LogStore, app: &str, n: i64) -> Vec<LogEntry> {
     es
 }
 
+/// The magic of every chunk file in the store.
+fn magics(dir: &Path) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = std::fs::read_dir(dir.join("chunks"))
+        .unwrap()
+        .map(|f| std::fs::read(f.unwrap().path()).unwrap()[..4].to_vec())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn a_store_of_format_2_chunks_takes_format_3_ones_and_reads_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let v2 = LogStoreOptions {
+        block_layout: block::Layout::Columns,
+        ..small()
+    };
+    let store = LogStore::open(dir.path(), v2.clone()).unwrap();
+    let mut want = kinds(&store, "a", 1500);
+    store.shutdown().unwrap();
+    drop(store);
+    assert_eq!(magics(dir.path()), vec![b"NPL2".to_vec()]);
+    let v3 = LogStoreOptions {
+        block_layout: block::Layout::Fields,
+        ..small()
+    };
+    let store = LogStore::open(dir.path(), v3.clone()).unwrap();
+    let late: Vec<LogEntry> = (0..1500)
+        .map(|i| LogEntry {
+            ts: NOW - 60 * SEC + i * 1000,
+            line: format!("late {i} at 10.0.{}.{} id={:08x}", i % 3, i % 250, i * 7919),
+            metadata: if i % 7 == 0 {
+                vec![("k".into(), format!("v{i}"))]
+            } else {
+                vec![]
+            },
+        })
+        .collect();
+    for part in late.chunks(100) {
+        assert_eq!(push(&store, "a", part.to_vec()).refused, 0);
+    }
+    want.extend(late);
+    assert_eq!(entries(&store, "a", &[]), want, "in memory");
+    store.shutdown().unwrap();
+    drop(store);
+    assert_eq!(magics(dir.path()), vec![b"NPL2".to_vec(), b"NPL3".to_vec()]);
+    for opts in [v2, v3] {
+        let store = LogStore::open(dir.path(), opts).unwrap();
+        assert_eq!(store.open_stats().load.corrupt, 0);
+        assert_eq!(entries(&store, "a", &[]), want);
+        let hits = entries(&store, "a", &[b"id=0000"]);
+        let model: Vec<_> = want
+            .iter()
+            .filter(|e| e.line.contains("id=0000"))
+            .cloned()
+            .collect();
+        assert_eq!(hits, model);
+    }
+}
+
 #[test]
 fn a_line_filter_skips_blocks_by_their_filters_and_finds_every_line() {
+    for layout in [block::Layout::Columns, block::Layout::Fields] {
+        line_filter_skips_blocks(layout);
+    }
+}
+
+fn line_filter_skips_blocks(layout: block::Layout) {
     let dir = tempfile::tempdir().unwrap();
-    let store = LogStore::open(dir.path(), small()).unwrap();
+    let opts = LogStoreOptions {
+        block_layout: layout,
+        ..small()
+    };
+    let store = LogStore::open(dir.path(), opts).unwrap();
     let es = kinds(&store, "a", 4000);
     for on_disk in [false, true] {
         if on_disk {
@@ -133,7 +205,8 @@ fn a_line_filter_skips_blocks_by_their_filters_and_finds_every_line() {
                 .filter(|e| e.line.contains(needle))
                 .cloned()
                 .collect();
-            assert_eq!(entries(&store, "a", &[needle.as_bytes()]), want, "{needle}");
+            let got = entries(&store, "a", &[needle.as_bytes()]);
+            assert_eq!(got, want, "{needle} {layout:?}");
             let skipped = metric(&store, "nodepulse_logstore_scan_blocks_skipped_total");
             if needle != "in 12ms" {
                 assert!(skipped > before, "{needle}: no block skipped");

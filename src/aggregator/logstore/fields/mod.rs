@@ -1,0 +1,105 @@
+//! Block format 3: lines stored as templates and typed variable columns (as CLP does),
+//! so the compressor sees each field's values side by side instead of interleaved with
+//! text. A block's raw (uncompressed) bytes are, in order:
+//!
+//! 1. the entry count (varint);
+//! 2. times: zig-zag deltas from the previous entry, as a width byte `w` then `w` byte
+//!    planes of one byte per entry (low bytes first);
+//! 3. metadata: every entry's pair count, then the pairs (as format 2);
+//! 4. templates: a count, then each as a length and bytes (see [`tokens`] for the
+//!    placeholders);
+//! 5. every entry's template id (varint);
+//! 6. the dictionary: a count, then each value as a length and bytes;
+//! 7. columns: a count, then each as a delta flag, a byte length and its values —
+//!    integers and dictionary ids as varints (zig-zag deltas from the previous value
+//!    when flagged), hex as packed nibbles.
+//!
+//! A variable's column is named by its placeholder's *context*: the placeholder and
+//! the [`CONTEXT`] template bytes before it (placeholders included). Columns are
+//! numbered in order of first use, templates in id order, so the decoder derives the
+//! same numbering from the templates alone. Lines of different templates share a
+//! column when the text before the field is the same (`status=`, `" ` after
+//! `HTTP/#.#`): keyed by template, columns fragment into many tiny ones; keyed by the
+//! variable's place in its line, one field more early in a line (a number in a path)
+//! shifts every later field into another field's column.
+//! Line lengths are not stored: a line is as long as its template and variables make
+//! it. The trigram filter is still built from the lines themselves.
+
+mod decode;
+mod encode;
+pub mod tokens;
+
+#[cfg(test)]
+mod tests;
+
+pub use decode::{decode, Decoder};
+pub use encode::encode;
+
+/// Template bytes before a placeholder that name its column.
+pub const CONTEXT: usize = 8;
+
+/// A column's name: its placeholder byte, how many context bytes there are and up to
+/// [`CONTEXT`] bytes before it, packed in one integer (cheap to hash).
+type Key = u128;
+
+/// Numbers columns by their keys, in order of first use.
+#[derive(Default)]
+struct ColumnKeys {
+    ids: std::collections::HashMap<Key, u32, foldhash::fast::FixedState>,
+}
+
+impl ColumnKeys {
+    fn clear(&mut self) {
+        self.ids.clear();
+    }
+
+    fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Appends to `out` the column of each of `tpl`'s placeholders, in order (it stops
+    /// at a placeholder cut short: decoding that template fails anyway).
+    fn of_template(&mut self, tpl: &[u8], out: &mut Vec<u32>) {
+        let mut at = 0;
+        while let Some(p) = memchr::memchr3(tokens::INT, tokens::HEX, tokens::DICT, &tpl[at..]) {
+            let p = at + p;
+            let ctx = &tpl[p.saturating_sub(CONTEXT)..p];
+            let mut bytes = [0u8; 16];
+            bytes[..2].copy_from_slice(&[tpl[p], ctx.len() as u8]);
+            bytes[2..2 + ctx.len()].copy_from_slice(ctx);
+            let key = Key::from_le_bytes(bytes);
+            let next = self.ids.len() as u32;
+            out.push(*self.ids.entry(key).or_insert(next));
+            at = p + if tpl[p] == tokens::DICT { 1 } else { 2 };
+            if at > tpl.len() {
+                return;
+            }
+        }
+    }
+}
+
+/// Where each section of an encoded block ends (bytes from its start), to measure
+/// where the bytes go.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sections {
+    pub times: usize,
+    pub metadata: usize,
+    pub templates: usize,
+    pub ids: usize,
+    pub dict: usize,
+    pub columns: usize,
+}
+
+impl Sections {
+    /// The sections' names and byte ranges, in order.
+    pub fn ranges(&self) -> [(&'static str, std::ops::Range<usize>); 6] {
+        [
+            ("times", 0..self.times),
+            ("metadata", self.times..self.metadata),
+            ("templates", self.metadata..self.templates),
+            ("template ids", self.templates..self.ids),
+            ("dictionary", self.ids..self.dict),
+            ("columns", self.dict..self.columns),
+        ]
+    }
+}

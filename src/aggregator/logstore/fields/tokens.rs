@@ -1,0 +1,192 @@
+//! Splitting a line into a template and typed variables, by character class only.
+//!
+//! A *word* is a maximal run of ASCII letters and digits. Words without a digit are
+//! static text. A word with a digit is, in this order:
+//! - the first of three or more all-digit words joined by single dots (an address, a
+//!   version): one dictionary variable for the whole run;
+//! - lowercase hex of 4 to 255 characters with a letter (ids, hashes): a hex variable;
+//! - otherwise each run of digits in it is an integer variable (in pieces of at most 18
+//!   digits, so each fits a `u64`; a piece with a leading zero keeps its width), and
+//!   its letters stay static.
+//!
+//! The template is the line with each variable replaced by a placeholder: a byte that
+//! never occurs in UTF-8 text (so no line byte needs escaping) and, for integers and hex,
+//! one byte of width.
+
+/// An integer; the next byte is its zero-padded width (0: printed as is).
+pub const INT: u8 = 0xF8;
+/// Lowercase hex; the next byte is its length in characters.
+pub const HEX: u8 = 0xF9;
+/// A dictionary entry (no parameter byte).
+pub const DICT: u8 = 0xFA;
+
+/// Digits per integer piece: 10^18 - 1 fits a `u64`.
+const MAX_DIGITS: usize = 18;
+const MIN_HEX: usize = 4;
+const MAX_HEX: usize = 255;
+
+/// A variable of a line, borrowed from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Var<'a> {
+    Int(u64),
+    Hex(&'a [u8]),
+    Dict(&'a [u8]),
+}
+
+/// Appends `line`'s template to `tpl` and its variables to `vars`.
+pub fn tokenize<'a>(line: &'a [u8], tpl: &mut Vec<u8>, vars: &mut Vec<Var<'a>>) {
+    let (mut i, mut lit) = (0, 0); // lit: where the static text not yet copied starts
+    while i < line.len() {
+        if !line[i].is_ascii_alphanumeric() {
+            i += 1;
+            continue;
+        }
+        let w = word(line, i);
+        if !w.digit {
+            i = w.end;
+            continue;
+        }
+        tpl.extend_from_slice(&line[lit..i]);
+        if let Some(end) = dotted_end(line, &w) {
+            tpl.push(DICT);
+            vars.push(Var::Dict(&line[i..end]));
+            (i, lit) = (end, end);
+        } else if w.hex && w.letter && (MIN_HEX..=MAX_HEX).contains(&(w.end - i)) {
+            tpl.extend_from_slice(&[HEX, (w.end - i) as u8]);
+            vars.push(Var::Hex(&line[i..w.end]));
+            (i, lit) = (w.end, w.end);
+        } else {
+            digit_runs(&line[i..w.end], tpl, vars);
+            (i, lit) = (w.end, w.end);
+        }
+    }
+    tpl.extend_from_slice(&line[lit..]);
+}
+
+/// What a word holds.
+struct Word {
+    end: usize,
+    digit: bool,
+    letter: bool,
+    /// Only lowercase hex characters.
+    hex: bool,
+}
+
+fn word(line: &[u8], start: usize) -> Word {
+    let mut w = Word {
+        end: start,
+        digit: false,
+        letter: false,
+        hex: true,
+    };
+    for &b in &line[start..] {
+        match b {
+            b'0'..=b'9' => w.digit = true,
+            b'a'..=b'f' => w.letter = true,
+            b'g'..=b'z' | b'A'..=b'Z' => (w.letter, w.hex) = (true, false),
+            _ => break,
+        }
+        w.end += 1;
+    }
+    w
+}
+
+/// The end of a run of 3+ all-digit words joined by single dots starting at `start`.
+fn dotted_end(line: &[u8], first: &Word) -> Option<usize> {
+    if first.letter {
+        return None;
+    }
+    let (mut end, mut groups) = (first.end, 1);
+    while line.get(end) == Some(&b'.') && line.get(end + 1).is_some_and(u8::is_ascii_digit) {
+        let next = word(line, end + 1);
+        if next.letter {
+            break;
+        }
+        (end, groups) = (next.end, groups + 1);
+    }
+    (groups >= 3).then_some(end)
+}
+
+/// Each digit run of `word` becomes integer pieces; the rest stays static.
+fn digit_runs<'a>(word: &'a [u8], tpl: &mut Vec<u8>, vars: &mut Vec<Var<'a>>) {
+    let mut i = 0;
+    while i < word.len() {
+        if !word[i].is_ascii_digit() {
+            tpl.push(word[i]);
+            i += 1;
+            continue;
+        }
+        let run = word[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+        for piece in word[i..i + run].chunks(MAX_DIGITS) {
+            let width = if piece.len() > 1 && piece[0] == b'0' {
+                piece.len() as u8
+            } else {
+                0
+            };
+            tpl.extend_from_slice(&[INT, width]);
+            vars.push(Var::Int(digits_value(piece)));
+        }
+        i += run;
+    }
+}
+
+fn digits_value(digits: &[u8]) -> u64 {
+    digits.iter().fold(0, |v, d| v * 10 + u64::from(d - b'0'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(line: &str) -> (String, Vec<Var<'_>>) {
+        let (mut tpl, mut vars) = (Vec::new(), Vec::new());
+        tokenize(line.as_bytes(), &mut tpl, &mut vars);
+        let shown: Vec<u8> = tpl
+            .iter()
+            .map(|&b| match b {
+                INT => b'#',
+                HEX => b'x',
+                DICT => b'D',
+                b if b < 32 => b'0' + b % 10,
+                b => b,
+            })
+            .collect();
+        (String::from_utf8(shown).unwrap(), vars)
+    }
+
+    #[test]
+    fn words_split_by_class() {
+        use Var::*;
+        let table: &[(&str, &str, Vec<Var>)] = &[
+            ("GET /x 200 17", "GET /x #0 #0", vec![Int(200), Int(17)]),
+            (
+                "10.1.2.33:8080",
+                "D:#0",
+                vec![Dict(b"10.1.2.33"), Int(8080)],
+            ),
+            (
+                "v1.29 0.050",
+                "v#0.#0 #0.#3",
+                vec![Int(1), Int(29), Int(0), Int(50)],
+            ),
+            ("id=3f9a1c0d", "id=x8", vec![Hex(b"3f9a1c0d")]),
+            ("Win64 ABC1F", "Win#0 ABC#0F", vec![Int(64), Int(1)]),
+            ("deadbeef a1b", "deadbeef a#0b", vec![Int(1)]),
+            ("T06:07Z", "T#2:#2Z", vec![Int(6), Int(7)]),
+            ("ünï 0", "ünï #0", vec![Int(0)]),
+        ];
+        for (line, tpl, vars) in table {
+            assert_eq!(split(line), (tpl.to_string(), vars.clone()), "{line}");
+        }
+    }
+
+    #[test]
+    fn long_digit_runs_split_into_pieces_that_fit() {
+        let (tpl, vars) = split("12345678901234567890123");
+        assert_eq!(tpl, "#0#0");
+        assert_eq!(
+            vars,
+            vec![Var::Int(123_456_789_012_345_678), Var::Int(90123)]
+        );
+    }
+}
