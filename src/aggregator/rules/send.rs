@@ -68,23 +68,8 @@ pub fn due<'a>(
 pub fn generator_url(external_url: &str, expr: &str) -> String {
     format!(
         "{external_url}/graph?g0.expr={}&g0.tab=1",
-        query_escape(expr)
+        super::template::urlquery(expr)
     )
-}
-
-/// Go's `url.QueryEscape`: unreserved bytes kept, space as `+`, the rest `%XX`.
-fn query_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3 / 2);
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -221,7 +221,7 @@ fn directive(
         ('g' | 'G', Val::Float(f)) => num(*f, fmt_g(*f, s.prec, verb == 'G')),
         ('e' | 'E', Val::Float(f)) => num(*f, fmt_e(*f, s.prec, verb == 'E')),
         ('f' | 'F', Val::Float(f)) => num(*f, fmt_f(*f, s.prec)),
-        ('q', Val::Str(x)) => quote(x),
+        ('q', Val::Str(x)) => crate::aggregator::logql::ast::quote(x),
         ('x' | 'X', Val::Int(n)) => hex(*n, verb == 'X'),
         ('o', Val::Int(n)) => radix(*n, format!("{:o}", n.unsigned_abs())),
         ('b', Val::Int(n)) => radix(*n, format!("{:b}", n.unsigned_abs())),
@@ -285,24 +285,6 @@ fn pad(s: &Spec, body: String, numeric: bool) -> String {
         return format!("{}{}{}", &body[..split], "0".repeat(fill), &body[split..]);
     }
     format!("{}{body}", " ".repeat(fill))
-}
-
-/// Go's `%q`: a double-quoted string with Go escapes.
-fn quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c == '\x7f' => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// Go's `fmt.Sprint`: operands joined with a space where neither side is a string.

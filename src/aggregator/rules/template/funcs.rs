@@ -284,7 +284,7 @@ fn html(s: &str) -> String {
 }
 
 /// Go's `url.QueryEscape`: letters, digits and `-_.~` kept, space as `+`.
-fn urlquery(s: &str) -> String {
+pub(crate) fn urlquery(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {

@@ -18,6 +18,8 @@ mod lex;
 mod parse;
 mod value;
 
+pub(crate) use funcs::urlquery;
+
 use crate::aggregator::model::Labels;
 
 /// What an alert's templates read: the alert's labels and value, the server's
