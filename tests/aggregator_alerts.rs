@@ -74,14 +74,9 @@ fn aggregator(dir: &Path, target: u16, am: &str, hook: &str) -> Server {
     Server::start(Path::new(AGGREGATOR), &args, "/-/ready")
 }
 
-/// The webhook payloads (version 4) with this status that `hook` received.
+/// The webhook payloads with this status that `hook` received.
 fn payloads(hook: &Receiver, status: &str) -> Vec<Value> {
-    hook.script
-        .received()
-        .into_iter()
-        .filter_map(|r| r.json)
-        .filter(|p| p["status"] == status)
-        .collect()
+    hook.script.json_with_status(status)
 }
 
 async fn wait_for(what: &str, server: &Server, mut done: impl FnMut() -> bool) {

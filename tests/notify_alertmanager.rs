@@ -39,14 +39,9 @@ fn start_alertmanager(hook: &str) -> Option<(Server, tempfile::TempDir)> {
     Some((Server::start(&program, &args, "/-/ready"), dir))
 }
 
-/// The payloads the receiver got from Alertmanager with this status.
+/// The webhook payloads with this status that `hook` received.
 fn payloads(hook: &Receiver, status: &str) -> Vec<Value> {
-    hook.script
-        .received()
-        .into_iter()
-        .filter_map(|r| r.json)
-        .filter(|p| p["status"] == status)
-        .collect()
+    hook.script.json_with_status(status)
 }
 
 /// Alertmanager prints times with Go's RFC 3339 (nanoseconds); ours went out with

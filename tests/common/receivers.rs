@@ -65,6 +65,15 @@ impl Script {
     }
 
     /// What was received from the `start`th request on (to read incrementally).
+    /// The JSON bodies received whose `status` is `status` (webhook payloads).
+    pub fn json_with_status(&self, status: &str) -> Vec<Value> {
+        self.received()
+            .into_iter()
+            .filter_map(|r| r.json)
+            .filter(|p| p["status"] == status)
+            .collect()
+    }
+
     pub fn received_from(&self, start: usize) -> Vec<Received> {
         let received = self.received.lock().unwrap();
         received

@@ -6,6 +6,7 @@
 
 use super::error::json_response;
 use super::params::Params;
+use super::targets::object;
 use super::{json, Api};
 use crate::aggregator::model::Labels;
 use axum::extract::{RawQuery, State};
@@ -233,14 +234,6 @@ fn secs(d: Duration) -> Value {
     } else {
         Value::from(s)
     }
-}
-
-fn object(labels: &Labels) -> Value {
-    let map: Map<String, Value> = labels
-        .iter()
-        .map(|(n, v)| (n.to_owned(), Value::from(v)))
-        .collect();
-    Value::Object(map)
 }
 
 /// Go's `time.Time` in JSON: RFC 3339 with the fraction's trailing zeros trimmed; the

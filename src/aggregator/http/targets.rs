@@ -45,7 +45,8 @@ pub async fn targets(State(api): State<Arc<Api>>) -> Response {
     json_response(StatusCode::OK, body.to_string())
 }
 
-fn object(labels: &Labels) -> Value {
+/// A label set as a JSON object.
+pub(super) fn object(labels: &Labels) -> Value {
     let map: Map<String, Value> = labels
         .iter()
         .map(|(n, v)| (n.to_owned(), Value::from(v)))
