@@ -12,7 +12,7 @@
 //!
 //! `cargo bench --bench logstore` (1 GiB; `LOGSTORE_BENCH_MIB=n` for another size,
 //! `LOGSTORE_BENCH_BLOCK_KIB=n` for another block size than the store's default,
-//! `LOGSTORE_BENCH_FORMAT=2` or `3` to ingest in that chunk format instead of the default (3),
+//! `LOGSTORE_BENCH_FORMAT=2` or `3` to ingest in that chunk format instead of the default (2),
 //! `LOGSTORE_BENCH_CODECS=fields` for only format 3's rows at 1 MiB blocks);
 //! without `--bench` (`cargo test --benches`) a 16 MiB run.
 

@@ -16,10 +16,11 @@ pub struct LogStoreOptions {
     pub wal_max_bytes: u64,
     /// Block compression (zstd level 1: see BENCHMARKS.md).
     pub codec: Codec,
-    /// How blocks are encoded before compression: [`Layout::Fields`] (chunk format 3,
-    /// templates and variable columns, the default: 0.11 of raw instead of 0.18) or
-    /// [`Layout::Columns`] (format 2: faster to ingest and to scan for needles found in
-    /// most blocks; see BENCHMARKS.md). Files of every format are read whatever this is.
+    /// How blocks are encoded before compression: [`Layout::Columns`] (chunk format 2,
+    /// the default) or [`Layout::Fields`] (format 3, templates and variable columns:
+    /// 0.11 of raw instead of 0.18, but ingest and scans of needles found in most
+    /// blocks slower than their budgets; see BENCHMARKS.md). Files of every format are
+    /// read whatever this is.
     pub block_layout: Layout,
     /// A head block is compressed once it holds this many bytes, raw plus 64 a line of
     /// bookkeeping (1 MiB: 4× Loki's `chunk_block_size`, for a 4 % smaller store and
@@ -61,7 +62,7 @@ impl Default for LogStoreOptions {
             wal: WalOptions::default(),
             wal_max_bytes: 1 << 30,
             codec: Codec::Zstd(1),
-            block_layout: Layout::Fields,
+            block_layout: Layout::Columns,
             block_bytes: 1 << 20,
             chunk_target_bytes: 1536 << 10,
             max_chunk_age: Duration::from_secs(2 * 3600),
