@@ -8,10 +8,10 @@
 /// The longest run of `needle`'s bytes that are surely static text in any line
 /// holding it (empty when none is, e.g. a number: every template may then match).
 pub fn static_part(needle: &[u8]) -> &[u8] {
-    let sure = sure_static(needle);
     let (mut best, mut at) = (0..0, 0);
-    for i in 0..=needle.len() {
-        if i == needle.len() || !sure[i] {
+    // a false after the last byte closes the last run
+    for (i, sure) in sure_static(needle).into_iter().chain([false]).enumerate() {
+        if !sure {
             if i - at > best.len() {
                 best = at..i;
             }
