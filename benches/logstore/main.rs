@@ -12,7 +12,7 @@
 //!
 //! `cargo bench --bench logstore` (1 GiB; `LOGSTORE_BENCH_MIB=n` for another size,
 //! `LOGSTORE_BENCH_BLOCK_KIB=n` for another block size than the store's default,
-//! `LOGSTORE_BENCH_FORMAT=3` to ingest in chunk format 3 instead of the default 2,
+//! `LOGSTORE_BENCH_FORMAT=2` or `3` to ingest in that chunk format instead of the default (2),
 //! `LOGSTORE_BENCH_CODECS=fields` for only format 3's rows at 1 MiB blocks);
 //! without `--bench` (`cargo test --benches`) a 16 MiB run.
 
@@ -254,8 +254,10 @@ fn ingest(mib: u64) {
         now: far_future,
         ..Default::default()
     };
-    if std::env::var("LOGSTORE_BENCH_FORMAT").is_ok_and(|f| f == "3") {
-        opts.block_layout = block::Layout::Fields; // to compare with chunk format 2
+    match std::env::var("LOGSTORE_BENCH_FORMAT").as_deref() {
+        Ok("2") => opts.block_layout = block::Layout::Columns, // to compare the formats
+        Ok("3") => opts.block_layout = block::Layout::Fields,
+        _ => {}
     }
     if let Ok(kib) = std::env::var("LOGSTORE_BENCH_BLOCK_KIB") {
         opts.block_bytes = kib.parse::<usize>().unwrap() << 10; // to compare block sizes

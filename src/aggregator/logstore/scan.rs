@@ -5,7 +5,8 @@
 //! reached. With `must_contain`, a block whose trigram filter lacks a needle is not
 //! decompressed at all ([`bloom`]); the others' lines are searched with `memmem` first
 //! and only entries holding every needle are decoded and shown. Format-3 blocks
-//! ([`fields`]) have their lines rebuilt into a reused buffer before that search.
+//! ([`fields`]) have their lines rebuilt into a reused buffer before that search —
+//! only the lines whose template holds each needle's static part.
 
 use super::block::{self, HeadEntry, Layout, Slot};
 use super::bloom;
@@ -259,8 +260,13 @@ fn decode(
     let corrupt = |e: String| LogStoreError::Corrupt(format!("{origin}: {e}"));
     if r.layout == Layout::Fields {
         let mut slots = Vec::new();
+        let parts: Vec<&[u8]> = q
+            .needles
+            .iter()
+            .map(|f| fields::static_part(f.needle()))
+            .collect();
         ctx.fields
-            .decode(&ctx.unpacked, &mut raw, &mut slots)
+            .decode_where(&ctx.unpacked, &parts, &mut raw, &mut slots)
             .map_err(corrupt)?;
         if !q.needles.iter().all(|f| f.find(&raw).is_some()) {
             return Ok(none(raw));

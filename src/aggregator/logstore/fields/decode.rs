@@ -28,11 +28,14 @@ struct Op {
     col: usize,
 }
 
-/// A template, compiled: its steps `ops[steps]`, then the static text `raw[tail]`.
+/// A template, compiled: its steps `ops[steps]`, then the static text `raw[tail]`;
+/// `raw[text]` is the whole template, and `wanted` whether its lines are rebuilt.
 #[derive(Debug, Clone)]
 struct Program {
     steps: Range<usize>,
     tail: Range<usize>,
+    text: Range<usize>,
+    wanted: bool,
 }
 
 /// What decoding reuses from block to block (tables of byte ranges into the block).
@@ -69,6 +72,20 @@ impl Decoder {
         lines: &mut Vec<u8>,
         slots: &mut Vec<Slot>,
     ) -> Result<(), String> {
+        self.decode_where(raw, &[], lines, slots)
+    }
+
+    /// As [`Decoder::decode`], but rebuilds only the lines whose template holds every
+    /// one of `parts` in its text; the others are left empty (`len` 0). A line holding
+    /// a needle holds its [`super::search::static_part`] in its template, so callers
+    /// searching for needles pass those.
+    pub fn decode_where(
+        &mut self,
+        raw: &[u8],
+        parts: &[&[u8]],
+        lines: &mut Vec<u8>,
+        slots: &mut Vec<Slot>,
+    ) -> Result<(), String> {
         lines.clear();
         slots.clear();
         let mut c = Cursor::new(raw);
@@ -80,11 +97,17 @@ impl Decoder {
         if c.left() != 0 {
             return Err(format!("{} bytes after the block's columns", c.left()));
         }
+        if !self.mark(raw, parts) {
+            return Ok(()); // no line can hold the parts: none is rebuilt (all empty)
+        }
         lines.reserve(raw.len() * 4);
         for (i, s) in slots.iter_mut().enumerate() {
             s.start = lines.len();
             let p = self.programs[self.ids[i] as usize].clone();
-            self.line(raw, &p, lines)?;
+            match p.wanted {
+                true => self.line(raw, &p, lines)?,
+                false => self.skip(raw, &p)?,
+            }
             s.len = lines.len() - s.start;
             if lines.len() > MAX_LINES_BYTES {
                 return Err(format!("block rebuilds past {MAX_LINES_BYTES} bytes"));
@@ -94,6 +117,38 @@ impl Decoder {
             true => Err("a column holds more values than the lines use".into()),
             false => Ok(()),
         }
+    }
+
+    /// Marks the programs whose template text holds every one of `parts`; false when
+    /// none does.
+    fn mark(&mut self, raw: &[u8], parts: &[&[u8]]) -> bool {
+        let mut any = false;
+        for p in &mut self.programs {
+            let tpl = &raw[p.text.clone()];
+            p.wanted = parts.iter().all(|n| memchr::memmem::find(tpl, n).is_some());
+            any |= p.wanted;
+        }
+        any
+    }
+
+    /// Moves past the values of a line of program `p` without rebuilding it.
+    fn skip(&mut self, raw: &[u8], p: &Program) -> Result<(), String> {
+        for op in &self.ops[p.steps.clone()] {
+            let col = self.cols.get_mut(op.col).ok_or("column missing")?;
+            match op.kind {
+                HEX => {
+                    let bytes = (op.param as usize).div_ceil(2);
+                    if col.bytes.len() < bytes {
+                        return Err(RAN_OUT.into());
+                    }
+                    col.bytes.start += bytes;
+                }
+                _ => {
+                    next_int(col, raw)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The templates (compiled), template ids and dictionary.
@@ -145,6 +200,8 @@ impl Decoder {
         self.programs.push(Program {
             steps: first..self.ops.len(),
             tail: at..tpl.end,
+            text: tpl,
+            wanted: true,
         });
         Ok(())
     }

@@ -146,17 +146,16 @@ impl Tables<'_> {
             .collect();
         by_id.sort_unstable();
         let mut rank = vec![0; by_id.len()];
-        let (mut keys, mut slots) = (ColumnKeys::default(), Vec::new());
-        let mut columns = vec![0; self.columns.len()];
-        for (new, &(tpl, old)) in by_id.iter().enumerate() {
+        // the decoder numbers columns by first use over the sorted templates; a key
+        // is one column here too, so first uses of these columns give the same order
+        let mut columns = Vec::with_capacity(self.columns.len());
+        let mut seen = vec![false; self.columns.len()];
+        for (new, &(_, old)) in by_id.iter().enumerate() {
             rank[old as usize] = new as u32;
-            slots.clear();
-            keys.of_template(tpl, &mut slots);
-            for (&to, &from) in slots
-                .iter()
-                .zip(&self.slots[self.spans[old as usize].clone()])
-            {
-                columns[to as usize] = from;
+            for &from in &self.slots[self.spans[old as usize].clone()] {
+                if !std::mem::replace(&mut seen[from as usize], true) {
+                    columns.push(from);
+                }
             }
         }
         Sorted {

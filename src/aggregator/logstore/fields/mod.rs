@@ -27,6 +27,7 @@
 
 mod decode;
 mod encode;
+pub mod search;
 pub mod tokens;
 
 #[cfg(test)]
@@ -34,6 +35,7 @@ mod tests;
 
 pub use decode::{decode, Decoder};
 pub use encode::encode;
+pub use search::static_part;
 
 /// Template bytes before a placeholder that name its column.
 pub const CONTEXT: usize = 8;

@@ -143,3 +143,61 @@ fn damaged_blocks_are_errors_not_panics() {
     d.decode(&raw, &mut lines, &mut slots).unwrap();
     assert_eq!(slots.len(), es.len());
 }
+
+/// Rebuilds only the lines whose template holds each needle's static part.
+fn rebuilt_where(entries: &[HeadEntry], needles: &[&[u8]]) -> Vec<Option<String>> {
+    let mut raw = Vec::new();
+    encode(entries, &mut raw);
+    let parts: Vec<&[u8]> = needles.iter().map(|n| super::static_part(n)).collect();
+    let (mut lines, mut slots) = (Vec::new(), Vec::new());
+    Decoder::default()
+        .decode_where(&raw, &parts, &mut lines, &mut slots)
+        .unwrap();
+    assert_eq!(slots.len(), entries.len());
+    slots
+        .iter()
+        .map(|s| {
+            (s.len > 0).then(|| String::from_utf8_lossy(&lines[s.start..s.start + s.len]).into())
+        })
+        .collect()
+}
+
+#[test]
+fn only_lines_of_templates_holding_the_needle_are_rebuilt() {
+    let es = [
+        entry(1, "10.0.0.1 GET /healthz 200 \"kube-probe/1.29\""),
+        entry(2, "10.0.0.2 GET /login 500 \"curl/8.4.0\""),
+        entry(3, "10.0.0.3 GET /healthz 204 \"kube-probe/1.30\""),
+    ];
+    let got = rebuilt_where(&es, &[b"kube-probe/1.29"]);
+    let want = [Some(es[0].line.clone()), None, Some(es[2].line.clone())];
+    assert_eq!(got, want);
+    assert_eq!(rebuilt_where(&es, &[b"nowhere"]), vec![None, None, None]);
+    let all: Vec<_> = es.iter().map(|e| Some(e.line.clone())).collect();
+    assert_eq!(rebuilt_where(&es, &[b"500"]), all);
+}
+
+proptest! {
+    #[test]
+    fn every_line_holding_a_needle_is_rebuilt(
+        lines in prop::collection::vec(line_strategy(), 1..30),
+        pick in any::<prop::sample::Index>(),
+        from in any::<prop::sample::Index>(),
+        len in 0usize..12,
+    ) {
+        let es: Vec<HeadEntry> = lines.iter().enumerate().map(|(i, l)| entry(i as i64, l)).collect();
+        let line = lines[pick.index(lines.len())].as_bytes();
+        let start = from.index(line.len() + 1);
+        let needle = &line[start..(start + len).min(line.len())];
+        let got = rebuilt_where(&es, &[needle]);
+        for (e, g) in es.iter().zip(&got) {
+            if memchr::memmem::find(e.line.as_bytes(), needle).is_some() {
+                // (an empty line rebuilt is empty, as one not rebuilt)
+                prop_assert_eq!(g.as_deref().unwrap_or(""), e.line.as_str());
+            }
+            if let Some(g) = g {
+                prop_assert_eq!(g, &e.line);
+            }
+        }
+    }
+}

@@ -33,25 +33,45 @@ pub enum Var<'a> {
     Dict(&'a [u8]),
 }
 
+/// Byte classes: [`DIGIT`], [`HEX_LETTER`] (`a`–`f`), [`LETTER`] (other ASCII
+/// letters); 0 for every other byte (word boundaries).
+const DIGIT: u8 = 1;
+const HEX_LETTER: u8 = 2;
+const LETTER: u8 = 4;
+static CLASS: [u8; 256] = classes();
+
+const fn classes() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = match b as u8 {
+            b'0'..=b'9' => DIGIT,
+            b'a'..=b'f' => HEX_LETTER,
+            b'g'..=b'z' | b'A'..=b'Z' => LETTER,
+            _ => 0,
+        };
+        b += 1;
+    }
+    t
+}
+
 /// Appends `line`'s template to `tpl` and its variables to `vars`.
 pub fn tokenize<'a>(line: &'a [u8], tpl: &mut Vec<u8>, vars: &mut Vec<Var<'a>>) {
     let (mut i, mut lit) = (0, 0); // lit: where the static text not yet copied starts
-    while i < line.len() {
-        if !line[i].is_ascii_alphanumeric() {
-            i += 1;
-            continue;
+                                   // words without a digit are static: jump to the next digit, then back to its
+                                   // word's start (`i` is never inside a word)
+    while let Some(d) = next_digit(line, i) {
+        i = d;
+        while i > lit && CLASS[line[i - 1] as usize] != 0 {
+            i -= 1;
         }
         let w = word(line, i);
-        if !w.digit {
-            i = w.end;
-            continue;
-        }
         tpl.extend_from_slice(&line[lit..i]);
         if let Some(end) = dotted_end(line, &w) {
             tpl.push(DICT);
             vars.push(Var::Dict(&line[i..end]));
             (i, lit) = (end, end);
-        } else if w.hex && w.letter && (MIN_HEX..=MAX_HEX).contains(&(w.end - i)) {
+        } else if w.class == DIGIT | HEX_LETTER && (MIN_HEX..=MAX_HEX).contains(&(w.end - i)) {
             tpl.extend_from_slice(&[HEX, (w.end - i) as u8]);
             vars.push(Var::Hex(&line[i..w.end]));
             (i, lit) = (w.end, w.end);
@@ -63,29 +83,40 @@ pub fn tokenize<'a>(line: &'a [u8], tpl: &mut Vec<u8>, vars: &mut Vec<Var<'a>>) 
     tpl.extend_from_slice(&line[lit..]);
 }
 
-/// What a word holds.
+/// The first digit of `line` from `from` on, eight bytes at a time: a byte is a digit
+/// when it is below 10 once xor-ed with `'0'`; the lowest flag of the
+/// has-a-byte-below-10 trick is exact (borrows only make later flags wrong).
+fn next_digit(line: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let mut i = from;
+    while let Some(chunk) = line.get(i..i + 8) {
+        let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes")) ^ (ONES * u64::from(b'0'));
+        let below_10 = x.wrapping_sub(ONES * 10) & !x & (ONES * 0x80);
+        if below_10 != 0 {
+            return Some(i + below_10.trailing_zeros() as usize / 8);
+        }
+        i += 8;
+    }
+    line[i..].iter().position(u8::is_ascii_digit).map(|p| i + p)
+}
+
+/// A word: where it ends and the classes of its bytes, or-ed.
 struct Word {
     end: usize,
-    digit: bool,
-    letter: bool,
-    /// Only lowercase hex characters.
-    hex: bool,
+    class: u8,
 }
 
 fn word(line: &[u8], start: usize) -> Word {
     let mut w = Word {
         end: start,
-        digit: false,
-        letter: false,
-        hex: true,
+        class: 0,
     };
     for &b in &line[start..] {
-        match b {
-            b'0'..=b'9' => w.digit = true,
-            b'a'..=b'f' => w.letter = true,
-            b'g'..=b'z' | b'A'..=b'Z' => (w.letter, w.hex) = (true, false),
-            _ => break,
+        let c = CLASS[b as usize];
+        if c == 0 {
+            break;
         }
+        w.class |= c;
         w.end += 1;
     }
     w
@@ -93,13 +124,13 @@ fn word(line: &[u8], start: usize) -> Word {
 
 /// The end of a run of 3+ all-digit words joined by single dots starting at `start`.
 fn dotted_end(line: &[u8], first: &Word) -> Option<usize> {
-    if first.letter {
+    if first.class != DIGIT {
         return None;
     }
     let (mut end, mut groups) = (first.end, 1);
     while line.get(end) == Some(&b'.') && line.get(end + 1).is_some_and(u8::is_ascii_digit) {
         let next = word(line, end + 1);
-        if next.letter {
+        if next.class != DIGIT {
             break;
         }
         (end, groups) = (next.end, groups + 1);
