@@ -43,7 +43,7 @@ fn after_scrape_p50(r: &Row) -> Option<Duration> {
 }
 
 fn secs(d: Option<Duration>) -> String {
-    d.map_or_else(|| "–".to_owned(), |d| format!("{:.2} s", d.as_secs_f64()))
+    d.map_or_else(|| "–".to_owned(), |d| format!("{:.3} s", d.as_secs_f64()))
 }
 
 /// The table, one row per path.
