@@ -72,6 +72,16 @@ pub fn encode(entries: &[HeadEntry], out: &mut Vec<u8>) {
     entries
         .iter()
         .for_each(|e| put_uvarint(out, e.line.len() as u64));
+    put_metadata(entries, out);
+    let header = (out.len() - at - 4) as u32;
+    out[at..at + 4].copy_from_slice(&header.to_le_bytes());
+    entries
+        .iter()
+        .for_each(|e| out.extend_from_slice(e.line.as_bytes()));
+}
+
+/// Every entry's metadata count, then the pairs (formats 2 and 3 write them so).
+pub(crate) fn put_metadata(entries: &[HeadEntry], out: &mut Vec<u8>) {
     entries
         .iter()
         .for_each(|e| put_uvarint(out, e.metadata.len() as u64));
@@ -79,11 +89,6 @@ pub fn encode(entries: &[HeadEntry], out: &mut Vec<u8>) {
         put_str(out, n);
         put_str(out, v);
     }
-    let header = (out.len() - at - 4) as u32;
-    out[at..at + 4].copy_from_slice(&header.to_le_bytes());
-    entries
-        .iter()
-        .for_each(|e| out.extend_from_slice(e.line.as_bytes()));
 }
 
 /// Where a block's header ends and its lines begin.

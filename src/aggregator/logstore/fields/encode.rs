@@ -6,8 +6,8 @@
 
 use super::tokens::{tokenize, Var};
 use super::{ColumnKeys, Sections};
-use crate::aggregator::logstore::block::HeadEntry;
-use crate::aggregator::tsdb::record::{put_str, put_uvarint, zigzag};
+use crate::aggregator::logstore::block::{put_metadata, HeadEntry};
+use crate::aggregator::tsdb::record::{put_uvarint, zigzag};
 use std::collections::HashMap;
 
 /// One column's values while a block is encoded.
@@ -41,7 +41,7 @@ pub fn encode(entries: &[HeadEntry], out: &mut Vec<u8>) -> Sections {
     put_uvarint(out, entries.len() as u64);
     times(entries, out);
     let times = out.len() - start;
-    metadata(entries, out);
+    put_metadata(entries, out);
     let metadata = out.len() - start;
     let t = tables(entries);
     let sorted = t.sorted();
@@ -87,17 +87,6 @@ fn times(entries: &[HeadEntry], out: &mut Vec<u8>) {
     out.push(width as u8);
     for plane in 0..width {
         out.extend(deltas.iter().map(|d| (d >> (8 * plane)) as u8));
-    }
-}
-
-/// Metadata counts, then the pairs (as format 2 writes them).
-fn metadata(entries: &[HeadEntry], out: &mut Vec<u8>) {
-    entries
-        .iter()
-        .for_each(|e| put_uvarint(out, e.metadata.len() as u64));
-    for (n, v) in entries.iter().flat_map(|e| &e.metadata) {
-        put_str(out, n);
-        put_str(out, v);
     }
 }
 
