@@ -11,6 +11,7 @@ mod common;
 use common::receivers::Receiver;
 use common::scrape_target::{ok, serve};
 use common::{peer, Server};
+use nodepulse::aggregator::http::params::rfc3339;
 use serde_json::Value;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -96,6 +97,29 @@ async fn get_json(url: String) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
 
+/// Waits until `demo_value` is stored and the group was evaluated after that.
+async fn evaluated_after_a_stored_value(agg: &Server) {
+    let seconds = |v: &Value| {
+        let text = v.as_str().unwrap_or_default();
+        rfc3339(text).map_or(0.0, |(s, ns)| s as f64 + ns as f64 / 1e9)
+    };
+    let start = Instant::now();
+    let mut stored_at = None;
+    loop {
+        assert!(start.elapsed() < WAIT, "no evaluation after a stored value");
+        if stored_at.is_none() {
+            let v = get_json(agg.url("/api/v1/query?query=demo_value")).await;
+            stored_at = v["data"]["result"][0]["value"][0].as_f64();
+        }
+        let rules = get_json(agg.url("/api/v1/rules")).await;
+        let last = seconds(&rules["data"]["groups"][0]["lastEvaluation"]);
+        if stored_at.is_some_and(|t| last > t) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 fn check_alert(payload: &Value, target: u16) {
     let alert = &payload["alerts"][0];
     let instance = format!("127.0.0.1:{target}");
@@ -130,9 +154,13 @@ async fn a_rule_fires_and_resolves_through_alertmanager_and_a_webhook() {
         .await
         .unwrap();
 
-    // The rule is loaded; nothing fires below the threshold.
+    // The rule is loaded; evaluated over a stored value below the threshold, it is quiet.
     let rules = get_json(agg.url("/api/v1/rules")).await;
     assert_eq!(rules["data"]["groups"][0]["rules"][0]["name"], "DemoHigh");
+    evaluated_after_a_stored_value(&agg).await;
+    let alerts = get_json(agg.url("/api/v1/alerts")).await;
+    assert_eq!(alerts["data"]["alerts"], serde_json::json!([]), "{alerts}");
+    assert!(payloads(&via_am, "firing").is_empty() && payloads(&direct, "firing").is_empty());
     *answer.lock().unwrap() = ok("demo_value 100\n");
     wait_for("firing through Alertmanager", &agg, || {
         !payloads(&via_am, "firing").is_empty()

@@ -9,6 +9,7 @@ use super::params::Params;
 use super::targets::object;
 use super::{json, Api};
 use crate::aggregator::model::Labels;
+use crate::aggregator::notify::alert::{rfc3339_nanos, GO_ZERO_TIME};
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -236,20 +237,9 @@ fn secs(d: Duration) -> Value {
     }
 }
 
-/// Go's `time.Time` in JSON: RFC 3339 with the fraction's trailing zeros trimmed; the
-/// zero time when there is none.
+/// Go's `time.Time` in JSON (the notifier's spelling); Go's zero time when there is none.
 pub fn go_time(t: Option<SystemTime>) -> String {
-    let Some(t) = t else {
-        return "0001-01-01T00:00:00Z".to_owned();
-    };
-    let s = humantime::format_rfc3339_nanos(t).to_string();
-    let Some(dot) = s.rfind('.') else { return s };
-    let frac = s[dot + 1..s.len() - 1].trim_end_matches('0');
-    if frac.is_empty() {
-        format!("{}Z", &s[..dot])
-    } else {
-        format!("{}.{frac}Z", &s[..dot])
-    }
+    t.map_or_else(|| GO_ZERO_TIME.to_owned(), rfc3339_nanos)
 }
 
 /// Go's `strconv.FormatFloat(v, 'e', -1, 64)`: the shortest digits that round-trip,

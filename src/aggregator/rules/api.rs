@@ -9,8 +9,9 @@ use crate::aggregator::http::rules::{
     AlertView, GroupView, ReloadFuture, RuleKind, RuleSource, RuleView,
 };
 use crate::aggregator::model::Labels;
+use crate::aggregator::notify::alert::from_millis;
 use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 impl RuleSource for Manager {
     fn groups(&self) -> Vec<GroupView> {
@@ -71,8 +72,8 @@ fn alert(a: AlertSnapshot) -> AlertView {
         labels: a.labels,
         annotations: a.annotations,
         firing: a.state == AlertState::Firing,
-        active_at: at(a.active_at_ms),
-        keep_firing_since: a.keep_firing_since_ms.map(at),
+        active_at: from_millis(a.active_at_ms),
+        keep_firing_since: a.keep_firing_since_ms.map(from_millis),
         value: a.value,
     }
 }
@@ -84,12 +85,4 @@ fn labels(m: &BTreeMap<String, String>) -> Labels {
 
 fn ms(ms: i64) -> Duration {
     Duration::from_millis(ms.max(0) as u64)
-}
-
-fn at(ms: i64) -> SystemTime {
-    if ms >= 0 {
-        UNIX_EPOCH + Duration::from_millis(ms as u64)
-    } else {
-        UNIX_EPOCH - Duration::from_millis(ms.unsigned_abs())
-    }
 }
