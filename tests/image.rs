@@ -97,7 +97,13 @@ impl DockerIgnore {
 /// The files of a clean checkout (the build context), minus the ignored ones.
 fn context() -> BTreeSet<String> {
     let out = Command::new("git")
-        .args(["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
+        .args([
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ])
         .current_dir(ROOT)
         .output()
         .expect("running git ls-files");

@@ -119,6 +119,18 @@ fn variable(file: &str, v: &Value) -> Option<Variable> {
             name,
             default: v["query"].as_str().unwrap_or_default().to_string(),
         }),
+        // Grafana's Loki variable editor keeps a structured query (type 1: label values).
+        Some("query") if v["query"]["type"] == 1 => {
+            let stream = v["query"]["stream"].as_str().unwrap_or_default();
+            let label = v["query"]["label"].as_str();
+            Some(Variable::LabelValues {
+                name: name.clone(),
+                selector: (!stream.is_empty()).then(|| stream.to_string()),
+                label: label
+                    .unwrap_or_else(|| panic!("{file} ${name}: no label"))
+                    .to_string(),
+            })
+        }
         Some("query") => {
             let q = v["query"]["query"].as_str().or(v["query"].as_str());
             let q = q.unwrap_or_else(|| panic!("{file} ${name}: no query"));
