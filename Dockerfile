@@ -3,7 +3,7 @@
 #   /usr/local/bin/nodepulse-agent       (the DaemonSet; listens on 9101)
 #   /usr/local/bin/nodepulse-aggregator  (the StatefulSet; listens on 9201)
 # Build: docker build -t ghcr.io/nodepulse/nodepulse:0.1.0 .
-# tests/image.rs checks offline what it can: COPY sources present and not ignored, the
+# tests/image/ checks offline what it can: COPY sources present and not ignored, the
 # binaries named as Cargo.toml's [[bin]]s, the version label and the manifests' tag.
 
 # Builder: the toolchain the tests run with, on Debian bookworm (the runtime's glibc).
