@@ -4,17 +4,19 @@
 //! nodepulse exposes, every LogQL query parses with our LogQL parser; and, run by a
 //! `nodepulse-aggregator` holding samples and logs for them, every template variable
 //! resolves (in order, as Grafana does) and every query answers `/api/v1/query_range`
-//! or `/loki/api/v1/query_range` with 200, status success and data.
+//! or `/loki/api/v1/query_range` with 200, status success and data. The node dashboard
+//! also over a real agent: real_agent.rs.
 
+mod api;
 #[path = "../common/mod.rs"]
 mod common;
 mod data;
 mod model;
+mod real_agent;
 
 use common::exposed::{exposed_names, read_names};
 use common::Server;
 use model::{Dashboard, Lang, Variable};
-use serde_json::Value;
 use std::path::Path;
 
 const AGGREGATOR: &str = env!("CARGO_BIN_EXE_nodepulse-aggregator");
@@ -125,62 +127,6 @@ fn every_query_parses_and_reads_only_exposed_metrics() {
     assert!(read.len() >= 40, "{read:?}");
 }
 
-/// GET `path` with `params` on the aggregator: the JSON body, after checking 200 and
-/// `status: success`; an error names the request.
-fn get(server: &Server, path: &str, params: &[(&str, String)]) -> Result<Value, String> {
-    let resp = reqwest::blocking::Client::new()
-        .get(server.url(path))
-        .query(params)
-        .send()
-        .map_err(|e| format!("{path} {params:?}: {e}"))?;
-    let status = resp.status().as_u16();
-    let text = resp.text().unwrap_or_default();
-    let v: Value =
-        serde_json::from_str(&text).map_err(|_| format!("{path} {params:?}: {status} {text}"))?;
-    if status != 200 || v["status"] != "success" {
-        return Err(format!("{path} {params:?}: {status} {text}"));
-    }
-    Ok(v)
-}
-
-/// Resolves `d`'s variables in order through the APIs, as Grafana does: each takes
-/// the first value its label-values request answers.
-fn resolve(server: &Server, d: &Dashboard, range: &[(&str, String)]) -> Vec<(String, String)> {
-    let mut values: Vec<(String, String)> = Vec::new();
-    for v in &d.variables {
-        let value = match v {
-            Variable::Text { default, .. } => default.clone(),
-            Variable::LabelValues {
-                name,
-                selector,
-                label,
-            } => {
-                let mut params = range.to_vec();
-                if let Some(s) = selector {
-                    let key = if d.lang == Lang::PromQL {
-                        "match[]"
-                    } else {
-                        "query"
-                    };
-                    params.push((key, model::substitute(s, &values)));
-                }
-                let path = match d.lang {
-                    Lang::PromQL => format!("/api/v1/label/{label}/values"),
-                    Lang::LogQL => format!("/loki/api/v1/label/{label}/values"),
-                };
-                let body = get(server, &path, &params)
-                    .unwrap_or_else(|e| panic!("{} ${name}: {e}", d.file));
-                let first = body["data"][0].as_str();
-                first
-                    .unwrap_or_else(|| panic!("{} ${name}: no values: {body}", d.file))
-                    .to_string()
-            }
-        };
-        values.push((v.name().to_string(), value));
-    }
-    values
-}
-
 #[test]
 fn every_query_answers_through_the_aggregator() {
     let dir = tempfile::tempdir().expect("a temp dir");
@@ -205,42 +151,9 @@ fn every_query_answers_through_the_aggregator() {
         .send();
     assert_eq!(r.expect("a Loki push").status().as_u16(), 204);
 
-    let (start_s, end_s) = ((end_ms - 1_800_000) as f64 / 1e3, end_ms as f64 / 1e3);
-    let (start_ns, end_ns) = (
-        (end_ms - 1_800_000) as i128 * 1_000_000,
-        end_ms as i128 * 1_000_000,
-    );
-    let mut failures = Vec::new();
-    for d in &dashboards {
-        let (range, path) = match d.lang {
-            Lang::PromQL => (
-                vec![("start", start_s.to_string()), ("end", end_s.to_string())],
-                "/api/v1/query_range",
-            ),
-            Lang::LogQL => (
-                vec![("start", start_ns.to_string()), ("end", end_ns.to_string())],
-                "/loki/api/v1/query_range",
-            ),
-        };
-        let values = resolve(&server, d, &range);
-        for (title, q) in &d.queries {
-            let q = model::substitute(q, &values);
-            let mut params = range.clone();
-            params.extend([
-                ("query", q.clone()),
-                ("step", "30".to_string()),
-                ("limit", "100".to_string()),
-            ]);
-            match get(&server, path, &params) {
-                Ok(v)
-                    if v["data"]["result"]
-                        .as_array()
-                        .is_some_and(|r| !r.is_empty()) => {}
-                Ok(v) => failures.push(format!("{} {title}: {q}: no data: {v}", d.file)),
-                Err(e) => failures.push(format!("{} {title}: {e}", d.file)),
-            }
-        }
-    }
+    let failures: Vec<String> = (dashboards.iter())
+        .flat_map(|d| api::run_panels(&server, d, end_ms - 1_800_000, end_ms))
+        .collect();
     assert!(
         failures.is_empty(),
         "{} queries failed:\n{}",
