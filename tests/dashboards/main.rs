@@ -4,10 +4,12 @@
 //! nodepulse exposes, every LogQL query parses with our LogQL parser; and, run by a
 //! `nodepulse-aggregator` holding samples and logs for them, every template variable
 //! resolves (in order, as Grafana does) and every query answers `/api/v1/query_range`
-//! or `/loki/api/v1/query_range` with 200, status success and data. The node dashboard
-//! also over a real agent: real_agent.rs.
+//! or `/loki/api/v1/query_range` with 200, status success and data. The node and pods
+//! dashboards also over a real agent: real_agent.rs.
 
 mod api;
+#[path = "../cgroup_tree/mod.rs"]
+mod cgroup_tree;
 #[path = "../common/mod.rs"]
 mod common;
 mod data;
