@@ -4,10 +4,12 @@
 //! `job="kube-state-metrics"`, those two with honor_labels), so every panel must find
 //! the labels the agent really writes: the node dashboard over this machine's /proc and
 //! /sys, the pods dashboard over a node of pods (fake API server) and their containers
-//! (a cgroup tree in a temp dir).
+//! (a cgroup tree in a temp dir). And the logs dashboard over lines the agent tailed
+//! from a kubelet log tree and shipped to the aggregator's Loki push API.
 
 use super::cgroup_tree::node::big_node;
 use super::cgroup_tree::uid as tree_uid;
+use super::common::cri::{Container, Dirs};
 use super::common::fake_api::{FakeApi, NAMESPACES, PODS};
 use super::common::pods::{namespace, pod, NODE};
 use super::common::{spawn_agent, Server};
@@ -46,13 +48,16 @@ fn aggregator_scraping(agent: &Server) -> (Server, TempDir) {
 
 /// Polls until every panel of dashboard `file` has data (rates need two scrapes);
 /// panics listing the panels without data at the deadline.
-fn every_panel_gets_data(server: &Server, file: &str) {
+/// Over the last 5 minutes, or `range` (ms) when given.
+fn every_panel_gets_data(server: &Server, file: &str, range: impl Into<Option<(i64, i64)>>) {
+    let range = range.into();
     let dashboards = model::load_all();
     let d = (dashboards.iter()).find(|d| d.file == file).expect(file);
     let started = Instant::now();
     loop {
         let now = data::now_ms();
-        let failures = run_panels(server, d, now - 300_000, now);
+        let (start, end) = range.unwrap_or((now - 300_000, now));
+        let failures = run_panels(server, d, start, end);
         if failures.is_empty() {
             return;
         }
@@ -70,7 +75,7 @@ fn every_panel_gets_data(server: &Server, file: &str) {
 fn the_node_dashboard_shows_a_real_agent() {
     let agent = spawn_agent(&["--kube.api=off"]);
     let (server, _dir) = aggregator_scraping(&agent);
-    every_panel_gets_data(&server, "node.json");
+    every_panel_gets_data(&server, "node.json", None);
 }
 
 #[test]
@@ -96,5 +101,35 @@ fn the_pods_dashboard_shows_a_real_agent_on_a_node_of_pods() {
     ];
     let agent = spawn_agent(&args.iter().map(String::as_str).collect::<Vec<_>>());
     let (server, _dir) = aggregator_scraping(&agent);
-    every_panel_gets_data(&server, "pods.json");
+    every_panel_gets_data(&server, "pods.json", None);
+}
+
+#[test]
+fn the_logs_dashboard_shows_lines_a_real_agent_shipped() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let storage = format!("--storage.path={}", tmp.path().join("aggregator").display());
+    let server = Server::start(Path::new(AGGREGATOR), &[&storage], "/-/ready");
+    let dirs = Dirs::new(tmp.path());
+    let mut app = Container::new(&dirs.pods, ("shop", "web-1", "uid-1"), "app").stamped_yesterday();
+    for i in 0..40 {
+        let level = if i % 4 == 0 { "error" } else { "info" };
+        app.write_message(
+            "stdout",
+            &format!(r#"{{"level":"{level}","msg":"GET /cart {i}"}}"#),
+        );
+    }
+    let mut args = dirs.args();
+    args.push(format!(
+        "--sink.loki.url={}",
+        server.url("/loki/api/v1/push")
+    ));
+    args.extend(["--kube.api=off".into(), format!("--node-name={NODE}")]);
+    let _agent = spawn_agent(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    // The lines are stamped from 00:00 yesterday (UTC) on.
+    let yesterday_ms = (data::now_ms() / 86_400_000 - 1) * 86_400_000;
+    every_panel_gets_data(
+        &server,
+        "logs.json",
+        (yesterday_ms, yesterday_ms + 3_600_000),
+    );
 }
