@@ -8,66 +8,16 @@
 
 mod manifests_support;
 
-use clap::Parser;
 use manifests_support::layout::{Layout, TOKEN};
-use manifests_support::pod::{field_value, Pod};
-use manifests_support::render::{manifests_dir, render, Rendered};
-use nodepulse::agent::config::{defaults, AgentConfig, Flags as AgentFlags};
-use nodepulse::aggregator::config::{AggregatorConfig, Flags as AggregatorFlags};
+use manifests_support::pod::field_value;
+use manifests_support::programs::{
+    agent, agent_config, aggregator, aggregator_config, base, rule_file_names, with_auth,
+};
+use manifests_support::render::{manifests_dir, Rendered};
+use nodepulse::agent::config::defaults;
 use nodepulse::aggregator::rules;
 use serde_json::{json, Value};
 use std::path::Path;
-use std::sync::OnceLock;
-
-fn base() -> Option<&'static Rendered> {
-    static BASE: OnceLock<Option<Rendered>> = OnceLock::new();
-    BASE.get_or_init(|| render(&[])).as_ref()
-}
-
-fn with_auth() -> Option<&'static Rendered> {
-    static AUTH: OnceLock<Option<Rendered>> = OnceLock::new();
-    AUTH.get_or_init(|| render(&["auth"])).as_ref()
-}
-
-fn agent(r: &Rendered) -> Pod<'_> {
-    Pod::of(r, "DaemonSet", "nodepulse-agent")
-}
-
-fn aggregator(r: &Rendered) -> Pod<'_> {
-    Pod::of(r, "StatefulSet", "nodepulse-aggregator")
-}
-
-/// The agent's config from the DaemonSet's args (re-rooted into `layout` if given).
-fn agent_config(pod: &Pod, layout: Option<&Layout>) -> AgentConfig {
-    let mut args = pod.args("agent");
-    if let Some(l) = layout {
-        args = l.args(&args);
-    }
-    let argv = std::iter::once("nodepulse-agent".to_owned()).chain(args);
-    let flags = AgentFlags::try_parse_from(argv).unwrap_or_else(|e| panic!("agent args: {e}"));
-    AgentConfig::load(flags).unwrap_or_else(|e| panic!("agent config: {e}"))
-}
-
-/// The aggregator's config as `--check-config` loads it, from the StatefulSet's args
-/// and the files mounted in `layout`.
-fn aggregator_config(pod: &Pod, layout: &Layout) -> AggregatorConfig {
-    let args = layout.args(&pod.args("aggregator"));
-    let argv = std::iter::once("nodepulse-aggregator".to_owned()).chain(args);
-    let flags =
-        AggregatorFlags::try_parse_from(argv).unwrap_or_else(|e| panic!("aggregator args: {e}"));
-    AggregatorConfig::load(flags).unwrap_or_else(|e| panic!("aggregator config: {e}"))
-}
-
-/// The file names of manifests/rules/*.yml, sorted.
-fn rule_file_names() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(manifests_dir().join("rules"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".yml"))
-        .collect();
-    names.sort();
-    names
-}
 
 #[test]
 fn agent_args_parse_and_each_path_lies_under_a_mount_of_its_kind() {
