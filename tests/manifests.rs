@@ -2,21 +2,37 @@
 //! parsers: the DaemonSet's args parse with the agent's flag parser and every path they
 //! name lies under a mount of the right kind; ports agree across args, containerPorts,
 //! probes, annotations, the Service and the agents' sink URL; the aggregator's config
-//! loads with its loader and the rule files as the kubelet mounts them; the auth
-//! component turns the tokens on from the Secret. Needs kubectl: skipped with an
-//! install hint when it is missing, failed under `CI=true`.
+//! loads with its loader and the rule files as the kubelet mounts them; RBAC; the
+//! retention caps fit the volume. In manifests/: the auth component ([`auth`]), who
+//! scrapes what through the aggregator's pod discovery ([`scrape`]), the README's
+//! examples ([`readme`]). Needs kubectl: skipped with an install hint when it is
+//! missing, failed under `CI=true`.
 
-mod manifests_support;
+// The readers of a render (kubectl kustomize; the pod template; the mounts laid out in
+// a temp dir; the programs' own parsers), then the tests by subject.
+#[path = "manifests/layout.rs"]
+mod layout;
+#[path = "manifests/pod.rs"]
+mod pod;
+#[path = "manifests/programs.rs"]
+mod programs;
+#[path = "manifests/render.rs"]
+mod render;
 
-use manifests_support::layout::{Layout, TOKEN};
-use manifests_support::pod::field_value;
-use manifests_support::programs::{
-    agent, agent_config, aggregator, aggregator_config, base, rule_file_names, with_auth,
-};
-use manifests_support::render::{manifests_dir, Rendered};
+#[path = "manifests/auth.rs"]
+mod auth;
+#[path = "manifests/readme.rs"]
+mod readme;
+#[path = "manifests/scrape.rs"]
+mod scrape;
+
+use layout::Layout;
 use nodepulse::agent::config::defaults;
 use nodepulse::aggregator::rules;
-use serde_json::{json, Value};
+use pod::field_value;
+use programs::{agent, agent_config, aggregator, aggregator_config, base, rule_file_names};
+use render::manifests_dir;
+use serde_json::json;
 use std::path::Path;
 
 #[test]
@@ -271,53 +287,4 @@ fn each_service_account_may_read_what_its_program_watches() {
         got.sort();
         assert_eq!(got, want, "{sa}'s resources");
     }
-}
-
-#[test]
-fn the_auth_component_reads_both_tokens_from_the_secret() {
-    let Some(r) = with_auth() else { return };
-    let pod = agent(r);
-    let layout = Layout::write(r, &pod, "agent");
-    let loki = agent_config(&pod, Some(&layout))
-        .sinks
-        .loki
-        .expect("no Loki sink");
-    let bearer = loki.http.auth.and_then(|a| a.bearer_token);
-    assert_eq!(bearer.as_deref(), Some(TOKEN), "the agent's push token");
-    let pod = aggregator(r);
-    let layout = Layout::write(r, &pod, "aggregator");
-    let auth = aggregator_config(&pod, &layout).logs.auth;
-    assert_eq!(auth.ingest_token.as_deref(), Some(TOKEN));
-    assert_eq!(auth.query_token.as_deref(), Some(TOKEN));
-    for pod in [agent(r), aggregator(r)] {
-        for v in pod.spec()["volumes"].as_array().unwrap() {
-            assert!(
-                v["secret"]["optional"] != true,
-                "an optional Secret would run open"
-            );
-        }
-    }
-}
-
-#[test]
-fn the_auth_config_is_the_base_config_plus_logs_auth() {
-    let (Some(base), Some(auth)) = (base(), with_auth()) else {
-        return;
-    };
-    let config = |r: &Rendered| -> Value {
-        let name = aggregator(r).volume("config")["configMap"]["name"].clone();
-        let text = r.get("ConfigMap", name.as_str().unwrap())["data"]["aggregator.yml"].clone();
-        serde_norway::from_str(text.as_str().unwrap()).unwrap()
-    };
-    let mut with = config(auth);
-    let logs = with["logs"].as_object_mut().expect("no logs section");
-    assert!(logs.remove("auth").is_some(), "no logs.auth");
-    if logs.is_empty() {
-        with.as_object_mut().unwrap().remove("logs");
-    }
-    assert_eq!(
-        with,
-        config(base),
-        "auth/aggregator.yml drifted from aggregator/aggregator.yml"
-    );
 }

@@ -4,8 +4,8 @@
 //! volumes as empty dirs. Absolute paths that lie under a mount, in args and in the
 //! mounted YAML files, are re-rooted so the programs' own loaders read the layout.
 
-use super::pod::Pod;
-use super::render::Rendered;
+use crate::pod::Pod;
+use crate::render::Rendered;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 

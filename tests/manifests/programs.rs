@@ -2,9 +2,9 @@
 //! and the aggregator's from the StatefulSet's args and mounted files, each through
 //! the program's own flag parser and loader; the renders shared by the tests.
 
-use super::layout::Layout;
-use super::pod::Pod;
-use super::render::{manifests_dir, render, Rendered};
+use crate::layout::Layout;
+use crate::pod::Pod;
+use crate::render::{manifests_dir, render, Rendered};
 use clap::Parser;
 use nodepulse::agent::config::{AgentConfig, Flags as AgentFlags};
 use nodepulse::aggregator::config::{AggregatorConfig, Flags as AggregatorFlags};

@@ -2,7 +2,7 @@
 //! `$(VAR)` expanded from the env (downward-API fields given fixed values), ports by
 //! name or number, and the mount (and volume) a container path lies under.
 
-use super::render::Rendered;
+use crate::render::Rendered;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 

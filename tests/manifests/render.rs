@@ -35,6 +35,27 @@ impl Rendered {
 /// Renders manifests/ with `components` (paths under manifests/); `None` when kubectl
 /// is missing outside CI.
 pub fn render(components: &[&str]) -> Option<Rendered> {
+    if components.is_empty() {
+        return kustomize(&manifests_dir());
+    }
+    let mut text = "resources: [BASE]\ncomponents:\n".to_owned();
+    for c in components {
+        text.push_str(&format!("  - BASE/{c}\n"));
+    }
+    render_overlay(&text)
+}
+
+/// Renders the kustomization `text`, where `BASE` stands for manifests/. Kustomize takes
+/// only relative paths to a base, and no base that contains its overlay: so the overlay
+/// is a temp dir and `BASE` a relative path from it.
+pub fn render_overlay(text: &str) -> Option<Rendered> {
+    let dir = tempfile::tempdir().unwrap();
+    let text = text.replace("BASE", &relative(dir.path(), &manifests_dir()));
+    std::fs::write(dir.path().join("kustomization.yaml"), text).unwrap();
+    kustomize(dir.path())
+}
+
+fn kustomize(dir: &Path) -> Option<Rendered> {
     if Command::new("kubectl")
         .args(["version", "--client"])
         .output()
@@ -47,16 +68,9 @@ pub fn render(components: &[&str]) -> Option<Rendered> {
         eprintln!("skipped: {hint}");
         return None;
     }
-    let overlay = tempfile::tempdir().unwrap();
-    let dir = if components.is_empty() {
-        manifests_dir()
-    } else {
-        write_overlay(overlay.path(), components);
-        overlay.path().to_owned()
-    };
     let out = Command::new("kubectl")
         .arg("kustomize")
-        .arg(&dir)
+        .arg(dir)
         .output()
         .expect("running kubectl kustomize");
     assert!(
@@ -68,17 +82,6 @@ pub fn render(components: &[&str]) -> Option<Rendered> {
     Some(Rendered {
         objects: documents(&String::from_utf8(out.stdout).unwrap()),
     })
-}
-
-/// An overlay of manifests/ with `components`. Kustomize takes only relative paths to a
-/// base, and no base that contains its overlay: so a temp dir and `../..` to the repo.
-fn write_overlay(dir: &Path, components: &[&str]) {
-    let base = relative(dir, &manifests_dir());
-    let mut text = format!("resources: [{base}]\ncomponents:\n");
-    for c in components {
-        text.push_str(&format!("  - {base}/{c}\n"));
-    }
-    std::fs::write(dir.join("kustomization.yaml"), text).unwrap();
 }
 
 /// `to` relative to the directory `from` (both absolute).
