@@ -8,7 +8,7 @@
 mod common;
 
 use common::kustomize::{documents, have_kubectl, object, render, ROOT};
-use serde_norway::{Mapping, Value};
+use serde_norway::Value;
 use std::path::{Path, PathBuf};
 
 const OPERATOR: &str = "manifests/components/prometheus-operator";
@@ -83,25 +83,9 @@ fn prometheus_rule_is_generated_from_the_metric_rule_files() {
     assert!(groups.iter().all(|g| g.get("query_language").is_none()));
 }
 
-/// The components rendered on the base when it exists (the test overlay), else alone
-/// (with the base's agreed names standing in for it).
-fn rendered() -> (Vec<Value>, bool) {
-    if path("manifests/kustomization.yaml").is_file() {
-        return (
-            render(&path("tests/fixtures/kustomize/with-components")),
-            true,
-        );
-    }
-    eprintln!("manifests/kustomization.yaml is missing: checking the components alone");
-    let dir = tempfile::tempdir().expect("a temp dir");
-    // kustomize takes only relative paths to components.
-    let up = "../".repeat(dir.path().components().count() - 1);
-    let text = format!(
-        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\ncomponents:\n\
-         \x20 - {up}{ROOT}/{OPERATOR}\n  - {up}{ROOT}/manifests/components/grafana-dashboards\n"
-    );
-    std::fs::write(dir.path().join("kustomization.yaml"), text).expect("writing");
-    (render(dir.path()), false)
+/// The install with both components: the test overlay, as an operator would write it.
+fn rendered() -> Vec<Value> {
+    render(&path("tests/fixtures/kustomize/with-components"))
 }
 
 /// `labels` ⊆ `of`, both label mappings.
@@ -113,7 +97,7 @@ fn selects(labels: &Value, of: &Value) -> bool {
 }
 
 /// The agent pods' labels and named ports, and the aggregator Service's labels and port
-/// names: from the base, or the names it was built with.
+/// names, as the base renders them.
 struct Base {
     pod_labels: Value,
     pod_ports: Vec<String>,
@@ -129,20 +113,7 @@ fn names(seq: &Value) -> Vec<String> {
         .collect()
 }
 
-fn base(objects: &[Value], real: bool) -> Base {
-    if !real {
-        let labels = |name: &str| {
-            let mut m = Mapping::new();
-            m.insert("app.kubernetes.io/name".into(), name.into());
-            Value::Mapping(m)
-        };
-        return Base {
-            pod_labels: labels("nodepulse-agent"),
-            pod_ports: vec!["http".into()],
-            service_labels: labels("nodepulse-aggregator"),
-            service_ports: vec!["http".into()],
-        };
-    }
+fn base(objects: &[Value]) -> Base {
     let ds = object(objects, "DaemonSet", "nodepulse-agent");
     let svc = object(objects, "Service", "nodepulse-aggregator");
     let containers = ds["spec"]["template"]["spec"]["containers"].as_sequence();
@@ -181,8 +152,8 @@ fn operator_objects_have_their_shape_and_select_the_base() {
     if !have_kubectl() {
         return;
     }
-    let (objects, real) = rendered();
-    let base = base(&objects, real);
+    let objects = rendered();
+    let base = base(&objects);
 
     let pm = object(&objects, "PodMonitor", "nodepulse-agent");
     check_monitor_metadata(pm);
@@ -235,7 +206,7 @@ fn grafana_config_maps_carry_the_sidecar_labels() {
     if !have_kubectl() {
         return;
     }
-    let (objects, _) = rendered();
+    let objects = rendered();
     let maps: Vec<&Value> = objects
         .iter()
         .filter(|o| o["kind"].as_str() == Some("ConfigMap"))
