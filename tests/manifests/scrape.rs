@@ -65,3 +65,30 @@ fn the_aggregator_scrapes_each_agent_once_and_itself() {
     let want = owned(&[("kubernetes-pods", url, "10.0.0.9:9201")]);
     assert_eq!(scraped(&jobs, &running(&pod, "10.0.0.9")), want);
 }
+
+/// The agent writes the measured pod's `namespace`/`pod`/`node` on container_* and
+/// kube_pod_*: its job must keep them (honor_labels) and add no pod labels of its own
+/// (the node's series would be the agent pod's).
+#[test]
+fn the_agents_job_keeps_the_measured_pods_labels() {
+    let Some(r) = base() else { return };
+    let pod = aggregator(r);
+    let layout = Layout::write(r, &pod, "aggregator");
+    let jobs = aggregator_config(&pod, &layout).scrape.scrape_configs;
+    let job = jobs.iter().find(|j| j.job_name == "nodepulse-agent");
+    let job = job.expect("a nodepulse-agent job");
+    assert!(
+        job.honor_labels,
+        "the agents' job must honor the scraped labels"
+    );
+    let agent = running(&agent(r), "10.0.0.7");
+    for t in target::from_discovered(kube_sd::pod::targets(&agent), job) {
+        for name in ["namespace", "pod", "container"] {
+            assert_eq!(t.labels.get(name), None, "target label {name} set");
+        }
+        assert_eq!(
+            t.labels.get("node"),
+            Some(field_value("spec.nodeName").as_str())
+        );
+    }
+}
