@@ -26,7 +26,7 @@ use system::ask::{self, poll};
 use system::node::{Node, APP, CONTAINER, NAMESPACE, POD};
 use system::peers;
 
-/// The labels of the alert named `name` among `alerts` (Alertmanager's v2 shape).
+/// The alert named `name` among `alerts` (Alertmanager's v2 shape).
 fn alert<'a>(alerts: &'a [Value], name: &str) -> Option<&'a Value> {
     alerts.iter().find(|a| a["labels"]["alertname"] == name)
 }
@@ -34,6 +34,41 @@ fn alert<'a>(alerts: &'a [Value], name: &str) -> Option<&'a Value> {
 fn check_labels(got: &Value, want: &[(&str, &str)]) {
     for (k, v) in want {
         assert_eq!(got["labels"][k], *v, "{k} of {got}");
+    }
+}
+
+/// Every line `written` (and no other) is in the aggregator's Loki API, each with the
+/// pod's stream labels and structured metadata.
+fn check_lines(http: &Http, agg: &Server, logs: &[&Server], written: &[String]) {
+    let mut want_lines = written.to_vec();
+    want_lines.sort();
+    let selector = format!(r#"{{namespace="{NAMESPACE}", pod="{POD}", container="{CONTAINER}"}}"#);
+    let streams = poll("the lines in the aggregator's Loki API", logs, || {
+        let s = ask::loki_streams(http, agg, &selector)?;
+        let mut got = ask::lines(&s);
+        got.sort();
+        (got == want_lines).then_some(s).ok_or(format!(
+            "{} of {} lines",
+            got.len(),
+            want_lines.len()
+        ))
+    });
+    // Structured metadata comes back as labels, as Loki answers without the
+    // categorize-labels header: each line's lifted `message` makes it a stream of its own.
+    let want = [
+        ("namespace", NAMESPACE),
+        ("pod", POD),
+        ("container", CONTAINER),
+        ("node", NODE),
+        ("stream", "stdout"),
+        ("app", APP),
+        ("pod_label_app", APP),
+        ("level", "info"),
+    ];
+    for s in &streams {
+        for (k, v) in want {
+            assert_eq!(s["stream"][k], v, "{k} of {}", s["stream"]);
+        }
     }
 }
 
@@ -71,11 +106,70 @@ fn rules_evaluated_over_data(http: &Http, agg: &Server, logs: &[&Server]) {
     });
 }
 
-fn start_agent(node: &Node, api: &str, agg: &Server, port: u16) -> Server {
-    let args = node.agent_args(api, &agg.url("/loki/api/v1/push"));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    Server::start_on(Path::new(AGENT), &args, "/readyz", port)
-        .unwrap_or_else(|log| panic!("the agent exited before it was ready:\n{log}"))
+/// The two alerts as the Alertmanager holds them: the rules' labels, the series'
+/// labels (the pod's from the agent, `app` from the fake API), expanded annotations.
+fn check_alerts(alerts: &[Value]) {
+    let memory = alert(alerts, "ContainerMemoryHigh").unwrap();
+    let pod = [("namespace", NAMESPACE), ("pod", POD)];
+    check_labels(memory, &pod);
+    check_labels(memory, &[("container", CONTAINER), ("job", "agent")]);
+    check_labels(memory, &[("severity", "warning")]);
+    let summary = format!("{NAMESPACE}/{POD} uses 274.4MiB");
+    assert_eq!(
+        memory["annotations"]["summary"],
+        summary.as_str(),
+        "{memory}"
+    );
+    let errors = alert(alerts, "ErrorLines").unwrap();
+    check_labels(errors, &pod);
+    check_labels(errors, &[("app", APP), ("severity", "critical")]);
+    let summary = format!("{POD} wrote 5 error lines");
+    assert_eq!(
+        errors["annotations"]["summary"],
+        summary.as_str(),
+        "{errors}"
+    );
+}
+
+/// The four processes, started in the order their addresses are needed.
+struct Running {
+    am: Server,
+    agg: Server,
+    agent: Server,
+    prom: Server,
+}
+
+impl Running {
+    fn start(node: &Node, api: &str) -> Running {
+        let dir = node.tree.path("peers");
+        std::fs::create_dir_all(&dir).unwrap();
+        let am = peers::alertmanager(&dir).expect("checked by the test");
+        // The aggregator scrapes the agent, which ships to the aggregator: the agent's
+        // port is chosen first.
+        let agent_port = free_port();
+        let agent_addr = format!("127.0.0.1:{agent_port}");
+        let agg = peers::aggregator(&dir, &agent_addr, &format!("127.0.0.1:{}", am.port));
+        let args = node.agent_args(api, &agg.url("/loki/api/v1/push"));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let agent = Server::start_on(Path::new(AGENT), &args, "/readyz", agent_port)
+            .unwrap_or_else(|log| panic!("the agent exited before it was ready:\n{log}"));
+        let prom = peers::prometheus(&dir, &agent_addr).expect("checked by the test");
+        Running {
+            am,
+            agg,
+            agent,
+            prom,
+        }
+    }
+}
+
+/// Both rules evaluated over real data are quiet: no alert here or in Alertmanager.
+fn check_quiet(http: &Http, r: &Running) {
+    rules_evaluated_over_data(http, &r.agg, &[&r.agent, &r.agg]);
+    let alerts = ask::aggregator_alerts(http, &r.agg).unwrap();
+    assert_eq!(alerts, Vec::<Value>::new());
+    let alerts = ask::alertmanager_alerts(http, &r.am).unwrap();
+    assert_eq!(alerts, Vec::<Value>::new());
 }
 
 #[test]
@@ -93,106 +187,25 @@ fn lines_metrics_and_alerts_travel_through_the_whole_system() {
     api.set_items(PODS, vec![node.pod()]);
     api.set_items(NAMESPACES, vec![namespace(NAMESPACE, &[], &[])]);
     let mut written = node.log("info", 20);
-
-    let dir = node.tree.path("peers");
-    std::fs::create_dir_all(&dir).unwrap();
-    let am = peers::alertmanager(&dir).expect("checked above");
-    let agent_port = free_port();
-    let agent_addr = format!("127.0.0.1:{agent_port}");
-    let agg = peers::aggregator(&dir, &agent_addr, &format!("127.0.0.1:{}", am.port));
-    let agent = start_agent(&node, &api.url(), &agg, agent_port);
-    let prom = peers::prometheus(&dir, &agent_addr).expect("checked above");
-    let logs = [&agent, &agg];
-    let http = Http::new();
+    let r = Running::start(&node, &api.url());
+    let (agg, logs, http) = (&r.agg, [&r.agent, &r.agg], Http::new());
 
     // Lines: written before and after the agent started, all in the aggregator.
     written.extend(node.log("info", 10));
-    let selector = format!(r#"{{namespace="{NAMESPACE}", pod="{POD}", container="{CONTAINER}"}}"#);
-    let streams = poll("the lines in the aggregator's Loki API", &logs, || {
-        let s = ask::loki_streams(&http, &agg, &selector)?;
-        let got = ask::lines(&s);
-        let all = written
-            .iter()
-            .all(|w| got.iter().any(|g| g.contains(w.as_str())));
-        (all && got.len() == written.len())
-            .then_some(s)
-            .ok_or(format!("{} of {} lines", got.len(), written.len()))
-    });
-    // Structured metadata comes back as labels, as Loki answers without the
-    // categorize-labels header: each line's lifted `message` makes it a stream of its own.
-    let want = [
-        ("namespace", NAMESPACE),
-        ("pod", POD),
-        ("container", CONTAINER),
-        ("node", NODE),
-        ("stream", "stdout"),
-        ("app", APP),
-        ("pod_label_app", APP),
-        ("level", "info"),
-    ];
-    for s in &streams {
-        for (k, v) in want {
-            assert_eq!(s["stream"][k], v, "{k} of {}", s["stream"]);
-        }
-    }
+    check_lines(&http, agg, &logs, &written);
 
     // Metrics: node and container, in both scrapers.
-    check_metrics(&http, &agg, &logs);
-    check_metrics(&http, &prom, &[&agent, &prom]);
+    check_metrics(&http, agg, &logs);
+    check_metrics(&http, &r.prom, &[&r.agent, &r.prom]);
 
     // Alerts: quiet over real data, then both rules cross their thresholds.
-    rules_evaluated_over_data(&http, &agg, &logs);
-    assert_eq!(
-        ask::aggregator_alerts(&http, &agg).unwrap(),
-        Vec::<Value>::new()
-    );
-    assert_eq!(
-        ask::alertmanager_alerts(&http, &am).unwrap(),
-        Vec::<Value>::new()
-    );
+    check_quiet(&http, &r);
     node.set_memory_current(300_000_000);
     node.log("error", 5);
-    let alerts = poll(
-        "both alerts in the Alertmanager",
-        &[&agent, &agg, &am],
-        || {
-            let a = ask::alertmanager_alerts(&http, &am)?;
-            let both =
-                alert(&a, "ContainerMemoryHigh").is_some() && alert(&a, "ErrorLines").is_some();
-            both.then_some(a.clone()).ok_or(format!("{a:?}"))
-        },
-    );
-    let memory = alert(&alerts, "ContainerMemoryHigh").unwrap();
-    check_labels(
-        memory,
-        &[
-            ("namespace", NAMESPACE),
-            ("pod", POD),
-            ("container", CONTAINER),
-        ],
-    );
-    check_labels(memory, &[("severity", "warning"), ("job", "agent")]);
-    let summary = format!("{NAMESPACE}/{POD} uses 274.4MiB");
-    assert_eq!(
-        memory["annotations"]["summary"],
-        summary.as_str(),
-        "{memory}"
-    );
-    let errors = alert(&alerts, "ErrorLines").unwrap();
-    check_labels(
-        errors,
-        &[
-            ("namespace", NAMESPACE),
-            ("pod", POD),
-            ("app", APP),
-            ("severity", "critical"),
-        ],
-    );
-    let summary = format!("{POD} wrote 5 error lines");
-    assert_eq!(
-        errors["annotations"]["summary"],
-        summary.as_str(),
-        "{errors}"
-    );
-    drop(prom);
+    let alerts = poll("both alerts in the Alertmanager", &[&r.agg, &r.am], || {
+        let a = ask::alertmanager_alerts(&http, &r.am)?;
+        let both = alert(&a, "ContainerMemoryHigh").is_some() && alert(&a, "ErrorLines").is_some();
+        both.then_some(a.clone()).ok_or(format!("{a:?}"))
+    });
+    check_alerts(&alerts);
 }

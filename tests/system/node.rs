@@ -88,17 +88,17 @@ impl Node {
     }
 
     /// Appends `n` JSON lines at `level` to the `app` container's log, stamped now;
-    /// returns their messages.
+    /// returns them as written (the CRI message).
     pub fn log(&mut self, level: &str, n: usize) -> Vec<String> {
         let mut text = String::new();
-        let mut messages = Vec::new();
+        let mut lines = Vec::new();
         for _ in 0..n {
             self.written += 1;
             let message = format!("order {} {level}", self.written);
             let ts = rfc3339_nanos(SystemTime::now());
-            let line = serde_json::json!({"level": level, "msg": message});
+            let line = serde_json::json!({"level": level, "msg": message}).to_string();
             text.push_str(&format!("{ts} stdout F {line}\n"));
-            messages.push(message);
+            lines.push(line);
         }
         let mut f = OpenOptions::new()
             .create(true)
@@ -106,7 +106,7 @@ impl Node {
             .open(&self.log)
             .unwrap();
         f.write_all(text.as_bytes()).unwrap();
-        messages
+        lines
     }
 }
 
