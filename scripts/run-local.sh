@@ -24,6 +24,9 @@ stop() {
     kill $pids 2>/dev/null || true
     wait
 }
+alive() {
+    for p in $pids; do kill -0 "$p" 2>/dev/null || return 1; done
+}
 trap stop EXIT
 trap 'exit 130' INT TERM
 
@@ -42,9 +45,7 @@ if command -v curl >/dev/null; then
     tries=0
     until curl -sf -o /dev/null http://127.0.0.1:9201/-/ready &&
         curl -sf -o /dev/null http://127.0.0.1:9101/readyz; do
-        for p in $pids; do
-            kill -0 "$p" 2>/dev/null || { echo "a process exited; see its messages above" >&2; exit 1; }
-        done
+        alive || { echo "a process exited; see its messages above" >&2; exit 1; }
         tries=$((tries + 1))
         [ "$tries" -ge 120 ] && { echo "nodepulse did not start within a minute" >&2; exit 1; }
         sleep 0.5
@@ -63,4 +64,7 @@ nodepulse is running; Ctrl-C stops it. Data in ./data, fake pods' logs in ./data
   Grafana          a Prometheus data source and a Loki data source, both at $a
 
 MSG
-wait
+# Until Ctrl-C, or until one of them stops: then the others are stopped too.
+while alive; do sleep 1; done
+echo "a process exited; stopping the others" >&2
+exit 1
