@@ -6,12 +6,10 @@
 
 mod common;
 
-use common::{parse_body, peer, spawn_agent};
+use common::exposed::{exposed_names, read_names};
+use common::peer;
 use nodepulse::aggregator::model::Labels;
 use nodepulse::aggregator::rules::template::{check, expand, TemplateData};
-use nodepulse::aggregator::scrape::samples::REPORT_NAMES;
-use promql_parser::parser::{self, Expr};
-use promql_parser::util::{walk_expr, ExprVisitor};
 use serde_norway::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -183,86 +181,14 @@ fn every_template_parses_and_expands_with_our_engine() {
     }
 }
 
-/// Collects the metric names of an expression's selectors.
-struct Names(BTreeSet<String>);
-
-impl ExprVisitor for Names {
-    type Error = String;
-
-    fn pre_visit(&mut self, expr: &Expr) -> Result<bool, String> {
-        let selector = match expr {
-            Expr::VectorSelector(v) => Some(v),
-            Expr::MatrixSelector(m) => Some(&m.vs),
-            _ => None,
-        };
-        if let Some(v) = selector {
-            self.0.insert(
-                v.name
-                    .clone()
-                    .ok_or_else(|| format!("a selector without a metric name: {expr}"))?,
-            );
-        }
-        Ok(true)
-    }
-}
-
-/// Metric names in string literals of `src/agent` (not its tests): the cAdvisor
-/// (`container_*`), kube-state-metrics (`kube_*`) and own (`nodepulse_*`) families are
-/// tables of literal names there. node_exporter's are read off a running agent
-/// instead, as some (node_memory_*) are built from /proc/meminfo's field names.
-fn agent_literal_names() -> BTreeSet<String> {
-    let re =
-        regex::Regex::new(r#""((?:container|kube|nodepulse)_[a-zA-Z0-9_]+)""#).expect("a regex");
-    let mut names = BTreeSet::new();
-    let mut dirs = vec![PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/src/agent"
-    ))];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).expect("src/agent") {
-            let path = entry.expect("a directory entry").path();
-            let file = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if file.ends_with(".rs") && !file.ends_with("tests.rs") {
-                let text = std::fs::read_to_string(&path).expect("a source file");
-                names.extend(re.captures_iter(&text).map(|c| c[1].to_string()));
-            }
-        }
-    }
-    names
-}
-
 #[test]
 fn rules_read_only_metrics_nodepulse_exposes() {
-    let agent = spawn_agent(&["--kube.api=off"]);
-    let body = common::get(&agent.url("/metrics"), &[]).text();
-    let mut exposed: BTreeSet<String> = parse_body(&body)
-        .samples
-        .iter()
-        .map(|s| s.name.to_string())
-        .collect();
-    exposed.extend(agent_literal_names());
-    exposed.extend(REPORT_NAMES.iter().map(|n| n.to_string()));
-    for name in [
-        "node_cpu_seconds_total",
-        "container_oom_events_total",
-        "kube_pod_status_ready",
-        "nodepulse_log_oldest_unacked_age_seconds",
-    ] {
-        assert!(exposed.contains(name), "the exposed set misses {name}");
-    }
+    let exposed = exposed_names();
     let mut read = BTreeSet::new();
     for (path, _) in rule_files().iter().filter(|(_, logql)| !logql) {
         for rule in rules(path) {
             let expr = rule["expr"].as_str().expect("an expr");
-            let ast = parser::parse(expr).unwrap_or_else(|e| panic!("{expr}: {e}"));
-            let mut names = Names(BTreeSet::new());
-            walk_expr(&mut names, &ast).unwrap_or_else(|e| panic!("{expr}: {e}"));
-            for name in names.0 {
+            for name in read_names(expr).unwrap_or_else(|e| panic!("{expr}: {e}")) {
                 assert!(
                     exposed.contains(&name),
                     "{}: {name} is not exposed by nodepulse",

@@ -5,14 +5,17 @@
 //! the model-based log test, a kubelet log tree with a model of what was written
 //! ([`kubelet`]), deliveries checked against it ([`delivered`]) and a seeded generator
 //! ([`rng`]); a fake Kubernetes API server ([`fake_api`]) serving real-shaped pods
-//! ([`pods`]).
+//! ([`pods`]); the metric names nodepulse exposes ([`exposed`]); `kubectl kustomize`
+//! renders ([`kustomize`]).
 #![allow(dead_code)] // each test file uses its own subset
 
 pub mod cri;
 pub mod delivered;
+pub mod exposed;
 pub mod fake_api;
 pub mod kube_cache;
 pub mod kubelet;
+pub mod kustomize;
 pub mod logs;
 pub mod pods;
 pub mod promtool;
