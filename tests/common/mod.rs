@@ -101,28 +101,47 @@ impl Server {
         );
         let mut last_log = String::new();
         for _ in 0..3 {
-            let port = free_port();
-            let log = NamedTempFile::new().expect("creating a log file");
-            let child = Command::new(program)
-                .args(args)
-                .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(log.reopen().expect("reopening the log file"))
-                .spawn()
-                .unwrap_or_else(|e| panic!("starting {}: {e}", program.display()));
-            let mut server = Server {
-                name: name.clone(),
-                port,
-                child,
-                log,
-            };
-            if server.wait_ready(ready_path) {
-                return server;
+            match Server::start_on(program, args, ready_path, free_port()) {
+                Ok(server) => return server,
+                Err(log) => last_log = log,
             }
-            last_log = server.log();
         }
         panic!("{name} exited before it was ready; its log:\n{last_log}");
+    }
+
+    /// Starts `program args --web.listen-address=127.0.0.1:<port>` and waits until
+    /// `ready_path` answers 200; `Err` with its log if the child exits first (the port
+    /// was taken, say). For peers that must know each other's ports before starting.
+    pub fn start_on(
+        program: &Path,
+        args: &[&str],
+        ready_path: &str,
+        port: u16,
+    ) -> Result<Server, String> {
+        let name = program.file_name().map_or_else(
+            || program.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let log = NamedTempFile::new().expect("creating a log file");
+        let child = Command::new(program)
+            .args(args)
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log.reopen().expect("reopening the log file"))
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", program.display()));
+        let mut server = Server {
+            name,
+            port,
+            child,
+            log,
+        };
+        if server.wait_ready(ready_path) {
+            Ok(server)
+        } else {
+            Err(server.log())
+        }
     }
 
     /// Polls `ready_path` until 200 (true) or the child exits (false).
