@@ -5,12 +5,13 @@
 //! the model-based log test, a kubelet log tree with a model of what was written
 //! ([`kubelet`]), deliveries checked against it ([`delivered`]) and a seeded generator
 //! ([`rng`]); a fake Kubernetes API server ([`fake_api`]) serving real-shaped pods
-//! ([`pods`]).
+//! ([`pods`]); a scrape target that can be killed ([`killable`]).
 #![allow(dead_code)] // each test file uses its own subset
 
 pub mod cri;
 pub mod delivered;
 pub mod fake_api;
+pub mod killable;
 pub mod kube_cache;
 pub mod kubelet;
 pub mod logs;
