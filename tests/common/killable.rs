@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
 
@@ -30,6 +31,7 @@ struct Seen {
 pub struct Killable {
     pub port: u16,
     seen: Arc<Seen>,
+    kill: Arc<Notify>,
     task: JoinHandle<()>,
 }
 
@@ -40,13 +42,20 @@ impl Killable {
         let port = listener.local_addr().unwrap().port();
         let seen = Arc::new(Seen::default());
         let body = Bytes::from(body.to_owned());
-        let task = tokio::spawn(accept(listener, body, idle, seen.clone()));
-        Killable { port, seen, task }
+        let kill = Arc::new(Notify::new());
+        let task = tokio::spawn(accept(listener, body, idle, seen.clone(), kill.clone()));
+        Killable {
+            port,
+            seen,
+            kill,
+            task,
+        }
     }
 
-    /// Kills the target: the listener and every connection are dropped.
+    /// Kills the target: the listener is closed, then every connection dropped (as a
+    /// dying process's descriptors are closed, the listener's being the lowest).
     pub fn kill(&self) {
-        self.task.abort();
+        self.kill.notify_one();
     }
 
     pub fn accepted(&self) -> usize {
@@ -74,11 +83,25 @@ impl Drop for Killable {
     }
 }
 
-/// Accepts until aborted; the connections are tasks of a set dropped with it.
-async fn accept(listener: TcpListener, body: Bytes, idle: Option<Duration>, seen: Arc<Seen>) {
+/// Accepts until killed; the connections are tasks of a set dropped after the listener.
+async fn accept(
+    listener: TcpListener,
+    body: Bytes,
+    idle: Option<Duration>,
+    seen: Arc<Seen>,
+    kill: Arc<Notify>,
+) {
     let mut conns = JoinSet::new();
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            () = kill.notified() => {
+                drop(listener);
+                conns.abort_all();
+                return;
+            }
+        };
+        let Ok((stream, _)) = accepted else {
             continue;
         };
         seen.accepted.fetch_add(1, Ordering::SeqCst);

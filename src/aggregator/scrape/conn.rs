@@ -30,6 +30,8 @@ pub struct KeepAlive {
     host: String,
     path: String,
     live: Option<Live>,
+    /// New connections that may still end unused and be reported (see [`Self::closed`]).
+    unused_ends: u8,
 }
 
 /// An open connection: the handle to send on, the task driving it (it ends when the
@@ -64,6 +66,7 @@ impl KeepAlive {
             host,
             path,
             live: None,
+            unused_ends: 0,
         })
     }
 
@@ -87,10 +90,11 @@ impl KeepAlive {
         Ok(())
     }
 
-    /// Resolves when the live connection, having carried a scrape, ended: the target
-    /// closed it. One that ends unused is let go quietly (a server closing idle
-    /// connections; the next scrape connects anew), and then, as with no connection,
-    /// this never resolves.
+    /// Resolves when the live connection ended (the target closed it) after it carried
+    /// a scrape, or once more after that: a reconnection accepted by a dying target's
+    /// backlog ends unused too. Beyond that a connection that ends unused is let go
+    /// quietly (a server closing idle connections; the next scrape connects anew), and
+    /// then, as with no connection, this never resolves.
     pub async fn closed(&mut self) {
         let Some(live) = self.live.as_mut() else {
             return std::future::pending().await;
@@ -98,7 +102,11 @@ impl KeepAlive {
         let _ = (&mut live.ended).await;
         let used = live.used;
         self.live = None;
-        if !used {
+        if used {
+            self.unused_ends = 1;
+        } else if self.unused_ends > 0 {
+            self.unused_ends -= 1;
+        } else {
             std::future::pending::<()>().await;
         }
     }
