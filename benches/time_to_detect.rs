@@ -1,16 +1,22 @@
 //! Time to detect (issue 7), side by side with a real Prometheus + Alertmanager in the
-//! same run. A target in the bench serves `demo_value{trial="i"}` for 20 trials; trial
-//! i's value jumps from 1 to 100 at an instant drawn at random over at least one interval
-//! (so the trials are independent of the scrape and evaluation phases; they run
-//! concurrently). Prometheus 2.42 and our aggregator scrape it with the same config and
-//! evaluate the same rule (`demo_value > 50`, `for: 0s`); both notify one Alertmanager
-//! 0.25 (one group per alert, `group_wait: 0s`: its batching delay is out of both paths)
-//! whose webhook is the bench's; ours also posts to the bench's webhook directly. For
-//! each path: the time from a trial's crossing to the webhook's first receipt of its
-//! firing alert, p50/p99/max, and at the median how much of it was the wait for the next
-//! scrape. Logs (ours only: Prometheus has no LogQL): the bench pushes lines of 20 pods
-//! to our `/loki/api/v1/push`, 4 % errors jumping to 50 % at a random instant per pod,
-//! and a LogQL rule on the error share over 10 s fires; the window alone makes ≈ 4.6 s.
+//! same run. Two metric scenarios, 20 trials each, run concurrently:
+//! - threshold: a target in the bench serves `demo_value{trial="i"}`; trial i's value
+//!   jumps from 1 to 100 at an instant drawn at random over at least one interval (so
+//!   the trials are independent of the scrape and evaluation phases);
+//! - killed target: trial i has a target of its own (job `kill`, label `trial="i"`),
+//!   killed (listener closed, connections dropped) at an instant drawn the same way.
+//!
+//! Prometheus 2.42 and our aggregator scrape them with the same config and evaluate the
+//! same rules (`demo_value > 50` and `up{job="kill"} == 0`, `for: 0s`), spread
+//! round-robin over 5 groups so that a run samples 5 evaluation phases; both notify one
+//! Alertmanager 0.25 (one group per alert, `group_wait: 0s`: its batching delay is out
+//! of both paths) whose webhook is the bench's; ours also posts to the bench's webhook
+//! directly. For each path: the time from a trial's crossing (or kill) to the webhook's
+//! first receipt of its firing alert, p50/p99/max, and for the threshold at the median
+//! how much of it was the wait for the next scrape. Logs (ours only: Prometheus has no
+//! LogQL): the bench pushes lines of 20 pods to our `/loki/api/v1/push`, 4 % errors
+//! jumping to 50 % at a random instant per pod, and a LogQL rule on the error share
+//! over 10 s fires; the window alone makes ≈ 4.6 s.
 //!
 //! Two configurations, each a run of its own: the shipped defaults (ours are
 //! Prometheus's: scrape and evaluate every 1m) and 1 s scrape/evaluation intervals.
@@ -20,7 +26,8 @@
 //! (20), `NODEPULSE_BENCH_TTD_CONFIGS` (`defaults,1s`), `NODEPULSE_BENCH_SEED` (drawn).
 //! Prints a markdown table and the budget's ratio (our median ≤ 0.5× Prometheus's); a
 //! measurement: nothing is asserted. Without `--bench` (`cargo test --benches`): the 1 s
-//! configuration with 2 trials, and it panics unless every path delivers every trial.
+//! configuration with 2 trials of each scenario, and it panics unless every path
+//! delivers every trial.
 //! Peers are /usr/bin/prometheus and /usr/bin/prometheus-alertmanager; a missing one is
 //! skipped with a note, or fails under `CI=true`.
 
@@ -28,6 +35,8 @@
 mod common;
 #[path = "time_to_detect/hook.rs"]
 mod hook;
+#[path = "time_to_detect/kill.rs"]
+mod kill;
 #[path = "time_to_detect/logs.rs"]
 mod logs;
 #[path = "time_to_detect/peers.rs"]

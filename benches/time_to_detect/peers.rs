@@ -1,21 +1,31 @@
 //! The servers one run starts on loopback, each with its config in a temp dir: a real
 //! Alertmanager whose webhook is the bench's, a real Prometheus and our aggregator with
-//! the same global section, scrape job and metric rule (they differ only in the
+//! the same global section, scrape jobs and metric rules (they differ only in the
 //! `source` external label that tells their alerts apart), and our aggregator's log rule
-//! and direct webhook.
+//! and direct webhook. The metric rules of the trials are spread round-robin over
+//! [`GROUPS`] groups, so that one run samples as many evaluation phases.
 
 use crate::common::{peer, Server};
 use std::path::{Path, PathBuf};
 
-/// The metric rule, as both servers read it (`for: 0s`: firing at the first evaluation
-/// that sees the crossing).
-const METRIC_RULES: &str = "groups:
-- name: ttd
-  rules:
-  - alert: DemoHigh
-    expr: demo_value > 50
-    for: 0s
-";
+/// How many rule groups the trials are spread over (fewer with fewer trials).
+pub const GROUPS: usize = 5;
+
+/// The metric rules, as both servers read them: group `ttd-<g>` holds the trials
+/// `i % GROUPS == g`, a threshold rule on the demo target's series and a down rule on
+/// their killed targets (`for: 0s`: firing at the first evaluation that sees it).
+fn metric_rules(trials: usize) -> String {
+    let mut out = String::from("groups:\n");
+    for g in 0..GROUPS.min(trials) {
+        let mine: Vec<String> = (g..trials).step_by(GROUPS).map(|i| i.to_string()).collect();
+        let re = mine.join("|");
+        out += &format!(
+            "- name: ttd-{g}\n  rules:\n  - alert: DemoHigh\n    expr: demo_value{{trial=~\"{re}\"}} > 50\n    for: 0s\n\
+             \x20 - alert: TargetDown\n    expr: up{{job=\"kill\",trial=~\"{re}\"}} == 0\n    for: 0s\n"
+        );
+    }
+    out
+}
 
 /// The log rule (ours only): the share of a pod's lines that are errors over the last
 /// `LOG_WINDOW`, above 25 %.
@@ -52,15 +62,9 @@ fn alertmanager_config(hook: &str) -> String {
 
 /// The configuration both servers read: `interval` None keeps the defaults (ours are
 /// Prometheus's: scrape and evaluation every 1m).
-fn shared_config(
-    interval: Option<&str>,
-    source: &str,
-    rules: &str,
-    am: Option<u16>,
-    target: u16,
-) -> String {
+fn shared_config(plan: &Plan, source: &str, rules: &str, am: Option<u16>) -> String {
     let mut c = String::from("global:\n");
-    if let Some(i) = interval {
+    if let Some(i) = plan.interval {
         c += &format!("  scrape_interval: {i}\n  evaluation_interval: {i}\n");
     }
     c += &format!("  external_labels:\n    source: {source}\nrule_files: [{rules}]\n");
@@ -69,9 +73,20 @@ fn shared_config(
             "alerting:\n  alertmanagers:\n  - static_configs:\n    - targets: ['127.0.0.1:{am}']\n"
         );
     }
-    c + &format!(
-        "scrape_configs:\n- job_name: demo\n  static_configs:\n  - targets: ['127.0.0.1:{target}']\n"
-    )
+    c + &scrape_configs(plan.target, plan.kill_targets)
+}
+
+/// Job `demo` (the threshold trials' target) and job `kill` (trial i's own target,
+/// labelled `trial="i"`).
+fn scrape_configs(target: u16, kill: &[u16]) -> String {
+    let mut c = format!(
+        "scrape_configs:\n- job_name: demo\n  static_configs:\n  - targets: ['127.0.0.1:{target}']\n\
+         - job_name: kill\n  static_configs:\n"
+    );
+    for (i, port) in kill.iter().enumerate() {
+        c += &format!("  - targets: ['127.0.0.1:{port}']\n    labels: {{trial: '{i}'}}\n");
+    }
+    c
 }
 
 /// The running peers; Prometheus and Alertmanager are `None` when not installed (and
@@ -83,12 +98,37 @@ pub struct Peers {
     _dir: tempfile::TempDir,
 }
 
+impl Peers {
+    /// Whether every rule group of ours (and of Prometheus, when it runs) has been
+    /// evaluated once: a group evaluates from its first slot on (in both), so a trial
+    /// before it would time that slot rather than the path measured.
+    pub fn evaluated(&self) -> bool {
+        let servers = [Some(&self.ours), self.prometheus.as_ref()];
+        servers.into_iter().flatten().all(groups_evaluated)
+    }
+}
+
+fn groups_evaluated(server: &Server) -> bool {
+    let body = crate::common::get(&server.url("/api/v1/rules"), &[]).text();
+    let rules: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    let groups = rules["data"]["groups"].as_array();
+    groups.is_some_and(|g| {
+        !g.is_empty()
+            && g.iter().all(|g| {
+                let last = g["lastEvaluation"].as_str();
+                last.is_some_and(|t| !t.starts_with("0001-"))
+            })
+    })
+}
+
 /// What a run starts.
 pub struct Plan<'a> {
     pub interval: Option<&'a str>,
     pub with_prometheus: bool,
     pub aggregator: &'a Path,
     pub target: u16,
+    /// The killed-target trials' ports, trial i's at i.
+    pub kill_targets: &'a [u16],
     pub hook: &'a str,
 }
 
@@ -117,20 +157,17 @@ pub fn start_all(plan: &Plan) -> Peers {
         start(&am, &args, "/-/ready")
     });
     let am_port = alertmanager.as_ref().map(|s| s.port);
-    write(d.join("metric_rules.yml"), METRIC_RULES);
+    write(
+        d.join("metric_rules.yml"),
+        &metric_rules(plan.kill_targets.len()),
+    );
     write(d.join("log_rules.yml"), &log_rules());
     let prometheus = plan
         .with_prometheus
         .then(|| peer("prometheus"))
         .flatten()
         .map(|p| {
-            let text = shared_config(
-                plan.interval,
-                "prometheus",
-                "metric_rules.yml",
-                am_port,
-                plan.target,
-            );
+            let text = shared_config(plan, "prometheus", "metric_rules.yml", am_port);
             let config = write(d.join("prometheus.yml"), &text);
             let args = [
                 format!("--config.file={}", config.display()),
@@ -140,7 +177,7 @@ pub fn start_all(plan: &Plan) -> Peers {
             start(&p, &args, "/-/ready")
         });
     let rules = "metric_rules.yml, log_rules.yml";
-    let text = shared_config(plan.interval, "nodepulse", rules, am_port, plan.target)
+    let text = shared_config(plan, "nodepulse", rules, am_port)
         + &format!(
             "notifications:\n  webhooks:\n  - url: {}/direct\n",
             plan.hook

@@ -9,7 +9,7 @@ use std::time::Duration;
 /// One path's figures in one configuration.
 pub struct Row {
     pub config: String,
-    pub path: &'static str,
+    pub path: String,
     pub times: Vec<Duration>,
     /// Metric trials: from the crossing to the scraper's next scrape (empty for logs).
     pub scrape_waits: Vec<Duration>,

@@ -1,11 +1,13 @@
-//! One configuration's run: the target, the webhook, the peers and the log pusher
-//! started; once both servers have scraped the target (and the log window is full of
-//! baseline lines) the trials' crossing and jump instants are drawn; then the bench waits
+//! One configuration's run: the targets (the demo one and one per killed-target trial),
+//! the webhook, the peers and the log pusher started; once both servers have scraped
+//! every target and evaluated every rule group (and the log window is full of baseline
+//! lines) the trials' crossing, kill and jump instants are drawn; then the bench waits
 //! until every path delivered every trial (or a bounded time passed) and turns first
 //! receipts into rows.
 
 use crate::common::rng::Rng;
 use crate::hook::{Hook, Key, Route};
+use crate::kill::Kills;
 use crate::logs::{self, Jumps};
 use crate::peers::{self, Peers, LOG_WINDOW_SECS};
 use crate::report::{self, Row};
@@ -23,13 +25,22 @@ pub struct Setup<'a> {
     pub with_prometheus: bool,
 }
 
-/// A path measured: the alert, its route, and the scraper behind it (None for logs).
+/// A path measured: the alert, its route, and the scraper behind it (None for logs and
+/// killed targets: nothing after the kill reaches a dead target).
 struct Measured {
     alert: &'static str,
     route: Route,
-    label: &'static str,
+    label: String,
     scraper: Option<Scraper>,
 }
+
+/// The scenarios: alert, row label prefix, whether Prometheus runs it, and which
+/// scraper's scrapes split its times.
+const SCENARIOS: [(&str, &str, bool, Option<Scraper>); 3] = [
+    ("DemoHigh", "metric", true, Some(Scraper::Ours)),
+    ("TargetDown", "kill", true, None),
+    ("ErrorShareHigh", "logs", false, None),
+];
 
 pub struct RunResult {
     pub rows: Vec<Row>,
@@ -42,51 +53,30 @@ const POLL: Duration = Duration::from_millis(100);
 
 /// The paths this run can measure with the peers it has.
 fn measured(p: &Peers) -> Vec<Measured> {
-    let am = p.alertmanager.is_some();
-    let m = |alert, route, label, scraper| Measured {
-        alert,
-        route,
-        label,
-        scraper,
-    };
-    let mut out = vec![m(
-        "DemoHigh",
-        Route::OursDirect,
-        "metric: ours → webhook",
-        Some(Scraper::Ours),
-    )];
-    if am {
-        out.push(m(
-            "DemoHigh",
-            Route::OursAm,
-            "metric: ours → Alertmanager → webhook",
-            Some(Scraper::Ours),
-        ));
-    }
-    if am && p.prometheus.is_some() {
-        out.push(m(
-            "DemoHigh",
-            Route::PrometheusAm,
-            "metric: Prometheus → Alertmanager → webhook",
-            Some(Scraper::Prometheus),
-        ));
-    }
-    out.push(m(
-        "ErrorShareHigh",
-        Route::OursDirect,
-        "logs: ours → webhook",
-        None,
-    ));
-    if am {
-        out.push(m(
-            "ErrorShareHigh",
-            Route::OursAm,
-            "logs: ours → Alertmanager → webhook",
-            None,
-        ));
+    let (am, prom) = (p.alertmanager.is_some(), p.prometheus.is_some());
+    let mut out = Vec::new();
+    for (alert, name, prometheus_too, ours_scraper) in SCENARIOS {
+        let mut m = |route, path: &str, scraper| {
+            out.push(Measured {
+                alert,
+                route,
+                label: format!("{name}: {path}"),
+                scraper,
+            })
+        };
+        m(Route::OursDirect, "ours → webhook", ours_scraper);
+        if am {
+            m(Route::OursAm, "ours → Alertmanager → webhook", ours_scraper);
+        }
+        if am && prom && prometheus_too {
+            let theirs = ours_scraper.map(|_| Scraper::Prometheus);
+            m(Route::PrometheusAm, PROMETHEUS_PATH, theirs);
+        }
     }
     out
 }
+
+const PROMETHEUS_PATH: &str = "Prometheus → Alertmanager → webhook";
 
 /// Polls until `done` or `limit` passed (a bound on the wait, not an assertion).
 fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
@@ -116,6 +106,8 @@ pub fn run(rt: &tokio::runtime::Runtime, s: &Setup) -> RunResult {
     );
     let target = Arc::new(Target::default());
     let port = rt.block_on(target::serve(target.clone(), s.trials));
+    let kills = Kills::start(rt, s.trials);
+    let kill_ports = kills.ports();
     let hook = Arc::new(Hook::default());
     let hook_url = rt.block_on(crate::hook::serve(hook.clone()));
     let plan = peers::Plan {
@@ -123,6 +115,7 @@ pub fn run(rt: &tokio::runtime::Runtime, s: &Setup) -> RunResult {
         with_prometheus: s.with_prometheus,
         aggregator: s.aggregator,
         target: port,
+        kill_targets: &kill_ports,
         hook: &hook_url,
     };
     let peers = peers::start_all(&plan);
@@ -134,11 +127,14 @@ pub fn run(rt: &tokio::runtime::Runtime, s: &Setup) -> RunResult {
     let want_prom = peers.prometheus.is_some();
     let first = c.period * 2 + Duration::from_secs(30);
     let ok = wait_until(first, || {
-        scraped(Scraper::Ours) && (!want_prom || scraped(Scraper::Prometheus))
+        scraped(Scraper::Ours)
+            && (!want_prom || scraped(Scraper::Prometheus))
+            && kills.scraped(want_prom)
+            && peers.evaluated()
     });
     assert!(
         ok,
-        "[{}] the target was not scraped within {first:?}; ours:\n{}",
+        "[{}] the targets were not all scraped and the groups evaluated within {first:?}; ours:\n{}",
         c.name,
         peers.ours.log_tail(20)
     );
@@ -151,7 +147,9 @@ pub fn run(rt: &tokio::runtime::Runtime, s: &Setup) -> RunResult {
     let base = Instant::now() + Duration::from_secs(1);
     let crossings = draw(&mut rng, base, spread, s.trials);
     let jump_at = draw(&mut rng, base, spread, s.trials);
+    let kill_at = draw(&mut rng, base, spread, s.trials);
     target.set_crossings(crossings.clone());
+    kills.schedule(rt, &kill_at);
     jumps.set(jump_at.clone());
     eprintln!(
         "[{}] {} trials over {spread:?}; waiting for the alerts ...",
@@ -169,13 +167,14 @@ pub fn run(rt: &tokio::runtime::Runtime, s: &Setup) -> RunResult {
     let limit = spread + c.period * 3 + Duration::from_secs(LOG_WINDOW_SECS + 20);
     wait_until(limit, || all.iter().all(|k| hook.first(k).is_some()));
     pusher.abort();
+    let killed = kills.killed_at(&kill_at);
     let rows = paths
         .iter()
         .map(|m| {
-            let starts = if m.alert == "DemoHigh" {
-                &crossings
-            } else {
-                &jump_at
+            let starts = match m.alert {
+                "DemoHigh" => &crossings,
+                "TargetDown" => &killed,
+                _ => &jump_at,
             };
             row(c.name, m, starts, &hook, &target)
         })
@@ -193,7 +192,7 @@ pub fn run(rt: &tokio::runtime::Runtime, s: &Setup) -> RunResult {
 fn row(config: &str, m: &Measured, starts: &[Instant], hook: &Hook, target: &Target) -> Row {
     let mut r = Row {
         config: config.to_owned(),
-        path: m.label,
+        path: m.label.clone(),
         times: Vec::new(),
         scrape_waits: Vec::new(),
         missing: 0,
@@ -234,26 +233,27 @@ impl RunResult {
         );
     }
 
-    /// The budget: our median against Prometheus's, direct and through Alertmanager.
+    /// The budget: our median against Prometheus's, direct and through Alertmanager,
+    /// for the threshold and the killed-target scenarios.
     pub fn budget_lines(&self) -> Vec<String> {
-        let find = |p: &str| self.rows.iter().find(|r| r.path == p);
-        let Some(prom) = find("metric: Prometheus → Alertmanager → webhook") else {
-            return vec![format!(
-                "[{}] no Prometheus in this run: no budget",
-                self.config
-            )];
-        };
+        let find = |p: String| self.rows.iter().find(|r| r.path == p);
         let mut out = Vec::new();
-        for p in [
-            "metric: ours → webhook",
-            "metric: ours → Alertmanager → webhook",
-        ] {
-            if let Some(ours) = find(p) {
-                out.push(report::budget_line(
-                    &format!("[{}] {p} vs Prometheus", self.config),
-                    ours,
-                    prom,
+        for scenario in ["metric", "kill"] {
+            let Some(prom) = find(format!("{scenario}: {PROMETHEUS_PATH}")) else {
+                out.push(format!(
+                    "[{}] {scenario}: no Prometheus in this run: no budget",
+                    self.config
                 ));
+                continue;
+            };
+            for p in ["ours → webhook", "ours → Alertmanager → webhook"] {
+                if let Some(ours) = find(format!("{scenario}: {p}")) {
+                    out.push(report::budget_line(
+                        &format!("[{}] {scenario}: {p} vs Prometheus", self.config),
+                        ours,
+                        prom,
+                    ));
+                }
             }
         }
         out

@@ -6,13 +6,14 @@
 //! ([`kubelet`]), deliveries checked against it ([`delivered`]) and a seeded generator
 //! ([`rng`]); a fake Kubernetes API server ([`fake_api`]) serving real-shaped pods
 //! ([`pods`]); the metric names nodepulse exposes ([`exposed`]); `kubectl kustomize`
-//! renders ([`kustomize`]).
+//! renders ([`kustomize`]); a scrape target that can be killed ([`killable`]).
 #![allow(dead_code)] // each test file uses its own subset
 
 pub mod cri;
 pub mod delivered;
 pub mod exposed;
 pub mod fake_api;
+pub mod killable;
 pub mod kube_cache;
 pub mod kubelet;
 pub mod kustomize;

@@ -73,6 +73,7 @@ pub async fn metrics(State(api): State<Arc<Api>>) -> Response {
             ("nodepulse_scrape_samples_out_of_order_total", "Scraped samples refused as older than their series' newest sample.", st.samples_out_of_order.load(Ordering::Relaxed)),
             ("nodepulse_scrape_samples_duplicate_total", "Scraped samples refused as a second value at a timestamp, or repeated in one body.", st.samples_duplicate.load(Ordering::Relaxed)),
             ("nodepulse_scrape_append_failures_total", "Scrapes whose samples storage failed to take.", st.append_failures.load(Ordering::Relaxed)),
+            ("nodepulse_scrape_early_total", "Scrapes made at once because a target closed its connection and refused a new one.", st.early_scrapes.load(Ordering::Relaxed)),
         ]);
     }
     let mut all: Vec<_> = counters

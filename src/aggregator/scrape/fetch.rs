@@ -32,15 +32,11 @@ pub async fn fetch(
     timeout: Duration,
     limit: u64,
 ) -> Result<Parsed, FetchError> {
-    let resp = client
-        .get(url)
-        .header("Accept", ACCEPT)
-        .header("Accept-Encoding", "gzip")
-        .header(
-            "X-Prometheus-Scrape-Timeout-Seconds",
-            format!("{}", timeout.as_secs_f64()),
-        )
-        .timeout(timeout)
+    let mut request = client.get(url).timeout(timeout);
+    for (name, value) in scrape_headers(timeout) {
+        request = request.header(name, value);
+    }
+    let resp = request
         .send()
         .await
         .map_err(|e| FetchError::Http(describe(&e)))?;
@@ -48,20 +44,58 @@ pub async fn fetch(
     if status != reqwest::StatusCode::OK {
         return Err(FetchError::Status(status.to_string()));
     }
-    let header = |name: &str| {
-        resp.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_ascii_lowercase()
-    };
-    let gzipped = header("content-encoding").contains("gzip");
-    let openmetrics = header("content-type").starts_with("application/openmetrics-text");
+    let kind = BodyKind::of(resp.headers());
     let raw = read_limited(resp, limit).await?;
-    let body = if gzipped { inflate(&raw, limit)? } else { raw };
+    decode(raw, kind, limit)
+}
+
+/// The headers to send with a scrape that waits at most `timeout`, besides Host and
+/// User-Agent (the same over reqwest and over a loop's own connection).
+pub fn scrape_headers(timeout: Duration) -> [(&'static str, String); 3] {
+    [
+        ("Accept", ACCEPT.to_owned()),
+        ("Accept-Encoding", "gzip".to_owned()),
+        (
+            "X-Prometheus-Scrape-Timeout-Seconds",
+            format!("{}", timeout.as_secs_f64()),
+        ),
+    ]
+}
+
+/// How a 200 answer's body is encoded, from its headers.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyKind {
+    gzipped: bool,
+    openmetrics: bool,
+}
+
+impl BodyKind {
+    pub fn of(headers: &http::HeaderMap) -> BodyKind {
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_ascii_lowercase()
+        };
+        BodyKind {
+            gzipped: header("content-encoding").contains("gzip"),
+            openmetrics: header("content-type").starts_with("application/openmetrics-text"),
+        }
+    }
+}
+
+/// A whole raw body (at most `limit` bytes) as samples: inflated within `limit`,
+/// checked as UTF-8, OpenMetrics turned into text 0.0.4, parsed.
+pub fn decode(raw: Vec<u8>, kind: BodyKind, limit: u64) -> Result<Parsed, FetchError> {
+    let body = if kind.gzipped {
+        inflate(&raw, limit)?
+    } else {
+        raw
+    };
     let text =
         String::from_utf8(body).map_err(|_| FetchError::Parse("body is not valid UTF-8".into()))?;
-    let text = if openmetrics {
+    let text = if kind.openmetrics {
         from_openmetrics(&text)
     } else {
         text
@@ -73,8 +107,14 @@ fn describe(e: &reqwest::Error) -> String {
     if e.is_timeout() {
         return "context deadline exceeded".into();
     }
+    error_chain(e)
+}
+
+/// An error with its sources, `: `-separated (reqwest's wording, which Prometheus's
+/// `lastError` shows in its own way).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut msg = e.to_string();
-    let mut source = std::error::Error::source(e);
+    let mut source = e.source();
     while let Some(s) = source {
         msg = format!("{msg}: {s}");
         source = s.source();

@@ -1,18 +1,21 @@
 //! Scraping, as Prometheus does it: the jobs of a Prometheus-shaped configuration
 //! ([`config`]), their targets — static or discovered in Kubernetes ([`kube_sd`]) — shaped
 //! by relabelling ([`target`], [`relabel`]), and one loop per target ([`run`]) that
-//! fetches ([`fetch`]), labels ([`samples`]) and appends through
+//! fetches ([`fetch`]; over its own keep-alive connection, [`conn`], for plain http),
+//! labels ([`samples`]) and appends through
 //! [`crate::aggregator::model::Appender`]. [`Manager`] keeps one loop per live target:
 //! a target that appears gets a loop, one that goes away has its loop stopped (which
 //! marks its series stale).
 
 pub mod config;
+pub mod conn;
 pub mod fetch;
 pub mod kube_sd;
 pub mod metadata;
 pub mod relabel;
 pub mod run;
 pub mod samples;
+pub mod stats;
 pub mod target;
 
 use crate::aggregator::model::Appender;
@@ -60,7 +63,7 @@ impl Manager {
     /// Kubernetes-discovered ones as their watch delivers them.
     pub fn start(config: &config::Config, store: Arc<dyn Appender>) -> Manager {
         let client = reqwest::Client::builder()
-            .user_agent(concat!("nodepulse-aggregator/", env!("CARGO_PKG_VERSION")))
+            .user_agent(conn::USER_AGENT)
             .build()
             .unwrap_or_default();
         let shared = Shared {

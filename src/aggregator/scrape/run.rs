@@ -2,17 +2,23 @@
 //! from the target, so targets spread as in Prometheus), the samples and the
 //! synthesized series appended in one batch, staleness markers for series that left
 //! the body or for all of them when the scrape failed, and for everything the target
-//! wrote when the loop stops (the target went away).
+//! wrote when the loop stops (the target went away). Plain http targets are scraped
+//! over the loop's own keep-alive connection ([`super::conn`]): when the target closes
+//! it and refuses a new one (it was killed), the loop scrapes at once — a failed
+//! scrape, `up` 0 — at most once an interval, so that the rules reading it fire now.
 
 use super::config::ScrapeConfig;
+use super::conn::KeepAlive;
 use super::fetch::fetch;
 use super::metadata::{self, Metadata};
 use super::samples::{sample_labels, Report};
+use super::stats::Batch;
+pub use super::stats::ScrapeStats;
 use super::target::Target;
-use crate::aggregator::model::{stale_nan, Appender, Labels, Sample, METRIC_NAME};
+use crate::aggregator::model::{stale_nan, Appender, Labels, Sample};
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::watch;
@@ -29,45 +35,6 @@ pub struct TargetStatus {
     pub metadata: Arc<Metadata>,
 }
 
-/// What scrapes could not store, over every loop sharing it (exported on `/metrics`).
-#[derive(Debug, Default)]
-pub struct ScrapeStats {
-    /// Samples storage refused as older than their series' newest sample.
-    pub samples_out_of_order: AtomicU64,
-    /// Samples refused as a second value at a series' timestamp, and repeated series
-    /// within one body (the first sample kept, as Prometheus does).
-    pub samples_duplicate: AtomicU64,
-    /// Scrape batches storage failed to take (each logged).
-    pub append_failures: AtomicU64,
-    /// Batches stored (scrapes, and the staleness markers at stop), counted up after
-    /// each append returns: the rule manager watches it to evaluate right after fresh
-    /// samples land, not a tick later.
-    pub scrapes_stored: watch::Sender<u64>,
-    /// The metric names those batches held, since the rule manager last took them.
-    pub names_stored: Mutex<HashSet<String>>,
-}
-
-impl ScrapeStats {
-    /// Takes the metric names stored since the last call.
-    pub fn take_names_stored(&self) -> HashSet<String> {
-        std::mem::take(&mut *self.names_stored.lock().unwrap_or_else(|e| e.into_inner()))
-    }
-
-    /// Records a stored batch: its names, then the announcement.
-    fn stored(&self, batch: &Batch) {
-        {
-            let mut names = self.names_stored.lock().unwrap_or_else(|e| e.into_inner());
-            for (labels, _) in batch {
-                let name = labels.get(METRIC_NAME).unwrap_or_default();
-                if !names.contains(name) {
-                    names.insert(name.to_owned());
-                }
-            }
-        }
-        self.scrapes_stored.send_modify(|n| *n += 1);
-    }
-}
-
 /// One target's loop and what it needs.
 pub struct Loop {
     pub target: Target,
@@ -79,9 +46,11 @@ pub struct Loop {
     pub stats: Arc<ScrapeStats>,
     /// The series written by the last scrape (for staleness).
     last: HashSet<Labels>,
+    /// The loop's own connection (None: the scrapes go through `client`).
+    conn: Option<KeepAlive>,
+    /// When the loop last scraped early (a target that went away).
+    early: Option<Instant>,
 }
-
-type Batch = Vec<(Labels, Vec<Sample>)>;
 
 impl Loop {
     pub fn new(
@@ -95,6 +64,8 @@ impl Loop {
             ..TargetStatus::default()
         };
         Loop {
+            conn: KeepAlive::for_url(&target.url),
+            early: None,
             target,
             job,
             client,
@@ -114,6 +85,7 @@ impl Loop {
         loop {
             tokio::select! {
                 _ = ticks.tick() => self.scrape_once().await,
+                () = closed(&mut self.conn) => self.peer_closed().await,
                 _ = stop.changed() => break,
             }
             if *stop.borrow() {
@@ -122,6 +94,27 @@ impl Loop {
         }
         let stale = self.stale_all(now_ms());
         self.append(stale).await;
+    }
+
+    /// The target closed the loop's connection: a new one refused (it went away) means
+    /// a scrape now, unless the loop already scraped early within the last interval;
+    /// a new one accepted (a server closing idle connections) is kept, nothing scraped.
+    async fn peer_closed(&mut self) {
+        let Some(conn) = self.conn.as_mut() else {
+            return;
+        };
+        let Err(e) = conn.reconnect(self.job.timeout).await else {
+            return;
+        };
+        let interval = self.job.interval;
+        if self.early.is_some_and(|at| at.elapsed() < interval) {
+            return;
+        }
+        self.early = Some(Instant::now());
+        self.stats.early_scrapes.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(target = %self.target.url, error = %e,
+            "The target closed its connection and refuses a new one; scraping now.");
+        self.scrape_once().await;
     }
 
     /// The target's place within the interval: a hash of its URL and labels.
@@ -137,13 +130,11 @@ impl Loop {
     pub async fn scrape_once(&mut self) {
         let (ts, started) = (now_ms(), Instant::now());
         let job = &self.job;
-        let result = fetch(
-            &self.client,
-            &self.target.url,
-            job.timeout,
-            job.body_size_limit,
-        )
-        .await;
+        let (timeout, limit) = (job.timeout, job.body_size_limit);
+        let result = match self.conn.as_mut() {
+            Some(conn) => conn.fetch(timeout, limit).await,
+            None => fetch(&self.client, &self.target.url, timeout, limit).await,
+        };
         let duration = started.elapsed();
         let mut meta = None;
         let (mut batch, report, error) = match result.map_err(|e| e.to_string()).and_then(|p| {
@@ -305,6 +296,14 @@ impl Loop {
                 tracing::warn!(target = %url, error = %e, "The storage task failed.")
             }
         }
+    }
+}
+
+/// Resolves when the loop's connection was closed by its target; never without one.
+async fn closed(conn: &mut Option<KeepAlive>) {
+    match conn {
+        Some(c) => c.closed().await,
+        None => std::future::pending().await,
     }
 }
 
