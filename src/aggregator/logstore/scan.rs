@@ -119,6 +119,7 @@ pub fn scan<'q>(
         spare: Vec::new(),
         unpacked: Vec::new(),
         fields: fields::Decoder::default(),
+        spare_slots: Vec::new(),
         want: fields::Want::new(&needles),
         stats,
     };
@@ -137,6 +138,8 @@ struct Ctx<'s> {
     /// A format-3 block's decompressed bytes (its lines are rebuilt into a run's buffer).
     unpacked: Vec<u8>,
     fields: fields::Decoder,
+    /// A format-3 block's entries (reused as `spare` is).
+    spare_slots: Vec<Slot>,
     /// Which lines of a format-3 block to rebuild.
     want: fields::Want<'s>,
     stats: &'s mut ScanStats,
@@ -171,6 +174,7 @@ fn visit_group(
         }
         let flow = show(hits.into_iter().map(|i| (&d, i)), visit);
         ctx.spare = d.raw;
+        ctx.spare_slots = d.slots;
         return flow;
     }
     g.sort_by_key(|r| r.ord);
@@ -263,12 +267,12 @@ fn decode(
     };
     let corrupt = |e: String| LogStoreError::Corrupt(format!("{origin}: {e}"));
     if r.layout == Layout::Fields {
-        let mut slots = Vec::new();
+        let mut slots = std::mem::take(&mut ctx.spare_slots);
         ctx.fields
             .decode_where(&ctx.unpacked, &ctx.want, &mut raw, &mut slots)
             .map_err(corrupt)?;
         if !q.needles.iter().all(|f| f.find(&raw).is_some()) {
-            return Ok(none(raw));
+            slots.clear(); // kept for the next block
         }
         return Ok(Decoded { raw, slots });
     }

@@ -1,13 +1,12 @@
 //! Reading a format-3 block (see [`super`]): its lines are rebuilt back to back into a
 //! reusable buffer, each template's static text copied and each placeholder filled from
 //! the next value of its column (numbered from the templates as the encoder numbered
-//! them, through a cache of compiled templates kept from block to block:
-//! [`super::compile`]), with [`Slot`]s pointing into that buffer as format 2's point
+//! them: [`super::compile`]), with [`Slot`]s pointing into that buffer as format 2's point
 //! into its block. A scan rebuilds only the lines [`Want`] lets through; the others
 //! only count their values ([`rebuild`]). No allocation per line; bad input is an
 //! error, never a panic.
 
-use super::compile::{Cache, Numbering};
+use super::compile::Compiler;
 use super::rebuild::{self, Col, Value};
 use super::search::Want;
 use super::tokens::{DICT, HEX, INT};
@@ -40,8 +39,7 @@ struct Program {
 /// What decoding reuses from block to block (tables of byte ranges into the block).
 #[derive(Default)]
 pub struct Decoder {
-    cache: Cache,
-    numbering: Numbering,
+    compiler: Compiler,
     programs: Vec<Program>,
     ops: Vec<Op>,
     dict: Vec<Range<usize>>,
@@ -182,29 +180,22 @@ impl Decoder {
             }
         }
         for (op, &v) in ops.iter().zip(&self.values) {
-            rebuild::put_text(out, raw, op.lit.clone());
+            super::put_text(out, raw, op.lit.clone());
             rebuild::put_value(v, op.kind, op.param, raw, &self.dict, out)?;
         }
-        rebuild::put_text(out, raw, p.tail.clone());
+        super::put_text(out, raw, p.tail.clone());
         Ok(())
     }
 
     /// The templates (compiled), template ids and dictionary.
     fn tables(&mut self, c: &mut Cursor<'_>, n: usize) -> Result<(), String> {
-        if self.cache.full() {
-            self.cache.clear();
-            self.numbering.reset();
-        }
         self.programs.clear();
         self.ops.clear();
-        let mut compiled = Vec::new();
+        self.compiler.start();
         for _ in 0..c.count().map_err(rec)? {
             let r = range(c)?;
-            compiled.push((self.cache.get(&c.b[r.clone()])?, r));
-        }
-        self.numbering.start(self.cache.keys());
-        for (t, text) in compiled {
-            self.program(t, text);
+            let tail = self.compiler.compile(&c.b[r.clone()])?;
+            self.program(r, tail);
         }
         self.ids.clear();
         for _ in 0..n {
@@ -221,25 +212,26 @@ impl Decoder {
         Ok(())
     }
 
-    /// The template at `raw[text]`, compiled as `t`, numbered for this block.
-    fn program(&mut self, t: super::compile::Compiled, text: Range<usize>) {
+    /// The template at `raw[text]`, just compiled (its static text after the last
+    /// placeholder `tail` bytes long).
+    fn program(&mut self, text: Range<usize>, tail: usize) {
         let first = self.ops.len();
         let (mut at, mut joined, mut prev) = (text.start, false, 0);
-        for step in &self.cache.steps[t.steps] {
+        for step in &self.compiler.steps {
             let lit = at..at + step.lit as usize;
             joined |= step.kind == INT && prev == INT && lit.is_empty();
             self.ops.push(Op {
                 lit: lit.clone(),
                 kind: step.kind,
                 param: step.param,
-                col: self.numbering.column(step),
+                col: step.col as usize,
             });
             at = lit.end + if step.kind == DICT { 1 } else { 2 };
             prev = step.kind;
         }
         self.programs.push(Program {
             steps: first..self.ops.len(),
-            tail: at..at + t.tail as usize,
+            tail: at..at + tail,
             text,
             wanted: true,
             joined,
@@ -249,13 +241,13 @@ impl Decoder {
     fn columns(&mut self, c: &mut Cursor<'_>) -> Result<(), String> {
         self.cols.clear();
         let n = c.count().map_err(rec)?;
-        if n != self.numbering.len() {
+        if n != self.compiler.kinds.len() {
             return Err(format!(
                 "{n} columns, the templates use {}",
-                self.numbering.len()
+                self.compiler.kinds.len()
             ));
         }
-        for &kind in &self.numbering.kinds {
+        for &kind in &self.compiler.kinds {
             let delta = match c.take(1).map_err(rec)?[0] {
                 0 => false,
                 1 => true,
@@ -316,6 +308,7 @@ fn times(c: &mut Cursor<'_>, n: usize, slots: &mut Vec<Slot>) -> Result<(), Stri
         return Err(format!("times {width} bytes wide"));
     }
     let planes = c.take(width * n).map_err(rec)?;
+    slots.reserve(n);
     let mut prev = 0i64;
     for i in 0..n {
         let delta = (0..width).fold(0u64, |d, k| d | u64::from(planes[k * n + i]) << (8 * k));

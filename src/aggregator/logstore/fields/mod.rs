@@ -82,6 +82,19 @@ impl ColumnKeys {
     }
 }
 
+/// Appends `raw[r]`; short runs as one 16-byte copy when `raw` has the bytes after.
+#[inline]
+pub(crate) fn put_text(out: &mut Vec<u8>, raw: &[u8], r: std::ops::Range<usize>) {
+    let len = r.len();
+    match raw.get(r.start..r.start + 16) {
+        Some(chunk) if len <= 16 => {
+            out.extend_from_slice(<&[u8; 16]>::try_from(chunk).expect("16 bytes"));
+            out.truncate(out.len() - 16 + len);
+        }
+        _ => out.extend_from_slice(&raw[r]),
+    }
+}
+
 /// Where each section of an encoded block ends (bytes from its start), to measure
 /// where the bytes go.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -4,6 +4,7 @@
 //! Writing copies short static text and digits as fixed 16- or 20-byte stores (the
 //! buffer's length is set back after), not as a `memcpy` call each.
 
+use super::put_text;
 use super::tokens::{DICT, HEX, INT};
 use crate::aggregator::tsdb::record::unzigzag;
 use std::ops::Range;
@@ -23,11 +24,17 @@ pub struct Col {
 
 impl Col {
     /// Moves past what lines not rebuilt left unread.
+    #[inline]
     pub fn settle(&mut self, raw: &[u8]) -> Result<(), &'static str> {
-        let n = std::mem::take(&mut self.pending);
-        if n == 0 {
-            return Ok(());
+        match self.pending {
+            0 => Ok(()),
+            _ => self.catch_up(raw),
         }
+    }
+
+    #[cold]
+    fn catch_up(&mut self, raw: &[u8]) -> Result<(), &'static str> {
+        let n = std::mem::take(&mut self.pending);
         if self.hex {
             if self.bytes.len() < n {
                 return Err(RAN_OUT);
@@ -98,19 +105,6 @@ fn skip_varints(bytes: &[u8], mut n: usize) -> Option<usize> {
     None
 }
 
-/// Appends `raw[r]`; short runs as one 16-byte copy when `raw` has the bytes after.
-#[inline]
-pub fn put_text(out: &mut Vec<u8>, raw: &[u8], r: Range<usize>) {
-    let len = r.len();
-    match raw.get(r.start..r.start + 16) {
-        Some(chunk) if len <= 16 => {
-            out.extend_from_slice(<&[u8; 16]>::try_from(chunk).expect("16 bytes"));
-            out.truncate(out.len() - 16 + len);
-        }
-        _ => out.extend_from_slice(&raw[r]),
-    }
-}
-
 /// "00" to "99", back to back.
 static PAIRS: [u8; 200] = pairs();
 
@@ -125,7 +119,9 @@ const fn pairs() -> [u8; 200] {
     t
 }
 
-/// Appends `v` in decimal, zero-padded to `width` digits (0: as is).
+/// Appends `v` in decimal, zero-padded to `width` digits (0: as is). Up to 16 digits
+/// are gathered in a register, pair by pair (the most significant lowest), and stored
+/// at once: gathered in memory, the 16-byte load after small stores stalls.
 #[inline]
 pub fn put_int(v: u64, width: u8, out: &mut Vec<u8>) -> Result<(), String> {
     let n = v.checked_ilog10().map_or(1, |l| l as usize + 1);
@@ -134,20 +130,28 @@ pub fn put_int(v: u64, width: u8, out: &mut Vec<u8>) -> Result<(), String> {
         None if width == 0 => {}
         None => return Err(format!("{v} wider than {width} digits")),
     }
-    let mut buf = [0u8; 20];
-    let (mut x, mut end) = (v, n);
+    if n > 16 {
+        out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        return Ok(());
+    }
+    let (mut x, mut acc) = (v, 0u128);
     while x >= 100 {
         let pair = (x % 100) as usize * 2;
-        buf[end - 2..end].copy_from_slice(&PAIRS[pair..pair + 2]);
-        (x, end) = (x / 100, end - 2);
+        acc = acc << 16 | u128::from(u16::from_le_bytes([PAIRS[pair], PAIRS[pair + 1]]));
+        x /= 100;
     }
-    if x >= 10 {
-        buf[..2].copy_from_slice(&PAIRS[x as usize * 2..x as usize * 2 + 2]);
-    } else {
-        buf[0] = b'0' + x as u8;
-    }
-    out.extend_from_slice(&buf);
-    out.truncate(out.len() - 20 + n);
+    acc = match x {
+        10.. => {
+            acc << 16
+                | u128::from(u16::from_le_bytes([
+                    PAIRS[x as usize * 2],
+                    PAIRS[x as usize * 2 + 1],
+                ]))
+        }
+        _ => acc << 8 | u128::from(b'0' + x as u8),
+    };
+    out.extend_from_slice(&acc.to_le_bytes());
+    out.truncate(out.len() - 16 + n);
     Ok(())
 }
 
