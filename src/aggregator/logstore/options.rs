@@ -18,9 +18,9 @@ pub struct LogStoreOptions {
     pub codec: Codec,
     /// How blocks are encoded before compression: [`Layout::Columns`] (chunk format 2,
     /// the default) or [`Layout::Fields`] (format 3, templates and variable columns:
-    /// 0.11 of raw instead of 0.18, but ingest and scans of needles found in most
-    /// blocks slower than their budgets; see BENCHMARKS.md). Files of every format are
-    /// read whatever this is.
+    /// 0.11 of raw instead of 0.18, but ingest slower than its budget and scans
+    /// slower than format 2's; see BENCHMARKS.md). Files of every format are read
+    /// whatever this is.
     pub block_layout: Layout,
     /// A head block is compressed once it holds this many bytes, raw plus 64 a line of
     /// bookkeeping (1 MiB: 4× Loki's `chunk_block_size`, for a 4 % smaller store and

@@ -101,9 +101,9 @@ struct Decoded {
 }
 
 /// Visits the runs' entries in the query's range and order; `stats` counts blocks.
-pub fn scan(
+pub fn scan<'q>(
     mut runs: Vec<Run>,
-    q: &Query<'_>,
+    q: &'q Query<'q>,
     stats: &mut ScanStats,
     visit: &mut dyn FnMut(EntryView<'_>) -> Flow,
 ) -> Result<(), LogStoreError> {
@@ -113,11 +113,14 @@ pub fn scan(
     if q.direction == Direction::Backward {
         groups.reverse();
     }
+    let needles: Vec<&[u8]> = q.needles.iter().map(|f| f.needle()).collect();
     let mut ctx = Ctx {
         dec: Decompressor::default(),
         spare: Vec::new(),
         unpacked: Vec::new(),
         fields: fields::Decoder::default(),
+        spare_slots: Vec::new(),
+        want: fields::Want::new(&needles),
         stats,
     };
     for g in groups {
@@ -135,6 +138,10 @@ struct Ctx<'s> {
     /// A format-3 block's decompressed bytes (its lines are rebuilt into a run's buffer).
     unpacked: Vec<u8>,
     fields: fields::Decoder,
+    /// A format-3 block's entries (reused as `spare` is).
+    spare_slots: Vec<Slot>,
+    /// Which lines of a format-3 block to rebuild.
+    want: fields::Want<'s>,
     stats: &'s mut ScanStats,
 }
 
@@ -167,6 +174,7 @@ fn visit_group(
         }
         let flow = show(hits.into_iter().map(|i| (&d, i)), visit);
         ctx.spare = d.raw;
+        ctx.spare_slots = d.slots;
         return flow;
     }
     g.sort_by_key(|r| r.ord);
@@ -259,17 +267,12 @@ fn decode(
     };
     let corrupt = |e: String| LogStoreError::Corrupt(format!("{origin}: {e}"));
     if r.layout == Layout::Fields {
-        let mut slots = Vec::new();
-        let parts: Vec<&[u8]> = q
-            .needles
-            .iter()
-            .map(|f| fields::static_part(f.needle()))
-            .collect();
+        let mut slots = std::mem::take(&mut ctx.spare_slots);
         ctx.fields
-            .decode_where(&ctx.unpacked, &parts, &mut raw, &mut slots)
+            .decode_where(&ctx.unpacked, &ctx.want, &mut raw, &mut slots)
             .map_err(corrupt)?;
         if !q.needles.iter().all(|f| f.find(&raw).is_some()) {
-            return Ok(none(raw));
+            slots.clear(); // kept for the next block
         }
         return Ok(Decoded { raw, slots });
     }

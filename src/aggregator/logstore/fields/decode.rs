@@ -1,22 +1,18 @@
 //! Reading a format-3 block (see [`super`]): its lines are rebuilt back to back into a
 //! reusable buffer, each template's static text copied and each placeholder filled from
 //! the next value of its column (numbered from the templates as the encoder numbered
-//! them), with [`Slot`]s pointing into that buffer as format 2's
-//! point into its block. No allocation per line; bad input is an error, never a panic.
+//! them: [`super::compile`]), with [`Slot`]s pointing into that buffer as format 2's point
+//! into its block. A scan rebuilds only the lines [`Want`] lets through; the others
+//! only count their values ([`rebuild`]). No allocation per line; bad input is an
+//! error, never a panic.
 
+use super::compile::Compiler;
+use super::rebuild::{self, Col, Value};
+use super::search::Want;
 use super::tokens::{DICT, HEX, INT};
-use super::ColumnKeys;
 use crate::aggregator::logstore::block::Slot;
 use crate::aggregator::tsdb::record::{unzigzag, Cursor, RecordError};
 use std::ops::Range;
-
-/// One column being read: its bytes left, and the last value when it holds deltas.
-#[derive(Debug, Clone, Default)]
-struct Col {
-    bytes: Range<usize>,
-    delta: bool,
-    prev: u64,
-}
 
 /// One step of rebuilding a line: copy `raw[lit]`, then fill a placeholder of `kind`
 /// (with its width or length byte) from column `col`.
@@ -28,26 +24,33 @@ struct Op {
     col: usize,
 }
 
-/// A template, compiled: its steps `ops[steps]`, then the static text `raw[tail]`;
-/// `raw[text]` is the whole template, and `wanted` whether its lines are rebuilt.
+/// A template, compiled for this block: its steps `ops[steps]`, then the static text
+/// `raw[tail]`; `raw[text]` is the whole template; `wanted` whether its lines may be
+/// rebuilt, `joined` whether it has integer pieces back to back.
 #[derive(Debug, Clone)]
 struct Program {
     steps: Range<usize>,
     tail: Range<usize>,
     text: Range<usize>,
     wanted: bool,
+    joined: bool,
 }
 
 /// What decoding reuses from block to block (tables of byte ranges into the block).
 #[derive(Default)]
 pub struct Decoder {
+    compiler: Compiler,
     programs: Vec<Program>,
     ops: Vec<Op>,
-    slots: Vec<u32>,
-    keys: ColumnKeys,
     dict: Vec<Range<usize>>,
+    /// Which needles of digits each dictionary value holds (bit by bit).
+    dict_holds: Vec<u64>,
     ids: Vec<u32>,
     cols: Vec<Col>,
+    /// The values of the line being read.
+    values: Vec<Value>,
+    /// A hex value printed, to search.
+    text: Vec<u8>,
 }
 
 /// A damaged block could repeat a long template for every entry: past this, it is
@@ -72,17 +75,17 @@ impl Decoder {
         lines: &mut Vec<u8>,
         slots: &mut Vec<Slot>,
     ) -> Result<(), String> {
-        self.decode_where(raw, &[], lines, slots)
+        self.decode_where(raw, &Want::default(), lines, slots)
     }
 
-    /// As [`Decoder::decode`], but rebuilds only the lines whose template holds every
-    /// one of `parts` in its text; the others are left empty (`len` 0). A line holding
-    /// a needle holds its [`super::search::static_part`] in its template, so callers
-    /// searching for needles pass those.
+    /// As [`Decoder::decode`], but rebuilds only the lines that may hold every needle
+    /// `want` was made from: lines whose template holds every needle's static part and
+    /// (for needles of digits only) some of whose values hold each; the other lines are
+    /// left empty (`len` 0).
     pub fn decode_where(
         &mut self,
         raw: &[u8],
-        parts: &[&[u8]],
+        want: &Want<'_>,
         lines: &mut Vec<u8>,
         slots: &mut Vec<Slot>,
     ) -> Result<(), String> {
@@ -97,57 +100,90 @@ impl Decoder {
         if c.left() != 0 {
             return Err(format!("{} bytes after the block's columns", c.left()));
         }
-        if !self.mark(raw, parts) {
-            return Ok(()); // no line can hold the parts: none is rebuilt (all empty)
-        }
-        lines.reserve(raw.len() * 4);
-        for (i, s) in slots.iter_mut().enumerate() {
-            s.start = lines.len();
-            let p = self.programs[self.ids[i] as usize].clone();
-            match p.wanted {
-                true => self.line(raw, &p, lines)?,
-                false => self.skip(raw, &p)?,
+        if self.mark(raw, want) {
+            lines.reserve(raw.len() * 4);
+            for (i, s) in slots.iter_mut().enumerate() {
+                s.start = lines.len();
+                self.line(raw, self.ids[i] as usize, want, lines)?;
+                s.len = lines.len() - s.start;
+                if lines.len() > MAX_LINES_BYTES {
+                    return Err(format!("block rebuilds past {MAX_LINES_BYTES} bytes"));
+                }
             }
-            s.len = lines.len() - s.start;
-            if lines.len() > MAX_LINES_BYTES {
-                return Err(format!("block rebuilds past {MAX_LINES_BYTES} bytes"));
+        } else {
+            // no line can hold the needles: none is rebuilt (all empty), but every
+            // value must still be there
+            for &id in &self.ids {
+                let p = &self.programs[id as usize];
+                for op in &self.ops[p.steps.clone()] {
+                    rebuild::pass(&mut self.cols[op.col], op.kind, op.param);
+                }
             }
         }
-        match self.cols.iter().any(|c| !c.bytes.is_empty()) {
-            true => Err("a column holds more values than the lines use".into()),
-            false => Ok(()),
+        for col in &mut self.cols {
+            col.settle(raw)?;
+            if !col.bytes.is_empty() {
+                return Err("a column holds more values than the lines use".into());
+            }
         }
+        Ok(())
     }
 
-    /// Marks the programs whose template text holds every one of `parts`; false when
-    /// none does.
-    fn mark(&mut self, raw: &[u8], parts: &[&[u8]]) -> bool {
+    /// Marks the programs whose template text holds every static part `want` has and
+    /// learns which dictionary values hold its needles of digits; false when no line
+    /// can be wanted.
+    fn mark(&mut self, raw: &[u8], want: &Want<'_>) -> bool {
         let mut any = false;
         for p in &mut self.programs {
             let tpl = &raw[p.text.clone()];
-            p.wanted = parts.iter().all(|n| memchr::memmem::find(tpl, n).is_some());
+            p.wanted = want
+                .parts
+                .iter()
+                .all(|n| memchr::memmem::find(tpl, n).is_some());
             any |= p.wanted;
+        }
+        self.dict_holds.clear();
+        if want.all_digits() != 0 {
+            let holds = self.dict.iter().map(|r| want.text_holds(&raw[r.clone()]));
+            self.dict_holds.extend(holds);
         }
         any
     }
 
-    /// Moves past the values of a line of program `p` without rebuilding it.
-    fn skip(&mut self, raw: &[u8], p: &Program) -> Result<(), String> {
-        for op in &self.ops[p.steps.clone()] {
-            let col = self.cols.get_mut(op.col).ok_or("column missing")?;
-            match op.kind {
-                HEX => {
-                    let bytes = (op.param as usize).div_ceil(2);
-                    if col.bytes.len() < bytes {
-                        return Err(RAN_OUT.into());
-                    }
-                    col.bytes.start += bytes;
-                }
-                _ => {
-                    next_int(col, raw)?;
-                }
+    /// Reads the values of a line of template `id` and appends the line to `out` when
+    /// it is wanted (else only counts its values, unread, against their columns).
+    fn line(
+        &mut self,
+        raw: &[u8],
+        id: usize,
+        want: &Want<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), String> {
+        let p = &self.programs[id];
+        let ops = &self.ops[p.steps.clone()];
+        if !p.wanted {
+            for op in ops {
+                rebuild::pass(&mut self.cols[op.col], op.kind, op.param);
+            }
+            return Ok(());
+        }
+        self.values.clear();
+        for op in ops {
+            let v = rebuild::read(&mut self.cols[op.col], raw, op.kind, op.param)?;
+            self.values.push(v);
+        }
+        let all = want.all_digits();
+        if all != 0 && !p.joined {
+            let values = (&self.values[..], &self.dict_holds[..]);
+            if holds(raw, ops, values, want, &mut self.text) != all {
+                return Ok(());
             }
         }
+        for (op, &v) in ops.iter().zip(&self.values) {
+            super::put_text(out, raw, op.lit.clone());
+            rebuild::put_value(v, op.kind, op.param, raw, &self.dict, out)?;
+        }
+        super::put_text(out, raw, p.tail.clone());
         Ok(())
     }
 
@@ -155,10 +191,11 @@ impl Decoder {
     fn tables(&mut self, c: &mut Cursor<'_>, n: usize) -> Result<(), String> {
         self.programs.clear();
         self.ops.clear();
-        self.keys.clear();
+        self.compiler.start();
         for _ in 0..c.count().map_err(rec)? {
             let r = range(c)?;
-            self.compile(c.b, r)?;
+            let tail = self.compiler.compile(&c.b[r.clone()])?;
+            self.program(r, tail);
         }
         self.ids.clear();
         for _ in 0..n {
@@ -175,47 +212,42 @@ impl Decoder {
         Ok(())
     }
 
-    /// Compiles the template `raw[tpl]` into steps (numbering any new column).
-    fn compile(&mut self, raw: &[u8], tpl: Range<usize>) -> Result<(), String> {
-        self.slots.clear();
-        self.keys.of_template(&raw[tpl.clone()], &mut self.slots);
+    /// The template at `raw[text]`, just compiled (its static text after the last
+    /// placeholder `tail` bytes long).
+    fn program(&mut self, text: Range<usize>, tail: usize) {
         let first = self.ops.len();
-        let mut at = tpl.start;
-        for &col in &self.slots {
-            let p = memchr::memchr3(INT, HEX, DICT, &raw[at..tpl.end]).map(|p| at + p);
-            let p = p.ok_or("template and its placeholders disagree")?;
-            let (param, next) = match raw[p] {
-                DICT => (0, p + 1),
-                _ if p + 1 < tpl.end => (raw[p + 1], p + 2),
-                _ => return Err("a template ends inside a placeholder".into()),
-            };
+        let (mut at, mut joined, mut prev) = (text.start, false, 0);
+        for step in &self.compiler.steps {
+            let lit = at..at + step.lit as usize;
+            joined |= step.kind == INT && prev == INT && lit.is_empty();
             self.ops.push(Op {
-                lit: at..p,
-                kind: raw[p],
-                param,
-                col: col as usize,
+                lit: lit.clone(),
+                kind: step.kind,
+                param: step.param,
+                col: step.col as usize,
             });
-            at = next;
+            at = lit.end + if step.kind == DICT { 1 } else { 2 };
+            prev = step.kind;
         }
         self.programs.push(Program {
             steps: first..self.ops.len(),
-            tail: at..tpl.end,
-            text: tpl,
+            tail: at..at + tail,
+            text,
             wanted: true,
+            joined,
         });
-        Ok(())
     }
 
     fn columns(&mut self, c: &mut Cursor<'_>) -> Result<(), String> {
         self.cols.clear();
         let n = c.count().map_err(rec)?;
-        if n != self.keys.len() {
+        if n != self.compiler.kinds.len() {
             return Err(format!(
                 "{n} columns, the templates use {}",
-                self.keys.len()
+                self.compiler.kinds.len()
             ));
         }
-        for _ in 0..n {
+        for &kind in &self.compiler.kinds {
             let delta = match c.take(1).map_err(rec)?[0] {
                 0 => false,
                 1 => true,
@@ -225,68 +257,40 @@ impl Decoder {
             self.cols.push(Col {
                 bytes,
                 delta,
+                hex: kind == HEX,
                 prev: 0,
+                pending: 0,
             });
         }
         Ok(())
     }
-
-    /// Appends the line of program `p` to `out`.
-    fn line(&mut self, raw: &[u8], p: &Program, out: &mut Vec<u8>) -> Result<(), String> {
-        for op in &self.ops[p.steps.clone()] {
-            out.extend_from_slice(&raw[op.lit.clone()]);
-            let col = self.cols.get_mut(op.col).ok_or("column missing")?;
-            match op.kind {
-                INT => put_int(next_int(col, raw)?, op.param, out)?,
-                HEX => next_hex(col, raw, op.param as usize, out)?,
-                _ => {
-                    let id = next_int(col, raw)?;
-                    let r = usize::try_from(id).ok().and_then(|i| self.dict.get(i));
-                    let r = r.ok_or_else(|| format!("dictionary entry {id} missing"))?;
-                    out.extend_from_slice(&raw[r.clone()]);
-                }
-            }
-        }
-        out.extend_from_slice(&raw[p.tail.clone()]);
-        Ok(())
-    }
 }
 
-const RAN_OUT: &str = "a column runs out of values";
-
-/// The next value of an integer or dictionary column.
-#[inline]
-fn next_int(col: &mut Col, raw: &[u8]) -> Result<u64, &'static str> {
-    let bytes = &raw[col.bytes.clone()];
-    let mut v = 0u64;
-    for (i, &b) in bytes.iter().take(10).enumerate() {
-        v |= u64::from(b & 0x7f) << (7 * i);
-        if b < 0x80 {
-            col.bytes.start += i + 1;
-            if col.delta {
-                col.prev = col.prev.wrapping_add(unzigzag(v) as u64);
-                return Ok(col.prev);
+/// Which needles of digits the values of a line (of `ops`, just read) hold, bit by
+/// bit; `dict_holds` says it of each dictionary value.
+fn holds(
+    raw: &[u8],
+    ops: &[Op],
+    (values, dict_holds): (&[Value], &[u64]),
+    want: &Want<'_>,
+    text: &mut Vec<u8>,
+) -> u64 {
+    let mut mask = 0;
+    for (op, &v) in ops.iter().zip(values) {
+        mask |= match op.kind {
+            INT => want.int_holds(v, op.param),
+            DICT => usize::try_from(v)
+                .ok()
+                .and_then(|i| dict_holds.get(i))
+                .map_or(u64::MAX, |&m| m), // missing: rebuilding the line fails on it
+            _ => {
+                text.clear();
+                rebuild::put_hex(raw, v as usize, op.param as usize, text);
+                want.text_holds(text)
             }
-            return Ok(v);
-        }
+        };
     }
-    Err(RAN_OUT)
-}
-
-/// The next `len` characters of a hex column.
-fn next_hex(col: &mut Col, raw: &[u8], len: usize, out: &mut Vec<u8>) -> Result<(), &'static str> {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let bytes = len.div_ceil(2);
-    if col.bytes.len() < bytes {
-        return Err(RAN_OUT);
-    }
-    let packed = &raw[col.bytes.start..col.bytes.start + bytes];
-    col.bytes.start += bytes;
-    for &b in packed {
-        out.extend_from_slice(&[DIGITS[(b >> 4) as usize], DIGITS[(b & 15) as usize]]);
-    }
-    out.truncate(out.len() - (bytes * 2 - len));
-    Ok(())
+    mask
 }
 
 /// A byte range of the block: a length, then that many bytes.
@@ -297,20 +301,6 @@ fn range(c: &mut Cursor<'_>) -> Result<Range<usize>, String> {
     Ok(start..c.at)
 }
 
-/// `v` in decimal, zero-padded to `width` digits (0: as is).
-fn put_int(v: u64, width: u8, out: &mut Vec<u8>) -> Result<(), String> {
-    let mut buf = itoa::Buffer::new();
-    let digits = buf.format(v).as_bytes();
-    let pad = (width as usize).checked_sub(digits.len());
-    match pad {
-        Some(pad) => out.resize(out.len() + pad, b'0'),
-        None if width == 0 => {}
-        None => return Err(format!("{v} wider than {width} digits")),
-    }
-    out.extend_from_slice(digits);
-    Ok(())
-}
-
 /// Every entry's time (its slot's other fields are set later).
 fn times(c: &mut Cursor<'_>, n: usize, slots: &mut Vec<Slot>) -> Result<(), String> {
     let width = c.take(1).map_err(rec)?[0] as usize;
@@ -318,6 +308,7 @@ fn times(c: &mut Cursor<'_>, n: usize, slots: &mut Vec<Slot>) -> Result<(), Stri
         return Err(format!("times {width} bytes wide"));
     }
     let planes = c.take(width * n).map_err(rec)?;
+    slots.reserve(n);
     let mut prev = 0i64;
     for i in 0..n {
         let delta = (0..width).fold(0u64, |d, k| d | u64::from(planes[k * n + i]) << (8 * k));

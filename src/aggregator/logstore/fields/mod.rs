@@ -25,8 +25,10 @@
 //! Line lengths are not stored: a line is as long as its template and variables make
 //! it. The trigram filter is still built from the lines themselves.
 
+mod compile;
 mod decode;
 mod encode;
+mod rebuild;
 pub mod search;
 pub mod tokens;
 
@@ -35,7 +37,7 @@ mod tests;
 
 pub use decode::{decode, Decoder};
 pub use encode::encode;
-pub use search::static_part;
+pub use search::{static_part, Want};
 
 /// Template bytes before a placeholder that name its column.
 pub const CONTEXT: usize = 8;
@@ -59,24 +61,37 @@ impl ColumnKeys {
         self.ids.len()
     }
 
+    /// The id of `key`: its column's number in order of first use.
+    fn id(&mut self, key: Key) -> u32 {
+        let next = self.ids.len() as u32;
+        *self.ids.entry(key).or_insert(next)
+    }
+
     /// Appends to `out` the column of each of `tpl`'s placeholders, in order (it stops
     /// at a placeholder cut short: decoding that template fails anyway).
     fn of_template(&mut self, tpl: &[u8], out: &mut Vec<u32>) {
         let mut at = 0;
         while let Some(p) = memchr::memchr3(tokens::INT, tokens::HEX, tokens::DICT, &tpl[at..]) {
             let p = at + p;
-            let ctx = &tpl[p.saturating_sub(CONTEXT)..p];
-            let mut bytes = [0u8; 16];
-            bytes[..2].copy_from_slice(&[tpl[p], ctx.len() as u8]);
-            bytes[2..2 + ctx.len()].copy_from_slice(ctx);
-            let key = Key::from_le_bytes(bytes);
-            let next = self.ids.len() as u32;
-            out.push(*self.ids.entry(key).or_insert(next));
+            out.push(self.id(compile::key_of(tpl, p)));
             at = p + if tpl[p] == tokens::DICT { 1 } else { 2 };
             if at > tpl.len() {
                 return;
             }
         }
+    }
+}
+
+/// Appends `raw[r]`; short runs as one 16-byte copy when `raw` has the bytes after.
+#[inline]
+pub(crate) fn put_text(out: &mut Vec<u8>, raw: &[u8], r: std::ops::Range<usize>) {
+    let len = r.len();
+    match raw.get(r.start..r.start + 16) {
+        Some(chunk) if len <= 16 => {
+            out.extend_from_slice(<&[u8; 16]>::try_from(chunk).expect("16 bytes"));
+            out.truncate(out.len() - 16 + len);
+        }
+        _ => out.extend_from_slice(&raw[r]),
     }
 }
 

@@ -4,6 +4,111 @@
 //! line holding the needle holds their longest run in its template, placeholder-free.
 //! A scan then rebuilds only the lines of templates holding it
 //! ([`super::Decoder::decode_where`]).
+//!
+//! A needle of digits only has no static part, but every digit of a line is in one of
+//! its variables, and a needle of digits lies within one run of digits: one integer
+//! (its zero padding included), several integer pieces back to back (a run longer than
+//! a piece), a hex value or a dictionary value. So a line holds it only if one of its
+//! values does, or if it has pieces back to back: the values are checked before any
+//! line is rebuilt ([`Want`]).
+
+use memchr::memmem::Finder;
+
+/// What a scan wants of a block's lines: the needles' static parts (a wanted line's
+/// template holds each) and its needles of digits only (each held by some value of a
+/// wanted line, or spanning integer pieces). Lines it lets through are searched again.
+#[derive(Default)]
+pub struct Want<'n> {
+    pub parts: Vec<&'n [u8]>,
+    digits: Vec<Digits<'n>>,
+}
+
+/// A needle of digits, and when it has no leading zero and fits a `u64`, its value
+/// and 10 to the power of its length (to check integers without printing them).
+struct Digits<'n> {
+    finder: Finder<'n>,
+    value: Option<(u64, u64)>,
+}
+
+/// At most this many needles of digits are checked in values (the others, rarer than
+/// rare, are left to the search of the rebuilt lines).
+const MAX_DIGIT_NEEDLES: usize = 64;
+
+impl<'n> Want<'n> {
+    /// Every line of a block holding every one of `needles`.
+    pub fn new(needles: &[&'n [u8]]) -> Want<'n> {
+        let digits = needles
+            .iter()
+            .filter(|n| !n.is_empty() && n.iter().all(u8::is_ascii_digit))
+            .take(MAX_DIGIT_NEEDLES)
+            .map(|&n| Digits {
+                finder: Finder::new(n),
+                value: (n[0] != b'0' && n.len() <= 19).then(|| {
+                    let v = n.iter().fold(0, |v, d| v * 10 + u64::from(d - b'0'));
+                    (v, 10u64.pow(n.len() as u32))
+                }),
+            })
+            .collect();
+        Want {
+            parts: needles.iter().map(|&n| static_part(n)).collect(),
+            digits,
+        }
+    }
+
+    /// The mask [`Want::int_holds`] and the others return when a value holds every
+    /// needle of digits (0: there are none).
+    pub(super) fn all_digits(&self) -> u64 {
+        match self.digits.len() {
+            64 => u64::MAX,
+            n => (1 << n) - 1,
+        }
+    }
+
+    /// Which needles of digits (bit by bit) integer `v`, zero-padded to `width`, holds.
+    pub(super) fn int_holds(&self, v: u64, width: u8) -> u64 {
+        let mut mask = 0;
+        for (i, d) in self.digits.iter().enumerate() {
+            let held = match d.value {
+                Some((n, pow)) => holds_number(v, n, pow),
+                None => {
+                    let mut out = Vec::with_capacity(24);
+                    let _ = super::rebuild::put_int(v, width, &mut out);
+                    d.finder.find(&out).is_some()
+                }
+            };
+            mask |= u64::from(held) << i;
+        }
+        mask
+    }
+
+    /// Which needles of digits (bit by bit) `text` (a hex or dictionary value) holds.
+    pub(super) fn text_holds(&self, text: &[u8]) -> u64 {
+        let mut mask = 0;
+        for (i, d) in self.digits.iter().enumerate() {
+            let needle = d.finder.needle();
+            // values are short: a plain search beats setting up a fast one
+            let held = match text.len() {
+                0..=64 => text.windows(needle.len()).any(|w| w == needle),
+                _ => d.finder.find(text).is_some(),
+            };
+            mask |= u64::from(held) << i;
+        }
+        mask
+    }
+}
+
+/// Whether the decimal digits of `v` hold those of `n` (`n` without a leading zero,
+/// `pow` 10 to the power of its length): some `v / 10^k` ends in them. Zero padding
+/// never matters, as `n` starts with another digit.
+fn holds_number(mut v: u64, n: u64, pow: u64) -> bool {
+    while v >= n {
+        if v % pow == n {
+            return true;
+        }
+        v /= 10;
+    }
+    false
+}
 
 /// The longest run of `needle`'s bytes that are surely static text in any line
 /// holding it (empty when none is, e.g. a number: every template may then match).
@@ -59,6 +164,38 @@ fn sure_static(needle: &[u8]) -> Vec<bool> {
 #[cfg(test)]
 mod tests {
     use super::static_part;
+
+    #[test]
+    fn numbers_hold_digit_needles_as_printed() {
+        for (v, width, needle, held) in [
+            (500, 0, "500", true),
+            (15003, 0, "500", true),
+            (50, 0, "500", false),
+            (5000, 0, "500", true),
+            (4500, 0, "500", true),
+            (450, 0, "500", false),
+            (7, 3, "007", true),
+            (7, 0, "007", false),
+            (1007, 0, "007", true),
+            (0, 0, "0", true),
+            (10, 0, "0", true),
+            (u64::MAX, 0, "18446744073709551615", true),
+            (1, 5, "0", true),
+        ] {
+            let want = super::Want::new(&[needle.as_bytes()]);
+            assert_eq!(
+                want.int_holds(v, width),
+                u64::from(held),
+                "{v} {width} {needle}"
+            );
+        }
+        let want = super::Want::new(&[b"12", b"x", b"34"]);
+        assert_eq!(want.all_digits(), 0b11);
+        assert_eq!(want.int_holds(1234, 0), 0b11);
+        assert_eq!(want.int_holds(3412, 0), 0b11);
+        assert_eq!(want.int_holds(120, 0), 0b01);
+        assert_eq!(want.text_holds(b"a34f"), 0b10);
+    }
 
     #[test]
     fn static_parts_of_needles() {

@@ -144,14 +144,14 @@ fn damaged_blocks_are_errors_not_panics() {
     assert_eq!(slots.len(), es.len());
 }
 
-/// Rebuilds only the lines whose template holds each needle's static part.
+/// Rebuilds only the lines whose template holds each needle's static part and whose
+/// values hold each needle of digits.
 fn rebuilt_where(entries: &[HeadEntry], needles: &[&[u8]]) -> Vec<Option<String>> {
     let mut raw = Vec::new();
     encode(entries, &mut raw);
-    let parts: Vec<&[u8]> = needles.iter().map(|n| super::static_part(n)).collect();
     let (mut lines, mut slots) = (Vec::new(), Vec::new());
     Decoder::default()
-        .decode_where(&raw, &parts, &mut lines, &mut slots)
+        .decode_where(&raw, &super::Want::new(needles), &mut lines, &mut slots)
         .unwrap();
     assert_eq!(slots.len(), entries.len());
     slots
@@ -173,11 +173,79 @@ fn only_lines_of_templates_holding_the_needle_are_rebuilt() {
     let want = [Some(es[0].line.clone()), None, Some(es[2].line.clone())];
     assert_eq!(got, want);
     assert_eq!(rebuilt_where(&es, &[b"nowhere"]), vec![None, None, None]);
-    let all: Vec<_> = es.iter().map(|e| Some(e.line.clone())).collect();
-    assert_eq!(rebuilt_where(&es, &[b"500"]), all);
+    let only = |i: usize| {
+        (0..3)
+            .map(|j| (i == j).then(|| es[j].line.clone()))
+            .collect()
+    };
+    let want: Vec<_> = only(1);
+    assert_eq!(rebuilt_where(&es, &[b"500"]), want);
+}
+
+#[test]
+fn needles_of_digits_are_found_in_every_kind_of_value() {
+    let lines = [
+        "status 500 took 12ms",
+        "size 15003 bytes",
+        "padded 0500 and 00007",
+        "id=a5003f9c ok",
+        "from 10.5.0.3:8080",
+        "long 1234567890123456789012345 run",
+        "nothing here 42",
+        "v1.500 dot",
+    ];
+    let es: Vec<HeadEntry> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| entry(i as i64, l))
+        .collect();
+    for needle in [
+        "500", "0500", "007", "5003", "0", "789012", "18901234", "8080", "42",
+    ] {
+        let got = rebuilt_where(&es, &[needle.as_bytes()]);
+        for (e, g) in es.iter().zip(&got) {
+            let holds = e.line.contains(needle);
+            // a run longer than an integer piece is rebuilt whatever its digits
+            let joined = e.line.starts_with("long") && g.is_some();
+            let want = (holds || joined).then_some(e.line.as_str());
+            assert_eq!(g.as_deref(), want, "{needle:?}");
+        }
+    }
+    // with a static part too, and two needles of digits
+    let got = rebuilt_where(&es, &[b"took", b"12", b"500"]);
+    assert_eq!(got[0].as_deref(), Some(lines[0]));
+    assert!(got[1..].iter().all(Option::is_none));
+}
+
+fn digit_line_strategy() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        "[0-9]{1,25}",
+        "0[0-9]{1,4}",
+        "[0-9a-f]{4,10}",
+        "[0-9]{1,3}(\\.[0-9]{1,3}){1,4}",
+        "[ .:=a-z]{1,3}",
+    ];
+    prop::collection::vec(piece, 0..10).prop_map(|p| p.concat())
 }
 
 proptest! {
+    #[test]
+    fn every_line_holding_a_needle_of_digits_is_rebuilt(
+        lines in prop::collection::vec(digit_line_strategy(), 1..30),
+        needle in "[0-9]{1,6}",
+    ) {
+        let es: Vec<HeadEntry> = lines.iter().enumerate().map(|(i, l)| entry(i as i64, l)).collect();
+        let got = rebuilt_where(&es, &[needle.as_bytes()]);
+        for (e, g) in es.iter().zip(&got) {
+            if e.line.contains(&needle) {
+                prop_assert_eq!(g.as_deref().unwrap_or(""), e.line.as_str());
+            }
+            if let Some(g) = g {
+                prop_assert_eq!(g, &e.line);
+            }
+        }
+    }
+
     #[test]
     fn every_line_holding_a_needle_is_rebuilt(
         lines in prop::collection::vec(line_strategy(), 1..30),

@@ -66,7 +66,7 @@ pub fn tokenize<'a>(line: &'a [u8], tpl: &mut Vec<u8>, vars: &mut Vec<Var<'a>>) 
             i -= 1;
         }
         let w = word(line, i);
-        tpl.extend_from_slice(&line[lit..i]);
+        super::put_text(tpl, line, lit..i);
         if let Some(end) = dotted_end(line, &w) {
             tpl.push(DICT);
             vars.push(Var::Dict(&line[i..end]));
@@ -80,7 +80,7 @@ pub fn tokenize<'a>(line: &'a [u8], tpl: &mut Vec<u8>, vars: &mut Vec<Var<'a>>) 
             (i, lit) = (w.end, w.end);
         }
     }
-    tpl.extend_from_slice(&line[lit..]);
+    super::put_text(tpl, line, lit..line.len());
 }
 
 /// The first digit of `line` from `from` on, eight bytes at a time: a byte is a digit
