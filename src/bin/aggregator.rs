@@ -64,7 +64,8 @@ fn run() -> anyhow::Result<()> {
         let mut loki = LokiApi::new(logs.clone(), logs.clone());
         loki.limits = config.logs.limits.clone();
         loki.auth = config.logs.auth.clone();
-        api.loki = Some(Arc::new(loki));
+        let loki = Arc::new(loki);
+        api.loki = Some(loki.clone());
         let (metrics_of, logs_of) = (store.clone(), logs.clone());
         api.storage_metrics = Some(Arc::new(move || {
             let mut rows = metrics_of.metrics().families();
@@ -80,6 +81,7 @@ fn run() -> anyhow::Result<()> {
             .push(Arc::new(move || metrics::text(&shown.metrics())));
         tokio::spawn(reload_on_sighup(rules.clone()));
         tokio::spawn(eval_after_scrapes(scrape.clone(), rules.clone()));
+        tokio::spawn(eval_after_pushes(loki, rules.clone()));
         api.config_yaml = nodepulse::aggregator::config::render(&config);
         tracing::info!(address = %config.listen_address, path = %config.storage_path.display(),
             jobs = config.scrape.scrape_configs.len(), "Serving the Prometheus API.");
@@ -164,6 +166,17 @@ async fn eval_after_scrapes(scrape: Arc<Manager>, rules: Arc<rules::Manager>) {
     while stored.changed().await.is_ok() {
         let names = scrape.stats().take_names_stored();
         rules.eval_now_reading(&|name| names.contains(name));
+        tokio::time::sleep(EXTRA_EVAL_GAP).await;
+    }
+}
+
+/// Evaluates the LogQL groups right after a push is stored, as well as on their ticks
+/// (a jump in error lines is seen at once, not a tick later); each group's extra
+/// evaluations are held to a tenth of a core (`rules::run::extra_at`).
+async fn eval_after_pushes(loki: Arc<LokiApi>, rules: Arc<rules::Manager>) {
+    let mut stored = loki.stats.pushes_stored.subscribe();
+    while stored.changed().await.is_ok() {
+        rules.eval_now_reading_logs();
         tokio::time::sleep(EXTRA_EVAL_GAP).await;
     }
 }

@@ -108,6 +108,7 @@ fn ingest(api: &LokiApi, headers: &HeaderMap, body: &[u8], legacy: bool) -> Resp
                 reply.store(api, &outcome, admitted.bytes);
                 if outcome.accepted > 0 {
                     api.tail.appended(&labels); // durable now: the tails may read it
+                    api.stats.pushes_stored.send_modify(|n| *n += 1);
                 }
             }
             Err(e) => {

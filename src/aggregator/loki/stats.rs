@@ -124,6 +124,9 @@ pub struct LokiStats {
     pub lines_truncated: AtomicU64,
     /// Lines a tail did not send because its client read too slowly.
     pub tail_dropped_entries: AtomicU64,
+    /// Pushes the store took (counted up after each): the rule manager watches it to
+    /// evaluate the LogQL groups right after fresh lines land, not a tick later.
+    pub pushes_stored: tokio::sync::watch::Sender<u64>,
 }
 
 impl LokiStats {

@@ -138,6 +138,14 @@ impl Manager {
         }
     }
 
+    /// Evaluates now the groups whose LogQL rules read the log store (after a push).
+    pub fn eval_now_reading_logs(&self) {
+        let running = self.running.read().unwrap_or_else(|e| e.into_inner());
+        for h in running.iter().filter(|h| h.reads.logs) {
+            h.eval_now();
+        }
+    }
+
     /// The groups, rules and alerts as they are now.
     pub fn snapshot(&self) -> Vec<GroupSnapshot> {
         let running = self.running.read().unwrap_or_else(|e| e.into_inner());

@@ -1,8 +1,8 @@
 //! Which metrics a group's rules read, so that a caller can evaluate just the groups
 //! a scrape affects right after it is appended (issue 7's time-to-detect): the names of
 //! the PromQL selectors, or "any" when a selector has no fixed name (`{job="x"}`,
-//! `{__name__=~"..."}`): such a group is evaluated after every scrape. LogQL groups
-//! read no metrics.
+//! `{__name__=~"..."}`): such a group is evaluated after every scrape. LogQL rules
+//! read no metrics but the log store: their groups are evaluated after pushes.
 
 use super::query::RuleExpr;
 use promql_parser::label::{MatchOp, METRIC_NAME};
@@ -15,6 +15,8 @@ use std::collections::HashSet;
 pub struct Reads {
     pub names: HashSet<String>,
     pub any: bool,
+    /// A LogQL rule reads the log store.
+    pub logs: bool,
 }
 
 impl Reads {
@@ -22,7 +24,10 @@ impl Reads {
     pub fn of<'a>(exprs: impl IntoIterator<Item = &'a RuleExpr>) -> Reads {
         let mut reads = Reads::default();
         for e in exprs {
-            let RuleExpr::Promql(text) = e else { continue };
+            let RuleExpr::Promql(text) = e else {
+                reads.logs = true;
+                continue;
+            };
             match promql_parser::parser::parse(text) {
                 Ok(ast) => {
                     let _ = walk_expr(&mut reads, &ast);
@@ -90,5 +95,18 @@ mod tests {
         assert!(reads(&[r#"{__name__=~"node_.*"}"#]).any);
         let r = reads(&["up == 0"]);
         assert!(r.affected_by(&|n| n == "up") && !r.affected_by(&|n| n == "node_load1"));
+        assert!(!r.logs);
+    }
+
+    #[test]
+    fn a_logql_rule_reads_the_log_store_and_no_metric() {
+        let logql = super::super::QueryLanguage::Logql;
+        let e = RuleExpr::parse(
+            logql,
+            r#"sum(count_over_time({app="a"} |= "error" [1m])) > 0"#,
+        );
+        let r = Reads::of(&[e.unwrap()]);
+        assert!(r.logs && !r.any && r.names.is_empty());
+        assert!(!r.affected_by(&|_| true));
     }
 }

@@ -2,8 +2,10 @@
 //! evaluation at the group's next slot (interval-aligned with its offset), then one per
 //! interval; a late tick counts the iterations it missed and skips them. At start-up,
 //! `for` state is restored after the second evaluation. [`GroupHandle::eval_now`] asks
-//! for an extra evaluation at the current time (right after a scrape, say); it is
-//! skipped when it would not be later than the last one, so timestamps only grow.
+//! for an extra evaluation at the current time (right after a scrape or a push, say);
+//! it is skipped when it would not be later than the last one, so timestamps only grow,
+//! waits while extra evaluations would take more than a tenth of a core ([`extra_at`]),
+//! and is dropped when the next tick comes first.
 
 use super::group::Group;
 use super::reads::Reads;
@@ -73,6 +75,7 @@ impl GroupHandle {
             stats: Arc::default(),
             wake: Arc::default(),
             stopped,
+            cost: Cost::default(),
         };
         let (stats, wake) = (Arc::clone(&l.stats), Arc::clone(&l.wake));
         let task = tokio::spawn(l.run());
@@ -107,6 +110,8 @@ struct Loop {
     stats: Arc<LoopStats>,
     wake: Arc<Notify>,
     stopped: watch::Receiver<bool>,
+    /// The last evaluation's: bounds how soon an extra one may follow ([`extra_at`]).
+    cost: Cost,
 }
 
 impl Loop {
@@ -125,7 +130,7 @@ impl Loop {
         if !self.sleep_until(ts).await {
             return;
         }
-        self.scheduled(ts).await;
+        self.cost = self.scheduled(ts).await;
         let mut restore_pending = restore;
         loop {
             tokio::select! {
@@ -133,15 +138,20 @@ impl Loop {
                 _ = self.stopped.changed() => return,
                 _ = self.wake.notified() => {
                     let now = self.clock.now_ns();
+                    match extra_at(self.cost, now, ts + interval) {
+                        None => continue, // the tick comes first
+                        Some(at) if at > now && !self.sleep_until(at).await => return,
+                        Some(_) => {}
+                    }
                     self.stats.extra.fetch_add(1, Ordering::Relaxed);
-                    self.iter(now).await;
+                    self.cost = self.iter(self.clock.now_ns()).await;
                 }
                 _ = sleep_for(self.clock.as_ref(), ts + interval) => {
                     let n = missed(ts, self.clock.now_ns(), interval);
                     self.stats.missed.fetch_add(n as u64, Ordering::Relaxed);
                     self.stats.scheduled.fetch_add(n as u64, Ordering::Relaxed);
                     ts += (n + 1) * interval;
-                    self.scheduled(ts).await;
+                    self.cost = self.scheduled(ts).await;
                     if restore_pending {
                         self.restore().await;
                         restore_pending = false;
@@ -160,15 +170,17 @@ impl Loop {
     }
 
     /// A regular (counted) evaluation at `ns`.
-    async fn scheduled(&self, ns: i64) {
+    async fn scheduled(&self, ns: i64) -> Cost {
         self.stats.scheduled.fetch_add(1, Ordering::Relaxed);
-        self.iter(ns).await;
+        self.iter(ns).await
     }
 
-    /// One evaluation at `ns` (off the async workers: PromQL is CPU work).
-    async fn iter(&self, ns: i64) {
+    /// One evaluation at `ns` (off the async workers: PromQL is CPU work), and what it
+    /// cost on the loop's clock.
+    async fn iter(&self, ns: i64) -> Cost {
         let group = Arc::clone(&self.group);
         let ms = ns.div_euclid(1_000_000);
+        let start = self.clock.now_ns();
         let _ = tokio::task::spawn_blocking(move || {
             let mut g = lock(&group);
             if g.last_eval_ts.is_none_or(|last| ms > last) {
@@ -176,6 +188,11 @@ impl Loop {
             }
         })
         .await;
+        let end = self.clock.now_ns();
+        Cost {
+            end_ns: end,
+            took_ns: (end - start).max(0),
+        }
     }
 
     async fn restore(&self) {
@@ -185,6 +202,29 @@ impl Loop {
     }
 }
 
+/// When and how long the loop's last evaluation ran.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Cost {
+    pub end_ns: i64,
+    pub took_ns: i64,
+}
+
+/// Extra evaluations take at most 1/EXTRA_SHARE of a core per group: a wake-up waits
+/// until EXTRA_SHARE times the last evaluation's duration has passed since it ended, so
+/// a group that is slow to evaluate (many series, a long LogQL range) is not run after
+/// every scrape or push of a busy cluster.
+pub(super) const EXTRA_SHARE: i64 = 10;
+
+/// When an extra evaluation asked for at `now_ns` may run, or None when the next tick
+/// (`tick_ns`) comes first and makes it needless.
+pub(super) fn extra_at(last: Cost, now_ns: i64, tick_ns: i64) -> Option<i64> {
+    let at = now_ns.max(
+        last.end_ns
+            .saturating_add(last.took_ns.saturating_mul(EXTRA_SHARE)),
+    );
+    (at < tick_ns).then_some(at)
+}
+
 fn sleep_for(clock: &dyn Clock, until_ns: i64) -> tokio::time::Sleep {
     let wait = (until_ns - clock.now_ns()).max(0);
     tokio::time::sleep(Duration::from_nanos(wait as u64))
@@ -192,4 +232,41 @@ fn sleep_for(clock: &dyn Clock, until_ns: i64) -> tokio::time::Sleep {
 
 pub(super) fn lock(g: &Mutex<Group>) -> std::sync::MutexGuard<'_, Group> {
     g.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: i64 = 1_000_000;
+
+    fn cost(end_ms: i64, took_ms: i64) -> Cost {
+        Cost {
+            end_ns: end_ms * MS,
+            took_ns: took_ms * MS,
+        }
+    }
+
+    #[test]
+    fn a_cheap_group_is_evaluated_at_once() {
+        assert_eq!(
+            extra_at(cost(1_000, 2), 1_030 * MS, 5_000 * MS),
+            Some(1_030 * MS)
+        );
+    }
+
+    #[test]
+    fn a_costly_group_waits_ten_times_its_last_evaluation() {
+        // 300 ms to evaluate, ended at 1 s: not before 4 s.
+        assert_eq!(
+            extra_at(cost(1_000, 300), 1_100 * MS, 15_000 * MS),
+            Some(4_000 * MS)
+        );
+    }
+
+    #[test]
+    fn an_extra_evaluation_the_tick_would_overtake_is_dropped() {
+        assert_eq!(extra_at(cost(1_000, 300), 1_100 * MS, 4_000 * MS), None);
+        assert_eq!(extra_at(cost(0, 0), 2_000 * MS, 2_000 * MS), None);
+    }
 }

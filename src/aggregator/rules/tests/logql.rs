@@ -1,13 +1,16 @@
 //! A `query_language: logql` group: an alert on the error lines of an app, over the
-//! real log store.
+//! real log store; a push wakes the LogQL groups only.
 
 use super::fixture;
 use crate::aggregator::logstore::{LogStore, LogStoreOptions};
 use crate::aggregator::model::logs::{LogAppender, LogEntry, PushStream};
 use crate::aggregator::model::Labels;
 use crate::aggregator::rules::group::{Group, Health, Rule, RuleContext};
-use crate::aggregator::rules::{file, AlertState};
+use crate::aggregator::rules::run::TokioClock;
+use crate::aggregator::rules::{file, AlertState, Manager};
+use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 const S: i64 = 1_000_000_000;
 
@@ -85,4 +88,53 @@ fn a_logql_rule_alerts_on_error_lines() {
         sent[0][0].annotations,
         Labels::from_pairs(&[("summary", "a: 3 error lines")])
     );
+}
+
+const GROUPS: &str = r#"
+groups:
+  - name: metrics
+    interval: 1m
+    rules:
+      - record: ups
+        expr: count(up) or vector(0)
+  - name: logs
+    interval: 1m
+    query_language: logql
+    rules:
+      - record: lines
+        expr: sum(count_over_time({app="a"} [1m]))
+"#;
+
+#[tokio::test(start_paused = true)]
+async fn a_push_wakes_the_logql_groups_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LogStore::open(&dir.path().join("logs"), LogStoreOptions::default());
+    let f = fixture();
+    let ctx = Arc::new(RuleContext {
+        metrics: f.store.clone(),
+        appender: f.store.clone(),
+        logs: Some(Arc::new(store.expect("open"))),
+        sink: f.sink.clone(),
+        opts: f.ctx.opts.clone(),
+    });
+    std::fs::write(dir.path().join("r.yml"), GROUPS).unwrap();
+    let clock = Arc::new(TokioClock {
+        base_ns: 1_700_000_000 * S,
+        start: tokio::time::Instant::now(),
+    });
+    let m = Manager::new(ctx, clock, vec![format!("{}/r.yml", dir.path().display())]);
+    m.reload().await.expect("load");
+    tokio::time::sleep(Duration::from_secs(63)).await; // past both first slots
+    let evaluations = |m: &Manager| -> BTreeMap<String, u64> {
+        let groups = m.snapshot().into_iter();
+        groups.map(|g| (g.name, g.evaluations)).collect()
+    };
+    let before = evaluations(&m);
+    assert!(before.values().all(|n| *n > 0), "{before:?}");
+    m.eval_now_reading_logs();
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    let after = evaluations(&m);
+    assert_eq!(after["logs"], before["logs"] + 1);
+    assert_eq!(after["metrics"], before["metrics"]);
+    m.stop().await;
 }
