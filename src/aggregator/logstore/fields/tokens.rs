@@ -57,18 +57,15 @@ const fn classes() -> [u8; 256] {
 
 /// Appends `line`'s template to `tpl` and its variables to `vars`.
 pub fn tokenize<'a>(line: &'a [u8], tpl: &mut Vec<u8>, vars: &mut Vec<Var<'a>>) {
-    // lit: where the static text not yet copied starts. Words without a digit are
-    // static: jump to the next digit, then back to its word's start (`i` is never
-    // inside a word), gathering the classes passed.
-    let (mut i, mut lit) = (0, 0);
+    let (mut i, mut lit) = (0, 0); // lit: where the static text not yet copied starts
+                                   // words without a digit are static: jump to the next digit, then back to its
+                                   // word's start (`i` is never inside a word)
     while let Some(d) = next_digit(line, i) {
-        let (mut class, mut start) = (0, d);
-        while start > lit && CLASS[line[start - 1] as usize] != 0 {
-            start -= 1;
-            class |= CLASS[line[start] as usize];
+        i = d;
+        while i > lit && CLASS[line[i - 1] as usize] != 0 {
+            i -= 1;
         }
-        i = start;
-        let w = word(line, d, class);
+        let w = word(line, i);
         super::put_text(tpl, line, lit..i);
         if let Some(end) = dotted_end(line, &w) {
             tpl.push(DICT);
@@ -77,9 +74,6 @@ pub fn tokenize<'a>(line: &'a [u8], tpl: &mut Vec<u8>, vars: &mut Vec<Var<'a>>) 
         } else if w.class == DIGIT | HEX_LETTER && (MIN_HEX..=MAX_HEX).contains(&(w.end - i)) {
             tpl.extend_from_slice(&[HEX, (w.end - i) as u8]);
             vars.push(Var::Hex(&line[i..w.end]));
-            (i, lit) = (w.end, w.end);
-        } else if w.class == DIGIT && w.end - i <= MAX_DIGITS {
-            int_piece(&line[i..w.end], tpl, vars); // the usual number: one piece
             (i, lit) = (w.end, w.end);
         } else {
             digit_runs(&line[i..w.end], tpl, vars);
@@ -112,10 +106,12 @@ struct Word {
     class: u8,
 }
 
-/// The word going on at `from` (its bytes before `from` of classes `class`).
-fn word(line: &[u8], from: usize, class: u8) -> Word {
-    let mut w = Word { end: from, class };
-    for &b in &line[from..] {
+fn word(line: &[u8], start: usize) -> Word {
+    let mut w = Word {
+        end: start,
+        class: 0,
+    };
+    for &b in &line[start..] {
         let c = CLASS[b as usize];
         if c == 0 {
             break;
@@ -133,7 +129,7 @@ fn dotted_end(line: &[u8], first: &Word) -> Option<usize> {
     }
     let (mut end, mut groups) = (first.end, 1);
     while line.get(end) == Some(&b'.') && line.get(end + 1).is_some_and(u8::is_ascii_digit) {
-        let next = word(line, end + 1, 0);
+        let next = word(line, end + 1);
         if next.class != DIGIT {
             break;
         }
@@ -153,22 +149,16 @@ fn digit_runs<'a>(word: &'a [u8], tpl: &mut Vec<u8>, vars: &mut Vec<Var<'a>>) {
         }
         let run = word[i..].iter().take_while(|b| b.is_ascii_digit()).count();
         for piece in word[i..i + run].chunks(MAX_DIGITS) {
-            int_piece(piece, tpl, vars);
+            let width = if piece.len() > 1 && piece[0] == b'0' {
+                piece.len() as u8
+            } else {
+                0
+            };
+            tpl.extend_from_slice(&[INT, width]);
+            vars.push(Var::Int(digits_value(piece)));
         }
         i += run;
     }
-}
-
-/// One integer piece (at most [`MAX_DIGITS`] digits): a leading zero keeps its width.
-#[inline]
-fn int_piece<'a>(piece: &'a [u8], tpl: &mut Vec<u8>, vars: &mut Vec<Var<'a>>) {
-    let width = if piece.len() > 1 && piece[0] == b'0' {
-        piece.len() as u8
-    } else {
-        0
-    };
-    tpl.extend_from_slice(&[INT, width]);
-    vars.push(Var::Int(digits_value(piece)));
 }
 
 fn digits_value(digits: &[u8]) -> u64 {
