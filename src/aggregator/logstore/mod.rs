@@ -163,7 +163,6 @@ impl LogStore {
         let mut wal = self.lock_wal();
         let seq = wal.write(&[(record::KIND_PUSH, &record)])?;
         self.wal_bytes.fetch_add(record.len() as u64 + 9, Relaxed);
-        st.reuse_record(record);
         Ok((outcome, Some(seq)))
     }
 

@@ -30,46 +30,17 @@ pub struct RecordWriter {
     streams: usize,
 }
 
-/// A payload buffer bigger than this is not kept for the next record.
-const KEEP_BYTES: usize = 16 << 20;
-
-/// The buffers records are built in, kept from push to push: a fresh buffer would grow
-/// by doubling to the record's size (megabytes) on every push.
-#[derive(Debug, Default)]
-pub struct RecordBuffers {
-    out: Vec<u8>,
-    scratch: Vec<u8>,
-}
-
-impl RecordBuffers {
-    /// A writer of record `seq` in these buffers.
-    pub fn writer(&mut self, seq: u64) -> RecordWriter {
-        let mut out = std::mem::take(&mut self.out);
-        out.clear();
+impl RecordWriter {
+    pub fn new(seq: u64) -> Self {
+        let mut out = Vec::new();
         put_uvarint(&mut out, seq);
-        let mut scratch = std::mem::take(&mut self.scratch);
-        scratch.clear();
         RecordWriter {
             out,
-            scratch,
+            scratch: Vec::new(),
             n: 0,
             prev: 0,
             streams: 0,
         }
-    }
-
-    /// Takes back a finished payload once it is written (unless it is over
-    /// [`KEEP_BYTES`]).
-    pub fn reuse(&mut self, payload: Vec<u8>) {
-        if payload.capacity() <= KEEP_BYTES {
-            self.out = payload;
-        }
-    }
-}
-
-impl RecordWriter {
-    pub fn new(seq: u64) -> Self {
-        RecordBuffers::default().writer(seq)
     }
 
     /// Adds an entry of the current stream.
@@ -103,18 +74,7 @@ impl RecordWriter {
 
     /// The record's payload, or `None` when no stream got an entry.
     pub fn finish(self) -> Option<Vec<u8>> {
-        self.finish_into(&mut RecordBuffers::default())
-    }
-
-    /// [`Self::finish`], giving its buffers back to `bufs` (the payload only when there
-    /// is none: [`RecordBuffers::reuse`] takes it back once written).
-    pub fn finish_into(self, bufs: &mut RecordBuffers) -> Option<Vec<u8>> {
-        bufs.scratch = self.scratch;
-        if self.streams == 0 {
-            bufs.reuse(self.out);
-            return None;
-        }
-        Some(self.out)
+        (self.streams > 0).then_some(self.out)
     }
 }
 
@@ -190,21 +150,6 @@ mod tests {
         assert_eq!(got.seq, 7);
         assert_eq!(got.streams, vec![PushStream { labels, entries }]);
         assert_eq!(encode(8, &[(&Labels::default(), &[])]), None);
-    }
-
-    #[test]
-    fn reused_buffers_make_the_same_records() {
-        let (labels, entries) = sample();
-        let mut bufs = RecordBuffers::default();
-        for seq in [3, 4] {
-            let mut w = bufs.writer(seq);
-            entries.iter().for_each(|e| w.entry(e));
-            w.end_stream(&labels);
-            let payload = w.finish_into(&mut bufs).unwrap();
-            assert_eq!(Some(&payload), encode(seq, &[(&labels, &entries)]).as_ref());
-            bufs.reuse(payload);
-        }
-        assert_eq!(bufs.writer(5).finish_into(&mut bufs), None);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use super::chunk::SealedChunk;
 use super::metrics::Counters;
 use super::options::{ns, LogStoreOptions};
-use super::record::{RecordBuffers, RecordWriter};
+use super::record::RecordWriter;
 use super::stream::{Stream, Verdict};
 use crate::aggregator::model::logs::{EntryRefusal, PushOutcome, PushStream};
 use crate::aggregator::model::Labels;
@@ -29,8 +29,6 @@ pub struct State {
     pub queue: Vec<Arc<SealedChunk>>,
     /// Bytes of chunk files.
     pub disk_bytes: u64,
-    /// Where WAL records are built (give a written one back with [`Self::reuse_record`]).
-    pub records: RecordBuffers,
 }
 
 impl Default for State {
@@ -45,7 +43,6 @@ impl Default for State {
             mem_bytes: 0,
             queue: Vec::new(),
             disk_bytes: 0,
-            records: RecordBuffers::default(),
         }
     }
 }
@@ -107,7 +104,7 @@ impl State {
             Mode::Replay { seq, .. } => seq,
         };
         self.next_seq = self.next_seq.max(seq + 1);
-        let mut record = self.records.writer(seq);
+        let mut record = RecordWriter::new(seq);
         let mut outcome = PushOutcome::default();
         for ps in push {
             let mut out = Out {
@@ -119,12 +116,7 @@ impl State {
         }
         Counters::add(&counters.entries_accepted, outcome.accepted);
         Counters::add(&counters.entries_duplicate, outcome.duplicates);
-        (outcome, record.finish_into(&mut self.records))
-    }
-
-    /// Takes back a record [`Self::apply`] returned, once written, to build the next in.
-    pub fn reuse_record(&mut self, payload: Vec<u8>) {
-        self.records.reuse(payload);
+        (outcome, record.finish())
     }
 
     fn apply_stream(
