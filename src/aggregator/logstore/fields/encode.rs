@@ -39,8 +39,9 @@ struct Tables {
 }
 
 thread_local! {
-    /// Each thread's tables: a block's cost no allocation once a block as big came
-    /// before on the thread.
+    /// Each thread's tables: a block costs no allocation once one as big came before
+    /// on the thread (they keep what the biggest block needed: a block is at most
+    /// `block_bytes`, so about that much a thread that cuts blocks).
     static TABLES: RefCell<Tables> = RefCell::default();
 }
 

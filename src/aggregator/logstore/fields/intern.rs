@@ -1,6 +1,6 @@
-//! Interning a block's byte strings (templates, dictionary values) without a copy per
-//! string or a hash of the whole string as a map key: strings go back to back in one
-//! buffer, cleared (not freed) between blocks.
+//! Interning a block's byte strings (templates, dictionary values) without an owned
+//! copy of each as a map key: strings go back to back in one buffer, found by their
+//! hash, and the buffer is cleared (not freed) between blocks.
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
