@@ -94,13 +94,19 @@ impl OpenChunk {
     /// Adds an entry; cuts the head block once it holds `block_bytes`.
     pub fn push(&mut self, e: HeadEntry, now: i64, block_bytes: usize, coding: (Codec, Layout)) {
         let raw = e.raw_size();
+        let cut = self.cuts_after(&e, block_bytes);
         self.span.add(e.ts, raw);
         self.head_bytes += raw + HEAD_ENTRY_OVERHEAD;
         self.head.push(e);
         self.last_append = now;
-        if self.head_bytes >= block_bytes {
+        if cut {
             self.cut_head(coding);
         }
+    }
+
+    /// Whether [`Self::push`]ing `e` cuts the head block (it then holds `block_bytes`).
+    pub fn cuts_after(&self, e: &HeadEntry, block_bytes: usize) -> bool {
+        self.head_bytes + e.raw_size() + HEAD_ENTRY_OVERHEAD >= block_bytes
     }
 
     /// Sorts the head by time (ties keep push order), encodes (in `layout`) and

@@ -32,12 +32,21 @@ pub struct Stream {
     pub open: Option<OpenChunk>,
     /// The newest entry's time (i64::MIN: none yet).
     pub newest: i64,
-    /// The last entry pushed: (time, line), for Loki's duplicate check.
-    last: Option<(i64, String)>,
+    /// The last entry pushed, for Loki's duplicate check.
+    last: Last,
     /// Entries from WAL records up to this are in chunks on disk.
     pub flushed_upto: u64,
     /// The last WAL record that added to this stream.
     pub applied_seq: u64,
+}
+
+/// Where the last entry pushed is: while it is the head block's last entry it is
+/// compared there; its line is copied only when that block is cut (or its chunk sealed).
+#[derive(Debug)]
+enum Last {
+    None,
+    InHead,
+    Cut(i64, String),
 }
 
 /// What happened to one entry.
@@ -57,7 +66,7 @@ impl Stream {
             sealed: Vec::new(),
             open: None,
             newest: i64::MIN,
-            last: None,
+            last: Last::None,
             flushed_upto: 0,
             applied_seq: 0,
         }
@@ -96,6 +105,7 @@ impl Stream {
 
     /// Cuts the open chunk (if it holds anything) as chunk `id`.
     pub fn seal(&mut self, id: u64, opts: &LogStoreOptions) -> Option<Arc<SealedChunk>> {
+        self.keep_last();
         let open = self.open.take().filter(|c| !c.is_empty())?;
         let sealed = Arc::new(open.seal(opts.coding(), id, self.id, self.applied_seq));
         self.sealed.push(sealed.clone());
@@ -118,28 +128,47 @@ impl Stream {
     /// Appends an entry [`Self::judge`] accepted.
     pub fn push(&mut self, e: LogEntry, now: i64, opts: &LogStoreOptions) {
         self.newest = self.newest.max(e.ts);
-        match &mut self.last {
-            Some((ts, line)) => {
-                *ts = e.ts;
-                line.clone_from(&e.line);
-            }
-            None => self.last = Some((e.ts, e.line.clone())),
-        }
         let open = self.open.get_or_insert_with(|| OpenChunk::new(now));
         let entry = HeadEntry {
             ts: e.ts,
             line: e.line,
             metadata: e.metadata,
         };
+        self.last = match std::mem::replace(&mut self.last, Last::None) {
+            _ if !open.cuts_after(&entry, opts.block_bytes) => Last::InHead,
+            Last::Cut(_, mut line) => {
+                line.clone_from(&entry.line);
+                Last::Cut(entry.ts, line)
+            }
+            _ => Last::Cut(entry.ts, entry.line.clone()),
+        };
         open.push(entry, now, opts.block_bytes, opts.coding());
     }
 
-    fn is_duplicate(&self, e: &LogEntry) -> bool {
-        if self
-            .last
-            .as_ref()
-            .is_some_and(|(ts, line)| *ts == e.ts && *line == e.line)
+    /// Copies the last entry's line out of the head block before the block goes.
+    fn keep_last(&mut self) {
+        if let (Last::InHead, Some(e)) =
+            (&self.last, self.open.as_ref().and_then(|c| c.head.last()))
         {
+            self.last = Last::Cut(e.ts, e.line.clone());
+        }
+    }
+
+    /// The last entry pushed, as (time, line).
+    fn last(&self) -> Option<(i64, &str)> {
+        match &self.last {
+            Last::None => None,
+            Last::InHead => self
+                .open
+                .as_ref()
+                .and_then(|c| c.head.last())
+                .map(|e| (e.ts, e.line.as_str())),
+            Last::Cut(ts, line) => Some((*ts, line.as_str())),
+        }
+    }
+
+    fn is_duplicate(&self, e: &LogEntry) -> bool {
+        if self.last() == Some((e.ts, e.line.as_str())) {
             return true;
         }
         e.ts <= self.newest
@@ -215,6 +244,26 @@ mod tests {
             Verdict::Accepted
         );
         assert_eq!(s.open.as_ref().unwrap().span.entries, 4);
+    }
+
+    #[test]
+    fn the_last_entry_is_a_duplicate_after_its_block_is_cut_or_sealed() {
+        let tiny = LogStoreOptions {
+            block_bytes: 1,
+            ..LogStoreOptions::default()
+        };
+        let mut s = Stream::new(1, Labels::default());
+        for line in ["a", "b"] {
+            assert_eq!(append(&mut s, e(5, line), false, &tiny), Verdict::Accepted);
+            assert!(s.open.as_ref().unwrap().head.is_empty(), "cut at once");
+            assert_eq!(append(&mut s, e(5, line), false, &tiny), Verdict::Duplicate);
+        }
+        let opts = LogStoreOptions::default();
+        assert_eq!(append(&mut s, e(6, "c"), false, &opts), Verdict::Accepted);
+        s.seal(3, &opts).unwrap();
+        assert_eq!(append(&mut s, e(6, "c"), false, &opts), Verdict::Duplicate);
+        assert_eq!(append(&mut s, e(6, "d"), false, &opts), Verdict::Accepted);
+        assert_eq!(append(&mut s, e(6, "d"), false, &opts), Verdict::Duplicate);
     }
 
     #[test]

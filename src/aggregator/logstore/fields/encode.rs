@@ -1,14 +1,16 @@
 //! Writing a block in format 3 (see [`super`] for the layout): each line is tokenized
 //! ([`tokens`]) into a template (looked up in the block's template table, which knows
-//! each placeholder's column) and variables, which go to those columns. Buffers are
-//! reused line to line, so a line costs no allocation unless its template or
-//! dictionary value is new.
+//! each placeholder's column) and variables, which go to those columns. The tables
+//! ([`Interned`], columns) are kept per thread and cleared, not reallocated, from block
+//! to block, so a line costs no allocation unless it outgrows what an earlier block
+//! needed.
 
+use super::intern::Interned;
 use super::tokens::{tokenize, Var};
 use super::{ColumnKeys, Sections};
 use crate::aggregator::logstore::block::{put_metadata, HeadEntry};
 use crate::aggregator::tsdb::record::{put_uvarint, zigzag};
-use std::collections::HashMap;
+use std::cell::RefCell;
 
 /// One column's values while a block is encoded.
 #[derive(Default)]
@@ -19,34 +21,51 @@ struct Column {
     nibbles: Vec<u8>,
 }
 
-type Map<K> = HashMap<K, u32, foldhash::fast::FixedState>;
-
-/// The block's tables and columns.
+/// The block's tables and columns (and scratch buffers), kept from block to block.
 #[derive(Default)]
-struct Tables<'a> {
-    templates: Map<Vec<u8>>,
+struct Tables {
+    templates: Interned,
     /// Each template's placeholders' columns: `slots[spans[id]]`.
     spans: Vec<std::ops::Range<usize>>,
     slots: Vec<u32>,
     keys: ColumnKeys,
     ids: Vec<u64>,
-    dict: Map<&'a [u8]>,
+    dict: Interned,
+    /// The first `keys.len()` are this block's; the rest are kept for their buffers.
     columns: Vec<Column>,
+    tpl: Vec<u8>,
+    deltas: Vec<u64>,
+    body: Vec<u8>,
+}
+
+thread_local! {
+    /// Each thread's tables: a block costs no allocation once one as big came before
+    /// on the thread (they keep what the biggest block needed: a block is at most
+    /// `block_bytes`, so about that much a thread that cuts blocks).
+    static TABLES: RefCell<Tables> = RefCell::default();
 }
 
 /// Encodes entries (already in time order) as a format-3 block's raw bytes; returns
 /// where each section ends (for measuring).
 pub fn encode(entries: &[HeadEntry], out: &mut Vec<u8>) -> Sections {
+    TABLES.with(|t| match t.try_borrow_mut() {
+        Ok(mut t) => encode_with(&mut t, entries, out),
+        Err(_) => encode_with(&mut Tables::default(), entries, out),
+    })
+}
+
+fn encode_with(t: &mut Tables, entries: &[HeadEntry], out: &mut Vec<u8>) -> Sections {
     let start = out.len();
     put_uvarint(out, entries.len() as u64);
-    times(entries, out);
+    times(entries, &mut t.deltas, out);
     let times = out.len() - start;
     put_metadata(entries, out);
     let metadata = out.len() - start;
-    let t = tables(entries);
+    t.fill(entries);
     let sorted = t.sorted();
-    put_uvarint(out, sorted.templates.len() as u64);
-    for tpl in &sorted.templates {
+    put_uvarint(out, sorted.order.len() as u64);
+    for &id in &sorted.order {
+        let tpl = t.templates.get(id);
         put_uvarint(out, tpl.len() as u64);
         out.extend_from_slice(tpl);
     }
@@ -55,15 +74,15 @@ pub fn encode(entries: &[HeadEntry], out: &mut Vec<u8>) -> Sections {
         .iter()
         .for_each(|&id| put_uvarint(out, u64::from(sorted.rank[id as usize])));
     let ids = out.len() - start;
-    let mut dict: Vec<(&[u8], u32)> = t.dict.iter().map(|(k, &v)| (*k, v)).collect();
-    dict.sort_unstable_by_key(|d| d.1);
-    put_uvarint(out, dict.len() as u64);
-    for (value, _) in dict {
+    put_uvarint(out, t.dict.len() as u64);
+    for id in 0..t.dict.len() as u32 {
+        let value = t.dict.get(id);
         put_uvarint(out, value.len() as u64);
         out.extend_from_slice(value);
     }
     let dict = out.len() - start;
-    columns(sorted.columns.iter().map(|&c| &t.columns[c as usize]), out);
+    let cols = sorted.columns.iter().map(|&c| &t.columns[c as usize]);
+    columns(cols, &mut t.body, out);
     Sections {
         times,
         metadata,
@@ -76,12 +95,14 @@ pub fn encode(entries: &[HeadEntry], out: &mut Vec<u8>) -> Sections {
 
 /// Times as zig-zag deltas, split into byte planes (all low bytes, then the next...):
 /// a plane of near-constant high bytes compresses to almost nothing.
-fn times(entries: &[HeadEntry], out: &mut Vec<u8>) {
+fn times(entries: &[HeadEntry], deltas: &mut Vec<u64>, out: &mut Vec<u8>) {
     let mut prev = 0i64;
-    let deltas: Vec<u64> = entries
-        .iter()
-        .map(|e| zigzag(e.ts.wrapping_sub(std::mem::replace(&mut prev, e.ts))))
-        .collect();
+    deltas.clear();
+    deltas.extend(
+        entries
+            .iter()
+            .map(|e| zigzag(e.ts.wrapping_sub(std::mem::replace(&mut prev, e.ts)))),
+    );
     let max = deltas.iter().copied().max().unwrap_or(0);
     let width = (64 - max.leading_zeros()).div_ceil(8) as usize;
     out.push(width as u8);
@@ -90,56 +111,66 @@ fn times(entries: &[HeadEntry], out: &mut Vec<u8>) {
     }
 }
 
-fn tables(entries: &[HeadEntry]) -> Tables<'_> {
-    let mut t = Tables::default();
-    let (mut tpl, mut vars) = (Vec::with_capacity(256), Vec::with_capacity(32));
-    for e in entries {
-        tpl.clear();
-        vars.clear();
-        tokenize(e.line.as_bytes(), &mut tpl, &mut vars);
-        let id = match t.templates.get(tpl.as_slice()) {
-            Some(&id) => id,
-            None => t.add_template(&tpl),
-        };
-        t.ids.push(u64::from(id));
-        let span = t.spans[id as usize].clone();
-        for (&at, v) in t.slots[span].iter().zip(&vars) {
-            let next = t.dict.len() as u32;
-            let col = &mut t.columns[at as usize];
-            match *v {
-                Var::Int(x) => col.ints.push(x),
-                Var::Dict(s) => col.ints.push(u64::from(*t.dict.entry(s).or_insert(next))),
-                Var::Hex(h) => pack_nibbles(h, &mut col.nibbles),
-            }
-        }
-    }
-    t
-}
-
 /// The order a block's tables are written in.
-struct Sorted<'t> {
-    /// Templates in byte order (neighbours share prefixes, which the compressor finds).
-    templates: Vec<&'t [u8]>,
+struct Sorted {
+    /// Template ids in their templates' byte order (neighbours share prefixes, which
+    /// the compressor finds).
+    order: Vec<u32>,
     /// A template's place in that order, by its id.
     rank: Vec<u32>,
     /// Columns in the order the decoder numbers them from the sorted templates.
     columns: Vec<u32>,
 }
 
-impl Tables<'_> {
-    fn sorted(&self) -> Sorted<'_> {
-        let mut by_id: Vec<(&[u8], u32)> = self
-            .templates
-            .iter()
-            .map(|(k, &v)| (k.as_slice(), v))
-            .collect();
-        by_id.sort_unstable();
-        let mut rank = vec![0; by_id.len()];
+impl Tables {
+    /// Clears the last block's tables (keeping their buffers).
+    fn clear(&mut self) {
+        self.templates.clear();
+        self.spans.clear();
+        self.slots.clear();
+        self.ids.clear();
+        self.dict.clear();
+        for c in &mut self.columns[..self.keys.len()] {
+            c.ints.clear();
+            c.nibbles.clear();
+        }
+        self.keys.clear();
+    }
+
+    /// Tokenizes every line into the tables and columns.
+    fn fill(&mut self, entries: &[HeadEntry]) {
+        self.clear();
+        let mut tpl = std::mem::take(&mut self.tpl);
+        let mut vars = Vec::with_capacity(32);
+        for e in entries {
+            tpl.clear();
+            vars.clear();
+            tokenize(e.line.as_bytes(), &mut tpl, &mut vars);
+            let id = self.template(&tpl);
+            self.ids.push(u64::from(id));
+            let span = self.spans[id as usize].clone();
+            for (&at, v) in self.slots[span].iter().zip(&vars) {
+                let col = &mut self.columns[at as usize];
+                match *v {
+                    Var::Int(x) => col.ints.push(x),
+                    Var::Dict(s) => col.ints.push(u64::from(self.dict.intern(s).0)),
+                    Var::Hex(h) => pack_nibbles(h, &mut col.nibbles),
+                }
+            }
+        }
+        self.tpl = tpl;
+    }
+
+    fn sorted(&self) -> Sorted {
+        let mut order: Vec<u32> = (0..self.templates.len() as u32).collect();
+        order.sort_unstable_by_key(|&id| self.templates.get(id));
+        let mut rank = vec![0; order.len()];
         // the decoder numbers columns by first use over the sorted templates; a key
         // is one column here too, so first uses of these columns give the same order
-        let mut columns = Vec::with_capacity(self.columns.len());
-        let mut seen = vec![false; self.columns.len()];
-        for (new, &(_, old)) in by_id.iter().enumerate() {
+        let n = self.keys.len();
+        let mut columns = Vec::with_capacity(n);
+        let mut seen = vec![false; n];
+        for (new, &old) in order.iter().enumerate() {
             rank[old as usize] = new as u32;
             for &from in &self.slots[self.spans[old as usize].clone()] {
                 if !std::mem::replace(&mut seen[from as usize], true) {
@@ -148,20 +179,23 @@ impl Tables<'_> {
             }
         }
         Sorted {
-            templates: by_id.into_iter().map(|t| t.0).collect(),
+            order,
             rank,
             columns,
         }
     }
 
-    /// Adds a template (and any new column of its placeholders); returns its id.
-    fn add_template(&mut self, tpl: &[u8]) -> u32 {
-        let id = self.templates.len() as u32;
-        self.templates.insert(tpl.to_vec(), id);
-        let start = self.slots.len();
-        self.keys.of_template(tpl, &mut self.slots);
-        self.spans.push(start..self.slots.len());
-        self.columns.resize_with(self.keys.len(), Column::default);
+    /// The id of template `tpl`, added (with any new column of its placeholders) if new.
+    fn template(&mut self, tpl: &[u8]) -> u32 {
+        let (id, new) = self.templates.intern(tpl);
+        if new {
+            let start = self.slots.len();
+            self.keys.of_template(tpl, &mut self.slots);
+            self.spans.push(start..self.slots.len());
+            if self.columns.len() < self.keys.len() {
+                self.columns.resize_with(self.keys.len(), Column::default);
+            }
+        }
         id
     }
 }
@@ -177,25 +211,28 @@ fn pack_nibbles(hex: &[u8], out: &mut Vec<u8>) {
 
 /// The columns, each: whether it holds deltas, its byte length, its bytes. An integer
 /// column is written as deltas when that takes fewer bytes.
-fn columns<'c>(columns: impl ExactSizeIterator<Item = &'c Column>, out: &mut Vec<u8>) {
+fn columns<'c>(
+    columns: impl ExactSizeIterator<Item = &'c Column>,
+    body: &mut Vec<u8>,
+    out: &mut Vec<u8>,
+) {
     put_uvarint(out, columns.len() as u64);
-    let mut body = Vec::new();
     for c in columns {
         body.clear();
         let delta = !c.ints.is_empty() && delta_is_smaller(&c.ints);
         if delta {
             let mut prev = 0u64;
             for &x in &c.ints {
-                put_uvarint(&mut body, zigzag(x.wrapping_sub(prev) as i64));
+                put_uvarint(body, zigzag(x.wrapping_sub(prev) as i64));
                 prev = x;
             }
         } else {
-            c.ints.iter().for_each(|&x| put_uvarint(&mut body, x));
+            c.ints.iter().for_each(|&x| put_uvarint(body, x));
             body.extend_from_slice(&c.nibbles);
         }
         out.push(u8::from(delta));
         put_uvarint(out, body.len() as u64);
-        out.extend_from_slice(&body);
+        out.extend_from_slice(body);
     }
 }
 

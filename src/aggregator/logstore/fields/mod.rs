@@ -28,6 +28,7 @@
 mod compile;
 mod decode;
 mod encode;
+mod intern;
 mod rebuild;
 pub mod search;
 pub mod tokens;
