@@ -10,6 +10,7 @@ use super::carry::copy_state;
 use super::file::{self, GroupDef};
 use super::group::{Group, RuleContext};
 use super::paths;
+use super::reads::Reads;
 use super::run::{lock, Clock, GroupHandle};
 use super::snapshot::GroupSnapshot;
 use crate::aggregator::model::{stale_nan, Labels, Sample};
@@ -119,29 +120,23 @@ impl Manager {
 
     /// An extra evaluation of every group now (e.g. right after a scrape was appended).
     pub fn eval_now(&self) {
-        for h in self
-            .running
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-        {
-            h.eval_now();
-        }
+        self.eval_now_where(&|_| true);
     }
 
     /// An extra evaluation now of the groups that read a metric for which `wrote` is
     /// true (call it right after a scrape is appended, with that scrape's names).
     pub fn eval_now_reading(&self, wrote: &dyn Fn(&str) -> bool) {
-        let running = self.running.read().unwrap_or_else(|e| e.into_inner());
-        for h in running.iter().filter(|h| h.reads.affected_by(wrote)) {
-            h.eval_now();
-        }
+        self.eval_now_where(&|r| r.affected_by(wrote));
     }
 
     /// Evaluates now the groups whose LogQL rules read the log store (after a push).
     pub fn eval_now_reading_logs(&self) {
+        self.eval_now_where(&|r| r.logs);
+    }
+
+    fn eval_now_where(&self, reads: &dyn Fn(&Reads) -> bool) {
         let running = self.running.read().unwrap_or_else(|e| e.into_inner());
-        for h in running.iter().filter(|h| h.reads.logs) {
+        for h in running.iter().filter(|h| reads(&h.reads)) {
             h.eval_now();
         }
     }
@@ -155,6 +150,8 @@ impl Manager {
                 let mut s = GroupSnapshot::of(&lock(&h.group));
                 s.iterations_scheduled = h.stats.scheduled.load(Ordering::Relaxed);
                 s.iterations_missed = h.stats.missed.load(Ordering::Relaxed);
+                s.iterations_extra = h.stats.extra.load(Ordering::Relaxed);
+                s.extra_dropped = h.stats.extra_dropped.load(Ordering::Relaxed);
                 s
             })
             .collect()

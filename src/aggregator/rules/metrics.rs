@@ -44,6 +44,18 @@ pub fn families(groups: &[GroupSnapshot]) -> Vec<Family> {
             rows(&|g| g.iterations_missed as f64),
         ),
         (
+            "nodepulse_rule_group_iterations_extra_total",
+            "Extra evaluations of the group right after a scrape or a push it reads.",
+            "counter",
+            rows(&|g| g.iterations_extra as f64),
+        ),
+        (
+            "nodepulse_rule_group_extra_dropped_total",
+            "Extra evaluations not run because the group's next tick came first.",
+            "counter",
+            rows(&|g| g.extra_dropped as f64),
+        ),
+        (
             "nodepulse_rule_group_last_duration_seconds",
             "How long the group's last evaluation took.",
             "gauge",

@@ -50,6 +50,8 @@ pub struct LoopStats {
     pub scheduled: AtomicU64,
     pub missed: AtomicU64,
     pub extra: AtomicU64,
+    /// Wake-ups dropped because the next tick came first ([`extra_at`]).
+    pub extra_dropped: AtomicU64,
 }
 
 /// A running group: the group itself (for snapshots), and its loop's controls.
@@ -139,7 +141,11 @@ impl Loop {
                 _ = self.wake.notified() => {
                     let now = self.clock.now_ns();
                     match extra_at(self.cost, now, ts + interval) {
-                        None => continue, // the tick comes first
+                        None => {
+                            // The tick comes first.
+                            self.stats.extra_dropped.fetch_add(1, Ordering::Relaxed);
+                            continue;
+                        }
                         Some(at) if at > now && !self.sleep_until(at).await => return,
                         Some(_) => {}
                     }

@@ -21,6 +21,10 @@ pub struct GroupSnapshot {
     /// (`prometheus_rule_group_iterations_total` / `_missed_total`); 0 outside a manager.
     pub iterations_scheduled: u64,
     pub iterations_missed: u64,
+    /// Extra evaluations (after a scrape or a push), and wake-ups dropped because the
+    /// group's next tick came first (`run::extra_at`); 0 outside a manager.
+    pub iterations_extra: u64,
+    pub extra_dropped: u64,
     /// Rule evaluations and failures since the group started.
     pub evaluations: u64,
     pub failures: u64,
@@ -74,6 +78,8 @@ impl GroupSnapshot {
             last_evaluation: g.last_evaluation,
             iterations_scheduled: 0,
             iterations_missed: 0,
+            iterations_extra: 0,
+            extra_dropped: 0,
             evaluations: g.evaluations,
             failures: g.failures,
         }
