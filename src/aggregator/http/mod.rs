@@ -25,6 +25,7 @@ pub use error::{ApiError, ErrorType};
 use std::future::Future;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 
 /// What the API serves from, and its limits.
@@ -100,24 +101,39 @@ pub fn now_ms() -> i64 {
     d.as_millis() as i64
 }
 
+/// How long [`serve`] waits, after the HTTP server stopped, for the open tails to send
+/// their close frames (each gives its writer one second).
+const TAIL_CLOSE_WAIT: Duration = Duration::from_secs(2);
+
 /// Serves until `shutdown` completes, then finishes in-flight requests. Upgraded
 /// connections (Loki's tail websockets) are no longer the server's: they are told to
-/// close when `shutdown` completes.
+/// close when `shutdown` completes, and are waited for (at most [`TAIL_CLOSE_WAIT`]) so
+/// the process does not end before their close frames are sent.
 pub async fn serve(
     listener: TcpListener,
     api: Arc<Api>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let loki = api.loki.clone();
+    let stop = loki.clone();
     let shutdown = async move {
         shutdown.await;
-        if let Some(loki) = loki {
+        if let Some(loki) = stop {
             loki.tail.shutdown();
         }
     };
     axum::serve(listener, router(api))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await?;
+    if let Some(loki) = loki {
+        if tokio::time::timeout(TAIL_CLOSE_WAIT, loki.tail.idle())
+            .await
+            .is_err()
+        {
+            tracing::warn!(open = loki.tail.active(), "Loki tails still open at exit.");
+        }
+    }
+    Ok(())
 }
 
 /// Every route; GET and form POST alike where Prometheus takes both.
