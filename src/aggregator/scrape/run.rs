@@ -200,19 +200,22 @@ impl Loop {
                 .into_iter()
                 .map(|(l, v)| (l, vec![Sample { t: ts, v }])),
         );
-        self.append(batch).await;
-        let mut status = self.status.lock().unwrap_or_else(|e| e.into_inner());
-        let mut metadata = std::mem::take(&mut status.metadata);
-        if let Some(m) = meta.filter(|m| *m != *metadata) {
-            metadata = Arc::new(m);
+        // the status first: whoever the stored batch's announcement wakes sees it
+        {
+            let mut status = self.status.lock().unwrap_or_else(|e| e.into_inner());
+            let mut metadata = std::mem::take(&mut status.metadata);
+            if let Some(m) = meta.filter(|m| *m != *metadata) {
+                metadata = Arc::new(m);
+            }
+            *status = TargetStatus {
+                health: if report.up { "up" } else { "down" },
+                last_error: error,
+                last_scrape: Some(UNIX_EPOCH + Duration::from_millis(ts as u64)),
+                last_duration: duration,
+                metadata,
+            };
         }
-        *status = TargetStatus {
-            health: if report.up { "up" } else { "down" },
-            last_error: error,
-            last_scrape: Some(UNIX_EPOCH + Duration::from_millis(ts as u64)),
-            last_duration: duration,
-            metadata,
-        };
+        self.append(batch).await;
     }
 
     /// The labelled samples of a parsed body, their series, and how many samples the
