@@ -12,7 +12,8 @@
 //!
 //! `cargo bench --bench logstore` (1 GiB; `LOGSTORE_BENCH_MIB=n` for another size,
 //! `LOGSTORE_BENCH_BLOCK_KIB=n` for another block size than the store's default,
-//! `LOGSTORE_BENCH_FORMAT=2` or `3` to ingest in that chunk format instead of the default (2),
+//! `LOGSTORE_BENCH_FORMAT=2` or `3` to ingest (and hold, in `rss`) in that chunk format
+//! instead of the default (3),
 //! `LOGSTORE_BENCH_CODECS=fields` for only format 3's rows at 1 MiB blocks);
 //! without `--bench` (`cargo test --benches`) a 16 MiB run.
 
@@ -254,11 +255,7 @@ fn ingest(mib: u64) {
         now: far_future,
         ..Default::default()
     };
-    match std::env::var("LOGSTORE_BENCH_FORMAT").as_deref() {
-        Ok("2") => opts.block_layout = block::Layout::Columns, // to compare the formats
-        Ok("3") => opts.block_layout = block::Layout::Fields,
-        _ => {}
-    }
+    format_from_env(&mut opts);
     if let Ok(kib) = std::env::var("LOGSTORE_BENCH_BLOCK_KIB") {
         opts.block_bytes = kib.parse::<usize>().unwrap() << 10; // to compare block sizes
     }
@@ -348,14 +345,12 @@ fn scan(store: &LogStore, needle: &str, raw: u64) {
 
 fn rss(streams: u64) {
     let dir = tempfile::tempdir().unwrap();
-    let store = LogStore::open(
-        dir.path(),
-        LogStoreOptions {
-            now: far_future,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let mut opts = LogStoreOptions {
+        now: far_future,
+        ..Default::default()
+    };
+    format_from_env(&mut opts);
+    let store = LogStore::open(dir.path(), opts).unwrap();
     let mut c = Corpus::new(3, START);
     let mut raw = 0;
     for _ in 0..10 {
@@ -386,6 +381,15 @@ fn rss(streams: u64) {
         field("VmRSS"),
         field("VmHWM")
     );
+}
+
+/// `LOGSTORE_BENCH_FORMAT`: the chunk format to write, to compare the formats.
+fn format_from_env(opts: &mut LogStoreOptions) {
+    match std::env::var("LOGSTORE_BENCH_FORMAT").as_deref() {
+        Ok("2") => opts.block_layout = block::Layout::Columns,
+        Ok("3") => opts.block_layout = block::Layout::Fields,
+        _ => {}
+    }
 }
 
 /// How the stored bytes split: compressed blocks, chunk-file headers, the index.

@@ -5,6 +5,7 @@
 
 use super::{bytes, invalid, ConfigError, Flags};
 use crate::aggregator::http::params::prometheus_duration_ms;
+use crate::aggregator::logstore::block::Layout;
 use crate::aggregator::logstore::LogStoreOptions;
 use crate::aggregator::loki::{LokiAuth, LokiLimits};
 use serde::{Deserialize, Serialize};
@@ -24,6 +25,9 @@ pub struct LogsFile {
     pub max_streams_held: Option<usize>,
     /// Bytes of chunks held in memory before the biggest are written (128MiB).
     pub max_memory: Option<String>,
+    /// The chunk format written: 3 (templates and variable columns, the default) or 2
+    /// (lines as pushed). Chunks of every format are read whatever this is.
+    pub chunk_format: Option<u8>,
     #[serde(default)]
     pub limits: LimitsFile,
     #[serde(default)]
@@ -93,6 +97,9 @@ pub fn merge(
     store.max_streams = c.max_streams_held.unwrap_or(store.max_streams);
     if let Some(m) = c.max_memory {
         store.max_memory_bytes = size_key(&m, "logs.max_memory")?;
+    }
+    if let Some(n) = c.chunk_format {
+        store.block_layout = chunk_format(n)?;
     }
     let limits = limits(c.limits)?;
     store.creation_grace = limits.creation_grace;
@@ -199,6 +206,19 @@ fn limits(l: LimitsFile) -> Result<LokiLimits, ConfigError> {
     })
 }
 
+/// The block layout a chunk format number writes.
+fn chunk_format(n: u8) -> Result<Layout, ConfigError> {
+    match n {
+        2 => Ok(Layout::Columns),
+        3 => Ok(Layout::Fields),
+        _ => Err(invalid(
+            "logs.chunk_format",
+            "--config.file",
+            format!("{n} is not a chunk format this version writes (2 or 3)"),
+        )),
+    }
+}
+
 /// A non-negative Prometheus duration (`0s`, `10m`, `1w`).
 fn age(s: &str, (key, flag): (&'static str, &'static str)) -> Result<Duration, ConfigError> {
     match prometheus_duration_ms(s) {
@@ -249,6 +269,10 @@ pub fn shown(c: &LogsConfig) -> LogsFile {
         retention_size: Some(super::render::bytes(s.retention_bytes)),
         max_streams_held: Some(s.max_streams),
         max_memory: size(s.max_memory_bytes),
+        chunk_format: Some(match s.block_layout {
+            Layout::Fields => 3,
+            Layout::Rows | Layout::Columns => 2,
+        }),
         limits: LimitsFile {
             max_body_size: size(l.max_body_bytes),
             max_decompressed_size: size(l.max_decompressed_bytes),

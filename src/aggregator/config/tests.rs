@@ -189,6 +189,17 @@ fn logs_keys_reach_the_store_and_the_receiver() {
 }
 
 #[test]
+fn the_chunk_format_is_3_unless_set_to_2() {
+    use crate::aggregator::logstore::block::Layout;
+    let c = logs_of("logs:\n  retention: 0s\n", &[]).unwrap();
+    assert_eq!(c.store.block_layout, Layout::Fields);
+    let c = logs_of("logs:\n  chunk_format: 2\n", &[]).unwrap();
+    assert_eq!(c.store.block_layout, Layout::Columns);
+    let shown = serde_norway::to_string(&logs::shown(&c)).unwrap();
+    assert!(shown.contains("chunk_format: 2\n"), "{shown}");
+}
+
+#[test]
 fn logs_line_size_zero_is_unlimited_up_to_the_body() {
     let c = logs_of("logs:\n  limits:\n    max_line_size: 0\n", &[]).unwrap();
     assert_eq!(c.limits.max_line_size, 0);
@@ -214,6 +225,8 @@ fn bad_logs_values_name_their_key() {
             "creation_grace_period",
         ),
         ("logs:\n  limits:\n    max_lines: 1\n", "max_lines"),
+        ("logs:\n  chunk_format: 1\n", "logs.chunk_format"),
+        ("logs:\n  chunk_format: 300\n", "chunk_format"),
         (
             "logs:\n  auth:\n    ingest_token_file: /nonexistent/t\n",
             "logs.auth.ingest_token_file",

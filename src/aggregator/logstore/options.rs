@@ -16,11 +16,11 @@ pub struct LogStoreOptions {
     pub wal_max_bytes: u64,
     /// Block compression (zstd level 1: see BENCHMARKS.md).
     pub codec: Codec,
-    /// How blocks are encoded before compression: [`Layout::Columns`] (chunk format 2,
-    /// the default) or [`Layout::Fields`] (format 3, templates and variable columns:
-    /// 0.11 of raw instead of 0.18, but ingest slower than its budget and scans
-    /// slower than format 2's; see BENCHMARKS.md). Files of every format are read
-    /// whatever this is.
+    /// How blocks are encoded before compression: [`Layout::Fields`] (chunk format 3,
+    /// the default: templates and variable columns, 0.11 of raw) or [`Layout::Columns`]
+    /// (format 2: lines as pushed, 0.18 of raw, ingest and scans faster; see
+    /// BENCHMARKS.md). Files of every format are read whatever this is (the config
+    /// file's `logs.chunk_format`).
     pub block_layout: Layout,
     /// A head block is compressed once it holds this many bytes, raw plus 64 a line of
     /// bookkeeping (1 MiB: 4× Loki's `chunk_block_size`, for a 4 % smaller store and
@@ -62,7 +62,7 @@ impl Default for LogStoreOptions {
             wal: WalOptions::default(),
             wal_max_bytes: 1 << 30,
             codec: Codec::Zstd(1),
-            block_layout: Layout::Columns,
+            block_layout: Layout::Fields,
             block_bytes: 1 << 20,
             chunk_target_bytes: 1536 << 10,
             max_chunk_age: Duration::from_secs(2 * 3600),
