@@ -20,6 +20,28 @@ pub struct PushRecord {
     pub streams: Vec<PushStream>,
 }
 
+/// About the bytes of `push`'s record were every entry accepted: its lines and
+/// metadata plus a few bytes an entry, and its labels.
+pub fn size_hint(push: &[PushStream]) -> usize {
+    let text = |(n, v): &(String, String)| n.len() + v.len() + 2;
+    push.iter()
+        .map(|ps| {
+            let entries: usize = ps
+                .entries
+                .iter()
+                .map(|e| e.line.len() + 16 + e.metadata.iter().map(text).sum::<usize>())
+                .sum();
+            entries
+                + ps.labels
+                    .iter()
+                    .map(|(n, v)| n.len() + v.len() + 2)
+                    .sum::<usize>()
+                + 2
+        })
+        .sum::<usize>()
+        + 10
+}
+
 /// Builds a push record entry by entry, as the store accepts them.
 pub struct RecordWriter {
     out: Vec<u8>,
@@ -32,7 +54,13 @@ pub struct RecordWriter {
 
 impl RecordWriter {
     pub fn new(seq: u64) -> Self {
-        let mut out = Vec::new();
+        Self::with_capacity(seq, 0)
+    }
+
+    /// A writer whose buffer holds `bytes` before it grows (see [`size_hint`]), so a
+    /// big push is not copied over and over as its record grows.
+    pub fn with_capacity(seq: u64, bytes: usize) -> Self {
+        let mut out = Vec::with_capacity(bytes);
         put_uvarint(&mut out, seq);
         RecordWriter {
             out,
@@ -150,6 +178,21 @@ mod tests {
         assert_eq!(got.seq, 7);
         assert_eq!(got.streams, vec![PushStream { labels, entries }]);
         assert_eq!(encode(8, &[(&Labels::default(), &[])]), None);
+    }
+
+    #[test]
+    fn the_size_hint_covers_the_record() {
+        let (labels, mut entries) = sample();
+        entries[1].ts = i64::MIN; // the widest time delta
+        entries[1].line = "x".repeat(300); // a two-byte length
+        let buf = encode(u64::MAX, &[(&labels, &entries)]).unwrap();
+        let push = [PushStream { labels, entries }];
+        assert!(
+            size_hint(&push) >= buf.len(),
+            "{} < {}",
+            size_hint(&push),
+            buf.len()
+        );
     }
 
     #[test]

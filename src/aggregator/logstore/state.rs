@@ -5,7 +5,7 @@
 use super::chunk::SealedChunk;
 use super::metrics::Counters;
 use super::options::{ns, LogStoreOptions};
-use super::record::RecordWriter;
+use super::record::{self, RecordWriter};
 use super::stream::{Stream, Verdict};
 use crate::aggregator::model::logs::{EntryRefusal, PushOutcome, PushStream};
 use crate::aggregator::model::Labels;
@@ -104,7 +104,7 @@ impl State {
             Mode::Replay { seq, .. } => seq,
         };
         self.next_seq = self.next_seq.max(seq + 1);
-        let mut record = RecordWriter::new(seq);
+        let mut record = RecordWriter::with_capacity(seq, record::size_hint(&push));
         let mut outcome = PushOutcome::default();
         for ps in push {
             let mut out = Out {

@@ -108,6 +108,15 @@ pub(crate) fn unzigzag(u: u64) -> i64 {
     ((u >> 1) as i64) ^ -((u & 1) as i64)
 }
 
+/// The bytes [`put_uvarint`] writes for `x`: seven bits a byte, 0 in one byte
+/// (`(bits * 9 + 64) / 64` is `bits` divided by 7 rounded up, for 1 to 64 bits,
+/// without a division).
+#[inline]
+pub(crate) fn uvarint_len(x: u64) -> usize {
+    let bits = 64 - (x | 1).leading_zeros() as usize;
+    (bits * 9 + 64) / 64
+}
+
 pub fn put_uvarint(out: &mut Vec<u8>, mut x: u64) {
     while x >= 0x80 {
         out.push(x as u8 | 0x80);
@@ -185,6 +194,17 @@ impl<'a> Cursor<'a> {
 mod tests {
     use super::*;
     use crate::aggregator::model::STALE_NAN_BITS;
+
+    #[test]
+    fn uvarint_len_is_what_put_uvarint_writes() {
+        let mut xs: Vec<u64> = (0..64).flat_map(|b| [1u64 << b, (1u64 << b) - 1]).collect();
+        xs.extend([0, u64::MAX, 127, 128, 16_383, 16_384]);
+        for x in xs {
+            let mut out = Vec::new();
+            put_uvarint(&mut out, x);
+            assert_eq!(uvarint_len(x), out.len(), "{x}");
+        }
+    }
 
     #[test]
     fn records_round_trip() {
