@@ -48,16 +48,13 @@ pub enum Layout {
 
 impl Layout {
     /// Encodes entries (already in time order) as a block's raw bytes in this layout
-    /// (format 1 is never written: its blocks are written by column), and returns the
-    /// block's trigram filter ([`super::bloom`]): format 3 builds it while tokenizing,
-    /// for less work.
-    pub fn encode_filtered(self, entries: &[HeadEntry], out: &mut Vec<u8>) -> Vec<u8> {
+    /// (format 1 is never written: its blocks are written by column).
+    pub fn encode(self, entries: &[HeadEntry], out: &mut Vec<u8>) {
         match self {
-            Layout::Rows | Layout::Columns => {
-                encode(entries, out);
-                super::bloom::build(entries.iter().map(|e| e.line.as_bytes()))
+            Layout::Rows | Layout::Columns => encode(entries, out),
+            Layout::Fields => {
+                super::fields::encode(entries, out);
             }
-            Layout::Fields => super::fields::encode_filtered(entries, out),
         }
     }
 }

@@ -36,63 +36,39 @@ where
     I: Iterator<Item = &'a [u8]> + Clone,
 {
     let bytes: usize = lines.clone().map(<[u8]>::len).sum();
-    let Some(mut b) = Builder::new(bytes) else {
+    if bytes < MIN_BITS {
         return Vec::new();
-    };
-    lines.for_each(|line| b.mark(line));
-    b.finish()
+    }
+    // One byte a bit while building: a plain store per trigram, no read-modify-write
+    // (twice as fast); at least twice as many bits as bytes, so at most half full.
+    let mut seen = vec![0u8; (bytes * 2).next_power_of_two().clamp(MIN_BITS, MAX_BITS)];
+    let mask = seen.len() - 1;
+    for line in lines {
+        mark(line, &mut seen, mask);
+    }
+    let mut words: Vec<u64> = seen.chunks_exact(64).map(pack).collect();
+    while words.len() * 64 > MIN_BITS && folded_fill(&words) <= 0.5 {
+        let half = words.len() / 2;
+        let (lo, hi) = words.split_at_mut(half);
+        lo.iter_mut().zip(hi.iter()).for_each(|(l, h)| *l |= *h);
+        words.truncate(half);
+    }
+    words.iter().flat_map(|w| w.to_le_bytes()).collect()
 }
 
-/// A filter being built: every trigram of every text [`Builder::mark`]ed is set. A
-/// block's filter must get every trigram of its lines (marking one twice is harmless),
-/// and is sized by its lines' bytes.
-pub struct Builder {
-    /// One byte a bit while building: a plain store per trigram, no read-modify-write
-    /// (twice as fast); at least twice as many bits as bytes, so at most half full.
-    seen: Vec<u8>,
-    mask: usize,
-}
-
-impl Builder {
-    /// A builder for a block of `bytes` bytes of lines; `None` for a block too small
-    /// to get a filter.
-    pub fn new(bytes: usize) -> Option<Builder> {
-        if bytes < MIN_BITS {
-            return None;
+/// Marks the trigrams of `line` in `seen`: six from each 8-byte load (independent of
+/// each other, unlike a rolling window), the tail one by one.
+fn mark(line: &[u8], seen: &mut [u8], mask: usize) {
+    let mut i = 0;
+    while let Some(c) = line.get(i..i + 8) {
+        let x = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+        for k in 0..6 {
+            seen[bit((x >> (8 * k)) as u32 & 0xff_ffff) as usize & mask] = 1;
         }
-        let seen = vec![0u8; (bytes * 2).next_power_of_two().clamp(MIN_BITS, MAX_BITS)];
-        let mask = seen.len() - 1;
-        Some(Builder { seen, mask })
+        i += 6;
     }
-
-    /// Marks the trigrams of `text`: six from each 8-byte load (independent of each
-    /// other, unlike a rolling window), the tail one by one.
-    pub fn mark(&mut self, text: &[u8]) {
-        let (seen, mask) = (&mut self.seen, self.mask);
-        let mut i = 0;
-        while let Some(c) = text.get(i..i + 8) {
-            let x = u64::from_le_bytes(c.try_into().expect("8 bytes"));
-            for k in 0..6 {
-                seen[bit((x >> (8 * k)) as u32 & 0xff_ffff) as usize & mask] = 1;
-            }
-            i += 6;
-        }
-        for w in text[i..].windows(3) {
-            seen[bit(trigram(w)) as usize & mask] = 1;
-        }
-    }
-
-    /// The filter: the bitmap folded in halves while the folded one stays at most
-    /// half full.
-    pub fn finish(self) -> Vec<u8> {
-        let mut words: Vec<u64> = self.seen.chunks_exact(64).map(pack).collect();
-        while words.len() * 64 > MIN_BITS && folded_fill(&words) <= 0.5 {
-            let half = words.len() / 2;
-            let (lo, hi) = words.split_at_mut(half);
-            lo.iter_mut().zip(hi.iter()).for_each(|(l, h)| *l |= *h);
-            words.truncate(half);
-        }
-        words.iter().flat_map(|w| w.to_le_bytes()).collect()
+    for w in line[i..].windows(3) {
+        seen[bit(trigram(w)) as usize & mask] = 1;
     }
 }
 

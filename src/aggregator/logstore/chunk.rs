@@ -4,6 +4,7 @@
 //! idleness, memory pressure) and then written to disk whole.
 
 use super::block::{HeadEntry, Layout};
+use super::bloom;
 use super::codec::Codec;
 use bytes::Bytes;
 
@@ -117,7 +118,8 @@ impl OpenChunk {
         let mut head = std::mem::take(&mut self.head);
         head.sort_by_key(|e| e.ts);
         let mut raw = Vec::with_capacity(self.head_bytes);
-        let mut data = layout.encode_filtered(&head, &mut raw);
+        layout.encode(&head, &mut raw);
+        let mut data = bloom::build(head.iter().map(|e| e.line.as_bytes()));
         let bloom_len = data.len() as u32;
         data.extend_from_slice(&codec.compress(&raw));
         let meta = BlockMeta {

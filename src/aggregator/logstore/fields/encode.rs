@@ -3,15 +3,12 @@
 //! each placeholder's column) and variables, which go to those columns. The tables
 //! ([`Interned`], columns) are kept per thread and cleared, not reallocated, from block
 //! to block, so a line costs no allocation unless it outgrows what an earlier block
-//! needed. The block's trigram filter can be built on the way ([`encode_filtered`]):
-//! a template's static text is marked once, and of each line only the words its
-//! variables came from, with two bytes either side.
+//! needed.
 
 use super::intern::Interned;
-use super::tokens::{tokenize, Var, DICT, HEX, INT};
+use super::tokens::{tokenize, Var};
 use super::{ColumnKeys, Sections};
 use crate::aggregator::logstore::block::{put_metadata, HeadEntry};
-use crate::aggregator::logstore::bloom;
 use crate::aggregator::tsdb::record::{put_uvarint, uvarint_len, zigzag};
 use std::cell::RefCell;
 
@@ -37,8 +34,6 @@ struct Tables {
     /// The first `keys.len()` are this block's; the rest are kept for their buffers.
     columns: Vec<Column>,
     tpl: Vec<u8>,
-    /// Where the current line's words with variables lie.
-    words: Vec<std::ops::Range<usize>>,
     deltas: Vec<u64>,
     body: Vec<u8>,
 }
@@ -53,42 +48,20 @@ thread_local! {
 /// Encodes entries (already in time order) as a format-3 block's raw bytes; returns
 /// where each section ends (for measuring).
 pub fn encode(entries: &[HeadEntry], out: &mut Vec<u8>) -> Sections {
-    encode_into(entries, out, None)
-}
-
-/// As [`encode`], and returns the block's trigram filter (as [`bloom::build`] builds
-/// it over the lines, byte for byte).
-pub fn encode_filtered(entries: &[HeadEntry], out: &mut Vec<u8>) -> Vec<u8> {
-    let bytes = entries.iter().map(|e| e.line.len()).sum();
-    let mut filter = bloom::Builder::new(bytes);
-    encode_into(entries, out, filter.as_mut());
-    filter.map_or_else(Vec::new, bloom::Builder::finish)
-}
-
-fn encode_into(
-    entries: &[HeadEntry],
-    out: &mut Vec<u8>,
-    filter: Option<&mut bloom::Builder>,
-) -> Sections {
     TABLES.with(|t| match t.try_borrow_mut() {
-        Ok(mut t) => encode_with(&mut t, entries, out, filter),
-        Err(_) => encode_with(&mut Tables::default(), entries, out, filter),
+        Ok(mut t) => encode_with(&mut t, entries, out),
+        Err(_) => encode_with(&mut Tables::default(), entries, out),
     })
 }
 
-fn encode_with(
-    t: &mut Tables,
-    entries: &[HeadEntry],
-    out: &mut Vec<u8>,
-    filter: Option<&mut bloom::Builder>,
-) -> Sections {
+fn encode_with(t: &mut Tables, entries: &[HeadEntry], out: &mut Vec<u8>) -> Sections {
     let start = out.len();
     put_uvarint(out, entries.len() as u64);
     times(entries, &mut t.deltas, out);
     let times = out.len() - start;
     put_metadata(entries, out);
     let metadata = out.len() - start;
-    t.fill(entries, filter);
+    t.fill(entries);
     let sorted = t.sorted();
     put_uvarint(out, sorted.order.len() as u64);
     for &id in &sorted.order {
@@ -164,26 +137,16 @@ impl Tables {
         self.keys.clear();
     }
 
-    /// Tokenizes every line into the tables and columns (and marks its trigrams in
-    /// `filter`).
-    fn fill(&mut self, entries: &[HeadEntry], mut filter: Option<&mut bloom::Builder>) {
+    /// Tokenizes every line into the tables and columns.
+    fn fill(&mut self, entries: &[HeadEntry]) {
         self.clear();
         let mut tpl = std::mem::take(&mut self.tpl);
-        let mut words = std::mem::take(&mut self.words);
         let mut vars = Vec::with_capacity(32);
         for e in entries {
             tpl.clear();
             vars.clear();
-            words.clear();
-            let line = e.line.as_bytes();
-            tokenize(line, &mut tpl, &mut vars, &mut words);
-            let (id, new) = self.template(&tpl);
-            if let Some(f) = filter.as_deref_mut() {
-                if new {
-                    mark_static(f, &tpl);
-                }
-                mark_words(f, line, &words);
-            }
+            tokenize(e.line.as_bytes(), &mut tpl, &mut vars);
+            let id = self.template(&tpl);
             self.ids.push(u64::from(id));
             let span = self.spans[id as usize].clone();
             for (&at, v) in self.slots[span].iter().zip(&vars) {
@@ -196,7 +159,6 @@ impl Tables {
             }
         }
         self.tpl = tpl;
-        self.words = words;
     }
 
     fn sorted(&self) -> Sorted {
@@ -223,9 +185,8 @@ impl Tables {
         }
     }
 
-    /// The id of template `tpl`, added (with any new column of its placeholders) if
-    /// new, and whether it was.
-    fn template(&mut self, tpl: &[u8]) -> (u32, bool) {
+    /// The id of template `tpl`, added (with any new column of its placeholders) if new.
+    fn template(&mut self, tpl: &[u8]) -> u32 {
         let (id, new) = self.templates.intern(tpl);
         if new {
             let start = self.slots.len();
@@ -235,41 +196,7 @@ impl Tables {
                 self.columns.resize_with(self.keys.len(), Column::default);
             }
         }
-        (id, new)
-    }
-}
-
-/// Marks the trigrams of a template's static text: the runs between placeholders are
-/// the same bytes in every line of the template.
-fn mark_static(filter: &mut bloom::Builder, tpl: &[u8]) {
-    let (mut start, mut i) = (0, 0);
-    while i < tpl.len() {
-        let skip = match tpl[i] {
-            INT | HEX => 2, // the placeholder and its parameter byte
-            DICT => 1,
-            _ => {
-                i += 1;
-                continue;
-            }
-        };
-        filter.mark(&tpl[start..i]);
-        i += skip;
-        start = i;
-    }
-    filter.mark(&tpl[start.min(tpl.len())..]);
-}
-
-/// Marks the trigrams of `line` that overlap one of its `words` (in line order): the
-/// rest lie in the static text its template marked.
-fn mark_words(filter: &mut bloom::Builder, line: &[u8], words: &[std::ops::Range<usize>]) {
-    let mut done = 0; // trigrams starting before this are marked
-    for w in words {
-        let from = w.start.saturating_sub(2).max(done);
-        let to = (w.end + 2).min(line.len());
-        if from + 3 <= to {
-            filter.mark(&line[from..to]);
-        }
-        done = done.max(to.saturating_sub(2));
+        id
     }
 }
 

@@ -37,7 +37,7 @@ pub mod tokens;
 mod tests;
 
 pub use decode::{decode, Decoder};
-pub use encode::{encode, encode_filtered};
+pub use encode::encode;
 pub use search::{static_part, Want};
 
 /// Template bytes before a placeholder that name its column.

@@ -1,9 +1,8 @@
 //! Format 3 round trips: tables of lines that tokenize badly, a property test of random
 //! lines, and damaged blocks.
 
-use super::{decode, encode, encode_filtered, Decoder};
+use super::{decode, encode, Decoder};
 use crate::aggregator::logstore::block::{HeadEntry, Slot};
-use crate::aggregator::logstore::bloom;
 use proptest::prelude::*;
 
 fn entry(ts: i64, line: &str) -> HeadEntry {
@@ -111,26 +110,6 @@ proptest! {
             .map(|(i, l)| entry(seed.wrapping_add(i as i64 * 7_777_777), l))
             .collect();
         prop_assert_eq!(round_trip(&es), es);
-    }
-
-    /// The filter built while tokenizing is the one built over the lines, bit for
-    /// bit: every trigram of every line, nothing else. Lines repeat (a template's
-    /// static text is marked only when first seen) and are long enough for a filter.
-    #[test]
-    fn the_filter_built_while_encoding_is_the_lines_filter(
-        lines in prop::collection::vec(line_strategy(), 1..30),
-        repeats in 1usize..4,
-    ) {
-        let es: Vec<HeadEntry> = (0..repeats * 20)
-            .map(|i| entry(i as i64, &lines[i % lines.len()]))
-            .collect();
-        let mut raw = Vec::new();
-        let built = encode_filtered(&es, &mut raw);
-        let want = bloom::build(es.iter().map(|e| e.line.as_bytes()));
-        prop_assert_eq!(built, want);
-        let mut plain = Vec::new();
-        encode(&es, &mut plain);
-        prop_assert_eq!(raw, plain, "the block's bytes do not change");
     }
 }
 

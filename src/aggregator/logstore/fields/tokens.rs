@@ -13,8 +13,6 @@
 //! never occurs in UTF-8 text (so no line byte needs escaping) and, for integers and hex,
 //! one byte of width.
 
-use std::ops::Range;
-
 /// An integer; the next byte is its zero-padded width (0: printed as is).
 pub const INT: u8 = 0xF8;
 /// Lowercase hex; the next byte is its length in characters.
@@ -57,19 +55,11 @@ const fn classes() -> [u8; 256] {
     t
 }
 
-/// Appends `line`'s template to `tpl`, its variables to `vars`, and to `words` where
-/// each word they came from lies in the line (a dotted run is one; the word's letters
-/// stay static): every byte of `line` outside these is static text of the template.
-pub fn tokenize<'a>(
-    line: &'a [u8],
-    tpl: &mut Vec<u8>,
-    vars: &mut Vec<Var<'a>>,
-    words: &mut Vec<Range<usize>>,
-) {
-    // lit: where the static text not yet copied starts. Words without a digit are
-    // static: jump to the next digit, then back to its word's start (`i` is never
-    // inside a word).
-    let (mut i, mut lit) = (0, 0);
+/// Appends `line`'s template to `tpl` and its variables to `vars`.
+pub fn tokenize<'a>(line: &'a [u8], tpl: &mut Vec<u8>, vars: &mut Vec<Var<'a>>) {
+    let (mut i, mut lit) = (0, 0); // lit: where the static text not yet copied starts
+                                   // words without a digit are static: jump to the next digit, then back to its
+                                   // word's start (`i` is never inside a word)
     while let Some(d) = next_digit(line, i) {
         i = d;
         while i > lit && CLASS[line[i - 1] as usize] != 0 {
@@ -80,12 +70,8 @@ pub fn tokenize<'a>(
         if let Some(end) = dotted_end(line, &w) {
             tpl.push(DICT);
             vars.push(Var::Dict(&line[i..end]));
-            words.push(i..end);
             (i, lit) = (end, end);
-            continue;
-        }
-        words.push(i..w.end);
-        if w.class == DIGIT | HEX_LETTER && (MIN_HEX..=MAX_HEX).contains(&(w.end - i)) {
+        } else if w.class == DIGIT | HEX_LETTER && (MIN_HEX..=MAX_HEX).contains(&(w.end - i)) {
             tpl.extend_from_slice(&[HEX, (w.end - i) as u8]);
             vars.push(Var::Hex(&line[i..w.end]));
             (i, lit) = (w.end, w.end);
@@ -185,7 +171,7 @@ mod tests {
 
     fn split(line: &str) -> (String, Vec<Var<'_>>) {
         let (mut tpl, mut vars) = (Vec::new(), Vec::new());
-        tokenize(line.as_bytes(), &mut tpl, &mut vars, &mut Vec::new());
+        tokenize(line.as_bytes(), &mut tpl, &mut vars);
         let shown: Vec<u8> = tpl
             .iter()
             .map(|&b| match b {
