@@ -69,6 +69,13 @@ impl Col {
         Err(RAN_OUT)
     }
 
+    /// Where the next `bytes` of a hex column start, past what lines not rebuilt left
+    /// unread (None: the column runs out first), without moving.
+    pub fn peek(&self, bytes: usize) -> Option<usize> {
+        let at = self.bytes.start + self.pending;
+        (at + bytes <= self.bytes.end).then_some(at)
+    }
+
     /// Where the next `bytes` of a hex column start (moving past them).
     pub fn take(&mut self, bytes: usize) -> Result<u64, &'static str> {
         if self.bytes.len() < bytes {

@@ -24,11 +24,15 @@ pub struct Want<'n> {
 }
 
 /// A needle of digits, and when it has no leading zero and fits a `u64`, its value
-/// and 10 to the power of its length (to check integers without printing them).
+/// and the check of its length (to check integers without printing them).
 struct Digits<'n> {
     finder: Finder<'n>,
-    value: Option<(u64, u64)>,
+    value: Option<(u64, HoldsNumber)>,
 }
+
+/// Whether the digits of an integer (first) hold those of a number (second) of one
+/// length ([`holds_pow`] of its power of 10).
+type HoldsNumber = fn(u64, u64) -> bool;
 
 /// At most this many needles of digits are checked in values (the others, rarer than
 /// rare, are left to the search of the rebuilt lines).
@@ -45,7 +49,7 @@ impl<'n> Want<'n> {
                 finder: Finder::new(n),
                 value: (n[0] != b'0' && n.len() <= 19).then(|| {
                     let v = n.iter().fold(0, |v, d| v * 10 + u64::from(d - b'0'));
-                    (v, 10u64.pow(n.len() as u32))
+                    (v, holds_number(n.len() as u32))
                 }),
             })
             .collect();
@@ -64,12 +68,18 @@ impl<'n> Want<'n> {
         }
     }
 
+    /// Whether every needle of digits is checked in integers by value, whatever their
+    /// zero padding (none has a leading zero): [`Want::int_holds`] then ignores `width`.
+    pub(super) fn by_value(&self) -> bool {
+        self.digits.iter().all(|d| d.value.is_some())
+    }
+
     /// Which needles of digits (bit by bit) integer `v`, zero-padded to `width`, holds.
     pub(super) fn int_holds(&self, v: u64, width: u8) -> u64 {
         let mut mask = 0;
         for (i, d) in self.digits.iter().enumerate() {
             let held = match d.value {
-                Some((n, pow)) => holds_number(v, n, pow),
+                Some((n, holds)) => v >= n && holds(v, n),
                 None => {
                     let mut out = Vec::with_capacity(24);
                     let _ = super::rebuild::put_int(v, width, &mut out);
@@ -97,12 +107,27 @@ impl<'n> Want<'n> {
     }
 }
 
-/// Whether the decimal digits of `v` hold those of `n` (`n` without a leading zero,
-/// `pow` 10 to the power of its length): some `v / 10^k` ends in them. Zero padding
-/// never matters, as `n` starts with another digit.
-fn holds_number(mut v: u64, n: u64, pow: u64) -> bool {
+/// The check of numbers `len` digits long (1 to 19; `n` without a leading zero): an
+/// integer holds `n` if some `v / 10^k` ends in it (zero padding never matters, as `n`
+/// starts with another digit). Each length has its own loop, chosen once per needle,
+/// so that dividing by its power of 10 is a multiplication, not a division: the scan
+/// of `"500"` checks every integer of every line.
+fn holds_number(len: u32) -> HoldsNumber {
+    macro_rules! by_len {
+        ($($len:literal)*) => {
+            match len {
+                $($len => holds_pow::<{ 10u64.pow($len) }>,)*
+                _ => |_, _| false, // 20 digits: not below `u64::MAX`'s, so never a needle here
+            }
+        };
+    }
+    by_len!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19)
+}
+
+/// Whether the digits of `v` hold those of `n`, `POW` 10 to the power of `n`'s length.
+fn holds_pow<const POW: u64>(mut v: u64, n: u64) -> bool {
     while v >= n {
-        if v % pow == n {
+        if v % POW == n {
             return true;
         }
         v /= 10;
