@@ -171,13 +171,20 @@ impl Decoder {
         want: &Want<'_>,
         out: &mut Vec<u8>,
     ) -> Result<(), String> {
-        let (wanted, joined) = (self.programs[id].wanted, self.programs[id].joined);
         let all = want.all_digits();
-        // by column, every line's values are counted, joined or not
-        let unheld = self.by_column && self.held_by_column(raw, id, want) != all && !joined;
+        if self.by_column {
+            // every line's values are counted (and passed), joined or not
+            let held = self.held_by_column(raw, id, want);
+            if held != all && !self.programs[id].joined {
+                return Ok(());
+            }
+            for op in &self.ops[self.programs[id].steps.clone()] {
+                rebuild::unpass(&mut self.cols[op.col], op.kind, op.param);
+            }
+        }
         let p = &self.programs[id];
         let ops = &self.ops[p.steps.clone()];
-        if !wanted || unheld {
+        if !p.wanted {
             for op in ops {
                 rebuild::pass(&mut self.cols[op.col], op.kind, op.param);
             }
@@ -205,8 +212,8 @@ impl Decoder {
     }
 
     /// Which needles of digits the values of a line of template `id` hold, by the
-    /// column values found holding them ([`Hits`]); hex values are printed and searched
-    /// where they lie, unread.
+    /// column values found holding them ([`Hits`]); hex values are searched where they
+    /// lie. Its values are passed, unread.
     fn held_by_column(&mut self, raw: &[u8], id: usize, want: &Want<'_>) -> u64 {
         let mut held = 0;
         for op in &self.ops[self.programs[id].steps.clone()] {
@@ -215,13 +222,12 @@ impl Decoder {
                     let bytes = (op.param as usize).div_ceil(2);
                     // cut short: reading the line fails on it
                     self.cols[op.col].peek(bytes).map_or(u64::MAX, |at| {
-                        self.text.clear();
-                        rebuild::put_hex(raw, at, op.param as usize, &mut self.text);
-                        want.text_holds(&self.text)
+                        want.hex_holds(raw, at, op.param as usize, &mut self.text)
                     })
                 }
                 _ => self.hits.take(op.col),
             };
+            rebuild::pass(&mut self.cols[op.col], op.kind, op.param);
         }
         held & want.all_digits()
     }
@@ -321,11 +327,7 @@ fn holds(
             .ok()
             .and_then(|i| dict_holds.get(i))
             .map_or(u64::MAX, |&m| m), // missing: rebuilding the line fails on it
-        _ => {
-            text.clear();
-            rebuild::put_hex(raw, v as usize, op.param as usize, text);
-            want.text_holds(text)
-        }
+        _ => want.hex_holds(raw, v as usize, op.param as usize, text),
     }
 }
 

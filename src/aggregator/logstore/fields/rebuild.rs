@@ -196,6 +196,15 @@ pub fn pass(col: &mut Col, kind: u8, param: u8) {
     };
 }
 
+/// Takes back a [`pass`] of the line being read (it is to be read after all).
+#[inline]
+pub fn unpass(col: &mut Col, kind: u8, param: u8) {
+    col.pending -= match kind {
+        HEX => (param as usize).div_ceil(2),
+        _ => 1,
+    };
+}
+
 /// Writes a value read by [`read`].
 #[inline]
 pub fn put_value(

@@ -21,6 +21,8 @@ use memchr::memmem::Finder;
 pub struct Want<'n> {
     pub parts: Vec<&'n [u8]>,
     digits: Vec<Digits<'n>>,
+    /// No integer below this holds a needle of digits (0 when one has a leading zero).
+    least: u64,
 }
 
 /// A needle of digits, and when it has no leading zero and fits a `u64`, its value
@@ -41,7 +43,7 @@ const MAX_DIGIT_NEEDLES: usize = 64;
 impl<'n> Want<'n> {
     /// Every line of a block holding every one of `needles`.
     pub fn new(needles: &[&'n [u8]]) -> Want<'n> {
-        let digits = needles
+        let digits: Vec<Digits> = needles
             .iter()
             .filter(|n| !n.is_empty() && n.iter().all(u8::is_ascii_digit))
             .take(MAX_DIGIT_NEEDLES)
@@ -53,9 +55,15 @@ impl<'n> Want<'n> {
                 }),
             })
             .collect();
+        let least = digits
+            .iter()
+            .map(|d| d.value.map_or(0, |(n, _)| n))
+            .min()
+            .unwrap_or(0);
         Want {
             parts: needles.iter().map(|&n| static_part(n)).collect(),
             digits,
+            least,
         }
     }
 
@@ -75,7 +83,16 @@ impl<'n> Want<'n> {
     }
 
     /// Which needles of digits (bit by bit) integer `v`, zero-padded to `width`, holds.
+    #[inline]
     pub(super) fn int_holds(&self, v: u64, width: u8) -> u64 {
+        // most integers of a line are short: smaller than any needle, they hold none
+        match v < self.least {
+            true => 0,
+            false => self.int_holds_each(v, width),
+        }
+    }
+
+    fn int_holds_each(&self, v: u64, width: u8) -> u64 {
         let mut mask = 0;
         for (i, d) in self.digits.iter().enumerate() {
             let held = match d.value {
@@ -86,6 +103,23 @@ impl<'n> Want<'n> {
                     d.finder.find(&out).is_some()
                 }
             };
+            mask |= u64::from(held) << i;
+        }
+        mask
+    }
+
+    /// Which needles of digits (bit by bit) the hex value of `len` characters packed at
+    /// `raw[at..]` holds; `text` is scratch space for values too long to search packed.
+    pub(super) fn hex_holds(&self, raw: &[u8], at: usize, len: usize, text: &mut Vec<u8>) -> u64 {
+        if len > super::nibbles::MAX_CHARS {
+            text.clear();
+            super::rebuild::put_hex(raw, at, len, text);
+            return self.text_holds(text);
+        }
+        let packed = &raw[at..at + len.div_ceil(2)];
+        let mut mask = 0;
+        for (i, d) in self.digits.iter().enumerate() {
+            let held = super::nibbles::holds(packed, len, d.finder.needle());
             mask |= u64::from(held) << i;
         }
         mask
