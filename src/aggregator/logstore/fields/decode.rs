@@ -7,7 +7,6 @@
 //! error, never a panic.
 
 use super::compile::Compiler;
-use super::prescan::Hits;
 use super::rebuild::{self, Col, Value};
 use super::search::Want;
 use super::tokens::{DICT, HEX, INT};
@@ -52,10 +51,6 @@ pub struct Decoder {
     values: Vec<Value>,
     /// A hex value printed, to search.
     text: Vec<u8>,
-    /// Which column values hold the needles of digits, when found before the lines
-    /// are read (`by_column`).
-    hits: Hits,
-    by_column: bool,
 }
 
 /// A damaged block could repeat a long template for every entry: past this, it is
@@ -152,13 +147,6 @@ impl Decoder {
             let holds = self.dict.iter().map(|r| want.text_holds(&raw[r.clone()]));
             self.dict_holds.extend(holds);
         }
-        // every line is checked: its columns' values are, once each, before the lines
-        let every = self.programs.iter().all(|p| p.wanted);
-        self.by_column = every && want.all_digits() != 0 && want.by_value();
-        if self.by_column {
-            let (kinds, holds) = (&self.compiler.kinds, &self.dict_holds);
-            self.hits.find(raw, &self.cols, kinds, want, holds);
-        }
         any
     }
 
@@ -171,17 +159,6 @@ impl Decoder {
         want: &Want<'_>,
         out: &mut Vec<u8>,
     ) -> Result<(), String> {
-        let all = want.all_digits();
-        if self.by_column {
-            // every line's values are counted (and passed), joined or not
-            let held = self.held_by_column(raw, id, want);
-            if held != all && !self.programs[id].joined {
-                return Ok(());
-            }
-            for op in &self.ops[self.programs[id].steps.clone()] {
-                rebuild::unpass(&mut self.cols[op.col], op.kind, op.param);
-            }
-        }
         let p = &self.programs[id];
         let ops = &self.ops[p.steps.clone()];
         if !p.wanted {
@@ -191,17 +168,16 @@ impl Decoder {
             return Ok(());
         }
         self.values.clear();
-        // the values are checked as they are read, until they hold every needle
-        let mut held = if p.joined || self.by_column { all } else { 0 };
         for op in ops {
             let v = rebuild::read(&mut self.cols[op.col], raw, op.kind, op.param)?;
             self.values.push(v);
-            if held != all {
-                held |= all & holds(raw, op, v, (want, &self.dict_holds), &mut self.text);
-            }
         }
-        if held != all {
-            return Ok(());
+        let all = want.all_digits();
+        if all != 0 && !p.joined {
+            let values = (&self.values[..], &self.dict_holds[..]);
+            if holds(raw, ops, values, want, &mut self.text) != all {
+                return Ok(());
+            }
         }
         for (op, &v) in ops.iter().zip(&self.values) {
             super::put_text(out, raw, op.lit.clone());
@@ -209,27 +185,6 @@ impl Decoder {
         }
         super::put_text(out, raw, p.tail.clone());
         Ok(())
-    }
-
-    /// Which needles of digits the values of a line of template `id` hold, by the
-    /// column values found holding them ([`Hits`]); hex values are searched where they
-    /// lie. Its values are passed, unread.
-    fn held_by_column(&mut self, raw: &[u8], id: usize, want: &Want<'_>) -> u64 {
-        let mut held = 0;
-        for op in &self.ops[self.programs[id].steps.clone()] {
-            held |= match op.kind {
-                HEX => {
-                    let bytes = (op.param as usize).div_ceil(2);
-                    // cut short: reading the line fails on it
-                    self.cols[op.col].peek(bytes).map_or(u64::MAX, |at| {
-                        want.hex_holds(raw, at, op.param as usize, &mut self.text)
-                    })
-                }
-                _ => self.hits.take(op.col),
-            };
-            rebuild::pass(&mut self.cols[op.col], op.kind, op.param);
-        }
-        held & want.all_digits()
     }
 
     /// The templates (compiled), template ids and dictionary.
@@ -311,24 +266,27 @@ impl Decoder {
     }
 }
 
-/// Which needles of digits value `v` (of `op`, just read) holds, bit by bit;
-/// `dict_holds` says it of each dictionary value.
-#[inline]
+/// Which needles of digits the values of a line (of `ops`, just read) hold, bit by
+/// bit; `dict_holds` says it of each dictionary value.
 fn holds(
     raw: &[u8],
-    op: &Op,
-    v: Value,
-    (want, dict_holds): (&Want<'_>, &[u64]),
+    ops: &[Op],
+    (values, dict_holds): (&[Value], &[u64]),
+    want: &Want<'_>,
     text: &mut Vec<u8>,
 ) -> u64 {
-    match op.kind {
-        INT => want.int_holds(v, op.param),
-        DICT => usize::try_from(v)
-            .ok()
-            .and_then(|i| dict_holds.get(i))
-            .map_or(u64::MAX, |&m| m), // missing: rebuilding the line fails on it
-        _ => want.hex_holds(raw, v as usize, op.param as usize, text),
+    let mut mask = 0;
+    for (op, &v) in ops.iter().zip(values) {
+        mask |= match op.kind {
+            INT => want.int_holds(v, op.param),
+            DICT => usize::try_from(v)
+                .ok()
+                .and_then(|i| dict_holds.get(i))
+                .map_or(u64::MAX, |&m| m), // missing: rebuilding the line fails on it
+            _ => want.hex_holds(raw, v as usize, op.param as usize, text),
+        };
     }
+    mask
 }
 
 /// A byte range of the block: a length, then that many bytes.

@@ -30,7 +30,6 @@ mod decode;
 mod encode;
 mod intern;
 mod nibbles;
-mod prescan;
 mod rebuild;
 pub mod search;
 pub mod tokens;

@@ -69,13 +69,6 @@ impl Col {
         Err(RAN_OUT)
     }
 
-    /// Where the next `bytes` of a hex column start, past what lines not rebuilt left
-    /// unread (None: the column runs out first), without moving.
-    pub fn peek(&self, bytes: usize) -> Option<usize> {
-        let at = self.bytes.start + self.pending;
-        (at + bytes <= self.bytes.end).then_some(at)
-    }
-
     /// Where the next `bytes` of a hex column start (moving past them).
     pub fn take(&mut self, bytes: usize) -> Result<u64, &'static str> {
         if self.bytes.len() < bytes {
@@ -191,15 +184,6 @@ pub fn read(col: &mut Col, raw: &[u8], kind: u8, param: u8) -> Result<Value, &'s
 #[inline]
 pub fn pass(col: &mut Col, kind: u8, param: u8) {
     col.pending += match kind {
-        HEX => (param as usize).div_ceil(2),
-        _ => 1,
-    };
-}
-
-/// Takes back a [`pass`] of the line being read (it is to be read after all).
-#[inline]
-pub fn unpass(col: &mut Col, kind: u8, param: u8) {
-    col.pending -= match kind {
         HEX => (param as usize).div_ceil(2),
         _ => 1,
     };

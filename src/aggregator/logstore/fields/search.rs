@@ -76,12 +76,6 @@ impl<'n> Want<'n> {
         }
     }
 
-    /// Whether every needle of digits is checked in integers by value, whatever their
-    /// zero padding (none has a leading zero): [`Want::int_holds`] then ignores `width`.
-    pub(super) fn by_value(&self) -> bool {
-        self.digits.iter().all(|d| d.value.is_some())
-    }
-
     /// Which needles of digits (bit by bit) integer `v`, zero-padded to `width`, holds.
     #[inline]
     pub(super) fn int_holds(&self, v: u64, width: u8) -> u64 {
