@@ -24,7 +24,7 @@ pub fn holds(packed: &[u8], len: usize, digits: &[u8]) -> bool {
     let x = u128::from_be_bytes(bytes);
     let mut at = u128::MAX;
     for (k, &d) in digits.iter().enumerate() {
-        at &= zero_nibbles(x ^ ONES * u128::from(d - b'0')) << (4 * k);
+        at &= zero_nibbles(x ^ (ONES * u128::from(d - b'0'))) << (4 * k);
     }
     // where the needle may start: characters 0 to len - digits.len()
     let starts = (len - digits.len() + 1) as u32;
@@ -45,7 +45,7 @@ mod tests {
         let nibble = |c: u8| (c as char).to_digit(16).unwrap() as u8;
         let b = text.as_bytes();
         b.chunks(2)
-            .map(|p| nibble(p[0]) << 4 | p.get(1).map_or(0, |&c| nibble(c)))
+            .map(|p| (nibble(p[0]) << 4) | p.get(1).map_or(0, |&c| nibble(c)))
             .collect()
     }
 
