@@ -10,7 +10,9 @@
 //! (its zero padding included), several integer pieces back to back (a run longer than
 //! a piece), a hex value or a dictionary value. So a line holds it only if one of its
 //! values does, or if it has pieces back to back: the values are checked before any
-//! line is rebuilt ([`Want`]).
+//! line is rebuilt ([`Want`]): integers arithmetically (a loop per needle length, so
+//! that dividing by its power of 10 is a multiplication), hex values packed
+//! ([`super::nibbles`]), dictionary values once per block.
 
 use memchr::memmem::Finder;
 
@@ -145,7 +147,7 @@ fn holds_number(len: u32) -> HoldsNumber {
         ($($len:literal)*) => {
             match len {
                 $($len => holds_pow::<{ 10u64.pow($len) }>,)*
-                _ => |_, _| false, // 20 digits: not below `u64::MAX`'s, so never a needle here
+                _ => |_, _| false, // never asked: `Want::new` gives longer needles no value
             }
         };
     }
