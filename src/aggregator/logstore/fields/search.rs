@@ -12,7 +12,7 @@
 //! values does, or if it has pieces back to back: the values are checked before any
 //! line is rebuilt ([`Want`]): integers arithmetically (a loop per needle length, so
 //! that dividing by its power of 10 is a multiplication), hex values packed
-//! ([`super::nibbles`]), dictionary values once per block.
+//! (`nibbles.rs`), dictionary values once per block.
 
 use memchr::memmem::Finder;
 
