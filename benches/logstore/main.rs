@@ -14,7 +14,9 @@
 //! `LOGSTORE_BENCH_BLOCK_KIB=n` for another block size than the store's default,
 //! `LOGSTORE_BENCH_FORMAT=2` or `3` to ingest (and hold, in `rss`) in that chunk format
 //! instead of the default (3),
-//! `LOGSTORE_BENCH_CODECS=fields` for only format 3's rows at 1 MiB blocks);
+//! `LOGSTORE_BENCH_CODECS=fields` for only format 3's rows at 1 MiB blocks,
+//! `LOGSTORE_BENCH_NEEDLES=500,kube-probe/1.29` for only those scans (comma-separated;
+//! default the four: `payment declined`, `orderId=999999 `, `kube-probe/1.29`, `500`));
 //! without `--bench` (`cargo test --benches`) a 16 MiB run.
 
 mod corpus;
@@ -293,13 +295,23 @@ fn ingest(mib: u64) {
     println!("  chunks sealed by memory pressure: {pressure}");
     drop(store);
     let store = LogStore::open(dir.path(), opts).unwrap();
-    for needle in [
-        "payment declined",
-        "orderId=999999 ",
-        "kube-probe/1.29",
-        "500",
-    ] {
-        scan(&store, needle, raw);
+    for needle in scan_needles() {
+        scan(&store, &needle, raw);
+    }
+}
+
+/// The scans' needles: `LOGSTORE_BENCH_NEEDLES` (comma-separated) or the four defaults.
+fn scan_needles() -> Vec<String> {
+    match std::env::var("LOGSTORE_BENCH_NEEDLES") {
+        Ok(list) => list.split(',').map(str::to_string).collect(),
+        Err(_) => [
+            "payment declined",
+            "orderId=999999 ",
+            "kube-probe/1.29",
+            "500",
+        ]
+        .map(str::to_string)
+        .to_vec(),
     }
 }
 

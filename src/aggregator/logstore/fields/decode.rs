@@ -283,11 +283,7 @@ fn holds(
                 .ok()
                 .and_then(|i| dict_holds.get(i))
                 .map_or(u64::MAX, |&m| m), // missing: rebuilding the line fails on it
-            _ => {
-                text.clear();
-                rebuild::put_hex(raw, v as usize, op.param as usize, text);
-                want.text_holds(text)
-            }
+            _ => want.hex_holds(raw, v as usize, op.param as usize, text),
         };
     }
     mask

@@ -29,6 +29,7 @@ mod compile;
 mod decode;
 mod encode;
 mod intern;
+mod nibbles;
 mod rebuild;
 pub mod search;
 pub mod tokens;

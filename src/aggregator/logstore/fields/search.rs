@@ -10,7 +10,9 @@
 //! (its zero padding included), several integer pieces back to back (a run longer than
 //! a piece), a hex value or a dictionary value. So a line holds it only if one of its
 //! values does, or if it has pieces back to back: the values are checked before any
-//! line is rebuilt ([`Want`]).
+//! line is rebuilt ([`Want`]): integers arithmetically (a loop per needle length, so
+//! that dividing by its power of 10 is a multiplication), hex values packed
+//! (`nibbles.rs`), dictionary values once per block.
 
 use memchr::memmem::Finder;
 
@@ -21,14 +23,20 @@ use memchr::memmem::Finder;
 pub struct Want<'n> {
     pub parts: Vec<&'n [u8]>,
     digits: Vec<Digits<'n>>,
+    /// No integer below this holds a needle of digits (0 when one has a leading zero).
+    least: u64,
 }
 
 /// A needle of digits, and when it has no leading zero and fits a `u64`, its value
-/// and 10 to the power of its length (to check integers without printing them).
+/// and the check of its length (to check integers without printing them).
 struct Digits<'n> {
     finder: Finder<'n>,
-    value: Option<(u64, u64)>,
+    value: Option<(u64, HoldsNumber)>,
 }
+
+/// Whether the digits of an integer (first) hold those of a number (second) of one
+/// length ([`holds_pow`] of its power of 10).
+type HoldsNumber = fn(u64, u64) -> bool;
 
 /// At most this many needles of digits are checked in values (the others, rarer than
 /// rare, are left to the search of the rebuilt lines).
@@ -37,7 +45,7 @@ const MAX_DIGIT_NEEDLES: usize = 64;
 impl<'n> Want<'n> {
     /// Every line of a block holding every one of `needles`.
     pub fn new(needles: &[&'n [u8]]) -> Want<'n> {
-        let digits = needles
+        let digits: Vec<Digits> = needles
             .iter()
             .filter(|n| !n.is_empty() && n.iter().all(u8::is_ascii_digit))
             .take(MAX_DIGIT_NEEDLES)
@@ -45,13 +53,19 @@ impl<'n> Want<'n> {
                 finder: Finder::new(n),
                 value: (n[0] != b'0' && n.len() <= 19).then(|| {
                     let v = n.iter().fold(0, |v, d| v * 10 + u64::from(d - b'0'));
-                    (v, 10u64.pow(n.len() as u32))
+                    (v, holds_number(n.len() as u32))
                 }),
             })
             .collect();
+        let least = digits
+            .iter()
+            .map(|d| d.value.map_or(0, |(n, _)| n))
+            .min()
+            .unwrap_or(0);
         Want {
             parts: needles.iter().map(|&n| static_part(n)).collect(),
             digits,
+            least,
         }
     }
 
@@ -65,17 +79,43 @@ impl<'n> Want<'n> {
     }
 
     /// Which needles of digits (bit by bit) integer `v`, zero-padded to `width`, holds.
+    #[inline]
     pub(super) fn int_holds(&self, v: u64, width: u8) -> u64 {
+        // most integers of a line are short: smaller than any needle, they hold none
+        match v < self.least {
+            true => 0,
+            false => self.int_holds_each(v, width),
+        }
+    }
+
+    fn int_holds_each(&self, v: u64, width: u8) -> u64 {
         let mut mask = 0;
         for (i, d) in self.digits.iter().enumerate() {
             let held = match d.value {
-                Some((n, pow)) => holds_number(v, n, pow),
+                Some((n, holds)) => v >= n && holds(v, n),
                 None => {
                     let mut out = Vec::with_capacity(24);
                     let _ = super::rebuild::put_int(v, width, &mut out);
                     d.finder.find(&out).is_some()
                 }
             };
+            mask |= u64::from(held) << i;
+        }
+        mask
+    }
+
+    /// Which needles of digits (bit by bit) the hex value of `len` characters packed at
+    /// `raw[at..]` holds; `text` is scratch space for values too long to search packed.
+    pub(super) fn hex_holds(&self, raw: &[u8], at: usize, len: usize, text: &mut Vec<u8>) -> u64 {
+        if len > super::nibbles::MAX_CHARS {
+            text.clear();
+            super::rebuild::put_hex(raw, at, len, text);
+            return self.text_holds(text);
+        }
+        let packed = &raw[at..at + len.div_ceil(2)];
+        let mut mask = 0;
+        for (i, d) in self.digits.iter().enumerate() {
+            let held = super::nibbles::holds(packed, len, d.finder.needle());
             mask |= u64::from(held) << i;
         }
         mask
@@ -97,12 +137,27 @@ impl<'n> Want<'n> {
     }
 }
 
-/// Whether the decimal digits of `v` hold those of `n` (`n` without a leading zero,
-/// `pow` 10 to the power of its length): some `v / 10^k` ends in them. Zero padding
-/// never matters, as `n` starts with another digit.
-fn holds_number(mut v: u64, n: u64, pow: u64) -> bool {
+/// The check of numbers `len` digits long (1 to 19; `n` without a leading zero): an
+/// integer holds `n` if some `v / 10^k` ends in it (zero padding never matters, as `n`
+/// starts with another digit). Each length has its own loop, chosen once per needle,
+/// so that dividing by its power of 10 is a multiplication, not a division: the scan
+/// of `"500"` checks every integer of every line.
+fn holds_number(len: u32) -> HoldsNumber {
+    macro_rules! by_len {
+        ($($len:literal)*) => {
+            match len {
+                $($len => holds_pow::<{ 10u64.pow($len) }>,)*
+                _ => |_, _| false, // never asked: `Want::new` gives longer needles no value
+            }
+        };
+    }
+    by_len!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19)
+}
+
+/// Whether the digits of `v` hold those of `n`, `POW` 10 to the power of `n`'s length.
+fn holds_pow<const POW: u64>(mut v: u64, n: u64) -> bool {
     while v >= n {
-        if v % pow == n {
+        if v % POW == n {
             return true;
         }
         v /= 10;

@@ -217,6 +217,56 @@ fn needles_of_digits_are_found_in_every_kind_of_value() {
     assert!(got[1..].iter().all(Option::is_none));
 }
 
+/// Whether `line` has a run of digits longer than an integer piece (18 digits).
+fn long_run(line: &str) -> bool {
+    line.split(|c: char| !c.is_ascii_digit())
+        .any(|run| run.len() > 18)
+}
+
+#[test]
+fn lines_sharing_columns_are_rebuilt_exactly_when_they_hold_the_needles() {
+    // two templates share the `took ` and `id=` columns; times make a delta column
+    let lines: Vec<String> = (0..400u64)
+        .map(|i| match i % 3 {
+            0 => format!(
+                "GET took {} id={} at {}",
+                i * 37 % 1000,
+                1_800_000_000 + i * 7,
+                i
+            ),
+            1 => format!(
+                "PUT took {} id={} user {:x}",
+                i * 53 % 2000,
+                1_800_000_000 + i * 7,
+                0xa500 + i
+            ),
+            _ => format!("tick {} at 10.5.{}.1", i * 11, i % 9),
+        })
+        .collect();
+    let es: Vec<HeadEntry> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| entry(i as i64, l))
+        .collect();
+    let cases: &[&[&[u8]]] = &[
+        &[b"500"],
+        &[b"5"],
+        &[b"37"],
+        &[b"500", b"1"],
+        &[b"05"],
+        &[b"GET", b"3"],
+    ];
+    for needles in cases {
+        let got = rebuilt_where(&es, needles);
+        for (line, g) in lines.iter().zip(&got) {
+            let holds = needles
+                .iter()
+                .all(|n| memchr::memmem::find(line.as_bytes(), n).is_some());
+            assert_eq!(g.as_deref(), holds.then_some(line.as_str()), "{needles:?}");
+        }
+    }
+}
+
 fn digit_line_strategy() -> impl Strategy<Value = String> {
     let piece = prop_oneof![
         "[0-9]{1,25}",
@@ -242,6 +292,8 @@ proptest! {
             }
             if let Some(g) = g {
                 prop_assert_eq!(g, &e.line);
+                // and only those, or lines with integer pieces back to back
+                prop_assert!(e.line.contains(&needle) || long_run(&e.line), "{:?}", e.line);
             }
         }
     }
