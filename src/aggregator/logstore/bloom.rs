@@ -43,8 +43,11 @@ where
     // (twice as fast); at least twice as many bits as bytes, so at most half full.
     let mut seen = vec![0u8; (bytes * 2).next_power_of_two().clamp(MIN_BITS, MAX_BITS)];
     let mask = seen.len() - 1;
-    for line in lines {
-        mark(line, &mut seen, mask);
+    match <&mut [u8; MAX_BITS]>::try_from(seen.as_mut_slice()) {
+        // a full-size bitmap (every block cut at `block_bytes`): a trigram's bit needs
+        // no mask and no bounds check
+        Ok(full) => lines.for_each(|line| mark_full(line, full)),
+        Err(_) => lines.for_each(|line| mark(line, &mut seen, mask)),
     }
     let mut words: Vec<u64> = seen.chunks_exact(64).map(pack).collect();
     while words.len() * 64 > MIN_BITS && folded_fill(&words) <= 0.5 {
@@ -69,6 +72,22 @@ fn mark(line: &[u8], seen: &mut [u8], mask: usize) {
     }
     for w in line[i..].windows(3) {
         seen[bit(trigram(w)) as usize & mask] = 1;
+    }
+}
+
+/// [`mark`] into a bitmap of [`MAX_BITS`]: [`bit`] is below it, so the compiler
+/// drops the bounds checks.
+fn mark_full(line: &[u8], seen: &mut [u8; MAX_BITS]) {
+    let mut i = 0;
+    while let Some(c) = line.get(i..i + 8) {
+        let x = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+        for k in 0..6 {
+            seen[bit((x >> (8 * k)) as u32 & 0xff_ffff) as usize] = 1;
+        }
+        i += 6;
+    }
+    for w in line[i..].windows(3) {
+        seen[bit(trigram(w)) as usize] = 1;
     }
 }
 
@@ -135,6 +154,19 @@ mod tests {
         for needle in ["payment declined", "kube-probe", "POST /login"] {
             assert!(!may_contain(&f, needle.as_bytes()), "{needle}");
         }
+    }
+
+    #[test]
+    fn a_full_size_bitmap_marks_the_bits_a_masked_one_does() {
+        let line: Vec<u8> = (0..5000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+            .collect();
+        let mut masked = vec![0u8; MAX_BITS];
+        mark(&line, &mut masked, MAX_BITS - 1);
+        let mut full = Box::new([0u8; MAX_BITS]);
+        mark_full(&line, &mut full);
+        assert!(masked.contains(&1));
+        assert_eq!(masked.as_slice(), full.as_slice());
     }
 
     #[test]
