@@ -59,35 +59,31 @@ where
     words.iter().flat_map(|w| w.to_le_bytes()).collect()
 }
 
-/// Marks the trigrams of `line` in `seen`: six from each 8-byte load (independent of
-/// each other, unlike a rolling window), the tail one by one.
+/// Marks the trigrams of `line` in `seen`.
 fn mark(line: &[u8], seen: &mut [u8], mask: usize) {
-    let mut i = 0;
-    while let Some(c) = line.get(i..i + 8) {
-        let x = u64::from_le_bytes(c.try_into().expect("8 bytes"));
-        for k in 0..6 {
-            seen[bit((x >> (8 * k)) as u32 & 0xff_ffff) as usize & mask] = 1;
-        }
-        i += 6;
-    }
-    for w in line[i..].windows(3) {
-        seen[bit(trigram(w)) as usize & mask] = 1;
-    }
+    trigram_bits(line, |b| seen[b & mask] = 1);
 }
 
 /// [`mark`] into a bitmap of [`MAX_BITS`]: [`bit`] is below it, so the compiler
-/// drops the bounds checks.
+/// drops the mask and the bounds checks.
 fn mark_full(line: &[u8], seen: &mut [u8; MAX_BITS]) {
+    trigram_bits(line, |b| seen[b] = 1);
+}
+
+/// Calls `set` with the bit of every trigram of `line`: six from each 8-byte load
+/// (independent of each other, unlike a rolling window), the tail one by one.
+#[inline(always)]
+fn trigram_bits(line: &[u8], mut set: impl FnMut(usize)) {
     let mut i = 0;
     while let Some(c) = line.get(i..i + 8) {
         let x = u64::from_le_bytes(c.try_into().expect("8 bytes"));
         for k in 0..6 {
-            seen[bit((x >> (8 * k)) as u32 & 0xff_ffff) as usize] = 1;
+            set(bit((x >> (8 * k)) as u32 & 0xff_ffff) as usize);
         }
         i += 6;
     }
     for w in line[i..].windows(3) {
-        seen[bit(trigram(w)) as usize] = 1;
+        set(bit(trigram(w)) as usize);
     }
 }
 
