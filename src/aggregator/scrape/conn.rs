@@ -5,7 +5,9 @@
 //! [`super::fetch`]'s: the same headers, status check, body limit, gzip, timeout and
 //! error wording as the reqwest path that https targets and proxies keep.
 
-use super::fetch::{decode, error_chain, scrape_headers, BodyKind, FetchError};
+use super::fetch::{
+    append_limited, decode, error_chain, scrape_headers, BodyKind, FetchError, DEADLINE,
+};
 use crate::exposition::parse::Parsed;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
@@ -183,10 +185,7 @@ impl KeepAlive {
             let Ok(chunk) = frame.into_data() else {
                 continue; // trailers
             };
-            if out.len() as u64 + chunk.len() as u64 > limit {
-                return Err(FetchError::TooBig);
-            }
-            out.extend_from_slice(&chunk);
+            append_limited(&mut out, &chunk, limit)?;
         }
         Ok(out)
     }
@@ -218,9 +217,6 @@ fn plain_http(url: &str) -> Option<(String, String, String)> {
         uri.path_and_query().map_or("/", |p| p.as_str()).to_owned(),
     ))
 }
-
-/// What a scrape that ran out of time reports (Go's wording, as on the reqwest path).
-const DEADLINE: &str = "context deadline exceeded";
 
 #[cfg(test)]
 #[path = "conn_tests.rs"]

@@ -105,9 +105,21 @@ pub fn decode(raw: Vec<u8>, kind: BodyKind, limit: u64) -> Result<Parsed, FetchE
 
 fn describe(e: &reqwest::Error) -> String {
     if e.is_timeout() {
-        return "context deadline exceeded".into();
+        return DEADLINE.into();
     }
     error_chain(e)
+}
+
+/// What a scrape that ran out of time reports (Go's wording, as Prometheus shows it).
+pub const DEADLINE: &str = "context deadline exceeded";
+
+/// Appends a body's `chunk` to `body`, failing once the body would pass `limit` bytes.
+pub fn append_limited(body: &mut Vec<u8>, chunk: &[u8], limit: u64) -> Result<(), FetchError> {
+    if body.len() as u64 + chunk.len() as u64 > limit {
+        return Err(FetchError::TooBig);
+    }
+    body.extend_from_slice(chunk);
+    Ok(())
 }
 
 /// An error with its sources, `: `-separated (reqwest's wording, which Prometheus's
@@ -129,10 +141,7 @@ async fn read_limited(mut resp: reqwest::Response, limit: u64) -> Result<Vec<u8>
         .await
         .map_err(|e| FetchError::Http(describe(&e)))?
     {
-        if body.len() as u64 + chunk.len() as u64 > limit {
-            return Err(FetchError::TooBig);
-        }
-        body.extend_from_slice(&chunk);
+        append_limited(&mut body, &chunk, limit)?;
     }
     Ok(body)
 }

@@ -201,21 +201,31 @@ impl Loop {
                 .map(|(l, v)| (l, vec![Sample { t: ts, v }])),
         );
         // the status first: whoever the stored batch's announcement wakes sees it
-        {
-            let mut status = self.status.lock().unwrap_or_else(|e| e.into_inner());
-            let mut metadata = std::mem::take(&mut status.metadata);
-            if let Some(m) = meta.filter(|m| *m != *metadata) {
-                metadata = Arc::new(m);
-            }
-            *status = TargetStatus {
-                health: if report.up { "up" } else { "down" },
-                last_error: error,
-                last_scrape: Some(UNIX_EPOCH + Duration::from_millis(ts as u64)),
-                last_duration: duration,
-                metadata,
-            };
-        }
+        self.set_status(report.up, error, ts, duration, meta);
         self.append(batch).await;
+    }
+
+    /// Records a scrape's outcome for `/api/v1/targets` (metadata kept when unchanged).
+    fn set_status(
+        &self,
+        up: bool,
+        last_error: String,
+        ts: i64,
+        last_duration: Duration,
+        meta: Option<Metadata>,
+    ) {
+        let mut status = self.status.lock().unwrap_or_else(|e| e.into_inner());
+        let mut metadata = std::mem::take(&mut status.metadata);
+        if let Some(m) = meta.filter(|m| *m != *metadata) {
+            metadata = Arc::new(m);
+        }
+        *status = TargetStatus {
+            health: if up { "up" } else { "down" },
+            last_error,
+            last_scrape: Some(UNIX_EPOCH + Duration::from_millis(ts as u64)),
+            last_duration,
+            metadata,
+        };
     }
 
     /// The labelled samples of a parsed body, their series, and how many samples the
