@@ -115,24 +115,27 @@ pub fn scan<'q>(
     }
     let needles: Vec<&[u8]> = q.needles.iter().map(|f| f.needle()).collect();
     let mut ctx = Ctx {
-        dec: Decompressor::default(),
-        spare: Vec::new(),
-        unpacked: Vec::new(),
-        fields: fields::Decoder::default(),
-        spare_slots: Vec::new(),
+        bufs: SPARE.with_borrow_mut(std::mem::take),
         want: fields::Want::new(&needles),
         stats,
     };
+    let mut flow = Ok(Flow::Continue);
     for g in groups {
-        if visit_group(g, q, &mut ctx, visit)? == Flow::Stop {
+        flow = visit_group(g, q, &mut ctx, visit);
+        if !matches!(flow, Ok(Flow::Continue)) {
             break;
         }
     }
-    Ok(())
+    if ctx.bufs.bytes() <= MAX_SPARE_BYTES {
+        SPARE.set(ctx.bufs);
+    }
+    flow.map(|_| ())
 }
 
-/// What a scan reuses from block to block.
-struct Ctx<'s> {
+/// What a scan reuses from block to block, and a thread from scan to scan (a query
+/// scans stream after stream: growing these afresh for each cost a tenth of a scan).
+#[derive(Default)]
+struct Buffers {
     dec: Decompressor,
     spare: Vec<u8>,
     /// A format-3 block's decompressed bytes (its lines are rebuilt into a run's buffer).
@@ -140,6 +143,28 @@ struct Ctx<'s> {
     fields: fields::Decoder,
     /// A format-3 block's entries (reused as `spare` is).
     spare_slots: Vec<Slot>,
+}
+
+impl Buffers {
+    /// About how many bytes the buffers hold.
+    fn bytes(&self) -> usize {
+        self.spare.capacity()
+            + self.unpacked.capacity()
+            + self.spare_slots.capacity() * std::mem::size_of::<Slot>()
+            + self.fields.bytes()
+    }
+}
+
+/// A thread keeps its last scan's buffers when they hold at most this many bytes.
+const MAX_SPARE_BYTES: usize = 32 << 20;
+
+thread_local! {
+    static SPARE: std::cell::RefCell<Buffers> = std::cell::RefCell::default();
+}
+
+/// What one scan reads blocks with.
+struct Ctx<'s> {
+    bufs: Buffers,
     /// Which lines of a format-3 block to rebuild.
     want: fields::Want<'s>,
     stats: &'s mut ScanStats,
@@ -166,15 +191,15 @@ fn visit_group(
     visit: &mut dyn FnMut(EntryView<'_>) -> Flow,
 ) -> Result<Flow, LogStoreError> {
     if g.len() == 1 {
-        let spare = std::mem::take(&mut ctx.spare);
+        let spare = std::mem::take(&mut ctx.bufs.spare);
         let d = decode(g.pop().expect("one run"), q, ctx, spare)?;
         let mut hits = selected(&d, q);
         if q.direction == Direction::Backward {
             hits.reverse();
         }
         let flow = show(hits.into_iter().map(|i| (&d, i)), visit);
-        ctx.spare = d.raw;
-        ctx.spare_slots = d.slots;
+        ctx.bufs.spare = d.raw;
+        ctx.bufs.spare_slots = d.slots;
         return flow;
     }
     g.sort_by_key(|r| r.ord);
@@ -256,10 +281,11 @@ fn decode(
             }
             ctx.stats.blocks_read += 1;
             let into = match r.layout {
-                Layout::Fields => &mut ctx.unpacked,
+                Layout::Fields => &mut ctx.bufs.unpacked,
                 Layout::Rows | Layout::Columns => &mut raw,
             };
-            ctx.dec
+            ctx.bufs
+                .dec
                 .decompress(codec, packed, raw_len, into)
                 .map_err(|e| LogStoreError::Corrupt(format!("{origin}: {e}")))?;
             origin
@@ -267,9 +293,10 @@ fn decode(
     };
     let corrupt = |e: String| LogStoreError::Corrupt(format!("{origin}: {e}"));
     if r.layout == Layout::Fields {
-        let mut slots = std::mem::take(&mut ctx.spare_slots);
-        ctx.fields
-            .decode_where(&ctx.unpacked, &ctx.want, &mut raw, &mut slots)
+        let mut slots = std::mem::take(&mut ctx.bufs.spare_slots);
+        let b = &mut ctx.bufs;
+        b.fields
+            .decode_where(&b.unpacked, &ctx.want, &mut raw, &mut slots)
             .map_err(corrupt)?;
         if !q.needles.iter().all(|f| f.find(&raw).is_some()) {
             slots.clear(); // kept for the next block

@@ -5,7 +5,7 @@
 //! they share are taken over as they are (same text, same keys, already numbered),
 //! and only the rest is searched for placeholders and keyed.
 
-use super::tokens::{DICT, HEX, INT};
+use super::tokens::DICT;
 use super::{ColumnKeys, Key};
 
 /// One placeholder of a template: the static text before it (`lit` bytes from the
@@ -54,7 +54,7 @@ impl Compiler {
         self.steps.truncate(keep);
         self.ends.truncate(keep);
         let mut at = self.ends.last().copied().unwrap_or(0);
-        while let Some(p) = memchr::memchr3(INT, HEX, DICT, &tpl[at..]).map(|p| at + p) {
+        while let Some(p) = super::next_placeholder(tpl, at) {
             let (param, next) = match tpl[p] {
                 DICT => (0, p + 1),
                 _ if p + 1 < tpl.len() => (tpl[p + 1], p + 2),
@@ -103,7 +103,14 @@ fn common_prefix(a: &[u8], b: &[u8]) -> usize {
 
 /// The column key of the placeholder at `tpl[p]`: its byte, how many context bytes
 /// there are and up to [`super::CONTEXT`] bytes before it.
+#[inline]
 pub(super) fn key_of(tpl: &[u8], p: usize) -> Key {
+    if let Some(ctx) = p.checked_sub(8).and_then(|s| tpl.get(s..p)) {
+        // the common case, at once: the byte, 8, then the 8 bytes before it
+        const _: () = assert!(super::CONTEXT == 8);
+        let ctx = u64::from_le_bytes(ctx.try_into().expect("8 bytes"));
+        return Key::from(tpl[p]) | 8 << 8 | Key::from(ctx) << 16;
+    }
     let ctx = &tpl[p.saturating_sub(super::CONTEXT)..p];
     let mut bytes = [0u8; 16];
     bytes[..2].copy_from_slice(&[tpl[p], ctx.len() as u8]);
@@ -114,6 +121,23 @@ pub(super) fn key_of(tpl: &[u8], p: usize) -> Key {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aggregator::logstore::fields::tokens::INT;
+
+    #[test]
+    fn keys_hold_the_byte_the_context_length_and_the_context() {
+        let tpl = [b"abcdefghij".as_slice(), &[INT, 3], b"xy", &[DICT]].concat();
+        let slow = |p: usize| {
+            let ctx = &tpl[p.saturating_sub(super::super::CONTEXT)..p];
+            let mut bytes = [0u8; 16];
+            bytes[..2].copy_from_slice(&[tpl[p], ctx.len() as u8]);
+            bytes[2..2 + ctx.len()].copy_from_slice(ctx);
+            Key::from_le_bytes(bytes)
+        };
+        for p in 0..tpl.len() {
+            assert_eq!(key_of(&tpl, p), slow(p), "{p}");
+        }
+        assert_ne!(key_of(&tpl, 10), key_of(&tpl, 14));
+    }
 
     #[test]
     fn common_prefixes() {

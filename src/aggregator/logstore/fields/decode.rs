@@ -2,36 +2,49 @@
 //! reusable buffer, each template's static text copied and each placeholder filled from
 //! the next value of its column (numbered from the templates as the encoder numbered
 //! them: [`super::compile`]), with [`Slot`]s pointing into that buffer as format 2's point
-//! into its block. A scan rebuilds only the lines [`Want`] lets through; the others
-//! only count their values ([`rebuild`]). No allocation per line; bad input is an
-//! error, never a panic.
+//! into its block. The columns are read first ([`super::values`]): checked against what the
+//! lines take, and the ones wanted lines read decoded whole. A scan rebuilds only the
+//! lines [`Want`] lets through; the others only move their columns' cursors. No
+//! allocation per line; bad input is an error, never a panic.
 
 use super::compile::Compiler;
-use super::rebuild::{self, Col, Value};
+use super::rebuild::{self, Value};
 use super::search::Want;
 use super::tokens::{DICT, HEX, INT};
+use super::values::{Check, Column, Cur, Stock, Values};
 use crate::aggregator::logstore::block::Slot;
 use crate::aggregator::tsdb::record::{unzigzag, Cursor, RecordError};
 use std::ops::Range;
 
 /// One step of rebuilding a line: copy `raw[lit]`, then fill a placeholder of `kind`
-/// (with its width or length byte) from column `col`.
+/// (with its width or length byte) from column `col`; `bytes` is a hex value's packed
+/// length (0 for others). 16 bytes.
 #[derive(Debug, Clone)]
 struct Op {
-    lit: Range<usize>,
+    lit: Range<u32>,
+    col: u32,
     kind: u8,
     param: u8,
-    col: usize,
+    bytes: u8,
+}
+
+impl Op {
+    fn lit(&self) -> Range<usize> {
+        self.lit.start as usize..self.lit.end as usize
+    }
+
+    fn col(&self) -> usize {
+        self.col as usize
+    }
 }
 
 /// A template, compiled for this block: its steps `ops[steps]`, then the static text
-/// `raw[tail]`; `raw[text]` is the whole template; `wanted` whether its lines may be
-/// rebuilt, `joined` whether it has integer pieces back to back.
+/// `raw[tail]`; `wanted` whether its lines may be rebuilt, `joined` whether it has
+/// integer pieces back to back.
 #[derive(Debug, Clone)]
 struct Program {
     steps: Range<usize>,
     tail: Range<usize>,
-    text: Range<usize>,
     wanted: bool,
     joined: bool,
 }
@@ -45,10 +58,15 @@ pub struct Decoder {
     dict: Vec<Range<usize>>,
     /// Which needles of digits each dictionary value holds (bit by bit).
     dict_holds: Vec<u64>,
+    /// Each template's bytes in the block.
+    templates: Vec<Range<usize>>,
     ids: Vec<u32>,
-    cols: Vec<Col>,
-    /// The values of the line being read.
-    values: Vec<Value>,
+    /// How many lines each template has.
+    lines_of: Vec<usize>,
+    /// What the lines take from each column, by number.
+    stock: Vec<Stock>,
+    cols: Vec<Column>,
+    values: Values,
     /// A hex value printed, to search.
     text: Vec<u8>,
 }
@@ -67,6 +85,21 @@ fn rec(e: RecordError) -> String {
 }
 
 impl Decoder {
+    /// About how many bytes the decoder's tables hold.
+    pub fn bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.programs.capacity() * size_of::<Program>()
+            + self.ops.capacity() * size_of::<Op>()
+            + (self.dict.capacity() + self.cols.capacity()) * size_of::<Column>()
+            + (self.dict_holds.capacity() + self.values.table.capacity()) * 8
+            + (self.lines_of.capacity() + self.templates.capacity() * 2) * 8
+            + self.stock.capacity() * size_of::<Stock>()
+            + self.values.curs.capacity() * size_of::<Cur>()
+            + self.values.flags.capacity() * 8
+            + self.ids.capacity() * 4
+            + self.text.capacity()
+    }
+
     /// Rebuilds the block's lines into `lines` (cleared first) and its entries into
     /// `slots` (cleared first; each line is `lines[start..start + len]`).
     pub fn decode(
@@ -91,67 +124,43 @@ impl Decoder {
     ) -> Result<(), String> {
         lines.clear();
         slots.clear();
+        if u32::try_from(raw.len()).is_err() {
+            return Err(format!("a block of {} bytes", raw.len()));
+        }
         let mut c = Cursor::new(raw);
         let n = c.count().map_err(rec)?;
         times(&mut c, n, slots)?;
         metadata(&mut c, slots)?;
-        self.tables(&mut c, n)?;
+        let any = self.tables(&mut c, n, want)?;
         self.columns(&mut c)?;
         if c.left() != 0 {
             return Err(format!("{} bytes after the block's columns", c.left()));
         }
-        if self.mark(raw, want) {
-            lines.reserve(raw.len() * 4);
-            for (i, s) in slots.iter_mut().enumerate() {
-                s.start = lines.len();
-                self.line(raw, self.ids[i] as usize, want, lines)?;
-                s.len = lines.len() - s.start;
-                if lines.len() > MAX_LINES_BYTES {
-                    return Err(format!("block rebuilds past {MAX_LINES_BYTES} bytes"));
-                }
-            }
-        } else {
-            // no line can hold the needles: none is rebuilt (all empty), but every
-            // value must still be there
-            for &id in &self.ids {
-                let p = &self.programs[id as usize];
-                for op in &self.ops[p.steps.clone()] {
-                    rebuild::pass(&mut self.cols[op.col], op.kind, op.param);
-                }
-            }
+        let check = Check {
+            want,
+            dict_holds: &self.dict_holds,
+            ints: want.ints_exact(),
+        };
+        let check = (any && want.all_digits() != 0).then_some(&check);
+        self.values.ready(raw, &self.cols, check)?;
+        if !any {
+            return Ok(()); // no line can hold the needles: none is rebuilt (all empty)
         }
-        for col in &mut self.cols {
-            col.settle(raw)?;
-            if !col.bytes.is_empty() {
-                return Err("a column holds more values than the lines use".into());
+        lines.reserve(raw.len() * 4);
+        for (i, s) in slots.iter_mut().enumerate() {
+            s.start = lines.len();
+            self.line(raw, self.ids[i] as usize, want, lines)?;
+            s.len = lines.len() - s.start;
+            if lines.len() > MAX_LINES_BYTES {
+                return Err(format!("block rebuilds past {MAX_LINES_BYTES} bytes"));
             }
         }
         Ok(())
     }
 
-    /// Marks the programs whose template text holds every static part `want` has and
-    /// learns which dictionary values hold its needles of digits; false when no line
-    /// can be wanted.
-    fn mark(&mut self, raw: &[u8], want: &Want<'_>) -> bool {
-        let mut any = false;
-        for p in &mut self.programs {
-            let tpl = &raw[p.text.clone()];
-            p.wanted = want
-                .parts
-                .iter()
-                .all(|n| memchr::memmem::find(tpl, n).is_some());
-            any |= p.wanted;
-        }
-        self.dict_holds.clear();
-        if want.all_digits() != 0 {
-            let holds = self.dict.iter().map(|r| want.text_holds(&raw[r.clone()]));
-            self.dict_holds.extend(holds);
-        }
-        any
-    }
-
-    /// Reads the values of a line of template `id` and appends the line to `out` when
-    /// it is wanted (else only counts its values, unread, against their columns).
+    /// Moves the cursors of a line of template `id` past its values, and appends the
+    /// line to `out` when it is wanted: its template is, and its values hold every
+    /// needle of digits (when it has no integer pieces back to back).
     fn line(
         &mut self,
         raw: &[u8],
@@ -161,79 +170,120 @@ impl Decoder {
     ) -> Result<(), String> {
         let p = &self.programs[id];
         let ops = &self.ops[p.steps.clone()];
+        let Values {
+            table, flags, curs, ..
+        } = &mut self.values;
         if !p.wanted {
-            for op in ops {
-                rebuild::pass(&mut self.cols[op.col], op.kind, op.param);
-            }
+            ops.iter().for_each(|op| _ = curs[op.col()].take(op.bytes));
             return Ok(());
-        }
-        self.values.clear();
-        for op in ops {
-            let v = rebuild::read(&mut self.cols[op.col], raw, op.kind, op.param)?;
-            self.values.push(v);
         }
         let all = want.all_digits();
         if all != 0 && !p.joined {
-            let values = (&self.values[..], &self.dict_holds[..]);
-            if holds(raw, ops, values, want, &mut self.text) != all {
+            let mut mask = 0;
+            for op in ops {
+                let cur = &mut curs[op.col()];
+                let i = cur.take(op.bytes);
+                mask |= match cur.flagged {
+                    true => flags[i],
+                    false => {
+                        let v = value(table, cur, i);
+                        holds(raw, op, v, (&self.dict_holds, want), &mut self.text)
+                    }
+                };
+            }
+            if mask != all {
                 return Ok(());
             }
+            ops.iter().for_each(|op| curs[op.col()].back(op.bytes));
         }
-        for (op, &v) in ops.iter().zip(&self.values) {
-            super::put_text(out, raw, op.lit.clone());
+        for op in ops {
+            let cur = &mut curs[op.col()];
+            let i = cur.take(op.bytes);
+            let v = value(table, cur, i);
+            super::put_text(out, raw, op.lit());
             rebuild::put_value(v, op.kind, op.param, raw, &self.dict, out)?;
         }
         super::put_text(out, raw, p.tail.clone());
         Ok(())
     }
 
-    /// The templates (compiled), template ids and dictionary.
-    fn tables(&mut self, c: &mut Cursor<'_>, n: usize) -> Result<(), String> {
-        self.programs.clear();
-        self.ops.clear();
-        self.compiler.start();
+    /// The templates (compiled, with what their lines take from each column), template
+    /// ids and dictionary (with which needles of digits each value holds); false when
+    /// no template is wanted.
+    fn tables(&mut self, c: &mut Cursor<'_>, n: usize, want: &Want<'_>) -> Result<bool, String> {
+        self.templates.clear();
         for _ in 0..c.count().map_err(rec)? {
-            let r = range(c)?;
-            let tail = self.compiler.compile(&c.b[r.clone()])?;
-            self.program(r, tail);
+            self.templates.push(range(c)?);
         }
         self.ids.clear();
+        self.lines_of.clear();
+        self.lines_of.resize(self.templates.len(), 0);
         for _ in 0..n {
             let id = c.uvarint().map_err(rec)?;
-            if id >= self.programs.len() as u64 {
-                return Err(format!("template {id} of {}", self.programs.len()));
-            }
+            let lines = usize::try_from(id)
+                .ok()
+                .and_then(|i| self.lines_of.get_mut(i));
+            *lines.ok_or_else(|| format!("template {id} of {}", self.templates.len()))? += 1;
             self.ids.push(id as u32);
         }
         self.dict.clear();
         for _ in 0..c.count().map_err(rec)? {
             self.dict.push(range(c)?);
         }
-        Ok(())
+        self.dict_holds.clear();
+        if want.all_digits() != 0 {
+            let holds = self.dict.iter().map(|r| want.text_holds(&c.b[r.clone()]));
+            self.dict_holds.extend(holds);
+        }
+        self.programs.clear();
+        self.ops.clear();
+        self.stock.clear();
+        self.compiler.start();
+        let mut any = false;
+        for t in 0..self.templates.len() {
+            let text = self.templates[t].clone();
+            let tail = self.compiler.compile(&c.b[text.clone()])?;
+            let tpl = &c.b[text.clone()];
+            let wanted = want
+                .parts
+                .iter()
+                .all(|n| memchr::memmem::find(tpl, n).is_some());
+            self.program(text.start, tail, self.lines_of[t], wanted);
+            any |= wanted;
+        }
+        Ok(any)
     }
 
-    /// The template at `raw[text]`, just compiled (its static text after the last
-    /// placeholder `tail` bytes long).
-    fn program(&mut self, text: Range<usize>, tail: usize) {
+    /// The template starting at `raw[start]`, just compiled (its static text after the
+    /// last placeholder `tail` bytes long), of `lines` lines.
+    fn program(&mut self, start: usize, tail: usize, lines: usize, wanted: bool) {
         let first = self.ops.len();
-        let (mut at, mut joined, mut prev) = (text.start, false, 0);
+        let (mut at, mut joined, mut prev) = (start, false, 0);
         for step in &self.compiler.steps {
             let lit = at..at + step.lit as usize;
             joined |= step.kind == INT && prev == INT && lit.is_empty();
             self.ops.push(Op {
-                lit: lit.clone(),
+                lit: lit.start as u32..lit.end as u32,
+                col: step.col,
                 kind: step.kind,
                 param: step.param,
-                col: step.col as usize,
+                bytes: match step.kind {
+                    HEX => step.param.div_ceil(2),
+                    _ => 0,
+                },
             });
+            let col = step.col as usize;
+            if col == self.stock.len() {
+                self.stock.push(Stock::default());
+            }
+            self.stock[col].add(step.kind, step.param, lines, wanted);
             at = lit.end + if step.kind == DICT { 1 } else { 2 };
             prev = step.kind;
         }
         self.programs.push(Program {
             steps: first..self.ops.len(),
             tail: at..at + tail,
-            text,
-            wanted: true,
+            wanted,
             joined,
         });
     }
@@ -254,39 +304,46 @@ impl Decoder {
                 f => return Err(format!("column flag {f}")),
             };
             let bytes = range(c)?;
-            self.cols.push(Col {
+            let stock = self.stock.get(self.cols.len()).copied().unwrap_or_default();
+            self.cols.push(Column {
                 bytes,
+                kind,
                 delta,
-                hex: kind == HEX,
-                prev: 0,
-                pending: 0,
+                stock,
             });
         }
         Ok(())
     }
 }
 
-/// Which needles of digits the values of a line (of `ops`, just read) hold, bit by
-/// bit; `dict_holds` says it of each dictionary value.
+/// The value at `i` of a column whose cursor is `cur` (hex: where its packed bytes
+/// start; [`Values::ready`] checked the column holds it).
+#[inline]
+fn value(table: &[u64], cur: &Cur, i: usize) -> Value {
+    match cur.indexed {
+        true => table[i],
+        false => i as Value,
+    }
+}
+
+/// Which needles of digits (bit by bit) value `v` of `op` holds; `dict_holds` says it
+/// of each dictionary value.
+#[inline]
 fn holds(
     raw: &[u8],
-    ops: &[Op],
-    (values, dict_holds): (&[Value], &[u64]),
-    want: &Want<'_>,
+    op: &Op,
+    v: Value,
+    (dict_holds, want): (&[u64], &Want<'_>),
     text: &mut Vec<u8>,
 ) -> u64 {
-    let mut mask = 0;
-    for (op, &v) in ops.iter().zip(values) {
-        mask |= match op.kind {
-            INT => want.int_holds(v, op.param),
-            DICT => usize::try_from(v)
-                .ok()
-                .and_then(|i| dict_holds.get(i))
-                .map_or(u64::MAX, |&m| m), // missing: rebuilding the line fails on it
-            _ => want.hex_holds(raw, v as usize, op.param as usize, text),
-        };
+    match op.kind {
+        INT => want.int_holds(v, op.param),
+        DICT => usize::try_from(v)
+            .ok()
+            .and_then(|i| dict_holds.get(i))
+            .map_or(u64::MAX, |&m| m), // missing: rebuilding the line fails on it
+        _ => want.hex_holds(raw, v as usize, op.param as usize, text),
     }
-    mask
 }
 
 /// A byte range of the block: a length, then that many bytes.

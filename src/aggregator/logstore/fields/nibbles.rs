@@ -10,25 +10,57 @@ pub const MAX_CHARS: usize = 32;
 const LOW3: u128 = 0x7777_7777_7777_7777_7777_7777_7777_7777;
 const ONES: u128 = 0x1111_1111_1111_1111_1111_1111_1111_1111;
 
-/// Whether the `len` hex characters packed in `packed` (the first character in the
-/// high nibble of the first byte) hold `digits` (a needle of digits, ASCII). `len` is
-/// at most [`MAX_CHARS`] and `packed` holds at least `len.div_ceil(2)` bytes.
-pub fn holds(packed: &[u8], len: usize, digits: &[u8]) -> bool {
-    debug_assert!(len <= MAX_CHARS && packed.len() >= len.div_ceil(2));
-    if digits.is_empty() || digits.len() > len {
-        return digits.is_empty();
+/// The `len` hex characters packed at `raw[at..]` as nibbles of a `u128`, the first
+/// character highest (one 16-byte load when the block has the bytes).
+#[inline]
+pub fn load(raw: &[u8], at: usize, len: usize) -> u128 {
+    let n = len.div_ceil(2);
+    match raw.get(at..at + 16) {
+        Some(b) => {
+            let x = u128::from_be_bytes(b.try_into().expect("16 bytes"));
+            // keep the value's bytes only (n is 1 to 16 here; 0 keeps none)
+            x & !(u128::MAX.checked_shr(8 * n as u32).unwrap_or(0))
+        }
+        None => {
+            let mut bytes = [0u8; 16];
+            bytes[..n].copy_from_slice(&raw[at..at + n]);
+            u128::from_be_bytes(bytes)
+        }
     }
-    let mut bytes = [0u8; 16];
-    bytes[..len.div_ceil(2)].copy_from_slice(&packed[..len.div_ceil(2)]);
-    // character j is nibble 31 - j, so character j + k lies k nibbles below j
-    let x = u128::from_be_bytes(bytes);
-    let mut at = u128::MAX;
-    for (k, &d) in digits.iter().enumerate() {
-        at &= zero_nibbles(x ^ (ONES * u128::from(d - b'0'))) << (4 * k);
+}
+
+/// A needle of digits set out to compare with every nibble at once.
+pub struct Needle {
+    /// Each digit's value in every nibble.
+    spread: Vec<u128>,
+}
+
+impl Needle {
+    pub fn new(digits: &[u8]) -> Needle {
+        Needle {
+            spread: digits
+                .iter()
+                .map(|&d| ONES * u128::from(d - b'0'))
+                .collect(),
+        }
     }
-    // where the needle may start: characters 0 to len - digits.len()
-    let starts = (len - digits.len() + 1) as u32;
-    at & !LOW3 & (u128::MAX << (4 * (32 - starts))) != 0
+
+    /// Whether the `len` characters of `x` (as [`load`] gives them) hold the needle.
+    #[inline]
+    pub fn in_value(&self, x: u128, len: usize) -> bool {
+        let k = self.spread.len();
+        if k == 0 || k > len {
+            return k == 0;
+        }
+        // character j is nibble 31 - j, so character j + i lies i nibbles below j
+        let mut at = u128::MAX;
+        for (i, &d) in self.spread.iter().enumerate() {
+            at &= zero_nibbles(x ^ d) << (4 * i);
+        }
+        // where the needle may start: characters 0 to len - k
+        let starts = (len - k + 1) as u32;
+        at & !LOW3 & (u128::MAX << (4 * (32 - starts))) != 0
+    }
 }
 
 /// The top bit of each nibble of `y` that is zero (exactly: no carry crosses nibbles).
@@ -39,6 +71,14 @@ fn zero_nibbles(y: u128) -> u128 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whether the `len` hex characters packed in `packed` (the first character in the
+    /// high nibble of the first byte) hold `digits` (a needle of digits, ASCII). `len` is
+    /// at most [`MAX_CHARS`] and `packed` holds at least `len.div_ceil(2)` bytes.
+    fn holds(packed: &[u8], len: usize, digits: &[u8]) -> bool {
+        debug_assert!(len <= MAX_CHARS && packed.len() >= len.div_ceil(2));
+        Needle::new(digits).in_value(load(packed, 0, len), len)
+    }
 
     /// `text` (lowercase hex) packed as a hex column packs it.
     fn pack(text: &str) -> Vec<u8> {
@@ -79,6 +119,12 @@ mod tests {
             ] {
                 let got = holds(&pack(text), text.len(), needle.as_bytes());
                 assert_eq!(got, text.contains(needle), "{text} {needle}");
+                // loaded 16 bytes at once, whatever lies after the value
+                let mut after = pack(text);
+                after.extend([0x55; 16]);
+                let x = load(&after, 0, text.len());
+                let got = Needle::new(needle.as_bytes()).in_value(x, text.len());
+                assert_eq!(got, text.contains(needle), "{text} {needle} (16 bytes)");
             }
         }
         // the padding nibble of an odd length is never a character

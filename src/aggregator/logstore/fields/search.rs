@@ -28,15 +28,21 @@ pub struct Want<'n> {
 }
 
 /// A needle of digits, and when it has no leading zero and fits a `u64`, its value
-/// and the check of its length (to check integers without printing them).
+/// and the checks of its length (to check integers without printing them); set out
+/// to search packed hex.
 struct Digits<'n> {
     finder: Finder<'n>,
-    value: Option<(u64, HoldsNumber)>,
+    value: Option<(u64, HoldsNumber, FlagNumbers)>,
+    nibbles: super::nibbles::Needle,
 }
 
 /// Whether the digits of an integer (first) hold those of a number (second) of one
 /// length ([`holds_pow`] of its power of 10).
 type HoldsNumber = fn(u64, u64) -> bool;
+
+/// Appends to the last argument, for each integer of the first, 1 if its digits hold
+/// those of a number (second) of one length, else 0 ([`flag_pow`]).
+type FlagNumbers = fn(&[u64], u64, &mut Vec<u64>);
 
 /// At most this many needles of digits are checked in values (the others, rarer than
 /// rare, are left to the search of the rebuilt lines).
@@ -53,13 +59,15 @@ impl<'n> Want<'n> {
                 finder: Finder::new(n),
                 value: (n[0] != b'0' && n.len() <= 19).then(|| {
                     let v = n.iter().fold(0, |v, d| v * 10 + u64::from(d - b'0'));
-                    (v, holds_number(n.len() as u32))
+                    let (holds, flag) = number_checks(n.len() as u32);
+                    (v, holds, flag)
                 }),
+                nibbles: super::nibbles::Needle::new(n),
             })
             .collect();
         let least = digits
             .iter()
-            .map(|d| d.value.map_or(0, |(n, _)| n))
+            .map(|d| d.value.map_or(0, |(n, _, _)| n))
             .min()
             .unwrap_or(0);
         Want {
@@ -78,6 +86,12 @@ impl<'n> Want<'n> {
         }
     }
 
+    /// Whether [`Want::int_holds`] answers the same whatever the width (no needle of
+    /// digits has a leading zero or more digits than a `u64`).
+    pub(super) fn ints_exact(&self) -> bool {
+        self.digits.iter().all(|d| d.value.is_some())
+    }
+
     /// Which needles of digits (bit by bit) integer `v`, zero-padded to `width`, holds.
     #[inline]
     pub(super) fn int_holds(&self, v: u64, width: u8) -> u64 {
@@ -92,7 +106,7 @@ impl<'n> Want<'n> {
         let mut mask = 0;
         for (i, d) in self.digits.iter().enumerate() {
             let held = match d.value {
-                Some((n, holds)) => v >= n && holds(v, n),
+                Some((n, holds, _)) => v >= n && holds(v, n),
                 None => {
                     let mut out = Vec::with_capacity(24);
                     let _ = super::rebuild::put_int(v, width, &mut out);
@@ -112,13 +126,25 @@ impl<'n> Want<'n> {
             super::rebuild::put_hex(raw, at, len, text);
             return self.text_holds(text);
         }
-        let packed = &raw[at..at + len.div_ceil(2)];
+        let x = super::nibbles::load(raw, at, len);
         let mut mask = 0;
         for (i, d) in self.digits.iter().enumerate() {
-            let held = super::nibbles::holds(packed, len, d.finder.needle());
-            mask |= u64::from(held) << i;
+            mask |= u64::from(d.nibbles.in_value(x, len)) << i;
         }
         mask
+    }
+
+    /// Appends [`Want::int_holds`] (of no width) of each of `values` to `out`: for one
+    /// needle with a value, in a loop of its own length, reusing the last answer when a
+    /// value repeats (a column's values often do).
+    pub(super) fn flag_ints(&self, values: &[u64], out: &mut Vec<u64>) {
+        match &self.digits[..] {
+            [Digits {
+                value: Some((n, _, flag)),
+                ..
+            }] => flag(values, *n, out),
+            _ => out.extend(values.iter().map(|&v| self.int_holds(v, 0))),
+        }
     }
 
     /// Which needles of digits (bit by bit) `text` (a hex or dictionary value) holds.
@@ -137,24 +163,41 @@ impl<'n> Want<'n> {
     }
 }
 
-/// The check of numbers `len` digits long (1 to 19; `n` without a leading zero): an
+/// The checks of numbers `len` digits long (1 to 19; `n` without a leading zero): an
 /// integer holds `n` if some `v / 10^k` ends in it (zero padding never matters, as `n`
-/// starts with another digit). Each length has its own loop, chosen once per needle,
+/// starts with another digit). Each length has its own loops, chosen once per needle,
 /// so that dividing by its power of 10 is a multiplication, not a division: the scan
 /// of `"500"` checks every integer of every line.
-fn holds_number(len: u32) -> HoldsNumber {
+fn number_checks(len: u32) -> (HoldsNumber, FlagNumbers) {
     macro_rules! by_len {
         ($($len:literal)*) => {
             match len {
-                $($len => holds_pow::<{ 10u64.pow($len) }>,)*
-                _ => |_, _| false, // never asked: `Want::new` gives longer needles no value
+                $($len => (holds_pow::<{ 10u64.pow($len) }>, flag_pow::<{ 10u64.pow($len) }>),)*
+                // never asked: `Want::new` gives longer needles no value
+                _ => (|_, _| false, |v, _, out| out.extend(v.iter().map(|_| 0))),
             }
         };
     }
     by_len!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19)
 }
 
+/// [`holds_pow`] of each of `values` as 1 or 0, appended to `out`; a value equal to
+/// the one before has its answer.
+fn flag_pow<const POW: u64>(values: &[u64], n: u64, out: &mut Vec<u64>) {
+    let mut last = (u64::MAX, u64::from(holds_pow::<POW>(u64::MAX, n)));
+    out.extend(values.iter().map(|&v| {
+        if v < n {
+            return 0;
+        }
+        if v != last.0 {
+            last = (v, u64::from(holds_pow::<POW>(v, n)));
+        }
+        last.1
+    }));
+}
+
 /// Whether the digits of `v` hold those of `n`, `POW` 10 to the power of `n`'s length.
+#[inline]
 fn holds_pow<const POW: u64>(mut v: u64, n: u64) -> bool {
     while v >= n {
         if v % POW == n {
@@ -250,6 +293,24 @@ mod tests {
         assert_eq!(want.int_holds(3412, 0), 0b11);
         assert_eq!(want.int_holds(120, 0), 0b01);
         assert_eq!(want.text_holds(b"a34f"), 0b10);
+    }
+
+    #[test]
+    fn integers_are_flagged_as_checked_one_by_one() {
+        let values = [
+            500, 500, 7, 1500, 1500, 1499, 5000, 5000, 0, 500, 49, 15003, 15003,
+        ];
+        for needles in [&[&b"500"[..]][..], &[b"5"], &[b"15003"], &[b"500", b"1"]] {
+            let want = super::Want::new(needles);
+            let mut got = Vec::new();
+            want.flag_ints(&values, &mut got);
+            let each: Vec<u64> = values.iter().map(|&v| want.int_holds(v, 0)).collect();
+            assert_eq!(got, each, "{needles:?}");
+            assert!(
+                each.iter().any(|&m| m != 0) && each.contains(&0),
+                "{needles:?}"
+            );
+        }
     }
 
     #[test]

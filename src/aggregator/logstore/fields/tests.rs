@@ -189,6 +189,8 @@ fn needles_of_digits_are_found_in_every_kind_of_value() {
         "size 15003 bytes",
         "padded 0500 and 00007",
         "id=a5003f9c ok",
+        "id=b500 ok",
+        "id=c0ffee ok",
         "from 10.5.0.3:8080",
         "long 1234567890123456789012345 run",
         "nothing here 42",
