@@ -16,17 +16,18 @@ const ONES: u128 = 0x1111_1111_1111_1111_1111_1111_1111_1111;
 pub fn load(raw: &[u8], at: usize, len: usize) -> u128 {
     let n = len.div_ceil(2);
     match raw.get(at..at + 16) {
-        Some(b) => {
-            let x = u128::from_be_bytes(b.try_into().expect("16 bytes"));
-            // keep the value's bytes only (n is 1 to 16 here; 0 keeps none)
-            x & !(u128::MAX.checked_shr(8 * n as u32).unwrap_or(0))
-        }
+        Some(b) => u128::from_be_bytes(b.try_into().expect("16 bytes")) & keep(n),
         None => {
             let mut bytes = [0u8; 16];
             bytes[..n].copy_from_slice(&raw[at..at + n]);
             u128::from_be_bytes(bytes)
         }
     }
+}
+
+/// The mask of the first `n` bytes (0 to 16) of a 16-byte big-endian load.
+fn keep(n: usize) -> u128 {
+    !(u128::MAX.checked_shr(8 * n as u32).unwrap_or(0))
 }
 
 /// A needle of digits set out to compare with every nibble at once.
@@ -48,18 +49,50 @@ impl Needle {
     /// Whether the `len` characters of `x` (as [`load`] gives them) hold the needle.
     #[inline]
     pub fn in_value(&self, x: u128, len: usize) -> bool {
-        let k = self.spread.len();
-        if k == 0 || k > len {
-            return k == 0;
+        match self.starts(len) {
+            Err(held) => held,
+            Ok(starts) => self.at(x) & starts != 0,
         }
+    }
+
+    /// Sets `bit` in `out[i]` for each value of `len` characters packed at
+    /// `raw[at[i]..]` that holds the needle (the masks made once for all).
+    pub fn mark(&self, raw: &[u8], at: &[u64], len: usize, bit: u64, out: &mut [u64]) {
+        let starts = match self.starts(len) {
+            Err(held) => return out.iter_mut().for_each(|o| *o |= bit * u64::from(held)),
+            Ok(starts) => starts,
+        };
+        let keep = keep(len.div_ceil(2));
+        for (o, &a) in out.iter_mut().zip(at) {
+            let a = a as usize;
+            let x = match raw.get(a..a + 16) {
+                Some(b) => u128::from_be_bytes(b.try_into().expect("16 bytes")) & keep,
+                None => load(raw, a, len),
+            };
+            *o |= bit * u64::from(self.at(x) & starts != 0);
+        }
+    }
+
+    /// The top bits of the nibbles where the needle starts in `x` (or runs past it).
+    #[inline]
+    fn at(&self, x: u128) -> u128 {
         // character j is nibble 31 - j, so character j + i lies i nibbles below j
         let mut at = u128::MAX;
         for (i, &d) in self.spread.iter().enumerate() {
             at &= zero_nibbles(x ^ d) << (4 * i);
         }
-        // where the needle may start: characters 0 to len - k
+        at
+    }
+
+    /// The top bits of the nibbles where the needle may start in a value of `len`
+    /// characters: 0 to `len` - its length (Err: whether every value holds it).
+    fn starts(&self, len: usize) -> Result<u128, bool> {
+        let k = self.spread.len();
+        if k == 0 || k > len {
+            return Err(k == 0);
+        }
         let starts = (len - k + 1) as u32;
-        at & !LOW3 & (u128::MAX << (4 * (32 - starts))) != 0
+        Ok(!LOW3 & (u128::MAX << (4 * (32 - starts))))
     }
 }
 
@@ -125,6 +158,14 @@ mod tests {
                 let x = load(&after, 0, text.len());
                 let got = Needle::new(needle.as_bytes()).in_value(x, text.len());
                 assert_eq!(got, text.contains(needle), "{text} {needle} (16 bytes)");
+                // marked among others, at the block's end and not
+                let mut raw = after.clone();
+                raw.extend(pack(text));
+                let at = [0, after.len() as u64];
+                let mut out = [4, 0];
+                Needle::new(needle.as_bytes()).mark(&raw, &at, text.len(), 1, &mut out);
+                let bit = u64::from(text.contains(needle));
+                assert_eq!(out, [4 | bit, bit], "{text} {needle} (marked)");
             }
         }
         // the padding nibble of an odd length is never a character

@@ -134,6 +134,24 @@ impl<'n> Want<'n> {
         mask
     }
 
+    /// Appends [`Want::hex_holds`] of each hex value of `len` characters packed at
+    /// `raw[at[i]..]` to `out`, needle by needle.
+    pub(super) fn flag_hex(&self, raw: &[u8], at: &[u64], len: usize, out: &mut Vec<u64>) {
+        let first = out.len();
+        if len > super::nibbles::MAX_CHARS {
+            let mut text = Vec::new();
+            out.extend(
+                at.iter()
+                    .map(|&a| self.hex_holds(raw, a as usize, len, &mut text)),
+            );
+            return;
+        }
+        out.resize(first + at.len(), 0);
+        for (i, d) in self.digits.iter().enumerate() {
+            d.nibbles.mark(raw, at, len, 1 << i, &mut out[first..]);
+        }
+    }
+
     /// Appends [`Want::int_holds`] (of no width) of each of `values` to `out`: for one
     /// needle with a value, in a loop of its own length, reusing the last answer when a
     /// value repeats (a column's values often do).

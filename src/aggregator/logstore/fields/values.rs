@@ -123,8 +123,6 @@ pub struct Values {
     /// Which needles of digits each value of [`Values::table`] holds, when checked.
     pub flags: Vec<u64>,
     pub curs: Vec<Cur>,
-    /// A hex value printed, to search.
-    text: Vec<u8>,
 }
 
 impl Values {
@@ -190,13 +188,7 @@ impl Values {
         let (want, all) = (check.want, u64::MAX);
         match col.stock.hex_len {
             _ if values.is_empty() => {}
-            HexLen::Fixed(len) => {
-                let text = &mut self.text;
-                let f = values
-                    .iter()
-                    .map(|&at| want.hex_holds(raw, at as usize, len.into(), text));
-                self.flags.extend(f);
-            }
+            HexLen::Fixed(len) => want.flag_hex(raw, values, len.into(), &mut self.flags),
             _ if col.kind == HEX => {}
             _ if col.kind == DICT => {
                 let f = values.iter().map(|&v| {
