@@ -11,7 +11,7 @@ use super::compile::Compiler;
 use super::rebuild::{self, Value};
 use super::search::Want;
 use super::tokens::{DICT, HEX, INT};
-use super::values::{Check, Column, Cur, Stock, Values};
+use super::values::{Check, Column, Cur, Stock, Values, MAX_FLAGGED};
 use crate::aggregator::logstore::block::Slot;
 use crate::aggregator::tsdb::record::{unzigzag, Cursor, RecordError};
 use std::ops::Range;
@@ -141,7 +141,8 @@ impl Decoder {
             dict_holds: &self.dict_holds,
             ints: want.ints_exact(),
         };
-        let check = (any && want.all_digits() != 0).then_some(&check);
+        let flagged = want.all_digits() != 0 && want.all_digits() < 1 << MAX_FLAGGED;
+        let check = (any && flagged).then_some(&check);
         self.values.ready(raw, &self.cols, check)?;
         if !any {
             return Ok(()); // no line can hold the needles: none is rebuilt (all empty)
@@ -184,7 +185,7 @@ impl Decoder {
                 let cur = &mut curs[op.col()];
                 let i = cur.take(op.bytes);
                 mask |= match cur.flagged {
-                    true => flags[i],
+                    true => u64::from(flags[i]),
                     false => {
                         let v = value(table, cur, i);
                         holds(raw, op, v, (&self.dict_holds, want), &mut self.text)

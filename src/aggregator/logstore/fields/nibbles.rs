@@ -57,9 +57,9 @@ impl Needle {
 
     /// Sets `bit` in `out[i]` for each value of `len` characters packed at
     /// `raw[at[i]..]` that holds the needle (the masks made once for all).
-    pub fn mark(&self, raw: &[u8], at: &[u64], len: usize, bit: u64, out: &mut [u64]) {
+    pub fn mark(&self, raw: &[u8], at: &[u64], len: usize, bit: u8, out: &mut [u8]) {
         let starts = match self.starts(len) {
-            Err(held) => return out.iter_mut().for_each(|o| *o |= bit * u64::from(held)),
+            Err(held) => return out.iter_mut().for_each(|o| *o |= bit * u8::from(held)),
             Ok(starts) => starts,
         };
         let keep = keep(len.div_ceil(2));
@@ -69,7 +69,7 @@ impl Needle {
                 Some(b) => u128::from_be_bytes(b.try_into().expect("16 bytes")) & keep,
                 None => load(raw, a, len),
             };
-            *o |= bit * u64::from(self.at(x) & starts != 0);
+            *o |= bit * u8::from(self.at(x) & starts != 0);
         }
     }
 
@@ -164,7 +164,7 @@ mod tests {
                 let at = [0, after.len() as u64];
                 let mut out = [4, 0];
                 Needle::new(needle.as_bytes()).mark(&raw, &at, text.len(), 1, &mut out);
-                let bit = u64::from(text.contains(needle));
+                let bit = u8::from(text.contains(needle));
                 assert_eq!(out, [4 | bit, bit], "{text} {needle} (marked)");
             }
         }

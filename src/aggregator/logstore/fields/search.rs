@@ -42,7 +42,7 @@ type HoldsNumber = fn(u64, u64) -> bool;
 
 /// Appends to the last argument, for each integer of the first, 1 if its digits hold
 /// those of a number (second) of one length, else 0 ([`flag_pow`]).
-type FlagNumbers = fn(&[u64], u64, &mut Vec<u64>);
+type FlagNumbers = fn(&[u64], u64, &mut Vec<u8>);
 
 /// At most this many needles of digits are checked in values (the others, rarer than
 /// rare, are left to the search of the rebuilt lines).
@@ -135,15 +135,13 @@ impl<'n> Want<'n> {
     }
 
     /// Appends [`Want::hex_holds`] of each hex value of `len` characters packed at
-    /// `raw[at[i]..]` to `out`, needle by needle.
-    pub(super) fn flag_hex(&self, raw: &[u8], at: &[u64], len: usize, out: &mut Vec<u64>) {
+    /// `raw[at[i]..]` to `out`, needle by needle (a byte each: at most 8 needles).
+    pub(super) fn flag_hex(&self, raw: &[u8], at: &[u64], len: usize, out: &mut Vec<u8>) {
         let first = out.len();
         if len > super::nibbles::MAX_CHARS {
             let mut text = Vec::new();
-            out.extend(
-                at.iter()
-                    .map(|&a| self.hex_holds(raw, a as usize, len, &mut text)),
-            );
+            let holds = |&a: &u64| self.hex_holds(raw, a as usize, len, &mut text) as u8;
+            out.extend(at.iter().map(holds));
             return;
         }
         out.resize(first + at.len(), 0);
@@ -152,16 +150,16 @@ impl<'n> Want<'n> {
         }
     }
 
-    /// Appends [`Want::int_holds`] (of no width) of each of `values` to `out`: for one
+    /// Appends [`Want::int_holds`] (of no width, a byte: at most 8 needles) of each of `values` to `out`: for one
     /// needle with a value, in a loop of its own length, reusing the last answer when a
     /// value repeats (a column's values often do).
-    pub(super) fn flag_ints(&self, values: &[u64], out: &mut Vec<u64>) {
+    pub(super) fn flag_ints(&self, values: &[u64], out: &mut Vec<u8>) {
         match &self.digits[..] {
             [Digits {
                 value: Some((n, _, flag)),
                 ..
             }] => flag(values, *n, out),
-            _ => out.extend(values.iter().map(|&v| self.int_holds(v, 0))),
+            _ => out.extend(values.iter().map(|&v| self.int_holds(v, 0) as u8)),
         }
     }
 
@@ -201,14 +199,14 @@ fn number_checks(len: u32) -> (HoldsNumber, FlagNumbers) {
 
 /// [`holds_pow`] of each of `values` as 1 or 0, appended to `out`; a value equal to
 /// the one before has its answer.
-fn flag_pow<const POW: u64>(values: &[u64], n: u64, out: &mut Vec<u64>) {
-    let mut last = (u64::MAX, u64::from(holds_pow::<POW>(u64::MAX, n)));
+fn flag_pow<const POW: u64>(values: &[u64], n: u64, out: &mut Vec<u8>) {
+    let mut last = (u64::MAX, u8::from(holds_pow::<POW>(u64::MAX, n)));
     out.extend(values.iter().map(|&v| {
         if v < n {
             return 0;
         }
         if v != last.0 {
-            last = (v, u64::from(holds_pow::<POW>(v, n)));
+            last = (v, u8::from(holds_pow::<POW>(v, n)));
         }
         last.1
     }));
@@ -322,7 +320,7 @@ mod tests {
             let want = super::Want::new(needles);
             let mut got = Vec::new();
             want.flag_ints(&values, &mut got);
-            let each: Vec<u64> = values.iter().map(|&v| want.int_holds(v, 0)).collect();
+            let each: Vec<u8> = values.iter().map(|&v| want.int_holds(v, 0) as u8).collect();
             assert_eq!(got, each, "{needles:?}");
             assert!(
                 each.iter().any(|&m| m != 0) && each.contains(&0),

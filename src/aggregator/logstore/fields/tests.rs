@@ -257,6 +257,9 @@ fn lines_sharing_columns_are_rebuilt_exactly_when_they_hold_the_needles() {
         &[b"500", b"1"],
         &[b"05"],
         &[b"GET", b"3"],
+        // more needles of digits than values are flagged for
+        &[b"1", b"2", b"3", b"4", b"5", b"6", b"7", b"8", b"0"],
+        &[b"1", b"2", b"3", b"4", b"5", b"6", b"7", b"8"],
     ];
     for needles in cases {
         let got = rebuilt_where(&es, needles);

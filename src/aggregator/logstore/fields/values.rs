@@ -78,6 +78,10 @@ impl Column {
     }
 }
 
+/// At most this many needles of digits are flagged in values (a scan with more
+/// checks each line's values as it reads them).
+pub const MAX_FLAGGED: usize = 8;
+
 /// The needles of digits a scan checks values for: which each value holds is learnt
 /// with the values ([`Values::flags`]).
 pub struct Check<'w, 'n> {
@@ -120,8 +124,10 @@ pub struct Values {
     /// Every needed indexed column's values (hex: where each starts in the block),
     /// column after column.
     pub table: Vec<u64>,
-    /// Which needles of digits each value of [`Values::table`] holds, when checked.
-    pub flags: Vec<u64>,
+    /// Which needles of digits (at most [`MAX_FLAGGED`]) each value of
+    /// [`Values::table`] holds, when checked: a byte each, so a block's flags stay in
+    /// the nearest cache.
+    pub flags: Vec<u8>,
     pub curs: Vec<Cur>,
 }
 
@@ -185,7 +191,7 @@ impl Values {
     /// not checked here is flagged as holding them all: its line checks it).
     fn flag(&mut self, raw: &[u8], col: &Column, check: &Check<'_, '_>) {
         let values = &self.table[self.flags.len()..];
-        let (want, all) = (check.want, u64::MAX);
+        let (want, all) = (check.want, u8::MAX);
         match col.stock.hex_len {
             _ if values.is_empty() => {}
             HexLen::Fixed(len) => want.flag_hex(raw, values, len.into(), &mut self.flags),
@@ -195,7 +201,7 @@ impl Values {
                     let m = usize::try_from(v)
                         .ok()
                         .and_then(|i| check.dict_holds.get(i));
-                    m.copied().unwrap_or(all) // missing: rebuilding the line fails on it
+                    m.map_or(all, |&m| m as u8) // missing: rebuilding the line fails on it
                 });
                 self.flags.extend(f);
             }
