@@ -47,6 +47,8 @@ struct Program {
     tail: Range<usize>,
     wanted: bool,
     joined: bool,
+    /// Whether every value its lines read is flagged (learnt at its first line).
+    flagged: std::cell::Cell<Option<bool>>,
 }
 
 /// What decoding reuses from block to block (tables of byte ranges into the block).
@@ -180,18 +182,33 @@ impl Decoder {
         }
         let all = want.all_digits();
         if all != 0 && !p.joined {
-            let mut mask = 0;
-            for op in ops {
-                let cur = &mut curs[op.col()];
-                let i = cur.take(op.bytes);
-                mask |= match cur.flagged {
-                    true => u64::from(flags[i]),
-                    false => {
-                        let v = value(table, cur, i);
-                        holds(raw, op, v, (&self.dict_holds, want), &mut self.text)
+            let mask = match p.flagged.get() {
+                Some(true) => flagged_mask(ops, curs, flags),
+                Some(false) => {
+                    let text = &mut self.text;
+                    let mut mask = 0;
+                    for op in ops {
+                        let cur = &mut curs[op.col()];
+                        let i = cur.take(op.bytes);
+                        mask |= match cur.flagged {
+                            true => u64::from(flags[i]),
+                            false => holds(
+                                raw,
+                                op,
+                                value(table, cur, i),
+                                (&self.dict_holds, want),
+                                text,
+                            ),
+                        };
                     }
-                };
-            }
+                    mask
+                }
+                None => {
+                    p.flagged
+                        .set(Some(ops.iter().all(|op| curs[op.col()].flagged)));
+                    return self.line(raw, id, want, out);
+                }
+            };
             if mask != all {
                 return Ok(());
             }
@@ -286,6 +303,7 @@ impl Decoder {
             tail: at..at + tail,
             wanted,
             joined,
+            flagged: std::cell::Cell::new(None),
         });
     }
 
@@ -315,6 +333,19 @@ impl Decoder {
         }
         Ok(())
     }
+}
+
+/// Which needles of digits the values of a line of `ops` hold, every one flagged (so
+/// indexed: each cursor moves one value); a loop of its own, kept tight.
+#[inline(never)]
+fn flagged_mask(ops: &[Op], curs: &mut [Cur], flags: &[u8]) -> u64 {
+    let mut mask = 0;
+    for op in ops {
+        let cur = &mut curs[op.col()];
+        mask |= flags[cur.at];
+        cur.at += 1;
+    }
+    u64::from(mask)
 }
 
 /// The value at `i` of a column whose cursor is `cur` (hex: where its packed bytes
