@@ -48,7 +48,7 @@ struct Program {
     wanted: bool,
     joined: bool,
     /// Whether every value its lines read is flagged (learnt at its first line).
-    flagged: std::cell::Cell<Option<bool>>,
+    flagged: std::cell::OnceCell<bool>,
 }
 
 /// What decoding reuses from block to block (tables of byte ranges into the block).
@@ -97,7 +97,7 @@ impl Decoder {
             + (self.lines_of.capacity() + self.templates.capacity() * 2) * 8
             + self.stock.capacity() * size_of::<Stock>()
             + self.values.curs.capacity() * size_of::<Cur>()
-            + self.values.flags.capacity() * 8
+            + self.values.flags.capacity()
             + self.ids.capacity() * 4
             + self.text.capacity()
     }
@@ -172,49 +172,35 @@ impl Decoder {
         out: &mut Vec<u8>,
     ) -> Result<(), String> {
         let p = &self.programs[id];
-        let ops = &self.ops[p.steps.clone()];
-        let Values {
-            table, flags, curs, ..
-        } = &mut self.values;
         if !p.wanted {
-            ops.iter().for_each(|op| _ = curs[op.col()].take(op.bytes));
+            self.skip(id, |c, bytes| _ = c.take(bytes));
             return Ok(());
         }
         let all = want.all_digits();
         if all != 0 && !p.joined {
-            let mask = match p.flagged.get() {
-                Some(true) => flagged_mask(ops, curs, flags),
-                Some(false) => {
-                    let text = &mut self.text;
-                    let mut mask = 0;
-                    for op in ops {
-                        let cur = &mut curs[op.col()];
-                        let i = cur.take(op.bytes);
-                        mask |= match cur.flagged {
-                            true => u64::from(flags[i]),
-                            false => holds(
-                                raw,
-                                op,
-                                value(table, cur, i),
-                                (&self.dict_holds, want),
-                                text,
-                            ),
-                        };
-                    }
-                    mask
-                }
-                None => {
-                    p.flagged
-                        .set(Some(ops.iter().all(|op| curs[op.col()].flagged)));
-                    return self.line(raw, id, want, out);
-                }
-            };
-            if mask != all {
-                return Ok(());
+            if self.mask(raw, id, want) != all {
+                return Ok(()); // its cursors moved on by the check
             }
-            ops.iter().for_each(|op| curs[op.col()].back(op.bytes));
+            self.skip(id, Cur::back);
         }
-        for op in ops {
+        self.rebuild(raw, id, out)
+    }
+
+    /// Moves the cursors of a line of template `id` (past its values: [`Cur::take`];
+    /// back before them: [`Cur::back`]).
+    #[inline]
+    fn skip(&mut self, id: usize, mv: impl Fn(&mut Cur, u8)) {
+        let curs = &mut self.values.curs;
+        for op in &self.ops[self.programs[id].steps.clone()] {
+            mv(&mut curs[op.col()], op.bytes);
+        }
+    }
+
+    /// Appends a line of template `id` to `out`, its values read at its columns' cursors.
+    fn rebuild(&mut self, raw: &[u8], id: usize, out: &mut Vec<u8>) -> Result<(), String> {
+        let p = &self.programs[id];
+        let Values { table, curs, .. } = &mut self.values;
+        for op in &self.ops[p.steps.clone()] {
             let cur = &mut curs[op.col()];
             let i = cur.take(op.bytes);
             let v = value(table, cur, i);
@@ -223,6 +209,34 @@ impl Decoder {
         }
         super::put_text(out, raw, p.tail.clone());
         Ok(())
+    }
+
+    /// Which needles of digits the values of a line of template `id` hold (bit by bit),
+    /// moving its cursors past them.
+    fn mask(&mut self, raw: &[u8], id: usize, want: &Want<'_>) -> u64 {
+        let ops = &self.ops[self.programs[id].steps.clone()];
+        let Values {
+            table, flags, curs, ..
+        } = &mut self.values;
+        let flagged = self.programs[id]
+            .flagged
+            .get_or_init(|| ops.iter().all(|op| curs[op.col()].flagged));
+        if *flagged {
+            return flagged_mask(ops, curs, flags);
+        }
+        let mut mask = 0;
+        for op in ops {
+            let cur = &mut curs[op.col()];
+            let i = cur.take(op.bytes);
+            mask |= match cur.flagged {
+                true => u64::from(flags[i]),
+                false => {
+                    let v = value(table, cur, i);
+                    holds(raw, op, v, (&self.dict_holds, want), &mut self.text)
+                }
+            };
+        }
+        mask
     }
 
     /// The templates (compiled, with what their lines take from each column), template
@@ -303,7 +317,7 @@ impl Decoder {
             tail: at..at + tail,
             wanted,
             joined,
-            flagged: std::cell::Cell::new(None),
+            flagged: std::cell::OnceCell::new(),
         });
     }
 
