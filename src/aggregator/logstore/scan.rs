@@ -155,8 +155,10 @@ impl Buffers {
     }
 }
 
-/// A thread keeps its last scan's buffers when they hold at most this many bytes.
-const MAX_SPARE_BYTES: usize = 32 << 20;
+/// A thread keeps its last scan's buffers when they hold at most this many bytes (a
+/// 1 MiB block's take about 4 MiB; a query's blocking thread ends after 10 s idle,
+/// dropping them).
+const MAX_SPARE_BYTES: usize = 8 << 20;
 
 thread_local! {
     static SPARE: std::cell::RefCell<Buffers> = std::cell::RefCell::default();
