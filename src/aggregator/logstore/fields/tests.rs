@@ -1,5 +1,5 @@
 //! Format 3 round trips: tables of lines that tokenize badly, a property test of random
-//! lines, and damaged blocks.
+//! lines, damaged blocks, needles, and a decoder reused from block to block.
 
 use super::{decode, encode, Decoder};
 use crate::aggregator::logstore::block::{HeadEntry, Slot};
@@ -323,6 +323,45 @@ proptest! {
             if let Some(g) = g {
                 prop_assert_eq!(g, &e.line);
             }
+        }
+    }
+}
+
+proptest! {
+    /// One decoder reading block after block (as a scan's thread keeps it, from scan to
+    /// scan; columns numbered afresh each block) reads each as a fresh one does.
+    #[test]
+    fn a_decoder_reused_across_blocks_reads_each_as_a_fresh_one(
+        blocks in prop::collection::vec(prop::collection::vec(line_strategy(), 1..20), 1..6),
+        needle in "[0-9]{1,3}",
+    ) {
+        let raws: Vec<Vec<u8>> = blocks
+            .iter()
+            .map(|lines| {
+                let es: Vec<HeadEntry> =
+                    lines.iter().enumerate().map(|(i, l)| entry(i as i64, l)).collect();
+                let mut raw = Vec::new();
+                encode(&es, &mut raw);
+                raw
+            })
+            .collect();
+        let read = |d: &mut Decoder, raw: &[u8], want: &super::Want<'_>| {
+            let (mut lines, mut slots) = (Vec::new(), Vec::<Slot>::new());
+            d.decode_where(raw, want, &mut lines, &mut slots).unwrap();
+            let lines: Vec<Vec<u8>> =
+                slots.iter().map(|s| lines[s.start..s.start + s.len].to_vec()).collect();
+            lines
+        };
+        let mut shared = Decoder::default();
+        // every block twice, forwards then backwards, all lines then only some
+        let order: Vec<usize> = (0..raws.len()).chain((0..raws.len()).rev()).collect();
+        for (k, &b) in order.iter().enumerate() {
+            let w = match k % 2 {
+                0 => super::Want::default(),
+                _ => super::Want::new(&[needle.as_bytes()]),
+            };
+            let fresh = read(&mut Decoder::default(), &raws[b], &w);
+            prop_assert_eq!(read(&mut shared, &raws[b], &w), fresh);
         }
     }
 }
