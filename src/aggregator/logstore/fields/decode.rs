@@ -92,9 +92,10 @@ impl Decoder {
         use std::mem::size_of;
         self.programs.capacity() * size_of::<Program>()
             + self.ops.capacity() * size_of::<Op>()
-            + (self.dict.capacity() + self.cols.capacity()) * size_of::<Column>()
+            + (self.dict.capacity() + self.templates.capacity()) * size_of::<Range<usize>>()
+            + self.cols.capacity() * size_of::<Column>()
             + (self.dict_holds.capacity() + self.values.table.capacity()) * 8
-            + (self.lines_of.capacity() + self.templates.capacity() * 2) * 8
+            + self.lines_of.capacity() * 8
             + self.stock.capacity() * size_of::<Stock>()
             + self.values.curs.capacity() * size_of::<Cur>()
             + self.values.flags.capacity()

@@ -150,9 +150,9 @@ impl<'n> Want<'n> {
         }
     }
 
-    /// Appends [`Want::int_holds`] (of no width, a byte: at most 8 needles) of each of `values` to `out`: for one
-    /// needle with a value, in a loop of its own length, reusing the last answer when a
-    /// value repeats (a column's values often do).
+    /// Appends [`Want::int_holds`] (of no width; a byte each: at most 8 needles) of each
+    /// of `values` to `out`: for one needle with a value, in a loop of its own length,
+    /// reusing the last answer when a value repeats (a column's values often do).
     pub(super) fn flag_ints(&self, values: &[u64], out: &mut Vec<u8>) {
         match &self.digits[..] {
             [Digits {
