@@ -397,10 +397,12 @@ fn rss(streams: u64) {
 
 /// `LOGSTORE_BENCH_FORMAT`: the chunk format to write, to compare the formats.
 fn format_from_env(opts: &mut LogStoreOptions) {
-    match std::env::var("LOGSTORE_BENCH_FORMAT").as_deref() {
-        Ok("2") => opts.block_layout = block::Layout::Columns,
-        Ok("3") => opts.block_layout = block::Layout::Fields,
-        _ => {}
+    let n = std::env::var("LOGSTORE_BENCH_FORMAT").ok();
+    if let Some(layout) = n
+        .and_then(|n| n.parse().ok())
+        .and_then(block::Layout::written_as)
+    {
+        opts.block_layout = layout;
     }
 }
 

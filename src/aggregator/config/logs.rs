@@ -99,7 +99,13 @@ pub fn merge(
         store.max_memory_bytes = size_key(&m, "logs.max_memory")?;
     }
     if let Some(n) = c.chunk_format {
-        store.block_layout = chunk_format(n)?;
+        store.block_layout = Layout::written_as(n).ok_or_else(|| {
+            invalid(
+                "logs.chunk_format",
+                "--config.file",
+                format!("{n} is not a chunk format this version writes (2 or 3)"),
+            )
+        })?;
     }
     let limits = limits(c.limits)?;
     store.creation_grace = limits.creation_grace;
@@ -206,19 +212,6 @@ fn limits(l: LimitsFile) -> Result<LokiLimits, ConfigError> {
     })
 }
 
-/// The block layout a chunk format number writes.
-fn chunk_format(n: u8) -> Result<Layout, ConfigError> {
-    match n {
-        2 => Ok(Layout::Columns),
-        3 => Ok(Layout::Fields),
-        _ => Err(invalid(
-            "logs.chunk_format",
-            "--config.file",
-            format!("{n} is not a chunk format this version writes (2 or 3)"),
-        )),
-    }
-}
-
 /// A non-negative Prometheus duration (`0s`, `10m`, `1w`).
 fn age(s: &str, (key, flag): (&'static str, &'static str)) -> Result<Duration, ConfigError> {
     match prometheus_duration_ms(s) {
@@ -269,10 +262,7 @@ pub fn shown(c: &LogsConfig) -> LogsFile {
         retention_size: Some(super::render::bytes(s.retention_bytes)),
         max_streams_held: Some(s.max_streams),
         max_memory: size(s.max_memory_bytes),
-        chunk_format: Some(match s.block_layout {
-            Layout::Fields => 3,
-            Layout::Rows | Layout::Columns => 2,
-        }),
+        chunk_format: Some(s.block_layout.written_format()),
         limits: LimitsFile {
             max_body_size: size(l.max_body_bytes),
             max_decompressed_size: size(l.max_decompressed_bytes),

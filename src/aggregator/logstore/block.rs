@@ -47,6 +47,24 @@ pub enum Layout {
 }
 
 impl Layout {
+    /// The layout the store writes for chunk format `n` (2 or 3; format 1 is only read).
+    pub fn written_as(n: u8) -> Option<Layout> {
+        match n {
+            2 => Some(Layout::Columns),
+            3 => Some(Layout::Fields),
+            _ => None,
+        }
+    }
+
+    /// The chunk format the store writes for this layout (format 1's blocks are
+    /// written by column, as format 2).
+    pub fn written_format(self) -> u8 {
+        match self {
+            Layout::Rows | Layout::Columns => 2,
+            Layout::Fields => 3,
+        }
+    }
+
     /// Encodes entries (already in time order) as a block's raw bytes in this layout
     /// (format 1 is never written: its blocks are written by column).
     pub fn encode(self, entries: &[HeadEntry], out: &mut Vec<u8>) {

@@ -23,20 +23,17 @@ pub struct PushRecord {
 /// About the bytes of `push`'s record were every entry accepted: its lines and
 /// metadata plus a few bytes an entry, and its labels.
 pub fn size_hint(push: &[PushStream]) -> usize {
-    let text = |(n, v): &(String, String)| n.len() + v.len() + 2;
+    let pair = |n: &str, v: &str| n.len() + v.len() + 2;
     push.iter()
         .map(|ps| {
             let entries: usize = ps
                 .entries
                 .iter()
-                .map(|e| e.line.len() + 16 + e.metadata.iter().map(text).sum::<usize>())
+                .map(|e| {
+                    e.line.len() + 16 + e.metadata.iter().map(|(n, v)| pair(n, v)).sum::<usize>()
+                })
                 .sum();
-            entries
-                + ps.labels
-                    .iter()
-                    .map(|(n, v)| n.len() + v.len() + 2)
-                    .sum::<usize>()
-                + 2
+            entries + ps.labels.iter().map(|(n, v)| pair(n, v)).sum::<usize>() + 2
         })
         .sum::<usize>()
         + 10

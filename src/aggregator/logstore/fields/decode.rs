@@ -11,7 +11,7 @@ use super::compile::Compiler;
 use super::rebuild::{self, Value};
 use super::search::Want;
 use super::tokens::{DICT, HEX, INT};
-use super::values::{Check, Column, Cur, Stock, Values, MAX_FLAGGED};
+use super::values::{dict_mask, Check, Column, Cur, Stock, Values, MAX_FLAGGED};
 use crate::aggregator::logstore::block::Slot;
 use crate::aggregator::tsdb::record::{unzigzag, Cursor, RecordError};
 use std::ops::Range;
@@ -385,10 +385,7 @@ fn holds(
 ) -> u64 {
     match op.kind {
         INT => want.int_holds(v, op.param),
-        DICT => usize::try_from(v)
-            .ok()
-            .and_then(|i| dict_holds.get(i))
-            .map_or(u64::MAX, |&m| m), // missing: rebuilding the line fails on it
+        DICT => dict_mask(dict_holds, v),
         _ => want.hex_holds(raw, v as usize, op.param as usize, text),
     }
 }

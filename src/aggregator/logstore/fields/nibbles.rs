@@ -14,9 +14,14 @@ const ONES: u128 = 0x1111_1111_1111_1111_1111_1111_1111_1111;
 /// character highest (one 16-byte load when the block has the bytes).
 #[inline]
 pub fn load(raw: &[u8], at: usize, len: usize) -> u128 {
-    let n = len.div_ceil(2);
+    load_kept(raw, at, len.div_ceil(2), keep(len.div_ceil(2)))
+}
+
+/// [`load`] of a value `n` bytes packed, `keep` being [`keep`] of `n`.
+#[inline]
+fn load_kept(raw: &[u8], at: usize, n: usize, keep: u128) -> u128 {
     match raw.get(at..at + 16) {
-        Some(b) => u128::from_be_bytes(b.try_into().expect("16 bytes")) & keep(n),
+        Some(b) => u128::from_be_bytes(b.try_into().expect("16 bytes")) & keep,
         None => {
             let mut bytes = [0u8; 16];
             bytes[..n].copy_from_slice(&raw[at..at + n]);
@@ -62,13 +67,9 @@ impl Needle {
             Err(held) => return out.iter_mut().for_each(|o| *o |= bit * u8::from(held)),
             Ok(starts) => starts,
         };
-        let keep = keep(len.div_ceil(2));
+        let (n, keep) = (len.div_ceil(2), keep(len.div_ceil(2)));
         for (o, &a) in out.iter_mut().zip(at) {
-            let a = a as usize;
-            let x = match raw.get(a..a + 16) {
-                Some(b) => u128::from_be_bytes(b.try_into().expect("16 bytes")) & keep,
-                None => load(raw, a, len),
-            };
+            let x = load_kept(raw, a as usize, n, keep);
             *o |= bit * u8::from(self.at(x) & starts != 0);
         }
     }

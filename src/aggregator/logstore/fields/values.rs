@@ -197,18 +197,21 @@ impl Values {
             HexLen::Fixed(len) => want.flag_hex(raw, values, len.into(), &mut self.flags),
             _ if col.kind == HEX => {}
             _ if col.kind == DICT => {
-                let f = values.iter().map(|&v| {
-                    let m = usize::try_from(v)
-                        .ok()
-                        .and_then(|i| check.dict_holds.get(i));
-                    m.map_or(all, |&m| m as u8) // missing: rebuilding the line fails on it
-                });
+                let f = values.iter().map(|&v| dict_mask(check.dict_holds, v) as u8);
                 self.flags.extend(f);
             }
             _ if check.ints => want.flag_ints(values, &mut self.flags),
             _ => self.flags.extend(values.iter().map(|_| all)),
         }
     }
+}
+
+/// Which needles of digits dictionary value `v` holds (bit by bit), `dict_holds` saying
+/// it of each; all of them when `v` is missing (rebuilding its line fails on it).
+#[inline]
+pub fn dict_mask(dict_holds: &[u64], v: u64) -> u64 {
+    let m = usize::try_from(v).ok().and_then(|i| dict_holds.get(i));
+    m.map_or(u64::MAX, |&m| m)
 }
 
 /// Appends the varints of `bytes` to `out` (summing zig-zag deltas when `delta`);
