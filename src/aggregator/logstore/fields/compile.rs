@@ -5,16 +5,21 @@
 //! they share are taken over as they are (same text, same keys, already numbered),
 //! and only the rest is searched for placeholders and keyed.
 
-use super::tokens::DICT;
+use super::tokens::{DICT, HEX, INT};
 use super::{ColumnKeys, Key};
 
 /// One placeholder of a template: the static text before it (`lit` bytes from the
-/// previous placeholder's end), its kind and parameter byte, its column's number.
+/// previous placeholder's end), its kind and parameter byte, its column's number; how
+/// many bytes it takes in the template (`len`) and, for hex, packed in its column
+/// (`bytes`); whether it is an integer right after another (`joined`).
 #[derive(Debug, Clone, Copy)]
 pub struct Step {
     pub lit: u32,
     pub kind: u8,
     pub param: u8,
+    pub len: u8,
+    pub bytes: u8,
+    pub joined: bool,
     pub col: u32,
 }
 
@@ -67,10 +72,15 @@ impl Compiler {
             if col as usize == self.kinds.len() {
                 self.kinds.push(tpl[p]);
             }
+            let kind = tpl[p];
+            let after_int = self.steps.last().is_some_and(|s| s.kind == INT);
             self.steps.push(Step {
                 lit: (p - at) as u32,
-                kind: tpl[p],
+                kind,
                 param,
+                len: (next - p) as u8,
+                bytes: if kind == HEX { param.div_ceil(2) } else { 0 },
+                joined: kind == INT && after_int && p == at,
                 col,
             });
             self.ends.push(next);
@@ -121,7 +131,6 @@ pub(super) fn key_of(tpl: &[u8], p: usize) -> Key {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aggregator::logstore::fields::tokens::INT;
 
     #[test]
     fn keys_hold_the_byte_the_context_length_and_the_context() {

@@ -10,7 +10,7 @@
 use super::compile::Compiler;
 use super::rebuild::{self, Value};
 use super::search::Want;
-use super::tokens::{DICT, HEX, INT};
+use super::tokens::{DICT, INT};
 use super::values::{dict_mask, Check, Column, Cur, Stock, Values, MAX_FLAGGED};
 use crate::aggregator::logstore::block::Slot;
 use crate::aggregator::tsdb::record::{unzigzag, Cursor, RecordError};
@@ -47,8 +47,8 @@ struct Program {
     tail: Range<usize>,
     wanted: bool,
     joined: bool,
-    /// Whether every value its lines read is flagged (learnt at its first line).
-    flagged: std::cell::OnceCell<bool>,
+    /// Whether every value its lines read is flagged (set once the columns are read).
+    flagged: bool,
 }
 
 /// What decoding reuses from block to block (tables of byte ranges into the block).
@@ -71,6 +71,8 @@ pub struct Decoder {
     values: Values,
     /// A hex value printed, to search.
     text: Vec<u8>,
+    /// Each entry's time delta.
+    deltas: Vec<u64>,
 }
 
 /// A damaged block could repeat a long template for every entry: past this, it is
@@ -100,6 +102,7 @@ impl Decoder {
             + self.values.curs.capacity() * size_of::<Cur>()
             + self.values.flags.capacity()
             + self.ids.capacity() * 4
+            + self.deltas.capacity() * 8
             + self.text.capacity()
     }
 
@@ -132,7 +135,7 @@ impl Decoder {
         }
         let mut c = Cursor::new(raw);
         let n = c.count().map_err(rec)?;
-        times(&mut c, n, slots)?;
+        times(&mut c, n, slots, &mut self.deltas)?;
         metadata(&mut c, slots)?;
         let any = self.tables(&mut c, n, want)?;
         self.columns(&mut c)?;
@@ -149,6 +152,9 @@ impl Decoder {
         self.values.ready(raw, &self.cols, check)?;
         if !any {
             return Ok(()); // no line can hold the needles: none is rebuilt (all empty)
+        }
+        if check.is_some() {
+            self.learn_flagged();
         }
         lines.reserve(raw.len() * 4);
         for (i, s) in slots.iter_mut().enumerate() {
@@ -219,10 +225,7 @@ impl Decoder {
         let Values {
             table, flags, curs, ..
         } = &mut self.values;
-        let flagged = self.programs[id]
-            .flagged
-            .get_or_init(|| ops.iter().all(|op| curs[op.col()].flagged));
-        if *flagged {
+        if self.programs[id].flagged {
             return flagged_mask(ops, curs, flags);
         }
         let mut mask = 0;
@@ -238,6 +241,19 @@ impl Decoder {
             };
         }
         mask
+    }
+
+    /// Marks the wanted templates whose every value is flagged (all of them when every
+    /// column is, as is usual: no template is then looked at).
+    fn learn_flagged(&mut self) {
+        let curs = &self.values.curs;
+        let every = curs.iter().all(|c| c.flagged);
+        for p in self.programs.iter_mut().filter(|p| p.wanted) {
+            p.flagged = every
+                || self.ops[p.steps.clone()]
+                    .iter()
+                    .all(|op| curs[op.col()].flagged);
+        }
     }
 
     /// The templates (compiled, with what their lines take from each column), template
@@ -291,34 +307,30 @@ impl Decoder {
     /// last placeholder `tail` bytes long), of `lines` lines.
     fn program(&mut self, start: usize, tail: usize, lines: usize, wanted: bool) {
         let first = self.ops.len();
-        let (mut at, mut joined, mut prev) = (start, false, 0);
+        let (mut at, mut joined) = (start, false);
+        if self.stock.len() < self.compiler.kinds.len() {
+            self.stock
+                .resize(self.compiler.kinds.len(), Stock::default());
+        }
         for step in &self.compiler.steps {
-            let lit = at..at + step.lit as usize;
-            joined |= step.kind == INT && prev == INT && lit.is_empty();
+            let lit = at as u32..(at as u32 + step.lit);
+            joined |= step.joined;
             self.ops.push(Op {
-                lit: lit.start as u32..lit.end as u32,
+                lit: lit.clone(),
                 col: step.col,
                 kind: step.kind,
                 param: step.param,
-                bytes: match step.kind {
-                    HEX => step.param.div_ceil(2),
-                    _ => 0,
-                },
+                bytes: step.bytes,
             });
-            let col = step.col as usize;
-            if col == self.stock.len() {
-                self.stock.push(Stock::default());
-            }
-            self.stock[col].add(step.kind, step.param, lines, wanted);
-            at = lit.end + if step.kind == DICT { 1 } else { 2 };
-            prev = step.kind;
+            self.stock[step.col as usize].add(step.kind, step.param, lines, wanted);
+            at = lit.end as usize + usize::from(step.len);
         }
         self.programs.push(Program {
             steps: first..self.ops.len(),
             tail: at..at + tail,
             wanted,
             joined,
-            flagged: std::cell::OnceCell::new(),
+            flagged: false,
         });
     }
 
@@ -398,17 +410,29 @@ fn range(c: &mut Cursor<'_>) -> Result<Range<usize>, String> {
     Ok(start..c.at)
 }
 
-/// Every entry's time (its slot's other fields are set later).
-fn times(c: &mut Cursor<'_>, n: usize, slots: &mut Vec<Slot>) -> Result<(), String> {
+/// Every entry's time (its slot's other fields are set later); `deltas` a scratch
+/// buffer, filled a byte plane at a time (a loop the compiler can widen).
+fn times(
+    c: &mut Cursor<'_>,
+    n: usize,
+    slots: &mut Vec<Slot>,
+    deltas: &mut Vec<u64>,
+) -> Result<(), String> {
     let width = c.take(1).map_err(rec)?[0] as usize;
     if width > 8 {
         return Err(format!("times {width} bytes wide"));
     }
     let planes = c.take(width * n).map_err(rec)?;
+    deltas.clear();
+    deltas.resize(n, 0);
+    for (k, plane) in planes.chunks_exact(n.max(1)).enumerate() {
+        for (d, &b) in deltas.iter_mut().zip(plane) {
+            *d |= u64::from(b) << (8 * k);
+        }
+    }
     slots.reserve(n);
     let mut prev = 0i64;
-    for i in 0..n {
-        let delta = (0..width).fold(0u64, |d, k| d | u64::from(planes[k * n + i]) << (8 * k));
+    for &delta in deltas.iter() {
         prev = prev.wrapping_add(unzigzag(delta));
         slots.push(Slot {
             ts: prev,

@@ -71,7 +71,12 @@ impl<'n> Want<'n> {
             .min()
             .unwrap_or(0);
         Want {
-            parts: needles.iter().map(|&n| static_part(n)).collect(),
+            // an empty part (a number's) is held by every template: not searched
+            parts: needles
+                .iter()
+                .map(|&n| static_part(n))
+                .filter(|p| !p.is_empty())
+                .collect(),
             digits,
             least,
         }

@@ -365,3 +365,21 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// The eight-bytes-at-a-time placeholder search finds what `memchr3` finds, with
+    /// bytes 0xF8 and up that are no placeholder (a damaged block) in the way.
+    #[test]
+    fn placeholders_are_found_as_memchr3_finds_them(
+        tpl in proptest::collection::vec(
+            prop_oneof![any::<u8>(), 0xF6u8..=0xFF], 0..40),
+        from in 0usize..42,
+    ) {
+        use super::tokens::{DICT, HEX, INT};
+        let want = tpl
+            .get(from..)
+            .and_then(|rest| memchr::memchr3(INT, HEX, DICT, rest))
+            .map(|p| from + p);
+        prop_assert_eq!(super::next_placeholder(&tpl, from), want);
+    }
+}

@@ -217,29 +217,54 @@ pub fn dict_mask(dict_holds: &[u64], v: u64) -> u64 {
 /// Appends the varints of `bytes` to `out` (summing zig-zag deltas when `delta`);
 /// returns how many there were.
 fn unpack(bytes: &[u8], delta: bool, out: &mut Vec<u64>) -> Result<usize, &'static str> {
+    match delta {
+        true => unpack_as::<true>(bytes, out),
+        false => unpack_as::<false>(bytes, out),
+    }
+}
+
+/// [`unpack`], `DELTA` a constant so that the loop has no branch on it; a varint of
+/// one or two bytes (most are) is read at once.
+fn unpack_as<const DELTA: bool>(bytes: &[u8], out: &mut Vec<u64>) -> Result<usize, &'static str> {
     let first = out.len();
     let (mut i, mut prev) = (0, 0u64);
-    while i < bytes.len() {
-        let (mut v, mut shift) = (0u64, 0);
-        loop {
-            let b = *bytes.get(i).ok_or(RAN_OUT)?;
-            i += 1;
-            v |= u64::from(b & 0x7f) << shift;
-            if b < 0x80 {
-                break;
-            }
-            shift += 7;
-            if shift > 63 {
-                return Err(RAN_OUT);
+    while let Some(&b) = bytes.get(i) {
+        let mut v = u64::from(b);
+        i += 1;
+        if b >= 0x80 {
+            match bytes.get(i) {
+                Some(&c) if c < 0x80 => {
+                    v = (v & 0x7f) | u64::from(c) << 7;
+                    i += 1;
+                }
+                _ => (v, i) = long_varint(bytes, i - 1)?,
             }
         }
-        if delta {
+        if DELTA {
             prev = prev.wrapping_add(unzigzag(v) as u64);
             v = prev;
         }
         out.push(v);
     }
     Ok(out.len() - first)
+}
+
+/// The varint of three bytes or more at `bytes[i]` (or cut short), and where the next
+/// starts.
+fn long_varint(bytes: &[u8], mut i: usize) -> Result<(u64, usize), &'static str> {
+    let (mut v, mut shift) = (0u64, 0);
+    loop {
+        let b = *bytes.get(i).ok_or(RAN_OUT)?;
+        i += 1;
+        v |= u64::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            return Ok((v, i));
+        }
+        shift += 7;
+        if shift > 63 {
+            return Err(RAN_OUT);
+        }
+    }
 }
 
 /// How many varints `bytes` holds (each ends at a byte below 0x80; counted a word at a
