@@ -147,6 +147,12 @@ pub fn rows(c: &Counters, g: Gauges) -> Vec<Row> {
             g.streams,
         ),
         (
+            "nodepulse_logstore_scan_buffers_kept_bytes",
+            "Bytes of scan buffers kept between scans by the process's threads (capped).",
+            "gauge",
+            super::spare::kept_bytes() as u64,
+        ),
+        (
             "nodepulse_logstore_memory_bytes",
             "Bytes of chunks held in memory.",
             "gauge",

@@ -28,6 +28,7 @@ mod read;
 pub mod record;
 mod retention;
 pub mod scan;
+mod spare;
 mod state;
 mod stream;
 

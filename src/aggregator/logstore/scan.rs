@@ -13,6 +13,7 @@ use super::bloom;
 use super::chunk::BlockMeta;
 use super::codec::{Codec, Decompressor};
 use super::fields;
+use super::spare::{Footprint, Spare};
 use crate::aggregator::model::logs::{Direction, EntryView, Flow, LogStoreError};
 use bytes::Bytes;
 use memchr::memmem::Finder;
@@ -115,7 +116,7 @@ pub fn scan<'q>(
     }
     let needles: Vec<&[u8]> = q.needles.iter().map(|f| f.needle()).collect();
     let mut ctx = Ctx {
-        bufs: SPARE.with_borrow_mut(std::mem::take),
+        bufs: SPARE.with_borrow_mut(Spare::take),
         want: fields::Want::new(&needles),
         stats,
     };
@@ -126,14 +127,12 @@ pub fn scan<'q>(
             break;
         }
     }
-    if ctx.bufs.bytes() <= MAX_SPARE_BYTES {
-        SPARE.set(ctx.bufs);
-    }
+    SPARE.with_borrow_mut(|s| s.keep(ctx.bufs));
     flow.map(|_| ())
 }
 
-/// What a scan reuses from block to block, and a thread from scan to scan (a query
-/// scans stream after stream: growing these afresh for each cost a tenth of a scan).
+/// What a scan reuses from block to block, and a thread from scan to scan
+/// ([`super::spare`]: a query scans stream after stream).
 #[derive(Default)]
 struct Buffers {
     dec: Decompressor,
@@ -145,7 +144,7 @@ struct Buffers {
     spare_slots: Vec<Slot>,
 }
 
-impl Buffers {
+impl Footprint for Buffers {
     /// About how many bytes the buffers hold.
     fn bytes(&self) -> usize {
         self.spare.capacity()
@@ -155,13 +154,8 @@ impl Buffers {
     }
 }
 
-/// A thread keeps its last scan's buffers when they hold at most this many bytes (a
-/// 1 MiB block's take about 4 MiB; a query's blocking thread ends after 10 s idle,
-/// dropping them).
-const MAX_SPARE_BYTES: usize = 8 << 20;
-
 thread_local! {
-    static SPARE: std::cell::RefCell<Buffers> = std::cell::RefCell::default();
+    static SPARE: std::cell::RefCell<Spare<Buffers>> = std::cell::RefCell::default();
 }
 
 /// What one scan reads blocks with.
