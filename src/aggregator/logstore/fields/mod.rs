@@ -84,20 +84,29 @@ impl ColumnKeys {
     }
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// The has-a-byte-below-`n` trick (`n` ≤ 128): 0x80 set in each byte of `x` below `n`.
+/// The lowest flag is exact; later ones may be wrong (borrows), so a search takes the
+/// lowest and starts again after it.
+#[inline]
+fn bytes_below(x: u64, n: u8) -> u64 {
+    x.wrapping_sub(ONES * u64::from(n)) & !x & (ONES * 0x80)
+}
+
 /// Where the first placeholder of `tpl` at or after `from` is, eight bytes at a time:
 /// a byte with its top five bits set (0xF8 and up: never in UTF-8, so rare) has
-/// `b & 0xF8 == 0xF8`, and the lowest zero byte of `(x & 0xF8..) ^ 0xF8..` is exact
-/// (borrows only make later flags wrong); such a byte that is no placeholder (in a
-/// damaged block) is passed over. Gaps between placeholders are short: `memchr3`'s
-/// set-up per call cost more than this loop, and a byte loop more than either.
+/// `b & 0xF8 == 0xF8`, i.e. is zero in `(x & 0xF8..) ^ 0xF8..` ([`bytes_below`] 1);
+/// such a byte that is no placeholder (in a damaged block) is passed over. Gaps
+/// between placeholders are short: `memchr3`'s set-up per call cost more than this
+/// loop, and a byte loop more than either.
 #[inline]
 fn next_placeholder(tpl: &[u8], from: usize) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
     const TOP: u64 = ONES * 0xF8;
     let mut i = from;
     while let Some(chunk) = tpl.get(i..i + 8) {
         let x = (u64::from_le_bytes(chunk.try_into().expect("8 bytes")) & TOP) ^ TOP;
-        let zero = x.wrapping_sub(ONES) & !x & (ONES * 0x80);
+        let zero = bytes_below(x, 1);
         if zero == 0 {
             i += 8;
             continue;

@@ -84,14 +84,13 @@ pub fn tokenize<'a>(line: &'a [u8], tpl: &mut Vec<u8>, vars: &mut Vec<Var<'a>>) 
 }
 
 /// The first digit of `line` from `from` on, eight bytes at a time: a byte is a digit
-/// when it is below 10 once xor-ed with `'0'`; the lowest flag of the
-/// has-a-byte-below-10 trick is exact (borrows only make later flags wrong).
+/// when it is below 10 once xor-ed with `'0'` ([`super::bytes_below`]).
 fn next_digit(line: &[u8], from: usize) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
+    use super::ONES;
     let mut i = from;
     while let Some(chunk) = line.get(i..i + 8) {
         let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes")) ^ (ONES * u64::from(b'0'));
-        let below_10 = x.wrapping_sub(ONES * 10) & !x & (ONES * 0x80);
+        let below_10 = super::bytes_below(x, 10);
         if below_10 != 0 {
             return Some(i + below_10.trailing_zeros() as usize / 8);
         }

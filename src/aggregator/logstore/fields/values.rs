@@ -7,7 +7,7 @@
 
 use super::search::Want;
 use super::tokens::{DICT, HEX, INT};
-use crate::aggregator::tsdb::record::unzigzag;
+use crate::aggregator::tsdb::record::{unzigzag, Cursor};
 use std::ops::Range;
 
 pub const RAN_OUT: &str = "a column runs out of values";
@@ -237,7 +237,14 @@ fn unpack_as<const DELTA: bool>(bytes: &[u8], out: &mut Vec<u64>) -> Result<usiz
                     v = (v & 0x7f) | u64::from(c) << 7;
                     i += 1;
                 }
-                _ => (v, i) = long_varint(bytes, i - 1)?,
+                _ => {
+                    let mut c = Cursor {
+                        b: bytes,
+                        at: i - 1,
+                    };
+                    v = c.uvarint().map_err(|_| RAN_OUT)?;
+                    i = c.at;
+                }
             }
         }
         if DELTA {
@@ -247,24 +254,6 @@ fn unpack_as<const DELTA: bool>(bytes: &[u8], out: &mut Vec<u64>) -> Result<usiz
         out.push(v);
     }
     Ok(out.len() - first)
-}
-
-/// The varint of three bytes or more at `bytes[i]` (or cut short), and where the next
-/// starts.
-fn long_varint(bytes: &[u8], mut i: usize) -> Result<(u64, usize), &'static str> {
-    let (mut v, mut shift) = (0u64, 0);
-    loop {
-        let b = *bytes.get(i).ok_or(RAN_OUT)?;
-        i += 1;
-        v |= u64::from(b & 0x7f) << shift;
-        if b < 0x80 {
-            return Ok((v, i));
-        }
-        shift += 7;
-        if shift > 63 {
-            return Err(RAN_OUT);
-        }
-    }
 }
 
 /// How many varints `bytes` holds (each ends at a byte below 0x80; counted a word at a
