@@ -1,12 +1,16 @@
-//! Writing a block in format 3 (see [`super`] for the layout): each line is tokenized
-//! ([`tokens`]) into a template (looked up in the block's template table, which knows
-//! each placeholder's column) and variables, which go to those columns. The tables
+//! Writing a block in format 3 (see [`super`] for the layout), in two passes: each line
+//! is tokenized ([`tokens`]) into a raw template and variables (kept, with the least and
+//! greatest integer each raw template holds at each variable); raw templates differing
+//! only in zero-padding widths are merged ([`super::widths`]); then each line's
+//! variables go to the columns of its merged template (looked up in the block's template
+//! table, which knows each placeholder's column). The tables
 //! ([`Interned`], columns) are kept per thread and cleared, not reallocated, from block
 //! to block, so a line costs no allocation unless it outgrows what an earlier block
 //! needed.
 
 use super::intern::Interned;
 use super::tokens::{tokenize, Var};
+use super::widths::{self, Widths};
 use super::{ColumnKeys, Sections};
 use crate::aggregator::logstore::block::{put_metadata, HeadEntry};
 use crate::aggregator::tsdb::record::{put_uvarint, uvarint_len, zigzag};
@@ -21,9 +25,37 @@ struct Column {
     nibbles: Vec<u8>,
 }
 
+/// A line's variable between the two passes: an integer, a dictionary id, or where a
+/// hex variable's packed nibbles lie in [`FirstPass::nibbles`] (read while the line is
+/// at hand, not again from it).
+#[derive(Clone, Copy)]
+enum Tok {
+    Int(u64),
+    Dict(u32),
+    Hex(u32, u32),
+}
+
+/// The first pass: each line tokenized, its template as tokenized ([`widths`]).
+#[derive(Default)]
+struct FirstPass {
+    templates: Interned,
+    /// Each raw template's first variable in `ranges`.
+    starts: Vec<u32>,
+    /// The least and greatest integer the lines of a raw template hold at a variable.
+    ranges: Vec<(u64, u64)>,
+    /// Each line's raw template and where its variables end in `toks`.
+    lines: Vec<(u32, u32)>,
+    toks: Vec<Tok>,
+    nibbles: Vec<u8>,
+    /// Each raw template's merged template's id.
+    merged: Vec<u32>,
+}
+
 /// The block's tables and columns (and scratch buffers), kept from block to block.
 #[derive(Default)]
 struct Tables {
+    first: FirstPass,
+    widths: Widths,
     templates: Interned,
     /// Each template's placeholders' columns: `slots[spans[id]]`.
     spans: Vec<std::ops::Range<usize>>,
@@ -137,28 +169,57 @@ impl Tables {
         self.keys.clear();
     }
 
-    /// Tokenizes every line into the tables and columns.
+    /// Tokenizes every line, merges templates that differ only in zero-padding widths
+    /// ([`widths`]), then puts each line's variables in its merged template's columns.
     fn fill(&mut self, entries: &[HeadEntry]) {
         self.clear();
-        let mut tpl = std::mem::take(&mut self.tpl);
-        let mut vars = Vec::with_capacity(32);
-        for e in entries {
-            tpl.clear();
-            vars.clear();
-            tokenize(e.line.as_bytes(), &mut tpl, &mut vars);
-            let id = self.template(&tpl);
+        let mut first = std::mem::take(&mut self.first);
+        first.tokenize(entries, &mut self.tpl, &mut self.dict);
+        self.widths.merge(&widths::Raw {
+            templates: &first.templates,
+            starts: &first.starts,
+            ranges: &first.ranges,
+        });
+        first.merged.clear();
+        for raw in 0..first.templates.len() as u32 {
+            let merged = self.template_of(&first.templates, raw);
+            first.merged.push(merged);
+        }
+        let mut from = 0;
+        for &(raw, to) in &first.lines {
+            let id = first.merged[raw as usize];
             self.ids.push(u64::from(id));
-            let span = self.spans[id as usize].clone();
-            for (&at, v) in self.slots[span].iter().zip(&vars) {
-                let col = &mut self.columns[at as usize];
-                match *v {
-                    Var::Int(x) => col.ints.push(x),
-                    Var::Dict(s) => col.ints.push(u64::from(self.dict.intern(s).0)),
-                    Var::Hex(h) => pack_nibbles(h, &mut col.nibbles),
-                }
+            let toks = &first.toks[from as usize..to as usize];
+            self.put(id, toks, &first.nibbles);
+            from = to;
+        }
+        self.first = first;
+    }
+
+    /// The id of raw template `raw`'s (of `raws`) merged form (added if new).
+    fn template_of(&mut self, raws: &Interned, raw: u32) -> u32 {
+        let mut tpl = std::mem::take(&mut self.tpl);
+        tpl.clear();
+        tpl.extend_from_slice(self.widths.get(raws, raw));
+        let id = self.template(&tpl);
+        self.tpl = tpl;
+        id
+    }
+
+    /// Puts a line's variables (`toks`; hex ones packed in `nibbles`) in the columns of
+    /// template `id`.
+    fn put(&mut self, id: u32, toks: &[Tok], nibbles: &[u8]) {
+        let span = self.spans[id as usize].clone();
+        for (&col, tok) in self.slots[span].iter().zip(toks) {
+            let col = &mut self.columns[col as usize];
+            match *tok {
+                Tok::Int(x) => col.ints.push(x),
+                Tok::Dict(d) => col.ints.push(u64::from(d)),
+                Tok::Hex(s, n) => col
+                    .nibbles
+                    .extend_from_slice(&nibbles[s as usize..(s + n) as usize]),
             }
         }
-        self.tpl = tpl;
     }
 
     fn sorted(&self) -> Sorted {
@@ -197,6 +258,49 @@ impl Tables {
             }
         }
         id
+    }
+}
+
+impl FirstPass {
+    /// Tokenizes every line (`tpl` scratch space), learning each raw template's
+    /// integers' least and greatest values; dictionary values go in `dict`.
+    fn tokenize(&mut self, entries: &[HeadEntry], tpl: &mut Vec<u8>, dict: &mut Interned) {
+        self.templates.clear();
+        self.starts.clear();
+        self.ranges.clear();
+        self.lines.clear();
+        self.toks.clear();
+        self.nibbles.clear();
+        let mut vars = Vec::with_capacity(32);
+        for e in entries {
+            let line = e.line.as_bytes();
+            tpl.clear();
+            vars.clear();
+            tokenize(line, tpl, &mut vars);
+            let (raw, new) = self.templates.intern(tpl);
+            if new {
+                self.starts.push(self.ranges.len() as u32);
+                let n = self.ranges.len() + vars.len();
+                self.ranges.resize(n, (u64::MAX, 0));
+            }
+            let start = self.starts[raw as usize] as usize;
+            let ranges = &mut self.ranges[start..start + vars.len()];
+            let nibbles = &mut self.nibbles;
+            let toks = vars.iter().zip(ranges).map(|(v, r)| match *v {
+                Var::Int(x) => {
+                    *r = (r.0.min(x), r.1.max(x));
+                    Tok::Int(x)
+                }
+                Var::Hex(h) => {
+                    let at = nibbles.len();
+                    pack_nibbles(h, nibbles);
+                    Tok::Hex(at as u32, (nibbles.len() - at) as u32)
+                }
+                Var::Dict(d) => Tok::Dict(dict.intern(d).0),
+            });
+            self.toks.extend(toks);
+            self.lines.push((raw, self.toks.len() as u32));
+        }
     }
 }
 

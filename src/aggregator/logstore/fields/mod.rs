@@ -34,6 +34,7 @@ mod rebuild;
 pub mod search;
 pub mod tokens;
 mod values;
+mod widths;
 
 #[cfg(test)]
 mod tests;

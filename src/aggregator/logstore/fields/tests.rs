@@ -55,6 +55,37 @@ fn lines_that_tokenize_badly_round_trip() {
     assert_eq!(round_trip(&es), es);
 }
 
+/// How many templates an encoded block holds.
+fn templates_in(entries: &[HeadEntry]) -> u64 {
+    let mut raw = Vec::new();
+    let sections = encode(entries, &mut raw);
+    let mut c = crate::aggregator::tsdb::record::Cursor::new(&raw[sections.metadata..]);
+    c.uvarint().unwrap()
+}
+
+#[test]
+fn templates_differing_only_in_padding_are_merged() {
+    let lines = [
+        "at 07:17:05 ok",
+        "at 17:07:15 ok",
+        "at 17:17:17 ok",
+        "at 7:17:05 ok",   // hh unpadded, one digit: printed padded it would change
+        "at 07:17:5 ok",   // the same for ss
+        "at 007:17:05 ok", // hh padded to three: that template keeps its own
+    ];
+    let es: Vec<HeadEntry> = (0..lines.len())
+        .map(|i| entry(i as i64, lines[i]))
+        .collect();
+    assert_eq!(round_trip(&es), es);
+    // one for the first three, one each for the rest
+    assert_eq!(templates_in(&es), 4);
+    // "007" pads the hour to three: "07" and "17" still share a template
+    let mut some = es[..3].to_vec();
+    some.push(es[5].clone());
+    assert_eq!(templates_in(&some), 2);
+    assert_eq!(templates_in(&es[..3]), 1);
+}
+
 #[test]
 fn an_empty_block_round_trips() {
     assert_eq!(round_trip(&[]), vec![]);
