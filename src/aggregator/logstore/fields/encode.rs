@@ -73,7 +73,8 @@ struct Tables {
 thread_local! {
     /// Each thread's tables: a block costs no allocation once one as big came before
     /// on the thread (they keep what the biggest block needed: a block is at most
-    /// `block_bytes`, so about that much a thread that cuts blocks).
+    /// `block_bytes`, and its first pass's variables about as much again, so about twice
+    /// that a thread that cuts blocks).
     static TABLES: RefCell<Tables> = RefCell::default();
 }
 

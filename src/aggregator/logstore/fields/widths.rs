@@ -24,8 +24,8 @@ pub struct Raw<'a> {
 pub struct Widths {
     /// Templates with every integer's width byte zeroed.
     skeletons: Interned,
-    /// Each raw template's skeleton, and its integers in `ints` (from the one before's
-    /// end).
+    /// Each raw template's skeleton, and where its integers end in `ints` (they start
+    /// where the template before's end).
     raws: Vec<(u32, u32)>,
     /// Each raw template's integer placeholders: their variable's index, their place.
     ints: Vec<(u32, u32)>,
