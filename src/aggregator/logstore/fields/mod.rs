@@ -74,15 +74,26 @@ impl ColumnKeys {
     /// Appends to `out` the column of each of `tpl`'s placeholders, in order (it stops
     /// at a placeholder cut short: decoding that template fails anyway).
     fn of_template(&mut self, tpl: &[u8], out: &mut Vec<u32>) {
-        let mut at = 0;
-        while let Some(p) = next_placeholder(tpl, at) {
+        for p in placeholders(tpl) {
             out.push(self.id(compile::key_of(tpl, p)));
-            at = p + if tpl[p] == tokens::DICT { 1 } else { 2 };
-            if at > tpl.len() {
-                return;
-            }
         }
     }
+}
+
+/// Where each placeholder of `tpl` is, in order (the last may be cut short: its
+/// parameter byte missing).
+fn placeholders(tpl: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let p = next_placeholder(tpl, at)?;
+        at = p + if tpl[p] == tokens::DICT { 1 } else { 2 };
+        Some(p)
+    })
+}
+
+/// How many digits `x` has printed.
+fn digits(x: u64) -> usize {
+    x.checked_ilog10().map_or(1, |l| l as usize + 1)
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;

@@ -25,7 +25,7 @@ const fn pairs() -> [u8; 200] {
 /// at once: gathered in memory, the 16-byte load after small stores stalls.
 #[inline]
 pub fn put_int(v: u64, width: u8, out: &mut Vec<u8>) -> Result<(), String> {
-    let n = v.checked_ilog10().map_or(1, |l| l as usize + 1);
+    let n = super::digits(v);
     match (width as usize).checked_sub(n) {
         Some(pad) => out.resize(out.len() + pad, b'0'),
         None if width == 0 => {}

@@ -9,7 +9,7 @@
 //! other.
 
 use super::intern::Interned;
-use super::tokens::{DICT, INT};
+use super::tokens::INT;
 
 /// What a block's first pass learnt: its templates as tokenized, and for each, where its
 /// variables start in `ranges`: the least and greatest integer its lines hold at each.
@@ -121,7 +121,7 @@ impl Widths {
                 continue; // padded already, or no line pads the field (bits 0 and 1)
             }
             let (low, high) = ranges[k as usize];
-            let w = digits(low);
+            let w = super::digits(low) as u8;
             let takes = padded & 1 << w != 0 && digits_all(w, low, high);
             if takes {
                 if self.merged.len() == start {
@@ -134,11 +134,6 @@ impl Widths {
     }
 }
 
-/// How many digits `x` has.
-fn digits(x: u64) -> u8 {
-    x.checked_ilog10().map_or(1, |l| l as u8 + 1)
-}
-
 /// Whether every integer from `low` to `high` has `w` digits (`w` a width the tokenizer
 /// gives: 2 to 18; any other is no width to take).
 fn digits_all(w: u8, low: u64, high: u64) -> bool {
@@ -149,15 +144,9 @@ fn digits_all(w: u8, low: u64, high: u64) -> bool {
     low >= least && high < least * 10
 }
 
-/// Each placeholder of a template the tokenizer made: its variable's index and place.
+/// Each placeholder of a template the tokenizer made: its variable's index, its place.
 fn placeholders(tpl: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
-    let mut at = 0;
-    std::iter::from_fn(move || {
-        let p = super::next_placeholder(tpl, at)?;
-        at = p + if tpl[p] == DICT { 1 } else { 2 };
-        Some(p)
-    })
-    .enumerate()
+    super::placeholders(tpl).enumerate()
 }
 
 #[cfg(test)]
@@ -172,10 +161,8 @@ mod tests {
         assert!(digits_all(3, 100, 999));
         assert!(!digits_all(0, 10, 99));
         assert!(!digits_all(u8::MAX, 10, 99));
-        assert_eq!(
-            (digits(0), digits(9), digits(10), digits(u64::MAX)),
-            (1, 1, 2, 20)
-        );
+        let d = super::super::digits;
+        assert_eq!((d(0), d(9), d(10), d(u64::MAX)), (1, 1, 2, 20));
         assert!(digits_all(18, 10u64.pow(17), 10u64.pow(18) - 1));
         assert!(!digits_all(19, 10u64.pow(18), u64::MAX));
     }
