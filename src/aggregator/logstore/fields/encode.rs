@@ -197,13 +197,19 @@ impl Tables {
         self.first = first;
     }
 
-    /// The id of raw template `raw`'s (of `raws`) merged form (added if new).
+    /// The id of raw template `raw`'s (of `raws`) merged form, added (with any new
+    /// column of its placeholders) if new.
     fn template_of(&mut self, raws: &Interned, raw: u32) -> u32 {
-        let mut tpl = std::mem::take(&mut self.tpl);
-        tpl.clear();
-        tpl.extend_from_slice(self.widths.get(raws, raw));
-        let id = self.template(&tpl);
-        self.tpl = tpl;
+        let tpl = self.widths.get(raws, raw);
+        let (id, new) = self.templates.intern(tpl);
+        if new {
+            let start = self.slots.len();
+            self.keys.of_template(tpl, &mut self.slots);
+            self.spans.push(start..self.slots.len());
+            if self.columns.len() < self.keys.len() {
+                self.columns.resize_with(self.keys.len(), Column::default);
+            }
+        }
         id
     }
 
@@ -245,20 +251,6 @@ impl Tables {
             rank,
             columns,
         }
-    }
-
-    /// The id of template `tpl`, added (with any new column of its placeholders) if new.
-    fn template(&mut self, tpl: &[u8]) -> u32 {
-        let (id, new) = self.templates.intern(tpl);
-        if new {
-            let start = self.slots.len();
-            self.keys.of_template(tpl, &mut self.slots);
-            self.spans.push(start..self.slots.len());
-            if self.columns.len() < self.keys.len() {
-                self.columns.resize_with(self.keys.len(), Column::default);
-            }
-        }
-        id
     }
 }
 

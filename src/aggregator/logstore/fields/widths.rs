@@ -98,8 +98,11 @@ impl Widths {
         }
         let at = self.padded_at[skeleton as usize] as usize;
         for &(k, p) in &self.ints[first..] {
-            // widths are at most 18 (the tokenizer's longest piece); 0 sets bit 0
-            self.padded[at + k as usize] |= 1 << tpl[p as usize + 1].min(31);
+            // widths are 0 (none) or 2 to 18 (the tokenizer's longest piece)
+            let w = tpl[p as usize + 1];
+            if w != 0 {
+                self.padded[at + k as usize] |= 1 << w.min(31);
+            }
         }
     }
 
@@ -117,8 +120,8 @@ impl Widths {
         let start = self.merged.len();
         for &(k, p) in &self.ints[first..end as usize] {
             let (padded, p) = (self.padded[at + k as usize], p as usize);
-            if tpl[p + 1] != 0 || padded < 4 {
-                continue; // padded already, or no line pads the field (bits 0 and 1)
+            if tpl[p + 1] != 0 || padded == 0 {
+                continue; // padded already, or no line pads the field
             }
             let (low, high) = ranges[k as usize];
             let w = super::digits(low) as u8;
