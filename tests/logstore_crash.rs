@@ -3,7 +3,8 @@
 //! chunks and WAL limit, so chunks are written and the WAL truncated while it runs —
 //! printing `ack T I` after each `push` returns; the parent SIGKILLs it mid-stream,
 //! reopens the store and finds every line of every acknowledged push, once — with
-//! blocks of chunk format 2 (the default) and of format 3 (templates and columns).
+//! blocks of chunk format 2 (lines as pushed) and of format 4 (the default: templates
+//! and columns).
 
 use nodepulse::aggregator::logstore::block::Layout;
 use nodepulse::aggregator::logstore::{LogStore, LogStoreOptions};
@@ -28,10 +29,10 @@ fn now() -> i64 {
     START + 86_400_000_000_000
 }
 
-/// The store lives in `<dir>/store`; a file `<dir>/format3` asks for format 3 blocks
+/// The store lives in `<dir>/store`; a file `<dir>/fields` asks for format 4 blocks
 /// (the child learns its directory from the environment only).
 fn opts(store: &Path) -> LogStoreOptions {
-    let fields = store.parent().is_some_and(|d| d.join("format3").exists());
+    let fields = store.parent().is_some_and(|d| d.join("fields").exists());
     LogStoreOptions {
         block_layout: if fields {
             Layout::Fields
@@ -88,14 +89,14 @@ fn acknowledged_lines_survive_sigkill() {
 }
 
 #[test]
-fn acknowledged_lines_survive_sigkill_in_block_format_3() {
+fn acknowledged_lines_survive_sigkill_in_block_format_4() {
     survive_sigkill(true);
 }
 
-fn survive_sigkill(format3: bool) {
+fn survive_sigkill(fields: bool) {
     let top = tempfile::tempdir().unwrap();
-    if format3 {
-        std::fs::write(top.path().join("format3"), b"").unwrap();
+    if fields {
+        std::fs::write(top.path().join("fields"), b"").unwrap();
     }
     let dir = top.path().join("store");
     std::fs::create_dir(&dir).unwrap();
@@ -105,7 +106,7 @@ fn survive_sigkill(format3: bool) {
         .filter_map(|f| std::fs::read(f.unwrap().path()).ok())
         .filter_map(|b| b.get(..4).map(<[u8]>::to_vec))
         .collect();
-    let want = if format3 { b"NPL3" } else { b"NPL2" };
+    let want = if fields { b"NPL4" } else { b"NPL2" };
     assert!(
         magics.iter().any(|m| m == want),
         "no chunk file of that format"

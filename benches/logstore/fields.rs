@@ -1,4 +1,4 @@
-//! The `codecs` phase's format-3 rows: the same blocks encoded as templates and variable
+//! The `codecs` phase's format-4 rows: the same blocks encoded as templates and variable
 //! columns ([`fields`]), zstd 1 over each: stored / raw line bytes by log kind beside
 //! format 2's, where the bytes go (each section compressed alone), encode speed and
 //! decompress + rebuild speed (thread CPU), every line checked to come back as it was.
@@ -37,14 +37,14 @@ pub fn measure(blocks: &[Vec<HeadEntry>]) {
     let ratio = |x: &[usize; 5], k: usize| x[k] as f64 / by_raw[k] as f64;
     let all = |x: &[usize; 5]| x.iter().sum::<usize>() as f64 / raw as f64;
     println!(
-        "  format 3 (fields) + zstd 1: {:.4} of raw line bytes (format 2 + zstd 1: {:.4}); encode {:.0} MiB/s",
+        "  format 4 (fields) + zstd 1: {:.4} of raw line bytes (format 2 + zstd 1: {:.4}); encode {:.0} MiB/s",
         all(&v3),
         all(&v2),
         raw as f64 / MIB / encode_cpu.as_secs_f64()
     );
     for (k, name) in KINDS.iter().enumerate() {
         println!(
-            "    {name}: format 3 {:.4}, format 2 {:.4}",
+            "    {name}: format 4 {:.4}, format 2 {:.4}",
             ratio(&v3, k),
             ratio(&v2, k)
         );

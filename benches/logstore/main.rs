@@ -3,7 +3,7 @@
 //!
 //! - `codecs`: the corpus cut into 256 KiB blocks as the store encodes them; for zstd
 //!   and deflate at two levels each, compressed/raw, compress and decompress MiB/s;
-//!   then block format 3 (templates and variable columns, [`fields`]) beside format 2;
+//!   then block format 4 (templates and variable columns, [`fields`]) beside format 2;
 //! - `ingest`: 1 GiB of raw log pushed into a store (100 streams, 100 lines each a
 //!   push, WAL fsynced per push), timed by wall clock and by the pushing thread's CPU;
 //!   then shutdown (every chunk written), stored bytes / raw bytes; then line-filter
@@ -12,9 +12,9 @@
 //!
 //! `cargo bench --bench logstore` (1 GiB; `LOGSTORE_BENCH_MIB=n` for another size,
 //! `LOGSTORE_BENCH_BLOCK_KIB=n` for another block size than the store's default,
-//! `LOGSTORE_BENCH_FORMAT=2` or `3` to ingest (and hold, in `rss`) in that chunk format
-//! instead of the default (3),
-//! `LOGSTORE_BENCH_CODECS=fields` for only format 3's rows at 1 MiB blocks,
+//! `LOGSTORE_BENCH_FORMAT=2` or `4` (3 writes 4) to ingest (and hold, in `rss`) in that chunk format
+//! instead of the default (4),
+//! `LOGSTORE_BENCH_CODECS=fields` for only format 4's rows at 1 MiB blocks,
 //! `LOGSTORE_BENCH_NEEDLES=500,kube-probe/1.29` for only those scans (comma-separated;
 //! default the four: `payment declined`, `orderId=999999 `, `kube-probe/1.29`, `500`));
 //! without `--bench` (`cargo test --benches`) a 16 MiB run.

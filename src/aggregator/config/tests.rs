@@ -189,9 +189,14 @@ fn logs_keys_reach_the_store_and_the_receiver() {
 }
 
 #[test]
-fn the_chunk_format_is_3_unless_set_to_2() {
+fn the_chunk_format_is_4_unless_set_to_2() {
     use crate::aggregator::logstore::block::Layout;
     let c = logs_of("logs:\n  retention: 0s\n", &[]).unwrap();
+    assert_eq!(c.store.block_layout, Layout::Fields);
+    let shown = serde_norway::to_string(&logs::shown(&c)).unwrap();
+    assert!(shown.contains("chunk_format: 4\n"), "{shown}");
+    // 3 is written as its successor, 4
+    let c = logs_of("logs:\n  chunk_format: 3\n", &[]).unwrap();
     assert_eq!(c.store.block_layout, Layout::Fields);
     let c = logs_of("logs:\n  chunk_format: 2\n", &[]).unwrap();
     assert_eq!(c.store.block_layout, Layout::Columns);

@@ -7,8 +7,8 @@
 //! count, every time (zig-zag delta from the previous), every line length, every
 //! metadata count, then the metadata pairs — so the compressor sees like next to like.
 //! Chunk files of the first format ([`Layout::Rows`]) hold each entry's fields together
-//! (time, length, metadata); they are still read. Format 3 ([`Layout::Fields`]) stores
-//! lines as templates and variable columns instead ([`super::fields`]).
+//! (time, length, metadata); they are still read. Formats 3 and 4 ([`Layout::Fields`])
+//! store lines as templates and variable columns instead ([`super::fields`]).
 
 use crate::aggregator::tsdb::record::{
     put_str, put_uvarint, unzigzag, zigzag, Cursor, RecordError,
@@ -42,16 +42,18 @@ pub enum Layout {
     Rows,
     /// Times, then lengths, then metadata counts, then metadata (chunk format 2).
     Columns,
-    /// Templates and variable columns (chunk format 3, [`super::fields`]).
+    /// Templates and variable columns ([`super::fields`]): chunk format 4, or 3 (read
+    /// alike: 4 may write constants into templates, which 3's readers would not search).
     Fields,
 }
 
 impl Layout {
-    /// The layout the store writes for chunk format `n` (2 or 3; format 1 is only read).
+    /// The layout the store writes for chunk format `n` (2, or 3 and 4: both write
+    /// format 4, 3's successor; format 1 is only read).
     pub fn written_as(n: u8) -> Option<Layout> {
         match n {
             2 => Some(Layout::Columns),
-            3 => Some(Layout::Fields),
+            3 | 4 => Some(Layout::Fields),
             _ => None,
         }
     }
@@ -61,7 +63,7 @@ impl Layout {
     pub fn written_format(self) -> u8 {
         match self {
             Layout::Rows | Layout::Columns => 2,
-            Layout::Fields => 3,
+            Layout::Fields => 4,
         }
     }
 
@@ -141,7 +143,7 @@ pub fn decode_slots(raw: &[u8], layout: Layout) -> Result<Vec<Slot>, String> {
     let mut slots = match layout {
         Layout::Rows => rows(&mut c),
         Layout::Columns => columns(&mut c),
-        Layout::Fields => return Err("format 3 blocks are decoded by fields::decode".into()),
+        Layout::Fields => return Err("format 3 and 4 blocks are decoded by fields".into()),
     }
     .map_err(|e| format!("block header: {e}"))?;
     if c.left() != 0 {

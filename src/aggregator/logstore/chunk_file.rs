@@ -6,8 +6,10 @@
 //! back to back, each its trigram filter then its compressed bytes (block header by
 //! column). Written to a `.tmp` file, fsynced and renamed.
 //!
-//! Format 3 (`"NPL3"`) is format 2 with blocks of templates and variable columns
+//! Format 4 (`"NPL4"`) is format 2 with blocks of templates and variable columns
 //! ([`super::fields`]); which of the two is written is a setting (`block_layout`).
+//! Format 3 (`"NPL3"`) is format 4 without constants written into templates: read as
+//! format 4, never written.
 //!
 //! Format 1 (`"NPL1"`: no filters, block headers by row, no filter length in the table)
 //! is still read, so a store written before format 2 opens as it was; it is rewritten
@@ -23,7 +25,10 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 4] = b"NPL2";
-/// Format 3: blocks of templates and variable columns.
+/// Format 4: blocks of templates and variable columns, constants written into
+/// templates ([`super::fields`]).
+const MAGIC_V4: &[u8; 4] = b"NPL4";
+/// Format 3: as 4, without constants in templates; still read.
 const MAGIC_V3: &[u8; 4] = b"NPL3";
 /// The first format, still read.
 const MAGIC_V1: &[u8; 4] = b"NPL1";
@@ -81,7 +86,7 @@ pub fn write(dir: &Path, c: &SealedChunk, labels: &Labels) -> std::io::Result<u6
     }
     let mut out = Vec::with_capacity(PREAMBLE + header.len() + c.mem_bytes());
     out.extend_from_slice(match c.layout {
-        Layout::Fields => MAGIC_V3,
+        Layout::Fields => MAGIC_V4,
         Layout::Rows | Layout::Columns => MAGIC,
     });
     out.push(c.codec.id());
@@ -144,7 +149,7 @@ pub fn parse(file: &[u8], size: u64) -> Result<ChunkHeader, String> {
 fn preamble_len(pre: &[u8]) -> Result<(usize, Layout), String> {
     let layout = match &pre[..4] {
         m if m == MAGIC => Layout::Columns,
-        m if m == MAGIC_V3 => Layout::Fields,
+        m if m == MAGIC_V3 || m == MAGIC_V4 => Layout::Fields,
         m if m == MAGIC_V1 => Layout::Rows,
         _ => return Err("not a chunk file (bad magic)".into()),
     };

@@ -16,7 +16,7 @@ pub struct LogStoreOptions {
     pub wal_max_bytes: u64,
     /// Block compression (zstd level 1: see BENCHMARKS.md).
     pub codec: Codec,
-    /// How blocks are encoded before compression: [`Layout::Fields`] (chunk format 3,
+    /// How blocks are encoded before compression: [`Layout::Fields`] (chunk format 4,
     /// the default: templates and variable columns, 0.11 of raw) or [`Layout::Columns`]
     /// (format 2: lines as pushed, 0.18 of raw, ingest and scans faster; see
     /// BENCHMARKS.md). Files of every format are read whatever this is (the config

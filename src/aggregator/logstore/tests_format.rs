@@ -1,7 +1,8 @@
 //! On-disk format versions and block filters: a store written by chunk format 1
 //! (`NPL1`, kept as a fixture) still opens and answers the same, with and without its
-//! index; a store of format 2 chunks takes format 3 ones beside them; line filters skip
-//! blocks by their trigram filters and never lose a line, in either block layout.
+//! index, and so does one of format 3 (`NPL3`, a fixture too), needles of digits found
+//! as before; a store of format 2 chunks takes format 4 ones beside them; line filters
+//! skip blocks by their trigram filters and never lose a line, in either block layout.
 
 use super::*;
 use crate::aggregator::model::logs::{Direction, LogEntry};
@@ -28,9 +29,11 @@ fn fixture_entries() -> Vec<LogEntry> {
         .collect()
 }
 
-/// A copy of the fixture store in a temp dir (the store writes to its directory).
-fn npl1_store(keep_index: bool) -> tempfile::TempDir {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/logstore_npl1");
+/// A copy of fixture store `name` in a temp dir (the store writes to its directory).
+fn fixture_store(name: &str, keep_index: bool) -> tempfile::TempDir {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
     let dir = tempfile::tempdir().unwrap();
     for sub in ["chunks", "wal"] {
         std::fs::create_dir(dir.path().join(sub)).unwrap();
@@ -74,7 +77,7 @@ fn entries(store: &LogStore, app: &str, needles: &[&[u8]]) -> Vec<LogEntry> {
 fn a_store_of_chunk_format_1_reads_as_written_with_or_without_its_index() {
     let want = fixture_entries();
     for keep_index in [true, false] {
-        let dir = npl1_store(keep_index);
+        let dir = fixture_store("logstore_npl1", keep_index);
         let store = LogStore::open(dir.path(), small()).unwrap();
         assert_eq!(store.open_stats().load.corrupt, 0);
         assert_eq!(entries(&store, "a", &[]), want, "index kept: {keep_index}");
@@ -130,7 +133,29 @@ fn magics(dir: &Path) -> Vec<Vec<u8>> {
 }
 
 #[test]
-fn a_store_of_format_2_chunks_takes_format_3_ones_and_reads_both() {
+fn a_store_of_chunk_format_3_reads_as_written_and_finds_needles_of_digits() {
+    let want = fixture_entries();
+    for keep_index in [true, false] {
+        let dir = fixture_store("logstore_npl3", keep_index);
+        assert_eq!(magics(dir.path()), vec![b"NPL3".to_vec()]);
+        let store = LogStore::open(dir.path(), small()).unwrap();
+        assert_eq!(store.open_stats().load.corrupt, 0);
+        assert_eq!(entries(&store, "a", &[]), want, "index kept: {keep_index}");
+        for needle in ["status=203 took=1ms", "203", "7919", "0", "took=96ms"] {
+            let hits = entries(&store, "a", &[needle.as_bytes()]);
+            let model: Vec<_> = want
+                .iter()
+                .filter(|e| e.line.contains(needle))
+                .cloned()
+                .collect();
+            assert!(!model.is_empty(), "{needle}");
+            assert_eq!(hits, model, "{needle}");
+        }
+    }
+}
+
+#[test]
+fn a_store_of_format_2_chunks_takes_format_4_ones_and_reads_both() {
     let dir = tempfile::tempdir().unwrap();
     let v2 = LogStoreOptions {
         block_layout: block::Layout::Columns,
@@ -141,11 +166,11 @@ fn a_store_of_format_2_chunks_takes_format_3_ones_and_reads_both() {
     store.shutdown().unwrap();
     drop(store);
     assert_eq!(magics(dir.path()), vec![b"NPL2".to_vec()]);
-    let v3 = LogStoreOptions {
+    let v4 = LogStoreOptions {
         block_layout: block::Layout::Fields,
         ..small()
     };
-    let store = LogStore::open(dir.path(), v3.clone()).unwrap();
+    let store = LogStore::open(dir.path(), v4.clone()).unwrap();
     let late: Vec<LogEntry> = (0..1500)
         .map(|i| LogEntry {
             ts: NOW - 60 * SEC + i * 1000,
@@ -164,8 +189,8 @@ fn a_store_of_format_2_chunks_takes_format_3_ones_and_reads_both() {
     assert_eq!(entries(&store, "a", &[]), want, "in memory");
     store.shutdown().unwrap();
     drop(store);
-    assert_eq!(magics(dir.path()), vec![b"NPL2".to_vec(), b"NPL3".to_vec()]);
-    for opts in [v2, v3] {
+    assert_eq!(magics(dir.path()), vec![b"NPL2".to_vec(), b"NPL4".to_vec()]);
+    for opts in [v2, v4] {
         let store = LogStore::open(dir.path(), opts).unwrap();
         assert_eq!(store.open_stats().load.corrupt, 0);
         assert_eq!(entries(&store, "a", &[]), want);

@@ -1,4 +1,4 @@
-//! Reading a format-3 block (see [`super`]): its lines are rebuilt back to back into a
+//! Reading a format-3 or 4 block (see [`super`]): its lines are rebuilt back to back into a
 //! reusable buffer, each template's static text copied and each placeholder filled from
 //! the next value of its column (numbered from the templates as the encoder numbered
 //! them: [`super::compile`]), with [`Slot`]s pointing into that buffer as format 2's point
@@ -49,6 +49,9 @@ struct Program {
     joined: bool,
     /// Whether every value its lines read is flagged (set once the columns are read).
     flagged: bool,
+    /// Which needles of digits its text holds (constants written in: [`super::consts`]),
+    /// so every one of its lines.
+    holds: u64,
 }
 
 /// What decoding reuses from block to block (tables of byte ranges into the block).
@@ -79,7 +82,7 @@ pub struct Decoder {
 /// refused instead of filling memory (a block is cut at `block_bytes` of lines, 1 MiB).
 const MAX_LINES_BYTES: usize = 1 << 30;
 
-/// Decodes a format-3 block with a fresh [`Decoder`].
+/// Decodes a format-3 or 4 block with a fresh [`Decoder`].
 pub fn decode(raw: &[u8], lines: &mut Vec<u8>, slots: &mut Vec<Slot>) -> Result<(), String> {
     Decoder::default().decode(raw, lines, slots)
 }
@@ -183,9 +186,9 @@ impl Decoder {
             self.skip(id, |c, bytes| _ = c.take(bytes));
             return Ok(());
         }
-        let all = want.all_digits();
+        let (all, holds) = (want.all_digits(), p.holds);
         if all != 0 && !p.joined {
-            if self.mask(raw, id, want) != all {
+            if self.mask(raw, id, want) | holds != all {
                 return Ok(()); // its cursors moved on by the check
             }
             self.skip(id, Cur::back);
@@ -297,15 +300,20 @@ impl Decoder {
                 .parts
                 .iter()
                 .all(|n| memchr::memmem::find(tpl, n).is_some());
-            self.program(text.start, tail, self.lines_of[t], wanted);
+            let holds = match wanted && want.all_digits() != 0 {
+                true => want.text_holds(tpl),
+                false => 0,
+            };
+            self.program(text.start, tail, self.lines_of[t], (wanted, holds));
             any |= wanted;
         }
         Ok(any)
     }
 
     /// The template starting at `raw[start]`, just compiled (its static text after the
-    /// last placeholder `tail` bytes long), of `lines` lines.
-    fn program(&mut self, start: usize, tail: usize, lines: usize, wanted: bool) {
+    /// last placeholder `tail` bytes long), of `lines` lines; whether they are wanted,
+    /// which needles of digits its text holds.
+    fn program(&mut self, start: usize, tail: usize, lines: usize, (wanted, holds): (bool, u64)) {
         let first = self.ops.len();
         let (mut at, mut joined) = (start, false);
         if self.stock.len() < self.compiler.kinds.len() {
@@ -331,6 +339,7 @@ impl Decoder {
             wanted,
             joined,
             flagged: false,
+            holds,
         });
     }
 

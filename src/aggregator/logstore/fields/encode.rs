@@ -1,13 +1,16 @@
-//! Writing a block in format 3 (see [`super`] for the layout), in two passes: each line
+//! Writing a block in format 4 (see [`super`] for the layout), in two passes: each line
 //! is tokenized ([`tokens`]) into a raw template and variables (kept, with the least and
-//! greatest integer each raw template holds at each variable); raw templates differing
-//! only in zero-padding widths are merged ([`super::widths`]); then each line's
-//! variables go to the columns of its merged template (looked up in the block's template
-//! table, which knows each placeholder's column). The tables
+//! greatest integer or dictionary id each raw template holds at each variable); raw
+//! templates differing only in zero-padding widths are merged ([`super::widths`]), and
+//! the variables that hold one value in all of a merged template's lines are written
+//! into it ([`super::consts`]); then each line's other variables go to the columns of
+//! its template (looked up in the block's template table, which knows each
+//! placeholder's column). The tables
 //! ([`Interned`], columns) are kept per thread and cleared, not reallocated, from block
 //! to block, so a line costs no allocation unless it outgrows what an earlier block
 //! needed.
 
+use super::consts::Consts;
 use super::intern::Interned;
 use super::tokens::{tokenize, Var};
 use super::widths::{self, Widths};
@@ -15,6 +18,7 @@ use super::{ColumnKeys, Sections};
 use crate::aggregator::logstore::block::{put_metadata, HeadEntry};
 use crate::aggregator::tsdb::record::{put_uvarint, uvarint_len, zigzag};
 use std::cell::RefCell;
+use std::ops::Range;
 
 /// One column's values while a block is encoded.
 #[derive(Default)]
@@ -23,6 +27,20 @@ struct Column {
     ints: Vec<u64>,
     /// Packed hex nibbles.
     nibbles: Vec<u8>,
+}
+
+impl Column {
+    /// Appends a value (hex: packed in `nibbles`).
+    #[inline]
+    fn push(&mut self, tok: Tok, nibbles: &[u8]) {
+        match tok {
+            Tok::Int(x) => self.ints.push(x),
+            Tok::Dict(d) => self.ints.push(u64::from(d)),
+            Tok::Hex(s, n) => self
+                .nibbles
+                .extend_from_slice(&nibbles[s as usize..(s + n) as usize]),
+        }
+    }
 }
 
 /// A line's variable between the two passes: an integer, a dictionary id, or where a
@@ -39,15 +57,17 @@ enum Tok {
 #[derive(Default)]
 struct FirstPass {
     templates: Interned,
-    /// Each raw template's first variable in `ranges`.
+    /// Each raw template's first variable in `ranges`, and its lines.
     starts: Vec<u32>,
-    /// The least and greatest integer the lines of a raw template hold at a variable.
+    counts: Vec<u32>,
+    /// The least and greatest integer (or dictionary id) the lines of a raw template
+    /// hold at a variable.
     ranges: Vec<(u64, u64)>,
     /// Each line's raw template and where its variables end in `toks`.
     lines: Vec<(u32, u32)>,
     toks: Vec<Tok>,
     nibbles: Vec<u8>,
-    /// Each raw template's merged template's id.
+    /// Each raw template's merged template's id (in [`Tables::consts`]).
     merged: Vec<u32>,
 }
 
@@ -56,6 +76,12 @@ struct FirstPass {
 struct Tables {
     first: FirstPass,
     widths: Widths,
+    consts: Consts,
+    /// Each merged template's template (its constants written in), by merged id, and
+    /// the variables it keeps (`kept[range]`; `None`: all of them).
+    finals: Vec<u32>,
+    keeps: Vec<Option<std::ops::Range<u32>>>,
+    kept: Vec<u32>,
     templates: Interned,
     /// Each template's placeholders' columns: `slots[spans[id]]`.
     spans: Vec<std::ops::Range<usize>>,
@@ -78,7 +104,7 @@ thread_local! {
     static TABLES: RefCell<Tables> = RefCell::default();
 }
 
-/// Encodes entries (already in time order) as a format-3 block's raw bytes; returns
+/// Encodes entries (already in time order) as a format-4 block's raw bytes; returns
 /// where each section ends (for measuring).
 pub fn encode(entries: &[HeadEntry], out: &mut Vec<u8>) -> Sections {
     TABLES.with(|t| match t.try_borrow_mut() {
@@ -181,26 +207,55 @@ impl Tables {
             starts: &first.starts,
             ranges: &first.ranges,
         });
+        let mut consts = std::mem::take(&mut self.consts);
+        consts.clear();
         first.merged.clear();
         for raw in 0..first.templates.len() as u32 {
-            let merged = self.template_of(&first.templates, raw);
-            first.merged.push(merged);
+            let start = first.starts[raw as usize] as usize;
+            let end =
+                (first.starts.get(raw as usize + 1)).map_or(first.ranges.len(), |&e| e as usize);
+            let tpl = self.widths.get(&first.templates, raw);
+            let lines = first.counts[raw as usize];
+            first
+                .merged
+                .push(consts.add(tpl, &first.ranges[start..end], lines));
         }
+        self.finals.clear();
+        self.keeps.clear();
+        self.kept.clear();
+        for merged in 0..consts.len() as u32 {
+            let keep = match consts.write(merged, &self.dict) {
+                true => {
+                    let at = self.kept.len() as u32;
+                    self.kept.extend_from_slice(&consts.kept);
+                    Some(at..self.kept.len() as u32)
+                }
+                false => None,
+            };
+            let tpl = match keep {
+                Some(_) => &consts.written,
+                None => consts.template(merged),
+            };
+            let id = self.template_of(tpl);
+            self.finals.push(id);
+            self.keeps.push(keep);
+        }
+        self.consts = consts;
         let mut from = 0;
         for &(raw, to) in &first.lines {
-            let id = first.merged[raw as usize];
+            let merged = first.merged[raw as usize] as usize;
+            let id = self.finals[merged];
             self.ids.push(u64::from(id));
             let toks = &first.toks[from as usize..to as usize];
-            self.put(id, toks, &first.nibbles);
+            self.put(id, toks, &first.nibbles, self.keeps[merged].clone());
             from = to;
         }
         self.first = first;
     }
 
-    /// The id of raw template `raw`'s (of `raws`) merged form, added (with any new
-    /// column of its placeholders) if new.
-    fn template_of(&mut self, raws: &Interned, raw: u32) -> u32 {
-        let tpl = self.widths.get(raws, raw);
+    /// The id of template `tpl`, added (with any new column of its placeholders) if
+    /// new.
+    fn template_of(&mut self, tpl: &[u8]) -> u32 {
         let (id, new) = self.templates.intern(tpl);
         if new {
             let start = self.slots.len();
@@ -214,18 +269,18 @@ impl Tables {
     }
 
     /// Puts a line's variables (`toks`; hex ones packed in `nibbles`) in the columns of
-    /// template `id`.
-    fn put(&mut self, id: u32, toks: &[Tok], nibbles: &[u8]) {
-        let span = self.spans[id as usize].clone();
-        for (&col, tok) in self.slots[span].iter().zip(toks) {
-            let col = &mut self.columns[col as usize];
-            match *tok {
-                Tok::Int(x) => col.ints.push(x),
-                Tok::Dict(d) => col.ints.push(u64::from(d)),
-                Tok::Hex(s, n) => col
-                    .nibbles
-                    .extend_from_slice(&nibbles[s as usize..(s + n) as usize]),
+    /// template `id`: those `keep` names (`kept[keep]`), or all of them.
+    fn put(&mut self, id: u32, toks: &[Tok], nibbles: &[u8], keep: Option<Range<u32>>) {
+        let slots = &self.slots[self.spans[id as usize].clone()];
+        let Some(keep) = keep else {
+            for (&col, &tok) in slots.iter().zip(toks) {
+                self.columns[col as usize].push(tok, nibbles);
             }
+            return;
+        };
+        let kept = &self.kept[keep.start as usize..keep.end as usize];
+        for (&col, &k) in slots.iter().zip(kept) {
+            self.columns[col as usize].push(toks[k as usize], nibbles);
         }
     }
 
@@ -260,6 +315,7 @@ impl FirstPass {
     fn tokenize(&mut self, entries: &[HeadEntry], tpl: &mut Vec<u8>, dict: &mut Interned) {
         self.templates.clear();
         self.starts.clear();
+        self.counts.clear();
         self.ranges.clear();
         self.lines.clear();
         self.toks.clear();
@@ -273,9 +329,11 @@ impl FirstPass {
             let (raw, new) = self.templates.intern(tpl);
             if new {
                 self.starts.push(self.ranges.len() as u32);
+                self.counts.push(0);
                 let n = self.ranges.len() + vars.len();
                 self.ranges.resize(n, (u64::MAX, 0));
             }
+            self.counts[raw as usize] += 1;
             let start = self.starts[raw as usize] as usize;
             let ranges = &mut self.ranges[start..start + vars.len()];
             let nibbles = &mut self.nibbles;
@@ -289,7 +347,11 @@ impl FirstPass {
                     pack_nibbles(h, nibbles);
                     Tok::Hex(at as u32, (nibbles.len() - at) as u32)
                 }
-                Var::Dict(d) => Tok::Dict(dict.intern(d).0),
+                Var::Dict(d) => {
+                    let id = dict.intern(d).0;
+                    *r = (r.0.min(u64::from(id)), r.1.max(u64::from(id)));
+                    Tok::Dict(id)
+                }
             });
             self.toks.extend(toks);
             self.lines.push((raw, self.toks.len() as u32));

@@ -1,6 +1,8 @@
-//! Block format 3: lines stored as templates and typed variable columns (as CLP does),
-//! so the compressor sees each field's values side by side instead of interleaved with
-//! text. A block's raw (uncompressed) bytes are, in order:
+//! Block formats 3 and 4: lines stored as templates and typed variable columns (as CLP
+//! does), so the compressor sees each field's values side by side instead of interleaved
+//! with text. Format 4 writes into a template the values the same in all its lines
+//! ([`consts`]); format 3 has no digit outside variables. A block's raw (uncompressed)
+//! bytes are, in order:
 //!
 //! 1. the entry count (varint);
 //! 2. times: zig-zag deltas from the previous entry, as a width byte `w` then `w` byte
@@ -26,6 +28,7 @@
 //! it. The trigram filter is still built from the lines themselves.
 
 mod compile;
+mod consts;
 mod decode;
 mod encode;
 mod intern;

@@ -1,4 +1,4 @@
-//! Writing a format-3 block's lines from their values (read by [`super::values`]):
+//! Writing a format-3 or 4 block's lines from their values (read by [`super::values`]):
 //! short static text and digits are copied as fixed 16-byte stores (the buffer's
 //! length is set back after), not as a `memcpy` call each.
 

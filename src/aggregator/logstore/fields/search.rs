@@ -6,13 +6,15 @@
 //! ([`super::Decoder::decode_where`]).
 //!
 //! A needle of digits only has no static part, but every digit of a line is in one of
-//! its variables, and a needle of digits lies within one run of digits: one integer
-//! (its zero padding included), several integer pieces back to back (a run longer than
-//! a piece), a hex value or a dictionary value. So a line holds it only if one of its
-//! values does, or if it has pieces back to back: the values are checked before any
-//! line is rebuilt ([`Want`]): integers arithmetically (a loop per needle length, so
-//! that dividing by its power of 10 is a multiplication), hex values packed
-//! (`nibbles.rs`), dictionary values once per block.
+//! its variables or in a constant written into its template apart from other digits
+//! ([`super::consts`]), and a needle of digits lies within one run of digits: one
+//! integer (its zero padding included), several integer pieces back to back (a run
+//! longer than a piece), a hex value, a dictionary value or a constant. So a line holds
+//! it only if one of its values does, its template's text does, or it has pieces back to
+//! back: the values are checked before any line is rebuilt ([`Want`]): integers
+//! arithmetically (a loop per needle length, so that dividing by its power of 10 is a
+//! multiplication), hex values packed (`nibbles.rs`), dictionary values and templates
+//! once per block.
 
 use memchr::memmem::Finder;
 

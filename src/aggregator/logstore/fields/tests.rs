@@ -250,6 +250,58 @@ fn needles_of_digits_are_found_in_every_kind_of_value() {
     assert!(got[1..].iter().all(Option::is_none));
 }
 
+/// How many columns an encoded block holds.
+fn columns_in(entries: &[HeadEntry]) -> u64 {
+    let mut raw = Vec::new();
+    let sections = encode(entries, &mut raw);
+    crate::aggregator::tsdb::record::Cursor::new(&raw[sections.dict..])
+        .uvarint()
+        .unwrap()
+}
+
+#[test]
+fn values_the_same_in_every_line_of_a_template_are_written_into_it() {
+    let es: Vec<HeadEntry> = (0..100)
+        .map(|i| {
+            let agent = ["curl/8.4.0", "kube-probe/1.29"][i % 2];
+            let line = format!(
+                "GET /v1/x HTTP/1.1 {} \"{agent}\" 10.0.0.{}",
+                200 + i % 3,
+                i
+            );
+            entry(i as i64, &line)
+        })
+        .collect();
+    assert_eq!(round_trip(&es), es);
+    // left: the status (one column), the address (a dictionary value; a column per
+    // agent, the text before it differing); 1, 1.1, 8.4.0 and 1.29 are written in
+    assert_eq!(columns_in(&es), 3);
+    assert_eq!(templates_in(&es), 2);
+    for needle in ["29", "84", "201", "11", "1"] {
+        let got = rebuilt_where(&es, &[needle.as_bytes()]);
+        for (e, g) in es.iter().zip(&got) {
+            let holds = e.line.contains(needle);
+            assert_eq!(g.as_deref(), holds.then_some(e.line.as_str()), "{needle:?}");
+        }
+    }
+}
+
+#[test]
+fn a_run_of_digits_is_never_split_between_template_and_values() {
+    // 20 digits: two pieces back to back, the first the same in every line
+    let es: Vec<HeadEntry> = (0..30)
+        .map(|i| entry(i, &format!("n=123456789012345678{i:02} at 7")))
+        .collect();
+    for needle in ["7801", "7829", "78", "07"] {
+        let got = rebuilt_where(&es, &[needle.as_bytes()]);
+        for (e, g) in es.iter().zip(&got) {
+            if e.line.contains(needle) {
+                assert_eq!(g.as_deref(), Some(e.line.as_str()), "{needle:?}");
+            }
+        }
+    }
+}
+
 /// Whether `line` has a run of digits longer than an integer piece (18 digits).
 fn long_run(line: &str) -> bool {
     line.split(|c: char| !c.is_ascii_digit())
@@ -303,6 +355,14 @@ fn lines_sharing_columns_are_rebuilt_exactly_when_they_hold_the_needles() {
     }
 }
 
+/// Entries of `lines`, the first half of them twice (so their templates' values are
+/// the same in two lines or more: written into them, [`super::consts`]).
+fn twice_some(lines: &[String]) -> Vec<HeadEntry> {
+    let again = &lines[..lines.len() / 2];
+    let all = lines.iter().chain(again);
+    all.enumerate().map(|(i, l)| entry(i as i64, l)).collect()
+}
+
 fn digit_line_strategy() -> impl Strategy<Value = String> {
     let piece = prop_oneof![
         "[0-9]{1,25}",
@@ -320,7 +380,7 @@ proptest! {
         lines in prop::collection::vec(digit_line_strategy(), 1..30),
         needle in "[0-9]{1,6}",
     ) {
-        let es: Vec<HeadEntry> = lines.iter().enumerate().map(|(i, l)| entry(i as i64, l)).collect();
+        let es = twice_some(&lines);
         let got = rebuilt_where(&es, &[needle.as_bytes()]);
         for (e, g) in es.iter().zip(&got) {
             if e.line.contains(&needle) {
@@ -341,7 +401,7 @@ proptest! {
         from in any::<prop::sample::Index>(),
         len in 0usize..12,
     ) {
-        let es: Vec<HeadEntry> = lines.iter().enumerate().map(|(i, l)| entry(i as i64, l)).collect();
+        let es = twice_some(&lines);
         let line = lines[pick.index(lines.len())].as_bytes();
         let start = from.index(line.len() + 1);
         let needle = &line[start..(start + len).min(line.len())];

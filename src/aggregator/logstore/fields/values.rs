@@ -1,4 +1,4 @@
-//! A format-3 block's column values, made ready before any line is read: each column's
+//! A format-3 or 4 block's column values, made ready before any line is read: each column's
 //! size is checked against what its lines take (so reading a line never runs out), the
 //! integer and dictionary columns the wanted lines read are decoded whole into one table
 //! (a tight loop per column, deltas summed), and the others only counted. A line then
