@@ -113,25 +113,9 @@ impl Consts {
         let (mut at, mut any) = (0, false);
         for (k, p) in placeholders(tpl).enumerate() {
             let end = (p + if tpl[p] == DICT { 1 } else { 2 }).min(tpl.len());
-            let apart = (p == 0 || (at < p && !tpl[p - 1].is_ascii_digit()))
-                && tpl
-                    .get(end)
-                    .is_none_or(|&b| !b.is_ascii_digit() && !is_placeholder(b));
             self.written.extend_from_slice(&tpl[at..p]);
-            let done = apart
-                && match (values.get(k), tpl.get(p + 1)) {
-                    (Some(&Value::Same(v)), Some(&width)) if tpl[p] == INT => {
-                        rebuild::put_int(v, width, &mut self.written).is_ok()
-                    }
-                    (Some(&Value::Same(d)), _) if tpl[p] == DICT => match u32::try_from(d) {
-                        Ok(d) if (d as usize) < dict.len() => {
-                            self.written.extend_from_slice(dict.get(d));
-                            true
-                        }
-                        _ => false,
-                    },
-                    _ => false,
-                };
+            let done =
+                apart(tpl, at..end, p) && put_value(values.get(k), tpl, p, dict, &mut self.written);
             if !done {
                 self.written.extend_from_slice(&tpl[p..end]);
                 self.kept.push(k as u32);
@@ -150,6 +134,40 @@ impl Consts {
     /// Template `id` as merged (no constant written in).
     pub fn template(&self, id: u32) -> &[u8] {
         self.templates.get(id)
+    }
+}
+
+/// Whether the placeholder at `tpl[p]` (ending at `around.end`; the previous one ended
+/// at `around.start`) has static text that is no digit on each side.
+fn apart(tpl: &[u8], around: std::ops::Range<usize>, p: usize) -> bool {
+    let before = p == 0 || (around.start < p && !tpl[p - 1].is_ascii_digit());
+    let after = tpl
+        .get(around.end)
+        .is_none_or(|&b| !b.is_ascii_digit() && !is_placeholder(b));
+    before && after
+}
+
+/// Appends the value of the placeholder at `tpl[p]` when it holds one (`value`; `dict`
+/// the block's dictionary); whether it did.
+fn put_value(
+    value: Option<&Value>,
+    tpl: &[u8],
+    p: usize,
+    dict: &Interned,
+    out: &mut Vec<u8>,
+) -> bool {
+    match (value, tpl.get(p + 1)) {
+        (Some(&Value::Same(v)), Some(&width)) if tpl[p] == INT => {
+            rebuild::put_int(v, width, out).is_ok()
+        }
+        (Some(&Value::Same(d)), _) if tpl[p] == DICT => match u32::try_from(d) {
+            Ok(d) if (d as usize) < dict.len() => {
+                out.extend_from_slice(dict.get(d));
+                true
+            }
+            _ => false,
+        },
+        _ => false,
     }
 }
 

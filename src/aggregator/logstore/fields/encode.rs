@@ -80,7 +80,7 @@ struct Tables {
     /// Each merged template's template (its constants written in), by merged id, and
     /// the variables it keeps (`kept[range]`; `None`: all of them).
     finals: Vec<u32>,
-    keeps: Vec<Option<std::ops::Range<u32>>>,
+    keeps: Vec<Option<Range<u32>>>,
     kept: Vec<u32>,
     templates: Interned,
     /// Each template's placeholders' columns: `slots[spans[id]]`.
@@ -197,7 +197,8 @@ impl Tables {
     }
 
     /// Tokenizes every line, merges templates that differ only in zero-padding widths
-    /// ([`widths`]), then puts each line's variables in its merged template's columns.
+    /// ([`widths`]) and writes their constants in ([`super::consts`]), then puts each
+    /// line's other variables in its template's columns.
     fn fill(&mut self, entries: &[HeadEntry]) {
         self.clear();
         let mut first = std::mem::take(&mut self.first);
@@ -208,38 +209,7 @@ impl Tables {
             ranges: &first.ranges,
         });
         let mut consts = std::mem::take(&mut self.consts);
-        consts.clear();
-        first.merged.clear();
-        for raw in 0..first.templates.len() as u32 {
-            let start = first.starts[raw as usize] as usize;
-            let end =
-                (first.starts.get(raw as usize + 1)).map_or(first.ranges.len(), |&e| e as usize);
-            let tpl = self.widths.get(&first.templates, raw);
-            let lines = first.counts[raw as usize];
-            first
-                .merged
-                .push(consts.add(tpl, &first.ranges[start..end], lines));
-        }
-        self.finals.clear();
-        self.keeps.clear();
-        self.kept.clear();
-        for merged in 0..consts.len() as u32 {
-            let keep = match consts.write(merged, &self.dict) {
-                true => {
-                    let at = self.kept.len() as u32;
-                    self.kept.extend_from_slice(&consts.kept);
-                    Some(at..self.kept.len() as u32)
-                }
-                false => None,
-            };
-            let tpl = match keep {
-                Some(_) => &consts.written,
-                None => consts.template(merged),
-            };
-            let id = self.template_of(tpl);
-            self.finals.push(id);
-            self.keeps.push(keep);
-        }
+        self.write_constants_in(&mut first, &mut consts);
         self.consts = consts;
         let mut from = 0;
         for &(raw, to) in &first.lines {
@@ -251,6 +221,40 @@ impl Tables {
             from = to;
         }
         self.first = first;
+    }
+
+    /// Gathers each merged template's lines' values (`consts`), then adds every merged
+    /// template to the block's, its constants written in ([`super::consts`]).
+    fn write_constants_in(&mut self, first: &mut FirstPass, consts: &mut Consts) {
+        consts.clear();
+        first.merged.clear();
+        for raw in 0..first.templates.len() {
+            let start = first.starts[raw] as usize;
+            let end = first
+                .starts
+                .get(raw + 1)
+                .map_or(first.ranges.len(), |&e| e as usize);
+            let tpl = self.widths.get(&first.templates, raw as u32);
+            let merged = consts.add(tpl, &first.ranges[start..end], first.counts[raw]);
+            first.merged.push(merged);
+        }
+        self.finals.clear();
+        self.keeps.clear();
+        self.kept.clear();
+        for merged in 0..consts.len() as u32 {
+            let keep = consts.write(merged, &self.dict).then(|| {
+                let at = self.kept.len() as u32;
+                self.kept.extend_from_slice(&consts.kept);
+                at..self.kept.len() as u32
+            });
+            let tpl = match keep {
+                Some(_) => &consts.written,
+                None => consts.template(merged),
+            };
+            let id = self.template_of(tpl);
+            self.finals.push(id);
+            self.keeps.push(keep);
+        }
     }
 
     /// The id of template `tpl`, added (with any new column of its placeholders) if

@@ -170,7 +170,8 @@ impl<'n> Want<'n> {
         }
     }
 
-    /// Which needles of digits (bit by bit) `text` (a hex or dictionary value) holds.
+    /// Which needles of digits (bit by bit) `text` (a hex or dictionary value, or a
+    /// template) holds.
     pub(super) fn text_holds(&self, text: &[u8]) -> u64 {
         let mut mask = 0;
         for (i, d) in self.digits.iter().enumerate() {
