@@ -103,7 +103,9 @@ pub fn merge(
             invalid(
                 "logs.chunk_format",
                 "--config.file",
-                format!("{n} is not a chunk format this version writes (2, or 3 and 4: 4)"),
+                format!(
+                    "{n} is not a chunk format this version writes (2 or 4; 3 is written as 4)"
+                ),
             )
         })?;
     }

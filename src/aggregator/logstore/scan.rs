@@ -137,10 +137,10 @@ pub fn scan<'q>(
 struct Buffers {
     dec: Decompressor,
     spare: Vec<u8>,
-    /// A format-3 block's decompressed bytes (its lines are rebuilt into a run's buffer).
+    /// A format-3 or 4 block's decompressed bytes (its lines are rebuilt into a run's buffer).
     unpacked: Vec<u8>,
     fields: fields::Decoder,
-    /// A format-3 block's entries (reused as `spare` is).
+    /// A format-3 or 4 block's entries (reused as `spare` is).
     spare_slots: Vec<Slot>,
 }
 
@@ -161,7 +161,7 @@ thread_local! {
 /// What one scan reads blocks with.
 struct Ctx<'s> {
     bufs: Buffers,
-    /// Which lines of a format-3 block to rebuild.
+    /// Which lines of a format-3 or 4 block to rebuild.
     want: fields::Want<'s>,
     stats: &'s mut ScanStats,
 }
