@@ -5,10 +5,10 @@
 //!
 //! Only in templates of two lines or more ([`MIN_LINES`]), and only where no digit run
 //! could then mix written and stored digits: the bytes on each side of the placeholder
-//! must be static text that is no digit. A line's maximal digit
-//! runs are then each in one variable, in integer pieces back to back, or wholly in its
-//! template, and a scan for a needle of digits looks for it in the template as well
-//! ([`super::search`]). Hex variables are kept as they are.
+//! must be static text that is no digit. A line's maximal digit runs are then each in
+//! one variable, in integer pieces back to back, or wholly in its template, and a scan
+//! for a needle of digits looks for it in the template as well ([`super::search`]). Hex
+//! variables are kept as they are.
 
 use super::intern::Interned;
 use super::tokens::{DICT, INT};

@@ -57,9 +57,20 @@ fn lines_that_tokenize_badly_round_trip() {
 
 /// How many templates an encoded block holds.
 fn templates_in(entries: &[HeadEntry]) -> u64 {
+    count_at(entries, |s| s.metadata)
+}
+
+/// How many columns an encoded block holds.
+fn columns_in(entries: &[HeadEntry]) -> u64 {
+    count_at(entries, |s| s.dict)
+}
+
+/// The count (a varint) at the start of a section of the entries encoded, the section
+/// found by the end of the one before it (`before`).
+fn count_at(entries: &[HeadEntry], before: fn(&super::Sections) -> usize) -> u64 {
     let mut raw = Vec::new();
     let sections = encode(entries, &mut raw);
-    let mut c = crate::aggregator::tsdb::record::Cursor::new(&raw[sections.metadata..]);
+    let mut c = crate::aggregator::tsdb::record::Cursor::new(&raw[before(&sections)..]);
     c.uvarint().unwrap()
 }
 
@@ -248,15 +259,6 @@ fn needles_of_digits_are_found_in_every_kind_of_value() {
     let got = rebuilt_where(&es, &[b"took", b"12", b"500"]);
     assert_eq!(got[0].as_deref(), Some(lines[0]));
     assert!(got[1..].iter().all(Option::is_none));
-}
-
-/// How many columns an encoded block holds.
-fn columns_in(entries: &[HeadEntry]) -> u64 {
-    let mut raw = Vec::new();
-    let sections = encode(entries, &mut raw);
-    crate::aggregator::tsdb::record::Cursor::new(&raw[sections.dict..])
-        .uvarint()
-        .unwrap()
 }
 
 #[test]
