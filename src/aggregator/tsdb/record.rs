@@ -146,7 +146,23 @@ impl<'a> Cursor<'a> {
         self.b.len() - self.at
     }
 
+    /// A varint; one of one or two bytes (most are) is read inline.
+    #[inline]
     pub(crate) fn uvarint(&mut self) -> Result<u64, RecordError> {
+        match self.b.get(self.at..self.at + 2) {
+            Some(&[b, _]) if b < 0x80 => {
+                self.at += 1;
+                Ok(u64::from(b))
+            }
+            Some(&[b, c]) if c < 0x80 => {
+                self.at += 2;
+                Ok(u64::from(b & 0x7f) | u64::from(c) << 7)
+            }
+            _ => self.uvarint_long(),
+        }
+    }
+
+    fn uvarint_long(&mut self) -> Result<u64, RecordError> {
         let start = self.at;
         let mut x = 0u64;
         for i in 0..10 {

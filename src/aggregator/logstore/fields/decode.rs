@@ -7,7 +7,7 @@
 //! lines [`Want`] lets through; the others only move their columns' cursors. No
 //! allocation per line; bad input is an error, never a panic.
 
-use super::compile::Compiler;
+use super::compile::{Compiler, Step};
 use super::rebuild::{self, Value};
 use super::search::Want;
 use super::tokens::{DICT, INT};
@@ -16,33 +16,21 @@ use crate::aggregator::logstore::block::Slot;
 use crate::aggregator::tsdb::record::{unzigzag, Cursor, RecordError};
 use std::ops::Range;
 
-/// One step of rebuilding a line: copy `raw[lit]`, then fill a placeholder of `kind`
-/// (with its width or length byte) from column `col`; `bytes` is a hex value's packed
-/// length (0 for others). 16 bytes.
-#[derive(Debug, Clone)]
-struct Op {
-    lit: Range<u32>,
-    col: u32,
-    kind: u8,
-    param: u8,
-    bytes: u8,
-}
+/// A step of rebuilding a line: the compiler's [`Step`] as it is (copied whole).
+type Op = Step;
 
-impl Op {
-    fn lit(&self) -> Range<usize> {
-        self.lit.start as usize..self.lit.end as usize
-    }
-
+impl Step {
     fn col(&self) -> usize {
         self.col as usize
     }
 }
 
-/// A template, compiled for this block: its steps `ops[steps]`, then the static text
-/// `raw[tail]`; `wanted` whether its lines may be rebuilt, `joined` whether it has
-/// integer pieces back to back.
+/// A template, compiled for this block: its text starts at `raw[start]`, its steps are
+/// `ops[steps]`, then the static text `raw[tail]`; `wanted` whether its lines may be
+/// rebuilt, `joined` whether it has integer pieces back to back.
 #[derive(Debug, Clone)]
 struct Program {
+    start: usize,
     steps: Range<usize>,
     tail: Range<usize>,
     wanted: bool,
@@ -74,8 +62,6 @@ pub struct Decoder {
     values: Values,
     /// A hex value printed, to search.
     text: Vec<u8>,
-    /// Each entry's time delta.
-    deltas: Vec<u64>,
 }
 
 /// A damaged block could repeat a long template for every entry: past this, it is
@@ -105,7 +91,6 @@ impl Decoder {
             + self.values.curs.capacity() * size_of::<Cur>()
             + self.values.flags.capacity()
             + self.ids.capacity() * 4
-            + self.deltas.capacity() * 8
             + self.text.capacity()
     }
 
@@ -138,7 +123,7 @@ impl Decoder {
         }
         let mut c = Cursor::new(raw);
         let n = c.count().map_err(rec)?;
-        times(&mut c, n, slots, &mut self.deltas)?;
+        times(&mut c, n, slots)?;
         metadata(&mut c, slots)?;
         let any = self.tables(&mut c, n, want)?;
         self.columns(&mut c)?;
@@ -210,11 +195,14 @@ impl Decoder {
     fn rebuild(&mut self, raw: &[u8], id: usize, out: &mut Vec<u8>) -> Result<(), String> {
         let p = &self.programs[id];
         let Values { table, curs, .. } = &mut self.values;
+        let mut at = p.start;
         for op in &self.ops[p.steps.clone()] {
             let cur = &mut curs[op.col()];
             let i = cur.take(op.bytes);
             let v = value(table, cur, i);
-            super::put_text(out, raw, op.lit());
+            let lit = at..at + op.lit as usize;
+            at = lit.end + usize::from(op.len);
+            super::put_text(out, raw, lit);
             rebuild::put_value(v, op.kind, op.param, raw, &self.dict, out)?;
         }
         super::put_text(out, raw, p.tail.clone());
@@ -315,29 +303,23 @@ impl Decoder {
     /// which needles of digits its text holds.
     fn program(&mut self, start: usize, tail: usize, lines: usize, (wanted, holds): (bool, u64)) {
         let first = self.ops.len();
-        let (mut at, mut joined) = (start, false);
+        let steps = &self.compiler.steps;
         if self.stock.len() < self.compiler.kinds.len() {
             self.stock
                 .resize(self.compiler.kinds.len(), Stock::default());
         }
-        for step in &self.compiler.steps {
-            let lit = at as u32..(at as u32 + step.lit);
-            joined |= step.joined;
-            self.ops.push(Op {
-                lit: lit.clone(),
-                col: step.col,
-                kind: step.kind,
-                param: step.param,
-                bytes: step.bytes,
-            });
+        let mut end = start;
+        for step in steps {
             self.stock[step.col as usize].add(step.kind, step.param, lines, wanted);
-            at = lit.end as usize + usize::from(step.len);
+            end += step.lit as usize + usize::from(step.len);
         }
+        self.ops.extend_from_slice(steps);
         self.programs.push(Program {
+            start,
             steps: first..self.ops.len(),
-            tail: at..at + tail,
+            tail: end..end + tail,
             wanted,
-            joined,
+            joined: steps.iter().any(|s| s.joined),
             flagged: false,
             holds,
         });
@@ -419,29 +401,38 @@ fn range(c: &mut Cursor<'_>) -> Result<Range<usize>, String> {
     Ok(start..c.at)
 }
 
-/// Every entry's time (its slot's other fields are set later); `deltas` a scratch
-/// buffer, filled a byte plane at a time (a loop the compiler can widen).
-fn times(
-    c: &mut Cursor<'_>,
-    n: usize,
-    slots: &mut Vec<Slot>,
-    deltas: &mut Vec<u64>,
-) -> Result<(), String> {
+/// Every entry's time (its slot's other fields are set later).
+fn times(c: &mut Cursor<'_>, n: usize, slots: &mut Vec<Slot>) -> Result<(), String> {
     let width = c.take(1).map_err(rec)?[0] as usize;
     if width > 8 {
         return Err(format!("times {width} bytes wide"));
     }
     let planes = c.take(width * n).map_err(rec)?;
-    deltas.clear();
-    deltas.resize(n, 0);
-    for (k, plane) in planes.chunks_exact(n.max(1)).enumerate() {
-        for (d, &b) in deltas.iter_mut().zip(plane) {
-            *d |= u64::from(b) << (8 * k);
-        }
-    }
     slots.reserve(n);
+    match width {
+        0 => times_of::<0>(planes, n, slots),
+        1 => times_of::<1>(planes, n, slots),
+        2 => times_of::<2>(planes, n, slots),
+        3 => times_of::<3>(planes, n, slots),
+        4 => times_of::<4>(planes, n, slots),
+        5 => times_of::<5>(planes, n, slots),
+        6 => times_of::<6>(planes, n, slots),
+        7 => times_of::<7>(planes, n, slots),
+        _ => times_of::<8>(planes, n, slots),
+    }
+    Ok(())
+}
+
+/// [`times`] of `W` byte planes of `n` entries each (a constant, so the bytes of an
+/// entry are gathered without a loop).
+fn times_of<const W: usize>(planes: &[u8], n: usize, slots: &mut Vec<Slot>) {
+    let planes: [&[u8]; W] = std::array::from_fn(|k| &planes[k * n..(k + 1) * n]);
     let mut prev = 0i64;
-    for &delta in deltas.iter() {
+    for i in 0..n {
+        let mut delta = 0;
+        for (k, plane) in planes.iter().enumerate() {
+            delta |= u64::from(plane[i]) << (8 * k);
+        }
         prev = prev.wrapping_add(unzigzag(delta));
         slots.push(Slot {
             ts: prev,
@@ -450,11 +441,16 @@ fn times(
             metadata: Vec::new(),
         });
     }
-    Ok(())
 }
 
-/// Every entry's metadata pair count, then the pairs.
+/// Every entry's metadata pair count, then the pairs (most entries have none: a run of
+/// zero counts is passed over at once).
 fn metadata(c: &mut Cursor<'_>, slots: &mut [Slot]) -> Result<(), String> {
+    let none = c.b.get(c.at..c.at + slots.len());
+    if none.is_some_and(|counts| counts.iter().all(|&b| b == 0)) {
+        c.at += slots.len();
+        return Ok(());
+    }
     let mut counts = Vec::with_capacity(slots.len());
     for _ in 0..slots.len() {
         counts.push(c.count().map_err(rec)?);

@@ -2,6 +2,9 @@
 //! byte, without printing it: a digit's character is the nibble of its value, so the
 //! needle is found by comparing every nibble of the value at once (SWAR on a `u128`).
 //! The scan of `"500"` checks every hex value of every line (request and trace ids).
+//! A needle of three digits or more fixes a whole byte wherever it starts (its first
+//! two digits, or its second and third), so a column is first searched for those two
+//! bytes (`memchr2`) and only the values holding one are compared.
 
 /// The longest hex value searched here: 32 characters fill a `u128`.
 pub const MAX_CHARS: usize = 32;
@@ -39,6 +42,9 @@ fn keep(n: usize) -> u128 {
 pub struct Needle {
     /// Each digit's value in every nibble.
     spread: Vec<u128>,
+    /// The bytes a packed value holding the needle holds, one of them (three digits or
+    /// more): its first two digits, or its second and third.
+    fixed: Option<[u8; 2]>,
 }
 
 impl Needle {
@@ -48,6 +54,13 @@ impl Needle {
                 .iter()
                 .map(|&d| ONES * u128::from(d - b'0'))
                 .collect(),
+            fixed: match digits {
+                [a, b, c, ..] => {
+                    let byte = |hi: u8, lo: u8| (hi - b'0') << 4 | (lo - b'0');
+                    Some([byte(*a, *b), byte(*b, *c)])
+                }
+                _ => None,
+            },
         }
     }
 
@@ -60,17 +73,31 @@ impl Needle {
         }
     }
 
-    /// Sets `bit` in `out[i]` for each value of `len` characters packed at
-    /// `raw[at[i]..]` that holds the needle (the masks made once for all).
-    pub fn mark(&self, raw: &[u8], at: &[u64], len: usize, bit: u8, out: &mut [u8]) {
+    /// Sets `bit` in `out[i]` for each value of `len` characters that holds the needle,
+    /// the values packed back to back from `raw[start..]`, `out.len()` of them (the
+    /// masks made once for all).
+    pub fn mark(&self, raw: &[u8], start: usize, len: usize, bit: u8, out: &mut [u8]) {
         let starts = match self.starts(len) {
             Err(held) => return out.iter_mut().for_each(|o| *o |= bit * u8::from(held)),
             Ok(starts) => starts,
         };
         let (n, keep) = (len.div_ceil(2), keep(len.div_ceil(2)));
-        for (o, &a) in out.iter_mut().zip(at) {
-            let x = load_kept(raw, a as usize, n, keep);
-            *o |= bit * u8::from(self.at(x) & starts != 0);
+        let count = out.len();
+        let mut check = |i: usize| {
+            let x = load_kept(raw, start + i * n, n, keep);
+            out[i] |= bit * u8::from(self.at(x) & starts != 0);
+        };
+        let Some([a, b]) = self.fixed else {
+            return (0..count).for_each(check);
+        };
+        // a value holding the needle holds one of its fixed bytes: only those are checked
+        let mut next = 0;
+        for p in memchr::memchr2_iter(a, b, &raw[start..start + n * count]) {
+            let i = p / n;
+            if i >= next {
+                check(i);
+                next = i + 1;
+            }
         }
     }
 
@@ -159,14 +186,15 @@ mod tests {
                 let x = load(&after, 0, text.len());
                 let got = Needle::new(needle.as_bytes()).in_value(x, text.len());
                 assert_eq!(got, text.contains(needle), "{text} {needle} (16 bytes)");
-                // marked among others, at the block's end and not
-                let mut raw = after.clone();
-                raw.extend(pack(text));
-                let at = [0, after.len() as u64];
-                let mut out = [4, 0];
-                Needle::new(needle.as_bytes()).mark(&raw, &at, text.len(), 1, &mut out);
+                // marked in a column of three, the last at the block's end
+                let mut raw = vec![0x55; 3];
+                for _ in 0..3 {
+                    raw.extend(pack(text));
+                }
+                let mut out = [4, 0, 0];
+                Needle::new(needle.as_bytes()).mark(&raw, 3, text.len(), 1, &mut out);
                 let bit = u8::from(text.contains(needle));
-                assert_eq!(out, [4 | bit, bit], "{text} {needle} (marked)");
+                assert_eq!(out, [4 | bit, bit, bit], "{text} {needle} (marked)");
             }
         }
         // the padding nibble of an odd length is never a character

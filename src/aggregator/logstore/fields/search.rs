@@ -142,7 +142,8 @@ impl<'n> Want<'n> {
     }
 
     /// Appends [`Want::hex_holds`] of each hex value of `len` characters packed at
-    /// `raw[at[i]..]` to `out`, needle by needle (a byte each: at most 8 needles).
+    /// `raw[at[i]..]` to `out`, needle by needle (a byte each: at most 8 needles); the
+    /// values lie back to back (a column of one length).
     pub(super) fn flag_hex(&self, raw: &[u8], at: &[u64], len: usize, out: &mut Vec<u8>) {
         let first = out.len();
         if len > super::nibbles::MAX_CHARS {
@@ -152,8 +153,14 @@ impl<'n> Want<'n> {
             return;
         }
         out.resize(first + at.len(), 0);
+        let Some(&start) = at.first() else { return };
+        debug_assert!(at
+            .iter()
+            .enumerate()
+            .all(|(i, &a)| a == start + (i * len.div_ceil(2)) as u64));
         for (i, d) in self.digits.iter().enumerate() {
-            d.nibbles.mark(raw, at, len, 1 << i, &mut out[first..]);
+            d.nibbles
+                .mark(raw, start as usize, len, 1 << i, &mut out[first..]);
         }
     }
 
@@ -175,16 +182,24 @@ impl<'n> Want<'n> {
     pub(super) fn text_holds(&self, text: &[u8]) -> u64 {
         let mut mask = 0;
         for (i, d) in self.digits.iter().enumerate() {
-            let needle = d.finder.needle();
-            // values are short: a plain search beats setting up a fast one
-            let held = match text.len() {
-                0..=64 => text.windows(needle.len()).any(|w| w == needle),
-                _ => d.finder.find(text).is_some(),
-            };
+            // values and templates are short: looking for the first digit beats setting
+            // up a search
+            let held = holds_at_first(text, d.finder.needle());
             mask |= u64::from(held) << i;
         }
         mask
     }
+}
+
+/// Whether `text` holds `needle` (not empty): each place of its first byte is compared
+/// on.
+#[inline]
+fn holds_at_first(text: &[u8], needle: &[u8]) -> bool {
+    let (&first, rest) = needle
+        .split_first()
+        .expect("a needle of digits is not empty");
+    let last = text.len().saturating_sub(rest.len());
+    memchr::memchr_iter(first, &text[..last]).any(|i| text[i + 1..].starts_with(rest))
 }
 
 /// The checks of numbers `len` digits long (1 to 19; `n` without a leading zero): an
@@ -205,19 +220,22 @@ fn number_checks(len: u32) -> (HoldsNumber, FlagNumbers) {
     by_len!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19)
 }
 
-/// [`holds_pow`] of each of `values` as 1 or 0, appended to `out`; a value equal to
-/// the one before has its answer.
+/// [`holds_pow`] of each of `values` as 1 or 0, appended to `out` (grown first, so
+/// that most values, below `n`, cost a compare); a value equal to the one before has
+/// its answer.
 fn flag_pow<const POW: u64>(values: &[u64], n: u64, out: &mut Vec<u8>) {
+    let first = out.len();
+    out.resize(first + values.len(), 0);
     let mut last = (u64::MAX, u8::from(holds_pow::<POW>(u64::MAX, n)));
-    out.extend(values.iter().map(|&v| {
+    for (flag, &v) in out[first..].iter_mut().zip(values) {
         if v < n {
-            return 0;
+            continue;
         }
         if v != last.0 {
             last = (v, u8::from(holds_pow::<POW>(v, n)));
         }
-        last.1
-    }));
+        *flag = last.1;
+    }
 }
 
 /// Whether the digits of `v` hold those of `n`, `POW` 10 to the power of `n`'s length.
@@ -334,6 +352,30 @@ mod tests {
                 each.iter().any(|&m| m != 0) && each.contains(&0),
                 "{needles:?}"
             );
+        }
+    }
+
+    #[test]
+    fn integers_are_flagged_as_printed() {
+        let mut values: Vec<u64> = (0..30_000).collect();
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..30_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            values.push(x >> (x % 60)); // every length of number
+        }
+        values.extend([u64::MAX, u64::MAX - 1, 10u64.pow(19), 5_005_005_005]);
+        for needle in [
+            "5", "9", "50", "10", "99", "500", "100", "999", "909", "1500", "30000",
+        ] {
+            let want = super::Want::new(&[needle.as_bytes()]);
+            let mut got = Vec::new();
+            want.flag_ints(&values, &mut got);
+            for (&v, &flag) in values.iter().zip(&got) {
+                let held = v.to_string().contains(needle);
+                assert_eq!(flag, u8::from(held), "{v} {needle}");
+            }
         }
     }
 

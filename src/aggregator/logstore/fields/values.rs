@@ -219,6 +219,11 @@ pub fn dict_mask(dict_holds: &[u64], v: u64) -> u64 {
 fn unpack(bytes: &[u8], delta: bool, out: &mut Vec<u64>) -> Result<usize, &'static str> {
     match delta {
         true => unpack_as::<true>(bytes, out),
+        // a column of values below 128 (many are: a byte each) is widened at once
+        false if count(bytes)? == bytes.len() => {
+            out.extend(bytes.iter().map(|&b| u64::from(b)));
+            Ok(bytes.len())
+        }
         false => unpack_as::<false>(bytes, out),
     }
 }
