@@ -35,6 +35,8 @@ pub struct Want<'n> {
 struct Digits<'n> {
     finder: Finder<'n>,
     value: Option<(u64, HoldsNumber, FlagNumbers)>,
+    /// For a value of at most [`MAX_WINDOWED`] digits, [`windows`] of it.
+    windows: Vec<u64>,
     nibbles: super::nibbles::Needle,
 }
 
@@ -43,8 +45,12 @@ struct Digits<'n> {
 type HoldsNumber = fn(u64, u64) -> bool;
 
 /// Appends to the last argument, for each integer of the first, 1 if its digits hold
-/// those of a number (second) of one length, else 0 ([`flag_pow`]).
-type FlagNumbers = fn(&[u64], u64, &mut Vec<u8>);
+/// those of a number (second) of one length, else 0 ([`flag_pow`], or [`flag_windows`]
+/// with the number's [`windows`], the third).
+type FlagNumbers = fn(&[u64], u64, &[u64], &mut Vec<u8>);
+
+/// Needles of digits up to this long have their [`windows`] (10^4 bits at most).
+const MAX_WINDOWED: usize = 3;
 
 /// At most this many needles of digits are checked in values (the others, rarer than
 /// rare, are left to the search of the rebuilt lines).
@@ -59,6 +65,10 @@ impl<'n> Want<'n> {
             .take(MAX_DIGIT_NEEDLES)
             .map(|&n| Digits {
                 finder: Finder::new(n),
+                windows: match n[0] != b'0' && n.len() <= MAX_WINDOWED {
+                    true => windows(n),
+                    false => Vec::new(),
+                },
                 value: (n[0] != b'0' && n.len() <= 19).then(|| {
                     let v = n.iter().fold(0, |v, d| v * 10 + u64::from(d - b'0'));
                     let (holds, flag) = number_checks(n.len() as u32);
@@ -171,8 +181,9 @@ impl<'n> Want<'n> {
         match &self.digits[..] {
             [Digits {
                 value: Some((n, _, flag)),
+                windows,
                 ..
-            }] => flag(values, *n, out),
+            }] => flag(values, *n, windows, out),
             _ => out.extend(values.iter().map(|&v| self.int_holds(v, 0) as u8)),
         }
     }
@@ -211,19 +222,72 @@ fn number_checks(len: u32) -> (HoldsNumber, FlagNumbers) {
     macro_rules! by_len {
         ($($len:literal)*) => {
             match len {
+                1 => (holds_pow::<10>, flag_windows::<100>),
+                2 => (holds_pow::<100>, flag_windows::<1_000>),
+                3 => (holds_pow::<1_000>, flag_windows::<10_000>),
                 $($len => (holds_pow::<{ 10u64.pow($len) }>, flag_pow::<{ 10u64.pow($len) }>),)*
                 // never asked: `Want::new` gives longer needles no value
-                _ => (|_, _| false, |v, _, out| out.extend(v.iter().map(|_| 0))),
+                _ => (|_, _| false, |v, _, _, out| out.extend(v.iter().map(|_| 0))),
             }
         };
     }
-    by_len!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19)
+    const _: () = assert!(MAX_WINDOWED == 3);
+    by_len!(4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19)
+}
+
+/// Which numbers of `n.len() + 1` digits (zero-padded: below `10^(len + 1)`) hold
+/// needle `n` (digits, no leading zero): a bit each. They are the 20 that end in it or
+/// begin with it, so this is quick to build.
+fn windows(n: &[u8]) -> Vec<u64> {
+    let v = n.iter().fold(0, |v, d| v * 10 + u64::from(d - b'0'));
+    let pow = 10u64.pow(n.len() as u32);
+    let mut bits = vec![0u64; (pow * 10).div_ceil(64) as usize];
+    for x in (0..10)
+        .map(|k| v + k * pow)
+        .chain((0..10).map(|k| v * 10 + k))
+    {
+        bits[(x / 64) as usize] |= 1 << (x % 64);
+    }
+    bits
+}
+
+/// [`flag_pow`] for a needle `n` of `len` digits, `WPOW` 10^(len + 1), with its
+/// [`windows`] `bits`: an integer's digits are looked at `len + 1` at a time, two
+/// digits further each step (so every place of the needle is in some window): half
+/// the steps of [`holds_pow`]. Zero padding of the top window never matters: `n`
+/// starts with another digit.
+fn flag_windows<const WPOW: u64>(values: &[u64], n: u64, bits: &[u64], out: &mut Vec<u8>) {
+    let held = |x: u64| {
+        bits.get((x / 64) as usize)
+            .is_some_and(|w| w >> (x % 64) & 1 != 0)
+    };
+    let holds = |mut v: u64| loop {
+        if held(v % WPOW) {
+            return true;
+        }
+        if v < WPOW {
+            return false;
+        }
+        v /= 100;
+    };
+    let first = out.len();
+    out.resize(first + values.len(), 0);
+    let mut last = (u64::MAX, u8::from(holds(u64::MAX)));
+    for (flag, &v) in out[first..].iter_mut().zip(values) {
+        if v < n {
+            continue;
+        }
+        if v != last.0 {
+            last = (v, u8::from(holds(v)));
+        }
+        *flag = last.1;
+    }
 }
 
 /// [`holds_pow`] of each of `values` as 1 or 0, appended to `out` (grown first, so
 /// that most values, below `n`, cost a compare); a value equal to the one before has
 /// its answer.
-fn flag_pow<const POW: u64>(values: &[u64], n: u64, out: &mut Vec<u8>) {
+fn flag_pow<const POW: u64>(values: &[u64], n: u64, _: &[u64], out: &mut Vec<u8>) {
     let first = out.len();
     out.resize(first + values.len(), 0);
     let mut last = (u64::MAX, u8::from(holds_pow::<POW>(u64::MAX, n)));

@@ -75,6 +75,15 @@ pub fn tokenize<'a>(line: &'a [u8], tpl: &mut Vec<u8>, vars: &mut Vec<Var<'a>>) 
             tpl.extend_from_slice(&[HEX, (w.end - i) as u8]);
             vars.push(Var::Hex(&line[i..w.end]));
             (i, lit) = (w.end, w.end);
+        } else if w.class == DIGIT && w.end - i <= MAX_DIGITS {
+            // one integer (most words with a digit): its value was read with the word
+            let width = match line[i] == b'0' && w.end - i > 1 {
+                true => (w.end - i) as u8,
+                false => 0,
+            };
+            tpl.extend_from_slice(&[INT, width]);
+            vars.push(Var::Int(w.value));
+            (i, lit) = (w.end, w.end);
         } else {
             digit_runs(&line[i..w.end], tpl, vars);
             (i, lit) = (w.end, w.end);
@@ -99,16 +108,19 @@ fn next_digit(line: &[u8], from: usize) -> Option<usize> {
     line[i..].iter().position(u8::is_ascii_digit).map(|p| i + p)
 }
 
-/// A word: where it ends and the classes of its bytes, or-ed.
+/// A word: where it ends, the classes of its bytes or-ed, and its value as a number
+/// (meaningful only when it is all digits, at most [`MAX_DIGITS`] of them).
 struct Word {
     end: usize,
     class: u8,
+    value: u64,
 }
 
 fn word(line: &[u8], start: usize) -> Word {
     let mut w = Word {
         end: start,
         class: 0,
+        value: 0,
     };
     for &b in &line[start..] {
         let c = CLASS[b as usize];
@@ -117,6 +129,10 @@ fn word(line: &[u8], start: usize) -> Word {
         }
         w.class |= c;
         w.end += 1;
+        w.value = w
+            .value
+            .wrapping_mul(10)
+            .wrapping_add(u64::from(b.wrapping_sub(b'0')));
     }
     w
 }
