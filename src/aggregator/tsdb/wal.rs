@@ -23,7 +23,7 @@ pub use super::group_commit::SyncTarget;
 use super::record::{self, Record};
 use crate::aggregator::model::StorageError;
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::io::{IoSlice, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -84,7 +84,7 @@ pub struct Wal {
     size: u64,
     /// Batches written so far: the sequence number group commit waits for.
     written: u64,
-    /// The frames of the batch being written (reused).
+    /// The frame headers of the batch being written (reused).
     buf: Vec<u8>,
     fsyncs: u64,
     dirty: bool,
@@ -174,39 +174,40 @@ impl Wal {
                 "WAL poisoned by an earlier failed write".into(),
             ));
         }
-        let mut buf = std::mem::take(&mut self.buf);
-        buf.clear();
-        let written = self
-            .frame_all(records, &mut buf)
-            .and_then(|()| self.write_buf(&buf));
-        self.buf = buf;
+        let max = self.opts.max_record_bytes as usize;
+        if let Some((_, big)) = records.iter().find(|r| r.1.len() > max) {
+            return Err(StorageError::Limit(format!(
+                "WAL record of {} bytes over the {max}-byte limit",
+                big.len()
+            )));
+        }
+        // the headers are framed into `buf`; the payloads are written from where they
+        // are (one `writev`), not copied after them
+        let mut headers = std::mem::take(&mut self.buf);
+        headers.clear();
+        for &(kind, payload) in records {
+            headers.extend_from_slice(&header(kind, payload));
+        }
+        let mut slices = Vec::with_capacity(records.len() * 2);
+        for (h, r) in headers.chunks_exact(HEADER).zip(records) {
+            slices.extend([IoSlice::new(h), IoSlice::new(r.1)]);
+        }
+        let written = self.write_slices(&mut slices);
+        drop(slices);
+        self.buf = headers;
         written
     }
 
-    fn frame_all(&self, records: &[(u8, &[u8])], buf: &mut Vec<u8>) -> Result<(), StorageError> {
-        buf.reserve(records.iter().map(|r| r.1.len() + HEADER).sum());
-        for &(kind, payload) in records {
-            if payload.len() > self.opts.max_record_bytes as usize {
-                return Err(StorageError::Limit(format!(
-                    "WAL record of {} bytes over the {}-byte limit",
-                    payload.len(),
-                    self.opts.max_record_bytes
-                )));
-            }
-            frame(kind, payload, buf);
-        }
-        Ok(())
-    }
-
-    fn write_buf(&mut self, buf: &[u8]) -> Result<u64, StorageError> {
-        if self.size > 0 && self.size + buf.len() as u64 > self.opts.segment_bytes {
+    fn write_slices(&mut self, slices: &mut [IoSlice<'_>]) -> Result<u64, StorageError> {
+        let len: usize = slices.iter().map(|s| s.len()).sum();
+        if self.size > 0 && self.size + len as u64 > self.opts.segment_bytes {
             self.roll()?;
         }
-        if let Err(e) = (&*self.file).write_all(buf) {
+        if let Err(e) = write_all_vectored(&self.file, slices) {
             self.poisoned = self.file.set_len(self.size).is_err();
             return Err(e.into());
         }
-        self.size += buf.len() as u64;
+        self.size += len as u64;
         self.dirty = true;
         self.written += 1;
         Ok(self.written)
@@ -334,13 +335,34 @@ fn decode(kind: u8, payload: &[u8]) -> Result<Record, StorageError> {
 }
 
 fn frame(kind: u8, payload: &[u8], out: &mut Vec<u8>) {
+    out.extend_from_slice(&header(kind, payload));
+    out.extend_from_slice(payload);
+}
+
+/// A frame's header: the kind, the payload's length, the CRC-32 of both.
+fn header(kind: u8, payload: &[u8]) -> [u8; HEADER] {
     let mut crc = crc32fast::Hasher::new();
     crc.update(&[kind]);
     crc.update(payload);
-    out.push(kind);
-    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    out.extend_from_slice(&crc.finalize().to_le_bytes());
-    out.extend_from_slice(payload);
+    let mut h = [0; HEADER];
+    h[0] = kind;
+    h[1..5].copy_from_slice(&(payload.len() as u32).to_le_bytes());
+    h[5..].copy_from_slice(&crc.finalize().to_le_bytes());
+    h
+}
+
+/// Writes every byte of `slices` (`Write::write_all_vectored` is not stable yet).
+fn write_all_vectored(mut file: &File, mut slices: &mut [IoSlice<'_>]) -> std::io::Result<()> {
+    IoSlice::advance_slices(&mut slices, 0);
+    while !slices.is_empty() {
+        match file.write_vectored(slices) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut slices, n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 fn segment_path(dir: &Path, n: u64) -> PathBuf {
