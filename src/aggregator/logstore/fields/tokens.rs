@@ -57,9 +57,10 @@ const fn classes() -> [u8; 256] {
 
 /// Appends `line`'s template to `tpl` and its variables to `vars`.
 pub fn tokenize<'a>(line: &'a [u8], tpl: &mut Vec<u8>, vars: &mut Vec<Var<'a>>) {
-    let (mut i, mut lit) = (0, 0); // lit: where the static text not yet copied starts
-                                   // words without a digit are static: jump to the next digit, then back to its
-                                   // word's start (`i` is never inside a word)
+    // lit: where the static text not yet copied starts. Words without a digit are
+    // static: jump to the next digit, then back to its word's start (`i` is never
+    // inside a word)
+    let (mut i, mut lit) = (0, 0);
     while let Some(d) = next_digit(line, i) {
         i = d;
         while i > lit && CLASS[line[i - 1] as usize] != 0 {
