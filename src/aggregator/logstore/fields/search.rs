@@ -63,18 +63,21 @@ impl<'n> Want<'n> {
             .iter()
             .filter(|n| !n.is_empty() && n.iter().all(u8::is_ascii_digit))
             .take(MAX_DIGIT_NEEDLES)
-            .map(|&n| Digits {
-                finder: Finder::new(n),
-                windows: match n[0] != b'0' && n.len() <= MAX_WINDOWED {
-                    true => windows(n),
-                    false => Vec::new(),
-                },
-                value: (n[0] != b'0' && n.len() <= 19).then(|| {
+            .map(|&n| {
+                let value = (n[0] != b'0' && n.len() <= 19).then(|| {
                     let v = n.iter().fold(0, |v, d| v * 10 + u64::from(d - b'0'));
                     let (holds, flag) = number_checks(n.len() as u32);
                     (v, holds, flag)
-                }),
-                nibbles: super::nibbles::Needle::new(n),
+                });
+                Digits {
+                    finder: Finder::new(n),
+                    windows: match value {
+                        Some((v, ..)) if n.len() <= MAX_WINDOWED => windows(v, n.len()),
+                        _ => Vec::new(),
+                    },
+                    value,
+                    nibbles: super::nibbles::Needle::new(n),
+                }
             })
             .collect();
         let least = digits
@@ -235,16 +238,15 @@ fn number_checks(len: u32) -> (HoldsNumber, FlagNumbers) {
     by_len!(4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19)
 }
 
-/// Which numbers of `n.len() + 1` digits (zero-padded: below `10^(len + 1)`) hold
-/// needle `n` (digits, no leading zero): a bit each. They are the 20 that end in it or
+/// Which numbers of `len + 1` digits (zero-padded: below `10^(len + 1)`) hold needle
+/// `n` of `len` digits (no leading zero): a bit each. They are the 20 that end in it or
 /// begin with it, so this is quick to build.
-fn windows(n: &[u8]) -> Vec<u64> {
-    let v = n.iter().fold(0, |v, d| v * 10 + u64::from(d - b'0'));
-    let pow = 10u64.pow(n.len() as u32);
+fn windows(n: u64, len: usize) -> Vec<u64> {
+    let pow = 10u64.pow(len as u32);
     let mut bits = vec![0u64; (pow * 10).div_ceil(64) as usize];
     for x in (0..10)
-        .map(|k| v + k * pow)
-        .chain((0..10).map(|k| v * 10 + k))
+        .map(|k| n + k * pow)
+        .chain((0..10).map(|k| n * 10 + k))
     {
         bits[(x / 64) as usize] |= 1 << (x % 64);
     }
@@ -261,7 +263,7 @@ fn flag_windows<const WPOW: u64>(values: &[u64], n: u64, bits: &[u64], out: &mut
         bits.get((x / 64) as usize)
             .is_some_and(|w| w >> (x % 64) & 1 != 0)
     };
-    let holds = |mut v: u64| loop {
+    flag_each(values, n, out, |mut v| loop {
         if held(v % WPOW) {
             return true;
         }
@@ -269,7 +271,19 @@ fn flag_windows<const WPOW: u64>(values: &[u64], n: u64, bits: &[u64], out: &mut
             return false;
         }
         v /= 100;
-    };
+    });
+}
+
+/// [`holds_pow`] of each of `values` as 1 or 0, appended to `out`.
+fn flag_pow<const POW: u64>(values: &[u64], n: u64, _: &[u64], out: &mut Vec<u8>) {
+    flag_each(values, n, out, |v| holds_pow::<POW>(v, n));
+}
+
+/// `holds(v)` of each of `values` as 1 or 0, appended to `out` (grown first, so that
+/// most values, below `n`, cost a compare); a value equal to the one before has its
+/// answer.
+#[inline(always)]
+fn flag_each(values: &[u64], n: u64, out: &mut Vec<u8>, holds: impl Fn(u64) -> bool) {
     let first = out.len();
     out.resize(first + values.len(), 0);
     let mut last = (u64::MAX, u8::from(holds(u64::MAX)));
@@ -279,24 +293,6 @@ fn flag_windows<const WPOW: u64>(values: &[u64], n: u64, bits: &[u64], out: &mut
         }
         if v != last.0 {
             last = (v, u8::from(holds(v)));
-        }
-        *flag = last.1;
-    }
-}
-
-/// [`holds_pow`] of each of `values` as 1 or 0, appended to `out` (grown first, so
-/// that most values, below `n`, cost a compare); a value equal to the one before has
-/// its answer.
-fn flag_pow<const POW: u64>(values: &[u64], n: u64, _: &[u64], out: &mut Vec<u8>) {
-    let first = out.len();
-    out.resize(first + values.len(), 0);
-    let mut last = (u64::MAX, u8::from(holds_pow::<POW>(u64::MAX, n)));
-    for (flag, &v) in out[first..].iter_mut().zip(values) {
-        if v < n {
-            continue;
-        }
-        if v != last.0 {
-            last = (v, u8::from(holds_pow::<POW>(v, n)));
         }
         *flag = last.1;
     }
