@@ -184,6 +184,7 @@ fn digits_value(digits: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn split(line: &str) -> (String, Vec<Var<'_>>) {
         let (mut tpl, mut vars) = (Vec::new(), Vec::new());
@@ -224,6 +225,83 @@ mod tests {
         ];
         for (line, tpl, vars) in table {
             assert_eq!(split(line), (tpl.to_string(), vars.clone()), "{line}");
+        }
+    }
+
+    /// The rules of the module's header applied word by word, byte loops only: the
+    /// reference the tokenizer's bit planes are tested against.
+    fn reference(line: &[u8]) -> (Vec<u8>, Vec<Var<'_>>) {
+        let (mut tpl, mut vars) = (Vec::new(), Vec::new());
+        let word_end = |from: usize| {
+            from + line[from..]
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric())
+                .count()
+        };
+        let all_digits = |w: &[u8]| !w.is_empty() && w.iter().all(u8::is_ascii_digit);
+        let int = |d: &[u8], tpl: &mut Vec<u8>, vars: &mut Vec<Var>| {
+            let width = if d.len() > 1 && d[0] == b'0' {
+                d.len()
+            } else {
+                0
+            };
+            tpl.extend_from_slice(&[INT, width as u8]);
+            vars.push(Var::Int(std::str::from_utf8(d).unwrap().parse().unwrap()));
+        };
+        let mut i = 0;
+        while i < line.len() {
+            let end = word_end(i);
+            let w = &line[i..end];
+            if w.is_empty() || !w.iter().any(u8::is_ascii_digit) {
+                tpl.extend_from_slice(if w.is_empty() { &line[i..=i] } else { w });
+                i = end.max(i + 1);
+                continue;
+            }
+            let (mut dotted, mut groups) = (end, 1);
+            while all_digits(w) && line.get(dotted) == Some(&b'.') {
+                let next = word_end(dotted + 1);
+                if !all_digits(&line[dotted + 1..next]) {
+                    break;
+                }
+                (dotted, groups) = (next, groups + 1);
+            }
+            let hex = w
+                .iter()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b));
+            if groups >= 3 {
+                tpl.push(DICT);
+                vars.push(Var::Dict(&line[i..dotted]));
+                i = dotted;
+                continue;
+            } else if hex && !all_digits(w) && (4..=255).contains(&w.len()) {
+                tpl.extend_from_slice(&[HEX, w.len() as u8]);
+                vars.push(Var::Hex(w));
+            } else {
+                for run in w.chunk_by(|a, b| a.is_ascii_digit() == b.is_ascii_digit()) {
+                    match all_digits(run) {
+                        true => run.chunks(18).for_each(|d| int(d, &mut tpl, &mut vars)),
+                        false => tpl.extend_from_slice(run),
+                    }
+                }
+            }
+            i = end;
+        }
+        (tpl, vars)
+    }
+
+    proptest! {
+        #[test]
+        fn lines_split_as_the_rules_say(
+            parts in prop::collection::vec(prop::sample::select(vec![
+                "0", "7", "42", "007", ".", ". ", "a", "f", "g", "Z", " ", ":", "-", "é", "\u{1F600}",
+                "deadbeef", "10.0.0.1", "1.2.3a", "v1.29", "12345678901234567890123", "0x1f",
+            ]), 0..120),
+        ) {
+            let line = parts.concat();
+            let (mut tpl, mut vars) = (Vec::new(), Vec::new());
+            tokenize(line.as_bytes(), &mut tpl, &mut vars);
+            let (want_tpl, want_vars) = reference(line.as_bytes());
+            prop_assert_eq!((tpl, vars), (want_tpl, want_vars), "{}", line);
         }
     }
 
