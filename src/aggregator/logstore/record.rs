@@ -33,17 +33,25 @@ pub fn size_hint(push: &[PushStream]) -> usize {
                     e.line.len() + 16 + e.metadata.iter().map(|(n, v)| pair(n, v)).sum::<usize>()
                 })
                 .sum();
-            entries + ps.labels.iter().map(|(n, v)| pair(n, v)).sum::<usize>() + 2
+            entries + ps.labels.iter().map(|(n, v)| pair(n, v)).sum::<usize>() + 2 + COUNT_BYTES
         })
         .sum::<usize>()
         + 10
 }
 
+/// Bytes of a stream's entry count in a record written by [`RecordWriter`]: a varint
+/// padded to five bytes (0x80 continuation bytes, as LEB128 allows), so the count can
+/// be written in place once the stream's entries follow it, and entries are not copied
+/// after their header. Any varint reader reads it. Five bytes count up to 2^35 entries;
+/// a push holds far fewer (each entry takes three bytes or more of the record).
+const COUNT_BYTES: usize = 5;
+
 /// Builds a push record entry by entry, as the store accepts them.
 pub struct RecordWriter {
     out: Vec<u8>,
-    /// The current stream's encoded entries and their count.
-    scratch: Vec<u8>,
+    /// Where the current stream starts, and where its entry count goes.
+    stream_at: usize,
+    count_at: usize,
     n: u64,
     prev: i64,
     streams: usize,
@@ -61,40 +69,54 @@ impl RecordWriter {
         put_uvarint(&mut out, seq);
         RecordWriter {
             out,
-            scratch: Vec::new(),
+            stream_at: 0,
+            count_at: 0,
             n: 0,
             prev: 0,
             streams: 0,
         }
     }
 
+    /// Starts a stream: its labels, and room for its entry count.
+    pub fn begin_stream(&mut self, labels: &Labels) {
+        self.stream_at = self.out.len();
+        put_uvarint(&mut self.out, labels.len() as u64);
+        for (n, v) in labels.iter() {
+            put_str(&mut self.out, n);
+            put_str(&mut self.out, v);
+        }
+        self.count_at = self.out.len();
+        self.out.extend_from_slice(&[0; COUNT_BYTES]);
+        (self.n, self.prev) = (0, 0);
+    }
+
     /// Adds an entry of the current stream.
     pub fn entry(&mut self, e: &LogEntry) {
-        put_uvarint(&mut self.scratch, zigzag(e.ts.wrapping_sub(self.prev)));
+        put_uvarint(&mut self.out, zigzag(e.ts.wrapping_sub(self.prev)));
         self.prev = e.ts;
-        put_str(&mut self.scratch, &e.line);
-        put_uvarint(&mut self.scratch, e.metadata.len() as u64);
+        put_str(&mut self.out, &e.line);
+        put_uvarint(&mut self.out, e.metadata.len() as u64);
         for (n, v) in &e.metadata {
-            put_str(&mut self.scratch, n);
-            put_str(&mut self.scratch, v);
+            put_str(&mut self.out, n);
+            put_str(&mut self.out, v);
         }
         self.n += 1;
     }
 
-    /// Ends the current stream (written only if it got entries).
-    pub fn end_stream(&mut self, labels: &Labels) {
-        if self.n > 0 {
-            put_uvarint(&mut self.out, labels.len() as u64);
-            for (n, v) in labels.iter() {
-                put_str(&mut self.out, n);
-                put_str(&mut self.out, v);
-            }
-            put_uvarint(&mut self.out, self.n);
-            self.out.extend_from_slice(&self.scratch);
-            self.streams += 1;
+    /// Ends the current stream: its count written in, or the stream taken out again
+    /// when it got no entry.
+    pub fn end_stream(&mut self) {
+        if self.n == 0 {
+            self.out.truncate(self.stream_at);
+            return;
         }
-        self.scratch.clear();
-        (self.n, self.prev) = (0, 0);
+        debug_assert!(self.n < 1 << (7 * COUNT_BYTES), "{} entries", self.n);
+        let count = &mut self.out[self.count_at..self.count_at + COUNT_BYTES];
+        for (i, b) in count.iter_mut().enumerate() {
+            let more = if i + 1 < COUNT_BYTES { 0x80 } else { 0 };
+            *b = (self.n >> (7 * i)) as u8 & 0x7f | more;
+        }
+        self.streams += 1;
     }
 
     /// The record's payload, or `None` when no stream got an entry.
@@ -107,8 +129,9 @@ impl RecordWriter {
 pub fn encode(seq: u64, streams: &[(&Labels, &[LogEntry])]) -> Option<Vec<u8>> {
     let mut w = RecordWriter::new(seq);
     for (labels, entries) in streams {
+        w.begin_stream(labels);
         entries.iter().for_each(|e| w.entry(e));
-        w.end_stream(labels);
+        w.end_stream();
     }
     w.finish()
 }
@@ -175,6 +198,34 @@ mod tests {
         assert_eq!(got.seq, 7);
         assert_eq!(got.streams, vec![PushStream { labels, entries }]);
         assert_eq!(encode(8, &[(&Labels::default(), &[])]), None);
+    }
+
+    #[test]
+    fn counts_of_every_size_and_empty_streams_between_round_trip() {
+        let (labels, entries) = sample();
+        let many: Vec<LogEntry> = (0..20_000)
+            .map(|i| LogEntry {
+                ts: i,
+                line: format!("{i}"),
+                metadata: vec![],
+            })
+            .collect();
+        for n in [1, 127, 128, 16_383, 16_384, 20_000] {
+            let streams = [
+                (&labels, &entries[..]),
+                (&Labels::default(), &[][..]),
+                (&labels, &many[..n]),
+            ];
+            let got = decode(&encode(3, &streams).unwrap()).unwrap();
+            let want: Vec<PushStream> = [&streams[0], &streams[2]]
+                .iter()
+                .map(|(l, e)| PushStream {
+                    labels: (*l).clone(),
+                    entries: e.to_vec(),
+                })
+                .collect();
+            assert_eq!(got.streams, want, "{n}");
+        }
     }
 
     #[test]

@@ -158,6 +158,7 @@ impl State {
         let before = stream.mem_bytes();
         let bounds = bounds(opts, now);
         let mut added = 0;
+        out.record.begin_stream(&ps.labels);
         for e in ps.entries {
             // Loki's distributor checks bounds and sizes before the ingester's stream.
             let verdict = match stream.judge(&e, replay, opts) {
@@ -189,7 +190,7 @@ impl State {
         }
         out.outcome.accepted += added;
         let after = stream.mem_bytes();
-        out.record.end_stream(&ps.labels);
+        out.record.end_stream();
         self.mem_bytes = (self.mem_bytes + after).saturating_sub(before);
     }
 
