@@ -15,6 +15,7 @@
 //! `LOGSTORE_BENCH_BLOCK_KIB=n` for another block size than the store's default,
 //! `LOGSTORE_BENCH_FORMAT=2` or `4` (3 writes 4) to ingest (and hold, in `rss`) in that chunk format
 //! instead of the default (4),
+//! `LOGSTORE_BENCH_ZSTD=n` to cut blocks with zstd level `n` instead of the store's default,
 //! `LOGSTORE_BENCH_CODECS=fields` for only format 4's rows at 1 MiB blocks,
 //! `LOGSTORE_BENCH_NEEDLES=500,kube-probe/1.29` for only those scans (comma-separated;
 //! default the four: `payment declined`, `orderId=999999 `, `kube-probe/1.29`, `500`));
@@ -404,6 +405,12 @@ fn rss(streams: u64) {
 
 /// `LOGSTORE_BENCH_FORMAT`: the chunk format to write, to compare the formats.
 fn format_from_env(opts: &mut LogStoreOptions) {
+    if let Some(l) = std::env::var("LOGSTORE_BENCH_ZSTD")
+        .ok()
+        .and_then(|l| l.parse().ok())
+    {
+        opts.codec = nodepulse::aggregator::logstore::Codec::Zstd(l);
+    }
     let n = std::env::var("LOGSTORE_BENCH_FORMAT").ok();
     if let Some(layout) = n
         .and_then(|n| n.parse().ok())

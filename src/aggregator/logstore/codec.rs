@@ -6,7 +6,8 @@ use std::io::{Read, Write};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Codec {
-    /// zstd at this level (1..=19).
+    /// zstd at this level: 1..=19, or a fast level -7..=-1 (which leaves literals
+    /// raw, not Huffman-coded: faster to read back, a few per cent bigger).
     Zstd(i32),
     /// Raw deflate at this level (0..=9).
     Deflate(u32),
@@ -15,9 +16,9 @@ pub enum Codec {
 impl Codec {
     pub fn validate(&self) -> Result<(), String> {
         match *self {
-            Codec::Zstd(l) if !(1..=19).contains(&l) => {
-                Err(format!("log store codec: zstd level {l} not in 1..=19"))
-            }
+            Codec::Zstd(l) if l == 0 || !(-7..=19).contains(&l) => Err(format!(
+                "log store codec: zstd level {l} not in -7..=-1 or 1..=19"
+            )),
             Codec::Deflate(l) if l > 9 => {
                 Err(format!("log store codec: deflate level {l} not in 0..=9"))
             }
@@ -130,6 +131,8 @@ mod tests {
             .validate()
             .unwrap_err()
             .contains("zstd level 0"));
+        assert!(Codec::Zstd(-8).validate().is_err());
+        assert!(Codec::Zstd(-1).validate().is_ok());
         assert!(Codec::Deflate(10).validate().is_err());
         assert_eq!(
             Codec::from_id(Codec::Deflate(1).id()),

@@ -14,7 +14,7 @@ pub struct LogStoreOptions {
     /// Once the WAL holds more than this, every open chunk is flushed and the WAL is
     /// truncated behind them (1 GiB).
     pub wal_max_bytes: u64,
-    /// Block compression (zstd level 1: see BENCHMARKS.md).
+    /// Block compression (zstd level -1, literals left raw: see BENCHMARKS.md).
     pub codec: Codec,
     /// How blocks are encoded before compression: [`Layout::Fields`] (chunk format 4,
     /// the default: templates and variable columns, 0.11 of raw) or [`Layout::Columns`]
@@ -61,7 +61,7 @@ impl Default for LogStoreOptions {
         LogStoreOptions {
             wal: WalOptions::default(),
             wal_max_bytes: 1 << 30,
-            codec: Codec::Zstd(1),
+            codec: Codec::Zstd(-1),
             block_layout: Layout::Fields,
             block_bytes: 1 << 20,
             chunk_target_bytes: 1536 << 10,
