@@ -69,6 +69,14 @@ fn agent_args_parse_and_each_path_lies_under_a_mount_of_its_kind() {
         assert!(m.read_only(), "{flag}: its mount is writable");
         assert_eq!(m.host_path().as_deref(), Some(Path::new(host)), "{flag}");
     }
+    // Under cri-dockerd, /var/log/pods/*/*/N.log are absolute symlinks into Docker's
+    // container dir: reachable read-only at the same path.
+    let docker = Path::new("/var/lib/docker/containers/0a1b/0a1b-json.log");
+    let m = pod
+        .mount_of("agent", docker)
+        .expect("Docker's container dir under no mount");
+    assert!(m.read_only(), "Docker's container dir: its mount is writable");
+    assert_eq!(m.host_path().as_deref(), Some(docker));
     // /var/log/containers/* are absolute symlinks into the host's /var/log/pods.
     assert_eq!(
         c.pods_dir,
