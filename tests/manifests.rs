@@ -75,7 +75,10 @@ fn agent_args_parse_and_each_path_lies_under_a_mount_of_its_kind() {
     let m = pod
         .mount_of("agent", docker)
         .expect("Docker's container dir under no mount");
-    assert!(m.read_only(), "Docker's container dir: its mount is writable");
+    assert!(
+        m.read_only(),
+        "Docker's container dir: its mount is writable"
+    );
     assert_eq!(m.host_path().as_deref(), Some(docker));
     // /var/log/containers/* are absolute symlinks into the host's /var/log/pods.
     assert_eq!(
