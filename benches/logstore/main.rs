@@ -403,13 +403,13 @@ fn rss(streams: u64) {
     );
 }
 
-/// `LOGSTORE_BENCH_FORMAT`: the chunk format to write, to compare the formats.
+/// `LOGSTORE_BENCH_FORMAT`: the chunk format to write, to compare the formats;
+/// `LOGSTORE_BENCH_ZSTD`: the zstd level to cut blocks with, to compare the levels.
 fn format_from_env(opts: &mut LogStoreOptions) {
-    if let Some(l) = std::env::var("LOGSTORE_BENCH_ZSTD")
-        .ok()
-        .and_then(|l| l.parse().ok())
-    {
-        opts.codec = nodepulse::aggregator::logstore::Codec::Zstd(l);
+    if let Ok(l) = std::env::var("LOGSTORE_BENCH_ZSTD") {
+        let level = l.parse().expect("LOGSTORE_BENCH_ZSTD: a zstd level");
+        opts.codec = nodepulse::aggregator::logstore::Codec::Zstd(level);
+        opts.codec.validate().expect("LOGSTORE_BENCH_ZSTD");
     }
     let n = std::env::var("LOGSTORE_BENCH_FORMAT").ok();
     if let Some(layout) = n
