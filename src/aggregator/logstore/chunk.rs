@@ -116,7 +116,11 @@ impl OpenChunk {
             return;
         }
         let mut head = std::mem::take(&mut self.head);
-        head.sort_by_key(|e| e.ts);
+        // most heads arrive in time order: checked in one pass, sorted (with the stable
+        // sort's scratch allocation) only when not
+        if !head.is_sorted_by_key(|e| e.ts) {
+            head.sort_by_key(|e| e.ts);
+        }
         let mut raw = Vec::with_capacity(self.head_bytes);
         layout.encode(&head, &mut raw);
         let mut data = bloom::build(head.iter().map(|e| e.line.as_bytes()));
