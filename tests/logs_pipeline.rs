@@ -1,7 +1,8 @@
 //! The robustness settings through the agent binary: a partial (P) line never completed
 //! arrives marked incomplete (after `--logs.partial-flush-timeout`, or at once when its
 //! file ends for good); more containers than `--logs.max-open-files` are all read, in
-//! turn, in order; and every `nodepulse_log_*` family passes `promtool check metrics`.
+//! turn, in order; a cri-dockerd live file (a symlink to Docker's json-file log) is
+//! read through; and every `nodepulse_log_*` family passes `promtool check metrics`.
 
 mod common;
 
@@ -287,4 +288,38 @@ async fn the_oldest_unacked_age_grows_while_the_sink_is_down_and_returns_to_zero
         assert!(Instant::now() < deadline, "the age did not return to 0");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// Under cri-dockerd the kubelet's `<pod>/<container>/0.log` is a symlink to Docker's
+/// json-file log in its own directory (which the DaemonSet mounts at the same path):
+/// the agent reads through it, lines written before and after it started.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cri_dockerd_symlink_to_a_docker_json_file_is_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = Dirs::new(tmp.path());
+    let docker = tmp.path().join("docker/containers/0a1b2c");
+    fs::create_dir_all(&docker).unwrap();
+    let json = docker.join("0a1b2c-json.log");
+    let line = |text: &str, second: u32| {
+        format!("{{\"log\":\"{text}\\n\",\"stream\":\"stdout\",\"time\":\"2024-01-01T00:00:{second:02}.000000000Z\"}}\n")
+    };
+    fs::write(&json, line("before the agent", 1)).unwrap();
+    let dir = d.pods.join("default_docker-1_22222222-bbbb/app");
+    fs::create_dir_all(&dir).unwrap();
+    std::os::unix::fs::symlink(&json, dir.join("0.log")).unwrap();
+    let receiver = Receiver::loki().await;
+    let server = agent(&d, loki(&receiver), &[]).await;
+    let first = ("app".to_owned(), "before the agent".to_owned(), false);
+    wait_for("the line written before", &server, || {
+        arrived(&receiver).contains(&first)
+    })
+    .await;
+    let mut f = OpenOptions::new().append(true).open(&json).unwrap();
+    f.write_all(line("after it started", 2).as_bytes()).unwrap();
+    let second = ("app".to_owned(), "after it started".to_owned(), false);
+    wait_for("the line written after", &server, || {
+        arrived(&receiver).contains(&second)
+    })
+    .await;
+    assert_eq!(arrived(&receiver), vec![first, second]);
 }
