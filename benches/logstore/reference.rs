@@ -1,15 +1,15 @@
 //! The machine's speed at the moment, to read a run's figures by: a fixed piece of work
-//! that no change to the store alters (zstd level 1 over 32 MiB of the corpus's lines,
-//! 1 MiB at a time, compressed, then decompressed), timed by the thread's CPU. On a
+//! that no change to the store alters (zstd level 1 over up to 32 MiB of the corpus's
+//! lines, 1 MiB at a time, compressed, then decompressed), timed by the thread's CPU. On a
 //! shared VM one binary runs up to 40 % slower from one hour to the next; two runs are
 //! compared fairly by their figures' ratios to this one.
 
 use super::corpus::Corpus;
 use super::{thread_cpu, MIB, START};
 
-/// Prints the reference speeds, marked `when`.
-pub fn print(when: &str) {
-    let blocks = lines(32);
+/// Prints the reference speeds over `mib` MiB (at most 32), marked `when`.
+pub fn print(when: &str, mib: u64) {
+    let blocks = lines(mib.clamp(1, 32) as usize);
     let raw: usize = blocks.iter().map(Vec::len).sum();
     let cpu = thread_cpu();
     let packed: Vec<Vec<u8>> = blocks

@@ -229,7 +229,8 @@ mod tests {
     }
 
     /// The rules of the module's header applied word by word, byte loops only: the
-    /// reference the tokenizer's bit planes are tested against.
+    /// reference the tokenizer (its jumps to digits and back to word starts) is tested
+    /// against.
     fn reference(line: &[u8]) -> (Vec<u8>, Vec<Var<'_>>) {
         let (mut tpl, mut vars) = (Vec::new(), Vec::new());
         let word_end = |from: usize| {
