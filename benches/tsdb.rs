@@ -5,7 +5,7 @@
 //! scrape's batch).
 //!
 //! Prints samples/s and µs per sample, by wall clock and by the appending thread's CPU
-//! time (`getrusage(RUSAGE_THREAD)`), for:
+//! time (`CLOCK_THREAD_CPUTIME_ID`), for:
 //! - the WAL synced every second (CPU-bound: the one-core figure), one hour of data
 //!   (240 scrapes = 2.4 M samples), batch generation outside the timed spans;
 //! - the WAL synced per batch (the default), 1 appender and 16 concurrent appenders
@@ -17,6 +17,10 @@
 //!
 //! `cargo bench --bench tsdb`; without `--bench` (`cargo test --benches`) a short run.
 
+#[path = "common/cpu_clock.rs"]
+mod cpu_clock;
+
+use cpu_clock::thread_cpu;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use nodepulse::aggregator::model::{Appender, Labels, Sample};
 use nodepulse::aggregator::tsdb::{SyncPolicy, Tsdb, TsdbOptions, WalOptions};
@@ -74,16 +78,6 @@ fn scrape(target: &mut Target, k: i64) -> Batch {
         out.push((labels.clone(), vec![Sample { t, v: *v }]));
     }
     out
-}
-
-/// This thread's CPU time (user + system).
-fn thread_cpu() -> Duration {
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `ru` is a valid, writable rusage; RUSAGE_THREAD is Linux's.
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut ru) };
-    assert_eq!(rc, 0, "getrusage");
-    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
 /// Wall and CPU time spent appending.

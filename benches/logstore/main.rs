@@ -24,10 +24,13 @@
 //! without `--bench` (`cargo test --benches`) a 16 MiB run.
 
 mod corpus;
+#[path = "../common/cpu_clock.rs"]
+mod cpu_clock;
 mod fields;
 mod reference;
 
 use corpus::Corpus;
+use cpu_clock::thread_cpu;
 use nodepulse::aggregator::logstore::block::{self, HeadEntry};
 use nodepulse::aggregator::logstore::codec::Decompressor;
 use nodepulse::aggregator::logstore::{bloom, chunk_file};
@@ -74,16 +77,6 @@ fn main() {
             .unwrap();
         assert!(status.success(), "phase {phase}: {status}");
     }
-}
-
-/// The pushing thread's user + system time.
-fn thread_cpu() -> Duration {
-    // SAFETY: `ru` is a valid, writable rusage; RUSAGE_THREAD is Linux's.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut ru) };
-    assert_eq!(rc, 0, "getrusage");
-    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
 /// The corpus cut into blocks of `lines` entries, as entries and as format-2 blocks.
