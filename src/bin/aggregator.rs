@@ -154,30 +154,26 @@ async fn reload_on_sighup(rules: Arc<rules::Manager>) {
     }
 }
 
-/// The least time between two rounds of evaluations after stored scrapes: scrapes
-/// that land meanwhile are taken together in the next round.
-const EXTRA_EVAL_GAP: Duration = Duration::from_millis(100);
-
 /// Evaluates the groups that read what a scrape stored right after it is stored, as
 /// well as on their ticks, so a crossing is not a whole interval late (issue 7's time
-/// to detect). A group already being evaluated is woken once more at most.
+/// to detect). A group already being evaluated is woken once more at most; each group
+/// spaces its extra evaluations itself (`rules::run::extra_at`: 10 ms at least, and a
+/// tenth of a core at most), so a scrape is not held back by other targets' scrapes.
 async fn eval_after_scrapes(scrape: Arc<Manager>, rules: Arc<rules::Manager>) {
     let mut stored = scrape.stats().scrapes_stored.subscribe();
     while stored.changed().await.is_ok() {
         let names = scrape.stats().take_names_stored();
         rules.eval_now_reading(&|name| names.contains(name));
-        tokio::time::sleep(EXTRA_EVAL_GAP).await;
     }
 }
 
 /// Evaluates the LogQL groups right after a push is stored, as well as on their ticks
-/// (a jump in error lines is seen at once, not a tick later); each group's extra
-/// evaluations are held to a tenth of a core (`rules::run::extra_at`).
+/// (a jump in error lines is seen at once, not a tick later); spaced by each group as
+/// after scrapes.
 async fn eval_after_pushes(loki: Arc<LokiApi>, rules: Arc<rules::Manager>) {
     let mut stored = loki.stats.pushes_stored.subscribe();
     while stored.changed().await.is_ok() {
         rules.eval_now_reading_logs();
-        tokio::time::sleep(EXTRA_EVAL_GAP).await;
     }
 }
 

@@ -4,8 +4,9 @@
 //! `for` state is restored after the second evaluation. [`GroupHandle::eval_now`] asks
 //! for an extra evaluation at the current time (right after a scrape or a push, say);
 //! it is skipped when it would not be later than the last one, so timestamps only grow,
-//! waits while extra evaluations would take more than a tenth of a core ([`extra_at`]),
-//! and is dropped when the next tick comes first.
+//! waits while extra evaluations would take more than a tenth of a core, and for 10 ms
+//! after the last evaluation at least ([`extra_at`]), and is dropped when the next tick
+//! comes first.
 
 use super::group::Group;
 use super::reads::Reads;
@@ -221,13 +222,16 @@ pub(super) struct Cost {
 /// every scrape or push of a busy cluster.
 pub(super) const EXTRA_SHARE: i64 = 10;
 
+/// The least time from one evaluation's end to an extra one's start, however cheap the
+/// group: wake-ups from a burst of scrapes or pushes within it are taken together (at
+/// most 100 extra evaluations a second a group).
+pub(super) const EXTRA_GAP_NS: i64 = 10_000_000;
+
 /// When an extra evaluation asked for at `now_ns` may run, or None when the next tick
 /// (`tick_ns`) comes first and makes it needless.
 pub(super) fn extra_at(last: Cost, now_ns: i64, tick_ns: i64) -> Option<i64> {
-    let at = now_ns.max(
-        last.end_ns
-            .saturating_add(last.took_ns.saturating_mul(EXTRA_SHARE)),
-    );
+    let wait = last.took_ns.saturating_mul(EXTRA_SHARE).max(EXTRA_GAP_NS);
+    let at = now_ns.max(last.end_ns.saturating_add(wait));
     (at < tick_ns).then_some(at)
 }
 
@@ -259,6 +263,17 @@ mod tests {
             extra_at(cost(1_000, 2), 1_030 * MS, 5_000 * MS),
             Some(1_030 * MS)
         );
+    }
+
+    #[test]
+    fn a_burst_of_wake_ups_waits_the_least_gap() {
+        // 0.1 ms to evaluate, ended at 1 s: ten times that is 1 ms, the gap is 10 ms.
+        let cheap = Cost {
+            end_ns: 1_000 * MS,
+            took_ns: MS / 10,
+        };
+        assert_eq!(extra_at(cheap, 1_002 * MS, 5_000 * MS), Some(1_010 * MS));
+        assert_eq!(extra_at(cheap, 1_010 * MS, 5_000 * MS), Some(1_010 * MS));
     }
 
     #[test]
