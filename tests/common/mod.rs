@@ -96,13 +96,19 @@ impl Server {
     /// `ready_path` answers 200. Retries on another port if the child exits early (a
     /// port taken between our probe and its bind); panics with its log otherwise.
     pub fn start(program: &Path, args: &[&str], ready_path: &str) -> Server {
+        Server::start_answering(program, args, ready_path, 200)
+    }
+
+    /// As [`Server::start`], ready once `ready_path` answers a plain request with
+    /// `status`: 400 for a server that serves only TLS (Go's answer to plain HTTP).
+    pub fn start_answering(program: &Path, args: &[&str], ready_path: &str, status: u16) -> Server {
         let name = program.file_name().map_or_else(
             || program.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
         );
         let mut last_log = String::new();
         for _ in 0..3 {
-            match Server::start_on(program, args, ready_path, free_port()) {
+            match Server::start_port(program, args, (ready_path, status), free_port()) {
                 Ok(server) => return server,
                 Err(log) => last_log = log,
             }
@@ -117,6 +123,15 @@ impl Server {
         program: &Path,
         args: &[&str],
         ready_path: &str,
+        port: u16,
+    ) -> Result<Server, String> {
+        Server::start_port(program, args, (ready_path, 200), port)
+    }
+
+    fn start_port(
+        program: &Path,
+        args: &[&str],
+        (ready_path, status): (&str, u16),
         port: u16,
     ) -> Result<Server, String> {
         let name = program.file_name().map_or_else(
@@ -138,22 +153,22 @@ impl Server {
             child,
             log,
         };
-        if server.wait_ready(ready_path) {
+        if server.wait_ready(ready_path, status) {
             Ok(server)
         } else {
             Err(server.log())
         }
     }
 
-    /// Polls `ready_path` until 200 (true) or the child exits (false).
-    fn wait_ready(&mut self, ready_path: &str) -> bool {
+    /// Polls `ready_path` until it answers `status` (true) or the child exits (false).
+    fn wait_ready(&mut self, ready_path: &str, status: u16) -> bool {
         let http = Http::new();
         let deadline = Instant::now() + READY_TIMEOUT;
         while Instant::now() < deadline {
             if self.child.try_wait().ok().flatten().is_some() {
                 return false;
             }
-            if http.status(&self.url(ready_path)) == Some(200) {
+            if http.status(&self.url(ready_path)) == Some(status) {
                 return true;
             }
             std::thread::sleep(Duration::from_millis(100));

@@ -1,6 +1,7 @@
 //! Where alerts go, validated into the notifier's [`NotifyConfig`]: Prometheus's own
 //! `alerting` section (`alertmanagers[]` with `static_configs`, `scheme`,
-//! `path_prefix`, `timeout`, `api_version`, `authorization`) and our `notifications`
+//! `path_prefix`, `timeout`, `api_version`, `authorization`, `basic_auth` and
+//! `tls_config`'s `ca_file`: [`access`]) and our `notifications`
 //! section (`webhooks[]` with Alertmanager's webhook payload, the queue's capacity as
 //! Prometheus's `--alertmanager.notification-queue-capacity`, the payloads'
 //! `external_url`). Ours is a section of its own so that the rendered Prometheus part
@@ -8,6 +9,10 @@
 //! `alert_relabel_configs`, `relabel_configs` and service discovery of Alertmanagers
 //! are not supported: those keys are refused as unknown. Credentials are read from
 //! their files here; what is shown keeps them out.
+
+mod access;
+
+pub use access::{BasicAuthFile, TlsFile};
 
 use super::{invalid, ConfigError, Flags};
 use crate::aggregator::http::params::prometheus_duration_ms;
@@ -54,6 +59,10 @@ pub struct AlertmanagerFile {
     pub api_version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub authorization: Option<AuthorizationFile>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub basic_auth: Option<BasicAuthFile>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_config: Option<TlsFile>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
@@ -87,6 +96,10 @@ pub struct WebhookFile {
     pub group_by: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub authorization: Option<AuthorizationFile>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub basic_auth: Option<BasicAuthFile>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_config: Option<TlsFile>,
 }
 
 /// What the notifier runs with, and both sections as shown (defaults filled, no
@@ -190,10 +203,15 @@ fn alertmanager(am: &mut AlertmanagerFile) -> Result<Vec<Target>, ConfigError> {
     }
     let prefix = am.path_prefix.get_or_insert_with(|| "/".into()).clone();
     let timeout = timeout(&mut am.timeout, "alerting.alertmanagers.timeout")?;
-    let authorization = authorization(
-        am.authorization.as_mut(),
-        "alerting.alertmanagers.authorization",
+    let authorization = access::either(
+        authorization(
+            am.authorization.as_mut(),
+            "alerting.alertmanagers.authorization",
+        )?,
+        access::basic_auth(am.basic_auth.as_mut(), "alerting.alertmanagers.basic_auth")?,
+        KEY,
     )?;
+    let ca_pem = access::ca_pem(am.tls_config.as_ref(), "alerting.alertmanagers.tls_config")?;
     let mut targets = Vec::new();
     for t in am.static_configs.iter().flat_map(|s| &s.targets) {
         if t.is_empty() || t.contains('/') {
@@ -205,6 +223,7 @@ fn alertmanager(am: &mut AlertmanagerFile) -> Result<Vec<Target>, ConfigError> {
             url,
             timeout,
             authorization: authorization.clone(),
+            ca_pem: ca_pem.clone(),
         });
     }
     Ok(targets)
@@ -237,10 +256,15 @@ fn webhook(w: &mut WebhookFile, external_url: &str) -> Result<Webhook, ConfigErr
     let target = Target {
         url: w.url.clone(),
         timeout: timeout(&mut w.timeout, "notifications.webhooks.timeout")?,
-        authorization: authorization(
-            w.authorization.as_mut(),
-            "notifications.webhooks.authorization",
+        authorization: access::either(
+            authorization(
+                w.authorization.as_mut(),
+                "notifications.webhooks.authorization",
+            )?,
+            access::basic_auth(w.basic_auth.as_mut(), "notifications.webhooks.basic_auth")?,
+            "notifications.webhooks",
         )?,
+        ca_pem: access::ca_pem(w.tls_config.as_ref(), "notifications.webhooks.tls_config")?,
     };
     let receiver = Receiver {
         name: w.name.get_or_insert_with(|| "webhook".into()).clone(),

@@ -70,6 +70,8 @@ pub struct Target {
     pub url: String,
     pub timeout: Duration,
     pub authorization: Option<Authorization>,
+    /// PEM certificates trusted besides the system's roots (`tls_config.ca_file`).
+    pub ca_pem: Option<Vec<u8>>,
 }
 
 impl Target {
@@ -78,6 +80,7 @@ impl Target {
             url: url.into(),
             timeout: DEFAULT_TIMEOUT,
             authorization: None,
+            ca_pem: None,
         }
     }
 }

@@ -59,11 +59,16 @@ impl Destination {
             value.set_sensitive(true);
             headers.insert(AUTHORIZATION, value);
         }
+        let ca_certificates = match &target.ca_pem {
+            Some(pem) => reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| fail(config_error("tls_config.ca_file", e)))?,
+            None => Vec::new(),
+        };
         let settings = HttpSettings {
             url,
             timeout: target.timeout,
             headers,
-            ca_certificates: Vec::new(),
+            ca_certificates,
         };
         Ok(Destination {
             kind,

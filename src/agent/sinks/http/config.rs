@@ -190,7 +190,7 @@ impl AuthConfig {
 
 /// Standard base64 with padding (RFC 4648 §4), for basic auth; a few lines rather than
 /// a crate for one header.
-pub(super) fn base64(input: &[u8]) -> String {
+pub fn base64(input: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
     for chunk in input.chunks(3) {

@@ -9,7 +9,7 @@ mod config;
 #[cfg(test)]
 mod tests;
 
-pub use config::{AuthConfig, BasicAuth, HttpConfig, HttpConfigError, HttpSettings};
+pub use config::{base64, AuthConfig, BasicAuth, HttpConfig, HttpConfigError, HttpSettings};
 
 use super::error::SendError;
 use super::retry_after;

@@ -213,3 +213,98 @@ fn shown_with_defaults_and_without_secrets() {
     let again = AggregatorConfig::merge(Flags::default(), FileConfig::parse(&yaml).unwrap());
     assert_eq!(super::super::render(&again.unwrap()), yaml);
 }
+
+#[test]
+fn basic_auth_and_a_private_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let password = dir.path().join("password");
+    std::fs::write(&password, "from-file\n").unwrap();
+    let ca = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls/ca.pem");
+    let yaml = format!(
+        "alerting:\n  alertmanagers:\n  - scheme: https\n    static_configs: [{{targets: [am:9093]}}]\n\
+         \x20   basic_auth: {{username: prom, password: hunter2}}\n    tls_config: {{ca_file: {ca}}}\n\
+         notifications:\n  webhooks:\n  - url: https://hook/\n\
+         \x20   basic_auth: {{username: ops, password_file: {}}}\n    tls_config: {{ca_file: {ca}}}\n",
+        password.display()
+    );
+    let c = load(&yaml).unwrap();
+    let n = &c.alerting.notify;
+    let (am, hook) = (&n.alertmanagers[0], &n.webhooks[0].target);
+    let header = |t: &Target| {
+        let a = t.authorization.as_ref().unwrap();
+        format!("{} {}", a.kind, a.credentials)
+    };
+    // base64("prom:hunter2") and base64("ops:from-file")
+    assert_eq!(header(am), "Basic cHJvbTpodW50ZXIy");
+    assert_eq!(header(hook), "Basic b3BzOmZyb20tZmlsZQ==");
+    let pem = std::fs::read(ca).unwrap();
+    assert_eq!(am.ca_pem.as_deref(), Some(&pem[..]));
+    assert_eq!(hook.ca_pem.as_deref(), Some(&pem[..]));
+    let yaml = super::super::render(&c);
+    assert!(!yaml.contains("hunter2"), "{yaml}");
+    for want in [
+        "password: <secret>",
+        "username: prom",
+        "password_file:",
+        "ca_file:",
+    ] {
+        assert!(yaml.contains(want), "{want} not in\n{yaml}");
+    }
+}
+
+#[test]
+fn bad_credentials_and_tls_settings_name_their_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_pem = dir.path().join("not.pem");
+    std::fs::write(&not_pem, "no certificate here\n").unwrap();
+    let am = |extra: &str| {
+        format!(
+            "alerting:\n  alertmanagers:\n  - static_configs: [{{targets: [am:9093]}}]\n{extra}"
+        )
+    };
+    let cases = [
+        (
+            am("    basic_auth: {username: a, password: b}\n    authorization: {credentials: c}\n"),
+            "at most one of basic_auth, oauth2 & authorization",
+        ),
+        (
+            am("    basic_auth: {username: a, password: b, password_file: /p}\n"),
+            "at most one of basic_auth password & password_file",
+        ),
+        (
+            am("    basic_auth: {username: 'a:b', password: c}\n"),
+            "alerting.alertmanagers.basic_auth",
+        ),
+        (
+            am("    basic_auth: {username: a, password_file: /nonexistent/pw}\n"),
+            "reading /nonexistent/pw",
+        ),
+        (
+            am("    tls_config: {ca_file: /nonexistent/ca.pem}\n"),
+            "reading /nonexistent/ca.pem",
+        ),
+        (
+            am(&format!("    tls_config: {{ca_file: {}}}\n", not_pem.display())),
+            "holds no PEM certificate",
+        ),
+        (
+            am("    tls_config: {insecure_skip_verify: true}\n"),
+            "unknown field `insecure_skip_verify`",
+        ),
+        (
+            "notifications:\n  webhooks:\n  - url: http://x\n    tls_config: {cert_file: /c}\n"
+                .into(),
+            "unknown field `cert_file`",
+        ),
+        (
+            "notifications:\n  webhooks:\n  - url: http://x\n    basic_auth: {username: a, password: b}\n\
+             \x20   authorization: {credentials: c}\n"
+                .into(),
+            "notifications.webhooks",
+        ),
+    ];
+    for (yaml, want) in cases {
+        let e = load(&yaml).unwrap_err();
+        assert!(e.contains(want), "{yaml}\n=> {e}\nwanted {want}");
+    }
+}
