@@ -70,8 +70,14 @@ fn metadata_matches_prometheus_and_the_config_is_valid() {
     let port = start_target();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("scrape.yml");
+    // an Alertmanager with basic auth and a private CA (never sent to: no rules), so
+    // that promtool checks those keys as we render them
+    let ca = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls/ca.pem");
+    let alerting = format!(
+        "alerting:\n  alertmanagers:\n  - scheme: https\n    basic_auth: {{username: prom, password: hunter2}}\n    tls_config: {{ca_file: {ca}}}\n    static_configs: [{{targets: ['127.0.0.1:1']}}]\n"
+    );
     let scrape = format!(
-        "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: t\n    relabel_configs:\n      - {{source_labels: [__address__], regex: '(.*):\\d+', target_label: host}}\n    static_configs:\n      - targets: ['127.0.0.1:{port}']\n"
+        "global:\n  scrape_interval: 1s\n{alerting}scrape_configs:\n  - job_name: t\n    relabel_configs:\n      - {{source_labels: [__address__], regex: '(.*):\\d+', target_label: host}}\n    static_configs:\n      - targets: ['127.0.0.1:{port}']\n"
     );
     std::fs::write(&config, &scrape).unwrap();
     let (data, prom_data) = (dir.path().join("agg"), dir.path().join("prom"));
@@ -134,6 +140,9 @@ fn metadata_matches_prometheus_and_the_config_is_valid() {
 fn check_rendered(yaml: &str, dir: &Path) {
     assert!(yaml.contains("scrape_interval: 1s"), "{yaml}");
     assert!(yaml.contains("regex: (.*):\\d+"), "{yaml}");
+    for want in ["password: <secret>", "username: prom", "ca_file: "] {
+        assert!(yaml.contains(want), "{want} not in\n{yaml}");
+    }
     let ours = dir.join("rendered.yml");
     std::fs::write(&ours, yaml).unwrap();
     let status = std::process::Command::new(AGGREGATOR)
