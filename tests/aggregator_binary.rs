@@ -1,5 +1,5 @@
 //! `nodepulse-aggregator` as users run it: flags and `--help`, a bad configuration
-//! refused at start-up naming the field, remote_write in and the Prometheus API out on a
+//! refused at start-up naming the field, `--check-config` on rule files beside promtool, remote_write in and the Prometheus API out on a
 //! loopback port, Grafana's health check (`/api/v1/query` and buildinfo), and a clean
 //! exit on SIGTERM (an open Loki tail told so).
 
@@ -73,6 +73,63 @@ fn bad_configuration_fails_at_start_naming_the_field() {
     std::fs::write(&file, "storage:\n  retnetion: 1d\n").unwrap();
     let out = run(&[&config_flag]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("retnetion"));
+}
+
+/// `--check-config` checks the rule files too, as `promtool check config` does: the
+/// same files pass and fail in both, and ours names promtool's line.
+#[test]
+fn check_config_checks_the_rule_files_as_promtool() {
+    let Some(promtool) = common::peer("promtool") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (rules, config) = (dir.path().join("rules.yml"), dir.path().join("agg.yml"));
+    std::fs::write(&config, "rule_files: [rules.yml]\n").unwrap();
+    let rule = "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up == 0\n";
+    let cases = [
+        (
+            format!("{rule}    bogus: 1\n"),
+            Some("line 6: field bogus not found"),
+        ),
+        (
+            format!("{rule}    annotations: {{summary: '{{{{ $labels.x '}}\n"),
+            Some("unclosed action"),
+        ),
+        (
+            rule.replace("up == 0", "up ==="),
+            Some("group \"g\", rule 1"),
+        ),
+        (rule.to_owned(), None),
+    ];
+    for (text, error) in cases {
+        std::fs::write(&rules, &text).unwrap();
+        let ours = run(&[
+            &format!("--config.file={}", config.display()),
+            "--check-config",
+        ]);
+        let theirs = Command::new(&promtool)
+            .args(["check", "rules"])
+            .arg(&rules)
+            .output()
+            .unwrap();
+        let (our_err, their_out) = (
+            String::from_utf8_lossy(&ours.stderr),
+            String::from_utf8_lossy(&theirs.stdout) + String::from_utf8_lossy(&theirs.stderr),
+        );
+        assert_eq!(
+            ours.status.success(),
+            theirs.status.success(),
+            "{text}\nours: {our_err}\npromtool: {their_out}"
+        );
+        match error {
+            Some(e) => {
+                assert!(our_err.contains(e), "{text}\nours: {our_err}");
+                assert!(their_out.contains(e), "{text}\npromtool: {their_out}");
+                assert!(our_err.contains(&rules.display().to_string()), "{our_err}");
+            }
+            None => assert!(our_err.contains("SUCCESS: 1 rule files found"), "{our_err}"),
+        }
+    }
 }
 
 #[test]

@@ -35,7 +35,7 @@ fn run() -> anyhow::Result<()> {
     let config = AggregatorConfig::load(flags).context("invalid configuration")?;
     if check_only {
         print!("{}", nodepulse::aggregator::config::render(&config));
-        return Ok(());
+        return check_rule_files(&config.rule_files);
     }
     nodepulse::agent::logging::init(config.log_format, config.log_level);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -151,6 +151,18 @@ async fn reload_on_sighup(rules: Arc<rules::Manager>) {
             Ok(()) => tracing::info!(groups = rules.snapshot().len(), "Rules reloaded."),
             Err(e) => tracing::error!(error = %e, "Rules not reloaded."),
         }
+    }
+}
+
+/// `--check-config`'s check of the rule files, as `promtool check config` does it:
+/// a count on stderr (stdout holds the configuration), or every error.
+fn check_rule_files(patterns: &[String]) -> anyhow::Result<()> {
+    match rules::manager::check_files(patterns) {
+        Ok((files, groups)) => {
+            eprintln!("SUCCESS: {files} rule files found, {groups} groups");
+            Ok(())
+        }
+        Err(e) => Err(anyhow::anyhow!("invalid rule files:\n{}", e.0.join("\n"))),
     }
 }
 

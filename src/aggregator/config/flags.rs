@@ -84,8 +84,9 @@ pub struct Flags {
     )]
     pub notification_queue_capacity: Option<usize>,
 
-    /// Check the configuration (flags, environment and file), print it as it would
-    /// run, and exit: 0 when it is valid, 1 with the reason when it is not.
+    /// Check the configuration (flags, environment and file) and the rule files it
+    /// names, print the configuration as it would run, and exit: 0 when all is valid,
+    /// 1 with every reason when not (a rule file's errors with their lines).
     #[arg(long = "check-config")]
     pub check_config: bool,
 }

@@ -189,6 +189,14 @@ impl Manager {
     }
 }
 
+/// What `--check-config` says of the rule files `patterns` name: how many files and
+/// groups, or every file's errors, as a (re)load would refuse them.
+pub fn check_files(patterns: &[String]) -> Result<(usize, usize), ReloadError> {
+    let files = paths::expand(patterns).map_err(|e| ReloadError(vec![e]))?;
+    let groups = load_all(patterns)?;
+    Ok((files.len(), groups.len()))
+}
+
 /// Every group of every file, or every file's errors.
 fn load_all(patterns: &[String]) -> Result<Vec<(Key, GroupDef)>, ReloadError> {
     let files = paths::expand(patterns).map_err(|e| ReloadError(vec![e]))?;
