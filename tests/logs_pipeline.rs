@@ -2,7 +2,7 @@
 //! arrives marked incomplete (after `--logs.partial-flush-timeout`, or at once when its
 //! file ends for good); more containers than `--logs.max-open-files` are all read, in
 //! turn, in order; a cri-dockerd live file (a symlink to Docker's json-file log) is
-//! read through; and every `nodepulse_log_*` family passes `promtool check metrics`.
+//! read through, and Docker's rotation of it loses no line; and every `nodepulse_log_*` family passes `promtool check metrics`.
 
 mod common;
 
@@ -296,17 +296,8 @@ async fn the_oldest_unacked_age_grows_while_the_sink_is_down_and_returns_to_zero
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cri_dockerd_symlink_to_a_docker_json_file_is_read() {
     let tmp = tempfile::tempdir().unwrap();
-    let d = Dirs::new(tmp.path());
-    let docker = tmp.path().join("docker/containers/0a1b2c");
-    fs::create_dir_all(&docker).unwrap();
-    let json = docker.join("0a1b2c-json.log");
-    let line = |text: &str, second: u32| {
-        format!("{{\"log\":\"{text}\\n\",\"stream\":\"stdout\",\"time\":\"2024-01-01T00:00:{second:02}.000000000Z\"}}\n")
-    };
-    fs::write(&json, line("before the agent", 1)).unwrap();
-    let dir = d.pods.join("default_docker-1_22222222-bbbb/app");
-    fs::create_dir_all(&dir).unwrap();
-    std::os::unix::fs::symlink(&json, dir.join("0.log")).unwrap();
+    let (d, json) = dockerd_pod(tmp.path());
+    fs::write(&json, docker_line("before the agent", 1)).unwrap();
     let receiver = Receiver::loki().await;
     let server = agent(&d, loki(&receiver), &[]).await;
     let first = ("app".to_owned(), "before the agent".to_owned(), false);
@@ -314,12 +305,65 @@ async fn a_cri_dockerd_symlink_to_a_docker_json_file_is_read() {
         arrived(&receiver).contains(&first)
     })
     .await;
-    let mut f = OpenOptions::new().append(true).open(&json).unwrap();
-    f.write_all(line("after it started", 2).as_bytes()).unwrap();
+    append_to(&json, &docker_line("after it started", 2));
     let second = ("app".to_owned(), "after it started".to_owned(), false);
     wait_for("the line written after", &server, || {
         arrived(&receiver).contains(&second)
     })
     .await;
     assert_eq!(arrived(&receiver), vec![first, second]);
+}
+
+/// Docker's json-file driver rotates by renaming `<id>-json.log` to `<id>-json.log.1`
+/// and starting a new `<id>-json.log`; the kubelet's symlink keeps naming the live
+/// path. A line written to the old file just before the rename, and lines in the new
+/// one, all arrive, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cri_dockerd_log_rotated_by_docker_loses_no_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (d, json) = dockerd_pod(tmp.path());
+    fs::write(&json, docker_line("one", 1)).unwrap();
+    let receiver = Receiver::loki().await;
+    let server = agent(&d, loki(&receiver), &[]).await;
+    let texts = |r: &Receiver| -> Vec<String> { arrived(r).into_iter().map(|a| a.1).collect() };
+    wait_for("the first line", &server, || texts(&receiver).len() == 1).await;
+    append_to(&json, &docker_line("two, just before the rotation", 2));
+    let mut rotated = json.clone().into_os_string();
+    rotated.push(".1");
+    fs::rename(&json, &rotated).unwrap();
+    fs::write(&json, docker_line("three, in the new file", 3)).unwrap();
+    append_to(&json, &docker_line("four", 4));
+    wait_for("every line", &server, || texts(&receiver).len() >= 4).await;
+    assert_eq!(
+        texts(&receiver),
+        [
+            "one",
+            "two, just before the rotation",
+            "three, in the new file",
+            "four"
+        ]
+    );
+}
+
+/// A pod's live log under cri-dockerd: the kubelet's `0.log` a symlink to Docker's
+/// json-file log (in a directory of its own under `tmp`). The dirs and the Docker file.
+fn dockerd_pod(tmp: &std::path::Path) -> (Dirs, std::path::PathBuf) {
+    let d = Dirs::new(tmp);
+    let docker = tmp.join("docker/containers/0a1b2c");
+    fs::create_dir_all(&docker).unwrap();
+    let json = docker.join("0a1b2c-json.log");
+    let dir = d.pods.join("default_docker-1_22222222-bbbb/app");
+    fs::create_dir_all(&dir).unwrap();
+    std::os::unix::fs::symlink(&json, dir.join("0.log")).unwrap();
+    (d, json)
+}
+
+/// One line as Docker's json-file driver writes it.
+fn docker_line(text: &str, second: u32) -> String {
+    format!("{{\"log\":\"{text}\\n\",\"stream\":\"stdout\",\"time\":\"2024-01-01T00:00:{second:02}.000000000Z\"}}\n")
+}
+
+fn append_to(path: &std::path::Path, text: &str) {
+    let mut f = OpenOptions::new().append(true).open(path).unwrap();
+    f.write_all(text.as_bytes()).unwrap();
 }
