@@ -2,7 +2,8 @@
 //! arrives marked incomplete (after `--logs.partial-flush-timeout`, or at once when its
 //! file ends for good); more containers than `--logs.max-open-files` are all read, in
 //! turn, in order; a cri-dockerd live file (a symlink to Docker's json-file log) is
-//! read through, and Docker's rotation of it loses no line; and every `nodepulse_log_*` family passes `promtool check metrics`.
+//! read through, and Docker's rotation of it loses no line, the agent running or not;
+//! and every `nodepulse_log_*` family passes `promtool check metrics`.
 
 mod common;
 
@@ -366,4 +367,37 @@ fn docker_line(text: &str, second: u32) -> String {
 fn append_to(path: &std::path::Path, text: &str) {
     let mut f = OpenOptions::new().append(true).open(path).unwrap();
     f.write_all(text.as_bytes()).unwrap();
+}
+
+/// The agent down while Docker rotates: a line written to the old file before the
+/// rename is read from `<id>-json.log.1` (found beside the symlink's target, where the
+/// checkpoint's file now is) before the new file, when the agent starts again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_docker_rotation_while_the_agent_is_down_loses_no_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (d, json) = dockerd_pod(tmp.path());
+    fs::write(&json, docker_line("one", 1)).unwrap();
+    let receiver = Receiver::loki().await;
+    let texts = |r: &Receiver| -> Vec<String> { arrived(r).into_iter().map(|a| a.1).collect() };
+    let mut server = agent(&d, loki(&receiver), &[]).await;
+    wait_for("the first line", &server, || texts(&receiver).len() == 1).await;
+    server.terminate();
+    server
+        .wait_exit(Duration::from_secs(30))
+        .expect("the agent exits at SIGTERM");
+    append_to(&json, &docker_line("two, while the agent was down", 2));
+    let mut rotated = json.clone().into_os_string();
+    rotated.push(".1");
+    fs::rename(&json, &rotated).unwrap();
+    fs::write(&json, docker_line("three, in the new file", 3)).unwrap();
+    let server = agent(&d, loki(&receiver), &[]).await;
+    wait_for("every line", &server, || texts(&receiver).len() >= 3).await;
+    assert_eq!(
+        texts(&receiver),
+        [
+            "one",
+            "two, while the agent was down",
+            "three, in the new file"
+        ]
+    );
 }

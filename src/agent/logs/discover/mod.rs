@@ -24,8 +24,10 @@ pub struct Discovered {
     /// `<containers_dir>` symlink outside the pods directory. It may be missing for a
     /// moment during a rotation (renamed, the new one not created yet).
     pub live: PathBuf,
-    /// Its rotated siblings `N.log.<timestamp>`, oldest first (never `.gz`). The tailer
-    /// reads them only as rotated files of this stream, never as streams of their own.
+    /// Its rotated siblings `N.log.<timestamp>`, oldest first (never `.gz`), after Docker's
+    /// rotated files where `live` is a cri-dockerd symlink ([`docker_rotated`]). The
+    /// tailer reads them only as rotated files of this stream, never as streams of their
+    /// own.
     pub rotated: Vec<PathBuf>,
 }
 
@@ -93,6 +95,11 @@ pub fn scan(config: &DiscoverConfig) -> io::Result<Vec<Discovered>> {
         }
     }
     let mut found: Vec<Discovered> = streams.into_values().collect();
+    for d in &mut found {
+        let mut older = docker_rotated(&d.live);
+        older.append(&mut d.rotated);
+        d.rotated = older;
+    }
     if let Some(dir) = &config.containers_dir {
         found.extend(symlinked_elsewhere(dir, &found));
     }
@@ -126,6 +133,35 @@ fn scan_container(dir: &Path, streams: &mut BTreeMap<PathBuf, Discovered>) {
         let (n, _) = path::parse_rotated_name(&name).expect("parsed above");
         stream_of(streams, dir, n).rotated.push(file);
     }
+}
+
+/// Under cri-dockerd a live file is a symlink to Docker's `<id>-json.log`, which Docker
+/// rotates to `<id>-json.log.1`, `.2`, ... beside itself (the higher, the older; `.gz`
+/// when compressed), outside the pods directory. Those are the stream's rotated files
+/// too, oldest first, so that a file rotated while the agent was down is still found by
+/// its checkpoint and read to its end. None for a live file that is no symlink.
+fn docker_rotated(live: &Path) -> Vec<PathBuf> {
+    let Ok(target) = fs::read_link(live) else {
+        return Vec::new();
+    };
+    // a relative link is relative to the link's directory
+    let target = live
+        .parent()
+        .map_or_else(|| target.clone(), |d| d.join(&target));
+    let (Some(dir), Some(name)) = (target.parent(), target.file_name()) else {
+        return Vec::new();
+    };
+    let name = name.to_string_lossy();
+    let mut older: Vec<(u32, PathBuf)> = read_dir_paths(dir)
+        .into_iter()
+        .filter_map(|p| {
+            let file = p.file_name()?.to_str()?;
+            let n = file.strip_prefix(name.as_ref())?.strip_prefix('.')?;
+            Some((n.parse::<u32>().ok()?, p))
+        })
+        .collect();
+    older.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
+    older.into_iter().map(|(_, p)| p).collect()
 }
 
 fn stream_of<'a>(

@@ -48,6 +48,47 @@ fn finds_streams_with_their_rotated_files_oldest_first() {
 }
 
 #[test]
+fn a_cri_dockerd_stream_lists_dockers_rotated_files_oldest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let docker = dir.path().join("docker/containers/abc");
+    for name in [
+        "abc-json.log",
+        "abc-json.log.1",
+        "abc-json.log.2",
+        "abc-json.log.10",
+        "abc-json.log.3.gz",
+        "abc-json.log.tmp",
+        "other-json.log.1",
+    ] {
+        touch(&docker.join(name));
+    }
+    let pods = dir.path().join("pods");
+    let (absolute, relative) = (pods.join("ns_a_uid1/app"), pods.join("ns_b_uid2/app"));
+    fs::create_dir_all(&absolute).unwrap();
+    fs::create_dir_all(&relative).unwrap();
+    symlink(docker.join("abc-json.log"), absolute.join("0.log")).unwrap();
+    // a relative link, from the link's own directory
+    symlink(
+        "../../../docker/containers/abc/abc-json.log",
+        relative.join("0.log"),
+    )
+    .unwrap();
+    let found = scan(&DiscoverConfig::new(pods.clone(), None)).unwrap();
+    let older = ["abc-json.log.10", "abc-json.log.2", "abc-json.log.1"];
+    for (d, c) in found.iter().zip([&absolute, &relative]) {
+        assert_eq!(d.live, c.join("0.log"));
+        let names: Vec<String> = d
+            .rotated
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, older, "{}", d.live.display());
+        assert!(d.rotated.iter().all(|p| p.is_file()), "{:?}", d.rotated);
+    }
+    assert_eq!(found.len(), 2);
+}
+
+#[test]
 fn a_stream_whose_live_file_is_being_rotated_is_still_found() {
     let dir = tempfile::tempdir().unwrap();
     let c = dir.path().join("ns_pod_uid/app");
