@@ -369,11 +369,12 @@ fn append_to(path: &std::path::Path, text: &str) {
     f.write_all(text.as_bytes()).unwrap();
 }
 
-/// The agent down while Docker rotates: a line written to the old file before the
-/// rename is read from `<id>-json.log.1` (found beside the symlink's target, where the
-/// checkpoint's file now is) before the new file, when the agent starts again.
+/// The agent down while Docker rotates twice: a line written to the old file before the
+/// first rename is read from `<id>-json.log.2` (found beside the symlink's target, where
+/// the checkpoint's file now is), then `.1` from its start, then the new file, in order,
+/// when the agent starts again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_docker_rotation_while_the_agent_is_down_loses_no_line() {
+async fn docker_rotations_while_the_agent_is_down_lose_no_line() {
     let tmp = tempfile::tempdir().unwrap();
     let (d, json) = dockerd_pod(tmp.path());
     fs::write(&json, docker_line("one", 1)).unwrap();
@@ -385,19 +386,26 @@ async fn a_docker_rotation_while_the_agent_is_down_loses_no_line() {
     server
         .wait_exit(Duration::from_secs(30))
         .expect("the agent exits at SIGTERM");
+    let rotated = |k: u32| {
+        let mut p = json.clone().into_os_string();
+        p.push(format!(".{k}"));
+        std::path::PathBuf::from(p)
+    };
     append_to(&json, &docker_line("two, while the agent was down", 2));
-    let mut rotated = json.clone().into_os_string();
-    rotated.push(".1");
-    fs::rename(&json, &rotated).unwrap();
-    fs::write(&json, docker_line("three, in the new file", 3)).unwrap();
+    fs::rename(&json, rotated(1)).unwrap();
+    fs::write(&json, docker_line("three, between the rotations", 3)).unwrap();
+    fs::rename(rotated(1), rotated(2)).unwrap();
+    fs::rename(&json, rotated(1)).unwrap();
+    fs::write(&json, docker_line("four, in the newest file", 4)).unwrap();
     let server = agent(&d, loki(&receiver), &[]).await;
-    wait_for("every line", &server, || texts(&receiver).len() >= 3).await;
+    wait_for("every line", &server, || texts(&receiver).len() >= 4).await;
     assert_eq!(
         texts(&receiver),
         [
             "one",
             "two, while the agent was down",
-            "three, in the new file"
+            "three, between the rotations",
+            "four, in the newest file"
         ]
     );
 }

@@ -13,7 +13,8 @@
 //!   path now names another inode. The old file stays open (same fd) and is read to its
 //!   end, then the new one from 0. A rotated sibling never seen before, in a stream already
 //!   followed, was rotated before the reader caught up (double rotation while the sink is
-//!   slow, Loki #14462): it is read from 0, in name order, before the live file.
+//!   slow, Loki #14462): it is read from 0, oldest first (kubelet's by name, Docker's
+//!   `.k` under cri-dockerd highest first), before the live file.
 //! - **Copytruncate**: the file is shorter than what was read, or begins with other bytes.
 //!   Counted, the checkpoint is `reset`, the file restarts at 0. If a rotated sibling begins
 //!   with the file's old first bytes it is the copy: it is read from where the reader was,

@@ -76,10 +76,21 @@ pub(in crate::agent::logs::tail) fn modified_before(path: &Path, since: u64) -> 
 pub(super) fn rotated_on_disk(live: &Path, listed: &[PathBuf]) -> Vec<(PathBuf, Probe)> {
     let mut paths = siblings_on_disk(live);
     paths.extend(listed.iter().cloned());
-    paths.sort();
+    paths.sort_by_key(|p| oldest_first(p));
     paths.dedup();
     let probe = |p: PathBuf| Probe::read(&p).ok().map(|probe| (p, probe));
     paths.into_iter().filter_map(probe).collect()
+}
+
+/// A rotated file's place, oldest first: kubelet's `N.log.<timestamp>` by name (the
+/// time), Docker's `<id>-json.log.<k>` (cri-dockerd) by `k`, the highest first (Docker
+/// renames `.1` to `.2` at each rotation). A stream holds one kind or the other.
+fn oldest_first(p: &Path) -> (std::cmp::Reverse<u32>, PathBuf) {
+    let docker_k = p
+        .extension()
+        .and_then(|e| e.to_str())
+        .and_then(|e| e.parse::<u32>().ok());
+    (std::cmp::Reverse(docker_k.unwrap_or(0)), p.to_owned())
 }
 
 fn siblings_on_disk(live: &Path) -> Vec<PathBuf> {
