@@ -322,16 +322,9 @@ async fn a_cri_dockerd_symlink_to_a_docker_json_file_is_read() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cri_dockerd_log_rotated_by_docker_loses_no_line() {
     let tmp = tempfile::tempdir().unwrap();
-    let (d, json) = dockerd_pod(tmp.path());
-    fs::write(&json, docker_line("one", 1)).unwrap();
-    let receiver = Receiver::loki().await;
-    let server = agent(&d, loki(&receiver), &[]).await;
-    let texts = |r: &Receiver| -> Vec<String> { arrived(r).into_iter().map(|a| a.1).collect() };
-    wait_for("the first line", &server, || texts(&receiver).len() == 1).await;
+    let (_d, json, receiver, server) = dockerd_agent_shipping(tmp.path(), "one").await;
     append_to(&json, &docker_line("two, just before the rotation", 2));
-    let mut rotated = json.clone().into_os_string();
-    rotated.push(".1");
-    fs::rename(&json, &rotated).unwrap();
+    fs::rename(&json, rotated(&json, 1)).unwrap();
     fs::write(&json, docker_line("three, in the new file", 3)).unwrap();
     append_to(&json, &docker_line("four", 4));
     wait_for("every line", &server, || texts(&receiver).len() >= 4).await;
@@ -359,6 +352,32 @@ fn dockerd_pod(tmp: &std::path::Path) -> (Dirs, std::path::PathBuf) {
     (d, json)
 }
 
+/// A cri-dockerd pod ([`dockerd_pod`]) whose log holds `first`, and an agent shipping it
+/// to a Loki receiver, once that line has arrived.
+async fn dockerd_agent_shipping(
+    tmp: &std::path::Path,
+    first: &str,
+) -> (Dirs, std::path::PathBuf, Receiver, Server) {
+    let (d, json) = dockerd_pod(tmp);
+    fs::write(&json, docker_line(first, 1)).unwrap();
+    let receiver = Receiver::loki().await;
+    let server = agent(&d, loki(&receiver), &[]).await;
+    wait_for("the first line", &server, || texts(&receiver).len() == 1).await;
+    (d, json, receiver, server)
+}
+
+/// The lines acknowledged, in arrival order.
+fn texts(receiver: &Receiver) -> Vec<String> {
+    arrived(receiver).into_iter().map(|a| a.1).collect()
+}
+
+/// Docker's name for the `k`th rotated file of `json`: `<id>-json.log.<k>`.
+fn rotated(json: &std::path::Path, k: u32) -> std::path::PathBuf {
+    let mut p = json.to_owned().into_os_string();
+    p.push(format!(".{k}"));
+    p.into()
+}
+
 /// One line as Docker's json-file driver writes it.
 fn docker_line(text: &str, second: u32) -> String {
     format!("{{\"log\":\"{text}\\n\",\"stream\":\"stdout\",\"time\":\"2024-01-01T00:00:{second:02}.000000000Z\"}}\n")
@@ -376,26 +395,16 @@ fn append_to(path: &std::path::Path, text: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn docker_rotations_while_the_agent_is_down_lose_no_line() {
     let tmp = tempfile::tempdir().unwrap();
-    let (d, json) = dockerd_pod(tmp.path());
-    fs::write(&json, docker_line("one", 1)).unwrap();
-    let receiver = Receiver::loki().await;
-    let texts = |r: &Receiver| -> Vec<String> { arrived(r).into_iter().map(|a| a.1).collect() };
-    let mut server = agent(&d, loki(&receiver), &[]).await;
-    wait_for("the first line", &server, || texts(&receiver).len() == 1).await;
+    let (d, json, receiver, mut server) = dockerd_agent_shipping(tmp.path(), "one").await;
     server.terminate();
     server
         .wait_exit(Duration::from_secs(30))
         .expect("the agent exits at SIGTERM");
-    let rotated = |k: u32| {
-        let mut p = json.clone().into_os_string();
-        p.push(format!(".{k}"));
-        std::path::PathBuf::from(p)
-    };
     append_to(&json, &docker_line("two, while the agent was down", 2));
-    fs::rename(&json, rotated(1)).unwrap();
+    fs::rename(&json, rotated(&json, 1)).unwrap();
     fs::write(&json, docker_line("three, between the rotations", 3)).unwrap();
-    fs::rename(rotated(1), rotated(2)).unwrap();
-    fs::rename(&json, rotated(1)).unwrap();
+    fs::rename(rotated(&json, 1), rotated(&json, 2)).unwrap();
+    fs::rename(&json, rotated(&json, 1)).unwrap();
     fs::write(&json, docker_line("four, in the newest file", 4)).unwrap();
     let server = agent(&d, loki(&receiver), &[]).await;
     wait_for("every line", &server, || texts(&receiver).len() >= 4).await;
