@@ -140,7 +140,7 @@ fn scan_container(dir: &Path, streams: &mut BTreeMap<PathBuf, Discovered>) {
 /// when compressed), outside the pods directory. Those are the stream's rotated files
 /// too, oldest first, so that a file rotated while the agent was down is still found by
 /// its checkpoint and read to its end. None for a live file that is no symlink.
-fn docker_rotated(live: &Path) -> Vec<PathBuf> {
+pub fn docker_rotated(live: &Path) -> Vec<PathBuf> {
     let Ok(target) = fs::read_link(live) else {
         return Vec::new();
     };

@@ -5,7 +5,7 @@
 use super::super::file::TailFile;
 use super::super::{Stream, Tailer};
 use crate::agent::logs::checkpoint::{CheckpointStore, Probe};
-use crate::agent::logs::discover::{path, Discovered};
+use crate::agent::logs::discover::{docker_rotated, path, Discovered};
 use std::collections::HashSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -93,25 +93,54 @@ fn oldest_first(p: &Path) -> (std::cmp::Reverse<u32>, PathBuf) {
     (std::cmp::Reverse(docker_k.unwrap_or(0)), p.to_owned())
 }
 
+/// The stream's rotated files on disk now: kubelet's `N.log.<timestamp>` beside `live`,
+/// and Docker's beside its target where `live` is a cri-dockerd symlink (the same rule
+/// as discovery's, [`docker_rotated`]).
 fn siblings_on_disk(live: &Path) -> Vec<PathBuf> {
+    let mut out = docker_rotated(live);
     let n = live
         .file_name()
         .and_then(|f| f.to_str())
         .and_then(path::parse_live_name);
     let (Some(n), Some(dir)) = (n, live.parent()) else {
-        return Vec::new();
+        return out;
     };
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
+        return out;
     };
     let sibling = |p: &PathBuf| {
         let name = p.file_name().and_then(|f| f.to_str());
         name.and_then(path::parse_rotated_name)
             .is_some_and(|(m, _)| m == n)
     };
-    entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(sibling)
-        .collect()
+    out.extend(entries.flatten().map(|e| e.path()).filter(sibling));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// With discovery's list empty (a scan that predates the rotations), the tailer still
+    /// finds Docker's rotated files of a cri-dockerd stream, oldest first.
+    #[test]
+    fn docker_rotated_files_are_found_without_discoverys_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let docker = dir.path().join("docker/abc");
+        std::fs::create_dir_all(&docker).unwrap();
+        for name in ["abc-json.log", "abc-json.log.1", "abc-json.log.2"] {
+            std::fs::write(docker.join(name), format!("{name}\n")).unwrap();
+        }
+        let pod = dir.path().join("pods/ns_p_uid/app");
+        std::fs::create_dir_all(&pod).unwrap();
+        std::os::unix::fs::symlink(docker.join("abc-json.log"), pod.join("0.log")).unwrap();
+        let found: Vec<PathBuf> = rotated_on_disk(&pod.join("0.log"), &[])
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        assert_eq!(
+            found,
+            [docker.join("abc-json.log.2"), docker.join("abc-json.log.1")]
+        );
+    }
 }
