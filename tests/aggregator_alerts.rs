@@ -5,6 +5,8 @@
 //! receivers with its labels and expanded annotations, `/api/v1/alerts` shows it
 //! firing, then it resolves and the resolution reaches both. A bad rule file sent by
 //! SIGHUP or `POST /-/reload` is refused with its line and the old rule keeps running.
+//! A reload re-reads the configuration file too: a bad one is refused and counted, a
+//! good one moves the scraping, the webhook and the external labels.
 
 mod common;
 
@@ -228,7 +230,7 @@ async fn a_bad_rule_file_is_refused_with_its_line_and_the_old_rules_keep_running
         .unwrap();
     assert!(kill.success());
     wait_for("the SIGHUP refusal logged", &agg, || {
-        agg.log().contains("Rules not reloaded")
+        agg.log().contains("Configuration not reloaded")
     })
     .await;
     let rules = get_json(agg.url("/api/v1/rules")).await;
@@ -242,9 +244,110 @@ async fn a_bad_rule_file_is_refused_with_its_line_and_the_old_rules_keep_running
         .unwrap();
     assert!(kill.success());
     wait_for("the new rule", &agg, || {
-        agg.log().contains("Rules reloaded")
+        agg.log().contains("Configuration reloaded")
     })
     .await;
     let rules = get_json(agg.url("/api/v1/rules")).await;
     assert_eq!(names(&rules), ["DemoVeryHigh"]);
+}
+
+/// The configuration file `aggregator` writes, with one job, one webhook, one external
+/// label, and a scrape interval (a bad one makes the file invalid).
+fn config_text(job: &str, target: u16, hook: &str, cluster: &str, interval: &str) -> String {
+    format!(
+        "global:\n  scrape_interval: {interval}\n  evaluation_interval: 1s\n\
+         \x20 external_labels: {{cluster: {cluster}}}\nrule_files: [rules.yml]\n\
+         notifications:\n  webhooks:\n  - url: {hook}\n\
+         scrape_configs:\n- job_name: {job}\n  static_configs:\n  - targets: ['127.0.0.1:{target}']\n"
+    )
+}
+
+async fn reload(agg: &Server) -> (u16, String) {
+    let r = reqwest::Client::new()
+        .post(agg.url("/-/reload"))
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+async fn metric(agg: &Server, name: &str) -> Option<f64> {
+    let text = reqwest::get(agg.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = text.lines().find(|l| l.starts_with(&format!("{name} ")))?;
+    line.split(' ').nth(1)?.parse().ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_rereads_the_configuration_file_and_refuses_a_bad_one() {
+    let quiet = serve(Arc::new(Mutex::new(ok("demo_value 1\n")))).await;
+    let high = serve(Arc::new(Mutex::new(ok("demo_value 100\n")))).await;
+    let (old_hook, new_hook) = (Receiver::json().await, Receiver::json().await);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_owned();
+    let old_url = old_hook.url();
+    let agg = tokio::task::spawn_blocking(move || aggregator(&d, quiet, "127.0.0.1:9", &old_url))
+        .await
+        .unwrap();
+    let config = dir.path().join("aggregator.yml");
+    std::fs::write(
+        &config,
+        config_text("quiet", quiet, &old_hook.url(), "a", "1s"),
+    )
+    .unwrap();
+    assert_eq!(reload(&agg).await.0, 200);
+    assert_eq!(
+        metric(&agg, "nodepulse_config_last_reload_successful").await,
+        Some(1.0)
+    );
+
+    let bad = config_text("high", high, &new_hook.url(), "b", "soon");
+    std::fs::write(&config, bad).unwrap();
+    let (status, why) = reload(&agg).await;
+    assert_eq!(status, 500, "{why}");
+    assert!(why.contains("scrape_interval"), "{why}");
+    assert_eq!(
+        metric(&agg, "nodepulse_config_last_reload_successful").await,
+        Some(0.0)
+    );
+    let targets = get_json(agg.url("/api/v1/targets")).await;
+    let job = &targets["data"]["activeTargets"][0]["labels"]["job"];
+    assert_eq!(job, "quiet", "the old configuration runs on: {targets}");
+
+    let good = config_text("high", high, &new_hook.url(), "b", "1s");
+    std::fs::write(&config, good).unwrap();
+    let (status, why) = reload(&agg).await;
+    assert_eq!(status, 200, "{why}");
+    assert_eq!(
+        metric(&agg, "nodepulse_config_last_reload_successful").await,
+        Some(1.0)
+    );
+    let shown = get_json(agg.url("/api/v1/status/config")).await;
+    let yaml = shown["data"]["yaml"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        yaml.contains("job_name: high") && yaml.contains(&new_hook.url()),
+        "{yaml}"
+    );
+    wait_for("the new job's alert at the new webhook", &agg, || {
+        !payloads(&new_hook, "firing").is_empty()
+    })
+    .await;
+    let labels = &payloads(&new_hook, "firing")[0]["alerts"][0]["labels"];
+    assert_eq!(labels["job"], "high", "{labels}");
+    assert_eq!(labels["cluster"], "b", "the new external labels: {labels}");
+    assert!(
+        old_hook.script.received().is_empty(),
+        "nothing to the old webhook"
+    );
+    let targets = get_json(agg.url("/api/v1/targets")).await;
+    let active = targets["data"]["activeTargets"].as_array().unwrap();
+    assert_eq!(active.len(), 1, "{targets}");
+    assert_eq!(active[0]["labels"]["job"], "high");
 }

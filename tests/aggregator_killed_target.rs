@@ -14,6 +14,7 @@ use common::Server;
 use nodepulse::aggregator::model::{is_stale, MemStore};
 use nodepulse::aggregator::scrape::config::Config;
 use nodepulse::aggregator::scrape::run::Loop;
+use nodepulse::aggregator::scrape::run::Stop;
 use nodepulse::aggregator::scrape::target;
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -51,7 +52,7 @@ async fn a_killed_target_is_scraped_at_once_and_stored_down() {
     let (stats, status) = (l.stats.clone(), l.status.clone());
     let mut stored = stats.scrapes_stored.subscribe();
     stored.borrow_and_update();
-    let (stop, stopped) = watch::channel(false);
+    let (stop, stopped) = watch::channel(Stop::Run);
     let task = tokio::spawn(l.run(stopped));
 
     target.kill();
@@ -69,7 +70,7 @@ async fn a_killed_target_is_scraped_at_once_and_stored_down() {
         "{:?}",
         status.last_error
     );
-    let _ = stop.send(true);
+    let _ = stop.send(Stop::Stale);
     task.await.unwrap();
 }
 
@@ -79,10 +80,10 @@ async fn a_server_closing_idle_connections_is_scraped_only_on_its_ticks() {
     let store = Arc::new(MemStore::new());
     let l = scrape_loop(target.port, "1s", &store);
     let stats = l.stats.clone();
-    let (stop, stopped) = watch::channel(false);
+    let (stop, stopped) = watch::channel(Stop::Run);
     let task = tokio::spawn(l.run(stopped));
     wait_until("three scrapes", || target.served() >= 3).await;
-    let _ = stop.send(true);
+    let _ = stop.send(Stop::Stale);
     task.await.unwrap();
 
     // Every request served was a tick's scrape, stored; the stop stored one batch more.

@@ -133,3 +133,47 @@ async fn endpoints_are_discovered_with_their_service_and_pod() {
     .await;
     manager.stop().await;
 }
+
+/// A reload that changes a discovered job hands its loops over: the new job's loop for
+/// a pod still discovered goes on without a staleness marker, even though the new
+/// discovery has to list the pods again first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reloaded_job_keeps_its_discovered_targets_series_unbroken() {
+    let port = serve(Arc::new(Mutex::new(ok("app_requests_total 7\n")))).await;
+    let api = FakeApi::start().await;
+    let mut p = with_annotation(
+        pod("shop", "checkout-a", &uid(1), "node-1"),
+        "prometheus.io/scrape",
+        "true",
+    );
+    p = with_annotation(p, "prometheus.io/port", &port.to_string());
+    p["status"]["podIP"] = json!("127.0.0.1");
+    api.set_items(PODS, vec![p]);
+    let yaml = |interval: &str| {
+        format!(
+            "scrape_configs:\n  - job_name: pods\n    scrape_interval: {interval}\n    kubernetes_sd_configs: [{{role: pod, api_server: '{}'}}]\n{ANNOTATION_RULES}",
+            api.url()
+        )
+    };
+    let store = Arc::new(MemStore::new());
+    let manager = Manager::start(&Config::parse(&yaml("100ms")).unwrap(), store.clone());
+    let count = |s: &MemStore| {
+        series(s, "app_requests_total")
+            .first()
+            .map_or(0, |x| x.samples.len())
+    };
+    let s = store.clone();
+    wait_for(move || count(&s) >= 2, "the discovered pod scraped").await;
+
+    let applied = manager.apply(&Config::parse(&yaml("150ms")).unwrap()).await;
+    assert_eq!(applied.restarted, ["pods"]);
+    let (s, n) = (store.clone(), count(&store));
+    wait_for(move || count(&s) >= n + 3, "scraped again after the reload").await;
+    let samples = &series(&store, "app_requests_total")[0].samples;
+    assert!(
+        !samples.iter().any(|x| is_stale(x.v)),
+        "marked stale across the reload: {samples:?}"
+    );
+    assert_eq!(manager.targets().await.len(), 1);
+    manager.stop().await;
+}

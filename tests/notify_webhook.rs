@@ -271,3 +271,67 @@ async fn stopping_sends_what_is_still_queued() {
         .sum();
     assert_eq!(sent, 100);
 }
+
+/// A reloaded configuration (`Notifier::apply`), as Prometheus's notifier takes one: the
+/// webhook kept keeps its counters, the removed one gets nothing more, the new one gets
+/// what comes next, with the new external labels.
+#[tokio::test]
+async fn a_reload_keeps_an_unchanged_webhook_and_swaps_the_others() {
+    let (kept, removed, added) = (
+        Receiver::json().await,
+        Receiver::json().await,
+        Receiver::json().await,
+    );
+    let hook = |r: &Receiver| webhook(format!("{}/alerts", r.url()), GroupBy::default());
+    let mut before = config(vec![], vec![hook(&kept), hook(&removed)]);
+    before.external_labels = vec![("cluster".into(), "a".into())];
+    let n = start(before);
+    n.send(vec![alert("Before", &[], None)]);
+    wait_until("the first alert at both", || {
+        ok_bodies(&kept).len() == 1 && ok_bodies(&removed).len() == 1
+    })
+    .await;
+
+    let mut after = config(vec![], vec![hook(&kept), hook(&added)]);
+    after.external_labels = vec![("cluster".into(), "b".into())];
+    n.apply(&after).await.unwrap();
+    n.send(vec![alert("After", &[], None)]);
+    wait_until("the second alert at the kept and the new webhook", || {
+        ok_bodies(&kept).len() == 2 && ok_bodies(&added).len() == 1
+    })
+    .await;
+    assert_eq!(
+        ok_bodies(&removed).len(),
+        1,
+        "the removed webhook got nothing more"
+    );
+    let last = &ok_bodies(&added)[0]["alerts"][0]["labels"];
+    assert_eq!(
+        (&last["alertname"], &last["cluster"]),
+        (&"After".into(), &"b".into())
+    );
+    let kept_url = format!("{}/alerts", kept.url());
+    wait_until("the kept webhook's counter going on", || {
+        metric(&n, "nodepulse_notifications_sent_total", &kept_url) == 2.0
+    })
+    .await;
+    let removed_url = format!("{}/alerts", removed.url());
+    assert_eq!(
+        metric(&n, "nodepulse_notifications_sent_total", &removed_url),
+        0.0
+    );
+
+    let mut bad = after.clone();
+    bad.webhooks
+        .push(webhook("not a url".into(), GroupBy::default()));
+    assert!(
+        n.apply(&bad).await.is_err(),
+        "a destination that cannot be set up"
+    );
+    n.send(vec![alert("Refused", &[], None)]);
+    wait_until("the third alert where the second went", || {
+        ok_bodies(&kept).len() == 3 && ok_bodies(&added).len() == 2
+    })
+    .await;
+    n.stop().await;
+}

@@ -4,7 +4,7 @@
 //! on-disk store ([`tsdb`]), PromQL ([`promql`]), the Prometheus HTTP API ([`http`]),
 //! the configuration ([`config`]); for logs, Loki's push API and metadata endpoints
 //! ([`loki`]), the log store ([`logstore`]) and LogQL ([`logql`]); alert notifications
-//! to Alertmanagers and webhooks ([`notify`]).
+//! to Alertmanagers and webhooks ([`notify`]); the configuration's reload ([`reload`]).
 
 pub mod config;
 pub mod http;
@@ -14,6 +14,7 @@ pub mod loki;
 pub mod model;
 pub mod notify;
 pub mod promql;
+pub mod reload;
 pub mod remote_write;
 pub mod rules;
 pub mod scrape;

@@ -2,8 +2,8 @@
 //! (its blocks, then its WAL replayed; compaction and retention run in the background)
 //! and the log store (`<storage.path>/logs`; chunk cutting and retention on a timer),
 //! start the scrape loops, the notifier and the rule groups (evaluated on their ticks
-//! and right after each stored scrape; SIGHUP or `POST /-/reload` re-reads the rule
-//! files), serve the Prometheus HTTP API (remote_write, rules and alerts included) and
+//! and right after each stored scrape; SIGHUP or `POST /-/reload` re-reads the
+//! configuration file and the rule files, `aggregator::reload`), serve the Prometheus HTTP API (remote_write, rules and alerts included) and
 //! Loki's push API until SIGTERM or SIGINT, then stop the loops (their series marked
 //! stale), the rules and the notifier (what it holds is sent once more) and write the
 //! log store's open chunks.
@@ -14,8 +14,8 @@ use nodepulse::aggregator::config::{AggregatorConfig, Flags};
 use nodepulse::aggregator::http::{self, Api};
 use nodepulse::aggregator::logstore::{LogStore, LogStoreOptions};
 use nodepulse::aggregator::loki::LokiApi;
-use nodepulse::aggregator::model::Labels;
 use nodepulse::aggregator::notify::{metrics, Notifier};
+use nodepulse::aggregator::reload::{self, Reloader};
 use nodepulse::aggregator::rules;
 use nodepulse::aggregator::scrape::Manager;
 use nodepulse::aggregator::tsdb::{Tsdb, TsdbOptions};
@@ -32,7 +32,7 @@ fn main() {
 fn run() -> anyhow::Result<()> {
     let flags = Flags::parse();
     let check_only = flags.check_config;
-    let config = AggregatorConfig::load(flags).context("invalid configuration")?;
+    let config = AggregatorConfig::load(flags.clone()).context("invalid configuration")?;
     if check_only {
         print!("{}", nodepulse::aggregator::config::render(&config));
         return check_rule_files(&config.rule_files);
@@ -75,16 +75,26 @@ fn run() -> anyhow::Result<()> {
         let notifier =
             Arc::new(Notifier::start(&config.alerting.notify).context("starting the notifier")?);
         let rules = start_rules(&config, &store, &logs, &notifier).await?;
-        api.rules = Some(rules.clone());
         let shown = notifier.clone();
         api.extra_metrics
             .push(Arc::new(move || metrics::text(&shown.metrics())));
-        tokio::spawn(reload_on_sighup(rules.clone()));
         tokio::spawn(eval_after_scrapes(scrape.clone(), rules.clone()));
         tokio::spawn(eval_after_pushes(loki, rules.clone()));
-        api.config_yaml = nodepulse::aggregator::config::render(&config);
         tracing::info!(address = %config.listen_address, path = %config.storage_path.display(),
             jobs = config.scrape.scrape_configs.len(), "Serving the Prometheus API.");
+        let reloader = Arc::new(Reloader::new(
+            flags,
+            config,
+            scrape.clone(),
+            notifier.clone(),
+            rules.clone(),
+        ));
+        api.config_yaml = reloader.config_yaml.clone();
+        api.rules = Some(reloader.clone());
+        let shown = reloader.clone();
+        api.extra_metrics
+            .push(Arc::new(move || shown.metrics_text()));
+        tokio::spawn(reload_on_sighup(reloader));
         http::serve(listener, Arc::new(api), nodepulse::shutdown::signal()).await?;
         // The targets go away with us: their series end with staleness markers.
         scrape.stop().await;
@@ -105,26 +115,7 @@ async fn start_rules(
     logs: &Arc<LogStore>,
     notifier: &Arc<Notifier>,
 ) -> anyhow::Result<Arc<rules::Manager>> {
-    let external_labels: Vec<(&str, &str)> = config
-        .scrape
-        .external_labels
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
-    let opts = rules::RuleOptions {
-        query: config.query.clone(),
-        env: rules::TemplateEnv {
-            external_labels: Labels::from_pairs(&external_labels),
-            external_url: config
-                .alerting
-                .notifications
-                .external_url
-                .clone()
-                .unwrap_or_default(),
-        },
-        default_interval_ms: config.scrape.evaluation_interval.as_millis() as i64,
-        ..rules::RuleOptions::default()
-    };
+    let opts = reload::rule_options(config, config.query.clone());
     let ctx = Arc::new(rules::RuleContext {
         metrics: store.clone(),
         appender: store.clone(),
@@ -139,17 +130,19 @@ async fn start_rules(
     Ok(manager)
 }
 
-/// SIGHUP re-reads the rule files; a bad file is logged and the old rules keep running.
-async fn reload_on_sighup(rules: Arc<rules::Manager>) {
+/// SIGHUP re-reads the configuration and rule files; a bad one is logged and what runs
+/// keeps running.
+async fn reload_on_sighup(reloader: Arc<Reloader>) {
     use tokio::signal::unix::{signal, SignalKind};
     let Ok(mut hangups) = signal(SignalKind::hangup()) else {
-        tracing::warn!("Cannot listen for SIGHUP: rules reload only on POST /-/reload.");
+        tracing::warn!(
+            "Cannot listen for SIGHUP: the configuration reloads only on POST /-/reload."
+        );
         return;
     };
     while hangups.recv().await.is_some() {
-        match rules.reload().await {
-            Ok(()) => tracing::info!(groups = rules.snapshot().len(), "Rules reloaded."),
-            Err(e) => tracing::error!(error = %e, "Rules not reloaded."),
+        if let Err(e) = reloader.reload().await {
+            tracing::error!(error = %e, "Configuration not reloaded.");
         }
     }
 }

@@ -5,7 +5,7 @@
 use clap::Parser;
 use std::path::PathBuf;
 
-#[derive(Debug, Default, Parser)]
+#[derive(Debug, Default, Clone, Parser)]
 #[command(
     name = "nodepulse-aggregator",
     version,

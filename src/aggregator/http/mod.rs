@@ -44,8 +44,9 @@ pub struct Api {
     pub scrape: Option<Arc<crate::aggregator::scrape::Manager>>,
     /// The store's own metrics for `/metrics` (none: not exported).
     pub storage_metrics: Option<StorageMetrics>,
-    /// What `/api/v1/status/config` shows: the running configuration as YAML.
-    pub config_yaml: String,
+    /// What `/api/v1/status/config` shows: the running configuration as YAML (a
+    /// reload replaces it).
+    pub config_yaml: Arc<std::sync::RwLock<String>>,
     /// Loki's push API and metadata routes (none: not served).
     pub loki: Option<Arc<crate::aggregator::loki::LokiApi>>,
     /// The rule manager, for `/api/v1/rules`, `/api/v1/alerts` and `/-/reload` (none:
@@ -85,7 +86,7 @@ impl Api {
             stats: Stats::default(),
             scrape: None,
             storage_metrics: None,
-            config_yaml: String::new(),
+            config_yaml: Arc::default(),
             loki: None,
             rules: None,
             extra_metrics: Vec::new(),

@@ -65,6 +65,11 @@ fn limit(p: &Params, name: &str) -> Result<Option<usize>, ApiError> {
 }
 
 pub async fn config(State(api): State<Arc<Api>>) -> Response {
-    let body = json!({"status": "success", "data": {"yaml": api.config_yaml}});
+    let yaml = api
+        .config_yaml
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let body = json!({"status": "success", "data": {"yaml": yaml}});
     json_response(StatusCode::OK, body.to_string())
 }

@@ -24,73 +24,157 @@ pub use send::TargetError;
 pub use webhook::{GroupBy, Receiver};
 
 use send::{Destination, Kind};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-/// The running notifier: one send loop per destination.
+/// The running notifier: one send loop per destination. [`Notifier::apply`] takes a
+/// reloaded configuration as Prometheus's notifier does: a destination whose settings
+/// did not change keeps its queue, loop and counters; a removed one sends what it holds
+/// once more and stops; a new one starts.
 pub struct Notifier {
-    destinations: Vec<Arc<Destination>>,
+    state: Mutex<State>,
+    retry: RetryPolicy,
+    stop: CancellationToken,
+}
+
+struct State {
+    live: Vec<Live>,
     external_labels: Vec<(String, String)>,
     capacity: usize,
+}
+
+/// A destination with what identifies it across reloads, and its loop.
+struct Live {
+    kind: Kind,
+    target: Target,
+    capacity: usize,
+    dest: Arc<Destination>,
     stop: CancellationToken,
-    loops: std::sync::Mutex<Vec<JoinHandle<()>>>,
+    task: JoinHandle<()>,
 }
 
 impl Notifier {
     /// Builds every destination and starts its send loop on the current Tokio runtime.
     pub fn start(config: &NotifyConfig) -> Result<Notifier, TargetError> {
+        let notifier = Notifier {
+            state: Mutex::new(State {
+                live: Vec::new(),
+                external_labels: Vec::new(),
+                capacity: config.queue_capacity,
+            }),
+            retry: config.retry.clone(),
+            stop: CancellationToken::new(),
+        };
+        let removed = notifier.swap(config)?;
+        debug_assert!(removed.is_empty());
+        Ok(notifier)
+    }
+
+    /// Runs `config`'s destinations and external labels from now on (see the type's
+    /// comment); one that cannot be set up fails the whole change, nothing touched.
+    pub async fn apply(&self, config: &NotifyConfig) -> Result<(), TargetError> {
+        for gone in self.swap(config)? {
+            gone.stop.cancel();
+            let _ = gone.task.await;
+        }
+        Ok(())
+    }
+
+    /// Puts `config`'s destinations in place; returns the ones no longer wanted.
+    fn swap(&self, config: &NotifyConfig) -> Result<Vec<Live>, TargetError> {
         let capacity = config.queue_capacity;
-        let mut destinations = Vec::new();
-        for target in &config.alertmanagers {
-            destinations.push(Destination::new(Kind::Alertmanager, target, capacity)?);
-        }
-        for hook in &config.webhooks {
-            let kind = Kind::Webhook(hook.receiver.clone());
-            destinations.push(Destination::new(kind, &hook.target, capacity)?);
-        }
-        let destinations: Vec<Arc<Destination>> = destinations.into_iter().map(Arc::new).collect();
-        let stop = CancellationToken::new();
-        let loops = destinations
+        let wanted = config
+            .alertmanagers
             .iter()
-            .map(|d| tokio::spawn(send::run(d.clone(), config.retry.clone(), stop.clone())))
-            .collect();
-        Ok(Notifier {
-            destinations,
-            external_labels: config.external_labels.clone(),
+            .map(|t| (Kind::Alertmanager, t))
+            .chain(
+                config
+                    .webhooks
+                    .iter()
+                    .map(|h| (Kind::Webhook(h.receiver.clone()), &h.target)),
+            );
+        let mut state = self.lock();
+        let mut built = Vec::new();
+        let mut claimed = vec![false; state.live.len()];
+        for (kind, target) in wanted {
+            let kept = state.live.iter().enumerate().position(|(i, l)| {
+                !claimed[i] && l.kind == kind && l.target == *target && l.capacity == capacity
+            });
+            if let Some(i) = kept {
+                claimed[i] = true;
+            }
+            built.push(match kept {
+                Some(i) => Ok(i),
+                None => Err((
+                    Destination::new(kind.clone(), target, capacity)?,
+                    kind,
+                    target,
+                )),
+            });
+        }
+        let mut old: Vec<Option<Live>> = state.live.drain(..).map(Some).collect();
+        for b in built {
+            let live = match b {
+                Ok(i) => old[i].take(),
+                Err((dest, kind, target)) => {
+                    Some(self.launch(dest, kind, target.clone(), capacity))
+                }
+            };
+            state.live.extend(live);
+        }
+        state.external_labels = config.external_labels.clone();
+        state.capacity = capacity;
+        Ok(old.into_iter().flatten().collect())
+    }
+
+    fn launch(&self, dest: Destination, kind: Kind, target: Target, capacity: usize) -> Live {
+        let dest = Arc::new(dest);
+        let stop = self.stop.child_token();
+        let task = tokio::spawn(send::run(dest.clone(), self.retry.clone(), stop.clone()));
+        Live {
+            kind,
+            target,
             capacity,
+            dest,
             stop,
-            loops: std::sync::Mutex::new(loops),
-        })
+            task,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Queues `alerts` for every destination; never waits for the network.
     pub fn send(&self, alerts: Vec<Alert>) {
-        if alerts.is_empty() || self.destinations.is_empty() {
+        let state = self.lock();
+        if alerts.is_empty() || state.live.is_empty() {
             return;
         }
         let alerts: Vec<Arc<Alert>> = alerts
             .into_iter()
-            .map(|a| Arc::new(a.with_external_labels(&self.external_labels)))
+            .map(|a| Arc::new(a.with_external_labels(&state.external_labels)))
             .collect();
-        for d in &self.destinations {
-            d.queue.push(alerts.iter().cloned());
+        for l in &state.live {
+            l.dest.queue.push(alerts.iter().cloned());
         }
     }
 
     /// `nodepulse_notifications_*`, one row per destination.
     pub fn metrics(&self) -> Vec<Family> {
-        let snapshots: Vec<_> = self.destinations.iter().map(|d| d.snapshot()).collect();
-        metrics::families(&snapshots, self.capacity)
+        let state = self.lock();
+        let snapshots: Vec<_> = state.live.iter().map(|l| l.dest.snapshot()).collect();
+        metrics::families(&snapshots, state.capacity)
     }
 
     /// Stops the loops; what is still queued is sent once more (no retries), each
     /// request bounded by its timeout.
     pub async fn stop(&self) {
         self.stop.cancel();
-        let loops = std::mem::take(&mut *self.loops.lock().unwrap_or_else(|e| e.into_inner()));
-        for l in loops {
-            let _ = l.await;
+        let live = std::mem::take(&mut self.lock().live);
+        for l in live {
+            let _ = l.task.await;
         }
     }
 }

@@ -48,7 +48,7 @@ pub struct Notification {
 }
 
 /// What every payload of one webhook shares.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Receiver {
     pub name: String,
     pub external_url: String,

@@ -9,7 +9,7 @@ mod eval;
 pub use eval::{instant_query, range_query};
 
 /// A query's limits, as Prometheus's flags set them.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct QueryOptions {
     /// How far back an instant selector looks for a sample (`--query.lookback-delta`, 5m).
     pub lookback: Duration,

@@ -47,7 +47,7 @@ pub struct ActiveAlert {
 }
 
 /// What templates see besides the series: the server's external labels and URL.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TemplateEnv {
     pub external_labels: Labels,
     pub external_url: String,

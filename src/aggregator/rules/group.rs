@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 /// Settings every group shares (Prometheus's flags and the config's globals).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RuleOptions {
     pub query: QueryOptions,
     pub env: TemplateEnv,

@@ -5,6 +5,9 @@
 //! untouched; a changed one is stopped and its alerts and series carried to the new one
 //! by rule identity; a removed one is stopped and its series marked stale two
 //! intervals later. `for` state is restored only for the groups of the first load.
+//! [`Manager::update`] does the same for a reloaded configuration: new `rule_files`
+//! patterns and, when the shared options changed (external labels or URL, the global
+//! evaluation interval, query limits), every group rebuilt with its state carried.
 
 use super::carry::copy_state;
 use super::file::{self, GroupDef};
@@ -28,7 +31,8 @@ type Key = (String, String);
 pub struct ReloadError(pub Vec<String>);
 
 pub struct Manager {
-    ctx: Arc<RuleContext>,
+    /// What groups read, write and send to; its options change with a reload.
+    ctx: std::sync::RwLock<Arc<RuleContext>>,
     clock: Arc<dyn Clock>,
     /// The `rule_files` patterns; a config reload may change them.
     patterns: std::sync::Mutex<Vec<String>>,
@@ -47,7 +51,7 @@ struct State {
 impl Manager {
     pub fn new(ctx: Arc<RuleContext>, clock: Arc<dyn Clock>, patterns: Vec<String>) -> Manager {
         Manager {
-            ctx,
+            ctx: std::sync::RwLock::new(ctx),
             clock,
             patterns: std::sync::Mutex::new(patterns),
             state: Default::default(),
@@ -55,10 +59,15 @@ impl Manager {
         }
     }
 
-    /// Loads the files of new `patterns` (a reloaded configuration's `rule_files`);
-    /// on error the old patterns and rules stay.
-    pub async fn update(&self, patterns: Vec<String>) -> Result<(), ReloadError> {
-        self.load(&patterns).await?;
+    /// Loads the files of new `patterns` (a reloaded configuration's `rule_files`)
+    /// with new options (`None`: the same); on error the old patterns, options and
+    /// rules stay.
+    pub async fn update(
+        &self,
+        patterns: Vec<String>,
+        opts: Option<super::RuleOptions>,
+    ) -> Result<(), ReloadError> {
+        self.load(&patterns, opts).await?;
         *self.patterns.lock().unwrap_or_else(|e| e.into_inner()) = patterns;
         Ok(())
     }
@@ -70,21 +79,51 @@ impl Manager {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        self.load(&patterns).await
+        self.load(&patterns, None).await
     }
 
-    async fn load(&self, patterns: &[String]) -> Result<(), ReloadError> {
+    fn ctx(&self) -> Arc<RuleContext> {
+        Arc::clone(&self.ctx.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The context groups are built with: the current one, or a copy with `opts` when
+    /// they differ (then every group is rebuilt).
+    fn next_ctx(&self, opts: Option<super::RuleOptions>) -> (Arc<RuleContext>, bool) {
+        let current = self.ctx();
+        match opts.filter(|o| *o != current.opts) {
+            None => (current, false),
+            Some(opts) => {
+                let c = &*current;
+                let next = RuleContext {
+                    metrics: Arc::clone(&c.metrics),
+                    appender: Arc::clone(&c.appender),
+                    logs: c.logs.clone(),
+                    sink: Arc::clone(&c.sink),
+                    opts,
+                };
+                (Arc::new(next), true)
+            }
+        }
+    }
+
+    async fn load(
+        &self,
+        patterns: &[String],
+        opts: Option<super::RuleOptions>,
+    ) -> Result<(), ReloadError> {
         let defs = load_all(patterns)?;
         let mut state = self.state.lock().await;
+        let (ctx, rebuild) = self.next_ctx(opts);
         // Every new group is built before anything running is touched.
         let mut built = Vec::new();
         for ((file, name), def) in defs {
             let key = (file.clone(), name);
-            let unchanged = state.groups.get(&key).filter(|h| lock(&h.group).def == def);
+            let unchanged =
+                (state.groups.get(&key)).filter(|h| !rebuild && lock(&h.group).def == def);
             let new = match unchanged {
                 Some(_) => None,
                 None => Some(
-                    Group::new(&file, def, Arc::clone(&self.ctx), state.loaded)
+                    Group::new(&file, def, Arc::clone(&ctx), state.loaded)
                         .map_err(|e| ReloadError(vec![format!("{file}: {e}")]))?,
                 ),
             };
@@ -113,6 +152,7 @@ impl Manager {
         }
         state.groups = next;
         state.loaded = true;
+        *self.ctx.write().unwrap_or_else(|e| e.into_inner()) = ctx;
         *self.running.write().unwrap_or_else(|e| e.into_inner()) =
             state.groups.values().cloned().collect();
         Ok(())
@@ -174,7 +214,7 @@ impl Manager {
     fn mark_stale_later(&self, group: &Group) {
         let series: Vec<Labels> = group.written_series();
         let wait = Duration::from_millis(2 * group.interval_ms.max(0) as u64);
-        let (appender, clock) = (Arc::clone(&self.ctx.appender), Arc::clone(&self.clock));
+        let (appender, clock) = (Arc::clone(&self.ctx().appender), Arc::clone(&self.clock));
         tokio::spawn(async move {
             tokio::time::sleep(wait).await;
             let t = clock.now_ns().div_euclid(1_000_000);

@@ -11,7 +11,7 @@ use crate::aggregator::model::{is_stale, Querier};
 use promql_parser::label::{MatchOp, Matcher};
 
 /// Restore settings (Prometheus's `--rules.alert.*` flags).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RestoreOptions {
     pub outage_tolerance_ms: i64,
     pub for_grace_period_ms: i64,

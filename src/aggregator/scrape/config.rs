@@ -82,7 +82,7 @@ pub struct Config {
 }
 
 /// One job.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ScrapeConfig {
     pub job_name: String,
     pub interval: Duration,
@@ -103,7 +103,7 @@ pub struct ScrapeConfig {
     pub metric_relabel_configs: Vec<RelabelConfig>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StaticConfig {
     pub targets: Vec<String>,
     pub labels: BTreeMap<String, String>,

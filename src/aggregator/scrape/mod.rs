@@ -5,7 +5,10 @@
 //! labels ([`samples`]) and appends through
 //! [`crate::aggregator::model::Appender`]. [`Manager`] keeps one loop per live target:
 //! a target that appears gets a loop, one that goes away has its loop stopped (which
-//! marks its series stale).
+//! marks its series stale). [`Manager::apply`] takes a reloaded configuration as
+//! Prometheus's scrape manager does: an unchanged job runs on untouched, a changed one
+//! is restarted with its targets' loops handed over (no staleness marker, no gap), a
+//! removed one is stopped (its series marked stale).
 
 pub mod config;
 pub mod conn;
@@ -18,8 +21,9 @@ pub mod samples;
 pub mod stats;
 pub mod target;
 
-use crate::aggregator::model::Appender;
-use run::{Loop, TargetStatus};
+use crate::aggregator::model::{Appender, Labels};
+use run::{Loop, Stop, TargetStatus};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use target::Target;
 use tokio::sync::watch;
@@ -38,9 +42,13 @@ pub struct ActiveTarget {
 struct Running {
     target: Target,
     status: Arc<Mutex<TargetStatus>>,
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
+    stop: watch::Sender<Stop>,
+    /// Ends with the series a handed-over loop passes on.
+    task: JoinHandle<HashSet<Labels>>,
 }
+
+/// A target whose loop was handed over, with its last scrape's series.
+type HandedOver = (Target, HashSet<Labels>);
 
 /// One job: its live loops and the task that keeps them in line with discovery.
 struct Job {
@@ -51,12 +59,36 @@ struct Job {
 
 /// The running scrape loops of every job.
 pub struct Manager {
-    jobs: Vec<Job>,
+    jobs: tokio::sync::Mutex<Vec<Job>>,
+    shared: Shared,
     stats: Arc<run::ScrapeStats>,
 }
 
 /// Discovered label sets of one job, as its discovery publishes them.
 type Groups = Vec<Vec<(String, String)>>;
+
+impl Job {
+    /// Stops discovery and every loop, their series marked stale.
+    async fn stop(self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+        let running = std::mem::take(&mut *self.running.lock().await);
+        stop_all(running, Stop::Stale).await;
+    }
+
+    /// Stops discovery and every loop without staleness markers; returns the targets
+    /// with their series, for the job's new loops.
+    async fn hand_over(self) -> Vec<HandedOver> {
+        for t in &self.tasks {
+            t.abort();
+        }
+        let running = std::mem::take(&mut *self.running.lock().await);
+        let targets: Vec<Target> = running.iter().map(|r| r.target.clone()).collect();
+        let lasts = stop_all(running, Stop::HandOver).await;
+        targets.into_iter().zip(lasts).collect()
+    }
+}
 
 impl Manager {
     /// Starts every job (on the current tokio runtime): static targets at once,
@@ -74,12 +106,48 @@ impl Manager {
         let jobs = config
             .scrape_configs
             .iter()
-            .map(|c| start_job(Arc::new(c.clone()), shared.clone()))
+            .map(|c| start_job(Arc::new(c.clone()), shared.clone(), Vec::new()))
             .collect();
         Manager {
-            jobs,
-            stats: shared.stats,
+            jobs: tokio::sync::Mutex::new(jobs),
+            stats: shared.stats.clone(),
+            shared,
         }
+    }
+
+    /// Runs `config`'s jobs from now on; see the module comment. Returns the names of
+    /// the jobs started, restarted and stopped.
+    pub async fn apply(&self, config: &config::Config) -> Applied {
+        let mut jobs = self.jobs.lock().await;
+        let mut old = std::mem::take(&mut *jobs);
+        let mut applied = Applied::default();
+        for c in &config.scrape_configs {
+            let same_name = old.iter().position(|j| j.config.job_name == c.job_name);
+            let inherited = match same_name.map(|i| old.remove(i)) {
+                Some(job) if *job.config == *c => {
+                    jobs.push(job);
+                    continue;
+                }
+                Some(job) => {
+                    applied.restarted.push(c.job_name.clone());
+                    job.hand_over().await
+                }
+                None => {
+                    applied.started.push(c.job_name.clone());
+                    Vec::new()
+                }
+            };
+            jobs.push(start_job(
+                Arc::new(c.clone()),
+                self.shared.clone(),
+                inherited,
+            ));
+        }
+        for job in old {
+            applied.stopped.push(job.config.job_name.clone());
+            job.stop().await;
+        }
+        applied
     }
 
     /// What the loops could not store, since start.
@@ -90,7 +158,7 @@ impl Manager {
     /// Every target with its last scrape's state.
     pub async fn targets(&self) -> Vec<ActiveTarget> {
         let mut out = Vec::new();
-        for job in &self.jobs {
+        for job in self.jobs.lock().await.iter() {
             for r in job.running.lock().await.iter() {
                 out.push(ActiveTarget {
                     job: job.config.job_name.clone(),
@@ -106,14 +174,18 @@ impl Manager {
 
     /// Stops discovery and every loop; each loop marks its series stale before it ends.
     pub async fn stop(&self) {
-        for job in &self.jobs {
-            for t in &job.tasks {
-                t.abort();
-            }
-            let running = std::mem::take(&mut *job.running.lock().await);
-            stop_all(running).await;
+        for job in std::mem::take(&mut *self.jobs.lock().await) {
+            job.stop().await;
         }
     }
+}
+
+/// What [`Manager::apply`] changed, by job name.
+#[derive(Debug, Default, PartialEq)]
+pub struct Applied {
+    pub started: Vec<String>,
+    pub restarted: Vec<String>,
+    pub stopped: Vec<String>,
 }
 
 /// What every loop of the manager uses.
@@ -124,9 +196,16 @@ struct Shared {
     stats: Arc<run::ScrapeStats>,
 }
 
-fn start_job(job: Arc<config::ScrapeConfig>, shared: Shared) -> Job {
-    let running = Arc::new(tokio::sync::Mutex::new(Vec::new()));
-    let (publish, groups) = watch::channel::<Vec<Groups>>(vec![Vec::new(); job.kube_sd.len()]);
+/// Starts a job: its discovery, its sync loop, and at once a loop for each target
+/// handed over by the job's previous configuration (kept until the new one's targets
+/// are known: see [`sync_loop`]).
+fn start_job(job: Arc<config::ScrapeConfig>, shared: Shared, inherited: Vec<HandedOver>) -> Job {
+    let running: Vec<Running> = inherited
+        .into_iter()
+        .map(|(t, last)| spawn(t, &job, &shared, last))
+        .collect();
+    let running = Arc::new(tokio::sync::Mutex::new(running));
+    let (publish, groups) = watch::channel::<Vec<Option<Groups>>>(vec![None; job.kube_sd.len()]);
     let mut tasks = Vec::new();
     for (i, sd) in job.kube_sd.iter().cloned().enumerate() {
         let (tx, mut rx) = watch::channel(Groups::new());
@@ -138,11 +217,12 @@ fn start_job(job: Arc<config::ScrapeConfig>, shared: Shared) -> Job {
                     tokio::spawn(kube_sd::run(c, sd, tx));
                     while rx.changed().await.is_ok() {
                         let g = rx.borrow_and_update().clone();
-                        publish.send_modify(|all| all[i] = g);
+                        publish.send_modify(|all| all[i] = Some(g));
                     }
                 }
                 Err(e) => {
-                    tracing::error!(job = %name, error = %e, "Kubernetes discovery cannot start.")
+                    tracing::error!(job = %name, error = %e, "Kubernetes discovery cannot start.");
+                    publish.send_modify(|all| all[i] = Some(Groups::new()));
                 }
             }
         }));
@@ -156,49 +236,56 @@ fn start_job(job: Arc<config::ScrapeConfig>, shared: Shared) -> Job {
     }
 }
 
-/// Keeps the job's loops in line with its static targets and discovered groups.
+/// Keeps the job's loops in line with its static targets and discovered groups. Until
+/// every discovery has published once, no loop is stopped: a target handed over by a
+/// reload keeps its loop until discovery says whether it is still there.
 async fn sync_loop(
     job: Arc<config::ScrapeConfig>,
-    mut groups: watch::Receiver<Vec<Groups>>,
+    mut groups: watch::Receiver<Vec<Option<Groups>>>,
     running: Arc<tokio::sync::Mutex<Vec<Running>>>,
     shared: Shared,
 ) {
     loop {
-        let discovered: Groups = groups
-            .borrow_and_update()
-            .iter()
-            .flatten()
-            .cloned()
-            .collect();
+        let (discovered, complete) = {
+            let all = groups.borrow_and_update();
+            let found: Groups = all.iter().flatten().flatten().cloned().collect();
+            (found, all.iter().all(Option::is_some))
+        };
         let wanted = target::from_discovered(target::static_groups(&job).chain(discovered), &job);
         let mut live = running.lock().await;
         let (keep, gone): (Vec<Running>, Vec<Running>) = std::mem::take(&mut *live)
             .into_iter()
-            .partition(|r| wanted.iter().any(|w| w.same(&r.target)));
+            .partition(|r| !complete || wanted.iter().any(|w| w.same(&r.target)));
         *live = keep;
         for t in wanted {
             if !live.iter().any(|r| r.target.same(&t)) {
-                live.push(spawn(t, &job, &shared));
+                live.push(spawn(t, &job, &shared, HashSet::new()));
             }
         }
         drop(live);
-        stop_all(gone).await;
+        stop_all(gone, Stop::Stale).await;
         if groups.changed().await.is_err() {
             return;
         }
     }
 }
 
-fn spawn(target: Target, job: &Arc<config::ScrapeConfig>, shared: &Shared) -> Running {
+fn spawn(
+    target: Target,
+    job: &Arc<config::ScrapeConfig>,
+    shared: &Shared,
+    last: HashSet<Labels>,
+) -> Running {
     let mut l = Loop::new(
         target.clone(),
         job.clone(),
         shared.client.clone(),
         shared.store.clone(),
-    );
+    )
+    .taking_over(last);
     l.stats = shared.stats.clone();
     let status = l.status.clone();
-    let (stop, stopped) = watch::channel(false);
+    let (stop, stopped) = watch::channel(Stop::Run);
     let task = tokio::spawn(l.run(stopped));
     Running {
         target,
@@ -208,11 +295,14 @@ fn spawn(target: Target, job: &Arc<config::ScrapeConfig>, shared: &Shared) -> Ru
     }
 }
 
-async fn stop_all(running: Vec<Running>) {
+/// Stops the loops as `how` says; returns each one's handed-over series, in order.
+async fn stop_all(running: Vec<Running>, how: Stop) -> Vec<HashSet<Labels>> {
     for r in &running {
-        let _ = r.stop.send(true);
+        let _ = r.stop.send(how);
     }
+    let mut lasts = Vec::new();
     for r in running {
-        let _ = r.task.await;
+        lasts.push(r.task.await.unwrap_or_default());
     }
+    lasts
 }

@@ -158,6 +158,20 @@ impl Serialize for RelabelConfig {
     }
 }
 
+/// Rules are equal when their fields are, the regex by its pattern (a reload keeps a job
+/// whose configuration did not change).
+impl PartialEq for RelabelConfig {
+    fn eq(&self, o: &Self) -> bool {
+        self.source_labels == o.source_labels
+            && self.separator == o.separator
+            && self.regex.as_str() == o.regex.as_str()
+            && self.modulus == o.modulus
+            && self.target_label == o.target_label
+            && self.replacement == o.replacement
+            && self.action == o.action
+    }
+}
+
 impl RelabelConfig {
     fn apply(&self, mut labels: Vec<(String, String)>) -> Option<Vec<(String, String)>> {
         let value = self

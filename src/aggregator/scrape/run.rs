@@ -35,6 +35,16 @@ pub struct TargetStatus {
     pub metadata: Arc<Metadata>,
 }
 
+/// What a loop is told: go on, stop as the target went away (its series marked stale),
+/// or stop and hand its series over to a new loop for the same target (a reloaded job,
+/// as Prometheus's scrape pool reload: no gap in the series).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    Run,
+    Stale,
+    HandOver,
+}
+
 /// One target's loop and what it needs.
 pub struct Loop {
     pub target: Target,
@@ -76,8 +86,16 @@ impl Loop {
         }
     }
 
-    /// Scrapes until `stop` turns true, then marks everything stale.
-    pub async fn run(mut self, mut stop: watch::Receiver<bool>) {
+    /// Series the target wrote before this loop (a loop taking over from one stopped
+    /// with [`Stop::HandOver`]): marked stale if they leave, as its own.
+    pub fn taking_over(mut self, last: HashSet<Labels>) -> Self {
+        self.last = last;
+        self
+    }
+
+    /// Scrapes until `stop` leaves [`Stop::Run`]: then marks everything stale, or (handed
+    /// over) returns the series of the last scrape for the next loop.
+    pub async fn run(mut self, mut stop: watch::Receiver<Stop>) -> HashSet<Labels> {
         let interval = self.job.interval;
         let first = tokio::time::Instant::now() + self.offset(interval);
         let mut ticks = tokio::time::interval_at(first, interval);
@@ -86,14 +104,18 @@ impl Loop {
             tokio::select! {
                 _ = ticks.tick() => self.scrape_once().await,
                 () = closed(&mut self.conn) => self.peer_closed().await,
-                _ = stop.changed() => break,
+                // The manager gone without a word: as if the target went away.
+                changed = stop.changed() => if changed.is_err() { break },
             }
-            if *stop.borrow() {
-                break;
+            match *stop.borrow() {
+                Stop::Run => continue,
+                Stop::HandOver => return std::mem::take(&mut self.last),
+                Stop::Stale => break,
             }
         }
         let stale = self.stale_all(now_ms());
         self.append(stale).await;
+        HashSet::new()
     }
 
     /// The target closed the loop's connection: a new one refused (it went away) means

@@ -147,13 +147,56 @@ async fn new_patterns_with_a_bad_file_keep_the_old_patterns() {
     let d = dir.path().display();
     let m = Manager::new(f.ctx.clone(), clock, vec![format!("{d}/*.yml")]);
     m.reload().await.expect("load");
-    let err = m.update(vec![format!("{d}/*.yaml")]).await.unwrap_err();
+    let err = m
+        .update(vec![format!("{d}/*.yaml")], None)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("bad.yaml: 5:11: "), "{err}");
     m.reload().await.expect("the old patterns stay");
     assert_eq!(m.snapshot()[0].file, format!("{d}/a.yml"));
-    m.update(vec![format!("{d}/none/*.yml")])
+    m.update(vec![format!("{d}/none/*.yml")], None)
         .await
         .expect("no files: no rules");
     assert!(m.snapshot().is_empty());
+    m.stop().await;
+}
+
+/// A reloaded configuration's options (the global evaluation interval, the external
+/// labels) rebuild every group, which keeps its alerts' state; templates see the new
+/// labels.
+#[tokio::test(start_paused = true)]
+async fn new_options_rebuild_the_groups_and_keep_their_alerts() {
+    const NO_INTERVAL: &str = "groups:\n- name: g\n  rules:\n  - alert: Always\n    expr: vector(1) > 0\n    annotations:\n      where: '{{ $externalLabels.cluster }}'\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.yml"), NO_INTERVAL).unwrap();
+    let f = fixture();
+    let clock = Arc::new(TokioClock {
+        base_ns: BASE_NS,
+        start: tokio::time::Instant::now(),
+    });
+    let patterns = vec![format!("{}/*.yml", dir.path().display())];
+    let m = Manager::new(f.ctx.clone(), clock, patterns.clone());
+    m.reload().await.expect("load");
+    advance(130).await;
+    let (state, active_at) = alert_of(&m.snapshot());
+    assert_eq!(state, AlertState::Firing);
+    assert_eq!(m.snapshot()[0].interval_ms, f.ctx.opts.default_interval_ms);
+
+    let mut opts = f.ctx.opts.clone();
+    opts.default_interval_ms = 20_000;
+    opts.env.external_labels = crate::aggregator::model::Labels::from_pairs(&[("cluster", "b")]);
+    m.update(patterns, Some(opts)).await.expect("new options");
+    advance(40).await;
+    let groups = m.snapshot();
+    assert_eq!(groups[0].interval_ms, 20_000, "the new global interval");
+    assert_eq!(
+        alert_of(&groups),
+        (AlertState::Firing, active_at),
+        "state carried"
+    );
+    let RuleKindSnapshot::Alerting { alerts, .. } = &groups[0].rules[0].kind else {
+        unreachable!()
+    };
+    assert_eq!(alerts[0].annotations.get("where"), Some("b"));
     m.stop().await;
 }

@@ -41,7 +41,7 @@ pub enum Role {
 }
 
 /// A checked entry.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct KubeSdConfig {
     pub role: Role,
     /// The API server's URL (used without credentials); in-cluster config when absent.
