@@ -70,11 +70,11 @@ fn metadata_matches_prometheus_and_the_config_is_valid() {
     let port = start_target();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("scrape.yml");
-    // an Alertmanager with basic auth and a private CA (never sent to: no rules), so
-    // that promtool checks those keys as we render them
+    // an Alertmanager with basic auth, a private CA and relabelling (never sent to: no
+    // rules), and alert relabelling, so that promtool checks those keys as we render them
     let ca = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls/ca.pem");
     let alerting = format!(
-        "alerting:\n  alertmanagers:\n  - scheme: https\n    basic_auth: {{username: prom, password: hunter2}}\n    tls_config: {{ca_file: {ca}}}\n    static_configs: [{{targets: ['127.0.0.1:1']}}]\n"
+        "alerting:\n  alert_relabel_configs: [{{action: labeldrop, regex: replica}}]\n  alertmanagers:\n  - scheme: https\n    basic_auth: {{username: prom, password: hunter2}}\n    tls_config: {{ca_file: {ca}}}\n    static_configs: [{{targets: ['127.0.0.1:1']}}]\n    relabel_configs: [{{source_labels: [__address__], regex: 'nowhere:1', action: drop}}]\n"
     );
     let scrape = format!(
         "global:\n  scrape_interval: 1s\n{alerting}scrape_configs:\n  - job_name: t\n    relabel_configs:\n      - {{source_labels: [__address__], regex: '(.*):\\d+', target_label: host}}\n    static_configs:\n      - targets: ['127.0.0.1:{port}']\n"
@@ -140,7 +140,13 @@ fn metadata_matches_prometheus_and_the_config_is_valid() {
 fn check_rendered(yaml: &str, dir: &Path) {
     assert!(yaml.contains("scrape_interval: 1s"), "{yaml}");
     assert!(yaml.contains("regex: (.*):\\d+"), "{yaml}");
-    for want in ["password: <secret>", "username: prom", "ca_file: "] {
+    for want in [
+        "password: <secret>",
+        "username: prom",
+        "ca_file: ",
+        "regex: replica",
+        "regex: nowhere:1",
+    ] {
         assert!(yaml.contains(want), "{want} not in\n{yaml}");
     }
     let ours = dir.join("rendered.yml");

@@ -43,6 +43,8 @@ pub struct Received {
     pub docs: Vec<Value>,
     /// The status answered.
     pub status: u16,
+    /// The JSON endpoint: the request's path.
+    pub path: String,
 }
 
 #[derive(Default)]
@@ -223,11 +225,17 @@ async fn loki(State(script): State<Arc<Script>>, headers: HeaderMap, body: Bytes
         actions: Vec::new(),
         docs: Vec::new(),
         status: response.status().as_u16(),
+        path: String::new(),
     });
     response
 }
 
-async fn json_post(State(script): State<Arc<Script>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn json_post(
+    State(script): State<Arc<Script>>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     assert_eq!(header(&headers, "content-type"), "application/json");
     let json = serde_json::from_slice(&body).unwrap();
     let response = scripted(&script, 200);
@@ -238,6 +246,7 @@ async fn json_post(State(script): State<Arc<Script>>, headers: HeaderMap, body: 
         actions: Vec::new(),
         docs: Vec::new(),
         status: response.status().as_u16(),
+        path: uri.path().to_owned(),
     });
     response
 }
@@ -293,6 +302,7 @@ async fn bulk(State(script): State<Arc<Script>>, headers: HeaderMap, body: Bytes
         actions,
         docs,
         status,
+        path: String::new(),
     });
     script.accepted.lock().unwrap().extend(accepted);
     response

@@ -6,9 +6,11 @@
 //! Prometheus's `--alertmanager.notification-queue-capacity`, the payloads'
 //! `external_url`). Ours is a section of its own so that the rendered Prometheus part
 //! (`global` onwards) still passes `promtool check config`. Prometheus's
-//! `alert_relabel_configs`, `relabel_configs` and service discovery of Alertmanagers
-//! are not supported: those keys are refused as unknown. Credentials are read from
-//! their files here; what is shown keeps them out.
+//! `alert_relabel_configs` (every alert's labels, after the external labels) and an
+//! Alertmanager entry's `relabel_configs` (its targets' `__address__`, `__scheme__` and
+//! `__alerts_path__`) are applied as Prometheus applies them. Service discovery of
+//! Alertmanagers is not supported: its keys are refused as unknown. Credentials are
+//! read from their files here; what is shown keeps them out.
 
 mod access;
 
@@ -20,6 +22,7 @@ use crate::aggregator::notify::alertmanager::url as alertmanager_url;
 use crate::aggregator::notify::config::DEFAULT_TIMEOUT;
 use crate::aggregator::notify::queue::DEFAULT_CAPACITY;
 use crate::aggregator::notify::{Authorization, GroupBy, NotifyConfig, Receiver, Target, Webhook};
+use crate::aggregator::scrape::relabel::{self, deserialize_rules, RelabelConfig};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -30,6 +33,12 @@ const FILE: &str = "--config.file";
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlertingFile {
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "deserialize_rules"
+    )]
+    pub alert_relabel_configs: Vec<RelabelConfig>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alertmanagers: Vec<AlertmanagerFile>,
 }
@@ -63,6 +72,12 @@ pub struct AlertmanagerFile {
     pub basic_auth: Option<BasicAuthFile>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_config: Option<TlsFile>,
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "deserialize_rules"
+    )]
+    pub relabel_configs: Vec<RelabelConfig>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
@@ -124,6 +139,7 @@ pub fn merge(
             .or(n.queue_capacity)
             .unwrap_or(DEFAULT_CAPACITY),
         external_labels,
+        alert_relabel: a.alert_relabel_configs.clone(),
         ..NotifyConfig::default()
     };
     if notify.queue_capacity == 0 {
@@ -214,10 +230,14 @@ fn alertmanager(am: &mut AlertmanagerFile) -> Result<Vec<Target>, ConfigError> {
     let ca_pem = access::ca_pem(am.tls_config.as_ref(), "alerting.alertmanagers.tls_config")?;
     let mut targets = Vec::new();
     for t in am.static_configs.iter().flat_map(|s| &s.targets) {
+        let Some(url) = relabelled_url(&scheme, t, &prefix, &am.relabel_configs) else {
+            continue;
+        };
+        let t = &url.0;
         if t.is_empty() || t.contains('/') {
             return Err(invalid(KEY, FILE, format!("target {t:?} is not host:port")));
         }
-        let url = alertmanager_url(&scheme, t, &prefix);
+        let url = url.1;
         reqwest::Url::parse(&url).map_err(|e| invalid(KEY, FILE, format!("target {t:?}: {e}")))?;
         targets.push(Target {
             url,
@@ -227,6 +247,38 @@ fn alertmanager(am: &mut AlertmanagerFile) -> Result<Vec<Target>, ConfigError> {
         });
     }
     Ok(targets)
+}
+
+/// An Alertmanager target's address and URL after the entry's `relabel_configs`, as
+/// Prometheus builds them from `__address__`, `__scheme__` and `__alerts_path__`;
+/// `None` when a rule drops it.
+fn relabelled_url(
+    scheme: &str,
+    target: &str,
+    prefix: &str,
+    rules: &[RelabelConfig],
+) -> Option<(String, String)> {
+    if rules.is_empty() {
+        return Some((target.to_owned(), alertmanager_url(scheme, target, prefix)));
+    }
+    let url = alertmanager_url(scheme, target, prefix);
+    let path = &url[scheme.len() + 3 + target.len()..];
+    let labels = vec![
+        ("__address__".to_owned(), target.to_owned()),
+        ("__scheme__".to_owned(), scheme.to_owned()),
+        ("__alerts_path__".to_owned(), path.to_owned()),
+    ];
+    let out = relabel::process(labels, rules)?;
+    let get = |name: &str| {
+        let found = out.iter().find(|(n, _)| n == name);
+        found.map_or(String::new(), |(_, v)| v.clone())
+    };
+    let (address, scheme, path) = (
+        get("__address__"),
+        get("__scheme__"),
+        get("__alerts_path__"),
+    );
+    Some((address.clone(), format!("{scheme}://{address}{path}")))
 }
 
 fn webhook(w: &mut WebhookFile, external_url: &str) -> Result<Webhook, ConfigError> {

@@ -6,6 +6,7 @@
 use super::queue::DEFAULT_CAPACITY;
 use super::webhook::Receiver;
 use crate::agent::sinks::backoff::{Backoff, BackoffConfig};
+use crate::aggregator::scrape::relabel::RelabelConfig;
 use std::time::Duration;
 
 /// Prometheus's default Alertmanager timeout.
@@ -24,6 +25,9 @@ pub struct NotifyConfig {
     pub alertmanagers: Vec<Target>,
     pub webhooks: Vec<Webhook>,
     pub retry: RetryPolicy,
+    /// Prometheus's `alerting.alert_relabel_configs`: applied to every alert after the
+    /// external labels; an alert they drop is not sent (and counted).
+    pub alert_relabel: Vec<RelabelConfig>,
 }
 
 impl Default for NotifyConfig {
@@ -34,6 +38,7 @@ impl Default for NotifyConfig {
             alertmanagers: Vec::new(),
             webhooks: Vec::new(),
             retry: RetryPolicy::default(),
+            alert_relabel: Vec::new(),
         }
     }
 }

@@ -131,6 +131,22 @@ pub fn families(destinations: &[Snapshot], capacity: usize) -> Vec<Family> {
     ]
 }
 
+/// Alerts the alert relabelling dropped (Prometheus counts none; every drop of ours is
+/// counted).
+pub fn relabel_dropped(value: f64) -> Family {
+    let row = Row {
+        suffix: "",
+        labels: Vec::new(),
+        value,
+    };
+    (
+        "nodepulse_notifications_relabel_dropped_total",
+        "Total number of alerts dropped by alert_relabel_configs (not sent).",
+        "counter",
+        vec![row],
+    )
+}
+
 fn summary_rows(d: &Snapshot) -> Vec<Row> {
     let (quantiles, sum, count) = d.counters.summary();
     let label = (d.label, d.url.to_owned());

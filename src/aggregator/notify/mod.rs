@@ -3,7 +3,8 @@
 //! notifier sends them) and to plain webhooks with Alertmanager's webhook payload
 //! (version 4), so that existing receivers work unchanged.
 //!
-//! Data flow: [`Notifier::send`] adds the external labels and appends the alerts to
+//! Data flow: [`Notifier::send`] adds the external labels, applies the alert relabelling
+//! (an alert it drops is counted, not sent) and appends the alerts to
 //! each destination's bounded [`queue`] (oldest dropped and counted when full) ─▶ one
 //! send loop per destination ([`send`]) takes batches of 64 ─▶ the wire format
 //! ([`alertmanager`] or [`webhook`]) ─▶ POST with a timeout, retried with backoff ─▶
@@ -23,7 +24,10 @@ pub use metrics::Family;
 pub use send::TargetError;
 pub use webhook::{GroupBy, Receiver};
 
+use crate::aggregator::model::Labels;
+use crate::aggregator::scrape::relabel::{self, RelabelConfig};
 use send::{Destination, Kind};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -34,6 +38,8 @@ use tokio_util::sync::CancellationToken;
 /// once more and stops; a new one starts.
 pub struct Notifier {
     state: Mutex<State>,
+    /// Alerts the alert relabelling dropped, since start.
+    relabel_dropped: std::sync::atomic::AtomicU64,
     retry: RetryPolicy,
     stop: CancellationToken,
 }
@@ -41,6 +47,7 @@ pub struct Notifier {
 struct State {
     live: Vec<Live>,
     external_labels: Vec<(String, String)>,
+    alert_relabel: Vec<RelabelConfig>,
     capacity: usize,
 }
 
@@ -61,10 +68,12 @@ impl Notifier {
             state: Mutex::new(State {
                 live: Vec::new(),
                 external_labels: Vec::new(),
+                alert_relabel: Vec::new(),
                 capacity: config.queue_capacity,
             }),
             retry: config.retry.clone(),
             stop: CancellationToken::new(),
+            relabel_dropped: Default::default(),
         };
         let removed = notifier.swap(config)?;
         debug_assert!(removed.is_empty());
@@ -124,6 +133,7 @@ impl Notifier {
             state.live.extend(live);
         }
         state.external_labels = config.external_labels.clone();
+        state.alert_relabel = config.alert_relabel.clone();
         state.capacity = capacity;
         Ok(old.into_iter().flatten().collect())
     }
@@ -152,10 +162,14 @@ impl Notifier {
         if alerts.is_empty() || state.live.is_empty() {
             return;
         }
+        let sent = alerts.len();
         let alerts: Vec<Arc<Alert>> = alerts
             .into_iter()
-            .map(|a| Arc::new(a.with_external_labels(&state.external_labels)))
+            .filter_map(|a| relabelled(a.with_external_labels(&state.external_labels), &state))
+            .map(Arc::new)
             .collect();
+        let dropped = (sent - alerts.len()) as u64;
+        self.relabel_dropped.fetch_add(dropped, Ordering::Relaxed);
         for l in &state.live {
             l.dest.queue.push(alerts.iter().cloned());
         }
@@ -165,7 +179,10 @@ impl Notifier {
     pub fn metrics(&self) -> Vec<Family> {
         let state = self.lock();
         let snapshots: Vec<_> = state.live.iter().map(|l| l.dest.snapshot()).collect();
-        metrics::families(&snapshots, state.capacity)
+        let mut families = metrics::families(&snapshots, state.capacity);
+        let dropped = self.relabel_dropped.load(Ordering::Relaxed) as f64;
+        families.push(metrics::relabel_dropped(dropped));
+        families
     }
 
     /// Stops the loops; what is still queued is sent once more (no retries), each
@@ -177,6 +194,17 @@ impl Notifier {
             let _ = l.task.await;
         }
     }
+}
+
+/// `alert` after the alert relabelling, as Prometheus's `relabelAlerts`; `None` when
+/// dropped.
+fn relabelled(mut alert: Alert, state: &State) -> Option<Alert> {
+    if state.alert_relabel.is_empty() {
+        return Some(alert);
+    }
+    let labels = relabel::process(alert.labels.to_pairs(), &state.alert_relabel)?;
+    alert.labels = Labels::new(labels);
+    Some(alert)
 }
 
 /// The rule engine's alerts (times in ms) as the notifier sends them: Prometheus always

@@ -75,8 +75,10 @@ impl RelabelFile {
             Action::Replace | Action::HashMod | Action::Lowercase | Action::Uppercase
         );
         if needs_target && target_label.is_empty() {
+            // Prometheus names the action as written: "replace", "hashmod".
+            let name = format!("{action:?}").to_lowercase();
             return Err(format!(
-                "relabel configuration for {action:?} action requires 'target_label' value"
+                "relabel configuration for {name} action requires 'target_label' value"
             ));
         }
         let modulus = self.modulus.unwrap_or(0);
@@ -93,6 +95,24 @@ impl RelabelFile {
             action,
         })
     }
+}
+
+/// Rules as a configuration file writes them, each checked by [`RelabelFile::compile`]
+/// (serde's `deserialize_with` for the sections that hold a list of them); a bad rule
+/// fails with its index.
+pub fn deserialize_rules<'de, D>(d: D) -> Result<Vec<RelabelConfig>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let files = Vec::<RelabelFile>::deserialize(d)?;
+    files
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| {
+            f.compile()
+                .map_err(|e| serde::de::Error::custom(format!("rule {i}: {e}")))
+        })
+        .collect()
 }
 
 /// Applies `rules` in order to `labels` (name, value pairs; empty values mean absent).

@@ -136,12 +136,20 @@ fn bad_settings_name_their_key() {
             "reading /nonexistent/token",
         ),
         (
-            am("    relabel_configs: []\n"),
-            "unknown field `relabel_configs`",
+            am("    relabel_configs: [{action: hashmod, target_label: x}]\n"),
+            "rule 0: relabel configuration for hashmod requires non-zero modulus",
         ),
         (
-            "alerting:\n  alert_relabel_configs: []\n".into(),
-            "unknown field `alert_relabel_configs`",
+            "alerting:\n  alert_relabel_configs: [{action: labeldrop, regex: x}, {regex: '('}]\n".into(),
+            "rule 1: invalid regex",
+        ),
+        (
+            "alerting:\n  alert_relabel_configs: [{action: nope}]\n".into(),
+            "unknown relabel action",
+        ),
+        (
+            "alerting:\n  alertmanagers:\n  - kubernetes_sd_configs: [{role: pod}]\n".into(),
+            "unknown field `kubernetes_sd_configs`",
         ),
         (
             "alerting:\n  alertmanagers:\n  - static_configs: [{targets: ['http://am']}]\n".into(),
@@ -307,4 +315,21 @@ fn bad_credentials_and_tls_settings_name_their_key() {
         let e = load(&yaml).unwrap_err();
         assert!(e.contains(want), "{yaml}\n=> {e}\nwanted {want}");
     }
+}
+
+#[test]
+fn alertmanager_targets_are_relabelled_as_prometheus_builds_them() {
+    let c = load(
+        "alerting:\n  alert_relabel_configs: [{action: labeldrop, regex: replica}]\n\
+         \x20 alertmanagers:\n  - path_prefix: /pre\n    static_configs: [{targets: ['am1:9093', 'am2:9093']}]\n\
+         \x20   relabel_configs:\n\
+         \x20   - {source_labels: [__address__], regex: 'am2:.*', action: drop}\n\
+         \x20   - {target_label: __scheme__, replacement: https}\n\
+         \x20   - {source_labels: [__address__], regex: '(.*):9093', target_label: __address__, replacement: '$1.svc:9443'}\n",
+    )
+    .unwrap();
+    let n = &c.alerting.notify;
+    let urls: Vec<&str> = n.alertmanagers.iter().map(|t| t.url.as_str()).collect();
+    assert_eq!(urls, ["https://am1.svc:9443/pre/api/v2/alerts"]);
+    assert_eq!(n.alert_relabel.len(), 1);
 }
