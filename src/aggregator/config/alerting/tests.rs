@@ -140,7 +140,8 @@ fn bad_settings_name_their_key() {
             "rule 0: relabel configuration for hashmod requires non-zero modulus",
         ),
         (
-            "alerting:\n  alert_relabel_configs: [{action: labeldrop, regex: x}, {regex: '('}]\n".into(),
+            "alerting:\n  alert_relabel_configs: [{action: labeldrop, regex: x}, {regex: '('}]\n"
+                .into(),
             "rule 1: invalid regex",
         ),
         (
