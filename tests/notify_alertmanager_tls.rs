@@ -2,8 +2,10 @@
 //! a certificate from a private CA, and asks for basic auth (its `--web.config.file`).
 //! Configured as Prometheus would be (`scheme: https`, `tls_config.ca_file`,
 //! `basic_auth`), our alert arrives; without the CA, or with a wrong password, it does
-//! not, and the failed sends are counted as errors. The certificates are made by the
-//! `openssl` command for each run.
+//! not, and the failed sends are counted as errors. An Alertmanager that asks for a
+//! client certificate gets ours (`cert_file`, `key_file`) and refuses a notifier without
+//! one; `insecure_skip_verify` reaches it without the CA. The certificates are made by
+//! the `openssl` command for each run.
 
 mod common;
 mod notify_support;
@@ -34,8 +36,8 @@ fn openssl(dir: &Path, args: &[&str]) {
     );
 }
 
-/// A CA (`ca.pem`) and a server certificate for 127.0.0.1 it signed (`server.pem`,
-/// `server.key`), in `dir`.
+/// A CA (`ca.pem`) and two certificates it signed, in `dir`: the server's for 127.0.0.1
+/// (`server.pem`, `server.key`) and a client's (`client.pem`, `client.key`).
 fn make_certs(dir: &Path) {
     let ec = [
         "-newkey",
@@ -55,11 +57,25 @@ fn make_certs(dir: &Path) {
     ca.extend_from_slice(&ec);
     ca.extend_from_slice(&["-keyout", "ca.key", "-out", "ca.pem"]);
     openssl(dir, &ca);
-    let mut csr = vec!["req", "-subj", "/CN=127.0.0.1"];
-    csr.extend_from_slice(&ec);
-    csr.extend_from_slice(&["-keyout", "server.key", "-out", "server.csr"]);
-    openssl(dir, &csr);
-    std::fs::write(dir.join("san.cnf"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    std::fs::write(dir.join("server.cnf"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    std::fs::write(dir.join("client.cnf"), "extendedKeyUsage=clientAuth\n").unwrap();
+    for (name, cn) in [("server", "/CN=127.0.0.1"), ("client", "/CN=nodepulse")] {
+        sign(dir, name, cn, &ec);
+    }
+}
+
+/// `<name>.key` and `<name>.pem`, signed by the CA with the extensions of `<name>.cnf`.
+fn sign(dir: &Path, name: &str, cn: &str, ec: &[&str]) {
+    let (key, csr, pem, cnf) = (
+        format!("{name}.key"),
+        format!("{name}.csr"),
+        format!("{name}.pem"),
+        format!("{name}.cnf"),
+    );
+    let mut req = vec!["req", "-subj", cn];
+    req.extend_from_slice(ec);
+    req.extend_from_slice(&["-keyout", &key, "-out", &csr]);
+    openssl(dir, &req);
     openssl(
         dir,
         &[
@@ -68,30 +84,37 @@ fn make_certs(dir: &Path) {
             "-days",
             "2",
             "-in",
-            "server.csr",
+            &csr,
             "-CA",
             "ca.pem",
             "-CAkey",
             "ca.key",
             "-CAcreateserial",
             "-extfile",
-            "san.cnf",
+            &cnf,
             "-out",
-            "server.pem",
+            &pem,
         ],
     );
 }
 
 /// Alertmanager serving TLS only, with one basic-auth user `prom`.
 fn start_alertmanager(dir: &Path) -> Option<Server> {
+    start_alertmanager_with(
+        dir,
+        &format!("basic_auth_users:\n  prom: {PASSWORD_HASH}\n"),
+    )
+}
+
+/// Alertmanager serving TLS only, with `extra` in its web configuration.
+fn start_alertmanager_with(dir: &Path, extra: &str) -> Option<Server> {
     let program = peer("prometheus-alertmanager")?;
     make_certs(dir);
     let web = dir.join("web.yml");
     std::fs::write(
         &web,
         format!(
-            "tls_server_config:\n  cert_file: {0}/server.pem\n  key_file: {0}/server.key\n\
-             basic_auth_users:\n  prom: {PASSWORD_HASH}\n",
+            "tls_server_config:\n  cert_file: {0}/server.pem\n  key_file: {0}/server.key\n{extra}",
             dir.display()
         ),
     )
@@ -126,11 +149,16 @@ fn notifier(port: u16, extra: &str) -> Notifier {
     })
 }
 
-/// The names of the alerts Alertmanager holds, read over TLS with the password.
+/// The names of the alerts Alertmanager holds, read over TLS with the password (and
+/// the client certificate in `ca`'s directory, for one that asks for it).
 async fn alert_names(port: u16, ca: &Path) -> Vec<String> {
+    let dir = ca.parent().unwrap();
+    let mut identity = std::fs::read(dir.join("client.pem")).unwrap();
+    identity.extend(std::fs::read(dir.join("client.key")).unwrap());
     let ca = reqwest::Certificate::from_pem(&std::fs::read(ca).unwrap()).unwrap();
     let client = reqwest::Client::builder()
         .add_root_certificate(ca)
+        .identity(reqwest::Identity::from_pem(&identity).unwrap())
         .build()
         .unwrap();
     let body = client
@@ -203,4 +231,55 @@ async fn an_alert_reaches_alertmanager_over_tls_with_basic_auth_and_only_so() {
         metric(&good, "nodepulse_notifications_errors_total", &url),
         0.0
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alertmanager_asking_for_a_client_certificate_gets_ours() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = dir.path().to_owned();
+    let web = format!(
+        "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: {}/ca.pem\n",
+        at.display()
+    );
+    let started = tokio::task::spawn_blocking(move || start_alertmanager_with(&at, &web));
+    let Some(am) = started.await.unwrap() else {
+        return;
+    };
+    let (port, d) = (am.port, dir.path().display());
+    let url = format!("https://127.0.0.1:{port}/api/v2/alerts");
+    let ends = Some(SystemTime::now() + Duration::from_secs(600));
+    let client = format!("cert_file: {d}/client.pem, key_file: {d}/client.key");
+
+    let with_cert = notifier(
+        port,
+        &format!("    tls_config: {{ca_file: {d}/ca.pem, {client}}}\n"),
+    );
+    let skipping = notifier(
+        port,
+        &format!("    tls_config: {{insecure_skip_verify: true, {client}}}\n"),
+    );
+    let without = notifier(port, &format!("    tls_config: {{ca_file: {d}/ca.pem}}\n"));
+    with_cert.send(vec![alert("WithCert", &[], ends)]);
+    skipping.send(vec![alert("SkipVerify", &[], ends)]);
+    without.send(vec![alert("NoCert", &[], ends)]);
+    for (n, what) in [
+        (&with_cert, "the client certificate"),
+        (&skipping, "insecure_skip_verify"),
+    ] {
+        wait_until(what, || {
+            metric(n, "nodepulse_notifications_sent_total", &url) == 1.0
+        })
+        .await;
+    }
+    wait_until("the refusal without a certificate", || {
+        metric(&without, "nodepulse_notifications_errors_total", &url) >= 1.0
+    })
+    .await;
+    assert_eq!(
+        metric(&without, "nodepulse_notifications_sent_total", &url),
+        0.0
+    );
+    let mut names = alert_names(port, &dir.path().join("ca.pem")).await;
+    names.sort();
+    assert_eq!(names, ["SkipVerify", "WithCert"]);
 }

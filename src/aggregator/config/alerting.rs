@@ -1,7 +1,8 @@
 //! Where alerts go, validated into the notifier's [`NotifyConfig`]: Prometheus's own
 //! `alerting` section (`alertmanagers[]` with `static_configs`, `scheme`,
 //! `path_prefix`, `timeout`, `api_version`, `authorization`, `basic_auth` and
-//! `tls_config`'s `ca_file`: [`access`]) and our `notifications`
+//! `tls_config`'s `ca_file`, `cert_file`, `key_file`, `insecure_skip_verify`:
+//! [`access`]) and our `notifications`
 //! section (`webhooks[]` with Alertmanager's webhook payload, the queue's capacity as
 //! Prometheus's `--alertmanager.notification-queue-capacity`, the payloads'
 //! `external_url`). Ours is a section of its own so that the rendered Prometheus part
@@ -227,7 +228,7 @@ fn alertmanager(am: &mut AlertmanagerFile) -> Result<Vec<Target>, ConfigError> {
         access::basic_auth(am.basic_auth.as_mut(), "alerting.alertmanagers.basic_auth")?,
         KEY,
     )?;
-    let ca_pem = access::ca_pem(am.tls_config.as_ref(), "alerting.alertmanagers.tls_config")?;
+    let tls = access::tls(am.tls_config.as_ref(), "alerting.alertmanagers.tls_config")?;
     let mut targets = Vec::new();
     for t in am.static_configs.iter().flat_map(|s| &s.targets) {
         let Some(url) = relabelled_url(&scheme, t, &prefix, &am.relabel_configs) else {
@@ -243,7 +244,7 @@ fn alertmanager(am: &mut AlertmanagerFile) -> Result<Vec<Target>, ConfigError> {
             url,
             timeout,
             authorization: authorization.clone(),
-            ca_pem: ca_pem.clone(),
+            tls: tls.clone(),
         });
     }
     Ok(targets)
@@ -316,7 +317,7 @@ fn webhook(w: &mut WebhookFile, external_url: &str) -> Result<Webhook, ConfigErr
             access::basic_auth(w.basic_auth.as_mut(), "notifications.webhooks.basic_auth")?,
             "notifications.webhooks",
         )?,
-        ca_pem: access::ca_pem(w.tls_config.as_ref(), "notifications.webhooks.tls_config")?,
+        tls: access::tls(w.tls_config.as_ref(), "notifications.webhooks.tls_config")?,
     };
     let receiver = Receiver {
         name: w.name.get_or_insert_with(|| "webhook".into()).clone(),

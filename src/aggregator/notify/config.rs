@@ -75,8 +75,32 @@ pub struct Target {
     pub url: String,
     pub timeout: Duration,
     pub authorization: Option<Authorization>,
-    /// PEM certificates trusted besides the system's roots (`tls_config.ca_file`).
+    pub tls: Tls,
+}
+
+/// How requests speak TLS (Prometheus's `tls_config`).
+#[derive(Clone, Default, PartialEq)]
+pub struct Tls {
+    /// PEM certificates trusted besides the system's roots (`ca_file`).
     pub ca_pem: Option<Vec<u8>>,
+    /// The client certificate and its private key, PEM (`cert_file`, `key_file`).
+    pub identity_pem: Option<Vec<u8>>,
+    /// `insecure_skip_verify`: the server's certificate is not checked.
+    pub insecure_skip_verify: bool,
+}
+
+/// The private key stays out of debug output and logs.
+impl std::fmt::Debug for Tls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tls")
+            .field("ca_pem", &self.ca_pem.as_ref().map(|p| p.len()))
+            .field(
+                "identity_pem",
+                &self.identity_pem.as_ref().map(|_| "<secret>"),
+            )
+            .field("insecure_skip_verify", &self.insecure_skip_verify)
+            .finish()
+    }
 }
 
 impl Target {
@@ -85,7 +109,7 @@ impl Target {
             url: url.into(),
             timeout: DEFAULT_TIMEOUT,
             authorization: None,
-            ca_pem: None,
+            tls: Tls::default(),
         }
     }
 }

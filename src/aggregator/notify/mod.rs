@@ -19,7 +19,7 @@ pub mod send;
 pub mod webhook;
 
 pub use alert::Alert;
-pub use config::{Authorization, NotifyConfig, RetryPolicy, Target, Webhook};
+pub use config::{Authorization, NotifyConfig, RetryPolicy, Target, Tls, Webhook};
 pub use metrics::Family;
 pub use send::TargetError;
 pub use webhook::{GroupBy, Receiver};

@@ -59,16 +59,26 @@ impl Destination {
             value.set_sensitive(true);
             headers.insert(AUTHORIZATION, value);
         }
-        let ca_certificates = match &target.ca_pem {
+        let tls = &target.tls;
+        let ca_certificates = match &tls.ca_pem {
             Some(pem) => reqwest::Certificate::from_pem_bundle(pem)
                 .map_err(|e| fail(config_error("tls_config.ca_file", e)))?,
             None => Vec::new(),
+        };
+        let identity = match &tls.identity_pem {
+            Some(pem) => Some(
+                reqwest::Identity::from_pem(pem)
+                    .map_err(|e| fail(config_error("tls_config.cert_file", e)))?,
+            ),
+            None => None,
         };
         let settings = HttpSettings {
             url,
             timeout: target.timeout,
             headers,
             ca_certificates,
+            identity,
+            accept_invalid_certs: tls.insecure_skip_verify,
         };
         Ok(Destination {
             kind,

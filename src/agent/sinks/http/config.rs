@@ -90,6 +90,11 @@ pub struct HttpSettings {
     pub timeout: Duration,
     pub headers: HeaderMap,
     pub ca_certificates: Vec<Certificate>,
+    /// A client certificate and key presented to the server (the notifier's
+    /// `tls_config.cert_file`; the agent's sinks have none).
+    pub identity: Option<reqwest::Identity>,
+    /// The server's certificate is not checked (`insecure_skip_verify`).
+    pub accept_invalid_certs: bool,
 }
 
 impl HttpConfig {
@@ -117,6 +122,8 @@ impl HttpConfig {
             timeout: self.timeout,
             headers,
             ca_certificates: self.ca_file.as_ref().map_or(Ok(Vec::new()), read_ca)?,
+            identity: None,
+            accept_invalid_certs: false,
         })
     }
 }

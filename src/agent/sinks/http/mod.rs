@@ -91,6 +91,10 @@ impl HttpClient {
         for cert in settings.ca_certificates {
             builder = builder.add_root_certificate(cert);
         }
+        if let Some(identity) = settings.identity {
+            builder = builder.identity(identity);
+        }
+        builder = builder.danger_accept_invalid_certs(settings.accept_invalid_certs);
         let client = builder.build().map_err(|e| HttpConfigError {
             field: "ca_file".into(),
             msg: chain(&e),

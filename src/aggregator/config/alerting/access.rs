@@ -2,13 +2,14 @@
 //! Prometheus's HTTP client keys: `basic_auth` (`username`, then `password` or
 //! `password_file`) beside `authorization` (at most one of the two), and `tls_config`
 //! with `ca_file`, a PEM bundle trusted besides the system's roots (an Alertmanager
-//! behind a private CA). `tls_config`'s other keys (client certificates, `server_name`,
-//! `insecure_skip_verify`) are refused as unknown rather than ignored. Secrets are read
-//! here, and what is shown keeps them out.
+//! behind a private CA), `cert_file` and `key_file` (a client certificate, for an
+//! Alertmanager that asks for one) and `insecure_skip_verify`. `tls_config`'s other keys
+//! (`server_name`, `min_version`, inline certificates) are refused as unknown rather
+//! than ignored. Secrets are read here, and what is shown keeps them out.
 
 use super::{invalid, ConfigError, FILE};
 use crate::agent::sinks::http::base64;
-use crate::aggregator::notify::Authorization;
+use crate::aggregator::notify::{Authorization, Tls};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -28,6 +29,53 @@ pub struct BasicAuthFile {
 #[serde(deny_unknown_fields)]
 pub struct TlsFile {
     pub ca_file: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cert_file: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub insecure_skip_verify: Option<bool>,
+}
+
+/// `tls_config` read and checked: the CA bundle, the client certificate with its key.
+pub fn tls(t: Option<&TlsFile>, key: &'static str) -> Result<Tls, ConfigError> {
+    Ok(Tls {
+        ca_pem: ca_pem(t, key)?,
+        identity_pem: identity_pem(t, key)?,
+        insecure_skip_verify: t.and_then(|t| t.insecure_skip_verify).unwrap_or(false),
+    })
+}
+
+/// `cert_file` and `key_file` (both or neither, as Prometheus wants them) read and
+/// checked to make a client identity; their PEM, certificate first.
+fn identity_pem(t: Option<&TlsFile>, key: &'static str) -> Result<Option<Vec<u8>>, ConfigError> {
+    let (cert, private) = match t.map(|t| (&t.cert_file, &t.key_file)) {
+        None | Some((None, None)) => return Ok(None),
+        Some((Some(c), Some(k))) => (c, k),
+        Some((Some(c), None)) => {
+            let msg = format!("client cert file {:?} specified without client key file", c);
+            return Err(invalid(key, FILE, msg));
+        }
+        Some((None, Some(k))) => {
+            let msg = format!("client key file {:?} specified without client cert file", k);
+            return Err(invalid(key, FILE, msg));
+        }
+    };
+    let read = |p: &PathBuf| {
+        std::fs::read(p).map_err(|e| invalid(key, FILE, format!("reading {}: {e}", p.display())))
+    };
+    let mut pem = read(cert)?;
+    pem.push(b'\n');
+    pem.extend(read(private)?);
+    reqwest::Identity::from_pem(&pem).map_err(|e| {
+        let (c, k) = (cert.display(), private.display());
+        invalid(
+            key,
+            FILE,
+            format!("{c} and {k}: not a certificate and its key: {e}"),
+        )
+    })?;
+    Ok(Some(pem))
 }
 
 /// The `Authorization` header: from `authorization` or from `basic_auth`, not both.
@@ -82,7 +130,7 @@ pub fn basic_auth(
 }
 
 /// `tls_config.ca_file` read and checked to hold PEM certificates.
-pub fn ca_pem(t: Option<&TlsFile>, key: &'static str) -> Result<Option<Vec<u8>>, ConfigError> {
+fn ca_pem(t: Option<&TlsFile>, key: &'static str) -> Result<Option<Vec<u8>>, ConfigError> {
     let Some(path) = t.and_then(|t| t.ca_file.as_ref()) else {
         return Ok(None);
     };

@@ -247,8 +247,8 @@ fn basic_auth_and_a_private_ca() {
     assert_eq!(header(am), "Basic cHJvbTpodW50ZXIy");
     assert_eq!(header(hook), "Basic b3BzOmZyb20tZmlsZQ==");
     let pem = std::fs::read(ca).unwrap();
-    assert_eq!(am.ca_pem.as_deref(), Some(&pem[..]));
-    assert_eq!(hook.ca_pem.as_deref(), Some(&pem[..]));
+    assert_eq!(am.tls.ca_pem.as_deref(), Some(&pem[..]));
+    assert_eq!(hook.tls.ca_pem.as_deref(), Some(&pem[..]));
     let yaml = super::super::render(&c);
     assert!(!yaml.contains("hunter2"), "{yaml}");
     for want in [
@@ -297,13 +297,24 @@ fn bad_credentials_and_tls_settings_name_their_key() {
             "holds no PEM certificate",
         ),
         (
-            am("    tls_config: {insecure_skip_verify: true}\n"),
-            "unknown field `insecure_skip_verify`",
+            am("    tls_config: {server_name: am.example}\n"),
+            "unknown field `server_name`",
         ),
         (
             "notifications:\n  webhooks:\n  - url: http://x\n    tls_config: {cert_file: /c}\n"
                 .into(),
-            "unknown field `cert_file`",
+            "client cert file \"/c\" specified without client key file",
+        ),
+        (
+            am("    tls_config: {key_file: /k}\n"),
+            "client key file \"/k\" specified without client cert file",
+        ),
+        (
+            am(&format!(
+                "    tls_config: {{cert_file: {0}, key_file: {0}}}\n",
+                not_pem.display()
+            )),
+            "not a certificate and its key",
         ),
         (
             "notifications:\n  webhooks:\n  - url: http://x\n    basic_auth: {username: a, password: b}\n\
