@@ -9,9 +9,11 @@
 //! (`global` onwards) still passes `promtool check config`. Prometheus's
 //! `alert_relabel_configs` (every alert's labels, after the external labels) and an
 //! Alertmanager entry's `relabel_configs` (its targets' `__address__`, `__scheme__` and
-//! `__alerts_path__`) are applied as Prometheus applies them. Service discovery of
-//! Alertmanagers is not supported: its keys are refused as unknown. Credentials are
-//! read from their files here; what is shown keeps them out.
+//! `__alerts_path__`) are applied as Prometheus applies them, and so is an entry's
+//! `kubernetes_sd_configs` (roles pod and endpoints, as for scraping), whose discovered
+//! label sets go through the same `relabel_configs` (`notify::discover`). Other
+//! discovery keys are refused as unknown. Credentials are read from their files here;
+//! what is shown keeps them out.
 
 mod access;
 
@@ -19,11 +21,14 @@ pub use access::{BasicAuthFile, TlsFile};
 
 use super::{invalid, ConfigError, Flags};
 use crate::aggregator::http::params::prometheus_duration_ms;
-use crate::aggregator::notify::alertmanager::url as alertmanager_url;
+use crate::aggregator::notify::alertmanager::relabelled;
 use crate::aggregator::notify::config::DEFAULT_TIMEOUT;
 use crate::aggregator::notify::queue::DEFAULT_CAPACITY;
-use crate::aggregator::notify::{Authorization, GroupBy, NotifyConfig, Receiver, Target, Webhook};
-use crate::aggregator::scrape::relabel::{self, deserialize_rules, RelabelConfig};
+use crate::aggregator::notify::{
+    Authorization, DiscoveredAlertmanagers, GroupBy, NotifyConfig, Receiver, Target, Webhook,
+};
+use crate::aggregator::scrape::kube_sd::KubeSdFile;
+use crate::aggregator::scrape::relabel::{deserialize_rules, RelabelConfig};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -79,6 +84,8 @@ pub struct AlertmanagerFile {
         deserialize_with = "deserialize_rules"
     )]
     pub relabel_configs: Vec<RelabelConfig>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kubernetes_sd_configs: Vec<KubeSdFile>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
@@ -154,7 +161,9 @@ pub fn merge(
         a.alertmanagers.push(flag_entry(url)?);
     }
     for am in &mut a.alertmanagers {
-        notify.alertmanagers.extend(alertmanager(am)?);
+        let (targets, discovered) = alertmanager(am)?;
+        notify.alertmanagers.extend(targets);
+        notify.discovered.extend(discovered);
     }
     let external_url = n.external_url.clone().unwrap_or(default_external_url);
     for hook in &mut n.webhooks {
@@ -191,7 +200,7 @@ fn flag_entry(url: &str) -> Result<AlertmanagerFile, ConfigError> {
 
 /// One `alertmanagers` entry: a target per `static_configs` target. Fills its defaults
 /// in and hides its credentials for display.
-fn alertmanager(am: &mut AlertmanagerFile) -> Result<Vec<Target>, ConfigError> {
+fn alertmanager(am: &mut AlertmanagerFile) -> Result<Entry, ConfigError> {
     const KEY: &str = "alerting.alertmanagers";
     match am.api_version.get_or_insert_with(|| "v2".into()).as_str() {
         "v2" => {}
@@ -231,7 +240,8 @@ fn alertmanager(am: &mut AlertmanagerFile) -> Result<Vec<Target>, ConfigError> {
     let tls = access::tls(am.tls_config.as_ref(), "alerting.alertmanagers.tls_config")?;
     let mut targets = Vec::new();
     for t in am.static_configs.iter().flat_map(|s| &s.targets) {
-        let Some(url) = relabelled_url(&scheme, t, &prefix, &am.relabel_configs) else {
+        let labels = vec![("__address__".to_owned(), t.clone())];
+        let Some(url) = relabelled(labels, &scheme, &prefix, &am.relabel_configs) else {
             continue;
         };
         let t = &url.0;
@@ -247,39 +257,40 @@ fn alertmanager(am: &mut AlertmanagerFile) -> Result<Vec<Target>, ConfigError> {
             tls: tls.clone(),
         });
     }
-    Ok(targets)
+    let template = Target {
+        url: String::new(),
+        timeout,
+        authorization,
+        tls,
+    };
+    let discovered = discovered(am, &scheme, &prefix, template)?;
+    Ok((targets, discovered))
 }
 
-/// An Alertmanager target's address and URL after the entry's `relabel_configs`, as
-/// Prometheus builds them from `__address__`, `__scheme__` and `__alerts_path__`;
-/// `None` when a rule drops it.
-fn relabelled_url(
+/// An entry's static targets, and its discovery if it has one.
+type Entry = (Vec<Target>, Option<DiscoveredAlertmanagers>);
+
+/// The entry's `kubernetes_sd_configs` checked, with what its Alertmanagers share.
+fn discovered(
+    am: &AlertmanagerFile,
     scheme: &str,
-    target: &str,
     prefix: &str,
-    rules: &[RelabelConfig],
-) -> Option<(String, String)> {
-    if rules.is_empty() {
-        return Some((target.to_owned(), alertmanager_url(scheme, target, prefix)));
+    template: Target,
+) -> Result<Option<DiscoveredAlertmanagers>, ConfigError> {
+    if am.kubernetes_sd_configs.is_empty() {
+        return Ok(None);
     }
-    let url = alertmanager_url(scheme, target, prefix);
-    let path = &url[scheme.len() + 3 + target.len()..];
-    let labels = vec![
-        ("__address__".to_owned(), target.to_owned()),
-        ("__scheme__".to_owned(), scheme.to_owned()),
-        ("__alerts_path__".to_owned(), path.to_owned()),
-    ];
-    let out = relabel::process(labels, rules)?;
-    let get = |name: &str| {
-        let found = out.iter().find(|(n, _)| n == name);
-        found.map_or(String::new(), |(_, v)| v.clone())
-    };
-    let (address, scheme, path) = (
-        get("__address__"),
-        get("__scheme__"),
-        get("__alerts_path__"),
-    );
-    Some((address.clone(), format!("{scheme}://{address}{path}")))
+    let sd = (am.kubernetes_sd_configs.iter().cloned())
+        .map(|f| f.compile())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| invalid("alerting.alertmanagers.kubernetes_sd_configs", FILE, e))?;
+    Ok(Some(DiscoveredAlertmanagers {
+        sd,
+        relabel: am.relabel_configs.clone(),
+        scheme: scheme.to_owned(),
+        path_prefix: prefix.to_owned(),
+        template,
+    }))
 }
 
 fn webhook(w: &mut WebhookFile, external_url: &str) -> Result<Webhook, ConfigError> {

@@ -6,6 +6,7 @@
 
 use super::alert::{rfc3339_millis, Alert};
 use crate::aggregator::model::Labels;
+use crate::aggregator::scrape::relabel::{self, RelabelConfig};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use std::sync::Arc;
@@ -57,13 +58,45 @@ pub fn body(alerts: &[Arc<Alert>]) -> Vec<u8> {
 /// An Alertmanager's URL as Prometheus builds it from a target: `scheme://target`,
 /// then `path_prefix` (without its trailing `/`), then [`API_V2_PATH`].
 pub fn url(scheme: &str, target: &str, path_prefix: &str) -> String {
+    format!("{scheme}://{target}{}", alerts_path(path_prefix))
+}
+
+/// `path_prefix` (without its trailing `/`, with a leading one), then [`API_V2_PATH`]:
+/// Prometheus's `__alerts_path__`.
+pub fn alerts_path(path_prefix: &str) -> String {
     let prefix = path_prefix.trim_end_matches('/');
     let slash = if prefix.is_empty() || prefix.starts_with('/') {
         ""
     } else {
         "/"
     };
-    format!("{scheme}://{target}{slash}{prefix}{API_V2_PATH}")
+    format!("{slash}{prefix}{API_V2_PATH}")
+}
+
+/// An Alertmanager's address and URL from its labels (a static target's
+/// `__address__`, or a discovered label set), as Prometheus builds them: `__scheme__`
+/// and `__alerts_path__` from the entry, then the entry's `relabel_configs`, then
+/// `scheme://address` and the path. `None` when a rule drops it.
+pub fn relabelled(
+    mut labels: Vec<(String, String)>,
+    scheme: &str,
+    path_prefix: &str,
+    rules: &[RelabelConfig],
+) -> Option<(String, String)> {
+    labels.push(("__scheme__".into(), scheme.into()));
+    labels.push(("__alerts_path__".into(), alerts_path(path_prefix)));
+    let out = relabel::process(labels, rules)?;
+    let get = |name: &str| {
+        let found = out.iter().find(|(n, _)| n == name);
+        found.map_or(String::new(), |(_, v)| v.clone())
+    };
+    let (address, scheme, path) = (
+        get("__address__"),
+        get("__scheme__"),
+        get("__alerts_path__"),
+    );
+    let url = format!("{scheme}://{address}{path}");
+    Some((address, url))
 }
 
 #[cfg(test)]

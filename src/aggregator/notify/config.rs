@@ -6,6 +6,7 @@
 use super::queue::DEFAULT_CAPACITY;
 use super::webhook::Receiver;
 use crate::agent::sinks::backoff::{Backoff, BackoffConfig};
+use crate::aggregator::scrape::kube_sd::KubeSdConfig;
 use crate::aggregator::scrape::relabel::RelabelConfig;
 use std::time::Duration;
 
@@ -28,6 +29,42 @@ pub struct NotifyConfig {
     /// Prometheus's `alerting.alert_relabel_configs`: applied to every alert after the
     /// external labels; an alert they drop is not sent (and counted).
     pub alert_relabel: Vec<RelabelConfig>,
+    /// Alertmanagers found by Kubernetes discovery, besides `alertmanagers`.
+    pub discovered: Vec<DiscoveredAlertmanagers>,
+}
+
+/// An `alertmanagers` entry's `kubernetes_sd_configs`: every discovered label set,
+/// through the entry's `relabel_configs`, is an Alertmanager with the entry's scheme,
+/// path prefix, timeout, credentials and TLS.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiscoveredAlertmanagers {
+    pub sd: Vec<KubeSdConfig>,
+    pub relabel: Vec<RelabelConfig>,
+    pub scheme: String,
+    pub path_prefix: String,
+    /// The entry's settings; its URL is each discovered one's.
+    pub template: Target,
+}
+
+impl DiscoveredAlertmanagers {
+    /// The Alertmanager a discovered label set stands for; `None` when the relabelling
+    /// drops it or leaves no usable address (logged).
+    pub fn target(&self, labels: Vec<(String, String)>) -> Option<Target> {
+        let (address, url) = super::alertmanager::relabelled(
+            labels,
+            &self.scheme,
+            &self.path_prefix,
+            &self.relabel,
+        )?;
+        if address.is_empty() || address.contains('/') || reqwest::Url::parse(&url).is_err() {
+            tracing::warn!(%address, %url, "A discovered Alertmanager has no usable address; skipped.");
+            return None;
+        }
+        Some(Target {
+            url,
+            ..self.template.clone()
+        })
+    }
 }
 
 impl Default for NotifyConfig {
@@ -39,6 +76,7 @@ impl Default for NotifyConfig {
             webhooks: Vec::new(),
             retry: RetryPolicy::default(),
             alert_relabel: Vec::new(),
+            discovered: Vec::new(),
         }
     }
 }

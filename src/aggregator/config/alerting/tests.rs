@@ -149,8 +149,8 @@ fn bad_settings_name_their_key() {
             "unknown relabel action",
         ),
         (
-            "alerting:\n  alertmanagers:\n  - kubernetes_sd_configs: [{role: pod}]\n".into(),
-            "unknown field `kubernetes_sd_configs`",
+            "alerting:\n  alertmanagers:\n  - dns_sd_configs: [{names: [am]}]\n".into(),
+            "unknown field `dns_sd_configs`",
         ),
         (
             "alerting:\n  alertmanagers:\n  - static_configs: [{targets: ['http://am']}]\n".into(),
@@ -344,4 +344,39 @@ fn alertmanager_targets_are_relabelled_as_prometheus_builds_them() {
     let urls: Vec<&str> = n.alertmanagers.iter().map(|t| t.url.as_str()).collect();
     assert_eq!(urls, ["https://am1.svc:9443/pre/api/v2/alerts"]);
     assert_eq!(n.alert_relabel.len(), 1);
+}
+
+#[test]
+fn alertmanagers_found_by_kubernetes_discovery() {
+    let c = load(
+        "alerting:\n  alertmanagers:\n  - scheme: https\n    path_prefix: /am\n    timeout: 4s\n\
+         \x20   kubernetes_sd_configs: [{role: endpoints, namespaces: {names: [monitoring]}}]\n\
+         \x20   relabel_configs: [{source_labels: [__meta_kubernetes_service_name], regex: alertmanager, action: keep}]\n",
+    )
+    .unwrap();
+    let n = &c.alerting.notify;
+    assert!(n.alertmanagers.is_empty());
+    let d = &n.discovered[0];
+    assert_eq!((d.sd.len(), d.relabel.len()), (1, 1));
+    assert_eq!(d.sd[0].namespaces, ["monitoring"]);
+    assert_eq!(d.template.timeout, Duration::from_secs(4));
+    let found = |service: &str| {
+        let labels = vec![
+            ("__address__".to_owned(), "10.0.0.7:9093".to_owned()),
+            (
+                "__meta_kubernetes_service_name".to_owned(),
+                service.to_owned(),
+            ),
+        ];
+        d.target(labels).map(|t| t.url)
+    };
+    assert_eq!(
+        found("alertmanager").as_deref(),
+        Some("https://10.0.0.7:9093/am/api/v2/alerts")
+    );
+    assert_eq!(found("grafana"), None);
+    let shown = super::super::render(&c);
+    assert!(shown.contains("role: endpoints"), "{shown}");
+    let again = load(&shown).unwrap();
+    assert_eq!(again.alerting.notify.discovered, n.discovered, "{shown}");
 }

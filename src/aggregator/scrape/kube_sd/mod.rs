@@ -13,24 +13,31 @@ pub mod pod;
 use futures::StreamExt;
 use kube::Client;
 use objects::Kind;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 /// One `kubernetes_sd_configs` entry as written.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct KubeSdFile {
     pub role: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub api_server: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "NamespacesFile::is_empty")]
     pub namespaces: NamespacesFile,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct NamespacesFile {
     #[serde(default)]
     pub names: Vec<String>,
+}
+
+impl NamespacesFile {
+    fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
 }
 
 /// What is discovered.
