@@ -3,7 +3,8 @@
 //! (role pod) and `relabel_configs` that keep the pods labelled as Alertmanagers on
 //! their `web` port, as kube-prometheus points Prometheus at its Alertmanagers. Alerts
 //! go to every Alertmanager pod found, not to other pods; a deleted pod gets no more,
-//! a new one gets the next; a reload that keeps the entry keeps what was found.
+//! a new one gets the next; a reload that keeps the entry keeps what was found, one
+//! that changes it discovers again.
 
 mod common;
 mod notify_support;
@@ -16,14 +17,16 @@ use nodepulse::aggregator::notify::{Notifier, NotifyConfig};
 use notify_support::{alert, fast_retries, metric, start, wait_until};
 use serde_json::{json, Value};
 
-const KEEP_ALERTMANAGERS: &str = "    relabel_configs:
-    - {source_labels: [__meta_kubernetes_pod_label_app], regex: alertmanager, action: keep}
-    - {source_labels: [__meta_kubernetes_pod_container_port_name], regex: web, action: keep}
-";
-
-fn config(api: &str) -> NotifyConfig {
+/// Alertmanager pods, on their port named `port`.
+fn config(api: &str, port: &str) -> NotifyConfig {
+    let keep = format!(
+        "    relabel_configs:
+    - {{source_labels: [__meta_kubernetes_pod_label_app], regex: alertmanager, action: keep}}
+    - {{source_labels: [__meta_kubernetes_pod_container_port_name], regex: {port}, action: keep}}
+"
+    );
     let yaml = format!(
-        "alerting:\n  alertmanagers:\n  - kubernetes_sd_configs: [{{role: pod, api_server: '{api}'}}]\n{KEEP_ALERTMANAGERS}"
+        "alerting:\n  alertmanagers:\n  - kubernetes_sd_configs: [{{role: pod, api_server: '{api}'}}]\n{keep}"
     );
     let file = FileConfig::parse(&yaml).unwrap();
     let config = AggregatorConfig::merge(Flags::default(), file).unwrap();
@@ -56,6 +59,14 @@ fn names(am: &Receiver) -> Vec<String> {
         .collect()
 }
 
+/// The destinations' URLs, as the metrics list them.
+fn urls(n: &Notifier) -> Vec<String> {
+    (n.metrics().iter())
+        .filter(|f| f.0 == "nodepulse_notifications_sent_total")
+        .flat_map(|f| f.3.iter().map(|r| r.labels[0].1.clone()))
+        .collect()
+}
+
 fn discovered(n: &Notifier) -> f64 {
     let families = n.metrics();
     let family = families
@@ -78,7 +89,7 @@ async fn alerts_go_to_the_alertmanager_pods_discovery_finds() {
     let metrics_port = pod_on(3, "alertmanager", "metrics", other.addr.port());
     let not_am = pod_on(4, "grafana", "web", other.addr.port());
     api.set_items(PODS, vec![first.clone(), second, metrics_port, not_am]);
-    let n = start(config(&api.url()));
+    let n = start(config(&api.url(), "web"));
     wait_until("two Alertmanagers discovered", || discovered(&n) == 2.0).await;
 
     n.send(vec![alert("ToBoth", &[], None)]);
@@ -96,14 +107,11 @@ async fn alerts_go_to_the_alertmanager_pods_discovery_finds() {
         pod_on(5, "alertmanager", "web", later.addr.port()),
     );
     wait_until("the deleted pod gone, the new one found", || {
-        let urls: Vec<String> = (n.metrics().iter())
-            .filter(|f| f.0 == "nodepulse_notifications_sent_total")
-            .flat_map(|f| f.3.iter().map(|r| r.labels[0].1.clone()))
-            .collect();
+        let urls = urls(&n);
         !urls.contains(&url0) && urls.len() == 2
     })
     .await;
-    n.apply(&config(&api.url())).await.unwrap();
+    n.apply(&config(&api.url(), "web")).await.unwrap();
     assert_eq!(
         discovered(&n),
         2.0,
@@ -119,6 +127,23 @@ async fn alerts_go_to_the_alertmanager_pods_discovery_finds() {
     assert!(
         other.script.received().is_empty(),
         "nothing to the other pods"
+    );
+
+    n.apply(&config(&api.url(), "metrics")).await.unwrap();
+    let other_url = format!("http://127.0.0.1:{}/api/v2/alerts", other.addr.port());
+    wait_until("a changed entry's discovery started again", || {
+        discovered(&n) == 1.0 && urls(&n) == [other_url.clone()]
+    })
+    .await;
+    n.send(vec![alert("Changed", &[], None)]);
+    wait_until("the alert at the newly kept pod", || {
+        names(&other) == ["Changed"]
+    })
+    .await;
+    assert_eq!(
+        names(&later),
+        ["AfterChange"],
+        "nothing more to the pods no longer kept"
     );
     n.stop().await;
 }

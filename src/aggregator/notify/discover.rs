@@ -31,10 +31,10 @@ impl Tasks {
     }
 }
 
-/// Stops the running discovery and starts `config`'s (on the current runtime).
-pub(super) fn restart(inner: &Arc<Inner>, config: &NotifyConfig) {
+/// Starts `config`'s discovery (on the current runtime), after
+/// [`Inner::swap`] stopped the one before.
+pub(super) fn start(inner: &Arc<Inner>, config: &NotifyConfig) {
     let mut state = inner.lock();
-    state.discovery.stop();
     let generation = state.discovery.generation;
     for (entry, d) in config.discovered.iter().enumerate() {
         let task = watch_entry(Arc::downgrade(inner), generation, entry, d.clone());

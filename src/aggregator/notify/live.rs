@@ -61,9 +61,10 @@ impl Inner {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Runs `config` with what discovery found so far (nothing for a discovery that
-    /// changed, `reset`); returns the destinations no longer wanted. An error changes
-    /// nothing.
+    /// Runs `config` with what discovery found so far; or, `reset` (its discovery
+    /// changed), with nothing discovered and the running discovery stopped, so that
+    /// nothing it still reports is taken. Returns the destinations no longer wanted. An
+    /// error changes nothing.
     pub fn swap(&self, config: &NotifyConfig, reset: bool) -> Result<Vec<Live>, TargetError> {
         let mut state = self.lock();
         let discovered = if reset {
@@ -74,6 +75,9 @@ impl Inner {
         let gone = self.put(&mut state, config, &discovered)?;
         state.config = config.clone();
         state.discovered = discovered;
+        if reset {
+            state.discovery.stop();
+        }
         Ok(gone)
     }
 

@@ -50,7 +50,7 @@ impl Notifier {
         let inner = Arc::new(Inner::new(config));
         let removed = inner.swap(config, true)?;
         debug_assert!(removed.is_empty());
-        discover::restart(&inner, config);
+        discover::start(&inner, config);
         Ok(Notifier { inner })
     }
 
@@ -61,7 +61,7 @@ impl Notifier {
         let changed = self.inner.lock().config.discovered != config.discovered;
         let gone = self.inner.swap(config, changed)?;
         if changed {
-            discover::restart(&self.inner, config);
+            discover::start(&self.inner, config);
         }
         live::stop_all(gone).await;
         Ok(())
