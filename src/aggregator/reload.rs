@@ -12,6 +12,7 @@
 use crate::aggregator::config::{AggregatorConfig, Flags};
 use crate::aggregator::http::rules::{GroupView, ReloadFuture, RuleSource};
 use crate::aggregator::model::Labels;
+use crate::aggregator::notify::metrics::{self, Row};
 use crate::aggregator::notify::Notifier;
 use crate::aggregator::promql::QueryOptions;
 use crate::aggregator::{rules, scrape};
@@ -104,16 +105,30 @@ impl Reloader {
 
     /// `nodepulse_config_last_reload_*`, as Prometheus's `prometheus_config_last_reload_*`.
     pub fn metrics_text(&self) -> String {
-        let ok = u8::from(self.last_successful.load(Ordering::Relaxed));
-        let at = self.last_success_seconds.load(Ordering::Relaxed);
-        format!(
-            "# HELP nodepulse_config_last_reload_successful Whether the last configuration reload attempt was successful.\n\
-             # TYPE nodepulse_config_last_reload_successful gauge\n\
-             nodepulse_config_last_reload_successful {ok}\n\
-             # HELP nodepulse_config_last_reload_success_timestamp_seconds Timestamp of the last successful configuration reload.\n\
-             # TYPE nodepulse_config_last_reload_success_timestamp_seconds gauge\n\
-             nodepulse_config_last_reload_success_timestamp_seconds {at}\n"
-        )
+        let ok = f64::from(u8::from(self.last_successful.load(Ordering::Relaxed)));
+        let at = self.last_success_seconds.load(Ordering::Relaxed) as f64;
+        let single = |value| {
+            vec![Row {
+                suffix: "",
+                labels: Vec::new(),
+                value,
+            }]
+        };
+        let families = [
+            (
+                "nodepulse_config_last_reload_successful",
+                "Whether the last configuration reload attempt was successful.",
+                "gauge",
+                single(ok),
+            ),
+            (
+                "nodepulse_config_last_reload_success_timestamp_seconds",
+                "Timestamp of the last successful configuration reload.",
+                "gauge",
+                single(at),
+            ),
+        ];
+        metrics::text(&families)
     }
 }
 
