@@ -147,3 +147,24 @@ async fn alerts_go_to_the_alertmanager_pods_discovery_finds() {
     );
     n.stop().await;
 }
+
+/// Alerts sent while discovery has found no Alertmanager are dropped and counted (a
+/// row of `nodepulse_notifications_dropped_total` without a destination), as
+/// Prometheus counts alerts it had nowhere to send.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_with_no_alertmanager_found_are_counted_as_dropped() {
+    let api = FakeApi::start().await;
+    api.set_items(PODS, vec![pod_on(1, "grafana", "web", 9)]);
+    let n = start(config(&api.url(), "web"));
+    n.send(vec![
+        alert("Nowhere", &[], None),
+        alert("Neither", &[], None),
+    ]);
+    let families = n.metrics();
+    let dropped = families
+        .iter()
+        .find(|f| f.0 == "nodepulse_notifications_dropped_total");
+    let row = dropped.and_then(|f| f.3.iter().find(|r| r.labels.is_empty()));
+    assert_eq!(row.map(|r| r.value), Some(2.0));
+    n.stop().await;
+}

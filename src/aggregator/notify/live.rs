@@ -18,6 +18,8 @@ pub struct Inner {
     state: Mutex<State>,
     /// Alerts the alert relabelling dropped, since start.
     pub relabel_dropped: AtomicU64,
+    /// Alerts sent while discovery had found no destination, since start.
+    pub undelivered: AtomicU64,
     retry: RetryPolicy,
     pub stop: CancellationToken,
 }
@@ -52,6 +54,7 @@ impl Inner {
                 discovery: Tasks::default(),
             }),
             relabel_dropped: AtomicU64::new(0),
+            undelivered: AtomicU64::new(0),
             retry: config.retry.clone(),
             stop: CancellationToken::new(),
         }

@@ -131,6 +131,21 @@ pub fn families(destinations: &[Snapshot], capacity: usize) -> Vec<Family> {
     ]
 }
 
+/// Alerts dropped while Alertmanager discovery had found none: a row without a
+/// destination label in `nodepulse_notifications_dropped_total`.
+pub fn add_undelivered(families: &mut [Family], value: f64) {
+    let dropped = families
+        .iter_mut()
+        .find(|f| f.0 == "nodepulse_notifications_dropped_total");
+    if let Some(f) = dropped {
+        f.3.push(Row {
+            suffix: "",
+            labels: Vec::new(),
+            value,
+        });
+    }
+}
+
 /// Alerts the alert relabelling dropped (Prometheus counts none; every drop of ours is
 /// counted).
 pub fn relabel_dropped(value: f64) -> Family {

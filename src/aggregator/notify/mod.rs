@@ -71,6 +71,11 @@ impl Notifier {
     pub fn send(&self, alerts: Vec<Alert>) {
         let state = self.inner.lock();
         if alerts.is_empty() || state.live.is_empty() {
+            // Discovery found nothing to send to: dropped, as Prometheus counts it.
+            if !state.config.discovered.is_empty() {
+                let n = alerts.len() as u64;
+                (self.inner.undelivered).fetch_add(n, Ordering::Relaxed);
+            }
             return;
         }
         let sent = alerts.len();
@@ -92,6 +97,10 @@ impl Notifier {
         let state = self.inner.lock();
         let snapshots: Vec<_> = state.live.iter().map(|l| l.dest.snapshot()).collect();
         let mut families = metrics::families(&snapshots, state.config.queue_capacity);
+        if !state.config.discovered.is_empty() {
+            let undelivered = self.inner.undelivered.load(Ordering::Relaxed) as f64;
+            metrics::add_undelivered(&mut families, undelivered);
+        }
         let dropped = self.inner.relabel_dropped.load(Ordering::Relaxed) as f64;
         families.push(metrics::relabel_dropped(dropped));
         families
