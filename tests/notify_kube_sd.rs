@@ -91,6 +91,14 @@ async fn alerts_go_to_the_alertmanager_pods_discovery_finds() {
     api.set_items(PODS, vec![first.clone(), second, metrics_port, not_am]);
     let n = start(config(&api.url(), "web"));
     wait_until("two Alertmanagers discovered", || discovered(&n) == 2.0).await;
+    let (active, dropped) = n.alertmanagers();
+    let other_url = format!("http://127.0.0.1:{}/api/v2/alerts", other.addr.port());
+    assert_eq!(active.len(), 2, "{active:?}");
+    // The relabelling dropped the other two pods' ports (and the helper pods' port-less
+    // containers, listed by address only).
+    let count = |url: &String| dropped.iter().filter(|d| *d == url).count();
+    assert_eq!(count(&other_url), 2, "{dropped:?}");
+    assert!(active.iter().all(|a| count(a) == 0), "{dropped:?}");
 
     n.send(vec![alert("ToBoth", &[], None)]);
     wait_until("the alert at both", || {

@@ -4,7 +4,8 @@
 //! other's path) and one rule file, run by a real Prometheus and by the aggregator
 //! binary, each sending to its own pair of stand-in Alertmanagers. Both send the same
 //! alerts with the same labels to the same path; the dropped target and the dropped
-//! alert get nothing, and ours counts the drop.
+//! alert get nothing, and ours counts the drop. Both list the same active and dropped
+//! Alertmanagers at `/api/v1/alertmanagers`.
 
 mod common;
 
@@ -158,6 +159,31 @@ async fn alerts_and_alertmanagers_are_relabelled_as_prometheus_does() {
     assert!(
         ours_dropped.script.received().is_empty(),
         "our dropped target"
+    );
+
+    // /api/v1/alertmanagers: the same lists, each server's own addresses named.
+    let listed = |server: &Server, kept: &Receiver, dropped: &Receiver| {
+        let (server, kept, dropped) =
+            (server.url("/api/v1/alertmanagers"), kept.addr, dropped.addr);
+        async move {
+            let text = reqwest::get(server).await.unwrap().text().await.unwrap();
+            text.replace(&kept.to_string(), "KEPT")
+                .replace(&dropped.to_string(), "DROPPED")
+        }
+    };
+    let theirs_listed = listed(&servers.0, &theirs, &theirs_dropped).await;
+    let ours_listed = listed(&servers.1, &ours, &ours_dropped).await;
+    let (a, b): (Value, Value) = (
+        serde_json::from_str(&ours_listed).unwrap(),
+        serde_json::from_str(&theirs_listed).unwrap(),
+    );
+    assert_eq!(
+        a, b,
+        "/api/v1/alertmanagers: ours (left), Prometheus's (right)"
+    );
+    assert_eq!(
+        a["data"]["activeAlertmanagers"][0]["url"],
+        "http://KEPT/am/api/v2/alerts"
     );
 
     let metrics = reqwest::get(servers.1.url("/metrics"))

@@ -78,6 +78,8 @@ fn run() -> anyhow::Result<()> {
         let shown = notifier.clone();
         api.extra_metrics
             .push(Arc::new(move || metrics::text(&shown.metrics())));
+        let listed = notifier.clone();
+        api.alertmanagers = Some(Arc::new(move || listed.alertmanagers()));
         tokio::spawn(eval_after_scrapes(scrape.clone(), rules.clone()));
         tokio::spawn(eval_after_pushes(loki, rules.clone()));
         tracing::info!(address = %config.listen_address, path = %config.storage_path.display(),

@@ -21,7 +21,7 @@ pub use access::{BasicAuthFile, TlsFile};
 
 use super::{invalid, ConfigError, Flags};
 use crate::aggregator::http::params::prometheus_duration_ms;
-use crate::aggregator::notify::alertmanager::relabelled;
+use crate::aggregator::notify::alertmanager::{relabelled, url as alertmanager_url};
 use crate::aggregator::notify::config::DEFAULT_TIMEOUT;
 use crate::aggregator::notify::queue::DEFAULT_CAPACITY;
 use crate::aggregator::notify::{
@@ -161,7 +161,7 @@ pub fn merge(
         a.alertmanagers.push(flag_entry(url)?);
     }
     for am in &mut a.alertmanagers {
-        let (targets, discovered) = alertmanager(am)?;
+        let (targets, discovered) = alertmanager(am, &mut notify.dropped_alertmanagers)?;
         notify.alertmanagers.extend(targets);
         notify.discovered.extend(discovered);
     }
@@ -200,7 +200,10 @@ fn flag_entry(url: &str) -> Result<AlertmanagerFile, ConfigError> {
 
 /// One `alertmanagers` entry: a target per `static_configs` target. Fills its defaults
 /// in and hides its credentials for display.
-fn alertmanager(am: &mut AlertmanagerFile) -> Result<Entry, ConfigError> {
+fn alertmanager(
+    am: &mut AlertmanagerFile,
+    dropped: &mut Vec<String>,
+) -> Result<Entry, ConfigError> {
     const KEY: &str = "alerting.alertmanagers";
     match am.api_version.get_or_insert_with(|| "v2".into()).as_str() {
         "v2" => {}
@@ -242,6 +245,7 @@ fn alertmanager(am: &mut AlertmanagerFile) -> Result<Entry, ConfigError> {
     for t in am.static_configs.iter().flat_map(|s| &s.targets) {
         let labels = vec![("__address__".to_owned(), t.clone())];
         let Some(url) = relabelled(labels, &scheme, &prefix, &am.relabel_configs) else {
+            dropped.push(alertmanager_url(&scheme, t, &prefix));
             continue;
         };
         let t = &url.0;

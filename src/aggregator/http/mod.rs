@@ -42,6 +42,9 @@ pub struct Api {
     pub stats: Stats,
     /// The scrape loops, for `/api/v1/targets` (none: an empty list).
     pub scrape: Option<Arc<crate::aggregator::scrape::Manager>>,
+    /// The notifier's Alertmanagers, active and dropped, by URL, for
+    /// `/api/v1/alertmanagers` (none: empty lists).
+    pub alertmanagers: Option<AlertmanagerList>,
     /// The store's own metrics for `/metrics` (none: not exported).
     pub storage_metrics: Option<StorageMetrics>,
     /// What `/api/v1/status/config` shows: the running configuration as YAML (a
@@ -56,6 +59,9 @@ pub struct Api {
     /// notifier's and the rule manager's); appended after the counters above.
     pub extra_metrics: Vec<ExtraMetrics>,
 }
+
+/// The Alertmanagers sent to and those relabelling dropped, by URL.
+pub type AlertmanagerList = Arc<dyn Fn() -> (Vec<String>, Vec<String>) + Send + Sync>;
 
 /// A part of `/metrics` written by its owner.
 pub type ExtraMetrics = Arc<dyn Fn() -> String + Send + Sync>;
@@ -85,6 +91,7 @@ impl Api {
             now: now_ms,
             stats: Stats::default(),
             scrape: None,
+            alertmanagers: None,
             storage_metrics: None,
             config_yaml: Arc::default(),
             loki: None,
@@ -149,6 +156,7 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/api/v1/label/{name}/values", get(meta::label_values))
         .route("/api/v1/status/buildinfo", get(meta::buildinfo))
         .route("/api/v1/targets", get(targets::targets))
+        .route("/api/v1/alertmanagers", get(targets::alertmanagers))
         .route(
             "/api/v1/metadata",
             get(status::metadata).post(status::metadata),

@@ -1,7 +1,9 @@
 //! `/api/v1/targets` as Prometheus answers it: every active target with its discovered
 //! and final labels, pool (job), URL, health, last error, last scrape time (RFC 3339,
 //! Go's zero time before the first) and duration, interval and timeout. Targets that
-//! relabelling dropped are not kept, so `droppedTargets` is always empty.
+//! relabelling dropped are not kept, so `droppedTargets` is always empty. Also
+//! `/api/v1/alertmanagers`: the notifier's Alertmanagers, static and discovered, and
+//! those relabelling dropped.
 
 use super::error::json_response;
 use super::Api;
@@ -12,6 +14,18 @@ use axum::response::Response;
 use promql_parser::util::display_duration;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
+
+/// `/api/v1/alertmanagers`, as Prometheus answers it: each Alertmanager by its URL.
+pub async fn alertmanagers(State(api): State<Arc<Api>>) -> Response {
+    let (active, dropped) = api.alertmanagers.as_ref().map(|f| f()).unwrap_or_default();
+    let urls =
+        |v: Vec<String>| -> Vec<Value> { v.into_iter().map(|url| json!({"url": url})).collect() };
+    let data = json!({"activeAlertmanagers": urls(active), "droppedAlertmanagers": urls(dropped)});
+    json_response(
+        StatusCode::OK,
+        json!({"status": "success", "data": data}).to_string(),
+    )
+}
 
 pub async fn targets(State(api): State<Arc<Api>>) -> Response {
     let active = match &api.scrape {

@@ -31,6 +31,9 @@ pub struct NotifyConfig {
     pub alert_relabel: Vec<RelabelConfig>,
     /// Alertmanagers found by Kubernetes discovery, besides `alertmanagers`.
     pub discovered: Vec<DiscoveredAlertmanagers>,
+    /// The URLs of static Alertmanagers the entries' `relabel_configs` dropped (for
+    /// `/api/v1/alertmanagers`).
+    pub dropped_alertmanagers: Vec<String>,
 }
 
 /// An `alertmanagers` entry's `kubernetes_sd_configs`: every discovered label set,
@@ -47,6 +50,23 @@ pub struct DiscoveredAlertmanagers {
 }
 
 impl DiscoveredAlertmanagers {
+    /// The Alertmanagers of discovered label sets, and the URLs (before relabelling)
+    /// of those the relabelling dropped.
+    pub fn sort(&self, groups: Vec<Vec<(String, String)>>) -> (Vec<Target>, Vec<String>) {
+        let mut dropped = Vec::new();
+        let mut kept = Vec::new();
+        for labels in groups {
+            let address = labels.iter().find(|(n, _)| n == "__address__");
+            let url =
+                address.map(|(_, a)| super::alertmanager::url(&self.scheme, a, &self.path_prefix));
+            match self.target(labels) {
+                Some(t) => kept.push(t),
+                None => dropped.extend(url),
+            }
+        }
+        (kept, dropped)
+    }
+
     /// The Alertmanager a discovered label set stands for; `None` when the relabelling
     /// drops it or leaves no usable address (logged).
     pub fn target(&self, labels: Vec<(String, String)>) -> Option<Target> {
@@ -77,6 +97,7 @@ impl Default for NotifyConfig {
             retry: RetryPolicy::default(),
             alert_relabel: Vec::new(),
             discovered: Vec::new(),
+            dropped_alertmanagers: Vec::new(),
         }
     }
 }

@@ -66,11 +66,11 @@ async fn watch_entry(
         let groups: Vec<Vec<(String, String)>> = (found.iter_mut())
             .flat_map(|rx| rx.borrow_and_update().clone())
             .collect();
-        let targets = groups.into_iter().filter_map(|l| d.target(l)).collect();
+        let sorted = d.sort(groups);
         let Some(notifier) = inner.upgrade() else {
             return;
         };
-        let gone = notifier.set_discovered(generation, entry, targets);
+        let gone = notifier.set_discovered(generation, entry, sorted);
         drop(notifier);
         live::stop_all(gone).await;
         let changes = found.iter_mut().map(|rx| Box::pin(rx.changed()));

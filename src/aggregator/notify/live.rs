@@ -30,6 +30,8 @@ pub struct State {
     pub config: NotifyConfig,
     /// What each of `config.discovered` found, by entry.
     pub discovered: Vec<Vec<Target>>,
+    /// What each entry's relabelling dropped (URLs), by entry.
+    pub discovered_dropped: Vec<Vec<String>>,
     pub discovery: Tasks,
 }
 
@@ -51,6 +53,7 @@ impl Inner {
                 live: Vec::new(),
                 config: config.clone(),
                 discovered: vec![Vec::new(); config.discovered.len()],
+                discovered_dropped: vec![Vec::new(); config.discovered.len()],
                 discovery: Tasks::default(),
             }),
             relabel_dropped: AtomicU64::new(0),
@@ -79,14 +82,21 @@ impl Inner {
         state.config = config.clone();
         state.discovered = discovered;
         if reset {
+            state.discovered_dropped = vec![Vec::new(); config.discovered.len()];
             state.discovery.stop();
         }
         Ok(gone)
     }
 
-    /// What discovery entry `entry` found now, from its tasks of `generation` (a
-    /// stale generation's word is ignored); returns the destinations no longer wanted.
-    pub fn set_discovered(&self, generation: u64, entry: usize, targets: Vec<Target>) -> Vec<Live> {
+    /// What discovery entry `entry` found now (kept, and dropped URLs), from its tasks
+    /// of `generation` (a stale generation's word is ignored); returns the
+    /// destinations no longer wanted.
+    pub fn set_discovered(
+        &self,
+        generation: u64,
+        entry: usize,
+        (targets, dropped): (Vec<Target>, Vec<String>),
+    ) -> Vec<Live> {
         let mut state = self.lock();
         if state.discovery.generation != generation || entry >= state.discovered.len() {
             return Vec::new();
@@ -97,6 +107,7 @@ impl Inner {
         match self.put(&mut state, &config, &discovered) {
             Ok(gone) => {
                 state.discovered = discovered;
+                state.discovered_dropped[entry] = dropped;
                 gone
             }
             Err(e) => {
@@ -150,6 +161,20 @@ impl Inner {
             state.live.extend(live);
         }
         Ok(old.into_iter().flatten().collect())
+    }
+
+    /// The Alertmanagers sent to, and those relabelling dropped, by URL.
+    pub fn alertmanagers(&self) -> (Vec<String>, Vec<String>) {
+        let state = self.lock();
+        let active = (state.live.iter())
+            .filter(|l| l.kind == Kind::Alertmanager)
+            .map(|l| l.target.url.clone())
+            .collect();
+        let dropped = (state.config.dropped_alertmanagers.iter())
+            .chain(state.discovered_dropped.iter().flatten())
+            .cloned()
+            .collect();
+        (active, dropped)
     }
 
     fn launch(&self, dest: Destination, kind: Kind, target: Target, capacity: usize) -> Live {

@@ -92,6 +92,12 @@ impl Notifier {
         }
     }
 
+    /// The Alertmanagers sent to and those relabelling dropped, by URL, as
+    /// `/api/v1/alertmanagers` lists them.
+    pub fn alertmanagers(&self) -> (Vec<String>, Vec<String>) {
+        self.inner.alertmanagers()
+    }
+
     /// `nodepulse_notifications_*`, one row per destination.
     pub fn metrics(&self) -> Vec<Family> {
         let state = self.inner.lock();
