@@ -8,10 +8,20 @@
 
 use super::config::{DiscoveredAlertmanagers, NotifyConfig};
 use super::live::{self, Inner};
-use crate::aggregator::scrape::kube_sd;
+use crate::aggregator::scrape::kube_sd::{self, Groups};
 use std::sync::{Arc, Weak};
-use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+/// Aborts its tasks when dropped.
+struct AbortOnDrop(Vec<JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        for t in &self.0 {
+            t.abort();
+        }
+    }
+}
 
 /// The running discovery: its tasks, and a generation that outdates what stopped
 /// tasks might still report.
@@ -50,21 +60,16 @@ async fn watch_entry(
     entry: usize,
     d: DiscoveredAlertmanagers,
 ) {
-    let mut found = Vec::new();
-    for sd in &d.sd {
-        match kube_sd::client(sd).await {
-            Ok(client) => {
-                let (tx, rx) = watch::channel(Vec::new());
-                // Ends when `rx` is dropped: with this task.
-                tokio::spawn(kube_sd::run(client, sd.clone(), tx));
-                found.push(rx);
-            }
-            Err(e) => tracing::error!(error = %e, "Alertmanager discovery cannot start."),
-        }
-    }
-    while !found.is_empty() {
-        let groups: Vec<Vec<(String, String)>> = (found.iter_mut())
-            .flat_map(|rx| rx.borrow_and_update().clone())
+    let (mut found, tasks) = kube_sd::watch_all(&d.sd, "alerting.alertmanagers");
+    // The watches end with this task, stopped or not.
+    let _stop = AbortOnDrop(tasks);
+    loop {
+        let groups: Groups = found
+            .borrow_and_update()
+            .iter()
+            .flatten()
+            .flatten()
+            .cloned()
             .collect();
         let sorted = d.sort(groups);
         let Some(notifier) = inner.upgrade() else {
@@ -73,8 +78,7 @@ async fn watch_entry(
         let gone = notifier.set_discovered(generation, entry, sorted);
         drop(notifier);
         live::stop_all(gone).await;
-        let changes = found.iter_mut().map(|rx| Box::pin(rx.changed()));
-        if futures::future::select_all(changes).await.0.is_err() {
+        if found.changed().await.is_err() {
             return;
         }
     }

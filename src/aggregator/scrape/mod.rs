@@ -64,8 +64,7 @@ pub struct Manager {
     stats: Arc<run::ScrapeStats>,
 }
 
-/// Discovered label sets of one job, as its discovery publishes them.
-type Groups = Vec<Vec<(String, String)>>;
+use kube_sd::Groups;
 
 impl Job {
     /// Stops discovery and every loop, their series marked stale.
@@ -205,28 +204,7 @@ fn start_job(job: Arc<config::ScrapeConfig>, shared: Shared, inherited: Vec<Hand
         .map(|(t, last)| spawn(t, &job, &shared, last))
         .collect();
     let running = Arc::new(tokio::sync::Mutex::new(running));
-    let (publish, groups) = watch::channel::<Vec<Option<Groups>>>(vec![None; job.kube_sd.len()]);
-    let mut tasks = Vec::new();
-    for (i, sd) in job.kube_sd.iter().cloned().enumerate() {
-        let (tx, mut rx) = watch::channel(Groups::new());
-        let publish = publish.clone();
-        let name = job.job_name.clone();
-        tasks.push(tokio::spawn(async move {
-            match kube_sd::client(&sd).await {
-                Ok(c) => {
-                    tokio::spawn(kube_sd::run(c, sd, tx));
-                    while rx.changed().await.is_ok() {
-                        let g = rx.borrow_and_update().clone();
-                        publish.send_modify(|all| all[i] = Some(g));
-                    }
-                }
-                Err(e) => {
-                    tracing::error!(job = %name, error = %e, "Kubernetes discovery cannot start.");
-                    publish.send_modify(|all| all[i] = Some(Groups::new()));
-                }
-            }
-        }));
-    }
+    let (groups, mut tasks) = kube_sd::watch_all(&job.kube_sd, &job.job_name);
     let (job2, running2) = (job.clone(), running.clone());
     tasks.push(tokio::spawn(sync_loop(job2, groups, running2, shared)));
     Job {

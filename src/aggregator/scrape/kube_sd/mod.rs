@@ -15,6 +15,7 @@ use kube::Client;
 use objects::Kind;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 /// One `kubernetes_sd_configs` entry as written.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -76,6 +77,44 @@ impl KubeSdFile {
             namespaces: self.namespaces.names,
         })
     }
+}
+
+/// Discovered label sets, as one entry publishes them.
+pub type Groups = Vec<Vec<(String, String)>>;
+
+/// Every entry of `sds` discovered at once, as a scrape job's or an Alertmanager
+/// entry's `kubernetes_sd_configs`: entry i's latest label sets at i, `None` until it
+/// first lists (an entry whose client cannot be built publishes an empty set, logged
+/// with `owner`). The watches run on the current runtime until the returned tasks are
+/// aborted.
+pub fn watch_all(
+    sds: &[KubeSdConfig],
+    owner: &str,
+) -> (watch::Receiver<Vec<Option<Groups>>>, Vec<JoinHandle<()>>) {
+    let (publish, all) = watch::channel::<Vec<Option<Groups>>>(vec![None; sds.len()]);
+    let mut tasks = Vec::new();
+    for (i, sd) in sds.iter().cloned().enumerate() {
+        let (tx, mut rx) = watch::channel(Groups::new());
+        let publish = publish.clone();
+        let owner = owner.to_owned();
+        tasks.push(tokio::spawn(async move {
+            match client(&sd).await {
+                Ok(c) => {
+                    // Ends when `rx` is dropped: with this task.
+                    tokio::spawn(run(c, sd, tx));
+                    while rx.changed().await.is_ok() {
+                        let g = rx.borrow_and_update().clone();
+                        publish.send_modify(|all| all[i] = Some(g));
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(%owner, error = %e, "Kubernetes discovery cannot start.");
+                    publish.send_modify(|all| all[i] = Some(Groups::new()));
+                }
+            }
+        }));
+    }
+    (all, tasks)
 }
 
 /// The client for `sd`: its `api_server`, or the in-cluster configuration.
