@@ -240,7 +240,12 @@ fn alertmanager(
         access::basic_auth(am.basic_auth.as_mut(), "alerting.alertmanagers.basic_auth")?,
         KEY,
     )?;
-    let tls = access::tls(am.tls_config.as_ref(), "alerting.alertmanagers.tls_config")?;
+    let template = Target {
+        url: String::new(),
+        timeout,
+        authorization,
+        tls: access::tls(am.tls_config.as_ref(), "alerting.alertmanagers.tls_config")?,
+    };
     let mut targets = Vec::new();
     for t in am.static_configs.iter().flat_map(|s| &s.targets) {
         let labels = vec![("__address__".to_owned(), t.clone())];
@@ -256,17 +261,9 @@ fn alertmanager(
         reqwest::Url::parse(&url).map_err(|e| invalid(KEY, FILE, format!("target {t:?}: {e}")))?;
         targets.push(Target {
             url,
-            timeout,
-            authorization: authorization.clone(),
-            tls: tls.clone(),
+            ..template.clone()
         });
     }
-    let template = Target {
-        url: String::new(),
-        timeout,
-        authorization,
-        tls,
-    };
     let discovered = discovered(am, &scheme, &prefix, template)?;
     Ok((targets, discovered))
 }
