@@ -12,7 +12,7 @@
 use crate::aggregator::config::{AggregatorConfig, Flags};
 use crate::aggregator::http::rules::{GroupView, ReloadFuture, RuleSource};
 use crate::aggregator::model::Labels;
-use crate::aggregator::notify::metrics::{self, Row};
+use crate::aggregator::notify::metrics::{self, single};
 use crate::aggregator::notify::Notifier;
 use crate::aggregator::promql::QueryOptions;
 use crate::aggregator::{rules, scrape};
@@ -107,13 +107,6 @@ impl Reloader {
     pub fn metrics_text(&self) -> String {
         let ok = f64::from(u8::from(self.last_successful.load(Ordering::Relaxed)));
         let at = self.last_success_seconds.load(Ordering::Relaxed) as f64;
-        let single = |value| {
-            vec![Row {
-                suffix: "",
-                labels: Vec::new(),
-                value,
-            }]
-        };
         let families = [
             (
                 "nodepulse_config_last_reload_successful",

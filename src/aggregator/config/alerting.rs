@@ -249,16 +249,12 @@ fn alertmanager(
     let mut targets = Vec::new();
     for t in am.static_configs.iter().flat_map(|s| &s.targets) {
         let labels = vec![("__address__".to_owned(), t.clone())];
-        let Some(url) = relabelled(labels, &scheme, &prefix, &am.relabel_configs) else {
+        let url = relabelled(labels, &scheme, &prefix, &am.relabel_configs)
+            .map_err(|e| invalid(KEY, FILE, e))?;
+        let Some(url) = url else {
             dropped.push(alertmanager_url(&scheme, t, &prefix));
             continue;
         };
-        let t = &url.0;
-        if t.is_empty() || t.contains('/') {
-            return Err(invalid(KEY, FILE, format!("target {t:?} is not host:port")));
-        }
-        let url = url.1;
-        reqwest::Url::parse(&url).map_err(|e| invalid(KEY, FILE, format!("target {t:?}: {e}")))?;
         targets.push(Target {
             url,
             ..template.clone()

@@ -73,19 +73,23 @@ pub fn alerts_path(path_prefix: &str) -> String {
     format!("{slash}{prefix}{API_V2_PATH}")
 }
 
-/// An Alertmanager's address and URL from its labels (a static target's
-/// `__address__`, or a discovered label set), as Prometheus builds them: `__scheme__`
-/// and `__alerts_path__` from the entry, then the entry's `relabel_configs`, then
-/// `scheme://address` and the path. `None` when a rule drops it.
+/// An Alertmanager's URL from its labels (a static target's `__address__`, or a
+/// discovered label set), as Prometheus builds it: `__scheme__` and `__alerts_path__`
+/// from the entry, then the entry's `relabel_configs`, then `scheme://address` and the
+/// path. `Ok(None)` when a rule drops it; an error when what is left is no
+/// `host:port` address or no URL (a static target's refuses the configuration, a
+/// discovered one is skipped).
 pub fn relabelled(
     mut labels: Vec<(String, String)>,
     scheme: &str,
     path_prefix: &str,
     rules: &[RelabelConfig],
-) -> Option<(String, String)> {
+) -> Result<Option<String>, String> {
     labels.push(("__scheme__".into(), scheme.into()));
     labels.push(("__alerts_path__".into(), alerts_path(path_prefix)));
-    let out = relabel::process(labels, rules)?;
+    let Some(out) = relabel::process(labels, rules) else {
+        return Ok(None);
+    };
     let get = |name: &str| {
         let found = out.iter().find(|(n, _)| n == name);
         found.map_or(String::new(), |(_, v)| v.clone())
@@ -95,8 +99,12 @@ pub fn relabelled(
         get("__scheme__"),
         get("__alerts_path__"),
     );
+    if address.is_empty() || address.contains('/') {
+        return Err(format!("target {address:?} is not host:port"));
+    }
     let url = format!("{scheme}://{address}{path}");
-    Some((address, url))
+    reqwest::Url::parse(&url).map_err(|e| format!("target {address:?}: {e}"))?;
+    Ok(Some(url))
 }
 
 #[cfg(test)]

@@ -70,20 +70,17 @@ impl DiscoveredAlertmanagers {
     /// The Alertmanager a discovered label set stands for; `None` when the relabelling
     /// drops it or leaves no usable address (logged).
     pub fn target(&self, labels: Vec<(String, String)>) -> Option<Target> {
-        let (address, url) = super::alertmanager::relabelled(
-            labels,
-            &self.scheme,
-            &self.path_prefix,
-            &self.relabel,
-        )?;
-        if address.is_empty() || address.contains('/') || reqwest::Url::parse(&url).is_err() {
-            tracing::warn!(%address, %url, "A discovered Alertmanager has no usable address; skipped.");
-            return None;
+        let (scheme, prefix) = (&self.scheme, &self.path_prefix);
+        match super::alertmanager::relabelled(labels, scheme, prefix, &self.relabel) {
+            Ok(url) => url.map(|url| Target {
+                url,
+                ..self.template.clone()
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, "A discovered Alertmanager has no usable address; skipped.");
+                None
+            }
         }
-        Some(Target {
-            url,
-            ..self.template.clone()
-        })
     }
 }
 

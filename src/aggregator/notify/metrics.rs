@@ -102,13 +102,6 @@ pub fn families(destinations: &[Snapshot], capacity: usize) -> Vec<Family> {
         destinations.iter().map(|d| row(d, f(d))).collect()
     };
     let load = |c: &AtomicU64| c.load(Relaxed) as f64;
-    let single = |value: f64| {
-        vec![Row {
-            suffix: "",
-            labels: Vec::new(),
-            value,
-        }]
-    };
     let alertmanagers = destinations
         .iter()
         .filter(|d| d.label == "alertmanager")
@@ -138,27 +131,27 @@ pub fn add_undelivered(families: &mut [Family], value: f64) {
         .iter_mut()
         .find(|f| f.0 == "nodepulse_notifications_dropped_total");
     if let Some(f) = dropped {
-        f.3.push(Row {
-            suffix: "",
-            labels: Vec::new(),
-            value,
-        });
+        f.3.extend(single(value));
     }
+}
+
+/// The one row of a family without labels.
+pub fn single(value: f64) -> Vec<Row> {
+    vec![Row {
+        suffix: "",
+        labels: Vec::new(),
+        value,
+    }]
 }
 
 /// Alerts the alert relabelling dropped (Prometheus counts none; every drop of ours is
 /// counted).
 pub fn relabel_dropped(value: f64) -> Family {
-    let row = Row {
-        suffix: "",
-        labels: Vec::new(),
-        value,
-    };
     (
         "nodepulse_notifications_relabel_dropped_total",
         "Total number of alerts dropped by alert_relabel_configs (not sent).",
         "counter",
-        vec![row],
+        single(value),
     )
 }
 
