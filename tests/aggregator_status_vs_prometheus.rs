@@ -71,13 +71,15 @@ fn metadata_matches_prometheus_and_the_config_is_valid() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("scrape.yml");
     // an Alertmanager with basic auth, a private CA and relabelling (never sent to: no
-    // rules), and alert relabelling, so that promtool checks those keys as we render them
+    // rules), alert relabelling, and a scrape job with a bearer token and a private CA
+    // (never up), so that promtool checks those keys as we render them
     let ca = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls/ca.pem");
     let alerting = format!(
         "alerting:\n  alert_relabel_configs: [{{action: labeldrop, regex: replica}}]\n  alertmanagers:\n  - scheme: https\n    basic_auth: {{username: prom, password: hunter2}}\n    tls_config: {{ca_file: {ca}}}\n    static_configs: [{{targets: ['127.0.0.1:1']}}]\n    relabel_configs: [{{source_labels: [__address__], regex: 'nowhere:1', action: drop}}]\n"
     );
     let scrape = format!(
-        "global:\n  scrape_interval: 1s\n{alerting}scrape_configs:\n  - job_name: t\n    relabel_configs:\n      - {{source_labels: [__address__], regex: '(.*):\\d+', target_label: host}}\n    static_configs:\n      - targets: ['127.0.0.1:{port}']\n"
+        "global:\n  scrape_interval: 1s\n{alerting}scrape_configs:\n  - job_name: t\n    relabel_configs:\n      - {{source_labels: [__address__], regex: '(.*):\\d+', target_label: host}}\n    static_configs:\n      - targets: ['127.0.0.1:{port}']\n\
+         \x20 - job_name: secured\n    scheme: https\n    bearer_token: s3cret\n    tls_config: {{ca_file: {ca}}}\n    static_configs: [{{targets: ['127.0.0.1:1']}}]\n"
     );
     std::fs::write(&config, &scrape).unwrap();
     let (data, prom_data) = (dir.path().join("agg"), dir.path().join("prom"));
@@ -146,9 +148,12 @@ fn check_rendered(yaml: &str, dir: &Path) {
         "ca_file: ",
         "regex: replica",
         "regex: nowhere:1",
+        "type: Bearer",
+        "credentials: <secret>",
     ] {
         assert!(yaml.contains(want), "{want} not in\n{yaml}");
     }
+    assert!(!yaml.contains("s3cret"), "a secret shown:\n{yaml}");
     let ours = dir.join("rendered.yml");
     std::fs::write(&ours, yaml).unwrap();
     let status = std::process::Command::new(AGGREGATOR)

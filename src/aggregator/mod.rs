@@ -4,10 +4,12 @@
 //! on-disk store ([`tsdb`]), PromQL ([`promql`]), the Prometheus HTTP API ([`http`]),
 //! the configuration ([`config`]); for logs, Loki's push API and metadata endpoints
 //! ([`loki`]), the log store ([`logstore`]) and LogQL ([`logql`]); alert notifications
-//! to Alertmanagers and webhooks ([`notify`]); the configuration's reload ([`reload`]).
+//! to Alertmanagers and webhooks ([`notify`]); the configuration's reload ([`reload`]);
+//! Prometheus's HTTP client keys for scrapes and notifications ([`http_client`]).
 
 pub mod config;
 pub mod http;
+pub mod http_client;
 pub mod logql;
 pub mod logstore;
 pub mod loki;

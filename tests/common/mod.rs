@@ -6,9 +6,11 @@
 //! ([`kubelet`]), deliveries checked against it ([`delivered`]) and a seeded generator
 //! ([`rng`]); a fake Kubernetes API server ([`fake_api`]) serving real-shaped pods
 //! ([`pods`]); the metric names nodepulse exposes ([`exposed`]); `kubectl kustomize`
-//! renders ([`kustomize`]); a scrape target that can be killed ([`killable`]).
+//! renders ([`kustomize`]); a scrape target that can be killed ([`killable`]);
+//! certificates made by openssl ([`certs`]).
 #![allow(dead_code)] // each test file uses its own subset
 
+pub mod certs;
 pub mod cri;
 pub mod delivered;
 pub mod exposed;

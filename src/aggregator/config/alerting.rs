@@ -1,8 +1,7 @@
 //! Where alerts go, validated into the notifier's [`NotifyConfig`]: Prometheus's own
 //! `alerting` section (`alertmanagers[]` with `static_configs`, `scheme`,
-//! `path_prefix`, `timeout`, `api_version`, `authorization`, `basic_auth` and
-//! `tls_config`'s `ca_file`, `cert_file`, `key_file`, `insecure_skip_verify`:
-//! [`access`]) and our `notifications`
+//! `path_prefix`, `timeout`, `api_version`, and the HTTP client keys `authorization`,
+//! `basic_auth` and `tls_config`: [`http_client`]) and our `notifications`
 //! section (`webhooks[]` with Alertmanager's webhook payload, the queue's capacity as
 //! Prometheus's `--alertmanager.notification-queue-capacity`, the payloads'
 //! `external_url`). Ours is a section of its own so that the rendered Prometheus part
@@ -12,15 +11,12 @@
 //! `__alerts_path__`) are applied as Prometheus applies them, and so is an entry's
 //! `kubernetes_sd_configs` (roles pod and endpoints, as for scraping), whose discovered
 //! label sets go through the same `relabel_configs` (`notify::discover`). Other
-//! discovery keys are refused as unknown. Credentials are read from their files here;
-//! what is shown keeps them out.
-
-mod access;
-
-pub use access::{BasicAuthFile, TlsFile};
+//! discovery keys are refused as unknown. Credentials are read from their files here,
+//! once per load (a destination keeps its client); what is shown keeps them out.
 
 use super::{invalid, ConfigError, Flags};
 use crate::aggregator::http::params::prometheus_duration_ms;
+use crate::aggregator::http_client::{self, AuthorizationFile, BasicAuthFile, Key, TlsFile};
 use crate::aggregator::notify::alertmanager::{relabelled, url as alertmanager_url};
 use crate::aggregator::notify::config::DEFAULT_TIMEOUT;
 use crate::aggregator::notify::queue::DEFAULT_CAPACITY;
@@ -30,7 +26,6 @@ use crate::aggregator::notify::{
 use crate::aggregator::scrape::kube_sd::KubeSdFile;
 use crate::aggregator::scrape::relabel::{deserialize_rules, RelabelConfig};
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
 use std::time::Duration;
 
 const FILE: &str = "--config.file";
@@ -93,18 +88,6 @@ pub struct AlertmanagerFile {
 pub struct StaticFile {
     #[serde(default)]
     pub targets: Vec<String>,
-}
-
-/// Prometheus's `authorization`: a type (Bearer) and credentials, inline or in a file.
-#[derive(Debug, Default, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct AuthorizationFile {
-    #[serde(rename = "type")]
-    pub kind: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub credentials: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub credentials_file: Option<PathBuf>,
 }
 
 /// One of our `webhooks`.
@@ -232,19 +215,18 @@ fn alertmanager(
     }
     let prefix = am.path_prefix.get_or_insert_with(|| "/".into()).clone();
     let timeout = timeout(&mut am.timeout, "alerting.alertmanagers.timeout")?;
-    let authorization = access::either(
-        authorization(
-            am.authorization.as_mut(),
-            "alerting.alertmanagers.authorization",
-        )?,
-        access::basic_auth(am.basic_auth.as_mut(), "alerting.alertmanagers.basic_auth")?,
-        KEY,
+    let keys = Keys::of(KEY);
+    let (authorization, tls) = access(
+        &keys,
+        am.authorization.as_mut(),
+        am.basic_auth.as_mut(),
+        am.tls_config.as_ref(),
     )?;
     let template = Target {
         url: String::new(),
         timeout,
         authorization,
-        tls: access::tls(am.tls_config.as_ref(), "alerting.alertmanagers.tls_config")?,
+        tls,
     };
     let mut targets = Vec::new();
     for t in am.static_configs.iter().flat_map(|s| &s.targets) {
@@ -314,18 +296,17 @@ fn webhook(w: &mut WebhookFile, external_url: &str) -> Result<Webhook, ConfigErr
     } else {
         GroupBy::Labels(group_by.clone())
     };
+    let (authorization, tls) = access(
+        &Keys::of("notifications.webhooks"),
+        w.authorization.as_mut(),
+        w.basic_auth.as_mut(),
+        w.tls_config.as_ref(),
+    )?;
     let target = Target {
         url: w.url.clone(),
         timeout: timeout(&mut w.timeout, "notifications.webhooks.timeout")?,
-        authorization: access::either(
-            authorization(
-                w.authorization.as_mut(),
-                "notifications.webhooks.authorization",
-            )?,
-            access::basic_auth(w.basic_auth.as_mut(), "notifications.webhooks.basic_auth")?,
-            "notifications.webhooks",
-        )?,
-        tls: access::tls(w.tls_config.as_ref(), "notifications.webhooks.tls_config")?,
+        authorization,
+        tls,
     };
     let receiver = Receiver {
         name: w.name.get_or_insert_with(|| "webhook".into()).clone(),
@@ -348,42 +329,52 @@ fn timeout(value: &mut Option<String>, key: &'static str) -> Result<Duration, Co
     }
 }
 
-/// The header's type and credentials; inline credentials become `<secret>` for display.
-fn authorization(
-    a: Option<&mut AuthorizationFile>,
-    key: &'static str,
-) -> Result<Option<Authorization>, ConfigError> {
-    let Some(a) = a else { return Ok(None) };
-    let kind = a.kind.get_or_insert_with(|| "Bearer".into()).clone();
-    if kind.eq_ignore_ascii_case("basic") {
-        return Err(invalid(
-            key,
-            FILE,
-            "authorization type cannot be set to \"basic\"",
-        ));
-    }
-    let credentials = match (&a.credentials, &a.credentials_file) {
-        (Some(_), Some(_)) => {
-            return Err(invalid(
-                key,
-                FILE,
-                "at most one of credentials and credentials_file must be configured",
-            ))
+/// The configuration keys a destination's errors are placed at.
+struct Keys {
+    entry: &'static str,
+    authorization: &'static str,
+    basic_auth: &'static str,
+    tls_config: &'static str,
+}
+
+impl Keys {
+    fn of(entry: &'static str) -> Keys {
+        match entry {
+            "alerting.alertmanagers" => Keys {
+                entry,
+                authorization: "alerting.alertmanagers.authorization",
+                basic_auth: "alerting.alertmanagers.basic_auth",
+                tls_config: "alerting.alertmanagers.tls_config",
+            },
+            _ => Keys {
+                entry,
+                authorization: "notifications.webhooks.authorization",
+                basic_auth: "notifications.webhooks.basic_auth",
+                tls_config: "notifications.webhooks.tls_config",
+            },
         }
-        (Some(c), None) => c.trim().to_owned(),
-        (None, Some(path)) => std::fs::read_to_string(path)
-            .map_err(|e| invalid(key, FILE, format!("reading {}: {e}", path.display())))?
-            .trim()
-            .to_owned(),
-        (None, None) => return Err(invalid(key, FILE, "set credentials_file or credentials")),
-    };
-    if credentials.is_empty() {
-        return Err(invalid(key, FILE, "the credentials are empty"));
     }
-    if a.credentials.is_some() {
-        a.credentials = Some("<secret>".into());
-    }
-    Ok(Some(Authorization { kind, credentials }))
+}
+
+/// A destination's `Authorization` header (its files read now) and TLS settings.
+fn access(
+    keys: &Keys,
+    a: Option<&mut AuthorizationFile>,
+    b: Option<&mut BasicAuthFile>,
+    t: Option<&TlsFile>,
+) -> Result<(Option<Authorization>, http_client::Tls), ConfigError> {
+    let client = http_client::client(a, b, t).map_err(|(key, e)| {
+        let at = match key {
+            Key::Authorization => keys.authorization,
+            Key::BasicAuth => keys.basic_auth,
+            Key::Entry => keys.entry,
+            Key::TlsConfig => keys.tls_config,
+        };
+        invalid(at, FILE, e)
+    })?;
+    let header = (client.credentials.as_ref().map(|c| c.read()).transpose())
+        .map_err(|e| invalid(keys.entry, FILE, e))?;
+    Ok((header, client.tls))
 }
 
 #[cfg(test)]

@@ -57,6 +57,8 @@ struct Job<'a> {
     scheme: &'a str,
     body_size_limit: String,
     sample_limit: u64,
+    #[serde(flatten)]
+    client: &'a crate::aggregator::http_client::ClientFile,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     kubernetes_sd_configs: Vec<Sd<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -147,6 +149,7 @@ fn job(j: &ScrapeConfig) -> Job<'_> {
         scheme: &j.scheme,
         body_size_limit: bytes(j.body_size_limit),
         sample_limit: j.sample_limit,
+        client: &j.client_keys,
         kubernetes_sd_configs: j.kube_sd.iter().map(sd).collect(),
         static_configs: j.static_configs.iter().map(static_config).collect(),
         relabel_configs: &j.relabel_configs,

@@ -6,6 +6,7 @@
 use super::queue::DEFAULT_CAPACITY;
 use super::webhook::Receiver;
 use crate::agent::sinks::backoff::{Backoff, BackoffConfig};
+pub use crate::aggregator::http_client::{Authorization, Tls};
 use crate::aggregator::scrape::kube_sd::KubeSdConfig;
 use crate::aggregator::scrape::relabel::RelabelConfig;
 use std::time::Duration;
@@ -134,31 +135,6 @@ pub struct Target {
     pub tls: Tls,
 }
 
-/// How requests speak TLS (Prometheus's `tls_config`).
-#[derive(Clone, Default, PartialEq)]
-pub struct Tls {
-    /// PEM certificates trusted besides the system's roots (`ca_file`).
-    pub ca_pem: Option<Vec<u8>>,
-    /// The client certificate and its private key, PEM (`cert_file`, `key_file`).
-    pub identity_pem: Option<Vec<u8>>,
-    /// `insecure_skip_verify`: the server's certificate is not checked.
-    pub insecure_skip_verify: bool,
-}
-
-/// The private key stays out of debug output and logs.
-impl std::fmt::Debug for Tls {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tls")
-            .field("ca_pem", &self.ca_pem.as_ref().map(|p| p.len()))
-            .field(
-                "identity_pem",
-                &self.identity_pem.as_ref().map(|_| "<secret>"),
-            )
-            .field("insecure_skip_verify", &self.insecure_skip_verify)
-            .finish()
-    }
-}
-
 impl Target {
     pub fn new(url: impl Into<String>) -> Target {
         Target {
@@ -167,23 +143,6 @@ impl Target {
             authorization: None,
             tls: Tls::default(),
         }
-    }
-}
-
-/// An `Authorization` header: its type (`Bearer`) and credentials.
-#[derive(Clone, PartialEq)]
-pub struct Authorization {
-    pub kind: String,
-    pub credentials: String,
-}
-
-/// The credentials stay out of debug output and logs.
-impl std::fmt::Debug for Authorization {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Authorization")
-            .field("kind", &self.kind)
-            .field("credentials", &"<secret>")
-            .finish()
     }
 }
 

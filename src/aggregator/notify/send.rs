@@ -53,7 +53,7 @@ impl Destination {
         let url = reqwest::Url::parse(&target.url).map_err(|e| fail(config_error("url", e)))?;
         let mut headers = HeaderMap::new();
         if let Some(auth) = &target.authorization {
-            let text = format!("{} {}", auth.kind, auth.credentials);
+            let text = auth.header();
             let mut value = HeaderValue::try_from(text)
                 .map_err(|_| fail(config_error("authorization", "not a valid header value")))?;
             value.set_sensitive(true);

@@ -2,14 +2,21 @@
 //! `global` (scrape_interval, scrape_timeout, external_labels) and `scrape_configs` with
 //! job_name, interval, timeout, metrics_path, scheme, params, honor_labels,
 //! honor_timestamps, body_size_limit, sample_limit, static_configs,
-//! kubernetes_sd_configs (role pod), relabel_configs and metric_relabel_configs. Unknown keys are refused (as Prometheus refuses them), so a
-//! typo is an error with its place, not a silently ignored setting.
+//! kubernetes_sd_configs (roles pod and endpoints), relabel_configs and
+//! metric_relabel_configs, and the HTTP client keys (authorization, basic_auth,
+//! bearer_token, bearer_token_file, tls_config: [`crate::aggregator::http_client`]).
+//! Unknown keys are refused (as Prometheus refuses them), so a typo is an error with its
+//! place, not a silently ignored setting.
 
 use super::kube_sd::{KubeSdConfig, KubeSdFile};
 use super::relabel::{RelabelConfig, RelabelFile};
+use crate::aggregator::http_client::{
+    AuthorizationFile, BasicAuthFile, Client, ClientFile, Key, TlsFile,
+};
 use promql_parser::util::parse_duration;
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// A configuration that cannot be used, with what and where.
@@ -62,6 +69,11 @@ pub struct ScrapeFile {
     relabel_configs: Vec<RelabelFile>,
     #[serde(default)]
     metric_relabel_configs: Vec<RelabelFile>,
+    authorization: Option<AuthorizationFile>,
+    basic_auth: Option<BasicAuthFile>,
+    bearer_token: Option<String>,
+    bearer_token_file: Option<PathBuf>,
+    tls_config: Option<TlsFile>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -101,6 +113,10 @@ pub struct ScrapeConfig {
     pub kube_sd: Vec<KubeSdConfig>,
     pub relabel_configs: Vec<RelabelConfig>,
     pub metric_relabel_configs: Vec<RelabelConfig>,
+    /// The `Authorization` header's source and the TLS settings.
+    pub client: Client,
+    /// The keys they came from, as shown (secrets hidden).
+    pub client_keys: ClientFile,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -156,7 +172,7 @@ impl Config {
 }
 
 fn scrape_config(
-    s: ScrapeFile,
+    mut s: ScrapeFile,
     interval: Duration,
     timeout: Duration,
 ) -> Result<ScrapeConfig, ConfigError> {
@@ -165,6 +181,7 @@ fn scrape_config(
     if job.is_empty() {
         return Err(ConfigError("job_name is empty".into()));
     }
+    let (client, client_keys) = client(&mut s, &at)?;
     let interval = dur(
         s.scrape_interval.as_deref(),
         &at("scrape_interval"),
@@ -199,6 +216,8 @@ fn scrape_config(
             .collect::<Result<Vec<_>, _>>()
     };
     Ok(ScrapeConfig {
+        client,
+        client_keys,
         interval,
         timeout,
         metrics_path: s.metrics_path.unwrap_or_else(|| "/metrics".into()),
@@ -234,6 +253,33 @@ fn scrape_config(
         metric_relabel_configs: relabel(s.metric_relabel_configs, "metric_relabel_configs")?,
         job_name: job,
     })
+}
+
+/// The job's HTTP client keys checked, with a client built once to check them.
+fn client(
+    s: &mut ScrapeFile,
+    at: &dyn Fn(&str) -> String,
+) -> Result<(Client, ClientFile), ConfigError> {
+    let keys = ClientFile {
+        authorization: s.authorization.take(),
+        basic_auth: s.basic_auth.take(),
+        tls_config: s.tls_config.take(),
+    };
+    let mut keys = (keys.with_bearer(s.bearer_token.take(), s.bearer_token_file.take()))
+        .map_err(|e| ConfigError(format!("scrape_configs[{}]: {e}", s.job_name)))?;
+    let client = keys.compile().map_err(|(key, e)| {
+        let key = match key {
+            Key::Authorization => at("authorization"),
+            Key::BasicAuth => at("basic_auth"),
+            Key::Entry => format!("scrape_configs[{}]", s.job_name),
+            Key::TlsConfig => at("tls_config"),
+        };
+        ConfigError(format!("{key}: {e}"))
+    })?;
+    client
+        .reqwest("")
+        .map_err(|e| ConfigError(format!("{}: {e}", at("tls_config"))))?;
+    Ok((client, keys))
 }
 
 /// A Prometheus duration (`15s`, `1m30s`, `1d`); `default_secs` when absent; never zero.

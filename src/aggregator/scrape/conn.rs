@@ -74,8 +74,14 @@ impl KeepAlive {
 
     /// One scrape within `timeout`, reading at most `limit` bytes (after inflating). A
     /// failed scrape drops the connection: its state is unknown.
-    pub async fn fetch(&mut self, timeout: Duration, limit: u64) -> Result<Parsed, FetchError> {
-        let result = tokio::time::timeout(timeout, self.get(timeout, limit)).await;
+    pub async fn fetch(
+        &mut self,
+        timeout: Duration,
+        limit: u64,
+        authorization: Option<&str>,
+    ) -> Result<Parsed, FetchError> {
+        let get = self.get(timeout, limit, authorization);
+        let result = tokio::time::timeout(timeout, get).await;
         let result = result.unwrap_or_else(|_| Err(FetchError::Http(DEADLINE.into())));
         if result.is_err() {
             self.live = None;
@@ -113,8 +119,13 @@ impl KeepAlive {
         }
     }
 
-    async fn get(&mut self, timeout: Duration, limit: u64) -> Result<Parsed, FetchError> {
-        let resp = self.send(timeout).await?;
+    async fn get(
+        &mut self,
+        timeout: Duration,
+        limit: u64,
+        authorization: Option<&str>,
+    ) -> Result<Parsed, FetchError> {
+        let resp = self.send(timeout, authorization).await?;
         let status = resp.status();
         if status != StatusCode::OK {
             return Err(FetchError::Status(status.to_string()));
@@ -127,8 +138,12 @@ impl KeepAlive {
     /// Sends the GET over the live connection; when there is none, or it fails before
     /// an answer (closed by the peer as the request went out), over a new one. GET is
     /// idempotent: Go's client, hence Prometheus, retries the same way.
-    async fn send(&mut self, timeout: Duration) -> Result<Response<Incoming>, FetchError> {
-        let req = self.request(timeout)?;
+    async fn send(
+        &mut self,
+        timeout: Duration,
+        authorization: Option<&str>,
+    ) -> Result<Response<Incoming>, FetchError> {
+        let req = self.request(timeout, authorization)?;
         if let Some(live) = self.live.as_mut().filter(|l| !l.sender.is_closed()) {
             live.used = true;
             match live.sender.send_request(req).await {
@@ -140,7 +155,9 @@ impl KeepAlive {
         self.live = None;
         let mut live = self.connect().await?;
         live.used = true;
-        let sent = live.sender.send_request(self.request(timeout)?).await;
+        let sent = (live.sender)
+            .send_request(self.request(timeout, authorization)?)
+            .await;
         self.live = Some(live);
         sent.map_err(|e| self.http_error(&e))
     }
@@ -166,11 +183,15 @@ impl KeepAlive {
         })
     }
 
-    fn request(&self, timeout: Duration) -> Result<Request<Empty<Bytes>>, FetchError> {
+    fn request(
+        &self,
+        timeout: Duration,
+        authorization: Option<&str>,
+    ) -> Result<Request<Empty<Bytes>>, FetchError> {
         let mut req = Request::get(self.path.as_str())
             .header("Host", self.host.as_str())
             .header("User-Agent", USER_AGENT);
-        for (name, value) in scrape_headers(timeout) {
+        for (name, value) in scrape_headers(timeout, authorization) {
             req = req.header(name, value);
         }
         req.body(Empty::new())

@@ -31,9 +31,10 @@ pub async fn fetch(
     url: &str,
     timeout: Duration,
     limit: u64,
+    authorization: Option<&str>,
 ) -> Result<Parsed, FetchError> {
     let mut request = client.get(url).timeout(timeout);
-    for (name, value) in scrape_headers(timeout) {
+    for (name, value) in scrape_headers(timeout, authorization) {
         request = request.header(name, value);
     }
     let resp = request
@@ -50,16 +51,24 @@ pub async fn fetch(
 }
 
 /// The headers to send with a scrape that waits at most `timeout`, besides Host and
-/// User-Agent (the same over reqwest and over a loop's own connection).
-pub fn scrape_headers(timeout: Duration) -> [(&'static str, String); 3] {
-    [
+/// User-Agent (the same over reqwest and over a loop's own connection), with the job's
+/// `Authorization` header if it has one.
+pub fn scrape_headers(
+    timeout: Duration,
+    authorization: Option<&str>,
+) -> Vec<(&'static str, String)> {
+    let mut headers = vec![
         ("Accept", ACCEPT.to_owned()),
         ("Accept-Encoding", "gzip".to_owned()),
         (
             "X-Prometheus-Scrape-Timeout-Seconds",
             format!("{}", timeout.as_secs_f64()),
         ),
-    ]
+    ];
+    if let Some(value) = authorization {
+        headers.push(("Authorization", value.to_owned()));
+    }
+    headers
 }
 
 /// How a 200 answer's body is encoded, from its headers.

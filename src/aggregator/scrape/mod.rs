@@ -195,10 +195,30 @@ struct Shared {
     stats: Arc<run::ScrapeStats>,
 }
 
+impl Shared {
+    /// What the job's loops use: a client of its own when its `tls_config` needs one.
+    fn for_job(&self, job: &config::ScrapeConfig) -> Shared {
+        match job.client.reqwest(conn::USER_AGENT) {
+            Ok(Some(client)) => Shared {
+                client,
+                ..self.clone()
+            },
+            Ok(None) => self.clone(),
+            // Checked when the configuration was loaded.
+            Err(e) => {
+                tracing::error!(job = %job.job_name, error = %e,
+                    "Cannot build the job's HTTP client; its scrapes use the default one.");
+                self.clone()
+            }
+        }
+    }
+}
+
 /// Starts a job: its discovery, its sync loop, and at once a loop for each target
 /// handed over by the job's previous configuration (kept until the new one's targets
 /// are known: see [`sync_loop`]).
 fn start_job(job: Arc<config::ScrapeConfig>, shared: Shared, inherited: Vec<HandedOver>) -> Job {
+    let shared = shared.for_job(&job);
     let running: Vec<Running> = inherited
         .into_iter()
         .map(|(t, last)| spawn(t, &job, &shared, last))

@@ -9,7 +9,7 @@
 
 use super::config::ScrapeConfig;
 use super::conn::KeepAlive;
-use super::fetch::fetch;
+use super::fetch::{fetch, FetchError};
 use super::metadata::{self, Metadata};
 use super::samples::{sample_labels, Report};
 use super::stats::Batch;
@@ -153,9 +153,15 @@ impl Loop {
         let (ts, started) = (now_ms(), Instant::now());
         let job = &self.job;
         let (timeout, limit) = (job.timeout, job.body_size_limit);
-        let result = match self.conn.as_mut() {
-            Some(conn) => conn.fetch(timeout, limit).await,
-            None => fetch(&self.client, &self.target.url, timeout, limit).await,
+        let result = match job.client.header() {
+            Err(e) => Err(FetchError::Http(e)),
+            Ok(auth) => match self.conn.as_mut() {
+                Some(conn) => conn.fetch(timeout, limit, auth.as_deref()).await,
+                None => {
+                    let url = &self.target.url;
+                    fetch(&self.client, url, timeout, limit, auth.as_deref()).await
+                }
+            },
         };
         let duration = started.elapsed();
         let mut meta = None;

@@ -133,7 +133,7 @@ fn bad_settings_name_their_key() {
         ),
         (
             am("    authorization: {credentials_file: /nonexistent/token}\n"),
-            "reading /nonexistent/token",
+            "unable to read authorization credentials file /nonexistent/token",
         ),
         (
             am("    relabel_configs: [{action: hashmod, target_label: x}]\n"),
@@ -286,7 +286,7 @@ fn bad_credentials_and_tls_settings_name_their_key() {
         ),
         (
             am("    basic_auth: {username: a, password_file: /nonexistent/pw}\n"),
-            "reading /nonexistent/pw",
+            "unable to read basic auth password file /nonexistent/pw",
         ),
         (
             am("    tls_config: {ca_file: /nonexistent/ca.pem}\n"),
