@@ -1,7 +1,8 @@
 //! The agent's HTTP server: `/metrics` (text 0.0.4 or OpenMetrics by `Accept`, gzip by
 //! `Accept-Encoding`) and its three parts `/metrics/node`, `/metrics/cadvisor` and
-//! `/metrics/kube-state` ([`Part`]), `/healthz`, `/readyz` and a small landing page. It takes a bound
-//! listener and a shutdown future, so tests bind `127.0.0.1:0`.
+//! `/metrics/kube-state` ([`Part`]), `/healthz`, `/readyz` and a small landing page;
+//! over TLS and behind basic auth when `--web.config.file` says so ([`crate::web`]). It
+//! takes a bound listener and a shutdown future, so tests bind `127.0.0.1:0`.
 
 use super::{Agent, Part};
 use crate::exposition::Format;
@@ -14,15 +15,18 @@ use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
-/// Serves until `shutdown` completes, then finishes in-flight requests.
+/// The probes' paths, served without basic auth (the kubelet sends no credentials).
+pub const OPEN_PATHS: &[&str] = &["/healthz", "/readyz"];
+
+/// Serves until `shutdown` completes, then finishes in-flight requests; over TLS and
+/// with basic auth when `web` says so.
 pub async fn serve(
     listener: TcpListener,
     agent: Arc<Agent>,
+    web: Option<Arc<crate::web::Web>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(agent))
-        .with_graceful_shutdown(shutdown)
-        .await
+    crate::web::serve(listener, router(agent), web, shutdown).await
 }
 
 fn router(agent: Arc<Agent>) -> Router {

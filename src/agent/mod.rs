@@ -213,7 +213,14 @@ pub async fn run(
         rootfs = %config.paths.rootfs.display(),
         "Serving metrics."
     );
-    let served = http::serve(listener, agent, shutdown).await;
+    let web = match &config.web_config_file {
+        Some(path) => Some(
+            crate::web::Web::open(path, http::OPEN_PATHS)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
+        ),
+        None => None,
+    };
+    let served = http::serve(listener, agent, web, shutdown).await;
     if let Some(p) = pipeline {
         p.shutdown().await;
     }

@@ -162,6 +162,10 @@ pub fn needs_restart(old: &AggregatorConfig, new: &AggregatorConfig) -> Vec<&'st
             "web.listen_address",
             old.listen_address == new.listen_address,
         ),
+        (
+            "web.config_file",
+            old.web_config_file == new.web_config_file,
+        ),
         ("storage.path", old.storage_path == new.storage_path),
         ("storage.retention", old.retention == new.retention),
         (

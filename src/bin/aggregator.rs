@@ -46,6 +46,11 @@ fn run() -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(config.listen_address)
             .await
             .with_context(|| format!("binding {}", config.listen_address))?;
+        let web = (config.web_config_file.as_deref())
+            .map(|p| nodepulse::web::Web::open(p, http::OPEN_PATHS))
+            .transpose()
+            .map_err(anyhow::Error::msg)
+            .context("--web.config.file")?;
         let opts = TsdbOptions {
             retention_ms: i64::try_from(config.retention.as_millis()).unwrap_or(i64::MAX),
             retention_bytes: config.retention_size,
@@ -97,7 +102,7 @@ fn run() -> anyhow::Result<()> {
         api.extra_metrics
             .push(Arc::new(move || shown.metrics_text()));
         tokio::spawn(reload_on_sighup(reloader));
-        http::serve(listener, Arc::new(api), nodepulse::shutdown::signal()).await?;
+        http::serve(listener, Arc::new(api), web, nodepulse::shutdown::signal()).await?;
         // The targets go away with us: their series end with staleness markers.
         scrape.stop().await;
         rules.stop().await;

@@ -36,7 +36,7 @@ pub async fn start(tweak: impl FnOnce(&mut LokiApi)) -> Running {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(serve(listener, Arc::new(api), async {
+    tokio::spawn(serve(listener, Arc::new(api), None, async {
         let _ = rx.await;
     }));
     Running {

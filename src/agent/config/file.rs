@@ -32,6 +32,7 @@ pub struct FileConfig {
 #[serde(deny_unknown_fields)]
 pub struct WebFile {
     pub listen_address: Option<String>,
+    pub config_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]

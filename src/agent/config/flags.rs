@@ -18,6 +18,11 @@ pub struct Flags {
     #[arg(long = "web.listen-address", env = "NODEPULSE_WEB_LISTEN_ADDRESS")]
     pub listen_address: Option<String>,
 
+    /// Web configuration file (the exporter toolkit's: TLS, client certificates,
+    /// basic-auth users, headers), read again when it changes [default: none].
+    #[arg(long = "web.config.file", env = "NODEPULSE_WEB_CONFIG_FILE")]
+    pub web_config_file: Option<PathBuf>,
+
     /// YAML configuration file; flags and environment variables override its keys.
     #[arg(long = "config.file", env = "NODEPULSE_CONFIG_FILE")]
     pub config_file: Option<PathBuf>,

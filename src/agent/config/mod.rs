@@ -130,6 +130,8 @@ pub enum KubeApi {
 #[derive(Debug, Clone)]
 pub struct AgentConfig {
     pub listen_address: SocketAddr,
+    /// `--web.config.file`, checked to load (served by [`crate::web`]).
+    pub web_config_file: Option<PathBuf>,
     pub log_format: LogFormat,
     pub log_level: tracing::Level,
     pub paths: HostPaths,
@@ -176,6 +178,8 @@ impl AgentConfig {
         };
         Ok(AgentConfig {
             listen_address: listen_address(listen)?,
+            web_config_file: crate::web::config::checked(f.web_config_file.or(c.web.config_file))
+                .map_err(|e| invalid("web.config_file", "--web.config.file", e))?,
             log_format: log_format(f.log_format.or(c.log.format))?,
             log_level: log_level(f.log_level.or(c.log.level))?,
             paths: HostPaths {

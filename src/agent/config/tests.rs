@@ -115,6 +115,16 @@ fn unknown_file_key_fails_naming_it() {
 fn bad_values_fail_naming_the_field() {
     let cases: &[(&[&str], &str, &str)] = &[
         (&["--web.listen-address=nope"], "", "web.listen_address"),
+        (
+            &["--web.config.file=/nonexistent/web.yml"],
+            "",
+            "web.config_file",
+        ),
+        (
+            &[],
+            "web:\n  config_file: /nonexistent/web.yml\n",
+            "reading /nonexistent/web.yml",
+        ),
         (&[], "log:\n  format: xml\n", "log.format"),
         (&[], "log:\n  level: loud\n", "log.level"),
         (&[], "kube:\n  api: maybe\n", "kube.api"),

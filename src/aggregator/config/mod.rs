@@ -54,6 +54,8 @@ fn invalid(key: &'static str, flag: &'static str, msg: impl ToString) -> ConfigE
 #[derive(Debug, Clone)]
 pub struct AggregatorConfig {
     pub listen_address: SocketAddr,
+    /// `--web.config.file`, checked to load (served by [`crate::web`]).
+    pub web_config_file: Option<PathBuf>,
     pub log_format: LogFormat,
     pub log_level: tracing::Level,
     pub storage_path: PathBuf,
@@ -116,6 +118,10 @@ impl AggregatorConfig {
         )?;
         Ok(AggregatorConfig {
             listen_address,
+            web_config_file: crate::web::config::checked(
+                f.web_config_file.or(c.web.config_file.take()),
+            )
+            .map_err(|e| invalid("web.config_file", "--web.config.file", e))?,
             log_format: log_format(f.log_format.or(c.log.format))?,
             log_level: log_level(f.log_level.or(c.log.level))?,
             storage_path: f

@@ -99,7 +99,14 @@ pub fn render(c: &AggregatorConfig) -> String {
         LogFormat::Json => "json",
     };
     let shown = Shown {
-        web: [("listen_address", c.listen_address.to_string())].into(),
+        web: [("listen_address", c.listen_address.to_string())]
+            .into_iter()
+            .chain(
+                c.web_config_file
+                    .iter()
+                    .map(|p| ("config_file", p.display().to_string())),
+            )
+            .collect(),
         log: [
             ("format", log_format.to_owned()),
             ("level", c.log_level.to_string().to_lowercase()),

@@ -109,6 +109,9 @@ pub fn now_ms() -> i64 {
     d.as_millis() as i64
 }
 
+/// The probes' paths, served without basic auth (the kubelet sends no credentials).
+pub const OPEN_PATHS: &[&str] = &["/-/healthy", "/-/ready"];
+
 /// How long [`serve`] waits, after the HTTP server stopped, for the open tails to send
 /// their close frames (each gives its writer one second).
 const TAIL_CLOSE_WAIT: Duration = Duration::from_secs(2);
@@ -120,6 +123,7 @@ const TAIL_CLOSE_WAIT: Duration = Duration::from_secs(2);
 pub async fn serve(
     listener: TcpListener,
     api: Arc<Api>,
+    web: Option<Arc<crate::web::Web>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let loki = api.loki.clone();
@@ -130,9 +134,7 @@ pub async fn serve(
             loki.tail.shutdown();
         }
     };
-    axum::serve(listener, router(api))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    crate::web::serve(listener, router(api), web, shutdown).await?;
     if let Some(loki) = loki {
         if tokio::time::timeout(TAIL_CLOSE_WAIT, loki.tail.idle())
             .await

@@ -18,7 +18,7 @@ pub(super) async fn start(store: Arc<MemStore>, tweak: impl FnOnce(&mut Api)) ->
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(serve(listener, Arc::new(api), async {
+    tokio::spawn(serve(listener, Arc::new(api), None, async {
         let _ = rx.await;
     }));
     Running {
