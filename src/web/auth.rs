@@ -19,12 +19,13 @@ use std::sync::{Arc, Mutex};
 /// Checks remembered; beyond this the memory starts afresh.
 pub const CACHE_ENTRIES: usize = 100;
 
-/// A bcrypt hash (of the default cost) checked for users that do not exist.
+/// The cost of [`dummy_hash`]: the toolkit's example and htpasswd's advice.
+const DUMMY_COST: u32 = 10;
+
+/// A bcrypt hash checked for users that do not exist.
 fn dummy_hash() -> &'static str {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| {
-        bcrypt::hash("nodepulse: no such user", bcrypt::DEFAULT_COST).unwrap_or_default()
-    })
+    HASH.get_or_init(|| bcrypt::hash("nodepulse: no such user", DUMMY_COST).unwrap_or_default())
 }
 
 /// Remembered results of bcrypt checks.

@@ -157,6 +157,10 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/api/v1/labels", get(meta::labels).post(meta::labels))
         .route("/api/v1/label/{name}/values", get(meta::label_values))
         .route("/api/v1/status/buildinfo", get(meta::buildinfo))
+        .route(
+            "/api/v1/query_exemplars",
+            get(meta::query_exemplars).post(meta::query_exemplars),
+        )
         .route("/api/v1/targets", get(targets::targets))
         .route("/api/v1/alertmanagers", get(targets::alertmanagers))
         .route(
