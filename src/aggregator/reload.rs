@@ -25,6 +25,8 @@ pub struct Reloader {
     running: tokio::sync::Mutex<AggregatorConfig>,
     /// What `/api/v1/status/config` shows.
     pub config_yaml: Arc<RwLock<String>>,
+    /// The external labels, for `/federate`.
+    pub external_labels: Arc<RwLock<Labels>>,
     scrape: Arc<scrape::Manager>,
     notifier: Arc<Notifier>,
     rules: Arc<rules::Manager>,
@@ -51,6 +53,7 @@ impl Reloader {
         Reloader {
             flags,
             config_yaml: Arc::new(RwLock::new(crate::aggregator::config::render(&config))),
+            external_labels: Arc::new(RwLock::new(external_labels(&config))),
             running: tokio::sync::Mutex::new(config),
             scrape,
             notifier,
@@ -75,6 +78,10 @@ impl Reloader {
         }
         *self.config_yaml.write().unwrap_or_else(|e| e.into_inner()) =
             crate::aggregator::config::render(&next);
+        *self
+            .external_labels
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = external_labels(&next);
         *running = next;
         Ok(())
     }
@@ -136,16 +143,21 @@ impl RuleSource for Reloader {
     }
 }
 
-/// The rules' options from `config`, with `query` (the limits read at start).
-pub fn rule_options(config: &AggregatorConfig, query: QueryOptions) -> rules::RuleOptions {
+/// `global.external_labels` of `config`.
+fn external_labels(config: &AggregatorConfig) -> Labels {
     let external: Vec<(&str, &str)> = (config.scrape.external_labels.iter())
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
+    Labels::from_pairs(&external)
+}
+
+/// The rules' options from `config`, with `query` (the limits read at start).
+pub fn rule_options(config: &AggregatorConfig, query: QueryOptions) -> rules::RuleOptions {
     let notifications = &config.alerting.notifications;
     rules::RuleOptions {
         query,
         env: rules::TemplateEnv {
-            external_labels: Labels::from_pairs(&external),
+            external_labels: external_labels(config),
             external_url: notifications.external_url.clone().unwrap_or_default(),
         },
         default_interval_ms: config.scrape.evaluation_interval.as_millis() as i64,

@@ -97,6 +97,7 @@ fn run() -> anyhow::Result<()> {
             rules.clone(),
         ));
         api.config_yaml = reloader.config_yaml.clone();
+        api.external_labels = reloader.external_labels.clone();
         api.rules = Some(reloader.clone());
         let shown = reloader.clone();
         api.extra_metrics

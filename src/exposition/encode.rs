@@ -161,7 +161,7 @@ fn write_sample(name: &str, suffix: &str, s: &Sample, out: &mut Vec<u8>) {
 
 /// Escapes backslash and newline (and, in label values and OpenMetrics help, the double
 /// quote) as the exposition formats require.
-pub(super) fn escape_into(s: &str, quote: bool, out: &mut Vec<u8>) {
+pub fn escape_into(s: &str, quote: bool, out: &mut Vec<u8>) {
     let bytes = s.as_bytes();
     if !bytes
         .iter()

@@ -8,7 +8,7 @@ mod model;
 mod normalize;
 pub mod parse;
 
-pub use encode::{encode, encode_families, finish, write_value, Format};
+pub use encode::{encode, encode_families, escape_into, finish, write_value, Format};
 pub use labelset::LabelSet;
 pub use model::{Label, MetricFamily, MetricType, Sample};
 pub use normalize::{normalize, Dropped};

@@ -6,6 +6,7 @@
 //! [`serve`] takes a bound listener and a shutdown future, so tests bind `127.0.0.1:0`.
 
 mod error;
+mod federate;
 pub mod json;
 mod meta;
 pub mod params;
@@ -30,6 +31,8 @@ use tokio::net::TcpListener;
 
 /// What the API serves from, and its limits.
 pub struct Api {
+    /// Added by `/federate` to series that lack them (the reloader keeps them current).
+    pub external_labels: Arc<std::sync::RwLock<crate::aggregator::model::Labels>>,
     pub querier: Arc<dyn Querier>,
     pub appender: Arc<dyn Appender>,
     pub query: QueryOptions,
@@ -97,6 +100,7 @@ impl Api {
             loki: None,
             rules: None,
             extra_metrics: Vec::new(),
+            external_labels: Arc::default(),
         }
     }
 }
@@ -178,6 +182,10 @@ pub fn router(api: Arc<Api>) -> Router {
     let router = queries
         .merge(writes)
         .route("/metrics", get(write::metrics))
+        .route(
+            "/federate",
+            get(federate::federate).post(federate::federate),
+        )
         .route("/-/healthy", get(|| async { "Healthy.\n" }))
         .route("/-/ready", get(|| async { "Ready.\n" }))
         .route("/-/reload", post(rules::reload).put(rules::reload))
