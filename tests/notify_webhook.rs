@@ -10,7 +10,7 @@ mod notify_support;
 use common::receivers::{Receiver, Reply};
 use nodepulse::aggregator::notify::alert::fingerprint;
 use nodepulse::aggregator::notify::{
-    Authorization, GroupBy, NotifyConfig, Receiver as Hook, Target, Webhook,
+    Credentials, GroupBy, NotifyConfig, Receiver as Hook, Target, Webhook,
 };
 use notify_support::{alert, fast_retries, metric, start, wait_until, Silent};
 use serde_json::Value;
@@ -158,10 +158,7 @@ async fn alertmanager_requests_hold_at_most_64_alerts() {
 async fn webhook_groups_and_bearer_token() {
     let hook = Receiver::json().await;
     let mut w = webhook(hook.url(), GroupBy::default());
-    w.target.authorization = Some(Authorization {
-        kind: "Bearer".into(),
-        credentials: "t0ken".into(),
-    });
+    w.target.authorization = Some(Credentials::inline("Bearer", "t0ken"));
     let n = start(config(vec![], vec![w]));
     n.send(vec![
         alert("A", &[("pod", "1")], None),
@@ -334,4 +331,31 @@ async fn a_reload_keeps_an_unchanged_webhook_and_swaps_the_others() {
     })
     .await;
     n.stop().await;
+}
+
+/// A credentials file is read for every request (as Prometheus reads it): a rotated
+/// token is sent from the next notification on, with no reload.
+#[tokio::test]
+async fn a_rotated_credentials_file_is_sent_from_the_next_request_on() {
+    use nodepulse::aggregator::http_client::{authorization, AuthorizationFile};
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "first\n").unwrap();
+    let hook = Receiver::json().await;
+    let mut w = webhook(hook.url(), GroupBy::default());
+    let mut file = AuthorizationFile {
+        credentials_file: Some(token.clone()),
+        ..AuthorizationFile::default()
+    };
+    w.target.authorization = authorization(Some(&mut file)).unwrap();
+    let n = start(config(vec![], vec![w]));
+    n.send(vec![alert("A", &[], None)]);
+    wait_until("the first", || ok_bodies(&hook).len() == 1).await;
+    std::fs::write(&token, "second").unwrap();
+    n.send(vec![alert("B", &[], None)]);
+    wait_until("the second", || ok_bodies(&hook).len() == 2).await;
+    let sent: Vec<String> = (hook.script.received().iter())
+        .map(|r| r.headers["authorization"].to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(sent, ["Bearer first", "Bearer second"]);
 }

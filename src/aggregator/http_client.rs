@@ -214,6 +214,15 @@ impl std::fmt::Debug for Credentials {
 }
 
 impl Credentials {
+    /// Inline credentials of type `kind` (`Bearer`): `Authorization: <kind> <secret>`.
+    pub fn inline(kind: &str, secret: &str) -> Credentials {
+        Credentials {
+            kind: kind.to_owned(),
+            username: None,
+            secret: Secret::Inline(secret.to_owned()),
+        }
+    }
+
     /// The header as it stands now (a file read afresh).
     pub fn read(&self) -> Result<Authorization, String> {
         let secret = match &self.secret {

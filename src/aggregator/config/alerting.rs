@@ -11,8 +11,8 @@
 //! `__alerts_path__`) are applied as Prometheus applies them, and so is an entry's
 //! `kubernetes_sd_configs` (roles pod and endpoints, as for scraping), whose discovered
 //! label sets go through the same `relabel_configs` (`notify::discover`). Other
-//! discovery keys are refused as unknown. Credentials are read from their files here,
-//! once per load (a destination keeps its client); what is shown keeps them out.
+//! discovery keys are refused as unknown. A credentials file is read at load (a missing
+//! one is refused) and again for every request; what is shown keeps secrets out.
 
 use super::{invalid, ConfigError, Flags};
 use crate::aggregator::http::params::prometheus_duration_ms;
@@ -21,7 +21,7 @@ use crate::aggregator::notify::alertmanager::{relabelled, url as alertmanager_ur
 use crate::aggregator::notify::config::DEFAULT_TIMEOUT;
 use crate::aggregator::notify::queue::DEFAULT_CAPACITY;
 use crate::aggregator::notify::{
-    Authorization, DiscoveredAlertmanagers, GroupBy, NotifyConfig, Receiver, Target, Webhook,
+    DiscoveredAlertmanagers, GroupBy, NotifyConfig, Receiver, Target, Webhook,
 };
 use crate::aggregator::scrape::kube_sd::KubeSdFile;
 use crate::aggregator::scrape::relabel::{deserialize_rules, RelabelConfig};
@@ -356,13 +356,13 @@ impl Keys {
     }
 }
 
-/// A destination's `Authorization` header (its files read now) and TLS settings.
+/// A destination's `Authorization` header source and TLS settings.
 fn access(
     keys: &Keys,
     a: Option<&mut AuthorizationFile>,
     b: Option<&mut BasicAuthFile>,
     t: Option<&TlsFile>,
-) -> Result<(Option<Authorization>, http_client::Tls), ConfigError> {
+) -> Result<(Option<http_client::Credentials>, http_client::Tls), ConfigError> {
     let client = http_client::client(a, b, t).map_err(|(key, e)| {
         let at = match key {
             Key::Authorization => keys.authorization,
@@ -372,9 +372,7 @@ fn access(
         };
         invalid(at, FILE, e)
     })?;
-    let header = (client.credentials.as_ref().map(|c| c.read()).transpose())
-        .map_err(|e| invalid(keys.entry, FILE, e))?;
-    Ok((header, client.tls))
+    Ok((client.credentials, client.tls))
 }
 
 #[cfg(test)]

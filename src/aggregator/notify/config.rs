@@ -6,7 +6,7 @@
 use super::queue::DEFAULT_CAPACITY;
 use super::webhook::Receiver;
 use crate::agent::sinks::backoff::{Backoff, BackoffConfig};
-pub use crate::aggregator::http_client::{Authorization, Tls};
+pub use crate::aggregator::http_client::{Credentials, Tls};
 use crate::aggregator::scrape::kube_sd::KubeSdConfig;
 use crate::aggregator::scrape::relabel::RelabelConfig;
 use std::time::Duration;
@@ -131,7 +131,8 @@ pub struct Target {
     /// The full URL POSTed to (for an Alertmanager, ending in `/api/v2/alerts`).
     pub url: String,
     pub timeout: Duration,
-    pub authorization: Option<Authorization>,
+    /// Read for every request, as Prometheus reads a credentials file.
+    pub authorization: Option<Credentials>,
     pub tls: Tls,
 }
 

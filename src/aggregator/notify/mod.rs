@@ -22,7 +22,7 @@ pub mod webhook;
 
 pub use alert::Alert;
 pub use config::{
-    Authorization, DiscoveredAlertmanagers, NotifyConfig, RetryPolicy, Target, Tls, Webhook,
+    Credentials, DiscoveredAlertmanagers, NotifyConfig, RetryPolicy, Target, Tls, Webhook,
 };
 pub use metrics::Family;
 pub use send::TargetError;

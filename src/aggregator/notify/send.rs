@@ -6,14 +6,14 @@
 //! run concurrently: one that fails or hangs holds up only its own queue.
 
 use super::alert::Alert;
-use super::config::{RetryPolicy, Target};
+use super::config::{Credentials, RetryPolicy, Target};
 use super::metrics::{Counters, Snapshot};
 use super::queue::Queue;
 use super::webhook::Receiver;
 use crate::agent::sinks::error::SendError;
 use crate::agent::sinks::http::{HttpClient, HttpConfigError, HttpRequest, HttpSettings};
 use crate::agent::sinks::retry::{Retry, TokioSleeper};
-use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
+use reqwest::header::{HeaderMap, HeaderValue};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 use tokio_util::sync::CancellationToken;
@@ -31,6 +31,8 @@ pub struct Destination {
     pub kind: Kind,
     pub url: String,
     client: HttpClient,
+    /// The `Authorization` header's source, read for every request.
+    credentials: Option<Credentials>,
     pub queue: Queue,
     pub counters: Counters,
 }
@@ -51,13 +53,8 @@ impl Destination {
             source,
         };
         let url = reqwest::Url::parse(&target.url).map_err(|e| fail(config_error("url", e)))?;
-        let mut headers = HeaderMap::new();
-        if let Some(auth) = &target.authorization {
-            let text = auth.header();
-            let mut value = HeaderValue::try_from(text)
-                .map_err(|_| fail(config_error("authorization", "not a valid header value")))?;
-            value.set_sensitive(true);
-            headers.insert(AUTHORIZATION, value);
+        if let Some(c) = &target.authorization {
+            authorization(c).map_err(|e| fail(config_error("authorization", e)))?;
         }
         let tls = &target.tls;
         let ca_certificates = match &tls.ca_pem {
@@ -75,7 +72,7 @@ impl Destination {
         let settings = HttpSettings {
             url,
             timeout: target.timeout,
-            headers,
+            headers: HeaderMap::new(),
             ca_certificates,
             identity,
             accept_invalid_certs: tls.insecure_skip_verify,
@@ -84,6 +81,7 @@ impl Destination {
             kind,
             url: target.url.clone(),
             client: HttpClient::new(settings).map_err(fail)?,
+            credentials: target.authorization.clone(),
             queue: Queue::new(capacity),
             counters: Counters::default(),
         })
@@ -173,7 +171,12 @@ async fn post(
     let mut attempt = 0;
     loop {
         let begin = Instant::now();
-        let error = match dest.client.send(request).await {
+        let header = dest.credentials.as_ref().map(authorization).transpose();
+        let sent = match header {
+            Ok(header) => dest.client.send_with(request, header).await,
+            Err(e) => Err(SendError::Encode(e)),
+        };
+        let error = match sent {
             Ok(_) => {
                 dest.counters.observe(begin.elapsed().as_secs_f64());
                 Counters::add(&dest.counters.sent, count);
@@ -192,4 +195,12 @@ async fn post(
             return Err(error); // shutdown during the wait
         }
     }
+}
+
+/// The `Authorization` header as the credentials stand now, marked sensitive.
+fn authorization(c: &Credentials) -> Result<HeaderValue, String> {
+    let mut value = HeaderValue::try_from(c.read()?.header())
+        .map_err(|_| "the credentials are not a valid header value".to_owned())?;
+    value.set_sensitive(true);
+    Ok(value)
 }

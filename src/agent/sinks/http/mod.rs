@@ -14,7 +14,7 @@ pub use config::{base64, AuthConfig, BasicAuth, HttpConfig, HttpConfigError, Htt
 use super::error::SendError;
 use super::retry_after;
 use bytes::Bytes;
-use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::Url;
 use std::time::{Duration, SystemTime};
 
@@ -112,6 +112,16 @@ impl HttpClient {
     /// One attempt: POSTs `request` and returns the answer whatever its status; only a
     /// failure to get an answer is an error (connection, timeout).
     pub async fn exchange(&self, request: &HttpRequest) -> Result<HttpResponse, SendError> {
+        self.exchange_with(request, None).await
+    }
+
+    /// [`Self::exchange`] with an `Authorization` header of this request's own (one
+    /// read afresh from a credentials file), over the client's.
+    pub async fn exchange_with(
+        &self,
+        request: &HttpRequest,
+        authorization: Option<HeaderValue>,
+    ) -> Result<HttpResponse, SendError> {
         let mut builder = self
             .client
             .post(self.url.clone())
@@ -119,6 +129,9 @@ impl HttpClient {
             .body(request.body.clone());
         if let Some(encoding) = request.content_encoding {
             builder = builder.header(CONTENT_ENCODING, encoding);
+        }
+        if let Some(value) = authorization {
+            builder = builder.header(AUTHORIZATION, value);
         }
         let response = builder.send().await.map_err(send_error)?;
         let status = response.status().as_u16();
@@ -136,7 +149,16 @@ impl HttpClient {
 
     /// One attempt, with any status other than 2xx as [`SendError::Status`].
     pub async fn send(&self, request: &HttpRequest) -> Result<HttpResponse, SendError> {
-        let response = self.exchange(request).await?;
+        self.send_with(request, None).await
+    }
+
+    /// [`Self::send`] with a request's own `Authorization` header.
+    pub async fn send_with(
+        &self,
+        request: &HttpRequest,
+        authorization: Option<HeaderValue>,
+    ) -> Result<HttpResponse, SendError> {
+        let response = self.exchange_with(request, authorization).await?;
         match response.error() {
             None => Ok(response),
             Some(e) => Err(e),

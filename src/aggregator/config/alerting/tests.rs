@@ -61,7 +61,7 @@ fn webhooks_with_group_by_and_token_file() {
     let w = &n.webhooks[0];
     assert_eq!(w.target.url, "http://hook:8080/alerts");
     assert_eq!(w.target.timeout, Duration::from_secs(2));
-    let auth = w.target.authorization.as_ref().unwrap();
+    let auth = w.target.authorization.as_ref().unwrap().read().unwrap();
     assert_eq!(
         (auth.kind.as_str(), auth.credentials.as_str()),
         ("Bearer", "s3cret")
@@ -239,10 +239,7 @@ fn basic_auth_and_a_private_ca() {
     let c = load(&yaml).unwrap();
     let n = &c.alerting.notify;
     let (am, hook) = (&n.alertmanagers[0], &n.webhooks[0].target);
-    let header = |t: &Target| {
-        let a = t.authorization.as_ref().unwrap();
-        format!("{} {}", a.kind, a.credentials)
-    };
+    let header = |t: &Target| t.authorization.as_ref().unwrap().read().unwrap().header();
     // base64("prom:hunter2") and base64("ops:from-file")
     assert_eq!(header(am), "Basic cHJvbTpodW50ZXIy");
     assert_eq!(header(hook), "Basic b3BzOmZyb20tZmlsZQ==");
