@@ -357,19 +357,28 @@ impl Tls {
         *self == Tls::default()
     }
 
+    /// The CA's certificates and the client identity, as reqwest takes them.
+    pub fn parsed(&self) -> Result<(Vec<reqwest::Certificate>, Option<reqwest::Identity>), String> {
+        let cas = match &self.ca_pem {
+            Some(pem) => reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| format!("tls_config.ca_file: {e}"))?,
+            None => Vec::new(),
+        };
+        let identity = (self.identity_pem.as_deref())
+            .map(reqwest::Identity::from_pem)
+            .transpose()
+            .map_err(|e| format!("tls_config.cert_file: {e}"))?;
+        Ok((cas, identity))
+    }
+
     /// A reqwest client builder trusting `ca_file`, presenting the client certificate
     /// and skipping verification as set.
     pub fn apply(&self, mut b: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder, String> {
-        if let Some(pem) = &self.ca_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem)
-                .map_err(|e| format!("tls_config.ca_file: {e}"))?;
-            for c in certs {
-                b = b.add_root_certificate(c);
-            }
+        let (cas, identity) = self.parsed()?;
+        for c in cas {
+            b = b.add_root_certificate(c);
         }
-        if let Some(pem) = &self.identity_pem {
-            let id = reqwest::Identity::from_pem(pem)
-                .map_err(|e| format!("tls_config.cert_file: {e}"))?;
+        if let Some(id) = identity {
             b = b.identity(id);
         }
         Ok(b.danger_accept_invalid_certs(self.insecure_skip_verify))

@@ -57,18 +57,8 @@ impl Destination {
             authorization(c).map_err(|e| fail(config_error("authorization", e)))?;
         }
         let tls = &target.tls;
-        let ca_certificates = match &tls.ca_pem {
-            Some(pem) => reqwest::Certificate::from_pem_bundle(pem)
-                .map_err(|e| fail(config_error("tls_config.ca_file", e)))?,
-            None => Vec::new(),
-        };
-        let identity = match &tls.identity_pem {
-            Some(pem) => Some(
-                reqwest::Identity::from_pem(pem)
-                    .map_err(|e| fail(config_error("tls_config.cert_file", e)))?,
-            ),
-            None => None,
-        };
+        let (ca_certificates, identity) =
+            (tls.parsed()).map_err(|e| fail(config_error("tls_config", e)))?;
         let settings = HttpSettings {
             url,
             timeout: target.timeout,
