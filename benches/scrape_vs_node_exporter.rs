@@ -3,7 +3,9 @@
 //! budget (agent CPU per scrape ≤ 0.25× node_exporter's, RSS ≤ 0.5×).
 //!
 //! `cargo bench --bench scrape_vs_node_exporter`; `NODEPULSE_BENCH_SCRAPES=N` sets the
-//! scrapes per target (default 200). node_exporter runs twice: with its defaults, and
+//! scrapes per target (default 200). `NODEPULSE_BENCH_WEB=tls` gives every target the
+//! same `--web.config.file` (TLS with a private CA's certificate, one bcrypt basic-auth
+//! user) and scrapes over HTTPS with the user, connections kept as Prometheus keeps them. node_exporter runs twice: with its defaults, and
 //! restricted to the agent's collectors (like for like). Scrapes alternate between the
 //! targets and carry Prometheus 2.42's headers (OpenMetrics preferred, gzip). A
 //! measurement, not a test: nothing is asserted. Without `--bench` (`cargo test
@@ -23,6 +25,8 @@ struct Target {
     label: String,
     server: Server,
     http: Http,
+    /// `https://127.0.0.1:<port>/metrics` under `NODEPULSE_BENCH_WEB=tls`.
+    url: String,
     collectors: usize,
     latencies: Vec<Duration>,
     series: usize,
@@ -30,11 +34,19 @@ struct Target {
 }
 
 impl Target {
-    fn new(label: &str, server: Server) -> Target {
+    fn new(label: &str, server: Server, web: &Option<Web>) -> Target {
+        let (http, url) = match web {
+            None => (Http::new(), server.url("/metrics")),
+            Some(w) => (
+                Http::with(w.client()),
+                format!("https://127.0.0.1:{}/metrics", server.port),
+            ),
+        };
         Target {
             label: label.to_owned(),
             server,
-            http: Http::new(),
+            http,
+            url,
             collectors: 0,
             latencies: Vec::new(),
             series: 0,
@@ -45,7 +57,7 @@ impl Target {
     /// One timed scrape; the body is decoded and counted after the clock stops.
     fn scrape(&mut self) -> String {
         let start = Instant::now();
-        let resp = self.http.get(&self.server.url("/metrics"), &HEADERS);
+        let resp = self.http.get(&self.url, &HEADERS);
         self.latencies.push(start.elapsed());
         assert_eq!(resp.status, 200, "{} /metrics", self.label);
         let body = resp.text();
@@ -76,24 +88,87 @@ fn main() {
     let Some(ne_bin) = peer("prometheus-node-exporter") else {
         return;
     };
-    let agent = spawn_agent(&EQUIVALENT_FLAGS);
-    let collectors = collector_names(&parse_body(
-        &common::get(&agent.url("/metrics"), &[]).text(),
-    ));
+    let collectors = {
+        let agent = spawn_agent(&EQUIVALENT_FLAGS);
+        collector_names(&parse_body(
+            &common::get(&agent.url("/metrics"), &[]).text(),
+        ))
+    };
+    let web = Web::from_env();
     let mut restricted = vec!["--collector.disable-defaults".to_owned()];
     restricted.extend(collectors.iter().map(|c| format!("--collector.{c}")));
     restricted.extend(EQUIVALENT_FLAGS.iter().map(|f| f.to_string()));
     let restricted: Vec<&str> = restricted.iter().map(String::as_str).collect();
+    let agent_args: Vec<&str> = EQUIVALENT_FLAGS.to_vec();
+    let start = |program: &std::path::Path, args: &[&str], ready: &str| match &web {
+        None => Server::start(program, args, ready),
+        Some(w) => {
+            let mut args = args.to_vec();
+            args.push(&w.flag);
+            Server::start_answering(program, &args, ready, 400)
+        }
+    };
     let mut targets = vec![
-        Target::new("nodepulse-agent", agent),
-        Target::new("node_exporter, defaults", Server::start(&ne_bin, &[], "/")),
+        Target::new(
+            "nodepulse-agent",
+            start(std::path::Path::new(common::AGENT), &agent_args, "/readyz"),
+            &web,
+        ),
+        Target::new("node_exporter, defaults", start(&ne_bin, &[], "/"), &web),
         Target::new(
             "node_exporter, agent's collectors",
-            Server::start(&ne_bin, &restricted, "/"),
+            start(&ne_bin, &restricted, "/"),
+            &web,
         ),
     ];
     measure(&mut targets, n);
     report(&targets, n);
+}
+
+/// `NODEPULSE_BENCH_WEB=tls`: a web configuration (certificates made by openssl in a
+/// temporary directory) and how to reach a server that uses it.
+struct Web {
+    dir: tempfile::TempDir,
+    flag: String,
+}
+
+impl Web {
+    fn from_env() -> Option<Web> {
+        match std::env::var("NODEPULSE_BENCH_WEB").as_deref() {
+            Ok("tls") => {}
+            Ok(other) => panic!("NODEPULSE_BENCH_WEB={other}: only tls is known"),
+            Err(_) => return None,
+        }
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let d = dir.path();
+        common::certs::make_certs(d);
+        let web = d.join("web.yml");
+        let yaml = format!(
+            "tls_server_config:\n  cert_file: {0}/server.pem\n  key_file: {0}/server.key\n\
+             basic_auth_users:\n  prom: {1}\n",
+            d.display(),
+            common::certs::PASSWORD_HASH
+        );
+        std::fs::write(&web, yaml).expect("writing the web configuration");
+        let flag = format!("--web.config.file={}", web.display());
+        Some(Web { dir, flag })
+    }
+
+    /// A client trusting the CA, sending the user ("am-secret" is the hash's password).
+    fn client(&self) -> reqwest::blocking::Client {
+        let pem = std::fs::read(self.dir.path().join("ca.pem")).expect("ca.pem");
+        let ca = reqwest::Certificate::from_pem(&pem).expect("a PEM certificate");
+        let mut headers = reqwest::header::HeaderMap::new();
+        let basic = "Basic cHJvbTphbS1zZWNyZXQ="; // prom:am-secret
+        headers.insert("authorization", basic.parse().expect("a header value"));
+        reqwest::blocking::Client::builder()
+            .no_gzip()
+            .add_root_certificate(ca)
+            .default_headers(headers)
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("building an HTTPS client")
+    }
 }
 
 /// The collectors a scrape reports on (node_scrape_collector_success labels).

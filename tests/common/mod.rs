@@ -313,6 +313,11 @@ impl Http {
         Http(client)
     }
 
+    /// A client of the caller's making (a private CA, basic auth by header).
+    pub fn with(client: reqwest::blocking::Client) -> Http {
+        Http(client)
+    }
+
     pub fn get(&self, url: &str, headers: &[(&str, &str)]) -> Response {
         let mut req = self.0.get(url);
         for (k, v) in headers {
