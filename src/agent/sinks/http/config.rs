@@ -195,27 +195,11 @@ impl AuthConfig {
     }
 }
 
-/// Standard base64 with padding (RFC 4648 §4), for basic auth; a few lines rather than
-/// a crate for one header.
+/// Standard base64 with padding (RFC 4648 §4), for basic auth (the `base64` crate,
+/// which the servers' basic-auth check decodes with).
 pub fn base64(input: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
-    for chunk in input.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(input)
 }
 
 fn read_ca(path: &PathBuf) -> Result<Vec<Certificate>, HttpConfigError> {
