@@ -350,4 +350,11 @@ async fn a_reload_rereads_the_configuration_file_and_refuses_a_bad_one() {
     let active = targets["data"]["activeTargets"].as_array().unwrap();
     assert_eq!(active.len(), 1, "{targets}");
     assert_eq!(active[0]["labels"]["job"], "high");
+    // /federate adds the new external labels too
+    let url = agg.url("/federate?match[]=demo_value%7Bjob%3D%22high%22%7D");
+    let federated = reqwest::get(url).await.unwrap().text().await.unwrap();
+    assert!(
+        federated.contains("job=\"high\",cluster=\"b\"}"),
+        "{federated}"
+    );
 }
