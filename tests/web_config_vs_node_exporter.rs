@@ -246,4 +246,18 @@ async fn tls_and_basic_auth_answer_as_node_exporter_does() {
         ("no TLS", None),
         "to a client without a certificate",
     );
+
+    // TLS dropped from the file: the servers speak TLS until they restart, so every
+    // handshake fails; ours say why in their logs once.
+    std::fs::write(d.join("web.yml"), "basic_auth_users: {}\n").unwrap();
+    let dropped = answers(&servers, &client(d, true, true), ops).await;
+    all_like_node_exporter(&dropped, ("no TLS", None), "with tls_server_config removed");
+    for ours in &servers[1..] {
+        let log = ours.log();
+        assert!(
+            log.contains("tls_server_config removed"),
+            "{}: {log}",
+            ours.name
+        );
+    }
 }

@@ -35,11 +35,6 @@ impl Web {
             cache: auth::Cache::default(),
         }))
     }
-
-    /// Whether the server speaks TLS: decided at start, as the toolkit does.
-    fn serves_tls(&self) -> bool {
-        self.state.current().is_ok_and(|l| l.tls.is_some())
-    }
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then finishes in-flight
@@ -60,7 +55,7 @@ pub async fn serve(
         web.clone(),
         auth::check,
     ));
-    if web.serves_tls() {
+    if web.state.serves_tls() {
         let listener = listener::TlsListener::new(listener, web);
         axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)

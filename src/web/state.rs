@@ -3,7 +3,9 @@
 //! request, so a renewed certificate or a new user is taken without a restart. A
 //! change is noticed by each file's modification time and size, looked at on every
 //! request and handshake. A file that no longer loads is logged once and refuses what
-//! it guards (500 for requests, no handshake) until it loads again.
+//! it guards (500 for requests, no handshake) until it loads again; so is one that drops
+//! `tls_server_config` from a server started with TLS (whether to speak TLS is decided at
+//! start, as the toolkit decides it).
 
 use super::config::WebConfig;
 use super::tls::server_config;
@@ -23,6 +25,8 @@ type Stamp = Option<(SystemTime, u64)>;
 
 pub struct State {
     path: PathBuf,
+    /// Whether the server speaks TLS, decided at start (as the toolkit does).
+    tls: bool,
     inner: Mutex<Inner>,
 }
 
@@ -37,14 +41,21 @@ impl State {
     /// Loads `path`; an error if it does not load (the program should not start).
     pub fn open(path: &Path) -> Result<State, String> {
         let (files, stamps, loaded) = load(path);
+        let loaded = loaded?;
         Ok(State {
             path: path.to_owned(),
+            tls: loaded.tls.is_some(),
             inner: Mutex::new(Inner {
                 files,
                 stamps,
-                loaded: Ok(loaded?),
+                loaded: Ok(loaded),
             }),
         })
+    }
+
+    /// Whether the server speaks TLS (decided when the file was opened).
+    pub fn serves_tls(&self) -> bool {
+        self.tls
     }
 
     /// The configuration now: read again if a file changed.
@@ -56,7 +67,14 @@ impl State {
             .map(|f| stamp(f))
             .ne(inner.stamps.iter().copied())
         {
-            let (files, stamps, loaded) = load(&self.path);
+            let (files, stamps, mut loaded) = load(&self.path);
+            if self.tls && loaded.as_ref().is_ok_and(|l| l.tls.is_none()) {
+                // else every handshake would fail with only a debug line to say why
+                loaded = Err(format!(
+                    "{}: tls_server_config removed; the server speaks TLS until it restarts",
+                    self.path.display()
+                ));
+            }
             match &loaded {
                 Ok(_) => tracing::info!(file = %self.path.display(),
                     "Web configuration reloaded."),

@@ -61,9 +61,10 @@ pub async fn federate(
         Ok::<_, crate::aggregator::model::StorageError>(latest)
     })
     .await;
-    let latest = match latest {
-        Ok(Ok(l)) => l,
-        Ok(Err(e)) => return (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response(),
+    // a storage error, or the read's task lost
+    let latest = latest.map_err(|e| e.to_string());
+    let latest = match latest.and_then(|read| read.map_err(|e| e.to_string())) {
+        Ok(l) => l,
         Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response(),
     };
     let text = encode(&latest, &external);
